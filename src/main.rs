@@ -1,0 +1,2 @@
+//! The `ntlmsim` command-line tool.
+fn main() {}

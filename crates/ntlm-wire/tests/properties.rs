@@ -1,5 +1,11 @@
 //! Property tests: round trips over arbitrary messages, `buffer_len`
 //! agreement, and no panic on any prefix or single-byte mutation.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed expectation must abort the test"
+)]
 
 use std::borrow::Cow;
 

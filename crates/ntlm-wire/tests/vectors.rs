@@ -1,6 +1,12 @@
 //! The MS-NLMP 4.2 messages decode to the published field values and
 //! re-emit byte for byte; the real Windows 7 capture (read from the shared
 //! vectors file when present) decodes with its 88-byte header and MIC.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed expectation must abort the test"
+)]
 
 use ntlm_wire::text::{decode_utf16le, utf16le};
 use ntlm_wire::{

@@ -1,7 +1,25 @@
 //! ntlmsim: an NTLM session-negotiation simulator.
 //!
-//! This package hosts the `ntlmsim` command-line tool and re-exports the
-//! workspace crates for the examples and benches.
+//! This package hosts the `ntlmsim` command-line tool and the pieces of it
+//! that examples, tests and later subcommands reuse:
+//!
+//! - [`input`]: turning pasted or stored messages (base64, `NTLM `/`Negotiate `
+//!   headers, SPNEGO tokens, hex, files, standard input) into message bytes;
+//! - [`spnego`]: the bounded DER walker that unwraps SPNEGO tokens;
+//! - [`inspect`]: offsets, decoded strings, AV pairs and defects of a parsed message;
+//! - [`json`]: the stable `--json` model of a message (CLI-CONTRACT.md);
+//! - [`render`]: the human view, in the spirit of `tshark -V`;
+//! - [`filetime`]: FILETIME to RFC 3339.
+//!
+//! The workspace crates are re-exported ([`wire`]).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub use ntlm_wire as wire;
+
+pub mod filetime;
+pub mod input;
+pub mod inspect;
+pub mod json;
+pub mod render;
+pub mod spnego;

@@ -1,2 +1,9 @@
-//! The `ntlmsim` command-line tool.
-fn main() {}
+//! The `ntlmsim` command-line tool; see CLI-CONTRACT.md for the contract
+//! (subcommands, `--json` keys, exit codes).
+#![forbid(unsafe_code)]
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -32,11 +32,21 @@ pub fn negotiate(data: &[u8]) {
     }
 }
 
-/// CHALLENGE: parse (walking the target info), and re-parse what a successful parse emits.
+/// CHALLENGE: parse (walking the target info), and re-parse what a successful
+/// parse emits; the lenient parse accepts a superset of the strict one.
 pub fn challenge(data: &[u8]) {
+    let lenient = ChallengeMessage::parse_lenient(data);
+    if let Ok(m) = &lenient {
+        if let Some(ti) = &m.target_info {
+            walk(ti);
+        }
+    }
     if let Ok(m) = ChallengeMessage::parse(data) {
         if let Some(ti) = &m.target_info {
             walk(ti);
+        }
+        if lenient.as_ref().ok() != Some(&m) {
+            panic!("lenient parse differs from a successful strict parse");
         }
         check_round_trip(&Message::Challenge(m));
     }

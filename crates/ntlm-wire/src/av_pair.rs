@@ -200,6 +200,9 @@ pub struct AvDefects {
     pub eol_with_value: bool,
     /// Bit `n` set: AvId `n` (0..=63) appears more than once before EOL.
     pub duplicate_ids: u64,
+    /// The security buffer that carried the list declared this many bytes
+    /// more than the message holds (only from a lenient parse).
+    pub declared_past_end: Option<usize>,
 }
 
 impl AvDefects {
@@ -209,6 +212,7 @@ impl AvDefects {
             && self.truncated_at.is_none()
             && !self.eol_with_value
             && self.duplicate_ids == 0
+            && self.declared_past_end.is_none()
     }
 
     /// The duplicated ids.
@@ -238,6 +242,14 @@ impl<'a> AvPairs<'a> {
             eol,
             defects,
         }
+    }
+
+    /// Wraps a list whose security buffer declared `missing` bytes more
+    /// than the message holds (see `ChallengeMessage::parse_lenient`).
+    pub fn new_truncated(bytes: impl Into<Cow<'a, [u8]>>, missing: usize) -> Self {
+        let mut l = Self::new(bytes);
+        l.defects.declared_past_end = Some(missing);
+        l
     }
 
     /// Builds a well-formed list from pairs, appending `MsvAvEOL`.

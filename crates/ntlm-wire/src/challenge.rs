@@ -7,7 +7,7 @@ use crate::av_pair::AvPairs;
 use crate::codec::{
     PayloadPlan, Reader, SecurityBuffer, Writer, first_payload, payload_len, put_buffer,
 };
-use crate::error::{DecodeError, EncodeError};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::flags::NegotiateFlags;
 use crate::version::Version;
 use crate::{MessageType, read_header};
@@ -42,6 +42,20 @@ pub struct ChallengeMessage<'a> {
 impl<'a> ChallengeMessage<'a> {
     /// Parses a complete message. Bytes after the last payload are ignored.
     pub fn parse(msg: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::parse_with(msg, false)
+    }
+
+    /// Like [`parse`](Self::parse), but a TargetInfo buffer that runs past
+    /// the end of the message is cut to the bytes present, with
+    /// [`AvDefects::declared_past_end`](crate::AvDefects) recording the
+    /// shortfall, instead of failing. TargetInfo carries its own terminator,
+    /// so the pairs present can still be read. For decoders and audits of
+    /// captured traffic; a peer should use the strict parse.
+    pub fn parse_lenient(msg: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::parse_with(msg, true)
+    }
+
+    fn parse_with(msg: &'a [u8], lenient: bool) -> Result<Self, DecodeError> {
         let mut r = Reader::new(msg);
         read_header(&mut r, MessageType::Challenge)?;
         let name_buf = r.security_buffer("TargetNameFields")?;
@@ -85,7 +99,18 @@ impl<'a> ChallengeMessage<'a> {
         };
         let target_name = resolve(name_buf, name_on)?.map(Cow::Borrowed);
         let target_info = match info_buf {
-            Some(b) => resolve(b, info_on)?.map(AvPairs::new),
+            Some(b) => match resolve(b, info_on) {
+                Ok(v) => v.map(AvPairs::new),
+                Err(e) => match (lenient, e.kind, msg.get(b.offset as usize..)) {
+                    (true, DecodeErrorKind::BufferOutOfRange { .. }, Some(present)) => {
+                        Some(AvPairs::new_truncated(
+                            present,
+                            usize::from(b.len).saturating_sub(present.len()),
+                        ))
+                    }
+                    _ => return Err(e),
+                },
+            },
             None => None,
         };
         Ok(Self {
@@ -175,7 +200,6 @@ impl<'a> ChallengeMessage<'a> {
 mod tests {
     use super::*;
     use crate::av_pair::AvId;
-    use crate::error::DecodeErrorKind;
 
     const SPEC_4_2_4_3: &str = "4e544c4d53535000020000000c000c003800000033828ae20123456789abcdef00000000000000002400240044000000060070170000000f53006500720076006500720002000c0044006f006d00610069006e0001000c0053006500720076006500720000000000";
 
@@ -264,6 +288,22 @@ mod tests {
             e.kind,
             DecodeErrorKind::BufferOutOfRange { len: 0x80, .. }
         ));
+    }
+
+    #[test]
+    fn lenient_parse_cuts_target_info_at_the_end() {
+        let mut b = hex::decode(SPEC_4_2_4_3).unwrap();
+        b.truncate(b.len() - 4); // drop MsvAvEOL: TargetInfoLen now runs 4 bytes past the end
+        assert!(ChallengeMessage::parse(&b).is_err());
+        let m = ChallengeMessage::parse_lenient(&b).unwrap();
+        let ti = m.target_info.unwrap();
+        assert_eq!(ti.iter().count(), 2);
+        assert!(ti.defects().missing_eol);
+        assert_eq!(ti.defects().declared_past_end, Some(4));
+        assert!(!ti.defects().is_clean());
+        // Other buffers stay strict.
+        b[16] = 0xff;
+        assert!(ChallengeMessage::parse_lenient(&b).is_err());
     }
 
     #[test]

@@ -148,6 +148,15 @@ impl<'a> Message<'a> {
         })
     }
 
+    /// Parses a message of any type, cutting a CHALLENGE TargetInfo that
+    /// runs past the end (see [`ChallengeMessage::parse_lenient`]).
+    pub fn parse_lenient(msg: &'a [u8]) -> Result<Self, DecodeError> {
+        Ok(match MessageType::of(msg)? {
+            MessageType::Challenge => Self::Challenge(ChallengeMessage::parse_lenient(msg)?),
+            _ => Self::parse(msg)?,
+        })
+    }
+
     /// The message type.
     pub const fn message_type(&self) -> MessageType {
         match self {

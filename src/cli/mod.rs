@@ -1,0 +1,91 @@
+//! Command-line parsing and dispatch.
+//!
+//! Each subcommand is a module with an `Args` struct (clap derive) and a
+//! `run` function writing to the given output. Exit codes follow
+//! CLI-CONTRACT.md "Conventions": 0 success, 1 negative verdict, 2 bad usage
+//! or bad input with a one-line `error: ...` on stderr.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decode;
+
+/// `ntlmsim`: NTLM session-negotiation simulator.
+#[derive(Debug, Parser)]
+#[command(name = "ntlmsim", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode NTLM messages (base64, NTLM/Negotiate headers, SPNEGO, hex, @FILE, -)
+    Decode(decode::DecodeArgs),
+}
+
+/// How a command that ran to completion ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Exit code 0: the command did its job.
+    Success,
+}
+
+impl Status {
+    const fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+        }
+    }
+}
+
+/// Bad usage or bad input: exit code 2 with `error: <message>` on stderr.
+#[derive(Debug)]
+pub(crate) struct CliError(String);
+
+impl CliError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the message contains.
+        f.write_str(&self.0.replace(['\n', '\r'], " "))
+    }
+}
+
+/// Exit code for bad usage or bad input.
+const EXIT_BAD_INPUT: u8 = 2;
+
+pub(crate) fn main() -> ExitCode {
+    // clap exits with code 2 on usage errors and 0 for --help/--version.
+    let cli = Cli::parse();
+    let mut out = Vec::new();
+    let result = match &cli.command {
+        Command::Decode(args) => decode::run(args, &mut io::stdin().lock(), &mut out),
+    };
+    match result {
+        Ok(status) => {
+            let mut stdout = io::stdout().lock();
+            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::from(status.code()),
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(status.code()),
+                Err(e) => fail(&CliError::new(format!(
+                    "cannot write to standard output: {e}"
+                ))),
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &CliError) -> ExitCode {
+    let _ = writeln!(io::stderr().lock(), "error: {e}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}

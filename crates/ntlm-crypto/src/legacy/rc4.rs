@@ -1,0 +1,140 @@
+//! RC4 (MS-NLMP 6: RC4K, RC4Init, RC4).
+//!
+//! A small implementation rather than the `rc4` crate because session
+//! security needs to *copy* a keystream state: a message that fails
+//! verification must leave the receiver exactly as it was (MS-NLMP 3.4.4: the
+//! sequence number is not incremented), and the `rc4` crate's state is not
+//! `Clone`. The tests check it against the `rc4` crate and RFC 6229.
+
+use core::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::CryptoError;
+
+/// An RC4 keystream state (a "handle" in MS-NLMP 3.4).
+///
+/// Cloning copies the position in the keystream. Zeroized on drop.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Rc4 {
+    s: [u8; 256],
+    i: u8,
+    j: u8,
+}
+
+impl Rc4 {
+    /// RC4Init(Handle, Key): the key schedule. Keys are 1 to 256 bytes.
+    pub fn new(key: &[u8]) -> Result<Self, CryptoError> {
+        if key.is_empty() || key.len() > 256 {
+            return Err(CryptoError::Length {
+                field: "RC4 key",
+                expected: 16,
+                got: key.len(),
+            });
+        }
+        Ok(Self::schedule(key))
+    }
+
+    /// The key schedule for keys the crate derives itself (a
+    /// [`SealingKey`](crate::SealingKey) holds 1 to 16 bytes).
+    pub(crate) fn schedule(key: &[u8]) -> Self {
+        let mut s = [0u8; 256];
+        let mut v = 0u8;
+        for b in &mut s {
+            *b = v;
+            v = v.wrapping_add(1);
+        }
+        let mut j = 0u8;
+        for (i, k) in (0..256usize).zip(key.iter().cycle()) {
+            j = j
+                .wrapping_add(s.get(i).copied().unwrap_or(0))
+                .wrapping_add(*k);
+            s.swap(i, usize::from(j));
+        }
+        Self { s, i: 0, j: 0 }
+    }
+
+    #[inline]
+    fn at(&self, idx: u8) -> u8 {
+        // A u8 index into 256 entries: the bounds check folds away.
+        self.s.get(usize::from(idx)).copied().unwrap_or(0)
+    }
+
+    /// RC4(Handle, D): XORs the next `data.len()` keystream bytes into `data`.
+    pub fn apply_keystream(&mut self, data: &mut [u8]) {
+        let (mut i, mut j) = (self.i, self.j);
+        for b in data {
+            i = i.wrapping_add(1);
+            let si = self.at(i);
+            j = j.wrapping_add(si);
+            let sj = self.at(j);
+            self.s.swap(usize::from(i), usize::from(j));
+            *b ^= self.at(si.wrapping_add(sj));
+        }
+        self.i = i;
+        self.j = j;
+    }
+}
+
+impl fmt::Debug for Rc4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Rc4(<redacted>)")
+    }
+}
+
+/// RC4K(K, D): one-shot RC4 of `data` under `key` (MS-NLMP 6).
+pub fn rc4k(key: &[u8], data: &mut [u8]) -> Result<(), CryptoError> {
+    Rc4::new(key)?.apply_keystream(data);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ::rc4::{KeyInit, StreamCipher};
+
+    #[test]
+    fn rfc6229_key_0102030405() {
+        // RFC 6229, 40-bit key 0x0102030405, keystream offsets 0 and 16.
+        let mut ks = [0u8; 32];
+        rc4k(&[1, 2, 3, 4, 5], &mut ks).unwrap();
+        assert_eq!(
+            hex::encode(ks),
+            "b2396305f03dc027ccc3524a0a1118a86982944f18fc82d589c403a47a0d0919"
+        );
+    }
+
+    #[test]
+    fn matches_rc4_crate_across_calls() {
+        for key_len in [1usize, 5, 7, 8, 16, 40, 256] {
+            let key: Vec<u8> = (0..key_len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut ours = Rc4::new(&key).unwrap();
+            let mut theirs = ::rc4::Rc4::new_from_slice(&key).unwrap();
+            for chunk in [0usize, 1, 3, 16, 300] {
+                let mut a: Vec<u8> = (0..chunk).map(|i| i as u8).collect();
+                let mut b = a.clone();
+                ours.apply_keystream(&mut a);
+                theirs.apply_keystream(&mut b);
+                assert_eq!(a, b, "key length {key_len}, chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn clone_continues_from_the_same_position() {
+        let mut a = Rc4::new(b"key").unwrap();
+        a.apply_keystream(&mut [0u8; 10]);
+        let mut b = a.clone();
+        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+        a.apply_keystream(&mut x);
+        b.apply_keystream(&mut y);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn rejects_empty_and_oversized_keys() {
+        assert!(Rc4::new(&[]).is_err());
+        assert!(Rc4::new(&[0; 257]).is_err());
+        assert_eq!(format!("{:?}", Rc4::new(&[1]).unwrap()), "Rc4(<redacted>)");
+    }
+}

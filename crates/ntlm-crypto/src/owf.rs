@@ -1,0 +1,101 @@
+//! One-way functions: NTOWFv1 and NTOWFv2/LMOWFv2 (MS-NLMP 3.3.1, 3.3.2).
+//! LMOWFv1 is in [`crate::legacy`].
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use md4::{Digest, Md4};
+use zeroize::Zeroizing;
+
+use crate::keys::{HmacMd5Key, NtHash, ResponseKey};
+
+/// NTOWFv1(Passwd) = MD4(UNICODE(Passwd)) (MS-NLMP 3.3.1).
+///
+/// The password is hashed as UTF-16LE without a terminator (the "null-
+/// terminated" wording of MS-NLMP 6 does not apply here; the 4.2.2.1.2 value
+/// confirms it).
+pub fn nt_hash(password: &str) -> NtHash {
+    let unicode = Zeroizing::new(utf16le(password));
+    NtHash::from_bytes(Md4::digest(unicode.as_slice()).into())
+}
+
+/// NTOWFv2(Passwd, User, UserDom) = HMAC_MD5(NTOWFv1(Passwd),
+/// UNICODE(Uppercase(User) ‖ UserDom)) (MS-NLMP 3.3.2), from the NT hash.
+///
+/// The user name is upper-cased ([`upper_case`]); the domain is used exactly
+/// as given. LMOWFv2 is the same value.
+pub fn ntowfv2(nt_hash: &NtHash, user: &str, domain: &str) -> ResponseKey {
+    let mut msg = utf16le(&upper_case(user));
+    msg.extend(domain.encode_utf16().flat_map(u16::to_le_bytes));
+    ResponseKey::from_bytes(HmacMd5Key::new(nt_hash.as_bytes()).mac(&[&msg]))
+}
+
+/// NTOWFv2 from the password: [`ntowfv2`] of [`nt_hash`].
+pub fn ntowfv2_password(password: &str, user: &str, domain: &str) -> ResponseKey {
+    ntowfv2(&nt_hash(password), user, domain)
+}
+
+/// Upper-cases as Windows does for NTLM user and domain names: each character
+/// maps to its single-character upper case, and characters whose upper case
+/// is several characters (such as `ß`) stay as they are, so the UTF-16 length
+/// never changes (RtlUpcaseUnicodeString; Samba `strupper_talloc`).
+pub fn upper_case(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut up = c.to_uppercase();
+            match (up.next(), up.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// UNICODE(s): UTF-16LE without BOM or terminator.
+pub(crate) fn utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nt_hash_of_spec_password() {
+        // MS-NLMP 4.2.2.1.2.
+        assert_eq!(
+            nt_hash("Password").as_bytes(),
+            &hex_literal("a4f49c406510bdcab6824ee7c30fd852")
+        );
+        // MD4 of the empty string (RFC 1320).
+        assert_eq!(
+            nt_hash("").as_bytes(),
+            &hex_literal("31d6cfe0d16ae931b73c59d7e0c089c0")
+        );
+    }
+
+    #[test]
+    fn ntowfv2_uppercases_user_only() {
+        let nt = nt_hash("Password");
+        let k = ntowfv2(&nt, "User", "Domain");
+        assert_eq!(
+            k.as_bytes(),
+            &hex_literal("0c868a403bfd7a93a3001ef22ef02e3f")
+        );
+        assert_eq!(ntowfv2(&nt, "USER", "Domain"), k);
+        assert_eq!(ntowfv2(&nt, "user", "Domain"), k);
+        assert_ne!(ntowfv2(&nt, "User", "DOMAIN"), k);
+        assert_eq!(ntowfv2_password("Password", "uSeR", "Domain"), k);
+    }
+
+    #[test]
+    fn upper_case_keeps_length() {
+        assert_eq!(upper_case("administrator"), "ADMINISTRATOR");
+        assert_eq!(upper_case("straße"), "STRAßE");
+        assert_eq!(upper_case("élan"), "ÉLAN");
+    }
+
+    fn hex_literal(s: &str) -> [u8; 16] {
+        hex::decode(s).unwrap().try_into().unwrap()
+    }
+}

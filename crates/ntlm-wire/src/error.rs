@@ -6,7 +6,7 @@
 use core::fmt;
 
 /// A message (or a structure inside one) could not be decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DecodeError {
     /// The MS-NLMP name of the field being read, e.g. `NtChallengeResponseFields`.
     pub field: &'static str,
@@ -17,7 +17,7 @@ pub struct DecodeError {
 }
 
 /// What went wrong while decoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DecodeErrorKind {
     /// The input ended before the field did.

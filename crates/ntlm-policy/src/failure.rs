@@ -1,0 +1,398 @@
+//! A failed exchange, as a value.
+
+use core::fmt;
+
+use ntlm_wire::{NegotiateFlags, ResponseKind};
+
+use crate::lm::LmCompatibilityLevel;
+use crate::mask::PolicyValue;
+use crate::rules::{self, Rule};
+use crate::status::{Hex32, Status};
+
+/// Which peer failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Side {
+    /// The client (initiator).
+    Client,
+    /// The server (acceptor).
+    Server,
+}
+
+impl Side {
+    /// `client` or `server`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Server => "server",
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The message whose *receipt* failed.
+///
+/// A server failing on receipt of NEGOTIATE sends no CHALLENGE; a client
+/// failing on receipt of CHALLENGE sends no AUTHENTICATE. A client that
+/// refuses to start (ClientBlocked) is reported as side client, stage
+/// negotiate: the NEGOTIATE was never sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    /// NEGOTIATE_MESSAGE.
+    Negotiate,
+    /// CHALLENGE_MESSAGE.
+    Challenge,
+    /// AUTHENTICATE_MESSAGE.
+    Authenticate,
+}
+
+impl Stage {
+    /// `negotiate`, `challenge` or `authenticate`, as in JSON output.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Negotiate => "negotiate",
+            Self::Challenge => "challenge",
+            Self::Authenticate => "authenticate",
+        }
+    }
+
+    /// `NEGOTIATE`, `CHALLENGE` or `AUTHENTICATE`.
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::Negotiate => "NEGOTIATE",
+            Self::Challenge => "CHALLENGE",
+            Self::Authenticate => "AUTHENTICATE",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What went wrong, with the data the one-line reason needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Detail {
+    /// The side's minimum-security value is not met: `missing` lists the bits.
+    MinimumSecurity,
+    /// No usable charset (neither UNICODE nor OEM).
+    Charset,
+    /// The AUTHENTICATE carries flags (`unexpected`) the CHALLENGE did not return.
+    UnexpectedFlags,
+    /// The authenticating side's LmCompatibilityLevel refuses this response.
+    ResponseRefused {
+        /// The response the client sent.
+        kind: ResponseKind,
+        /// The refusing level.
+        level: LmCompatibilityLevel,
+    },
+    /// NTLM is blocked on the failing side.
+    Blocked,
+    /// NTLMv2 with integrity/confidentiality and no NetBIOS names in the TargetInfo.
+    TargetInfoNames,
+    /// Any other failure, described by a fixed text (used by the session layer).
+    Note(&'static str),
+    /// A message that could not be decoded: the field, offset and expectation.
+    Decode(ntlm_wire::DecodeError),
+}
+
+/// A failed exchange: who failed, where, with which status, and why.
+///
+/// This is a plain `Copy` value: building one allocates nothing. The human
+/// text ([`reason`](Self::reason), `Display`) is produced only when printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Failure {
+    /// The peer that failed.
+    pub side: Side,
+    /// The message whose receipt failed.
+    pub stage: Stage,
+    /// The status it returned.
+    pub status: Status,
+    /// For minimum-security failures: the requirement the side enforced
+    /// (its mask's known bits after the semantics switches). For unexpected
+    /// AUTHENTICATE flags: the CHALLENGE flags. Otherwise empty.
+    pub required: NegotiateFlags,
+    /// The flags evaluated: the CHALLENGE flags for the client, the CHALLENGE
+    /// the server would send on NEGOTIATE, the AUTHENTICATE flags on AUTHENTICATE.
+    pub negotiated: NegotiateFlags,
+    /// Required bits that were not satisfied.
+    pub missing: NegotiateFlags,
+    /// Bits present that should not be (unexpected AUTHENTICATE flags).
+    pub unexpected: NegotiateFlags,
+    /// The rule that failed, with its source.
+    pub rule: &'static Rule,
+    /// What went wrong, for the one-line reason.
+    pub detail: Detail,
+}
+
+impl Failure {
+    /// A failure of `rule` with no flag data; the status is the rule's
+    /// (`STATUS_LOGON_FAILURE` for the few rules that carry none).
+    pub const fn new(side: Side, stage: Stage, rule: &'static Rule, detail: Detail) -> Self {
+        Self {
+            side,
+            stage,
+            status: match rule.status {
+                Some(s) => s,
+                None => Status::StatusLogonFailure,
+            },
+            required: NegotiateFlags::empty(),
+            negotiated: NegotiateFlags::empty(),
+            missing: NegotiateFlags::empty(),
+            unexpected: NegotiateFlags::empty(),
+            rule,
+            detail,
+        }
+    }
+
+    /// A minimum-security failure.
+    pub const fn minimum_security(
+        side: Side,
+        stage: Stage,
+        rule: &'static Rule,
+        required: NegotiateFlags,
+        negotiated: NegotiateFlags,
+        missing: NegotiateFlags,
+    ) -> Self {
+        let mut f = Self::new(side, stage, rule, Detail::MinimumSecurity);
+        f.required = required;
+        f.negotiated = negotiated;
+        f.missing = missing;
+        f
+    }
+
+    /// The same failure with another status (for peers that answer differently).
+    pub const fn with_status(mut self, status: Status) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same failure with the evaluated flags set.
+    pub const fn with_negotiated(mut self, negotiated: NegotiateFlags) -> Self {
+        self.negotiated = negotiated;
+        self
+    }
+
+    /// Names of the missing bits, lowest first.
+    pub fn missing_names(&self) -> impl Iterator<Item = &'static str> {
+        self.missing.names()
+    }
+
+    /// The missing bits as `0x%08x`.
+    pub fn missing_hex(&self) -> Hex32 {
+        Hex32(self.missing.bits())
+    }
+
+    /// Names of the unexpected bits, lowest first.
+    pub fn unexpected_names(&self) -> impl Iterator<Item = &'static str> {
+        self.unexpected.names()
+    }
+
+    /// The registry value a minimum-security failure comes from.
+    pub const fn policy_value(&self) -> Option<PolicyValue> {
+        match self.detail {
+            Detail::MinimumSecurity => Some(PolicyValue::of(self.side)),
+            _ => None,
+        }
+    }
+
+    /// The one-line reason, produced lazily.
+    pub const fn reason(&self) -> Reason<'_> {
+        Reason(self)
+    }
+}
+
+impl fmt::Display for Failure {
+    /// `server failed on receipt of NEGOTIATE: SEC_E_UNSUPPORTED_FUNCTION (0x80090302): reason [source]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.side == Side::Client && self.stage == Stage::Negotiate {
+            f.write_str("client refused to send NEGOTIATE")?;
+        } else {
+            write!(
+                f,
+                "{} failed on receipt of {}",
+                self.side,
+                self.stage.message()
+            )?;
+        }
+        write!(
+            f,
+            ": {}: {} [{}]",
+            self.status,
+            self.reason(),
+            self.rule.source
+        )
+    }
+}
+
+impl core::error::Error for Failure {}
+
+/// The one-line reason of a [`Failure`].
+#[derive(Debug, Clone, Copy)]
+pub struct Reason<'a>(&'a Failure);
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        match x.detail {
+            Detail::MinimumSecurity => {
+                write!(
+                    f,
+                    "{} requires {} ({}), which {} ({}) do not provide",
+                    PolicyValue::of(x.side),
+                    FlagNames(x.missing),
+                    Hex32(x.missing.bits()),
+                    evaluated(x.side, x.stage),
+                    Hex32(x.negotiated.bits())
+                )?;
+                if core::ptr::eq(x.rule, &rules::MIN_128_KB239869) {
+                    f.write_str(" while NEGOTIATE_SEAL is negotiated")?;
+                }
+                Ok(())
+            }
+            Detail::Charset => match x.side {
+                Side::Server => write!(
+                    f,
+                    "the NEGOTIATE flags ({}) offer no charset the server supports \
+                     (neither UNICODE nor OEM)",
+                    Hex32(x.negotiated.bits())
+                ),
+                Side::Client => write!(
+                    f,
+                    "the CHALLENGE flags ({}) select neither UNICODE nor OEM",
+                    Hex32(x.negotiated.bits())
+                ),
+            },
+            Detail::UnexpectedFlags => write!(
+                f,
+                "the AUTHENTICATE carries {} ({}), which the CHALLENGE ({}) did not return",
+                FlagNames(x.unexpected),
+                Hex32(x.unexpected.bits()),
+                Hex32(x.required.bits())
+            ),
+            Detail::ResponseRefused { kind, level } => write!(
+                f,
+                "LmCompatibilityLevel {} ({}) refuses {} responses",
+                level.level(),
+                level.name(),
+                kind
+            ),
+            Detail::Blocked => match x.side {
+                Side::Client => f.write_str("NTLM is blocked on the client (ClientBlocked)"),
+                Side::Server => f.write_str("NTLM is blocked on the server (ServerBlock)"),
+            },
+            Detail::TargetInfoNames => f.write_str(
+                "NTLMv2 with integrity or confidentiality needs MsvAvNbComputerName and \
+                 MsvAvNbDomainName in the CHALLENGE TargetInfo",
+            ),
+            Detail::Note(text) => f.write_str(text),
+            Detail::Decode(e) => write!(f, "{} could not be decoded: {e}", x.stage.message()),
+        }
+    }
+}
+
+const fn evaluated(side: Side, stage: Stage) -> &'static str {
+    match (side, stage) {
+        (Side::Server, Stage::Negotiate) => "the CHALLENGE flags the server would send",
+        (_, Stage::Authenticate) => "the AUTHENTICATE flags",
+        _ => "the CHALLENGE flags",
+    }
+}
+
+/// Flag names joined with ` | `, or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagNames(pub NegotiateFlags);
+
+impl fmt::Display for FlagNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        for name in self.0.names() {
+            write!(f, "{sep}{name}")?;
+            sep = " | ";
+        }
+        if sep.is_empty() {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_of_a_server_minimum_security_failure() {
+        let f = Failure::minimum_security(
+            Side::Server,
+            Stage::Negotiate,
+            &rules::MIN_128_SERVER,
+            NegotiateFlags::from_bits_retain(0x2008_0000),
+            NegotiateFlags::from_bits_retain(0x0281_8205),
+            NegotiateFlags::from_bits_retain(0x2008_0000),
+        );
+        assert_eq!(
+            f.to_string(),
+            "server failed on receipt of NEGOTIATE: SEC_E_UNSUPPORTED_FUNCTION (0x80090302): \
+             NtlmMinServerSec requires NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_128 \
+             (0x20080000), which the CHALLENGE flags the server would send (0x02818205) do not \
+             provide [MS-NLMP 3.2.5.1.1]"
+        );
+        assert_eq!(f.policy_value(), Some(PolicyValue::NtlmMinServerSec));
+        assert_eq!(f.missing_hex().to_string(), "0x20080000");
+    }
+
+    #[test]
+    fn display_of_a_blocked_client() {
+        let f = Failure::new(
+            Side::Client,
+            Stage::Negotiate,
+            &rules::CLIENT_BLOCKED,
+            Detail::Blocked,
+        );
+        assert_eq!(f.status, Status::StatusNotSupported);
+        assert_eq!(
+            f.to_string(),
+            "client refused to send NEGOTIATE: STATUS_NOT_SUPPORTED (0xc00000bb): NTLM is \
+             blocked on the client (ClientBlocked) [MS-NLMP 3.1.5.1.1]"
+        );
+        assert_eq!(f.policy_value(), None);
+    }
+
+    #[test]
+    fn status_override_and_notes() {
+        let f = Failure::new(
+            Side::Server,
+            Stage::Authenticate,
+            &rules::AUTH_MIC,
+            Detail::Note("the MIC does not match"),
+        )
+        .with_status(Status::SecELogonDenied);
+        assert_eq!(f.status, Status::SecELogonDenied);
+        assert_eq!(f.reason().to_string(), "the MIC does not match");
+        // A rule without a status falls back to a logon failure.
+        let g = Failure::new(
+            Side::Server,
+            Stage::Authenticate,
+            &rules::MIN_UNION,
+            Detail::Note("x"),
+        );
+        assert_eq!(g.status, Status::StatusLogonFailure);
+    }
+
+    #[test]
+    fn flag_names_joins_or_says_none() {
+        assert_eq!(FlagNames(NegotiateFlags::empty()).to_string(), "none");
+        assert_eq!(
+            FlagNames(NegotiateFlags::NEGOTIATE_SIGN | NegotiateFlags::NEGOTIATE_SEAL).to_string(),
+            "NEGOTIATE_SIGN | NEGOTIATE_SEAL"
+        );
+    }
+}

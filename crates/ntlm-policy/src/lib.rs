@@ -1,0 +1,235 @@
+//! NTLM negotiation and minimum-session-security policy as pure functions.
+//!
+//! This crate decides, from flags and settings alone, what an NTLM client
+//! offers, what a server returns, and whether either side refuses the result
+//! under the Windows settings
+//!
+//! - `NtlmMinClientSec` / `NtlmMinServerSec` ([`MinSessionSecurity`]; policy
+//!   "Network security: Minimum session security for NTLM SSP based
+//!   (including secure RPC) clients/servers"), and
+//! - `LmCompatibilityLevel` ([`LmCompatibilityLevel`]; policy "Network
+//!   security: LAN Manager authentication level").
+//!
+//! A refusal is a [`Failure`] value: side, stage (the message whose *receipt*
+//! failed), [`Status`] name and code, required/negotiated/missing flags, a
+//! one-line reason and the [`Rule`] with its [`Source`]. Every rule carries its
+//! source as data; where Windows behaviour is not confirmed, the choice is an
+//! explicit switch of [`Semantics`] with a documented default.
+//!
+//! # Contract
+//!
+//! - No I/O, no clock, no randomness, no panics.
+//! - [`negotiate_only`] and every check allocate nothing: failures are `Copy`
+//!   values and their text ([`Failure::reason`], `Display`) is produced only
+//!   when printed. Parsing and [`warnings`] allocate.
+//! - Each side enforces only its own value; the effective requirement of a
+//!   connection is the union of both ([`effective_requirement`]).
+//!
+//! ```
+//! use ntlm_policy::{
+//!     negotiate_only, ClientConfig, MinSessionSecurity, Outcome, Semantics, ServerConfig,
+//!     Side, Stage, Status,
+//! };
+//! use ntlm_wire::NegotiateFlags;
+//!
+//! // A client that offers neither ESS nor 128-bit, against a server that
+//! // requires both (the STIG baseline 0x20080000).
+//! let client = ClientConfig {
+//!     flags_override: Some(NegotiateFlags::from_bits_retain(0x0281_8205)),
+//!     ..ClientConfig::default()
+//! };
+//! let server_min: MinSessionSecurity = "0x20080000".parse()?;
+//! let outcome = negotiate_only(
+//!     &client,
+//!     &ServerConfig::default(),
+//!     MinSessionSecurity::NONE,
+//!     server_min,
+//!     &Semantics::default(),
+//! );
+//! let Outcome::Failure(f) = outcome else { panic!("expected a failure") };
+//! assert_eq!((f.side, f.stage), (Side::Server, Stage::Negotiate));
+//! assert_eq!(f.status, Status::SecEUnsupportedFunction);
+//! assert_eq!(f.missing.bits(), 0x2008_0000);
+//! assert_eq!(f.rule.source.to_string(), "MS-NLMP 3.2.5.1.1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Minimum-security bits
+//!
+//! | Bit | Token | Group Policy option | Requires | Source |
+//! |---|---|---|---|---|
+//! | `0x00000010` | `require_message_integrity` | Require message integrity (XP/2003 UI only) | `NEGOTIATE_SIGN` | KB239869 |
+//! | `0x00000020` | `require_message_confidentiality` | Require message confidentiality (XP/2003 UI only) | `NEGOTIATE_SEAL` | KB239869 |
+//! | `0x00080000` | `require_NTLMv2_session_security` | Require NTLMv2 session security | `NEGOTIATE_EXTENDED_SESSIONSECURITY` (see `ess`) | KB239869 |
+//! | `0x20000000` | `require_128bit_encryption` | Require 128-bit encryption | `NEGOTIATE_128` (see `rule-128`) | MS-NLMP 3.1.5.1.2, 3.2.5.1.1; KB239869 |
+//! | `0x80000000` | `require_56bit_encryption` | none (registry only) | `NEGOTIATE_56` (see `bit56`) | KB239869 lists it without semantics |
+//!
+//! `all_above` is `0x20080030`; `none` is 0. Other bits are kept, reported as
+//! warnings, and never enforced. Defaults: 0 through Windows Server 2008,
+//! `0x20000000` on new Windows 7 / 2008 R2+ installations (MS-NLMP <38>/<60>,
+//! KB932461, "Changes in NTLM Authentication"); the STIG/CIS baseline is
+//! `0x20080000`.
+//!
+//! # Semantics switches
+//!
+//! | Switch | Values (default first) | What it decides | Sources |
+//! |---|---|---|---|
+//! | `rule-128` ([`Rule128`]) | **`strict`**, `kb239869` | strict: 0x20000000 fails unless `NEGOTIATE_128` is in the negotiated flags; kb239869: fails only when SEAL is negotiated without 128 | MS-NLMP 3.1.5.1.2, 3.2.5.1.1 (strict); KB239869 "if message confidentiality is in use" |
+//! | `server-strength` ([`ServerStrength`]) | **`echo`**, `literal` | echo: a server returns 128/56 whenever requested and supported; literal: only when the client also requested SIGN or SEAL | observed Windows 7 / 2008 R2 capture (echo) and MS-NLMP <23>; MS-NLMP 2.2.2.5 (literal). Echo is the default because with the literal rule two default-configured Windows 7+ hosts (both requiring 128) could not authenticate without SIGN/SEAL, which the capture contradicts |
+//! | `enforce` ([`Enforce`]) | **`all-known`**, `os-generation` | os-generation: a peer newer than XP/2003 ignores 0x10/0x20 (UNCONFIRMED) | CCE-44861-3 and the 2008 R2 policy page: the options exist only in the XP/2003 UI |
+//! | `client-request` ([`ClientRequest`]) | **`app-only`**, `or-required` | or-required: the client ORs its known NtlmMinClientSec bits into its NEGOTIATE | Samba `gensec_ntlmssp_client_start()` (`required_flags`); undocumented for Windows, KB239869 only says the client "requests" items |
+//! | `ess` ([`EssMeaning`]) | **`flag`**, `flag-or-ntlmv2` | flag-or-ntlmv2: NTLMv2 authentication satisfies 0x80000 without the flag; a server can only apply it on AUTHENTICATE | KB239869 / the bit is the flag (flag); Samba `ntlmssp_handle_neg_flags()`, bug 12862 |
+//! | `bit56` ([`Bit56`]) | **`enforce`**, `ignore` | enforce: 0x80000000 requires `NEGOTIATE_56` | inference from the other KB239869 bits; KB239869 gives it no semantics |
+//! | `authenticate-extra` ([`AuthenticateExtra`]) | **`reject`**, `intersect` | reject: AUTHENTICATE session-security flags absent from the CHALLENGE are refused with SEC_E_INVALID_TOKEN; intersect: they are dropped | MS-NLMP 2.2.1.3 ("the set of bit flags negotiated in the previous messages"), status inferred from MS-NLMP's use of SEC_E_INVALID_TOKEN for tokens that contradict the negotiation; Samba intersects |
+//!
+//! # Presets
+//!
+//! | Name | Switches | Use |
+//! |---|---|---|
+//! | `ms-nlmp` (default) | all defaults | MS-NLMP wherever it speaks, the Windows capture where a literal reading contradicts it |
+//! | `ms-nlmp-literal` | `server-strength=literal` | MS-NLMP 2.2.2.5 read literally |
+//! | `kb239869` | `rule-128=kb239869` | the narrower KB reading of the 128-bit rule |
+//! | `samba` | `client-request=or-required`, `ess=flag-or-ntlmv2`, `authenticate-extra=intersect` | Samba's NTLMSSP |
+//! | `os-generation` | `enforce=os-generation` | the unconfirmed "post-2003 Windows ignores 0x10/0x20" hypothesis |
+//! | `lenient` | `rule-128=kb239869`, `enforce=os-generation`, `ess=flag-or-ntlmv2`, `bit56=ignore`, `authenticate-extra=intersect` | the most permissive reading of every unconfirmed point: what breaks even then breaks for sure |
+//!
+//! # LmCompatibilityLevel
+//!
+//! | Level | Client sends | Requests ESS | Server / DC accepts | Sources |
+//! |---|---|---|---|---|
+//! | 0 | LM + NTLMv1 | never | everything | MS-NLMP <81>, LAN Manager authentication level page |
+//! | 1 | LM + NTLMv1, NTLM2 session response if ESS is negotiated | yes | everything | same |
+//! | 2 | NTLMv1 (LM field = NT response), NTLM2 session response if ESS is negotiated | yes | everything | same; MS-NLMP 3.3.1 NoLMResponseNTLMv1 |
+//! | 3 | NTLMv2 + LMv2 | yes | everything | same |
+//! | 4 | NTLMv2 + LMv2 | yes | refuses LM | same |
+//! | 5 | NTLMv2 + LMv2 | yes | refuses LM, NTLMv1 and NTLM2 session | same |
+//!
+//! A refused response fails on the server at stage authenticate with
+//! STATUS_LOGON_FAILURE (rules `lm-refuse-lm`, `lm-refuse-ntlmv1`; status
+//! inferred, Samba answers STATUS_WRONG_PASSWORD).
+//!
+//! # Rules
+//!
+//! Every [`Rule`] in [`rules::ALL`], in exchange order. Basis: how well
+//! established the rule is as applied, status code included.
+//!
+//! | Id | Rule | Source | Status | Basis |
+//! |---|---|---|---|---|
+//! | `neg-client-base` | the client always sets REQUEST_TARGET, NTLM, ALWAYS_SIGN and UNICODE in the NEGOTIATE | MS-NLMP 3.1.5.1.1 | none | spec |
+//! | `neg-client-ess` | the client requests EXTENDED_SESSIONSECURITY unless LM authentication is used: LmCompatibilityLevel 0 never does, levels 1 to 5 always do | MS-NLMP 3.1.5.1.1; Microsoft documentation: Network security: LAN Manager authentication level; inference: 'if LM authentication is not being used' read with the level table | none | inferred |
+//! | `neg-client-app-flags` | Integrity/Replay Detect/Sequence Detect set SIGN; Confidentiality adds SEAL, KEY_EXCH, LM_KEY and EXTENDED_SESSIONSECURITY; Datagram adds DATAGRAM; Identify adds IDENTIFY | MS-NLMP 3.1.1.2 | none | spec |
+//! | `neg-client-or-required` | with client-request=or-required the client adds its NtlmMinClientSec bits to the NEGOTIATE, as Samba does with required_flags; Windows does not document it | Samba auth/ntlmssp/ntlmssp_client.c gensec_ntlmssp_client_start(); KB239869 | none | unconfirmed |
+//! | `neg-client-authenticate-flags` | the AUTHENTICATE carries the CHALLENGE flags without TARGET_TYPE_DOMAIN/SERVER, and UNICODE alone when both charsets were returned | observed: Windows 7 client / Windows Server 2008 R2 DC capture (gss-ntlmssp tests/ntlmssptest.c T_NTLMv2_CBT); MS-NLMP 2.2.1.3 | none | observed |
+//! | `neg-server-charset` | the server returns UNICODE if requested, else OEM; a NEGOTIATE with neither usable charset is refused with SEC_E_INVALID_TOKEN | MS-NLMP 2.2.2.5; MS-NLMP 3.2.5.1.1 | SEC_E_INVALID_TOKEN | spec |
+//! | `neg-server-ess-over-lm-key` | the server returns EXTENDED_SESSIONSECURITY when requested and supported, LM_KEY only otherwise, never both | MS-NLMP 2.2.2.5; MS-NLMP 3.2.5.1.1 | none | spec |
+//! | `neg-server-sign-seal` | SIGN and SEAL requested in the NEGOTIATE MUST be returned in the CHALLENGE | MS-NLMP 2.2.2.5; MS-NLMP 2.2.1.2 | none | spec |
+//! | `neg-server-strength-literal` | with server-strength=literal the server returns 128 and 56 only when the client also requested SIGN or SEAL (128: 'otherwise it is ignored') | MS-NLMP 2.2.2.5; inference: 56 treated like 128, as in the 2.2.2.5 MUST for 56 | none | spec |
+//! | `neg-server-strength-echo` | with server-strength=echo (default) the server returns 128 and 56 whenever requested and supported, with or without SIGN/SEAL | observed: Windows 7 client / Windows Server 2008 R2 DC capture (gss-ntlmssp tests/ntlmssptest.c T_NTLMv2_CBT); MS-NLMP Appendix B <23> | none | observed |
+//! | `neg-server-optional` | KEY_EXCH, IDENTIFY, DATAGRAM, VERSION and REQUEST_NON_NT_SESSION_KEY are returned when requested and supported; supported flags the client did not request are not | MS-NLMP 3.2.5.1.1; MS-NLMP 2.2.1.2; Samba auth/ntlmssp/ntlmssp_util.c ntlmssp_handle_neg_flags(); inference: 'all the flags set in CfgFlg' read as the intersection, as implementations do | none | observed |
+//! | `neg-server-datagram-key-exch` | DATAGRAM in the CHALLENGE forces KEY_EXCH | MS-NLMP 2.2.2.5 | none | spec |
+//! | `neg-server-mandatory` | the CHALLENGE always carries REQUEST_TARGET, NTLM and ALWAYS_SIGN | MS-NLMP 3.2.5.1.1 | none | spec |
+//! | `neg-server-target-info` | the server sets TARGET_INFO (Windows NT only with ESS; Windows 2000/XP/2003 only when the NEGOTIATE has ESS or REQUEST_TARGET) | MS-NLMP 3.2.5.1.1; MS-NLMP Appendix B <64> | none | spec |
+//! | `neg-server-target-type` | a domain-joined server sets TARGET_TYPE_DOMAIN, any other TARGET_TYPE_SERVER | MS-NLMP 3.2.5.1.1 | none | spec |
+//! | `client-blocked` | a client with NTLM blocked (ClientBlocked) returns STATUS_NOT_SUPPORTED and sends no NEGOTIATE | MS-NLMP 3.1.5.1.1; MS-NLMP Appendix B <46> | STATUS_NOT_SUPPORTED | spec |
+//! | `server-blocked` | a server with NTLM blocked (ServerBlock) returns STATUS_NOT_SUPPORTED on receipt of NEGOTIATE or AUTHENTICATE | MS-NLMP 3.2.5.1.1; MS-NLMP 3.2.5.1.2 | STATUS_NOT_SUPPORTED | spec |
+//! | `dc-ntlm-blocked` | when the DC returns STATUS_NTLM_BLOCKED the server returns STATUS_NOT_SUPPORTED | MS-NLMP 3.3.1; MS-NLMP 3.3.2 | STATUS_NOT_SUPPORTED | spec |
+//! | `client-charset` | a CHALLENGE with neither UNICODE nor OEM is refused with SEC_E_INVALID_TOKEN | MS-NLMP 2.2.2.5 | SEC_E_INVALID_TOKEN | spec |
+//! | `min-128-client` | NtlmMinClientSec 0x20000000 (ClientRequire128bitEncryption): a CHALLENGE without NEGOTIATE_128 is refused with SEC_E_UNSUPPORTED_FUNCTION, no AUTHENTICATE is sent | MS-NLMP 3.1.5.1.2; MS-NLMP Appendix B <38>; KB239869 | SEC_E_UNSUPPORTED_FUNCTION | spec |
+//! | `min-128-server` | NtlmMinServerSec 0x20000000 (ServerRequire128bitEncryption): if NEGOTIATE_128 is not negotiated the server returns SEC_E_UNSUPPORTED_FUNCTION, no CHALLENGE is sent | MS-NLMP 3.2.5.1.1; MS-NLMP Appendix B <60>; KB239869 | SEC_E_UNSUPPORTED_FUNCTION | spec |
+//! | `min-128-kb239869` | with rule-128=kb239869, 0x20000000 fails only when SEAL is negotiated without NEGOTIATE_128 ('if message confidentiality is in use') | KB239869; MS-NLMP 3.1.5.1.2; MS-NLMP 3.2.5.1.1 | SEC_E_UNSUPPORTED_FUNCTION | documented |
+//! | `min-flags-client` | NtlmMinClientSec 0x10/0x20/0x80000/0x80000000: a CHALLENGE without SIGN/SEAL/EXTENDED_SESSIONSECURITY/56 is refused; the status is SEC_E_UNSUPPORTED_FUNCTION by analogy with the 128-bit rule and Samba | KB239869; MS-NLMP 3.1.5.1.2; Samba auth/ntlmssp/ntlmssp_util.c ntlmssp_handle_neg_flags() | SEC_E_UNSUPPORTED_FUNCTION | inferred |
+//! | `min-flags-server` | NtlmMinServerSec 0x10/0x20/0x80000/0x80000000: if the CHALLENGE the server would send lacks SIGN/SEAL/EXTENDED_SESSIONSECURITY/56 it returns SEC_E_UNSUPPORTED_FUNCTION (status inferred) and sends no CHALLENGE | KB239869; MS-NLMP 3.2.5.1.1; Samba auth/ntlmssp/ntlmssp_util.c ntlmssp_handle_neg_flags() | SEC_E_UNSUPPORTED_FUNCTION | inferred |
+//! | `min-server-authenticate` | on AUTHENTICATE the server checks NtlmMinServerSec again against the AUTHENTICATE flags, anonymous clients included; SEC_E_UNSUPPORTED_FUNCTION (status inferred) | MS-NLMP 3.2.5.1.2; Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth() | SEC_E_UNSUPPORTED_FUNCTION | inferred |
+//! | `min-ess-ntlmv2` | with ess=flag-or-ntlmv2, NTLMv2 authentication satisfies 'Require NTLMv2 session security' without the flag (Samba, bug 12862); a server can only apply this on AUTHENTICATE | Samba auth/ntlmssp/ntlmssp_util.c ntlmssp_handle_neg_flags(); Microsoft documentation: Network security: Minimum session security for NTLM SSP based clients/servers | SEC_E_UNSUPPORTED_FUNCTION | observed |
+//! | `min-56` | with bit56=enforce (default), 0x80000000 is enforced as 'NEGOTIATE_56 must be negotiated'; KB239869 lists the value without semantics | inference: the other KB239869 bits each require their flag; KB239869 | SEC_E_UNSUPPORTED_FUNCTION | inferred |
+//! | `min-os-generation` | with enforce=os-generation, a peer newer than Windows XP/Server 2003 ignores 0x10 and 0x20, which only the XP/2003 policy UI offers | Microsoft documentation: CCE-44861-3; Windows Server 2008 R2 policy reference (jj852240) | none | unconfirmed |
+//! | `min-union` | each side enforces only its own value; the effective requirement of a connection is the union of NtlmMinClientSec and NtlmMinServerSec | KB239869; inference: each MS-NLMP check names only its own side's policy | none | inferred |
+//! | `auth-flags-subset` | AUTHENTICATE may not carry session-security flags the CHALLENGE did not return; the server refuses it with SEC_E_INVALID_TOKEN (status inferred) | MS-NLMP 2.2.1.3; inference: MS-NLMP answers token contents that contradict the negotiation with SEC_E_INVALID_TOKEN (2.2.2.5, 3.2.5.1.2); STATUS_INVALID_PARAMETER is Samba's code for malformed messages, and Samba intersects instead of failing | SEC_E_INVALID_TOKEN | inferred |
+//! | `auth-flags-intersect` | with authenticate-extra=intersect the server ignores AUTHENTICATE flags the CHALLENGE did not return | Samba auth/ntlmssp/ntlmssp_util.c ntlmssp_handle_neg_flags() | none | observed |
+//! | `lm-refuse-lm` | a server or DC at LmCompatibilityLevel 4 or 5 refuses an LM-only response; STATUS_LOGON_FAILURE (status inferred) | MS-NLMP Appendix B <81>; Microsoft documentation: Network security: LAN Manager authentication level | STATUS_LOGON_FAILURE | inferred |
+//! | `lm-refuse-ntlmv1` | a server or DC at LmCompatibilityLevel 5 refuses NTLMv1 and NTLM2 session responses; STATUS_LOGON_FAILURE (status inferred; Samba: STATUS_WRONG_PASSWORD) | MS-NLMP Appendix B <81>; Microsoft documentation: Network security: LAN Manager authentication level; Samba libcli/auth/ntlm_check.c ntlm_password_check() | STATUS_LOGON_FAILURE | inferred |
+//! | `client-ntlmv2-target-info` | an NTLMv2 client that wants integrity or confidentiality refuses a CHALLENGE whose TargetInfo lacks MsvAvNbComputerName or MsvAvNbDomainName: STATUS_LOGON_FAILURE | MS-NLMP 3.1.5.1.2 | STATUS_LOGON_FAILURE | spec |
+//! | `auth-response` | a response that matches neither the expected NT nor LM response is refused ('INVALID message error'); STATUS_LOGON_FAILURE (status inferred) | MS-NLMP 3.2.5.1.2; Samba libcli/auth/ntlm_check.c ntlm_password_check() | STATUS_LOGON_FAILURE | inferred |
+//! | `auth-no-lmv2-fallback` | when an NTLMv2 response is present only NTProofStr counts; a valid LMv2 response alone does not authenticate (CVE-2019-1338) | inference: the 3.2.5.1.2 pseudocode accepts a matching LM response alone; the preempt ntlm-scanner CVE-2019-1338 probe shows patched servers refuse it; MS-NLMP 3.2.5.1.2 | STATUS_LOGON_FAILURE | inferred |
+//! | `auth-key-exch` | with KEY_EXCH the AUTHENTICATE must carry a valid (16-byte) EncryptedRandomSessionKey, else SEC_E_INVALID_TOKEN | MS-NLMP 3.2.5.1.2; Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth() | SEC_E_INVALID_TOKEN | spec |
+//! | `auth-av-eol` | the NTLMv2 client challenge must contain MsvAvEOL; STATUS_INVALID_PARAMETER | Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth(); MS-NLMP 2.2.2.1 | STATUS_INVALID_PARAMETER | observed |
+//! | `auth-av-duplicate` | the NTLMv2 AV pairs may not repeat an AvId (CVE-2019-1166 defence); STATUS_INVALID_PARAMETER | inference: preempt ntlm-scanner CVE-2019-1166 probe: patched servers answer STATUS_INVALID_PARAMETER | STATUS_INVALID_PARAMETER | inferred |
+//! | `auth-av-echo` | every AV pair the server sent (MsvAvTimestamp included) must appear unchanged in the NTLMv2 client challenge; STATUS_INVALID_PARAMETER | Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth() | STATUS_INVALID_PARAMETER | observed |
+//! | `auth-mic-present` | when MsvAvFlags has 0x2 the AUTHENTICATE must have a MIC field (88-byte header); STATUS_INVALID_PARAMETER (CVE-2019-1040) | MS-NLMP 3.2.5.1.2; Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth(); observed: patched Windows SMB servers answer the preempt scan.py probe so | STATUS_INVALID_PARAMETER | observed |
+//! | `auth-mic` | when MsvAvFlags has 0x2 the MIC must equal HMAC_MD5 under ExportedSessionKey of the three messages; STATUS_INVALID_PARAMETER | MS-NLMP 3.2.5.1.2; Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_postauth() | STATUS_INVALID_PARAMETER | observed |
+//! | `auth-channel-bindings` | with channel bindings configured or required, MsvAvChannelBindings must equal MD5(bindings); GSS_S_BAD_BINDINGS, reported as SEC_E_BAD_BINDINGS | MS-NLMP 3.2.5.1.2; Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth() (STATUS_BAD_BINDINGS) | SEC_E_BAD_BINDINGS | inferred |
+//! | `auth-target-name` | MsvAvTargetName must equal the expected SPN unless MsvAvFlags has 0x4; STATUS_LOGON_FAILURE (status inferred) | MS-NLMP 3.2.5.1.2 | STATUS_LOGON_FAILURE | inferred |
+//! | `auth-timestamp-age` | an NTLMv2 timestamp older than MaxLifetime SHOULD fail (only NT4 to Windows 7/2008 R2 enforce it); STATUS_LOGON_FAILURE (status inferred) | MS-NLMP 3.2.5.1.2; MS-NLMP Appendix B <69>; MS-NLMP Appendix B <39> | STATUS_LOGON_FAILURE | inferred |
+//! | `auth-reflection` | an AUTHENTICATE whose response this host produced itself as a client is treated as a replay and refused; STATUS_LOGON_FAILURE (status inferred) | KB957097 | STATUS_LOGON_FAILURE | inferred |
+//! | `decode-malformed` | a message that cannot be decoded is refused with STATUS_INVALID_PARAMETER | Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth(); MS-NLMP 2.2.1 | STATUS_INVALID_PARAMETER | observed |
+//! | `sign-altered` | a message signature whose checksum does not verify: SEC_E_MESSAGE_ALTERED | inference: SSPI VerifySignature/DecryptMessage semantics; MS-NLMP 3.4.4 | SEC_E_MESSAGE_ALTERED | inferred |
+//! | `sign-sequence` | a message signature with an unexpected SeqNum: SEC_E_OUT_OF_SEQUENCE | inference: SSPI VerifySignature/DecryptMessage semantics; MS-NLMP 3.4.4 | SEC_E_OUT_OF_SEQUENCE | inferred |
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod enforce;
+mod failure;
+mod lm;
+mod mask;
+mod negotiate;
+mod parse;
+pub mod rules;
+mod semantics;
+mod source;
+mod status;
+mod warnings;
+
+pub use enforce::{
+    Negotiated, Outcome, check_client_challenge, check_client_target_info, check_negotiated,
+    check_negotiated_response, check_response_accepted, check_server_authenticate,
+    check_server_negotiate, client_on_challenge, effective_requirement, enforced_requirement,
+    negotiate_only, negotiate_stepwise, server_on_authenticate, server_on_negotiate, unsatisfied,
+};
+pub use failure::{Detail, Failure, FlagNames, Reason, Side, Stage};
+pub use lm::{LmCompatibilityLevel, LmField};
+pub use mask::{BITS, BitInfo, InputForm, MinSessionSecurity, ParsedMask, PolicyValue};
+pub use negotiate::{
+    CLIENT_BASE, ClientConfig, NEGOTIABLE, OsGeneration, SERVER_ALWAYS_SETS, SERVER_CAPABILITIES,
+    ServerConfig, TargetInfoRule, authenticate_flags, challenge_flags, key_strength_bits,
+    negotiate_flags,
+};
+pub use parse::{LineForm, ParseError};
+pub use rules::Rule;
+pub use semantics::{
+    AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Preset, Rule128, Semantics,
+    ServerStrength,
+};
+pub use source::{Basis, Source};
+pub use status::{Hex32, Status};
+pub use warnings::{Message, Severity, Warning, WarningKind, mask_warnings, warnings};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn crate_docs_list_every_rule_and_preset() {
+        let doc = include_str!("lib.rs");
+        for line in crate::rules::markdown_table().lines() {
+            assert!(
+                doc.contains(&format!("//! {line}\n")),
+                "the crate documentation's rule table is out of date at: {line}"
+            );
+        }
+        for r in crate::rules::ALL {
+            assert!(
+                doc.contains(&format!("//! | `{}` |", r.id)),
+                "rule {} missing from the crate documentation",
+                r.id
+            );
+        }
+        for p in crate::Semantics::PRESETS {
+            assert!(
+                doc.contains(&format!("//! | `{}`", p.name)),
+                "preset {} missing from the crate documentation",
+                p.name
+            );
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The client (initiator): NEGOTIATE out, CHALLENGE in, AUTHENTICATE out
+//! (MS-NLMP 3.1.5).
+
+use std::borrow::Cow;
+
+use ntlm_crypto::legacy::{ntlm2_session_responses, ntlmv1_responses};
+use ntlm_crypto::{
+    ExportedSessionKey, KxKeyInput, Role, SessionBaseKey, client_exported_session_key, kxkey, mic,
+    ntlmv2_responses, ntowfv2,
+};
+use ntlm_policy::{
+    ClientConfig, Detail, Failure, LmField, MinSessionSecurity, Semantics, Side, Stage,
+    check_client_challenge, check_client_target_info, negotiate_flags, rules,
+};
+use ntlm_wire::{
+    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MIC_LEN, MIC_OFFSET, MsvAvFlags,
+    NegotiateFlags as F, NegotiateMessage, ResponseKind, Version,
+};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::established::{Established, SessionReport};
+use crate::transcript::Transcript;
+use crate::{Credentials, decode_failure, text_for};
+
+/// How a client builds its AUTHENTICATE message beyond what the flags say.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Capabilities, LmCompatibilityLevel and application requests.
+    pub config: ClientConfig,
+    /// NtlmMinClientSec.
+    pub min: MinSessionSecurity,
+    /// How policy rules are read where Windows behaviour is unconfirmed.
+    pub semantics: Semantics,
+    /// Who authenticates.
+    pub credentials: Credentials,
+    /// Workstation name sent in AUTHENTICATE.
+    pub workstation: String,
+    /// The Version sent when NEGOTIATE_VERSION is set.
+    pub version: Version,
+    /// Send a MIC (and set MsvAvFlags 0x2) when the CHALLENGE has
+    /// MsvAvTimestamp (MS-NLMP 3.1.5.1.2; <49>: not NT/2000/XP/2003).
+    pub send_mic: bool,
+    /// Add MsvAvChannelBindings and MsvAvTargetName to the NTLMv2 AV pairs
+    /// (MS-NLMP 3.1.5.1.2; <19>/<18>: Windows 7 / 2008 R2 and later).
+    pub av_extensions: bool,
+    /// MD5 of the channel bindings (None: Z(16), "no bindings").
+    pub channel_bindings: Option<[u8; 16]>,
+    /// The SPN sent as MsvAvTargetName (empty when None).
+    pub target_name: Option<String>,
+    /// Exact AUTHENTICATE flags, overriding the ones derived from the
+    /// CHALLENGE (to reproduce a recorded exchange).
+    pub authenticate_flags: Option<F>,
+}
+
+impl ClientSettings {
+    /// A current Windows client with these credentials and defaults elsewhere.
+    pub fn new(credentials: Credentials) -> Self {
+        Self {
+            config: ClientConfig::default(),
+            min: MinSessionSecurity::from_registry(0x2000_0000),
+            semantics: Semantics::default(),
+            credentials,
+            workstation: String::from("WORKSTATION"),
+            version: Version::new(10, 0, 20348),
+            send_mic: true,
+            av_extensions: true,
+            channel_bindings: None,
+            target_name: None,
+            authenticate_flags: None,
+        }
+    }
+}
+
+/// Injected randomness for the client: a cryptographic RNG, or exact values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientFixed {
+    /// The client challenge (NTLMv2 / NTLM2 session / LMv2).
+    pub client_challenge: Option<[u8; 8]>,
+    /// The random session key used with KEY_EXCH.
+    pub session_key: Option<[u8; 16]>,
+}
+
+/// Starts a client: builds the NEGOTIATE message.
+#[derive(Debug)]
+pub struct Client;
+
+impl Client {
+    /// Builds the NEGOTIATE (MS-NLMP 3.1.5.1.1). Fails only when NTLM is
+    /// blocked on the client (ClientBlocked: STATUS_NOT_SUPPORTED).
+    pub fn start(settings: ClientSettings) -> Result<(Vec<u8>, ClientAwaitingChallenge), Failure> {
+        if settings.config.blocked {
+            return Err(Failure::new(
+                Side::Client,
+                Stage::Negotiate,
+                &rules::CLIENT_BLOCKED,
+                Detail::Blocked,
+            ));
+        }
+        let flags = negotiate_flags(&settings.config, settings.min, &settings.semantics);
+        // MS-NLMP 3.1.5.1.1: with VERSION the domain and workstation are empty.
+        let msg = NegotiateMessage::new(
+            flags,
+            flags
+                .contains(F::NEGOTIATE_VERSION)
+                .then_some(settings.version),
+        );
+        let bytes = msg.to_vec().map_err(|_| encode_failure(Stage::Negotiate))?;
+        let transcript = Transcript {
+            negotiate: bytes.clone(),
+            ..Transcript::default()
+        };
+        Ok((
+            bytes,
+            ClientAwaitingChallenge {
+                settings,
+                transcript,
+            },
+        ))
+    }
+}
+
+/// A client that sent NEGOTIATE and waits for the CHALLENGE.
+#[derive(Debug)]
+pub struct ClientAwaitingChallenge {
+    settings: ClientSettings,
+    transcript: Transcript,
+}
+
+/// The responses a client computed, and the keys behind them.
+struct Responses {
+    kind: ResponseKind,
+    lm: Option<Vec<u8>>,
+    nt: Option<Vec<u8>>,
+    session_base_key: SessionBaseKey,
+    /// LmChallengeResponse used by KXKEY for NTLMv1 (first 8 bytes).
+    kx_lm: Vec<u8>,
+    mic: bool,
+}
+
+impl ClientAwaitingChallenge {
+    /// The NEGOTIATE bytes sent.
+    pub fn negotiate(&self) -> &[u8] {
+        &self.transcript.negotiate
+    }
+
+    /// Processes the CHALLENGE (MS-NLMP 3.1.5.1.2): decodes it, applies
+    /// NtlmMinClientSec, computes the response, keys and MIC, and builds the
+    /// AUTHENTICATE. `now` is the current FILETIME, used when the CHALLENGE
+    /// carries no MsvAvTimestamp.
+    pub fn on_challenge<R: RngCore + CryptoRng>(
+        self,
+        challenge: &[u8],
+        rng: &mut R,
+        now: u64,
+    ) -> Result<(Vec<u8>, ClientEstablished), Failure> {
+        self.on_challenge_with(challenge, rng, now, ClientFixed::default())
+    }
+
+    /// Like [`on_challenge`](Self::on_challenge) with exact values for the
+    /// client challenge and session key where given (deterministic tests,
+    /// reproducing MS-NLMP 4.2).
+    pub fn on_challenge_with<R: RngCore + CryptoRng>(
+        self,
+        challenge: &[u8],
+        rng: &mut R,
+        now: u64,
+        fixed: ClientFixed,
+    ) -> Result<(Vec<u8>, ClientEstablished), Failure> {
+        let Self {
+            settings: s,
+            mut transcript,
+        } = self;
+        let ch = ChallengeMessage::parse(challenge)
+            .map_err(|e| decode_failure(Side::Client, Stage::Challenge, e))?;
+        check_client_challenge(ch.flags, &s.config, s.min, &s.semantics)?;
+        let names = ch.target_info.as_ref().is_some_and(|t| {
+            t.get(AvId::NB_COMPUTER_NAME).is_some() && t.get(AvId::NB_DOMAIN_NAME).is_some()
+        });
+        check_client_target_info(&s.config, names).map_err(|f| f.with_negotiated(ch.flags))?;
+        let flags = s
+            .authenticate_flags
+            .unwrap_or_else(|| ntlm_policy::authenticate_flags(ch.flags));
+
+        let client_challenge = fixed.client_challenge.unwrap_or_else(|| {
+            let mut c = [0u8; 8];
+            rng.fill_bytes(&mut c);
+            c
+        });
+        let r = responses(&s, &ch, flags, client_challenge, now)?;
+
+        let lm_hash = s.credentials.lm_hash_value();
+        let kx_input = if r.kind == ResponseKind::NtlmV2 {
+            KxKeyInput::NtlmV2
+        } else {
+            KxKeyInput::NtlmV1 {
+                server_challenge: &ch.server_challenge,
+                lm_response: &r.kx_lm,
+                lm_hash: lm_hash.as_ref(),
+            }
+        };
+        let kxk = kxkey(flags, &r.session_base_key, kx_input)
+            .map_err(|_| encode_failure(Stage::Challenge))?;
+        let random = fixed.session_key.unwrap_or_else(|| {
+            let mut k = [0u8; 16];
+            rng.fill_bytes(&mut k);
+            k
+        });
+        let (exported, encrypted) = if r.kind == ResponseKind::Anonymous {
+            (ExportedSessionKey::from_bytes([0; 16]), None)
+        } else {
+            client_exported_session_key(flags, &kxk, random)
+        };
+
+        let charset = flags.charset().unwrap_or(ntlm_wire::Charset::Unicode);
+        let text = |t: &str| Some(Cow::Owned(text_for(t, charset)));
+        let mut auth = AuthenticateMessage {
+            lm_response: r.lm.map(Cow::Owned),
+            nt_response: r.nt.map(Cow::Owned),
+            domain: text(&s.credentials.domain),
+            user: text(&s.credentials.user),
+            workstation: text(&s.workstation),
+            encrypted_random_session_key: Some(Cow::Owned(
+                encrypted.map(|e| e.to_vec()).unwrap_or_default(),
+            )),
+            flags,
+            version: flags.contains(F::NEGOTIATE_VERSION).then_some(s.version),
+            mic: None,
+        };
+        if r.mic {
+            auth.version = Some(auth.version.unwrap_or_default());
+            auth.mic = Some([0; MIC_LEN]);
+        }
+        let mut bytes = auth
+            .to_vec()
+            .map_err(|_| encode_failure(Stage::Challenge))?;
+        if r.mic {
+            let m = mic(&exported, &transcript.negotiate, challenge, &bytes);
+            if let Some(slot) = bytes.get_mut(MIC_OFFSET..MIC_OFFSET + MIC_LEN) {
+                slot.copy_from_slice(m.as_bytes());
+            }
+        }
+        transcript.challenge = challenge.to_vec();
+        transcript.authenticate = bytes.clone();
+        let report = SessionReport {
+            flags,
+            response_kind: r.kind,
+            mic: r.mic,
+            user: s.credentials.user.clone(),
+            domain: s.credentials.domain.clone(),
+            workstation: s.workstation.clone(),
+        };
+        Ok((
+            bytes,
+            ClientEstablished(Established::new(
+                flags,
+                exported,
+                Role::Client,
+                report,
+                transcript,
+            )),
+        ))
+    }
+}
+
+/// Computes the responses the client's LmCompatibilityLevel calls for.
+fn responses(
+    s: &ClientSettings,
+    ch: &ChallengeMessage<'_>,
+    flags: F,
+    client_challenge: [u8; 8],
+    now: u64,
+) -> Result<Responses, Failure> {
+    if s.credentials.is_anonymous() {
+        // MS-NLMP 3.3.1/3.3.2: empty NT response, LM = Z(1), SessionBaseKey Z(16).
+        return Ok(Responses {
+            kind: ResponseKind::Anonymous,
+            lm: Some(vec![0]),
+            nt: None,
+            session_base_key: SessionBaseKey::from_bytes([0; 16]),
+            kx_lm: vec![0; 8],
+            mic: false,
+        });
+    }
+    let nt_hash = s.credentials.nt_hash_value();
+    let sc = &ch.server_challenge;
+    let level = s.config.lm_level;
+    let kind = level.client_response(flags);
+    match kind {
+        ResponseKind::NtlmV2 => {
+            let key = ntowfv2(&nt_hash, &s.credentials.user, &s.credentials.domain);
+            let target_info = ch.target_info.as_ref();
+            let server_time = target_info.and_then(AvPairs::timestamp);
+            let mic = s.send_mic && server_time.is_some();
+            let av = client_av_pairs(s, target_info, mic);
+            let r = ntlmv2_responses(
+                &key,
+                sc,
+                server_time.unwrap_or(now),
+                &client_challenge,
+                av.as_bytes(),
+            );
+            // MS-NLMP 3.1.5.1.2: with MsvAvTimestamp the LM response is Z(24).
+            let lm = if server_time.is_some() {
+                vec![0; 24]
+            } else {
+                r.lm_response.to_vec()
+            };
+            Ok(Responses {
+                kind,
+                kx_lm: lm.clone(),
+                lm: Some(lm),
+                nt: Some(r.nt_response),
+                session_base_key: r.session_base_key,
+                mic,
+            })
+        }
+        ResponseKind::Ntlm2Session => {
+            let r = ntlm2_session_responses(&nt_hash, sc, &client_challenge);
+            Ok(Responses {
+                kind,
+                lm: Some(r.lm_response.to_vec()),
+                nt: Some(r.nt_response.to_vec()),
+                kx_lm: r.lm_response.to_vec(),
+                session_base_key: r.session_base_key,
+                mic: false,
+            })
+        }
+        _ => {
+            let lm_hash = match level.lm_field(flags) {
+                LmField::Lm => s.credentials.lm_hash_value(),
+                _ => None,
+            };
+            let r = ntlmv1_responses(&nt_hash, lm_hash.as_ref(), sc);
+            Ok(Responses {
+                kind: ResponseKind::NtlmV1,
+                lm: Some(r.lm_response.to_vec()),
+                nt: Some(r.nt_response.to_vec()),
+                kx_lm: r.lm_response.to_vec(),
+                session_base_key: r.session_base_key,
+                mic: false,
+            })
+        }
+    }
+}
+
+/// The AV pairs of the client's NTLMv2 blob (MS-NLMP 3.1.5.1.2): the
+/// CHALLENGE's pairs in order, MsvAvFlags with 0x2 when a MIC is sent, and
+/// (Windows 7+) MsvAvChannelBindings and MsvAvTargetName; then MsvAvEOL.
+/// A server-supplied MsvAvFlags never lowers the client's own bits.
+fn client_av_pairs(
+    s: &ClientSettings,
+    target_info: Option<&AvPairs<'_>>,
+    mic: bool,
+) -> AvPairs<'static> {
+    let mut pairs: Vec<(AvId, Vec<u8>)> = Vec::new();
+    let mut flags_seen = false;
+    for p in target_info.iter().flat_map(|t| t.iter()) {
+        match p.id {
+            AvId::FLAGS => {
+                flags_seen = true;
+                let server = target_info.map_or(MsvAvFlags::empty(), AvPairs::flags_union);
+                let mine = if mic {
+                    MsvAvFlags::MIC_PRESENT
+                } else {
+                    MsvAvFlags::empty()
+                };
+                pairs.push((AvId::FLAGS, (server | mine).bits().to_le_bytes().to_vec()));
+            }
+            // The client supplies these itself.
+            AvId::CHANNEL_BINDINGS | AvId::TARGET_NAME if s.av_extensions => {}
+            _ => pairs.push((p.id, p.value.to_vec())),
+        }
+    }
+    if mic && !flags_seen {
+        pairs.push((
+            AvId::FLAGS,
+            MsvAvFlags::MIC_PRESENT.bits().to_le_bytes().to_vec(),
+        ));
+    }
+    if s.av_extensions {
+        pairs.push((
+            AvId::CHANNEL_BINDINGS,
+            s.channel_bindings.unwrap_or([0; 16]).to_vec(),
+        ));
+        pairs.push((
+            AvId::TARGET_NAME,
+            ntlm_wire::text::utf16le(s.target_name.as_deref().unwrap_or("")),
+        ));
+    }
+    AvPairs::build(pairs.iter().map(|(id, v)| (*id, v.as_slice())))
+        .unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
+}
+
+fn encode_failure(stage: Stage) -> Failure {
+    Failure::new(
+        Side::Client,
+        stage,
+        &rules::DECODE_MALFORMED,
+        Detail::Note(
+            "the client could not encode its message (a field is longer than 65535 bytes)",
+        ),
+    )
+}
+
+/// A client that sent AUTHENTICATE: it holds the session keys.
+#[derive(Debug)]
+pub struct ClientEstablished(pub Established);

@@ -1,0 +1,65 @@
+//! Sans-IO NTLM client and server (MS-NLMP 3.1, 3.2), enforcing the
+//! minimum-security policy and LmCompatibilityLevel the way Windows does.
+//!
+//! ```text
+//!   client                                             server
+//!   Client::start ──────── NEGOTIATE ────────▶ ServerAwaitingNegotiate::on_negotiate
+//!                                               (ServerBlock, flags, NtlmMinServerSec)
+//!   ClientAwaitingChallenge ◀──── CHALLENGE ─────
+//!   ::on_challenge
+//!   (charset, NtlmMinClientSec, responses,
+//!    keys, MIC) ─────────── AUTHENTICATE ────▶ ServerAwaitingAuthenticate::on_authenticate
+//!                                               (flags, NtlmMinServerSec, LmCompatibilityLevel,
+//!                                                AV pairs, response, KEY_EXCH, CBT, MIC)
+//!   ClientEstablished                           ServerEstablished
+//! ```
+//!
+//! Each state is a type that owns only what is valid at that step and is
+//! consumed by the transition. A failure is an [`ntlm_policy::Failure`]
+//! value: side, stage (the message whose *receipt* failed), status, missing
+//! bits, and the rule with its source. Nothing here does I/O: the caller
+//! moves bytes and injects the random source and the time (a FILETIME), so
+//! every exchange is reproducible. [`Pair`] runs both sides in one process,
+//! optionally tampering with messages in flight.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod credentials;
+mod established;
+mod pair;
+mod server;
+mod transcript;
+
+pub use client::{Client, ClientAwaitingChallenge, ClientEstablished, ClientFixed, ClientSettings};
+pub use credentials::{Account, CredentialStore, Credentials, MemoryStore, UserFileError};
+pub use established::{Established, SessionReport};
+pub use pair::{Exchange, Fixed, Pair, Tamper};
+pub use server::{
+    ChannelBindings, Server, ServerAwaitingAuthenticate, ServerAwaitingNegotiate,
+    ServerEstablished, ServerNames, ServerSettings,
+};
+pub use transcript::Transcript;
+
+use ntlm_policy::{Detail, Failure, Side, Stage, rules};
+use ntlm_wire::{Charset, DecodeError};
+
+/// A message that could not be decoded, as a failure of the receiving side.
+pub(crate) fn decode_failure(side: Side, stage: Stage, e: DecodeError) -> Failure {
+    Failure::new(side, stage, &rules::DECODE_MALFORMED, Detail::Decode(e))
+}
+
+/// Encodes a name in the negotiated charset.
+pub(crate) fn text_for(s: &str, charset: Charset) -> Vec<u8> {
+    ntlm_wire::text::encode(s, charset)
+}
+
+/// 1601-01-01 to 1970-01-01 in 100 ns units: converts Unix time to FILETIME.
+pub const FILETIME_UNIX_EPOCH: u64 = 116_444_736_000_000_000;
+
+/// Converts Unix seconds to a FILETIME (for callers that read a clock).
+pub const fn filetime_from_unix(seconds: u64) -> u64 {
+    seconds
+        .saturating_mul(10_000_000)
+        .saturating_add(FILETIME_UNIX_EPOCH)
+}

@@ -1,0 +1,569 @@
+//! The server (acceptor): NEGOTIATE in, CHALLENGE out, AUTHENTICATE in
+//! (MS-NLMP 3.2.5), verified in the order of PROTOCOL.md 3.10 / 6.9.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use ntlm_crypto::legacy::{
+    verify_lmv1_response, verify_ntlm2_session_response, verify_ntlmv1_response,
+};
+use ntlm_crypto::{
+    ExportedSessionKey, KxKeyInput, Role, SessionBaseKey, kxkey, server_exported_session_key,
+    verify_mic, verify_ntlmv2,
+};
+use ntlm_policy::{
+    Detail, Failure, MinSessionSecurity, Semantics, ServerConfig, Side, Stage, rules,
+    server_on_authenticate, server_on_negotiate,
+};
+use ntlm_wire::{
+    AuthenticateMessage, AvId, AvPairs, AvValue, ChallengeMessage, Charset, MsvAvFlags,
+    NegotiateFlags as F, NegotiateMessage, NtlmV2Response, ResponseKind, Version,
+};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::established::{Established, SessionReport};
+use crate::transcript::Transcript;
+use crate::{CredentialStore, decode_failure, text_for};
+
+/// The names a server puts in its CHALLENGE (MS-NLMP 3.2.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerNames {
+    /// NbDomainName (MsvAvNbDomainName; the TargetName when domain-joined).
+    pub nb_domain: String,
+    /// NbMachineName (MsvAvNbComputerName; the TargetName otherwise).
+    pub nb_computer: String,
+    /// DnsDomainName (MsvAvDnsDomainName), when known.
+    pub dns_domain: Option<String>,
+    /// DnsMachineName (MsvAvDnsComputerName), when known.
+    pub dns_computer: Option<String>,
+    /// DnsForestName (MsvAvDnsTreeName), when known.
+    pub dns_tree: Option<String>,
+}
+
+impl Default for ServerNames {
+    fn default() -> Self {
+        Self {
+            nb_domain: String::from("TESTDOM"),
+            nb_computer: String::from("NTLMSIM"),
+            dns_domain: Some(String::from("testdom.example")),
+            dns_computer: Some(String::from("ntlmsim.testdom.example")),
+            dns_tree: Some(String::from("testdom.example")),
+        }
+    }
+}
+
+/// Channel-binding (EPA) checking on the server (MS-NLMP 3.2.5.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelBindings {
+    /// The application supplies no bindings: MsvAvChannelBindings is ignored.
+    #[default]
+    Ignore,
+    /// ServerChannelBindingsUnhashed is set: a non-zero MsvAvChannelBindings
+    /// must equal this hash; an absent or zero one is accepted ("when supported").
+    Accept([u8; 16]),
+    /// As `Accept`, and ApplicationRequiresCBT: the pair must be present and equal.
+    Require([u8; 16]),
+}
+
+/// Everything a server is configured with.
+#[derive(Clone)]
+pub struct ServerSettings {
+    /// Capabilities, LmCompatibilityLevel, ServerBlock.
+    pub config: ServerConfig,
+    /// NtlmMinServerSec.
+    pub min: MinSessionSecurity,
+    /// How policy rules are read where Windows behaviour is unconfirmed.
+    pub semantics: Semantics,
+    /// Names for the TargetName and TargetInfo.
+    pub names: ServerNames,
+    /// Send MsvAvTimestamp in the TargetInfo (<16>: not NT/2000/XP/2003).
+    pub send_timestamp: bool,
+    /// Send the DNS names in the TargetInfo (not NT 4.0).
+    pub send_dns_names: bool,
+    /// The Version sent when NEGOTIATE_VERSION is returned.
+    pub version: Version,
+    /// Accounts.
+    pub store: Arc<dyn CredentialStore>,
+    /// Channel-binding checks.
+    pub channel_bindings: ChannelBindings,
+    /// The SPN a client must name in MsvAvTargetName, when checked.
+    pub expected_target_name: Option<String>,
+    /// Maximum age of the client's NTLMv2 timestamp, in 100 ns units
+    /// (MaxLifetime, <69>: only NT 4.0 to Windows 7 enforce it).
+    pub max_timestamp_age: Option<u64>,
+    /// Accept a valid LMv2 response when the NTLMv2 response is wrong, as the
+    /// MS-NLMP 3.2.5.1.2 pseudocode does (CVE-2019-1338). Off by default.
+    pub lmv2_fallback: bool,
+    /// Accept anonymous (null session) logons.
+    pub accept_anonymous: bool,
+    /// Verify a MIC only when MsvAvFlags says one is present (MS-NLMP). When
+    /// false, also accept a missing MIC whatever MsvAvFlags says (the
+    /// pre-CVE-2019-1040 behaviour; for attack demonstrations).
+    pub enforce_mic: bool,
+}
+
+impl fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerSettings")
+            .field("config", &self.config)
+            .field("min", &self.min)
+            .field("semantics", &self.semantics)
+            .field("names", &self.names)
+            .field("send_timestamp", &self.send_timestamp)
+            .field("channel_bindings", &self.channel_bindings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerSettings {
+    /// A current, domain-joined Windows server checking accounts in `store`.
+    pub fn new(store: Arc<dyn CredentialStore>) -> Self {
+        Self {
+            config: ServerConfig::default(),
+            min: MinSessionSecurity::from_registry(0x2000_0000),
+            semantics: Semantics::default(),
+            names: ServerNames::default(),
+            send_timestamp: true,
+            send_dns_names: true,
+            version: Version::new(10, 0, 20348),
+            store,
+            channel_bindings: ChannelBindings::Ignore,
+            expected_target_name: None,
+            max_timestamp_age: None,
+            lmv2_fallback: false,
+            accept_anonymous: false,
+            enforce_mic: true,
+        }
+    }
+}
+
+/// Starts a server.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// A server waiting for a NEGOTIATE.
+    pub fn start(settings: ServerSettings) -> ServerAwaitingNegotiate {
+        ServerAwaitingNegotiate { settings }
+    }
+}
+
+/// A server waiting for the NEGOTIATE.
+#[derive(Debug)]
+pub struct ServerAwaitingNegotiate {
+    settings: ServerSettings,
+}
+
+impl ServerAwaitingNegotiate {
+    /// Processes the NEGOTIATE (MS-NLMP 3.2.5.1.1): ServerBlock, flag
+    /// choice, NtlmMinServerSec; then builds the CHALLENGE. `now` is the
+    /// FILETIME sent as MsvAvTimestamp.
+    pub fn on_negotiate<R: RngCore + CryptoRng>(
+        self,
+        negotiate: &[u8],
+        rng: &mut R,
+        now: u64,
+    ) -> Result<(Vec<u8>, ServerAwaitingAuthenticate), Failure> {
+        let mut challenge = [0u8; 8];
+        rng.fill_bytes(&mut challenge);
+        self.on_negotiate_with(negotiate, challenge, now)
+    }
+
+    /// Like [`on_negotiate`](Self::on_negotiate) with an exact ServerChallenge.
+    pub fn on_negotiate_with(
+        self,
+        negotiate: &[u8],
+        server_challenge: [u8; 8],
+        now: u64,
+    ) -> Result<(Vec<u8>, ServerAwaitingAuthenticate), Failure> {
+        let s = self.settings;
+        let neg = NegotiateMessage::parse(negotiate)
+            .map_err(|e| decode_failure(Side::Server, Stage::Negotiate, e))?;
+        let flags = server_on_negotiate(neg.flags, &s.config, s.min, &s.semantics)?;
+        let charset = flags.charset().unwrap_or(Charset::Unicode);
+        let target_name = if s.config.domain_joined {
+            &s.names.nb_domain
+        } else {
+            &s.names.nb_computer
+        };
+        let target_info = flags
+            .contains(F::NEGOTIATE_TARGET_INFO)
+            .then(|| server_target_info(&s, now));
+        let msg = ChallengeMessage {
+            flags,
+            server_challenge,
+            target_name: Some(Cow::Owned(text_for(target_name, charset))),
+            reserved: Some([0; 8]),
+            target_info,
+            version: flags.contains(F::NEGOTIATE_VERSION).then_some(s.version),
+        };
+        let bytes = msg.to_vec().map_err(|_| {
+            Failure::new(
+                Side::Server,
+                Stage::Negotiate,
+                &rules::DECODE_MALFORMED,
+                Detail::Note("the server could not encode its CHALLENGE"),
+            )
+        })?;
+        let transcript = Transcript {
+            negotiate: negotiate.to_vec(),
+            challenge: bytes.clone(),
+            authenticate: Vec::new(),
+        };
+        Ok((
+            bytes,
+            ServerAwaitingAuthenticate {
+                settings: s,
+                challenge_flags: flags,
+                server_challenge,
+                target_info: msg.target_info.map(AvPairs::into_owned),
+                now,
+                transcript,
+            },
+        ))
+    }
+}
+
+/// TargetInfo as Windows orders it: NbDomainName, NbComputerName,
+/// DnsDomainName, DnsComputerName, DnsTreeName, Timestamp, EOL
+/// (MS-NLMP 3.2.5.1.1; the order seen in a Windows 2008 R2 capture).
+fn server_target_info(s: &ServerSettings, now: u64) -> AvPairs<'static> {
+    let n = &s.names;
+    let utf16 = ntlm_wire::text::utf16le;
+    let mut pairs: Vec<(AvId, Vec<u8>)> = vec![
+        (AvId::NB_DOMAIN_NAME, utf16(&n.nb_domain)),
+        (AvId::NB_COMPUTER_NAME, utf16(&n.nb_computer)),
+    ];
+    if s.send_dns_names {
+        for (id, v) in [
+            (AvId::DNS_DOMAIN_NAME, &n.dns_domain),
+            (AvId::DNS_COMPUTER_NAME, &n.dns_computer),
+            (AvId::DNS_TREE_NAME, &n.dns_tree),
+        ] {
+            if let Some(v) = v {
+                pairs.push((id, utf16(v)));
+            }
+        }
+    }
+    if s.send_timestamp {
+        pairs.push((AvId::TIMESTAMP, now.to_le_bytes().to_vec()));
+    }
+    AvPairs::build(pairs.iter().map(|(id, v)| (*id, v.as_slice())))
+        .unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
+}
+
+/// A server that sent its CHALLENGE and waits for the AUTHENTICATE.
+#[derive(Debug)]
+pub struct ServerAwaitingAuthenticate {
+    settings: ServerSettings,
+    challenge_flags: F,
+    server_challenge: [u8; 8],
+    target_info: Option<AvPairs<'static>>,
+    now: u64,
+    transcript: Transcript,
+}
+
+/// A server-side failure at stage AUTHENTICATE.
+fn fail(rule: &'static ntlm_policy::Rule, note: &'static str) -> Failure {
+    Failure::new(Side::Server, Stage::Authenticate, rule, Detail::Note(note))
+}
+
+impl ServerAwaitingAuthenticate {
+    /// The CHALLENGE flags sent.
+    pub fn challenge_flags(&self) -> F {
+        self.challenge_flags
+    }
+
+    /// Verifies the AUTHENTICATE (MS-NLMP 3.2.5.1.2) in this order: decode;
+    /// ServerBlock, flags ⊆ CHALLENGE and NtlmMinServerSec, LmCompatibilityLevel;
+    /// anonymous; NTLMv2 AV pairs (EOL, duplicates, echo of the server's
+    /// pairs); the response over the bytes received (domain as given,
+    /// upper-cased, empty; no LMv2 fallback); KEY_EXCH; channel bindings;
+    /// target name; MIC; timestamp age.
+    pub fn on_authenticate(self, authenticate: &[u8]) -> Result<ServerEstablished, Failure> {
+        let Self {
+            settings: s,
+            challenge_flags,
+            server_challenge,
+            target_info,
+            now,
+            mut transcript,
+        } = self;
+        let auth = AuthenticateMessage::parse(authenticate)
+            .map_err(|e| decode_failure(Side::Server, Stage::Authenticate, e))?;
+        let kind = auth.response_kind();
+        let flags = server_on_authenticate(
+            challenge_flags,
+            auth.flags,
+            kind,
+            &s.config,
+            s.min,
+            &s.semantics,
+        )?;
+        let charset = flags.charset().unwrap_or(Charset::Unicode);
+        let text = |b: &Option<Cow<'_, [u8]>>| {
+            ntlm_wire::text::decode(b.as_deref().unwrap_or_default(), charset).map_err(|_| {
+                fail(
+                    &rules::DECODE_MALFORMED,
+                    "a name is not valid text in the negotiated charset",
+                )
+            })
+        };
+        let user = text(&auth.user)?;
+        let domain = text(&auth.domain)?;
+        let workstation = text(&auth.workstation).unwrap_or_default();
+        let lm = auth.lm_response.as_deref().unwrap_or_default();
+        let nt = auth.nt_response.as_deref().unwrap_or_default();
+        transcript.authenticate = authenticate.to_vec();
+        let report = |mic: bool| SessionReport {
+            flags,
+            response_kind: kind,
+            mic,
+            user: user.clone(),
+            domain: domain.clone(),
+            workstation: workstation.clone(),
+        };
+
+        if kind == ResponseKind::Anonymous {
+            if !s.accept_anonymous {
+                return Err(fail(
+                    &rules::AUTH_RESPONSE,
+                    "anonymous logons are not accepted",
+                ));
+            }
+            // No session security for the anonymous user (MS-NLMP 3.4).
+            let esk = ExportedSessionKey::from_bytes([0; 16]);
+            return Ok(ServerEstablished(Established::new(
+                flags,
+                esk,
+                Role::Server,
+                report(false),
+                transcript,
+            )));
+        }
+
+        let v2 = match kind {
+            ResponseKind::NtlmV2 => Some(
+                NtlmV2Response::parse(nt)
+                    .map_err(|e| decode_failure(Side::Server, Stage::Authenticate, e.at_base(0)))?,
+            ),
+            _ => None,
+        };
+        if let Some(v2) = &v2 {
+            check_av_pairs(&v2.client_challenge.av_pairs, target_info.as_ref())?;
+        }
+
+        let account = s
+            .store
+            .lookup(&user, &domain)
+            .ok_or(fail(&rules::AUTH_RESPONSE, "no such account"))?;
+        let sbk: SessionBaseKey = match kind {
+            ResponseKind::NtlmV2 => {
+                let m = verify_ntlmv2(&account.nt_hash, &user, &domain, &server_challenge, lm, nt)
+                    .map_err(|_| {
+                        fail(&rules::AUTH_RESPONSE, "the NTLMv2 response does not verify")
+                    })?;
+                if m.lm_only() && !s.lmv2_fallback {
+                    return Err(fail(
+                        &rules::AUTH_NO_LMV2_FALLBACK,
+                        "only the LMv2 response verified; the NTLMv2 response is wrong",
+                    ));
+                }
+                m.session_base_key
+            }
+            ResponseKind::Ntlm2Session => {
+                verify_ntlm2_session_response(&account.nt_hash, &server_challenge, lm, nt).map_err(
+                    |_| {
+                        fail(
+                            &rules::AUTH_RESPONSE,
+                            "the NTLM2 session response does not verify",
+                        )
+                    },
+                )?
+            }
+            ResponseKind::NtlmV1 => {
+                match verify_ntlmv1_response(&account.nt_hash, &server_challenge, nt) {
+                    Ok(k) => k,
+                    // MS-NLMP 3.2.5.1.2: a matching LM response alone authenticates.
+                    Err(_) => match &account.lm_hash {
+                        Some(h) if verify_lmv1_response(h, &server_challenge, lm).is_ok() => {
+                            ntlm_crypto::legacy::ntlmv1_session_base_key(&account.nt_hash)
+                        }
+                        _ => {
+                            return Err(fail(
+                                &rules::AUTH_RESPONSE,
+                                "the NTLMv1 response does not verify",
+                            ));
+                        }
+                    },
+                }
+            }
+            ResponseKind::Lm => match &account.lm_hash {
+                Some(h) if verify_lmv1_response(h, &server_challenge, lm).is_ok() => {
+                    ntlm_crypto::legacy::ntlmv1_session_base_key(&account.nt_hash)
+                }
+                _ => {
+                    return Err(fail(
+                        &rules::AUTH_RESPONSE,
+                        "the LM response does not verify",
+                    ));
+                }
+            },
+            ResponseKind::Anonymous | ResponseKind::Unknown => {
+                return Err(fail(
+                    &rules::AUTH_RESPONSE,
+                    "the responses have no known shape",
+                ));
+            }
+        };
+
+        let kx_input = if kind == ResponseKind::NtlmV2 {
+            KxKeyInput::NtlmV2
+        } else {
+            KxKeyInput::NtlmV1 {
+                server_challenge: &server_challenge,
+                lm_response: lm,
+                lm_hash: account.lm_hash.as_ref(),
+            }
+        };
+        let kxk = kxkey(flags, &sbk, kx_input).map_err(|_| {
+            fail(
+                &rules::AUTH_KEY_EXCH,
+                "the key exchange key cannot be computed",
+            )
+        })?;
+        let esk =
+            server_exported_session_key(flags, &kxk, auth.encrypted_random_session_key.as_deref())
+                .map_err(|_| {
+                    fail(
+                        &rules::AUTH_KEY_EXCH,
+                        "KEY_EXCH without a 16-byte EncryptedRandomSessionKey",
+                    )
+                })?;
+
+        let mut mic_checked = false;
+        if let Some(v2) = &v2 {
+            let avs = &v2.client_challenge.av_pairs;
+            check_channel_bindings(s.channel_bindings, avs)?;
+            check_target_name(s.expected_target_name.as_deref(), avs)?;
+            if avs.flags_union().contains(MsvAvFlags::MIC_PRESENT) {
+                match auth.mic {
+                    Some(_) => {
+                        verify_mic(
+                            &esk,
+                            &transcript.negotiate,
+                            &transcript.challenge,
+                            authenticate,
+                        )
+                        .map_err(|_| {
+                            fail(
+                                &rules::AUTH_MIC,
+                                "the MIC does not match the three messages",
+                            )
+                        })?;
+                        mic_checked = true;
+                    }
+                    None if s.enforce_mic => {
+                        return Err(fail(
+                            &rules::AUTH_MIC_PRESENT,
+                            "MsvAvFlags announces a MIC but the header has no MIC field",
+                        ));
+                    }
+                    None => {}
+                }
+            }
+            if let Some(max) = s.max_timestamp_age {
+                if now.saturating_sub(v2.client_challenge.timestamp) > max {
+                    return Err(fail(
+                        &rules::AUTH_TIMESTAMP_AGE,
+                        "the NTLMv2 timestamp is too old",
+                    ));
+                }
+            }
+        }
+        Ok(ServerEstablished(Established::new(
+            flags,
+            esk,
+            Role::Server,
+            report(mic_checked),
+            transcript,
+        )))
+    }
+}
+
+/// NTLMv2 AV pair checks (Samba `ntlmssp_server_preauth`; CVE-2019-1166):
+/// MsvAvEOL present, no duplicate ids, and every pair the server sent echoed
+/// unchanged (MsvAvTimestamp included), which stops a man in the middle from
+/// deleting the timestamp to suppress the MIC.
+fn check_av_pairs(avs: &AvPairs<'_>, sent: Option<&AvPairs<'_>>) -> Result<(), Failure> {
+    let d = avs.defects();
+    if d.missing_eol || d.truncated_at.is_some() {
+        return Err(fail(
+            &rules::AUTH_AV_EOL,
+            "the NTLMv2 AV pairs have no MsvAvEOL",
+        ));
+    }
+    if d.duplicate_ids != 0 {
+        return Err(fail(
+            &rules::AUTH_AV_DUPLICATE,
+            "an AvId appears twice in the NTLMv2 AV pairs",
+        ));
+    }
+    for p in sent.iter().flat_map(|t| t.iter()) {
+        if avs.get(p.id).map(|q| q.value) != Some(p.value) {
+            return Err(fail(
+                &rules::AUTH_AV_ECHO,
+                "an AV pair the server sent is missing or changed in the NTLMv2 response",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_channel_bindings(mode: ChannelBindings, avs: &AvPairs<'_>) -> Result<(), Failure> {
+    let got = avs
+        .get(AvId::CHANNEL_BINDINGS)
+        .and_then(|p| match p.typed() {
+            Ok(AvValue::ChannelBindings(h)) => Some(h),
+            _ => None,
+        });
+    let non_zero = got.filter(|h| *h != [0; 16]);
+    let bad = |note| Err(fail(&rules::AUTH_CHANNEL_BINDINGS, note));
+    match mode {
+        ChannelBindings::Ignore => Ok(()),
+        ChannelBindings::Accept(expected) => match non_zero {
+            Some(h) if h != expected => bad("MsvAvChannelBindings does not match the channel"),
+            _ => Ok(()),
+        },
+        ChannelBindings::Require(expected) => match non_zero {
+            Some(h) if h == expected => Ok(()),
+            Some(_) => bad("MsvAvChannelBindings does not match the channel"),
+            None => bad("channel bindings are required but absent or zero"),
+        },
+    }
+}
+
+fn check_target_name(expected: Option<&str>, avs: &AvPairs<'_>) -> Result<(), Failure> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    // MS-NLMP 3.2.5.1.2: with MsvAvFlags 0x4 the client's SPN is untrusted and not checked.
+    if avs.flags_union().contains(MsvAvFlags::UNTRUSTED_SPN) {
+        return Ok(());
+    }
+    let got = avs
+        .get(AvId::TARGET_NAME)
+        .and_then(|p| ntlm_wire::text::decode_utf16le(p.value).ok());
+    match got {
+        Some(name) if name.eq_ignore_ascii_case(expected) => Ok(()),
+        _ => Err(fail(
+            &rules::AUTH_TARGET_NAME,
+            "MsvAvTargetName is not the expected SPN",
+        )),
+    }
+}
+
+/// A server that accepted the AUTHENTICATE.
+#[derive(Debug)]
+pub struct ServerEstablished(pub Established);

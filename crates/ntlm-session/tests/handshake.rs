@@ -1,0 +1,459 @@
+//! Complete exchanges: success with working session security, every failure
+//! path asserted field by field, policy matrices and properties.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed expectation must abort the test"
+)]
+
+mod common;
+
+use std::borrow::Cow;
+
+use common::{NOW, alice, rng, server};
+use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Side, Stage, Status};
+use ntlm_session::{
+    ChannelBindings, ClientSettings, Credentials, Exchange, Fixed, Pair, ServerSettings,
+};
+use ntlm_wire::{AuthenticateMessage, AvId, AvPairs, ChallengeMessage, NegotiateFlags as F};
+use proptest::prelude::*;
+
+fn run(client: ClientSettings, server: ServerSettings) -> Exchange {
+    Pair { client, server }.run(&mut rng(7), NOW, Fixed::default())
+}
+
+fn run_tampered(
+    client: ClientSettings,
+    server: ServerSettings,
+    mut mitm: impl FnMut(Stage, &mut Vec<u8>),
+) -> Exchange {
+    Pair { client, server }.run_tampered(&mut rng(7), NOW, Fixed::default(), &mut mitm)
+}
+
+fn failure(ex: Exchange) -> Failure {
+    match ex.outcome {
+        Err(f) => f,
+        Ok((_, s)) => panic!("expected a failure, got {:?}", s.report),
+    }
+}
+
+fn sign_seal(mut c: ClientSettings) -> ClientSettings {
+    c.config.integrity = true;
+    c.config.confidentiality = true;
+    c
+}
+
+fn min(v: u32) -> MinSessionSecurity {
+    MinSessionSecurity::from_registry(v)
+}
+
+#[test]
+fn modern_handshake_with_mic_sign_and_seal() {
+    let ex = run(sign_seal(alice()), server());
+    let neg = ex.negotiate.as_ref().unwrap().0.clone();
+    let (mut c, mut s) = ex.outcome.unwrap();
+    assert_eq!(c.exported_session_key(), s.exported_session_key());
+    assert_eq!(s.report.response_kind.as_str(), "NTLMv2");
+    assert!(s.report.mic, "a timestamp was sent, so the MIC is verified");
+    assert!(s.report.signing() && s.report.sealing());
+    assert_eq!(s.report.key_strength_bits(), 128);
+    assert_eq!(s.report.user, "alice");
+    assert!(
+        s.report
+            .flags
+            .contains(F::NEGOTIATE_KEY_EXCH | F::NEGOTIATE_EXTENDED_SESSIONSECURITY)
+    );
+    assert_eq!(s.transcript.negotiate, neg);
+    // Client → server and server → client, sealed and signed.
+    for i in 0..3 {
+        let mut m = format!("message {i}").into_bytes();
+        let sig = c.security.seal(&mut m).unwrap();
+        s.security.unseal(&mut m, &sig).unwrap();
+        assert_eq!(m, format!("message {i}").into_bytes());
+        let sig = s.security.sign(b"reply").unwrap();
+        c.security.verify(b"reply", &sig).unwrap();
+    }
+    // A replayed signature fails.
+    let sig = c.security.sign(b"x").unwrap();
+    s.security.verify(b"x", &sig).unwrap();
+    assert!(s.security.verify(b"x", &sig).is_err());
+}
+
+#[test]
+fn client_128_required_but_challenge_lacks_it() {
+    let mut srv = server();
+    srv.config.supported.remove(F::NEGOTIATE_128);
+    srv.min = min(0);
+    let mut c = alice();
+    c.min = min(0x2000_0000);
+    let f = failure(run(c, srv));
+    assert_eq!((f.side, f.stage), (Side::Client, Stage::Challenge));
+    assert_eq!(f.status, Status::SecEUnsupportedFunction);
+    assert_eq!(f.status.code(), 0x8009_0302);
+    assert_eq!(f.missing, F::NEGOTIATE_128);
+    assert!(!f.negotiated.contains(F::NEGOTIATE_128));
+    assert_eq!(f.rule.id, "min-128-client");
+}
+
+#[test]
+fn old_client_without_ess_against_hardened_server() {
+    // 0x02818205: UNICODE, REQUEST_TARGET, NTLM, ALWAYS_SIGN, TARGET_TYPE_DOMAIN,
+    // TARGET_INFO, VERSION; neither EXTENDED_SESSIONSECURITY nor 128.
+    let mut c = alice();
+    c.config.flags_override = Some(F::from_bits_retain(0x0281_8205));
+    let mut srv = server();
+    srv.min = min(0x2008_0000);
+    let ex = run(c, srv);
+    assert!(ex.challenge.is_none(), "no CHALLENGE is sent");
+    let f = failure(ex);
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Negotiate));
+    assert_eq!(f.status, Status::SecEUnsupportedFunction);
+    assert_eq!(
+        f.missing,
+        F::NEGOTIATE_EXTENDED_SESSIONSECURITY | F::NEGOTIATE_128
+    );
+    assert_eq!(f.required.bits(), 0x2008_0000);
+}
+
+#[test]
+fn lm_level_2_client_against_level_5_server() {
+    let mut c = alice();
+    c.config.lm_level = LmCompatibilityLevel::L2;
+    let mut srv = server();
+    srv.config.lm_level = LmCompatibilityLevel::L5;
+    let f = failure(run(c, srv));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.rule.id, "lm-refuse-ntlmv1");
+    assert!(!f.status.name().is_empty());
+}
+
+#[test]
+fn wrong_password_is_refused_whatever_the_flags() {
+    for sign in [false, true] {
+        let mut c = ClientSettings::new(Credentials::password("alice", "TESTDOM", "wrong"));
+        c.config.integrity = sign;
+        let f = failure(run(c, server()));
+        assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+        assert_eq!(f.status, Status::StatusLogonFailure);
+        assert_eq!(f.status.code(), 0xC000_006D);
+        assert_eq!(f.rule.id, "auth-response");
+    }
+}
+
+#[test]
+fn unknown_user_is_refused() {
+    let c = ClientSettings::new(Credentials::password("mallory", "TESTDOM", "x"));
+    let f = failure(run(c, server()));
+    assert_eq!(f.rule.id, "auth-response");
+}
+
+#[test]
+fn malformed_authenticate_is_invalid_parameter() {
+    let f = failure(run_tampered(alice(), server(), |stage, m| {
+        if stage == Stage::Authenticate {
+            m.truncate(40);
+        }
+    }));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.status, Status::StatusInvalidParameter);
+    assert_eq!(f.rule.id, "decode-malformed");
+    assert!(f.reason().to_string().contains("offset"), "{}", f.reason());
+}
+
+#[test]
+fn malformed_challenge_fails_the_client() {
+    let f = failure(run_tampered(alice(), server(), |stage, m| {
+        if stage == Stage::Challenge {
+            m[8] = 9;
+        }
+    }));
+    assert_eq!((f.side, f.stage), (Side::Client, Stage::Challenge));
+    assert_eq!(f.rule.id, "decode-malformed");
+}
+
+#[test]
+fn no_charset_is_invalid_token() {
+    let mut c = alice();
+    c.config.flags_override = Some(F::NEGOTIATE_NTLM | F::REQUEST_TARGET);
+    let f = failure(run(c, server()));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Negotiate));
+    assert_eq!(f.status, Status::SecEInvalidToken);
+}
+
+#[test]
+fn blocked_server_and_client() {
+    let mut srv = server();
+    srv.config.blocked = true;
+    let f = failure(run(alice(), srv));
+    assert_eq!(
+        (f.side, f.stage, f.status),
+        (Side::Server, Stage::Negotiate, Status::StatusNotSupported)
+    );
+    let mut c = alice();
+    c.config.blocked = true;
+    let ex = run(c, server());
+    assert!(ex.negotiate.is_none());
+    let f = failure(ex);
+    assert_eq!(
+        (f.side, f.stage, f.status),
+        (Side::Client, Stage::Negotiate, Status::StatusNotSupported)
+    );
+}
+
+#[test]
+fn key_exch_without_key_is_invalid_token() {
+    let f = failure(run_tampered(sign_seal(alice()), server(), |stage, m| {
+        if stage == Stage::Authenticate {
+            let mut a = AuthenticateMessage::parse(m).unwrap().into_owned();
+            a.encrypted_random_session_key = Some(Cow::Owned(vec![]));
+            *m = a.to_vec().unwrap();
+        }
+    }));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.status, Status::SecEInvalidToken);
+    assert_eq!(f.rule.id, "auth-key-exch");
+}
+
+#[test]
+fn altered_negotiate_fails_the_mic() {
+    // Clear SIGN from the NEGOTIATE in flight: the client's MIC covers what it sent.
+    let f = failure(run_tampered(sign_seal(alice()), server(), |stage, m| {
+        if stage == Stage::Negotiate {
+            m[12] &= !0x10;
+        }
+    }));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.status, Status::StatusInvalidParameter);
+    assert_eq!(f.rule.id, "auth-mic");
+}
+
+#[test]
+fn dropped_mic_is_refused() {
+    // CVE-2019-1040: remove the MIC (and Version), keep MsvAvFlags = 2.
+    let f = failure(run_tampered(alice(), server(), |stage, m| {
+        if stage == Stage::Authenticate {
+            let mut a = AuthenticateMessage::parse(m).unwrap().into_owned();
+            a.mic = None;
+            a.version = None;
+            a.flags.remove(F::NEGOTIATE_VERSION);
+            *m = a.to_vec().unwrap();
+        }
+    }));
+    assert_eq!(f.rule.id, "auth-mic-present");
+    assert_eq!(f.status, Status::StatusInvalidParameter);
+}
+
+#[test]
+fn removed_timestamp_is_detected_by_the_echo_check() {
+    let f = failure(run_tampered(alice(), server(), |stage, m| {
+        if stage == Stage::Challenge {
+            let mut c = ChallengeMessage::parse(m).unwrap().into_owned();
+            let ti = c.target_info.take().unwrap();
+            let kept: Vec<_> = ti
+                .iter()
+                .filter(|p| p.id != AvId::TIMESTAMP)
+                .map(|p| (p.id, p.value.to_vec()))
+                .collect();
+            c.target_info = Some(AvPairs::build(kept.iter().map(|(i, v)| (*i, &v[..]))).unwrap());
+            *m = c.to_vec().unwrap();
+        }
+    }));
+    assert_eq!(f.rule.id, "auth-av-echo");
+    assert_eq!(f.status, Status::StatusInvalidParameter);
+}
+
+#[test]
+fn duplicate_msv_av_flags_is_refused() {
+    // CVE-2019-1166: a second MsvAvFlags = 0 injected into the CHALLENGE.
+    let f = failure(run_tampered(alice(), server(), |stage, m| {
+        if stage == Stage::Challenge {
+            let mut c = ChallengeMessage::parse(m).unwrap().into_owned();
+            let ti = c.target_info.take().unwrap();
+            let mut pairs: Vec<_> = ti.iter().map(|p| (p.id, p.value.to_vec())).collect();
+            pairs.push((AvId::FLAGS, 0u32.to_le_bytes().to_vec()));
+            pairs.push((AvId::FLAGS, 0u32.to_le_bytes().to_vec()));
+            c.target_info = Some(AvPairs::build(pairs.iter().map(|(i, v)| (*i, &v[..]))).unwrap());
+            *m = c.to_vec().unwrap();
+        }
+    }));
+    assert_eq!(f.rule.id, "auth-av-duplicate");
+}
+
+#[test]
+fn anonymous_refused_by_default_and_accepted_when_configured() {
+    let f = failure(run(ClientSettings::new(Credentials::anonymous()), server()));
+    assert_eq!(f.rule.id, "auth-response");
+    let mut srv = server();
+    srv.accept_anonymous = true;
+    srv.min = min(0);
+    let mut c = ClientSettings::new(Credentials::anonymous());
+    c.min = min(0);
+    let (_, s) = run(c, srv).outcome.unwrap();
+    assert!(s.report.anonymous());
+}
+
+#[test]
+fn channel_bindings() {
+    let cb = [0x65; 16];
+    let mut srv = server();
+    srv.channel_bindings = ChannelBindings::Require(cb);
+    let f = failure(run(alice(), srv.clone()));
+    assert_eq!(f.status, Status::SecEBadBindings);
+    assert_eq!(f.rule.id, "auth-channel-bindings");
+    let mut c = alice();
+    c.channel_bindings = Some(cb);
+    assert!(run(c.clone(), srv.clone()).outcome.is_ok());
+    c.channel_bindings = Some([0x66; 16]);
+    srv.channel_bindings = ChannelBindings::Accept(cb);
+    assert_eq!(
+        failure(run(c, srv.clone())).rule.id,
+        "auth-channel-bindings"
+    );
+    assert!(
+        run(alice(), srv).outcome.is_ok(),
+        "Accept tolerates absent bindings"
+    );
+}
+
+#[test]
+fn target_name_is_checked() {
+    let mut srv = server();
+    srv.expected_target_name = Some("HTTP/web.testdom.example".into());
+    assert_eq!(
+        failure(run(alice(), srv.clone())).rule.id,
+        "auth-target-name"
+    );
+    let mut c = alice();
+    c.target_name = Some("http/WEB.testdom.example".into());
+    assert!(run(c, srv).outcome.is_ok());
+}
+
+#[test]
+fn old_timestamp_is_refused_when_configured() {
+    // Without MsvAvTimestamp the client stamps its blob with its own clock.
+    let hour = 3600 * 10_000_000u64;
+    let attempt = |client_clock: u64| {
+        let mut srv = server();
+        srv.send_timestamp = false;
+        srv.max_timestamp_age = Some(hour);
+        let (neg, client) = ntlm_session::Client::start(alice()).unwrap();
+        let (chal, srv) = ntlm_session::Server::start(srv)
+            .on_negotiate_with(&neg, [9; 8], NOW)
+            .unwrap();
+        let (auth, _) = client
+            .on_challenge(&chal, &mut rng(3), client_clock)
+            .unwrap();
+        srv.on_authenticate(&auth)
+    };
+    assert!(attempt(NOW - hour / 2).is_ok());
+    let f = attempt(NOW - 2 * hour).unwrap_err();
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.rule.id, "auth-timestamp-age");
+}
+
+/// Requires integrity and confidentiality? The masks below against peers that
+/// support everything and request sign and seal all succeed; without the
+/// application asking for them, 0x10 and 0x20 fail.
+#[test]
+fn mask_matrix() {
+    let masks = [
+        0u32,
+        0x10,
+        0x20,
+        0x8_0000,
+        0x2000_0000,
+        0x2008_0000,
+        0x2008_0030,
+    ];
+    for &cm in &masks {
+        for &sm in &masks {
+            let mut c = sign_seal(alice());
+            c.min = min(cm);
+            let mut srv = server();
+            srv.min = min(sm);
+            assert!(run(c, srv).outcome.is_ok(), "client {cm:#x} server {sm:#x}");
+
+            let mut c = alice();
+            c.min = min(cm);
+            let mut srv = server();
+            srv.min = min(sm);
+            let needs_app = (cm | sm) & 0x30 != 0;
+            match run(c, srv).outcome {
+                Ok(_) => assert!(!needs_app, "client {cm:#x} server {sm:#x}"),
+                Err(f) => {
+                    assert!(needs_app, "client {cm:#x} server {sm:#x}: {f}");
+                    assert_eq!(f.status, Status::SecEUnsupportedFunction);
+                    // The server checks first (on NEGOTIATE), then the client.
+                    let side = if sm & 0x30 != 0 {
+                        Side::Server
+                    } else {
+                        Side::Client
+                    };
+                    assert_eq!(f.side, side, "client {cm:#x} server {sm:#x}");
+                }
+            }
+        }
+    }
+}
+
+fn outcome(client_min: u32, server_min: u32, offer_drop: u32, level: u8) -> bool {
+    let mut c = alice();
+    c.min = min(client_min);
+    c.config.lm_level = LmCompatibilityLevel::from_u8(level).unwrap();
+    c.config.offer = F::from_bits_retain(c.config.offer.bits() & !offer_drop);
+    let mut srv = server();
+    srv.min = min(server_min);
+    run(c, srv).outcome.is_ok()
+}
+
+const BITS: [u32; 5] = [0x10, 0x20, 0x8_0000, 0x2000_0000, 0x8000_0000];
+
+fn mask() -> impl Strategy<Value = u32> {
+    prop::sample::subsequence(BITS.to_vec(), 0..=BITS.len())
+        .prop_map(|v| v.into_iter().fold(0, |a, b| a | b))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn stricter_masks_never_turn_failure_into_success(
+        c in mask(), s in mask(), c2 in mask(), s2 in mask(),
+        drop in prop::sample::select(vec![0u32, 0x2000_0000, 0x8000_0000, 0x0200_0000]),
+        level in 0u8..=5,
+    ) {
+        if !outcome(c, s, drop, level) {
+            prop_assert!(!outcome(c | c2, s | s2, drop, level));
+        }
+    }
+
+    #[test]
+    fn success_means_equal_keys_and_working_security(seal in any::<bool>(), level in 1u8..=5, seed in any::<u64>()) {
+        let mut c = alice();
+        c.config.integrity = true;
+        c.config.confidentiality = seal;
+        c.config.lm_level = LmCompatibilityLevel::from_u8(level).unwrap();
+        let ex = Pair { client: c, server: server() }.run(&mut rng(seed), NOW, Fixed::default());
+        let (mut c, mut s) = ex.outcome.unwrap();
+        prop_assert_eq!(c.exported_session_key(), s.exported_session_key());
+        let mut m = b"client to server".to_vec();
+        let sig = if seal { c.security.seal(&mut m).unwrap() } else { c.security.sign(&m).unwrap() };
+        if seal { s.security.unseal(&mut m, &sig).unwrap() } else { s.security.verify(&m, &sig).unwrap() }
+        prop_assert_eq!(&m, b"client to server");
+        let sig = s.security.sign(b"back").unwrap();
+        prop_assert!(c.security.verify(b"back", &sig).is_ok());
+    }
+
+    #[test]
+    fn any_byte_changed_in_transit_fails(stage in 0usize..3, pos in any::<prop::sample::Index>(), flip in 1u8..=255) {
+        let target = [Stage::Negotiate, Stage::Challenge, Stage::Authenticate][stage];
+        let ex = run_tampered(sign_seal(alice()), server(), |st, m| {
+            if st == target {
+                let i = pos.index(m.len());
+                m[i] ^= flip;
+            }
+        });
+        prop_assert!(ex.outcome.is_err(), "changing {target:?} did not fail the exchange");
+    }
+}

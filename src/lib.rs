@@ -15,11 +15,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub use ntlm_crypto as crypto;
+pub use ntlm_policy as policy;
+pub use ntlm_session as session;
 pub use ntlm_wire as wire;
 
 pub mod filetime;
 pub mod input;
 pub mod inspect;
 pub mod json;
+pub mod matrix;
+pub mod outcome;
+pub mod parse;
+pub mod profiles;
 pub mod render;
 pub mod spnego;

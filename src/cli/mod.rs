@@ -12,6 +12,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod demo;
+mod handshake;
+mod policy;
 
 /// `ntlmsim`: NTLM session-negotiation simulator.
 #[derive(Debug, Parser)]
@@ -23,8 +26,14 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: example handshakes, a policy failure explained, the hardening matrix
+    Demo(demo::DemoArgs),
     /// Decode NTLM messages (base64, NTLM/Negotiate headers, SPNEGO, hex, @FILE, -)
     Decode(decode::DecodeArgs),
+    /// Run a complete client/server exchange and report the verdict
+    Handshake(Box<handshake::HandshakeArgs>),
+    /// Explain minimum-session-security values; check negotiated flags against them
+    Policy(policy::PolicyArgs),
 }
 
 /// How a command that ran to completion ended.
@@ -32,12 +41,15 @@ enum Command {
 pub(crate) enum Status {
     /// Exit code 0: the command did its job.
     Success,
+    /// Exit code 1: the command ran and the verdict is negative.
+    Negative,
 }
 
 impl Status {
     const fn code(self) -> u8 {
         match self {
             Self::Success => 0,
+            Self::Negative => 1,
         }
     }
 }
@@ -67,7 +79,10 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = Vec::new();
     let result = match &cli.command {
+        Command::Demo(args) => demo::run(args, &mut out),
         Command::Decode(args) => decode::run(args, &mut io::stdin().lock(), &mut out),
+        Command::Handshake(args) => handshake::run(args, &mut out),
+        Command::Policy(args) => policy::run(args, &mut out),
     };
     match result {
         Ok(status) => {

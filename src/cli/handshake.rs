@@ -1,0 +1,404 @@
+//! `ntlmsim handshake` (CLI-CONTRACT.md): a complete exchange in process.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use clap::Args;
+use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair};
+use ntlm_wire::{Message, NegotiateFlags, Version};
+use ntlmsim::outcome::{self, OutcomeJson};
+use ntlmsim::profiles::Catalog;
+use ntlmsim::{json, parse};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use serde::Serialize;
+
+use super::{CliError, Status};
+
+/// Run a complete NTLM exchange between a simulated client and server.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+MASK forms: 0x20080000, 537395200, dword:20080000, registry/secedit lines, or names such as
+  require_128bit_encryption,require_NTLMv2_session_security (see `ntlmsim policy explain`).
+FLAGS forms (--client-flags/--server-flags): 0xe2888235, decimal, or names joined by | or ,.
+
+Reproducing MS-NLMP 4.2.4.3 exactly:
+  ntlmsim handshake --client ms-nlmp-4.2 --server ms-nlmp-4.2 --client-lm-level 3 \\
+    --client-flags 0xe2888235 --server-flags 0xe28a8233 --server-challenge 0123456789abcdef \\
+    --client-challenge aaaaaaaaaaaaaaaa --session-key 55555555555555555555555555555555 --time 0 \\
+    --user User --domain Domain --password Password --workstation COMPUTER
+
+Exit codes: 0 the exchange succeeded; 1 it failed (the verdict says who, where and why); 2 bad usage.")]
+pub(crate) struct HandshakeArgs {
+    /// Client profile (see `ntlmsim profiles`)
+    #[arg(long, default_value = "windows-11")]
+    client: String,
+    /// Server profile
+    #[arg(long, default_value = "windows-11")]
+    server: String,
+    /// NtlmMinClientSec (default: the client profile's)
+    #[arg(long, value_name = "MASK")]
+    client_min: Option<String>,
+    /// NtlmMinServerSec (default: the server profile's)
+    #[arg(long, value_name = "MASK")]
+    server_min: Option<String>,
+    /// The client's LmCompatibilityLevel, 0..5 (default: the profile's)
+    #[arg(long, value_name = "N")]
+    client_lm_level: Option<String>,
+    /// The server's (or its DC's) LmCompatibilityLevel, 0..5
+    #[arg(long, value_name = "N")]
+    server_lm_level: Option<String>,
+    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
+    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    semantics: String,
+    /// The application requests integrity (SIGN)
+    #[arg(long)]
+    sign: bool,
+    /// The application requests confidentiality (SEAL)
+    #[arg(long)]
+    seal: bool,
+    /// User name
+    #[arg(long, default_value = "alice")]
+    user: String,
+    /// Domain name
+    #[arg(long, default_value = "TESTDOM")]
+    domain: String,
+    /// The client's password
+    #[arg(long, default_value = "Passw0rd!")]
+    password: String,
+    /// The password the server holds for the user (default: the same)
+    #[arg(long)]
+    server_password: Option<String>,
+    /// Seed for the random values (server challenge, client challenge, session key)
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Exact ServerChallenge (16 hex digits)
+    #[arg(long, value_name = "HEX8")]
+    server_challenge: Option<String>,
+    /// Exact client challenge (16 hex digits)
+    #[arg(long, value_name = "HEX8")]
+    client_challenge: Option<String>,
+    /// Exact random session key for KEY_EXCH (32 hex digits)
+    #[arg(long, value_name = "HEX16")]
+    session_key: Option<String>,
+    /// The time as a FILETIME (decimal or 0x hex; default: now)
+    #[arg(long, value_name = "FILETIME")]
+    time: Option<String>,
+    /// Force the client's NEGOTIATE and AUTHENTICATE flags
+    #[arg(long, value_name = "FLAGS")]
+    client_flags: Option<String>,
+    /// Force the server's CHALLENGE flags
+    #[arg(long, value_name = "FLAGS")]
+    server_flags: Option<String>,
+    /// Send no Version field (clears NEGOTIATE_VERSION from what the client offers)
+    #[arg(long)]
+    no_version: bool,
+    /// Workstation name in the AUTHENTICATE
+    #[arg(long, value_name = "NAME")]
+    workstation: Option<String>,
+    /// The server's name, sent as CHALLENGE TargetName (NetBIOS computer name)
+    #[arg(long, value_name = "NAME")]
+    target_name: Option<String>,
+    /// The SPN the client names in MsvAvTargetName
+    #[arg(long, value_name = "SPN")]
+    spn: Option<String>,
+    /// Print one JSON document
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct MessageOut {
+    hex: String,
+    decoded: json::MessageJson,
+}
+
+#[derive(Serialize, Default)]
+struct MessagesOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    negotiate: Option<MessageOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge: Option<MessageOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authenticate: Option<MessageOut>,
+}
+
+#[derive(Serialize)]
+struct HandshakeOut {
+    client: String,
+    server: String,
+    messages: MessagesOut,
+    outcome: OutcomeJson,
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::new(format!("{what}: {e}"))
+}
+
+pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
+    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
+    let find = |name: &str| {
+        catalog.get(name).ok_or_else(|| {
+            CliError::new(format!(
+                "unknown profile {name:?}; known: {}",
+                catalog.names()
+            ))
+        })
+    };
+    let cp = find(&args.client)?;
+    let sp = find(&args.server)?;
+    let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
+
+    let credentials = Credentials::password(&args.user, &args.domain, &args.password);
+    let mut client = cp
+        .client_settings(credentials)
+        .ok_or_else(|| CliError::new(format!("profile {:?} cannot be a client", cp.name)))?;
+    let mut store = MemoryStore::new();
+    store.add_password(
+        &args.domain,
+        &args.user,
+        args.server_password.as_deref().unwrap_or(&args.password),
+    );
+    let mut server = sp
+        .server_settings(Arc::new(store))
+        .ok_or_else(|| CliError::new(format!("profile {:?} cannot be a server", sp.name)))?;
+
+    client.semantics = semantics;
+    server.semantics = semantics;
+    client.config.integrity = args.sign;
+    client.config.confidentiality = args.seal;
+    if let Some(m) = &args.client_min {
+        client.min = mask(m, "--client-min")?;
+    }
+    if let Some(m) = &args.server_min {
+        server.min = mask(m, "--server-min")?;
+    }
+    if let Some(l) = &args.client_lm_level {
+        client.config.lm_level = lm_level(l, "--client-lm-level")?;
+    }
+    if let Some(l) = &args.server_lm_level {
+        server.config.lm_level = lm_level(l, "--server-lm-level")?;
+    }
+    if let Some(f) = &args.client_flags {
+        let f = parse::flags(f).map_err(|e| bad("--client-flags", e))?;
+        client.config.flags_override = Some(f);
+        client.authenticate_flags = Some(f);
+    }
+    if let Some(f) = &args.server_flags {
+        server.config.flags_override = Some(parse::flags(f).map_err(|e| bad("--server-flags", e))?);
+    }
+    if args.no_version {
+        client
+            .config
+            .offer
+            .remove(NegotiateFlags::NEGOTIATE_VERSION);
+        if let Some(f) = client.config.flags_override.as_mut() {
+            f.remove(NegotiateFlags::NEGOTIATE_VERSION);
+        }
+        if let Some(f) = client.authenticate_flags.as_mut() {
+            f.remove(NegotiateFlags::NEGOTIATE_VERSION);
+        }
+    }
+    if let Some(w) = &args.workstation {
+        client.workstation.clone_from(w);
+    }
+    if let Some(t) = &args.target_name {
+        server.names.nb_computer.clone_from(t);
+        server.config.domain_joined = false;
+    }
+    client.target_name.clone_from(&args.spn);
+
+    let fixed = Fixed {
+        server_challenge: args
+            .server_challenge
+            .as_deref()
+            .map(|h| parse::hex_array(h, "--server-challenge"))
+            .transpose()
+            .map_err(CliError::new)?,
+        client_challenge: args
+            .client_challenge
+            .as_deref()
+            .map(|h| parse::hex_array(h, "--client-challenge"))
+            .transpose()
+            .map_err(CliError::new)?,
+        session_key: args
+            .session_key
+            .as_deref()
+            .map(|h| parse::hex_array(h, "--session-key"))
+            .transpose()
+            .map_err(CliError::new)?,
+    };
+    let now = match &args.time {
+        Some(t) => parse::u64_any(t).map_err(|e| bad("--time", e))?,
+        None => parse::filetime_now(),
+    };
+    let mut rng = match args.seed {
+        Some(s) => ChaCha20Rng::seed_from_u64(s),
+        None => ChaCha20Rng::from_os_rng(),
+    };
+    let ex = Pair { client, server }.run(&mut rng, now, fixed);
+    let ok = ex.outcome.is_ok();
+    if args.json {
+        write_json(&cp.name, &sp.name, &ex, out)?;
+    } else {
+        out.extend_from_slice(render(&cp.name, &sp.name, &ex).as_bytes());
+    }
+    Ok(if ok {
+        Status::Success
+    } else {
+        Status::Negative
+    })
+}
+
+fn mask(s: &str, what: &str) -> Result<MinSessionSecurity, CliError> {
+    MinSessionSecurity::parse(s)
+        .map(|p| p.mask)
+        .map_err(|e| bad(what, e))
+}
+
+fn lm_level(s: &str, what: &str) -> Result<LmCompatibilityLevel, CliError> {
+    LmCompatibilityLevel::parse(s).map_err(|e| bad(what, e))
+}
+
+fn message_out(bytes: &[u8]) -> Option<MessageOut> {
+    let m = Message::parse(bytes).ok()?;
+    Some(MessageOut {
+        hex: hex::encode(bytes),
+        decoded: json::message(bytes, &m),
+    })
+}
+
+fn outcome_of(ex: &Exchange) -> OutcomeJson {
+    match &ex.outcome {
+        Ok((_, s)) => OutcomeJson::success(&s.report, Some(s.exported_session_key().as_bytes())),
+        Err(f) => OutcomeJson::failure(f),
+    }
+}
+
+fn write_json(
+    client: &str,
+    server: &str,
+    ex: &Exchange,
+    out: &mut Vec<u8>,
+) -> Result<(), CliError> {
+    // Each message as its receiver got it (identical to what was sent: no tampering here).
+    let doc = HandshakeOut {
+        client: client.to_owned(),
+        server: server.to_owned(),
+        messages: MessagesOut {
+            negotiate: ex.negotiate.as_ref().and_then(|(m, _)| message_out(m)),
+            challenge: ex.challenge.as_ref().and_then(|(m, _)| message_out(m)),
+            authenticate: ex.authenticate.as_ref().and_then(|(m, _)| message_out(m)),
+        },
+        outcome: outcome_of(ex),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// The three messages side by side, then the verdict.
+fn render(client: &str, server: &str, ex: &Exchange) -> String {
+    let msgs: Vec<Option<Message<'_>>> = [&ex.negotiate, &ex.challenge, &ex.authenticate]
+        .iter()
+        .map(|m| m.as_ref().and_then(|(b, _)| Message::parse(b).ok()))
+        .collect();
+    let mut s = String::new();
+    let _ = writeln!(s, "client: {client}    server: {server}\n");
+    let _ = writeln!(
+        s,
+        "{:<38} {:>12} {:>12} {:>12}",
+        "", "NEGOTIATE", "CHALLENGE", "AUTHENTICATE"
+    );
+    let cell = |i: usize, f: &dyn Fn(&Message<'_>) -> String| -> String {
+        match msgs.get(i).and_then(Option::as_ref) {
+            Some(m) => f(m),
+            None => "(not sent)".to_owned(),
+        }
+    };
+    let lens = [&ex.negotiate, &ex.challenge, &ex.authenticate].map(|m| {
+        m.as_ref().map_or("(not sent)".to_owned(), |(b, _)| {
+            format!("{} bytes", b.len())
+        })
+    });
+    let _ = writeln!(
+        s,
+        "{:<38} {:>12} {:>12} {:>12}",
+        "length", lens[0], lens[1], lens[2]
+    );
+    let flags = |i: usize| cell(i, &|m| format!("{:#010x}", m.flags().bits()));
+    let _ = writeln!(
+        s,
+        "{:<38} {:>12} {:>12} {:>12}",
+        "flags",
+        flags(0),
+        flags(1),
+        flags(2)
+    );
+    let all = msgs
+        .iter()
+        .flatten()
+        .fold(NegotiateFlags::empty(), |a, m| a | m.flags());
+    for (name, letter, bit) in ntlm_wire::FLAG_TABLE {
+        if all.bits() & bit == 0 {
+            continue;
+        }
+        let mark = |i: usize| match msgs.get(i).and_then(Option::as_ref) {
+            Some(m) if m.flags().bits() & bit != 0 => "x",
+            Some(_) => ".",
+            None => "",
+        };
+        let _ = writeln!(
+            s,
+            "  {letter:>3} {name:<34} {:>12} {:>12} {:>12}",
+            mark(0),
+            mark(1),
+            mark(2)
+        );
+    }
+    let version = |i: usize| {
+        cell(i, &|m| {
+            let v: Option<Version> = match m {
+                Message::Negotiate(n) => n.version_if_negotiated(),
+                Message::Challenge(c) => c.version_if_negotiated(),
+                Message::Authenticate(a) => a.version_if_negotiated(),
+            };
+            v.map_or("-".to_owned(), |v| {
+                format!("{}.{}.{}", v.major, v.minor, v.build)
+            })
+        })
+    };
+    let _ = writeln!(
+        s,
+        "{:<38} {:>12} {:>12} {:>12}",
+        "version",
+        version(0),
+        version(1),
+        version(2)
+    );
+    if let Some(Some(Message::Authenticate(a))) = msgs.get(2) {
+        let _ = writeln!(
+            s,
+            "{:<38} {:>12} {:>12} {:>12}",
+            "response",
+            "",
+            "",
+            a.response_kind().as_str()
+        );
+        let _ = writeln!(
+            s,
+            "{:<38} {:>12} {:>12} {:>12}",
+            "MIC",
+            "",
+            "",
+            if a.mic.is_some() { "present" } else { "none" }
+        );
+    }
+    s.push('\n');
+    match &ex.outcome {
+        Ok((_, srv)) => s.push_str(&outcome::render_success(&srv.report)),
+        Err(f) => s.push_str(&outcome::render_failure(f)),
+    }
+    s
+}

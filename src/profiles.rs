@@ -1,0 +1,466 @@
+//! Peer profiles: how real NTLM clients and servers behave, as data.
+//!
+//! The built-in catalog is `data/profiles.toml`, embedded at build time; a
+//! user's own file in the same format can be loaded with
+//! [`Catalog::from_toml`]. Each profile carries its sources and says what
+//! was observed and what is assumed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use ntlm_policy::{
+    ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, SERVER_CAPABILITIES,
+    ServerConfig, TargetInfoRule,
+};
+use ntlm_session::{ClientSettings, CredentialStore, Credentials, ServerSettings};
+use ntlm_wire::{NegotiateFlags, Version};
+use serde::Deserialize;
+
+/// The embedded catalog.
+pub const BUILTIN: &str = include_str!("../data/profiles.toml");
+
+/// Which side a profile can play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Client only.
+    Client,
+    /// Server only.
+    Server,
+    /// Either.
+    Both,
+}
+
+impl Role {
+    /// `client`, `server` or `both`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Server => "server",
+            Self::Both => "both",
+        }
+    }
+
+    /// Whether the profile can be a client.
+    pub const fn client(self) -> bool {
+        matches!(self, Self::Client | Self::Both)
+    }
+
+    /// Whether the profile can be a server.
+    pub const fn server(self) -> bool {
+        matches!(self, Self::Server | Self::Both)
+    }
+}
+
+/// Flags in a profile: `"all"`, a hex mask or a list of names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum FlagSpec {
+    Text(String),
+    Names(Vec<String>),
+}
+
+impl FlagSpec {
+    fn resolve(&self, all: NegotiateFlags) -> Result<NegotiateFlags, String> {
+        match self {
+            Self::Text(t) if t == "all" => Ok(all),
+            Self::Text(t) => {
+                parse_hex(t).ok_or_else(|| format!("{t:?} is not a hex mask or \"all\""))
+            }
+            Self::Names(names) => names.iter().try_fold(NegotiateFlags::empty(), |acc, n| {
+                NegotiateFlags::from_any_name(n)
+                    .map(|f| acc | f)
+                    .ok_or_else(|| format!("unknown flag name {n:?}"))
+            }),
+        }
+    }
+}
+
+fn parse_hex(t: &str) -> Option<NegotiateFlags> {
+    let t = t.trim();
+    let digits = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    u32::from_str_radix(digits, 16)
+        .ok()
+        .map(NegotiateFlags::from_bits_retain)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientSpec {
+    #[serde(default)]
+    offer: Option<FlagSpec>,
+    #[serde(default)]
+    offer_with_security: Option<FlagSpec>,
+    #[serde(default)]
+    flags: Option<FlagSpec>,
+    #[serde(default = "yes")]
+    send_mic: bool,
+    #[serde(default = "yes")]
+    av_extensions: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSpec {
+    #[serde(default)]
+    supported: Option<FlagSpec>,
+    #[serde(default = "yes")]
+    domain_joined: bool,
+    #[serde(default)]
+    target_info: Option<String>,
+    #[serde(default = "yes")]
+    send_timestamp: bool,
+    #[serde(default = "yes")]
+    send_dns_names: bool,
+    #[serde(default)]
+    flags: Option<FlagSpec>,
+    #[serde(default)]
+    nb_domain: Option<String>,
+    #[serde(default)]
+    nb_computer: Option<String>,
+}
+
+const fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileSpec {
+    name: String,
+    role: Role,
+    description: String,
+    #[serde(default)]
+    os: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    server_version: Option<String>,
+    lm_level: u8,
+    #[serde(default)]
+    server_lm_level: Option<u8>,
+    #[serde(default)]
+    min_client_sec: u32,
+    #[serde(default)]
+    min_server_sec: u32,
+    #[serde(default)]
+    sources: Vec<String>,
+    #[serde(default)]
+    observed: String,
+    #[serde(default)]
+    assumed: String,
+    #[serde(default)]
+    client: Option<ClientSpec>,
+    #[serde(default)]
+    server: Option<ServerSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogSpec {
+    #[serde(default)]
+    profile: Vec<ProfileSpec>,
+}
+
+/// A peer profile, validated.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Name used on the command line.
+    pub name: String,
+    /// Which side it can play.
+    pub role: Role,
+    /// One line.
+    pub description: String,
+    /// Sources.
+    pub sources: Vec<String>,
+    /// What was observed on the wire.
+    pub observed: String,
+    /// What is assumed.
+    pub assumed: String,
+    /// NtlmMinClientSec default.
+    pub min_client_sec: MinSessionSecurity,
+    /// NtlmMinServerSec default.
+    pub min_server_sec: MinSessionSecurity,
+    /// LmCompatibilityLevel as a client.
+    pub client_lm_level: LmCompatibilityLevel,
+    /// LmCompatibilityLevel as a server (or of its DC).
+    pub server_lm_level: LmCompatibilityLevel,
+    client: Option<(ClientConfig, ClientSpec, Version)>,
+    server: Option<(ServerConfig, ServerSpec, Version)>,
+}
+
+/// A problem in a profile file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileError(pub String);
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+fn os(name: Option<&str>) -> Result<OsGeneration, String> {
+    Ok(match name.unwrap_or("") {
+        "" => OsGeneration::Unspecified,
+        "nt4" => OsGeneration::Nt4,
+        "windows2000" => OsGeneration::Windows2000,
+        "xp-2003" => OsGeneration::XpServer2003,
+        "vista-2008" => OsGeneration::VistaServer2008,
+        "windows7plus" => OsGeneration::Windows7Plus,
+        "non-windows" => OsGeneration::NonWindows,
+        other => {
+            return Err(format!(
+                "unknown os {other:?} (nt4, windows2000, xp-2003, vista-2008, windows7plus, non-windows)"
+            ));
+        }
+    })
+}
+
+fn version(v: Option<&str>) -> Result<Version, String> {
+    let Some(v) = v else {
+        return Ok(Version::new(0, 0, 0));
+    };
+    let parts: Vec<&str> = v.split('.').collect();
+    match parts.as_slice() {
+        [a, b, c] => match (a.parse(), b.parse(), c.parse()) {
+            (Ok(a), Ok(b), Ok(c)) => Ok(Version::new(a, b, c)),
+            _ => Err(format!("version {v:?} is not MAJOR.MINOR.BUILD")),
+        },
+        _ => Err(format!("version {v:?} is not MAJOR.MINOR.BUILD")),
+    }
+}
+
+fn level(n: u8) -> Result<LmCompatibilityLevel, String> {
+    LmCompatibilityLevel::from_u8(n).ok_or_else(|| format!("lm_level {n} is not 0 to 5"))
+}
+
+impl Profile {
+    fn from_spec(p: ProfileSpec) -> Result<Self, String> {
+        let osg = os(p.os.as_deref())?;
+        let client_version = version(p.version.as_deref())?;
+        let server_version = match &p.server_version {
+            Some(v) => version(Some(v))?,
+            None => client_version,
+        };
+        let client_lm_level = level(p.lm_level)?;
+        let server_lm_level = level(p.server_lm_level.unwrap_or(p.lm_level))?;
+        let client = match (&p.client, p.role.client()) {
+            (Some(c), true) => {
+                let defaults = ClientConfig::default();
+                let config = ClientConfig {
+                    lm_level: client_lm_level,
+                    offer: c
+                        .offer
+                        .as_ref()
+                        .map_or(Ok(defaults.offer), |f| f.resolve(NegotiateFlags::all()))?,
+                    offer_with_security: c
+                        .offer_with_security
+                        .as_ref()
+                        .map_or(Ok(NegotiateFlags::empty()), |f| {
+                            f.resolve(NegotiateFlags::all())
+                        })?,
+                    os: osg,
+                    flags_override: c
+                        .flags
+                        .as_ref()
+                        .map(|f| f.resolve(NegotiateFlags::all()))
+                        .transpose()?,
+                    ..defaults
+                };
+                Some((config, c.clone(), client_version))
+            }
+            (None, true) => {
+                return Err("role includes client but there is no [profile.client] table".into());
+            }
+            (Some(_), false) => {
+                return Err("a [profile.client] table on a server-only profile".into());
+            }
+            (None, false) => None,
+        };
+        let server = match (&p.server, p.role.server()) {
+            (Some(s), true) => {
+                let target_info = match s.target_info.as_deref().unwrap_or("always") {
+                    "always" => TargetInfoRule::Always,
+                    "ess-or-request-target" => TargetInfoRule::EssOrRequestTarget,
+                    "ess-only" => TargetInfoRule::EssOnly,
+                    "never" => TargetInfoRule::Never,
+                    other => return Err(format!("unknown target_info {other:?}")),
+                };
+                let config = ServerConfig {
+                    lm_level: server_lm_level,
+                    supported: s
+                        .supported
+                        .as_ref()
+                        .map_or(Ok(SERVER_CAPABILITIES), |f| f.resolve(SERVER_CAPABILITIES))?,
+                    domain_joined: s.domain_joined,
+                    target_info,
+                    blocked: false,
+                    os: osg,
+                    flags_override: s
+                        .flags
+                        .as_ref()
+                        .map(|f| f.resolve(NegotiateFlags::all()))
+                        .transpose()?,
+                };
+                Some((config, s.clone(), server_version))
+            }
+            (None, true) => {
+                return Err("role includes server but there is no [profile.server] table".into());
+            }
+            (Some(_), false) => {
+                return Err("a [profile.server] table on a client-only profile".into());
+            }
+            (None, false) => None,
+        };
+        Ok(Self {
+            name: p.name,
+            role: p.role,
+            description: p.description,
+            sources: p.sources,
+            observed: p.observed,
+            assumed: p.assumed,
+            min_client_sec: MinSessionSecurity::from_registry(p.min_client_sec),
+            min_server_sec: MinSessionSecurity::from_registry(p.min_server_sec),
+            client_lm_level,
+            server_lm_level,
+            client,
+            server,
+        })
+    }
+
+    /// The NEGOTIATE flags this profile offers with no application request.
+    pub fn offered_flags(&self) -> Option<NegotiateFlags> {
+        self.client.as_ref().map(|(c, _, _)| {
+            ntlm_policy::negotiate_flags(c, self.min_client_sec, &ntlm_policy::Semantics::default())
+        })
+    }
+
+    /// Client settings for these credentials, when the profile can be a client.
+    pub fn client_settings(&self, credentials: Credentials) -> Option<ClientSettings> {
+        let (config, spec, v) = self.client.as_ref()?;
+        let mut s = ClientSettings::new(credentials);
+        s.config = *config;
+        s.min = self.min_client_sec;
+        s.version = *v;
+        s.send_mic = spec.send_mic;
+        s.av_extensions = spec.av_extensions;
+        Some(s)
+    }
+
+    /// Server settings checking accounts in `store`, when the profile can be a server.
+    pub fn server_settings(&self, store: Arc<dyn CredentialStore>) -> Option<ServerSettings> {
+        let (config, spec, v) = self.server.as_ref()?;
+        let mut s = ServerSettings::new(store);
+        s.config = *config;
+        s.min = self.min_server_sec;
+        s.version = *v;
+        s.send_timestamp = spec.send_timestamp;
+        s.send_dns_names = spec.send_dns_names;
+        if let Some(d) = &spec.nb_domain {
+            s.names.nb_domain.clone_from(d);
+        }
+        if let Some(c) = &spec.nb_computer {
+            s.names.nb_computer.clone_from(c);
+        }
+        Some(s)
+    }
+}
+
+/// A set of profiles.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// In file order.
+    pub profiles: Vec<Profile>,
+}
+
+impl Catalog {
+    /// The built-in catalog.
+    pub fn builtin() -> Result<Self, ProfileError> {
+        Self::from_toml(BUILTIN)
+    }
+
+    /// Parses a catalog in the built-in format. Errors name the line (TOML
+    /// syntax and unknown keys) or the profile and field (values).
+    pub fn from_toml(text: &str) -> Result<Self, ProfileError> {
+        let spec: CatalogSpec = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text.get(..s.start).map_or(0, |t| t.matches('\n').count()) + 1);
+            ProfileError(match line {
+                Some(l) => format!("line {l}: {}", e.message()),
+                None => e.message().to_owned(),
+            })
+        })?;
+        let mut profiles: Vec<Profile> = Vec::with_capacity(spec.profile.len());
+        for p in spec.profile {
+            let name = p.name.clone();
+            if profiles.iter().any(|q| q.name == name) {
+                return Err(ProfileError(format!("profile {name:?} is defined twice")));
+            }
+            profiles.push(
+                Profile::from_spec(p)
+                    .map_err(|e| ProfileError(format!("profile {name:?}: {e}")))?,
+            );
+        }
+        Ok(Self { profiles })
+    }
+
+    /// A profile by name (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&Profile> {
+        self.profiles
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The names, for error messages.
+    pub fn names(&self) -> String {
+        self.profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads() {
+        let c = Catalog::builtin().unwrap();
+        assert!(c.profiles.len() >= 8);
+        for p in &c.profiles {
+            assert!(!p.sources.is_empty(), "{} has no source", p.name);
+            assert_eq!(p.role.client(), p.offered_flags().is_some(), "{}", p.name);
+        }
+        let w = c.get("Windows-11").unwrap();
+        assert_eq!(w.offered_flags().unwrap().bits(), 0xa208_8207);
+        assert_eq!(
+            c.get("curl-7.88").unwrap().offered_flags().unwrap().bits(),
+            0x0008_8206
+        );
+    }
+
+    #[test]
+    fn errors_name_line_and_profile() {
+        let e = Catalog::from_toml("[[profile]]\nname = \"x\"\nrole = \"client\"\nbogus = 1\n")
+            .unwrap_err();
+        assert!(e.0.starts_with("line "), "{e}");
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 9\n[profile.client]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.0, "profile \"x\": lm_level 9 is not 0 to 5");
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\n[profile.client]\noffer = [\"NOPE\"]\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("unknown flag name \"NOPE\""), "{e}");
+    }
+}

@@ -1,0 +1,233 @@
+//! `ntlmsim handshake`: exact MS-NLMP 4.2 reproduction, verdicts and exit codes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed expectation must abort the test"
+)]
+
+use std::process::Command;
+
+fn ntlmsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let (code, out, err) = ntlmsim(&a);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    (code, v)
+}
+
+fn spec(level: &str, client_flags: &str, server_flags: &str) -> serde_json::Value {
+    let (code, v) = json(&[
+        "handshake",
+        "--client",
+        "ms-nlmp-4.2",
+        "--server",
+        "ms-nlmp-4.2",
+        "--client-lm-level",
+        level,
+        "--client-flags",
+        client_flags,
+        "--server-flags",
+        server_flags,
+        "--server-challenge",
+        "0123456789abcdef",
+        "--client-challenge",
+        "aaaaaaaaaaaaaaaa",
+        "--session-key",
+        "55555555555555555555555555555555",
+        "--time",
+        "0",
+        "--user",
+        "User",
+        "--domain",
+        "Domain",
+        "--password",
+        "Password",
+        "--workstation",
+        "COMPUTER",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    v
+}
+
+fn file_hex(name: &str) -> String {
+    let p = format!(
+        "{}/crates/ntlm-wire/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    hex::encode(std::fs::read(p).unwrap())
+}
+
+#[test]
+fn reproduces_ms_nlmp_4_2_exactly() {
+    for (level, c, s, sec) in [
+        ("1", "0xe2808235", "0xe2028233", "4.2.2.3"),
+        ("1", "0x82088235", "0x820a8233", "4.2.3.3"),
+        ("3", "0xe2888235", "0xe28a8233", "4.2.4.3"),
+    ] {
+        let v = spec(level, c, s);
+        assert_eq!(
+            v["messages"]["challenge"]["hex"],
+            file_hex(&format!("ms-nlmp-{sec}-challenge.bin")),
+            "{sec} CHALLENGE"
+        );
+        assert_eq!(
+            v["messages"]["authenticate"]["hex"],
+            file_hex(&format!("ms-nlmp-{sec}-authenticate.bin")),
+            "{sec} AUTHENTICATE"
+        );
+        assert_eq!(v["outcome"]["result"], "success");
+    }
+    let v = spec("3", "0xe2888235", "0xe28a8233");
+    let o = &v["outcome"];
+    assert_eq!(o["response_kind"], "NTLMv2");
+    assert_eq!(o["key_strength_bits"], 128);
+    assert_eq!(
+        o["exported_session_key"],
+        "55555555555555555555555555555555"
+    );
+    assert_eq!(o["negotiated_flags"], "0xe2888235");
+    assert_eq!(
+        v["messages"]["authenticate"]["decoded"]["ntlmv2"]["nt_proof_str"],
+        "68cd0ab851e51c96aabc927bebef6a1c"
+    );
+}
+
+#[test]
+fn policy_failure_is_exit_1_with_every_field() {
+    let (code, v) = json(&[
+        "handshake",
+        "--client",
+        "windows-xp",
+        "--server-min",
+        "0x20080000",
+    ]);
+    assert_eq!(code, 1);
+    let o = &v["outcome"];
+    assert_eq!(o["result"], "failure");
+    assert_eq!(o["side"], "server");
+    assert_eq!(o["stage"], "negotiate");
+    assert_eq!(o["status"], "SEC_E_UNSUPPORTED_FUNCTION");
+    assert_eq!(o["status_code"], "0x80090302");
+    assert_eq!(o["required"], "0x20080000");
+    assert_eq!(o["missing"], "0x20080000");
+    assert_eq!(
+        o["missing_names"],
+        serde_json::json!(["NEGOTIATE_EXTENDED_SESSIONSECURITY", "NEGOTIATE_128"])
+    );
+    assert_eq!(o["rule"], "MS-NLMP 3.2.5.1.1");
+    assert!(
+        v["messages"]["challenge"].is_null(),
+        "no CHALLENGE after a NEGOTIATE failure"
+    );
+    assert!(
+        !v["messages"]["negotiate"]["hex"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn client_side_failure_and_wrong_password() {
+    // A server whose CHALLENGE lacks 128 (forced flags: 0xa2898205 without 128).
+    let (code, v) = json(&[
+        "handshake",
+        "--server-flags",
+        "0x82898205",
+        "--server-min",
+        "none",
+        "--client-min",
+        "0x20000000",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["side"], "client");
+    assert_eq!(v["outcome"]["stage"], "challenge");
+    assert_eq!(
+        v["outcome"]["missing_names"],
+        serde_json::json!(["NEGOTIATE_128"])
+    );
+    assert!(v["messages"]["authenticate"].is_null());
+
+    let (code, v) = json(&["handshake", "--server-password", "other", "--seed", "3"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["status"], "STATUS_LOGON_FAILURE");
+    assert_eq!(v["outcome"]["status_code"], "0xc000006d");
+    assert_eq!(v["outcome"]["stage"], "authenticate");
+}
+
+#[test]
+fn lm_levels_that_cannot_authenticate() {
+    let (code, v) = json(&[
+        "handshake",
+        "--client-lm-level",
+        "2",
+        "--server-lm-level",
+        "5",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "lm-refuse-ntlmv1");
+    assert_eq!(v["outcome"]["side"], "server");
+}
+
+#[test]
+fn seed_makes_it_deterministic_and_human_view_shows_the_verdict() {
+    let a = ntlmsim(&[
+        "handshake",
+        "--seed",
+        "9",
+        "--time",
+        "133000000000000000",
+        "--json",
+    ]);
+    let b = ntlmsim(&[
+        "handshake",
+        "--seed",
+        "9",
+        "--time",
+        "133000000000000000",
+        "--json",
+    ]);
+    assert_eq!(a, b);
+    let (code, out, _) = ntlmsim(&["handshake", "--sign", "--seal"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("SUCCESS"));
+    assert!(out.contains("NEGOTIATE_SEAL"));
+    let (code, out, _) = ntlmsim(&[
+        "handshake",
+        "--client",
+        "windows-xp",
+        "--server-min",
+        "require_128bit_encryption",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAILURE: the server refused on receipt of NEGOTIATE"));
+    assert!(out.contains("source:     MS-NLMP 3.2.5.1.1"));
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    for args in [
+        &["handshake", "--client", "nosuch"][..],
+        &["handshake", "--client-min", "0xzz"],
+        &["handshake", "--server-challenge", "0123"],
+        &["handshake", "--client-flags", "NOPE"],
+    ] {
+        let (code, _, err) = ntlmsim(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

@@ -1,0 +1,1094 @@
+//! Cross-checks against real, independently written NTLM peers: Samba's
+//! `ntlm_auth` (client and server helpers), pyspnego's pure-Python NTLM
+//! (initiator and acceptor) and impacket's message builder.
+//!
+//! Each test drives the peer as a child process over stdin/stdout (no
+//! network) and ntlmsim through its session API, then compares what both
+//! sides say about the session: the ExportedSessionKey (Samba `GK`,
+//! pyspnego `session_key`, impacket's exportedSessionKey), the negotiated
+//! flags (Samba `GF`, pyspnego's context attributes), and messages signed
+//! and sealed by one side that must verify and unseal on the other
+//! (MS-NLMP 3.4).
+//!
+//! Peers are found as follows: `ntlm_auth` on `PATH` (Debian package
+//! `winbind`); a Python venv with pyspnego and impacket at
+//! `$NTLMSIM_PEERS_VENV`, by default `target/peers-venv` in the workspace
+//! (`.ci/install-peers` installs both). A test whose peer is missing prints
+//! a note and passes, except under `CI=true`, where it fails. Every child is
+//! killed when its guard drops and every read has a deadline, so a hung peer
+//! cannot hang the test run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test harness: a failed expectation or a broken peer must abort the test"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Side, Stage, Status};
+use ntlm_session::{
+    ClientEstablished, ClientSettings, Credentials, Established, MemoryStore, Server,
+    ServerEstablished, ServerSettings,
+};
+use ntlm_wire::{
+    AuthenticateMessage, MessageSignature, NegotiateFlags as F, NtlmV2Response, ResponseKind,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+// ---------------------------------------------------------------------------
+// Locating peers, skipping, child processes
+// ---------------------------------------------------------------------------
+
+/// How long a peer may take to answer one line.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+
+const USER: &str = "alice";
+const DOMAIN: &str = "TESTDOM";
+const PASSWORD: &str = "Passw0rd!";
+/// NTLMv1 SessionBaseKey of `Passw0rd!`: MD4(NTOWFv1), MS-NLMP 3.3.1.
+const NTLMV1_SESSION_BASE_KEY: &str = "e6249fafe3e2b7872a55267ed43ff7b1";
+
+/// Whether a missing peer is a failure (CI installs every peer).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Reports a missing peer: a note outside CI, a failure in CI.
+fn missing(peer: &str, test: &str) {
+    assert!(
+        !in_ci(),
+        "{peer} not found, and CI=true requires it for {test}: run .ci/install-peers"
+    );
+    eprintln!("note: {peer} not found; skipping {test}");
+}
+
+/// `ntlm_auth` on PATH.
+fn ntlm_auth(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("ntlm_auth"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        missing("ntlm_auth (Samba, Debian package winbind)", test);
+    }
+    found
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The venv's Python interpreter, when the venv exists.
+fn venv_python(test: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os("NTLMSIM_PEERS_VENV")
+        .map_or_else(|| workspace_root().join("target/peers-venv"), PathBuf::from);
+    let python = venv.join("bin/python");
+    if python.is_file() {
+        Some(python)
+    } else {
+        missing(
+            &format!(
+                "Python venv with pyspnego and impacket ({})",
+                venv.display()
+            ),
+            test,
+        );
+        None
+    }
+}
+
+fn driver(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
+}
+
+/// A scratch directory under Cargo's per-test temporary directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("peers-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A peer process speaking a line protocol on stdin/stdout. Killed on drop.
+struct Peer {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Peer {
+    fn spawn(name: &str, mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = err.read(&mut buf) {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Self {
+            name: name.to_owned(),
+            child,
+            stdin,
+            lines,
+            stderr,
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        if let Err(e) = writeln!(stdin, "{line}").and_then(|()| stdin.flush()) {
+            panic!(
+                "{}: cannot write: {e}; stderr: {}",
+                self.name,
+                self.stderr()
+            );
+        }
+    }
+
+    /// The next line, within [`REPLY_TIMEOUT`].
+    fn recv(&mut self) -> String {
+        match self.lines.recv_timeout(REPLY_TIMEOUT) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "{}: no answer within {REPLY_TIMEOUT:?}; stderr: {}",
+                self.name,
+                self.stderr()
+            ),
+            Err(RecvTimeoutError::Disconnected) => panic!(
+                "{}: closed its output; stderr: {}",
+                self.name,
+                self.stderr()
+            ),
+        }
+    }
+
+    fn ask(&mut self, line: &str) -> String {
+        self.send(line);
+        self.recv()
+    }
+
+    /// Sends `line` and returns the answer's argument after `prefix ` (the
+    /// answer must start with it).
+    fn ask_expect(&mut self, line: &str, prefix: &str) -> String {
+        let answer = self.ask(line);
+        match answer
+            .strip_prefix(prefix)
+            .and_then(|a| a.strip_prefix(' '))
+        {
+            Some(arg) => arg.to_owned(),
+            None => panic!(
+                "{}: to `{}` expected `{prefix} …`, got `{answer}`; stderr: {}",
+                self.name,
+                line.split(' ').next().unwrap_or_default(),
+                self.stderr()
+            ),
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// ntlmsim side and comparisons
+// ---------------------------------------------------------------------------
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn now() -> u64 {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    ntlm_session::filetime_from_unix(secs)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
+fn unb64(text: &str) -> Vec<u8> {
+    B64.decode(text.trim())
+        .unwrap_or_else(|e| panic!("not base64 ({e}): {text}"))
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    hex::decode(text.trim()).unwrap_or_else(|e| panic!("not hex ({e}): {text}"))
+}
+
+/// Parses `0x62088235`.
+fn flags_hex(text: &str) -> F {
+    let digits = text.trim().trim_start_matches("0x");
+    F::from_bits_retain(u32::from_str_radix(digits, 16).unwrap())
+}
+
+fn server_settings() -> ServerSettings {
+    let mut store = MemoryStore::new();
+    store.add_password(DOMAIN, USER, PASSWORD);
+    ServerSettings::new(Arc::new(store))
+}
+
+fn client_settings(password: &str, level: u8) -> ClientSettings {
+    let mut c = ClientSettings::new(Credentials::password(USER, DOMAIN, password));
+    c.config.integrity = true;
+    c.config.confidentiality = true;
+    c.config.lm_level = LmCompatibilityLevel::from_u8(level).unwrap();
+    c
+}
+
+/// The CHALLENGE-only flags (MS-NLMP 2.2.2.5: they describe the CHALLENGE's
+/// TargetInfo and target type). A Windows-like client copies them into its
+/// AUTHENTICATE; Samba's acceptor keeps them out of its negotiated flags.
+const CHALLENGE_ONLY: F = F::NEGOTIATE_TARGET_INFO
+    .union(F::TARGET_TYPE_DOMAIN)
+    .union(F::TARGET_TYPE_SERVER);
+
+/// Asserts that ntlmsim and the peer negotiated the same flags; with
+/// `challenge_only_may_differ`, [`CHALLENGE_ONLY`] bits are not compared.
+fn assert_flags(context: &str, ours: F, peer: &str, theirs: F, challenge_only_may_differ: bool) {
+    eprintln!(
+        "{context}: negotiated flags ntlmsim {:#010x}, {peer} {:#010x}",
+        ours.bits(),
+        theirs.bits()
+    );
+    let ignore = if challenge_only_may_differ {
+        CHALLENGE_ONLY
+    } else {
+        F::empty()
+    };
+    assert_eq!(
+        ours.difference(ignore),
+        theirs.difference(ignore),
+        "{context}: negotiated flags: ntlmsim {:#010x}, {peer} {:#010x}",
+        ours.bits(),
+        theirs.bits()
+    );
+}
+
+fn key_hex(e: &Established) -> String {
+    hex::encode(e.exported_session_key().as_bytes())
+}
+
+fn expect_failure<T: std::fmt::Debug>(r: Result<T, Failure>) -> Failure {
+    match r {
+        Err(f) => f,
+        Ok(v) => panic!("expected ntlmsim to refuse, it accepted: {v:?}"),
+    }
+}
+
+/// Messages sealed (and signed) by one side are unsealed (and verified) by
+/// the other, in both directions, through a pyspnego context. The NTLM wrap
+/// token is signature(16) ‖ sealed data (pyspnego `NTLMProxy.wrap`).
+fn check_session_security(ours: &mut Established, py: &mut Peer) {
+    for i in 0..3 {
+        // pyspnego → ntlmsim, sealed.
+        let plain = format!("from pyspnego, message {i}").into_bytes();
+        let token = unhex(&py.ask_expect(&format!("WRAP {}", hex::encode(&plain)), "DATA"));
+        let (sig, sealed) = token.split_at(MessageSignature::LEN);
+        assert_ne!(sealed, plain.as_slice(), "pyspnego sealed nothing");
+        let sig = MessageSignature::parse(sig).unwrap();
+        let mut data = sealed.to_vec();
+        ours.security
+            .unseal(&mut data, &sig)
+            .unwrap_or_else(|e| panic!("ntlmsim cannot unseal pyspnego's message {i}: {e}"));
+        assert_eq!(data, plain);
+
+        // ntlmsim → pyspnego, sealed.
+        let plain = format!("from ntlmsim, message {i}").into_bytes();
+        let mut data = plain.clone();
+        let sig = ours.security.seal(&mut data).unwrap();
+        let mut token = sig.to_bytes().to_vec();
+        token.extend_from_slice(&data);
+        let opened = py.ask_expect(&format!("UNWRAP {}", hex::encode(&token)), "DATA");
+        assert_eq!(
+            unhex(&opened),
+            plain,
+            "pyspnego unsealed ntlmsim's message {i}"
+        );
+
+        // Signatures only, both directions.
+        let msg = format!("signed {i}").into_bytes();
+        let sig = unhex(&py.ask_expect(&format!("SIGN {}", hex::encode(&msg)), "DATA"));
+        ours.security
+            .verify(&msg, &MessageSignature::parse(&sig).unwrap())
+            .unwrap_or_else(|e| panic!("ntlmsim rejects pyspnego's signature {i}: {e}"));
+        let sig = ours.security.sign(&msg).unwrap();
+        let answer = py.ask(&format!(
+            "VERIFY {} {}",
+            hex::encode(&msg),
+            hex::encode(sig.to_bytes())
+        ));
+        assert_eq!(answer, "OK", "pyspnego rejects ntlmsim's signature {i}");
+    }
+    // A modified sealed message is refused on either side (last: a refused
+    // message has consumed its sequence number and keystream).
+    let mut data = b"modified".to_vec();
+    let sig = ours.security.seal(&mut data).unwrap();
+    data[0] ^= 1;
+    let mut token = sig.to_bytes().to_vec();
+    token.extend_from_slice(&data);
+    let answer = py.ask(&format!("UNWRAP {}", hex::encode(&token)));
+    assert!(
+        answer.starts_with("ERR BadMICError"),
+        "pyspnego must refuse a modified sealed message, got `{answer}`"
+    );
+    let token = unhex(&py.ask_expect("WRAP 00112233", "DATA"));
+    let (sig, sealed) = token.split_at(MessageSignature::LEN);
+    let mut data = sealed.to_vec();
+    data[0] ^= 1;
+    assert!(
+        ours.security
+            .unseal(&mut data, &MessageSignature::parse(sig).unwrap())
+            .is_err(),
+        "a modified sealed message must not unseal"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Samba ntlm_auth
+// ---------------------------------------------------------------------------
+
+/// The private smb.conf of the Samba helpers (no daemon, no domain).
+const SMB_CONF: &str = "[global]
+  workgroup = TESTDOM
+  netbios name = SAMBAPEER
+  security = user
+  server role = standalone server
+";
+
+/// `ntlm_auth --helper-protocol=ntlmssp-client-1` as alice.
+fn samba_client(exe: &Path, dir: &Scratch, password: &str, options: &[&str]) -> Peer {
+    let conf = dir.write("smb.conf", SMB_CONF);
+    let mut cmd = Command::new(exe);
+    cmd.arg(format!("--configfile={}", conf.display()))
+        .arg("--helper-protocol=ntlmssp-client-1")
+        .arg(format!("--username={USER}"))
+        .arg(format!("--password={password}"))
+        .arg(format!("--domain={DOMAIN}"));
+    for o in options {
+        cmd.arg(format!("--option={o}"));
+    }
+    Peer::spawn("ntlm_auth ntlmssp-client-1", cmd)
+}
+
+/// `ntlm_auth --helper-protocol=squid-2.5-ntlmssp --password=Passw0rd!`.
+fn samba_server(exe: &Path, dir: &Scratch) -> Peer {
+    let conf = dir.write("smb.conf", SMB_CONF);
+    let mut cmd = Command::new(exe);
+    cmd.arg(format!("--configfile={}", conf.display()))
+        .arg("--helper-protocol=squid-2.5-ntlmssp")
+        .arg(format!("--password={PASSWORD}"));
+    Peer::spawn("ntlm_auth squid-2.5-ntlmssp", cmd)
+}
+
+/// Runs a Samba client (sign, seal and session key requested) against an
+/// ntlmsim server. Returns ntlmsim's result and, when ntlmsim accepted,
+/// Samba's `GK` and `GF`.
+fn samba_client_to_ntlmsim(
+    exe: &Path,
+    password: &str,
+    options: &[&str],
+    server: ServerSettings,
+) -> (Result<ServerEstablished, Failure>, Option<(String, F)>) {
+    let dir = Scratch::new();
+    let mut samba = samba_client(exe, &dir, password, options);
+    assert_eq!(
+        samba.ask("SF NTLMSSP_FEATURE_SIGN NTLMSSP_FEATURE_SEAL NTLMSSP_FEATURE_SESSION_KEY"),
+        "OK"
+    );
+    let negotiate = unb64(&samba.ask_expect("YR", "YR"));
+    let (challenge, server) =
+        match Server::start(server).on_negotiate(&negotiate, &mut rng(1), now()) {
+            Ok(x) => x,
+            Err(f) => return (Err(f), None),
+        };
+    // Samba 4.17 answers a CHALLENGE with AF (not KK) and the AUTHENTICATE.
+    let authenticate = unb64(&samba.ask_expect(&format!("TT {}", b64(&challenge)), "AF"));
+    let result = server.on_authenticate(&authenticate);
+    if result.is_err() {
+        return (result, None);
+    }
+    let gk = hex::encode(unb64(&samba.ask_expect("GK", "GK")));
+    let gf = flags_hex(&samba.ask_expect("GF", "GF"));
+    (result, Some((gk, gf)))
+}
+
+/// Asserts an accepted Samba client: equal keys and flags, the response kind.
+fn assert_samba_client_accepted(
+    exe: &Path,
+    options: &[&str],
+    server: ServerSettings,
+    kind: ResponseKind,
+) -> ServerEstablished {
+    let (result, samba) = samba_client_to_ntlmsim(exe, PASSWORD, options, server);
+    let ours = result.unwrap_or_else(|f| panic!("ntlmsim refused Samba's client: {f}"));
+    let (gk, gf) = samba.unwrap();
+    let r = &ours.0.report;
+    assert_eq!(r.response_kind, kind, "response kind");
+    assert_eq!((r.user.as_str(), r.domain.as_str()), (USER, DOMAIN));
+    assert_eq!(key_hex(&ours.0), gk, "ExportedSessionKey vs Samba GK");
+    assert_flags(
+        &format!("Samba client {options:?}"),
+        r.flags,
+        "Samba GF",
+        gf,
+        false,
+    );
+    assert!(r.signing() && r.sealing(), "SIGN and SEAL were requested");
+    ours
+}
+
+#[test]
+fn samba_client_ntlmv2_to_ntlmsim_server() {
+    let Some(exe) = ntlm_auth("samba_client_ntlmv2_to_ntlmsim_server") else {
+        return;
+    };
+    let ours = assert_samba_client_accepted(&exe, &[], server_settings(), ResponseKind::NtlmV2);
+    assert!(
+        ours.0.report.mic,
+        "Samba sends a MIC, which ntlmsim verified"
+    );
+    assert!(
+        ours.0
+            .report
+            .flags
+            .contains(F::NEGOTIATE_KEY_EXCH | F::NEGOTIATE_128)
+    );
+    // Samba's NTLMv2 blob ends at MsvAvEOL, without the Z(4) of MS-NLMP
+    // 3.1.5.1.2: ntlmsim verified the NTProofStr over the bytes received.
+    let auth = AuthenticateMessage::parse(&ours.0.transcript.authenticate).unwrap();
+    let v2 = NtlmV2Response::parse(auth.nt_response.as_deref().unwrap()).unwrap();
+    assert!(v2.client_challenge.av_pairs.trailing().is_empty());
+}
+
+#[test]
+fn samba_client_ntlm2_session_response_to_ntlmsim_server() {
+    let Some(exe) = ntlm_auth("samba_client_ntlm2_session_response_to_ntlmsim_server") else {
+        return;
+    };
+    assert_samba_client_accepted(
+        &exe,
+        &["client ntlmv2 auth=no"],
+        server_settings(),
+        ResponseKind::Ntlm2Session,
+    );
+}
+
+#[test]
+fn samba_client_ntlmv1_to_ntlmsim_server() {
+    let Some(exe) = ntlm_auth("samba_client_ntlmv1_to_ntlmsim_server") else {
+        return;
+    };
+    let options = ["client ntlmv2 auth=no", "ntlmssp_client:ntlm2=no"];
+    let ours =
+        assert_samba_client_accepted(&exe, &options, server_settings(), ResponseKind::NtlmV1);
+    assert!(
+        !ours
+            .0
+            .report
+            .flags
+            .contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY)
+    );
+    // A server requiring NTLMv2 session security (0x80000) refuses the
+    // NEGOTIATE of a client that does not offer ESS (MS-NLMP 3.2.5.1.1).
+    let mut server = server_settings();
+    server.min = MinSessionSecurity::from_registry(0x0008_0000);
+    let (result, _) = samba_client_to_ntlmsim(&exe, PASSWORD, &options, server);
+    let f = expect_failure(result);
+    assert_eq!(
+        (f.side, f.stage, f.status),
+        (
+            Side::Server,
+            Stage::Negotiate,
+            Status::SecEUnsupportedFunction
+        ),
+        "{f}"
+    );
+    assert_eq!(f.missing, F::NEGOTIATE_EXTENDED_SESSIONSECURITY, "{f}");
+}
+
+#[test]
+fn samba_client_40_bit_to_ntlmsim_server() {
+    let Some(exe) = ntlm_auth("samba_client_40_bit_to_ntlmsim_server") else {
+        return;
+    };
+    for (what, options) in [
+        ("NTLMv2", &["ntlmssp_client:128bit=no"][..]),
+        (
+            "NTLM2 session response",
+            &["ntlmssp_client:128bit=no", "client ntlmv2 auth=no"][..],
+        ),
+    ] {
+        // The default NtlmMinServerSec (0x20000000, 128-bit) refuses the
+        // NEGOTIATE: MS-NLMP 3.2.5.1.1, SEC_E_UNSUPPORTED_FUNCTION.
+        let (result, samba) = samba_client_to_ntlmsim(&exe, PASSWORD, options, server_settings());
+        let f = expect_failure(result);
+        assert!(samba.is_none());
+        assert_eq!(
+            (f.side, f.stage, f.status),
+            (
+                Side::Server,
+                Stage::Negotiate,
+                Status::SecEUnsupportedFunction
+            ),
+            "{what}: {f}"
+        );
+        assert!(f.missing.contains(F::NEGOTIATE_128), "{what}: {f}");
+
+        // With no minimum: 40-bit keys, equal on both sides.
+        let mut server = server_settings();
+        server.min = MinSessionSecurity::from_registry(0);
+        let kind = if what == "NTLMv2" {
+            ResponseKind::NtlmV2
+        } else {
+            ResponseKind::Ntlm2Session
+        };
+        let ours = assert_samba_client_accepted(&exe, options, server, kind);
+        assert_eq!(ours.0.report.key_strength_bits(), 40, "{what}");
+    }
+}
+
+#[test]
+fn samba_client_wrong_password_refused_by_ntlmsim_server() {
+    let Some(exe) = ntlm_auth("samba_client_wrong_password_refused_by_ntlmsim_server") else {
+        return;
+    };
+    for options in [
+        &[][..],
+        &["client ntlmv2 auth=no"][..],
+        &["client ntlmv2 auth=no", "ntlmssp_client:ntlm2=no"][..],
+    ] {
+        let (result, _) = samba_client_to_ntlmsim(&exe, "wrong", options, server_settings());
+        let f = expect_failure(result);
+        assert_eq!(
+            (f.side, f.stage, f.status),
+            (
+                Side::Server,
+                Stage::Authenticate,
+                Status::StatusLogonFailure
+            ),
+            "{options:?}: {f}"
+        );
+    }
+}
+
+/// Runs an ntlmsim client against the Samba server helper. Returns Samba's
+/// answer to the AUTHENTICATE and ntlmsim's established client.
+fn ntlmsim_client_to_samba(
+    exe: &Path,
+    client: ClientSettings,
+) -> (String, ClientEstablished, Peer, Scratch) {
+    let dir = Scratch::new();
+    let mut samba = samba_server(exe, &dir);
+    let (negotiate, client) = ntlm_session::Client::start(client).unwrap();
+    let challenge = unb64(&samba.ask_expect(&format!("YR {}", b64(&negotiate)), "TT"));
+    let (authenticate, client) = client
+        .on_challenge(&challenge, &mut rng(2), now())
+        .unwrap_or_else(|f| panic!("ntlmsim's client refused Samba's CHALLENGE: {f}"));
+    let answer = samba.ask(&format!("KK {}", b64(&authenticate)));
+    (answer, client, samba, dir)
+}
+
+fn assert_samba_server_accepts(exe: &Path, level: u8, kind: ResponseKind) {
+    let (answer, client, mut samba, _dir) =
+        ntlmsim_client_to_samba(exe, client_settings(PASSWORD, level));
+    assert_eq!(
+        answer,
+        format!("AF {DOMAIN}\\{USER}"),
+        "Samba refused ntlmsim's client at level {level}; stderr: {}",
+        samba.stderr()
+    );
+    let r = &client.0.report;
+    assert_eq!(r.response_kind, kind, "level {level}");
+    let gk = hex::encode(unb64(&samba.ask_expect("GK", "GK")));
+    let gf = flags_hex(&samba.ask_expect("GF", "GF"));
+    assert_eq!(
+        key_hex(&client.0),
+        gk,
+        "level {level}: ExportedSessionKey vs Samba GK"
+    );
+    // ntlmsim's client copies the CHALLENGE flags, TARGET_INFO included, into
+    // its AUTHENTICATE as Windows does (the MS-NLMP 4.2.2.3 AUTHENTICATE carries
+    // 0x00800000);
+    // Samba's acceptor adds TARGET_INFO only to the CHALLENGE it sends and
+    // does not count it as negotiated (GF).
+    assert_flags(
+        &format!("ntlmsim client level {level}"),
+        r.flags,
+        "Samba GF",
+        gf,
+        true,
+    );
+    assert!(r.signing() && r.sealing());
+}
+
+#[test]
+fn ntlmsim_client_ntlmv2_to_samba_server() {
+    let Some(exe) = ntlm_auth("ntlmsim_client_ntlmv2_to_samba_server") else {
+        return;
+    };
+    assert_samba_server_accepts(&exe, 3, ResponseKind::NtlmV2);
+}
+
+#[test]
+fn ntlmsim_client_ntlmv1_levels_to_samba_server() {
+    let Some(exe) = ntlm_auth("ntlmsim_client_ntlmv1_levels_to_samba_server") else {
+        return;
+    };
+    // Level 1 asks for ESS, which Samba grants: the NTLM2 session response.
+    assert_samba_server_accepts(&exe, 1, ResponseKind::Ntlm2Session);
+    // Level 0 never asks for ESS: NTLMv1 with the LM response.
+    assert_samba_server_accepts(&exe, 0, ResponseKind::NtlmV1);
+}
+
+#[test]
+fn ntlmsim_client_wrong_password_refused_by_samba_server() {
+    let Some(exe) = ntlm_auth("ntlmsim_client_wrong_password_refused_by_samba_server") else {
+        return;
+    };
+    for level in [3, 1, 0] {
+        let (answer, ..) = ntlmsim_client_to_samba(&exe, client_settings("wrong", level));
+        assert_eq!(
+            answer, "NA NT_STATUS_LOGON_FAILURE",
+            "level {level}: Samba must refuse a wrong password"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// pyspnego
+// ---------------------------------------------------------------------------
+
+/// A pyspnego context (`client` or `server`) at LM_COMPAT_LEVEL `level`.
+fn pyspnego(python: &Path, dir: &Scratch, role: &str, level: u8, password: &str) -> Peer {
+    let users = dir.write("ntlm_users", &format!("{DOMAIN}:{USER}:{PASSWORD}\n"));
+    let mut cmd = Command::new(python);
+    cmd.arg(driver("pyspnego_peer.py"))
+        .arg(role)
+        .env("NTLM_USER_FILE", users)
+        .env("LM_COMPAT_LEVEL", level.to_string());
+    if role == "client" {
+        cmd.arg(format!("{DOMAIN}\\{USER}")).arg(password);
+    }
+    let mut peer = Peer::spawn(&format!("pyspnego {role}"), cmd);
+    let ready = peer.recv();
+    assert_eq!(
+        ready,
+        "READY",
+        "pyspnego did not start; stderr: {}",
+        peer.stderr()
+    );
+    peer
+}
+
+/// A pyspnego initiator at `level` against an ntlmsim server.
+fn pyspnego_client_to_ntlmsim(test: &str, level: u8, server: ServerSettings) {
+    let Some(python) = venv_python(test) else {
+        return;
+    };
+    let dir = Scratch::new();
+    let mut py = pyspnego(&python, &dir, "client", level, PASSWORD);
+    let negotiate = unb64(&py.ask_expect("STEP -", "TOK"));
+    let (challenge, server) = Server::start(server)
+        .on_negotiate(&negotiate, &mut rng(3), now())
+        .unwrap_or_else(|f| panic!("level {level}: ntlmsim refused pyspnego's NEGOTIATE: {f}"));
+    let authenticate = unb64(&py.ask_expect(&format!("STEP {}", b64(&challenge)), "TOK"));
+    assert_eq!(py.ask("COMPLETE"), "COMPLETE 1");
+    let mut ours = server
+        .on_authenticate(&authenticate)
+        .unwrap_or_else(|f| panic!("level {level}: ntlmsim refused pyspnego's AUTHENTICATE: {f}"));
+    let r = &ours.0.report;
+    let kind = match level {
+        0 => ResponseKind::NtlmV1,
+        1 | 2 => ResponseKind::Ntlm2Session,
+        _ => ResponseKind::NtlmV2,
+    };
+    assert_eq!(r.response_kind, kind, "level {level}");
+    assert_eq!(
+        r.mic,
+        level >= 3,
+        "level {level}: pyspnego sends a MIC with NTLMv2"
+    );
+    assert_eq!(
+        key_hex(&ours.0),
+        py.ask_expect("KEY", "KEY"),
+        "level {level}: session keys"
+    );
+    let py_flags = flags_hex(&py.ask_expect("FLAGS", "FLAGS"));
+    assert_flags(
+        &format!("pyspnego client level {level}"),
+        r.flags,
+        "pyspnego",
+        py_flags,
+        false,
+    );
+    check_session_security(&mut ours.0, &mut py);
+}
+
+#[test]
+fn pyspnego_client_level_0_to_ntlmsim_server() {
+    pyspnego_client_to_ntlmsim(
+        "pyspnego_client_level_0_to_ntlmsim_server",
+        0,
+        server_settings(),
+    );
+}
+
+#[test]
+fn pyspnego_client_level_1_to_ntlmsim_server() {
+    pyspnego_client_to_ntlmsim(
+        "pyspnego_client_level_1_to_ntlmsim_server",
+        1,
+        server_settings(),
+    );
+}
+
+#[test]
+fn pyspnego_client_level_2_to_ntlmsim_server() {
+    pyspnego_client_to_ntlmsim(
+        "pyspnego_client_level_2_to_ntlmsim_server",
+        2,
+        server_settings(),
+    );
+}
+
+#[test]
+fn pyspnego_client_level_3_to_ntlmsim_server() {
+    pyspnego_client_to_ntlmsim(
+        "pyspnego_client_level_3_to_ntlmsim_server",
+        3,
+        server_settings(),
+    );
+}
+
+#[test]
+fn pyspnego_client_levels_4_and_5_to_ntlmsim_server_at_level_5() {
+    for level in [4, 5] {
+        let mut server = server_settings();
+        server.config.lm_level = LmCompatibilityLevel::L5;
+        pyspnego_client_to_ntlmsim(
+            "pyspnego_client_levels_4_and_5_to_ntlmsim_server_at_level_5",
+            level,
+            server,
+        );
+    }
+}
+
+#[test]
+fn pyspnego_client_ntlm2_session_refused_by_ntlmsim_server_at_level_5() {
+    let Some(python) =
+        venv_python("pyspnego_client_ntlm2_session_refused_by_ntlmsim_server_at_level_5")
+    else {
+        return;
+    };
+    let dir = Scratch::new();
+    let mut py = pyspnego(&python, &dir, "client", 2, PASSWORD);
+    let mut server = server_settings();
+    server.config.lm_level = LmCompatibilityLevel::L5;
+    let negotiate = unb64(&py.ask_expect("STEP -", "TOK"));
+    let (challenge, server) = Server::start(server)
+        .on_negotiate(&negotiate, &mut rng(4), now())
+        .unwrap();
+    let authenticate = unb64(&py.ask_expect(&format!("STEP {}", b64(&challenge)), "TOK"));
+    let f = expect_failure(server.on_authenticate(&authenticate));
+    assert_eq!(
+        (f.side, f.stage),
+        (Side::Server, Stage::Authenticate),
+        "{f}"
+    );
+    assert_eq!(f.rule.id, "lm-refuse-ntlmv1", "{f}");
+}
+
+/// An ntlmsim client at `level` against a pyspnego acceptor at level 3.
+fn ntlmsim_client_to_pyspnego(test: &str, level: u8, kind: ResponseKind) {
+    let Some(python) = venv_python(test) else {
+        return;
+    };
+    let dir = Scratch::new();
+    let mut py = pyspnego(&python, &dir, "server", 3, PASSWORD);
+    let (negotiate, client) =
+        ntlm_session::Client::start(client_settings(PASSWORD, level)).unwrap();
+    let challenge = unb64(&py.ask_expect(&format!("STEP {}", b64(&negotiate)), "TOK"));
+    let (authenticate, mut client) = client
+        .on_challenge(&challenge, &mut rng(5), now())
+        .unwrap_or_else(|f| panic!("level {level}: ntlmsim refused pyspnego's CHALLENGE: {f}"));
+    assert_eq!(
+        py.ask(&format!("STEP {}", b64(&authenticate))),
+        "NONE",
+        "level {level}: pyspnego refused ntlmsim's AUTHENTICATE"
+    );
+    assert_eq!(py.ask("COMPLETE"), "COMPLETE 1");
+    assert_eq!(
+        py.ask_expect("PRINCIPAL", "PRINCIPAL"),
+        format!("{DOMAIN}\\{USER}")
+    );
+    let r = &client.0.report;
+    assert_eq!(r.response_kind, kind, "level {level}");
+    assert_eq!(
+        key_hex(&client.0),
+        py.ask_expect("KEY", "KEY"),
+        "level {level}: session keys"
+    );
+    let py_flags = flags_hex(&py.ask_expect("FLAGS", "FLAGS"));
+    assert_flags(
+        &format!("ntlmsim client level {level}"),
+        r.flags,
+        "pyspnego",
+        py_flags,
+        false,
+    );
+    check_session_security(&mut client.0, &mut py);
+}
+
+#[test]
+fn ntlmsim_client_ntlmv2_to_pyspnego_server() {
+    ntlmsim_client_to_pyspnego(
+        "ntlmsim_client_ntlmv2_to_pyspnego_server",
+        3,
+        ResponseKind::NtlmV2,
+    );
+}
+
+#[test]
+fn ntlmsim_client_ntlm2_session_to_pyspnego_server() {
+    ntlmsim_client_to_pyspnego(
+        "ntlmsim_client_ntlm2_session_to_pyspnego_server",
+        1,
+        ResponseKind::Ntlm2Session,
+    );
+}
+
+#[test]
+fn ntlmsim_client_ntlmv1_to_pyspnego_server() {
+    ntlmsim_client_to_pyspnego(
+        "ntlmsim_client_ntlmv1_to_pyspnego_server",
+        0,
+        ResponseKind::NtlmV1,
+    );
+}
+
+#[test]
+fn ntlmsim_client_wrong_password_refused_by_pyspnego_server() {
+    let Some(python) = venv_python("ntlmsim_client_wrong_password_refused_by_pyspnego_server")
+    else {
+        return;
+    };
+    for level in [3, 1, 0] {
+        let dir = Scratch::new();
+        let mut py = pyspnego(&python, &dir, "server", 3, PASSWORD);
+        let (negotiate, client) =
+            ntlm_session::Client::start(client_settings("wrong", level)).unwrap();
+        let challenge = unb64(&py.ask_expect(&format!("STEP {}", b64(&negotiate)), "TOK"));
+        let (authenticate, _) = client.on_challenge(&challenge, &mut rng(6), now()).unwrap();
+        let answer = py.ask(&format!("STEP {}", b64(&authenticate)));
+        assert!(
+            answer.starts_with("ERR InvalidTokenError")
+                && answer.ends_with("Invalid NTLM response from initiator"),
+            "level {level}: pyspnego must refuse a wrong password, got `{answer}`"
+        );
+        assert_eq!(py.ask("COMPLETE"), "COMPLETE 0");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// impacket
+// ---------------------------------------------------------------------------
+
+fn impacket(python: &Path) -> Peer {
+    let mut cmd = Command::new(python);
+    cmd.arg(driver("impacket_peer.py"));
+    let mut peer = Peer::spawn("impacket", cmd);
+    let ready = peer.recv();
+    assert_eq!(
+        ready,
+        "READY",
+        "impacket did not start; stderr: {}",
+        peer.stderr()
+    );
+    peer
+}
+
+/// impacket's NEGOTIATE (`v1`/`v2`, signing, optional exact flags) and its
+/// AUTHENTICATE built against ntlmsim's CHALLENGE. Returns ntlmsim's
+/// result, the AUTHENTICATE and impacket's exportedSessionKey.
+fn impacket_to_ntlmsim(
+    py: &mut Peer,
+    negotiate_args: &str,
+    version: &str,
+    password: &str,
+) -> (Result<ServerEstablished, Failure>, Vec<u8>, String) {
+    let negotiate = unb64(&py.ask_expect(&format!("NEGOTIATE {negotiate_args}"), "NEGOTIATE"));
+    let (challenge, server) = Server::start(server_settings())
+        .on_negotiate(&negotiate, &mut rng(8), now())
+        .unwrap_or_else(|f| panic!("ntlmsim refused impacket's NEGOTIATE ({negotiate_args}): {f}"));
+    let answer = py.ask_expect(
+        &format!(
+            "AUTHENTICATE {version} {} {USER} {password} {DOMAIN}",
+            b64(&challenge)
+        ),
+        "AUTHENTICATE",
+    );
+    let (auth, key) = answer.split_once(' ').unwrap();
+    let authenticate = unb64(auth);
+    (
+        server.on_authenticate(&authenticate),
+        authenticate,
+        key.to_owned(),
+    )
+}
+
+#[test]
+fn impacket_ntlmv2_without_trailing_z4_accepted() {
+    let Some(python) = venv_python("impacket_ntlmv2_without_trailing_z4_accepted") else {
+        return;
+    };
+    let mut py = impacket(&python);
+    for negotiate_args in ["v2 NOSIGN", "v2 SIGN"] {
+        let (result, authenticate, key) =
+            impacket_to_ntlmsim(&mut py, negotiate_args, "v2", PASSWORD);
+        // impacket's NTLMv2 blob ends at MsvAvEOL: no trailing Z(4)
+        // (MS-NLMP 3.1.5.1.2 ends the blob with Z(4)). The NTProofStr covers
+        // the bytes sent, so it must verify as received (MS-NLMP 3.3.2).
+        let auth = AuthenticateMessage::parse(&authenticate).unwrap();
+        let nt = auth.nt_response.as_deref().unwrap();
+        let v2 = NtlmV2Response::parse(nt).unwrap();
+        assert!(
+            v2.client_challenge.av_pairs.trailing().is_empty(),
+            "{negotiate_args}: impacket 0.13 sends no Z(4) after MsvAvEOL"
+        );
+        let ours = result.unwrap_or_else(|f| panic!("{negotiate_args}: ntlmsim refused: {f}"));
+        let r = &ours.0.report;
+        assert_eq!(r.response_kind, ResponseKind::NtlmV2);
+        assert!(!r.mic, "impacket computes no MIC");
+        assert_eq!(
+            key_hex(&ours.0),
+            key,
+            "{negotiate_args}: exported session keys"
+        );
+        assert_eq!(
+            r.flags.contains(F::NEGOTIATE_KEY_EXCH | F::NEGOTIATE_SEAL),
+            negotiate_args.ends_with(" SIGN")
+        );
+    }
+}
+
+#[test]
+fn impacket_ntlmv1_and_ntlm2_session_accepted() {
+    let Some(python) = venv_python("impacket_ntlmv1_and_ntlm2_session_accepted") else {
+        return;
+    };
+    let mut py = impacket(&python);
+    for (negotiate_args, kind) in [
+        // ESS in the NEGOTIATE (0xa0080205): the NTLM2 session response.
+        ("v1 NOSIGN", ResponseKind::Ntlm2Session),
+        ("v1 SIGN", ResponseKind::Ntlm2Session),
+        // No ESS, KEY_EXCH with SIGN and SEAL.
+        ("v1 NOSIGN e0008235", ResponseKind::NtlmV1),
+        // No ESS, no KEY_EXCH: the key is the SessionBaseKey itself.
+        ("v1 NOSIGN a0000205", ResponseKind::NtlmV1),
+    ] {
+        let (result, _, key) = impacket_to_ntlmsim(&mut py, negotiate_args, "v1", PASSWORD);
+        let ours = result.unwrap_or_else(|f| panic!("{negotiate_args}: ntlmsim refused: {f}"));
+        assert_eq!(ours.0.report.response_kind, kind, "{negotiate_args}");
+        assert_eq!(
+            key_hex(&ours.0),
+            key,
+            "{negotiate_args}: exported session keys"
+        );
+        if negotiate_args.ends_with("a0000205") {
+            // KXKEY without ESS, LM_KEY or NON_NT_SESSION_KEY is the
+            // SessionBaseKey MD4(NTOWFv1) (MS-NLMP 3.4.5.1).
+            assert_eq!(key, NTLMV1_SESSION_BASE_KEY);
+        }
+    }
+}
+
+#[test]
+fn impacket_wrong_password_refused() {
+    let Some(python) = venv_python("impacket_wrong_password_refused") else {
+        return;
+    };
+    let mut py = impacket(&python);
+    for (negotiate_args, version) in [
+        ("v2 NOSIGN", "v2"),
+        ("v1 NOSIGN", "v1"),
+        ("v1 NOSIGN a0000205", "v1"),
+    ] {
+        let (result, ..) = impacket_to_ntlmsim(&mut py, negotiate_args, version, "wrong");
+        let f = expect_failure(result);
+        assert_eq!(
+            (f.side, f.stage, f.status),
+            (
+                Side::Server,
+                Stage::Authenticate,
+                Status::StatusLogonFailure
+            ),
+            "{negotiate_args}: {f}"
+        );
+    }
+}

@@ -188,7 +188,11 @@ impl ClientAwaitingChallenge {
         });
         let r = responses(&s, &ch, flags, client_challenge, now)?;
 
-        let lm_hash = s.credentials.lm_hash_value();
+        // The LM hash (two DES operations) matters only to NTLMv1's KXKEY.
+        let lm_hash = match r.kind {
+            ResponseKind::NtlmV2 | ResponseKind::Anonymous => None,
+            _ => s.credentials.lm_hash_value(),
+        };
         let kx_input = if r.kind == ResponseKind::NtlmV2 {
             KxKeyInput::NtlmV2
         } else {

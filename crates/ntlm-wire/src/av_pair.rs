@@ -259,8 +259,14 @@ impl<'a> AvPairs<'a> {
     pub fn build<'p, I>(pairs: I) -> Result<AvPairs<'static>, crate::EncodeError>
     where
         I: IntoIterator<Item = (AvId, &'p [u8])>,
+        I::IntoIter: Clone,
     {
-        let mut v = Vec::new();
+        let pairs = pairs.into_iter();
+        let size = pairs
+            .clone()
+            .map(|(_, v)| v.len().saturating_add(4))
+            .fold(4usize, usize::saturating_add);
+        let mut v = Vec::with_capacity(size);
         for (id, value) in pairs {
             if id == AvId::EOL {
                 continue;

@@ -35,7 +35,12 @@ impl core::error::Error for TextError {}
 
 /// Encodes a string as UTF-16LE without BOM or terminator.
 pub fn utf16le(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    // One allocation: a UTF-16 string has at most as many units as UTF-8 bytes.
+    let mut v = Vec::with_capacity(s.len().saturating_mul(2));
+    for unit in s.encode_utf16() {
+        v.extend_from_slice(&unit.to_le_bytes());
+    }
+    v
 }
 
 /// Encodes a string for the given charset: UTF-16LE, or its bytes for OEM.

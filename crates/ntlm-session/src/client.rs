@@ -249,6 +249,7 @@ impl ClientAwaitingChallenge {
             flags,
             response_kind: r.kind,
             mic: r.mic,
+            guest: false,
             user: s.credentials.user.clone(),
             domain: s.credentials.domain.clone(),
             workstation: s.workstation.clone(),

@@ -16,6 +16,8 @@ pub struct SessionReport {
     pub response_kind: ResponseKind,
     /// Whether a MIC was sent (client) or verified (server).
     pub mic: bool,
+    /// The server logged the client on as Guest (unknown user, guest fallback).
+    pub guest: bool,
     /// UserName.
     pub user: String,
     /// DomainName.
@@ -44,6 +46,12 @@ impl SessionReport {
     /// security whatever SIGN and SEAL say (MS-NLMP 3.4).
     pub const fn anonymous(&self) -> bool {
         matches!(self.response_kind, ResponseKind::Anonymous)
+    }
+
+    /// Whether the session has real session security: not anonymous, not Guest
+    /// (MS-NLMP 3.4: "no session security" for either).
+    pub const fn secure(&self) -> bool {
+        !self.anonymous() && !self.guest
     }
 }
 

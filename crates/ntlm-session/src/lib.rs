@@ -26,6 +26,7 @@
 
 mod client;
 mod credentials;
+mod driver;
 mod established;
 mod pair;
 mod server;
@@ -33,6 +34,7 @@ mod transcript;
 
 pub use client::{Client, ClientAwaitingChallenge, ClientEstablished, ClientFixed, ClientSettings};
 pub use credentials::{Account, CredentialStore, Credentials, MemoryStore, UserFileError};
+pub use driver::{ClientDriver, ServerDriver, Step};
 pub use established::{Established, SessionReport};
 pub use pair::{Exchange, Fixed, Pair, Tamper};
 pub use server::{

@@ -97,6 +97,10 @@ pub struct ServerSettings {
     pub lmv2_fallback: bool,
     /// Accept anonymous (null session) logons.
     pub accept_anonymous: bool,
+    /// Guest fallback (MS-NLMP 3.2.5.1.2): a logon by an unknown user is
+    /// accepted as Guest, with no session security. Off by default (MS-NLMP
+    /// 5.1 warns that it weakens security).
+    pub accept_guest: bool,
     /// Verify a MIC only when MsvAvFlags says one is present (MS-NLMP). When
     /// false, also accept a missing MIC whatever MsvAvFlags says (the
     /// pre-CVE-2019-1040 behaviour; for attack demonstrations).
@@ -133,6 +137,7 @@ impl ServerSettings {
             max_timestamp_age: None,
             lmv2_fallback: false,
             accept_anonymous: false,
+            accept_guest: false,
             enforce_mic: true,
         }
     }
@@ -320,6 +325,7 @@ impl ServerAwaitingAuthenticate {
             flags,
             response_kind: kind,
             mic,
+            guest: false,
             user: user.clone(),
             domain: domain.clone(),
             workstation: workstation.clone(),
@@ -354,10 +360,22 @@ impl ServerAwaitingAuthenticate {
             check_av_pairs(&v2.client_challenge.av_pairs, target_info.as_ref())?;
         }
 
-        let account = s
-            .store
-            .lookup(&user, &domain)
-            .ok_or(fail(&rules::AUTH_RESPONSE, "no such account"))?;
+        let Some(account) = s.store.lookup(&user, &domain) else {
+            if s.accept_guest {
+                // MS-NLMP 3.2.5.1.2: GuestSession, SessionBaseKey Z(16); no
+                // session security for the Guest user (3.4).
+                let mut r = report(false);
+                r.guest = true;
+                return Ok(ServerEstablished(Established::new(
+                    flags,
+                    ExportedSessionKey::from_bytes([0; 16]),
+                    Role::Server,
+                    r,
+                    transcript,
+                )));
+            }
+            return Err(fail(&rules::AUTH_RESPONSE, "no such account"));
+        };
         let sbk: SessionBaseKey = match kind {
             ResponseKind::NtlmV2 => {
                 let m = verify_ntlmv2(&account.nt_hash, &user, &domain, &server_challenge, lm, nt)

@@ -457,3 +457,17 @@ proptest! {
         prop_assert!(ex.outcome.is_err(), "changing {target:?} did not fail the exchange");
     }
 }
+
+#[test]
+fn guest_fallback_only_when_enabled() {
+    let stranger = || ClientSettings::new(Credentials::password("stranger", "ELSEWHERE", "x"));
+    assert_eq!(failure(run(stranger(), server())).rule.id, "auth-response");
+    let mut srv = server();
+    srv.accept_guest = true;
+    let (_, s) = run(stranger(), srv.clone()).outcome.unwrap();
+    assert!(s.report.guest);
+    assert!(!s.report.secure(), "Guest has no session security");
+    // A known user with a wrong password is still refused: Guest is for unknown users only.
+    let wrong = ClientSettings::new(Credentials::password("alice", "TESTDOM", "wrong"));
+    assert_eq!(failure(run(wrong, srv)).rule.id, "auth-response");
+}

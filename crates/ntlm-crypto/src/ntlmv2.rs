@@ -234,19 +234,26 @@ pub fn verify_ntlmv2(
     lm_response: &[u8],
     nt_response: &[u8],
 ) -> Result<NtlmV2Match, CryptoError> {
-    for candidate in domain_retry_order(domain) {
-        let key = ntowfv2(nt_hash, user, &candidate);
+    let attempt = |candidate: &str| -> Result<Option<NtlmV2Match>, CryptoError> {
+        let key = ntowfv2(nt_hash, user, candidate);
         let hmac = HmacMd5Key::new(key.as_bytes());
         let (expected, received) = expected_proof(&hmac, server_challenge, nt_response)?;
         let nt_matched: bool = expected.as_slice().ct_eq(received.as_slice()).into();
         let lm_matched = lmv2_matches(&hmac, server_challenge, lm_response).unwrap_or(false);
-        if nt_matched || lm_matched {
-            return Ok(NtlmV2Match {
-                domain: candidate,
-                nt_matched,
-                lm_matched,
-                session_base_key: SessionBaseKey::from_bytes(hmac.mac(&[&expected])),
-            });
+        Ok((nt_matched || lm_matched).then(|| NtlmV2Match {
+            domain: String::from(candidate),
+            nt_matched,
+            lm_matched,
+            session_base_key: SessionBaseKey::from_bytes(hmac.mac(&[&expected])),
+        }))
+    };
+    // The domain as given almost always matches; the retry list is built only if not.
+    if let Some(m) = attempt(domain)? {
+        return Ok(m);
+    }
+    for candidate in domain_retry_order(domain).iter().skip(1) {
+        if let Some(m) = attempt(candidate)? {
+            return Ok(m);
         }
     }
     Err(CryptoError::ResponseMismatch {

@@ -357,43 +357,37 @@ fn client_av_pairs(
     target_info: Option<&AvPairs<'_>>,
     mic: bool,
 ) -> AvPairs<'static> {
-    let mut pairs: Vec<(AvId, Vec<u8>)> = Vec::new();
+    // Values borrow from the CHALLENGE where they can: one allocation in all.
+    let server_flags = target_info.map_or(MsvAvFlags::empty(), AvPairs::flags_union);
+    let mine = if mic {
+        MsvAvFlags::MIC_PRESENT
+    } else {
+        MsvAvFlags::empty()
+    };
+    let flags_value = (server_flags | mine).bits().to_le_bytes();
+    let cbt = s.channel_bindings.unwrap_or([0; 16]);
+    let spn = ntlm_wire::text::utf16le(s.target_name.as_deref().unwrap_or(""));
+    let mut pairs: Vec<(AvId, &[u8])> = Vec::with_capacity(12);
     let mut flags_seen = false;
     for p in target_info.iter().flat_map(|t| t.iter()) {
         match p.id {
             AvId::FLAGS => {
                 flags_seen = true;
-                let server = target_info.map_or(MsvAvFlags::empty(), AvPairs::flags_union);
-                let mine = if mic {
-                    MsvAvFlags::MIC_PRESENT
-                } else {
-                    MsvAvFlags::empty()
-                };
-                pairs.push((AvId::FLAGS, (server | mine).bits().to_le_bytes().to_vec()));
+                pairs.push((AvId::FLAGS, &flags_value));
             }
             // The client supplies these itself.
             AvId::CHANNEL_BINDINGS | AvId::TARGET_NAME if s.av_extensions => {}
-            _ => pairs.push((p.id, p.value.to_vec())),
+            _ => pairs.push((p.id, p.value)),
         }
     }
     if mic && !flags_seen {
-        pairs.push((
-            AvId::FLAGS,
-            MsvAvFlags::MIC_PRESENT.bits().to_le_bytes().to_vec(),
-        ));
+        pairs.push((AvId::FLAGS, &flags_value));
     }
     if s.av_extensions {
-        pairs.push((
-            AvId::CHANNEL_BINDINGS,
-            s.channel_bindings.unwrap_or([0; 16]).to_vec(),
-        ));
-        pairs.push((
-            AvId::TARGET_NAME,
-            ntlm_wire::text::utf16le(s.target_name.as_deref().unwrap_or("")),
-        ));
+        pairs.push((AvId::CHANNEL_BINDINGS, &cbt));
+        pairs.push((AvId::TARGET_NAME, &spn));
     }
-    AvPairs::build(pairs.iter().map(|(id, v)| (*id, v.as_slice())))
-        .unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
+    AvPairs::build(pairs.iter().copied()).unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
 }
 
 fn encode_failure(stage: Stage) -> Failure {

@@ -9,7 +9,10 @@
 //! - [`inspect`]: offsets, decoded strings, AV pairs and defects of a parsed message;
 //! - [`json`]: the stable `--json` model of a message (CLI-CONTRACT.md);
 //! - [`render`]: the human view, in the spirit of `tshark -V`;
-//! - [`filetime`]: FILETIME to RFC 3339.
+//! - [`filetime`]: FILETIME to RFC 3339;
+//! - [`profiles`]: the peer catalog; [`matrix`]: client × server pairs before
+//!   and after a policy change; [`fleet`]: a user's hosts; [`report`]: the
+//!   self-contained HTML report of a matrix.
 //!
 //! The workspace crates are re-exported ([`wire`]).
 #![forbid(unsafe_code)]
@@ -21,6 +24,7 @@ pub use ntlm_session as session;
 pub use ntlm_wire as wire;
 
 pub mod filetime;
+pub mod fleet;
 pub mod input;
 pub mod inspect;
 pub mod json;
@@ -29,4 +33,5 @@ pub mod outcome;
 pub mod parse;
 pub mod profiles;
 pub mod render;
+pub mod report;
 pub mod spnego;

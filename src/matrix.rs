@@ -1,17 +1,40 @@
-//! The policy-impact matrix: every client × server pair, before and after a
-//! policy change, run as complete in-process exchanges.
+//! The policy-impact matrix: client × server pairs before and after a
+//! policy change.
+//!
+//! Two engines decide an exchange ([`Engine`]): the full one runs complete
+//! in-process handshakes through `ntlm-session` (responses, keys, MIC, every
+//! message built, parsed and verified); the flags-only one runs
+//! [`ntlm_policy::negotiate_only`], which decides the same policy questions
+//! from the flags alone. A test checks that the two agree on the whole
+//! built-in catalog under several policies and semantics (see
+//! [`Engine::Flags`] for the one known difference). Results are memoised per
+//! distinct (profile, settings) pair, so a fleet of many hosts of few kinds
+//! costs about as much as the catalog.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
-use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Outcome, Semantics};
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair, SessionReport};
+use ntlm_wire::{NegotiateFlags, ResponseKind};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use crate::profiles::Profile;
 
+/// The account every matrix exchange authenticates.
+const USER: &str = "alice";
+/// Its domain.
+const DOMAIN: &str = "TESTDOM";
+/// Its password (client and server agree).
+const PASSWORD: &str = "Passw0rd!";
+/// The workstation name a client sends.
+const WORKSTATION: &str = "WORKSTATION";
+
 /// A policy: values that override the profiles' defaults where set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Policy {
     /// NtlmMinClientSec for every client.
     pub client_min: Option<MinSessionSecurity>,
@@ -23,8 +46,107 @@ pub struct Policy {
     pub server_lm_level: Option<LmCompatibilityLevel>,
 }
 
+impl Policy {
+    /// Whether no value is set.
+    pub const fn is_empty(&self) -> bool {
+        self.client_min.is_none()
+            && self.server_min.is_none()
+            && self.client_lm_level.is_none()
+            && self.server_lm_level.is_none()
+    }
+
+    /// The values that reach `profile`: those of the registry values it
+    /// reads ([`Profile::honours`]). A Group Policy push changes nothing on
+    /// a peer that does not read the value.
+    pub const fn reaching(&self, profile: &Profile) -> Self {
+        let h = profile.honours;
+        Self {
+            client_min: if h.min_client_sec {
+                self.client_min
+            } else {
+                None
+            },
+            server_min: if h.min_server_sec {
+                self.server_min
+            } else {
+                None
+            },
+            client_lm_level: if h.lm_compatibility_level {
+                self.client_lm_level
+            } else {
+                None
+            },
+            server_lm_level: if h.lm_compatibility_level {
+                self.server_lm_level
+            } else {
+                None
+            },
+        }
+    }
+
+    /// `self` with `later`'s values where `later` sets them.
+    pub const fn overlay(&self, later: &Self) -> Self {
+        Self {
+            client_min: match later.client_min {
+                Some(v) => Some(v),
+                None => self.client_min,
+            },
+            server_min: match later.server_min {
+                Some(v) => Some(v),
+                None => self.server_min,
+            },
+            client_lm_level: match later.client_lm_level {
+                Some(v) => Some(v),
+                None => self.client_lm_level,
+            },
+            server_lm_level: match later.server_lm_level {
+                Some(v) => Some(v),
+                None => self.server_lm_level,
+            },
+        }
+    }
+
+    /// What `profile` runs with as a client under this policy.
+    pub const fn client_side(&self, profile: &Profile) -> Effective {
+        Effective {
+            min: match self.client_min {
+                Some(m) => m,
+                None => profile.min_client_sec,
+            },
+            lm_level: match self.client_lm_level {
+                Some(l) => l,
+                None => profile.client_lm_level,
+            },
+        }
+    }
+
+    /// What `profile` runs with as a server under this policy.
+    pub const fn server_side(&self, profile: &Profile) -> Effective {
+        Effective {
+            min: match self.server_min {
+                Some(m) => m,
+                None => profile.min_server_sec,
+            },
+            lm_level: match self.server_lm_level {
+                Some(l) => l,
+                None => profile.server_lm_level,
+            },
+        }
+    }
+}
+
+/// One side's effective settings: its minimum (NtlmMinClientSec or
+/// NtlmMinServerSec) and its LmCompatibilityLevel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Effective {
+    /// The minimum session security this side enforces.
+    pub min: MinSessionSecurity,
+    /// Which responses it sends (client) or accepts (server).
+    pub lm_level: LmCompatibilityLevel,
+}
+
 /// What the application on top of NTLM asks for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Application {
     /// Integrity (SIGN), as SMB signing or RPC packet integrity.
     pub sign: bool,
@@ -32,16 +154,114 @@ pub struct Application {
     pub seal: bool,
 }
 
+/// How an exchange is decided.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// A complete in-process handshake through `ntlm-session`: every message
+    /// built, parsed and verified, with a fixed seed and time.
+    #[default]
+    Full,
+    /// The flags alone, through [`ntlm_policy::negotiate_only`]: no
+    /// credentials, AV pairs or MIC are computed (the MIC flag in a success is
+    /// derived from the profiles). Over a hundred times faster.
+    ///
+    /// It agrees with [`Full`](Self::Full) on every built-in pair under
+    /// policies as they reach peers (a test checks this). It can differ for a
+    /// client whose forced NEGOTIATE (`flags` in its profile) offers
+    /// EXTENDED_SESSIONSECURITY while its LmCompatibilityLevel is set to 0 (a
+    /// fleet override on a non-Windows peer): the session client then sends
+    /// an NTLMv1 response with ESS negotiated, which the full engine's server
+    /// fails to verify as an NTLM2 session response, and the flags engine
+    /// accepts.
+    Flags,
+}
+
+impl Engine {
+    /// `full` or `flags`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Flags => "flags",
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Engine {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "flags" | "flags-only" => Ok(Self::Flags),
+            other => Err(format!("{other:?} is not an engine (full, flags)")),
+        }
+    }
+}
+
+/// Everything that is the same for every pair of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Options {
+    /// What the application asks for.
+    pub app: Application,
+    /// How unconfirmed policy rules are read.
+    pub semantics: Semantics,
+    /// How exchanges are decided.
+    pub engine: Engine,
+}
+
 /// The result of one exchange: the server's report, or who refused and why.
 pub type Verdict = Result<SessionReport, Failure>;
+
+/// How a pair's outcome moved with the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// Worked before and after, with the same result.
+    Unchanged,
+    /// Worked before and after, but negotiated something else (flags or response).
+    Changed,
+    /// Worked before, fails after.
+    NewlyBroken,
+    /// Failed before and after.
+    AlreadyBroken,
+    /// Failed before, works after.
+    Fixed,
+}
+
+impl Change {
+    /// `unchanged`, `changed`, `newly-broken`, `already-broken` or `fixed`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Unchanged => "unchanged",
+            Self::Changed => "changed",
+            Self::NewlyBroken => "newly-broken",
+            Self::AlreadyBroken => "already-broken",
+            Self::Fixed => "fixed",
+        }
+    }
+
+    /// Whether the pair fails after the change.
+    pub const fn fails_after(self) -> bool {
+        matches!(self, Self::NewlyBroken | Self::AlreadyBroken)
+    }
+}
 
 /// One pair before and after.
 #[derive(Debug, Clone)]
 pub struct PairResult {
-    /// Client profile name.
+    /// The client: a host name in a fleet, else the profile name.
     pub client: String,
-    /// Server profile name.
+    /// The server: a host name in a fleet, else the profile name.
     pub server: String,
+    /// The client's profile name.
+    pub client_profile: String,
+    /// The server's profile name.
+    pub server_profile: String,
     /// Under the profiles' own settings (plus `before`).
     pub before: Verdict,
     /// Under the policy change.
@@ -58,12 +278,27 @@ impl PairResult {
     pub const fn fixed(&self) -> bool {
         self.before.is_err() && self.after.is_ok()
     }
+
+    /// How the outcome moved.
+    pub fn change(&self) -> Change {
+        match (&self.before, &self.after) {
+            (Ok(b), Ok(a)) => {
+                if b.flags == a.flags && b.response_kind == a.response_kind && b.mic == a.mic {
+                    Change::Unchanged
+                } else {
+                    Change::Changed
+                }
+            }
+            (Ok(_), Err(_)) => Change::NewlyBroken,
+            (Err(_), Err(_)) => Change::AlreadyBroken,
+            (Err(_), Ok(_)) => Change::Fixed,
+        }
+    }
 }
 
-/// Runs one client profile against one server profile under a policy.
-///
-/// The exchange is a real one (responses, keys, MIC) with a fixed seed and
-/// time, so the matrix is reproducible.
+/// Runs one client profile against one server profile under a policy that
+/// overrides both profiles' values where set (whether or not they read them),
+/// with the full engine. `None` when a profile cannot play its role.
 pub fn evaluate(
     client: &Profile,
     server: &Profile,
@@ -71,40 +306,210 @@ pub fn evaluate(
     app: Application,
     semantics: Semantics,
 ) -> Option<Verdict> {
-    let mut c = client.client_settings(Credentials::password("alice", "TESTDOM", "Passw0rd!"))?;
+    exchange(
+        client,
+        policy.client_side(client),
+        server,
+        policy.server_side(server),
+        &Options {
+            app,
+            semantics,
+            engine: Engine::Full,
+        },
+    )
+}
+
+/// One exchange between `client` running with `c` and `server` running with
+/// `s`. `None` when a profile cannot play its role.
+pub fn exchange(
+    client: &Profile,
+    c: Effective,
+    server: &Profile,
+    s: Effective,
+    opts: &Options,
+) -> Option<Verdict> {
+    match opts.engine {
+        Engine::Full => full(client, c, server, s, opts),
+        Engine::Flags => flags_only(client, c, server, s, opts),
+    }
+}
+
+fn full(
+    client: &Profile,
+    c: Effective,
+    server: &Profile,
+    s: Effective,
+    opts: &Options,
+) -> Option<Verdict> {
+    let mut cs = client.client_settings(Credentials::password(USER, DOMAIN, PASSWORD))?;
     let mut store = MemoryStore::new();
-    store.add_password("TESTDOM", "alice", "Passw0rd!");
-    let mut s = server.server_settings(Arc::new(store))?;
-    c.semantics = semantics;
-    s.semantics = semantics;
-    c.config.integrity = app.sign;
-    c.config.confidentiality = app.seal;
-    if let Some(m) = policy.client_min {
-        c.min = m;
-    }
-    if let Some(m) = policy.server_min {
-        s.min = m;
-    }
-    if let Some(l) = policy.client_lm_level {
-        c.config.lm_level = l;
-    }
-    if let Some(l) = policy.server_lm_level {
-        s.config.lm_level = l;
-    }
+    store.add_password(DOMAIN, USER, PASSWORD);
+    let mut ss = server.server_settings(Arc::new(store))?;
+    cs.semantics = opts.semantics;
+    ss.semantics = opts.semantics;
+    cs.workstation = WORKSTATION.to_owned();
+    cs.config.integrity = opts.app.sign;
+    cs.config.confidentiality = opts.app.seal;
+    cs.min = c.min;
+    cs.config.lm_level = c.lm_level;
+    ss.min = s.min;
+    ss.config.lm_level = s.lm_level;
     let mut rng = ChaCha20Rng::seed_from_u64(0x6e74_6c6d);
     let ex = Pair {
-        client: c,
-        server: s,
+        client: cs,
+        server: ss,
     }
     .run(&mut rng, MATRIX_TIME, Fixed::default());
     Some(ex.outcome.map(|(_, server)| server.report))
 }
 
+fn flags_only(
+    client: &Profile,
+    c: Effective,
+    server: &Profile,
+    s: Effective,
+    opts: &Options,
+) -> Option<Verdict> {
+    let mut cc = *client.client_config()?;
+    let mut sc = *server.server_config()?;
+    cc.lm_level = c.lm_level;
+    cc.integrity = opts.app.sign;
+    cc.confidentiality = opts.app.seal;
+    sc.lm_level = s.lm_level;
+    Some(
+        match ntlm_policy::negotiate_only(&cc, &sc, c.min, s.min, &opts.semantics) {
+            Outcome::Success(n) => Ok(SessionReport {
+                flags: n.flags,
+                response_kind: n.response,
+                // MS-NLMP 3.1.5.1.2: an NTLMv2 client that sends MICs sends one
+                // when the CHALLENGE's TargetInfo has MsvAvTimestamp.
+                guest: false,
+                mic: n.response == ResponseKind::NtlmV2
+                    && client.sends_mic()
+                    && server.sends_timestamp()
+                    && n.challenge.contains(NegotiateFlags::NEGOTIATE_TARGET_INFO),
+                user: USER.to_owned(),
+                domain: DOMAIN.to_owned(),
+                workstation: WORKSTATION.to_owned(),
+            }),
+            Outcome::Failure(f) => Err(f),
+        },
+    )
+}
+
 /// The fixed time of matrix exchanges (2026-01-01T00:00:00Z).
 pub const MATRIX_TIME: u64 = ntlm_session::filetime_from_unix(1_767_225_600);
 
+/// A participant in a run: a named host (or a profile standing for itself)
+/// with its own settings.
+#[derive(Debug, Clone)]
+pub struct Peer<'a> {
+    /// Host name (or profile name).
+    pub name: String,
+    /// How it behaves.
+    pub profile: &'a Profile,
+    /// Its own registry values where they differ from the profile's defaults.
+    pub settings: Policy,
+}
+
+impl<'a> Peer<'a> {
+    /// A profile standing for itself with its default settings.
+    pub fn of(profile: &'a Profile) -> Self {
+        Self {
+            name: profile.name.clone(),
+            profile,
+            settings: Policy::default(),
+        }
+    }
+}
+
+/// Runs the given `(client, server)` pairs of `peers` before (each peer's own
+/// settings) and after `change`, which reaches a peer only for the values
+/// its profile reads ([`Policy::reaching`]). Pairs whose profiles cannot
+/// play the roles, or whose indices are out of range, are skipped.
+/// `progress(done, total)` is called as pairs complete.
+pub fn run_pairs(
+    peers: &[Peer<'_>],
+    pairs: &[(usize, usize)],
+    change: &Policy,
+    opts: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Vec<PairResult> {
+    // Distinct profiles, by identity, so that memo keys are small.
+    let mut kinds: Vec<&Profile> = Vec::new();
+    fn kind_of<'p>(p: &'p Profile, kinds: &mut Vec<&'p Profile>) -> usize {
+        if let Some(i) = kinds.iter().position(|q| std::ptr::eq(*q, p)) {
+            i
+        } else {
+            kinds.push(p);
+            kinds.len().saturating_sub(1)
+        }
+    }
+    let resolved: Vec<(usize, Policy, Policy)> = peers
+        .iter()
+        .map(|peer| {
+            let kind = kind_of(peer.profile, &mut kinds);
+            let before = peer.settings;
+            let after = before.overlay(&change.reaching(peer.profile));
+            (kind, before, after)
+        })
+        .collect();
+    let mut memo: HashMap<(usize, Effective, usize, Effective), Option<Verdict>> = HashMap::new();
+    let mut decide = |c: usize, ce: Effective, s: usize, se: Effective| -> Option<Verdict> {
+        let (cp, sp) = (kinds.get(c).copied()?, kinds.get(s).copied()?);
+        memo.entry((c, ce, s, se))
+            .or_insert_with(|| exchange(cp, ce, sp, se, opts))
+            .clone()
+    };
+    let total = pairs.len();
+    let mut out = Vec::with_capacity(total);
+    for (done, &(ci, si)) in pairs.iter().enumerate() {
+        if done % 256 == 0 {
+            progress(done, total);
+        }
+        let (Some(cpeer), Some(speer), Some(cr), Some(sr)) = (
+            peers.get(ci),
+            peers.get(si),
+            resolved.get(ci),
+            resolved.get(si),
+        ) else {
+            continue;
+        };
+        let (ck, cbefore, cafter) = *cr;
+        let (sk, sbefore, safter) = *sr;
+        let before = decide(
+            ck,
+            cbefore.client_side(cpeer.profile),
+            sk,
+            sbefore.server_side(speer.profile),
+        );
+        let after = decide(
+            ck,
+            cafter.client_side(cpeer.profile),
+            sk,
+            safter.server_side(speer.profile),
+        );
+        let (Some(before), Some(after)) = (before, after) else {
+            continue;
+        };
+        out.push(PairResult {
+            client: cpeer.name.clone(),
+            server: speer.name.clone(),
+            client_profile: cpeer.profile.name.clone(),
+            server_profile: speer.profile.name.clone(),
+            before,
+            after,
+        });
+    }
+    progress(total, total);
+    out
+}
+
 /// Every pair of `clients` × `servers` (profiles that cannot play the role
-/// are skipped), before (`before` over the profiles' defaults) and after.
+/// are skipped), with the full engine: before under `before`, after under
+/// `before` overlaid with `after`. Each value reaches only the profiles that
+/// read it ([`Policy::reaching`]): Windows peers read all three registry
+/// values, the non-Windows ones none.
 pub fn run(
     clients: &[&Profile],
     servers: &[&Profile],
@@ -113,24 +518,26 @@ pub fn run(
     app: Application,
     semantics: Semantics,
 ) -> Vec<PairResult> {
-    let mut out = Vec::with_capacity(clients.len().saturating_mul(servers.len()));
-    for c in clients {
-        for s in servers {
-            let (Some(b), Some(a)) = (
-                evaluate(c, s, before, app, semantics),
-                evaluate(c, s, after, app, semantics),
-            ) else {
-                continue;
-            };
-            out.push(PairResult {
-                client: c.name.clone(),
-                server: s.name.clone(),
-                before: b,
-                after: a,
-            });
-        }
+    let mut peers: Vec<Peer<'_>> = Vec::with_capacity(clients.len() + servers.len());
+    for p in clients.iter().chain(servers) {
+        let mut peer = Peer::of(p);
+        peer.settings = before.reaching(p);
+        peers.push(peer);
     }
-    out
+    let pairs: Vec<(usize, usize)> = (0..clients.len())
+        .flat_map(|c| (0..servers.len()).map(move |s| (c, clients.len() + s)))
+        .collect();
+    run_pairs(
+        &peers,
+        &pairs,
+        after,
+        &Options {
+            app,
+            semantics,
+            engine: Engine::Full,
+        },
+        &mut |_, _| {},
+    )
 }
 
 /// A short cell for a grid: `ok`, or who failed where (`S/neg`, `C/chal`, `S/auth`).
@@ -202,4 +609,219 @@ pub fn grid(results: &[PairResult]) -> String {
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profiles::Catalog;
+
+    fn catalog() -> Catalog {
+        Catalog::builtin().unwrap()
+    }
+
+    fn mask(v: u32) -> Option<MinSessionSecurity> {
+        Some(MinSessionSecurity::from_registry(v))
+    }
+
+    #[test]
+    fn a_policy_reaches_only_the_values_a_profile_reads() {
+        let cat = catalog();
+        let (win, samba) = (cat.get("windows-11").unwrap(), cat.get("samba-4").unwrap());
+        let p = Policy {
+            client_min: mask(0x2008_0000),
+            server_lm_level: Some(LmCompatibilityLevel::L5),
+            ..Policy::default()
+        };
+        assert_eq!(p.reaching(win), p);
+        assert!(p.reaching(samba).is_empty());
+        let own = Policy {
+            client_min: mask(0x10),
+            server_min: mask(0x20),
+            ..Policy::default()
+        };
+        let o = own.overlay(&p);
+        assert_eq!(o.client_min, mask(0x2008_0000));
+        assert_eq!(o.server_min, mask(0x20));
+        assert_eq!(o.server_lm_level, Some(LmCompatibilityLevel::L5));
+        assert_eq!(o.client_side(win).lm_level, win.client_lm_level);
+        assert_eq!(o.server_side(win).lm_level, LmCompatibilityLevel::L5);
+        assert_eq!(Policy::default().server_side(win).min, win.min_server_sec);
+    }
+
+    #[test]
+    fn run_pairs_reports_changes_and_skips_impossible_pairs() {
+        let cat = catalog();
+        let xp = cat.get("windows-xp").unwrap();
+        let curl = cat.get("curl-7.88").unwrap();
+        let peers = vec![
+            Peer::of(xp),
+            Peer::of(curl),
+            Peer {
+                name: "strict-xp".into(),
+                profile: xp,
+                settings: Policy {
+                    server_min: mask(0x2000_0000),
+                    ..Policy::default()
+                },
+            },
+        ];
+        let change = Policy {
+            server_min: mask(0x2008_0000),
+            server_lm_level: Some(LmCompatibilityLevel::L2),
+            ..Policy::default()
+        };
+        let mut calls = 0;
+        let out = run_pairs(
+            &peers,
+            // curl cannot be a server; index 9 does not exist.
+            &[(0, 0), (0, 1), (1, 2), (0, 9)],
+            &change,
+            &Options::default(),
+            &mut |_, _| calls += 1,
+        );
+        assert!(calls >= 1);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].change(), Change::NewlyBroken);
+        assert!(out[0].breaks());
+        // curl offers no 128: already refused by the strict XP host.
+        assert_eq!(
+            (out[1].client.as_str(), out[1].server.as_str()),
+            ("curl-7.88", "strict-xp")
+        );
+        assert_eq!(out[1].server_profile, "windows-xp");
+        assert_eq!(out[1].change(), Change::AlreadyBroken);
+        assert!(!out[1].breaks() && !out[1].fixed());
+        assert_eq!(Change::NewlyBroken.name(), "newly-broken");
+        assert!(Change::AlreadyBroken.fails_after() && !Change::Fixed.fails_after());
+    }
+
+    #[test]
+    fn a_level_change_is_a_changed_success() {
+        let cat = catalog();
+        let xp = cat.get("windows-xp").unwrap();
+        let w11 = cat.get("windows-11").unwrap();
+        let out = run(
+            &[xp],
+            &[w11],
+            &Policy::default(),
+            &Policy {
+                client_lm_level: Some(LmCompatibilityLevel::L3),
+                ..Policy::default()
+            },
+            Application {
+                sign: true,
+                seal: false,
+            },
+            Semantics::default(),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].change(), Change::Changed);
+        let (Ok(b), Ok(a)) = (&out[0].before, &out[0].after) else {
+            panic!("{out:?}")
+        };
+        assert_eq!(b.response_kind, ResponseKind::NtlmV1);
+        assert_eq!(a.response_kind, ResponseKind::NtlmV2);
+    }
+
+    #[test]
+    fn engine_names() {
+        assert_eq!("FULL".parse::<Engine>(), Ok(Engine::Full));
+        assert_eq!("flags-only".parse::<Engine>(), Ok(Engine::Flags));
+        assert!("fast".parse::<Engine>().is_err());
+        assert_eq!(Engine::Flags.to_string(), "flags");
+        assert_eq!(Engine::default(), Engine::Full);
+    }
+
+    /// The flags-only engine must reach the same verdict as complete
+    /// handshakes for every built-in pair: same success flags, response and
+    /// MIC, or the same side, stage, status, rule and missing bits.
+    #[test]
+    fn engines_agree_on_the_builtin_catalog() {
+        let cat = catalog();
+        let clients: Vec<&Profile> = cat.profiles.iter().filter(|p| p.role.client()).collect();
+        let servers: Vec<&Profile> = cat.profiles.iter().filter(|p| p.role.server()).collect();
+        let policies = [
+            Policy::default(),
+            Policy {
+                client_min: mask(0x2008_0000),
+                server_min: mask(0x2008_0000),
+                ..Policy::default()
+            },
+            Policy {
+                server_min: mask(0x2000_0030),
+                client_lm_level: Some(LmCompatibilityLevel::L2),
+                server_lm_level: Some(LmCompatibilityLevel::L5),
+                ..Policy::default()
+            },
+            Policy {
+                client_min: mask(0x8000_0010),
+                server_lm_level: Some(LmCompatibilityLevel::L4),
+                client_lm_level: Some(LmCompatibilityLevel::L0),
+                ..Policy::default()
+            },
+        ];
+        let apps = [
+            Application::default(),
+            Application {
+                sign: true,
+                seal: false,
+            },
+            Application {
+                sign: true,
+                seal: true,
+            },
+        ];
+        let mut compared = 0;
+        let mut failures = 0;
+        for name in ["ms-nlmp", "samba", "lenient", "ms-nlmp-literal"] {
+            let semantics = Semantics::by_name(name).unwrap();
+            for app in apps {
+                for policy in &policies {
+                    for c in &clients {
+                        for s in &servers {
+                            // As a run applies a policy: only to peers that read it.
+                            let ce = policy.reaching(c).client_side(c);
+                            let se = policy.reaching(s).server_side(s);
+                            let mut opts = Options {
+                                app,
+                                semantics,
+                                engine: Engine::Full,
+                            };
+                            let full = exchange(c, ce, s, se, &opts).unwrap();
+                            opts.engine = Engine::Flags;
+                            let flags = exchange(c, ce, s, se, &opts).unwrap();
+                            let what = format!(
+                                "{} -> {} under {policy:?}, {app:?}, {name}",
+                                c.name, s.name
+                            );
+                            match (&full, &flags) {
+                                (Ok(a), Ok(b)) => {
+                                    assert_eq!(a.flags, b.flags, "{what}");
+                                    assert_eq!(a.response_kind, b.response_kind, "{what}");
+                                    assert_eq!(a.mic, b.mic, "{what}");
+                                }
+                                (Err(a), Err(b)) => {
+                                    failures += 1;
+                                    assert_eq!(
+                                        (a.side, a.stage, a.status, a.rule.id, a.missing),
+                                        (b.side, b.stage, b.status, b.rule.id, b.missing),
+                                        "{what}"
+                                    );
+                                }
+                                _ => panic!("{what}: full {full:?} vs flags {flags:?}"),
+                            }
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+        // Both outcomes occur, so the comparison covers failures too.
+        assert!(
+            failures > 1_000 && failures < compared,
+            "{failures} of {compared}"
+        );
+    }
 }

@@ -52,6 +52,77 @@ impl Role {
     }
 }
 
+/// The Windows registry values a peer reads.
+///
+/// A policy pushed to a fleet (Group Policy, `ntlmsim interop --server-min`)
+/// reaches only the peers that read the value: Windows from NT 4.0 SP4 on
+/// reads all three (KB239869); Samba, curl, the Linux kernel and the other
+/// non-Windows peers read none of them and have their own settings, which a
+/// fleet file can still describe with the same keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Honours {
+    /// `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\NtlmMinClientSec`.
+    pub min_client_sec: bool,
+    /// `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\NtlmMinServerSec`.
+    pub min_server_sec: bool,
+    /// `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\LmCompatibilityLevel`.
+    pub lm_compatibility_level: bool,
+}
+
+impl Honours {
+    /// All three values (Windows).
+    pub const ALL: Self = Self {
+        min_client_sec: true,
+        min_server_sec: true,
+        lm_compatibility_level: true,
+    };
+
+    /// None of them (non-Windows peers).
+    pub const NONE: Self = Self {
+        min_client_sec: false,
+        min_server_sec: false,
+        lm_compatibility_level: false,
+    };
+
+    /// The registry value names, in this order.
+    pub const NAMES: [&'static str; 3] = [
+        "NtlmMinClientSec",
+        "NtlmMinServerSec",
+        "LmCompatibilityLevel",
+    ];
+
+    /// The names of the values read.
+    pub fn names(self) -> Vec<&'static str> {
+        let [c, s, l] = Self::NAMES;
+        [
+            (self.min_client_sec, c),
+            (self.min_server_sec, s),
+            (self.lm_compatibility_level, l),
+        ]
+        .into_iter()
+        .filter_map(|(on, n)| on.then_some(n))
+        .collect()
+    }
+
+    fn from_names(names: &[String]) -> Result<Self, String> {
+        let mut h = Self::NONE;
+        for n in names {
+            let [c, s, l] = Self::NAMES;
+            match n.as_str() {
+                x if x.eq_ignore_ascii_case(c) => h.min_client_sec = true,
+                x if x.eq_ignore_ascii_case(s) => h.min_server_sec = true,
+                x if x.eq_ignore_ascii_case(l) => h.lm_compatibility_level = true,
+                other => {
+                    return Err(format!(
+                        "honours: {other:?} is not NtlmMinClientSec, NtlmMinServerSec or LmCompatibilityLevel"
+                    ));
+                }
+            }
+        }
+        Ok(h)
+    }
+}
+
 /// Flags in a profile: `"all"`, a hex mask or a list of names.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -153,6 +224,10 @@ struct ProfileSpec {
     #[serde(default)]
     assumed: String,
     #[serde(default)]
+    honours: Option<Vec<String>>,
+    #[serde(default)]
+    synthetic: bool,
+    #[serde(default)]
     client: Option<ClientSpec>,
     #[serde(default)]
     server: Option<ServerSpec>,
@@ -188,6 +263,13 @@ pub struct Profile {
     pub client_lm_level: LmCompatibilityLevel,
     /// LmCompatibilityLevel as a server (or of its DC).
     pub server_lm_level: LmCompatibilityLevel,
+    /// The registry values it reads (a pushed policy reaches it only for these).
+    pub honours: Honours,
+    /// A synthetic peer (such as the MS-NLMP 4.2 example peers): left out of
+    /// matrices unless named explicitly.
+    pub synthetic: bool,
+    /// Where the profile was defined: `built-in` or a file name.
+    pub origin: String,
     client: Option<(ClientConfig, ClientSpec, Version)>,
     server: Option<(ServerConfig, ServerSpec, Version)>,
 }
@@ -317,6 +399,11 @@ impl Profile {
             }
             (None, false) => None,
         };
+        let honours = match &p.honours {
+            Some(list) => Honours::from_names(list)?,
+            None if osg == OsGeneration::NonWindows => Honours::NONE,
+            None => Honours::ALL,
+        };
         Ok(Self {
             name: p.name,
             role: p.role,
@@ -328,9 +415,36 @@ impl Profile {
             min_server_sec: MinSessionSecurity::from_registry(p.min_server_sec),
             client_lm_level,
             server_lm_level,
+            honours,
+            synthetic: p.synthetic,
+            origin: String::from("built-in"),
             client,
             server,
         })
+    }
+
+    /// The client half as the policy engine sees it (no application
+    /// requests), when the profile can be a client.
+    pub fn client_config(&self) -> Option<&ClientConfig> {
+        self.client.as_ref().map(|(c, _, _)| c)
+    }
+
+    /// The server half as the policy engine sees it, when the profile can be a server.
+    pub fn server_config(&self) -> Option<&ServerConfig> {
+        self.server.as_ref().map(|(s, _, _)| s)
+    }
+
+    /// Whether the client sends a MIC when the CHALLENGE carries MsvAvTimestamp
+    /// (MS-NLMP 3.1.5.1.2; <49>: not NT/2000/XP/2003).
+    pub fn sends_mic(&self) -> bool {
+        self.client.as_ref().is_some_and(|(_, c, _)| c.send_mic)
+    }
+
+    /// Whether the server sends MsvAvTimestamp in its TargetInfo (<16>).
+    pub fn sends_timestamp(&self) -> bool {
+        self.server
+            .as_ref()
+            .is_some_and(|(_, s, _)| s.send_timestamp)
     }
 
     /// The NEGOTIATE flags this profile offers with no application request.
@@ -371,6 +485,13 @@ impl Profile {
     }
 }
 
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_at(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or_else(|| text.matches('\n').count(), |t| t.matches('\n').count())
+        + 1
+}
+
 /// A set of profiles.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -388,10 +509,7 @@ impl Catalog {
     /// syntax and unknown keys) or the profile and field (values).
     pub fn from_toml(text: &str) -> Result<Self, ProfileError> {
         let spec: CatalogSpec = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text.get(..s.start).map_or(0, |t| t.matches('\n').count()) + 1);
-            ProfileError(match line {
+            ProfileError(match e.span().map(|s| line_at(text, s.start)) {
                 Some(l) => format!("line {l}: {}", e.message()),
                 None => e.message().to_owned(),
             })
@@ -399,7 +517,7 @@ impl Catalog {
         let mut profiles: Vec<Profile> = Vec::with_capacity(spec.profile.len());
         for p in spec.profile {
             let name = p.name.clone();
-            if profiles.iter().any(|q| q.name == name) {
+            if profiles.iter().any(|q| q.name.eq_ignore_ascii_case(&name)) {
                 return Err(ProfileError(format!("profile {name:?} is defined twice")));
             }
             profiles.push(
@@ -408,6 +526,36 @@ impl Catalog {
             );
         }
         Ok(Self { profiles })
+    }
+
+    /// [`from_toml`](Self::from_toml) for a user's file: each profile's
+    /// [`origin`](Profile::origin) is `origin` (the file name).
+    pub fn from_user_toml(text: &str, origin: &str) -> Result<Self, ProfileError> {
+        let mut c = Self::from_toml(text)?;
+        for p in &mut c.profiles {
+            p.origin = origin.to_owned();
+        }
+        Ok(c)
+    }
+
+    /// Adds `other`'s profiles: one with the name of a profile already here
+    /// replaces it in place, the others are appended. Returns the replaced names.
+    pub fn merge(&mut self, other: Self) -> Vec<String> {
+        let mut replaced = Vec::new();
+        for p in other.profiles {
+            match self
+                .profiles
+                .iter_mut()
+                .find(|q| q.name.eq_ignore_ascii_case(&p.name))
+            {
+                Some(slot) => {
+                    replaced.push(slot.name.clone());
+                    *slot = p;
+                }
+                None => self.profiles.push(p),
+            }
+        }
+        replaced
     }
 
     /// A profile by name (case-insensitive).
@@ -434,10 +582,18 @@ mod tests {
     #[test]
     fn builtin_catalog_loads() {
         let c = Catalog::builtin().unwrap();
-        assert!(c.profiles.len() >= 8);
+        assert!(c.profiles.len() >= 20);
         for p in &c.profiles {
             assert!(!p.sources.is_empty(), "{} has no source", p.name);
+            assert!(
+                !(p.observed.is_empty() && p.assumed.is_empty()),
+                "{} says neither what is observed nor what is assumed",
+                p.name
+            );
             assert_eq!(p.role.client(), p.offered_flags().is_some(), "{}", p.name);
+            assert_eq!(p.role.client(), p.client_config().is_some(), "{}", p.name);
+            assert_eq!(p.role.server(), p.server_config().is_some(), "{}", p.name);
+            assert_eq!(p.origin, "built-in");
         }
         let w = c.get("Windows-11").unwrap();
         assert_eq!(w.offered_flags().unwrap().bits(), 0xa208_8207);
@@ -445,6 +601,72 @@ mod tests {
             c.get("curl-7.88").unwrap().offered_flags().unwrap().bits(),
             0x0008_8206
         );
+    }
+
+    #[test]
+    fn windows_reads_the_registry_and_the_others_do_not() {
+        let c = Catalog::builtin().unwrap();
+        for p in &c.profiles {
+            let windows = p.name.starts_with("windows-") || p.name == "ms-nlmp-4.2";
+            let want = if windows { Honours::ALL } else { Honours::NONE };
+            assert_eq!(p.honours, want, "{}", p.name);
+        }
+        assert_eq!(
+            Honours::ALL.names(),
+            vec![
+                "NtlmMinClientSec",
+                "NtlmMinServerSec",
+                "LmCompatibilityLevel"
+            ]
+        );
+        assert!(c.get("ms-nlmp-4.2").unwrap().synthetic);
+        assert!(!c.get("windows-11").unwrap().synthetic);
+        // Windows 7 and later require 128-bit by default, older generations nothing.
+        for (name, min) in [
+            ("windows-nt4", 0),
+            ("windows-xp", 0),
+            ("windows-vista", 0),
+            ("windows-7-upgraded", 0),
+            ("windows-7", 0x2000_0000),
+            ("windows-10", 0x2000_0000),
+        ] {
+            let p = c.get(name).unwrap();
+            assert_eq!(p.min_server_sec.bits(), min, "{name}");
+            assert_eq!(p.min_client_sec.bits(), min, "{name}");
+        }
+    }
+
+    #[test]
+    fn user_catalogs_merge_by_name() {
+        let mut c = Catalog::builtin().unwrap();
+        let n = c.profiles.len();
+        let user = Catalog::from_user_toml(
+            "[[profile]]\nname = \"WINDOWS-11\"\nrole = \"server\"\ndescription = \"x\"\nlm_level = 5\nhonours = [\"ntlmminserversec\"]\n[profile.server]\n\n[[profile]]\nname = \"new\"\nrole = \"client\"\ndescription = \"y\"\nos = \"non-windows\"\nlm_level = 3\n[profile.client]\n",
+            "site.toml",
+        )
+        .unwrap();
+        assert_eq!(c.merge(user), vec!["windows-11".to_owned()]);
+        assert_eq!(c.profiles.len(), n + 1);
+        let w = c.get("windows-11").unwrap();
+        assert_eq!((w.role, w.origin.as_str()), (Role::Server, "site.toml"));
+        assert_eq!(
+            w.honours,
+            Honours {
+                min_server_sec: true,
+                ..Honours::NONE
+            }
+        );
+        assert_eq!(c.get("new").unwrap().honours, Honours::NONE);
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\nhonours = [\"Kerberos\"]\n[profile.client]\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("honours: \"Kerberos\""), "{e}");
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\n[profile.client]\n[[profile]]\nname = \"X\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\n[profile.client]\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("defined twice"), "{e}");
     }
 
     #[test]

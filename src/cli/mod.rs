@@ -14,7 +14,9 @@ use clap::{Parser, Subcommand};
 mod decode;
 mod demo;
 mod handshake;
+mod interop;
 mod policy;
+mod profiles;
 
 /// `ntlmsim`: NTLM session-negotiation simulator.
 #[derive(Debug, Parser)]
@@ -34,6 +36,10 @@ enum Command {
     Handshake(Box<handshake::HandshakeArgs>),
     /// Explain minimum-session-security values; check negotiated flags against them
     Policy(policy::PolicyArgs),
+    /// List the peer profiles (real Windows generations and third-party peers, with sources)
+    Profiles(profiles::ProfilesArgs),
+    /// Which client x server pairs a policy change breaks (profiles or a fleet file)
+    Interop(Box<interop::InteropArgs>),
 }
 
 /// How a command that ran to completion ended.
@@ -83,6 +89,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args, &mut io::stdin().lock(), &mut out),
         Command::Handshake(args) => handshake::run(args, &mut out),
         Command::Policy(args) => policy::run(args, &mut out),
+        Command::Profiles(args) => profiles::run(args, &mut out),
+        Command::Interop(args) => interop::run(args, &mut out),
     };
     match result {
         Ok(status) => {

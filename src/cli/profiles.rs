@@ -1,0 +1,276 @@
+//! `ntlmsim profiles [--json] [--catalog FILE] [NAME]` (CLI-CONTRACT.md):
+//! the peer catalog.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use ntlmsim::outcome::{hex32, names};
+use ntlmsim::profiles::{Catalog, Profile};
+use serde::Serialize;
+
+use super::{CliError, Status};
+
+/// List the peer profiles (built-in, plus those of a user's catalog file).
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A catalog file has the format of the built-in one (`[[profile]]` tables; see the comments at the
+top of data/profiles.toml in the source). Its profiles are added to the built-in ones; one with the
+name of a built-in profile replaces it, so a site can adjust, say, windows-11 to its own defaults.
+
+Exit codes: 0 listed; 2 unknown profile or unreadable/invalid catalog file (the line is named).")]
+pub(crate) struct ProfilesArgs {
+    /// Show this profile in full: flags, defaults, sources, what is observed and what is assumed
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
+    /// Also load the profiles of FILE (same format as the built-in catalog)
+    #[arg(long = "catalog", visible_alias = "file", value_name = "FILE")]
+    catalog: Option<String>,
+    /// Print one JSON document (an array of profiles)
+    #[arg(long)]
+    json: bool,
+}
+
+/// The built-in catalog, plus `file`'s profiles when given (replacing
+/// built-in ones of the same name). Returns the catalog and the names replaced.
+pub(crate) fn load_catalog(file: Option<&str>) -> Result<(Catalog, Vec<String>), CliError> {
+    let mut catalog =
+        Catalog::builtin().map_err(|e| CliError::new(format!("built-in profiles: {e}")))?;
+    let Some(path) = file else {
+        return Ok((catalog, Vec::new()));
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::new(format!("cannot read catalog {path}: {e}")))?;
+    let user = Catalog::from_user_toml(&text, path)
+        .map_err(|e| CliError::new(format!("catalog {path}: {e}")))?;
+    let replaced = catalog.merge(user);
+    Ok((catalog, replaced))
+}
+
+#[derive(Serialize)]
+struct ProfileJson<'a> {
+    name: &'a str,
+    role: &'static str,
+    description: &'a str,
+    offered_flags: Option<String>,
+    offered_flags_names: Option<Vec<&'static str>>,
+    lm_level: u8,
+    server_lm_level: u8,
+    min_client_sec: String,
+    min_server_sec: String,
+    honours: Vec<&'static str>,
+    synthetic: bool,
+    origin: &'a str,
+    sources: &'a [String],
+    observed: &'a str,
+    assumed: &'a str,
+}
+
+fn json_of(p: &Profile) -> ProfileJson<'_> {
+    let offered = p.offered_flags();
+    ProfileJson {
+        name: &p.name,
+        role: p.role.name(),
+        description: &p.description,
+        offered_flags: offered.map(|f| hex32(f.bits())),
+        offered_flags_names: offered.map(names),
+        lm_level: if p.role.client() {
+            p.client_lm_level.level()
+        } else {
+            p.server_lm_level.level()
+        },
+        server_lm_level: p.server_lm_level.level(),
+        min_client_sec: hex32(p.min_client_sec.bits()),
+        min_server_sec: hex32(p.min_server_sec.bits()),
+        honours: p.honours.names(),
+        synthetic: p.synthetic,
+        origin: &p.origin,
+        sources: &p.sources,
+        observed: &p.observed,
+        assumed: &p.assumed,
+    }
+}
+
+/// `text` cut to `width` characters, with `~` marking a cut.
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('~');
+    s
+}
+
+/// `text` wrapped at `width` columns; every line, the first included, is
+/// taken to start at column `indent` (the caller prints the first line's prefix).
+pub(crate) fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let mut out = String::new();
+    let mut col = indent;
+    for (i, word) in text.split_whitespace().enumerate() {
+        let len = word.chars().count();
+        if i > 0 && col + 1 + len > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            col = indent;
+        } else if i > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += len;
+    }
+    out
+}
+
+fn detail(p: &Profile, s: &mut String) {
+    let _ = writeln!(s, "{} ({})", p.name, p.role.name());
+    let _ = writeln!(s, "  {}", p.description);
+    match p.offered_flags() {
+        Some(f) => {
+            let _ = writeln!(
+                s,
+                "  offers:          {} {}",
+                hex32(f.bits()),
+                wrap(&names(f).join(" | "), 100, 30)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  offers:          (server only)");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  LmCompatibility: {} as a client, {} as a server",
+        p.client_lm_level.level(),
+        p.server_lm_level.level()
+    );
+    let _ = writeln!(
+        s,
+        "  minimums:        NtlmMinClientSec {}, NtlmMinServerSec {}",
+        hex32(p.min_client_sec.bits()),
+        hex32(p.min_server_sec.bits())
+    );
+    let reads = p.honours.names();
+    let _ = writeln!(
+        s,
+        "  reads:           {}",
+        if reads.is_empty() {
+            "no Windows registry value (a pushed policy does not reach it)".to_owned()
+        } else {
+            reads.join(", ")
+        }
+    );
+    if p.origin != "built-in" {
+        let _ = writeln!(s, "  defined in:      {}", p.origin);
+    }
+    let _ = writeln!(s, "  sources:");
+    for src in &p.sources {
+        let _ = writeln!(s, "    - {}", wrap(src, 100, 6));
+    }
+    let none = |t: &str| {
+        if t.is_empty() {
+            "(nothing)".to_owned()
+        } else {
+            t.to_owned()
+        }
+    };
+    let _ = writeln!(s, "  observed: {}", wrap(&none(&p.observed), 100, 12));
+    let _ = writeln!(s, "  assumed:  {}", wrap(&none(&p.assumed), 100, 12));
+}
+
+fn table(catalog: &Catalog, replaced: &[String], s: &mut String) {
+    let nw = catalog
+        .profiles
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 20);
+    let _ = writeln!(
+        s,
+        "{:<nw$} {:<6} {:<10} {:<3} {:<10} {:<10} description",
+        "name", "role", "offers", "lm", "min client", "min server"
+    );
+    // 100 columns: what is left after the fixed columns goes to the description.
+    let dw = 100usize.saturating_sub(nw + 1 + 7 + 11 + 4 + 11 + 11);
+    for p in &catalog.profiles {
+        let offers = p
+            .offered_flags()
+            .map_or_else(|| "-".to_owned(), |f| hex32(f.bits()));
+        let lm = match (p.role.client(), p.role.server()) {
+            (true, true) if p.client_lm_level != p.server_lm_level => format!(
+                "{}/{}",
+                p.client_lm_level.level(),
+                p.server_lm_level.level()
+            ),
+            (true, _) => p.client_lm_level.level().to_string(),
+            _ => p.server_lm_level.level().to_string(),
+        };
+        let min = |on: bool, v: u32| if on { hex32(v) } else { "-".to_owned() };
+        let mut desc = p.description.clone();
+        if p.honours.names().is_empty() {
+            desc.insert(0, '*');
+        }
+        let _ = writeln!(
+            s,
+            "{:<nw$} {:<6} {:<10} {:<3} {:<10} {:<10} {}",
+            fit(&p.name, nw),
+            p.role.name(),
+            offers,
+            lm,
+            min(p.role.client(), p.min_client_sec.bits()),
+            min(p.role.server(), p.min_server_sec.bits()),
+            fit(&desc, dw)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n{} profiles. offers: NEGOTIATE flags with no signing or sealing requested; lm: LmCompatibility-\nLevel (client/server); *: reads no Windows registry value, so a pushed policy does not reach it.\n`ntlmsim profiles NAME` shows sources and what is observed or assumed; --json lists everything.",
+        catalog.profiles.len()
+    );
+    if !replaced.is_empty() {
+        let _ = writeln!(s, "Replaced by the catalog file: {}", replaced.join(", "));
+    }
+}
+
+pub(crate) fn run(args: &ProfilesArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
+    let (catalog, replaced) = load_catalog(args.catalog.as_deref())?;
+    let selected: Vec<&Profile> = match &args.name {
+        Some(n) => vec![catalog.get(n).ok_or_else(|| {
+            CliError::new(format!("unknown profile {n:?}; known: {}", catalog.names()))
+        })?],
+        None => catalog.profiles.iter().collect(),
+    };
+    if args.json {
+        let docs: Vec<ProfileJson<'_>> = selected.iter().map(|p| json_of(p)).collect();
+        serde_json::to_writer_pretty(&mut *out, &docs)
+            .map_err(|e| CliError::new(format!("JSON: {e}")))?;
+        out.push(b'\n');
+        return Ok(Status::Success);
+    }
+    let mut s = String::new();
+    if args.name.is_some() {
+        for p in selected {
+            detail(p, &mut s);
+        }
+    } else {
+        table(&catalog, &replaced, &mut s);
+    }
+    out.extend_from_slice(s.as_bytes());
+    Ok(Status::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_and_wrap() {
+        assert_eq!(fit("abcdef", 4), "abc~");
+        assert_eq!(fit("abc", 4), "abc");
+        let w = wrap("aaa bbb ccc ddd", 9, 2);
+        assert_eq!(w, "aaa bbb\n  ccc ddd");
+        for line in wrap(&"word ".repeat(60), 40, 4).lines() {
+            assert!(line.len() <= 40, "{line}");
+        }
+    }
+}

@@ -1,0 +1,705 @@
+//! `ntlmsim profiles` and `ntlmsim interop`: JSON shapes, exit codes, side
+//! restriction, filters, fleet files and their errors, human output.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed expectation must abort the test"
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn ntlmsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let (code, out, err) = ntlmsim(&a);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    (code, v)
+}
+
+/// A file in the test's temporary directory.
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_interop");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn is_hex32(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| {
+        s.len() == 10
+            && s.starts_with("0x")
+            && s[2..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
+}
+
+fn assert_bad_usage(args: &[&str], needle: &str) {
+    let (code, out, err) = ntlmsim(args);
+    assert_eq!(code, 2, "{args:?}: {out}{err}");
+    assert!(out.is_empty(), "{args:?}: stdout {out}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(needle), "{args:?}: {err} lacks {needle:?}");
+}
+
+// --- profiles ----------------------------------------------------------------
+
+#[test]
+fn profiles_json_has_the_contract_keys() {
+    let (code, v) = json(&["profiles"]);
+    assert_eq!(code, 0);
+    let list = v.as_array().unwrap();
+    assert!(list.len() >= 20, "{} profiles", list.len());
+    for p in list {
+        for key in [
+            "name",
+            "role",
+            "description",
+            "offered_flags",
+            "offered_flags_names",
+            "lm_level",
+            "min_client_sec",
+            "min_server_sec",
+            "sources",
+            "observed",
+            "assumed",
+        ] {
+            assert!(p.get(key).is_some(), "{} lacks {key}", p["name"]);
+        }
+        assert!(["client", "server", "both"].contains(&p["role"].as_str().unwrap()));
+        assert!(is_hex32(&p["offered_flags"]), "{p}");
+        assert!(is_hex32(&p["min_client_sec"]) && is_hex32(&p["min_server_sec"]));
+        assert!(
+            !p["sources"].as_array().unwrap().is_empty(),
+            "{}",
+            p["name"]
+        );
+        assert!(p["observed"].is_string() && p["assumed"].is_string());
+        assert!(p["lm_level"].as_u64().unwrap() <= 5);
+    }
+    let get = |n: &str| list.iter().find(|p| p["name"] == n).unwrap().clone();
+    let w11 = get("windows-11");
+    assert_eq!(w11["offered_flags"], "0xa2088207");
+    assert_eq!(w11["min_server_sec"], "0x20000000");
+    assert!(
+        w11["offered_flags_names"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("NEGOTIATE_EXTENDED_SESSIONSECURITY"))
+    );
+    assert_eq!(get("windows-xp")["lm_level"], 0);
+    assert_eq!(get("curl-7.88")["offered_flags"], "0x00088206");
+    assert_eq!(get("go-ntlmssp-2018")["offered_flags"], "0xa0800001");
+    assert_eq!(get("jtds-1.3")["offered_flags"], "0x0000b201");
+    assert_eq!(get("samba-4")["honours"], serde_json::json!([]));
+    for name in [
+        "windows-nt4",
+        "windows-2000",
+        "windows-vista",
+        "windows-7",
+        "windows-8",
+        "windows-10",
+        "ms-nlmp-4.2",
+        "samba-4",
+        "pyspnego-0.12",
+        "impacket-0.13",
+        "gss-ntlmssp-1.2",
+        "linux-cifs",
+        "cyrus-sasl-ntlm",
+        "ntlmv1-nas",
+    ] {
+        get(name);
+    }
+}
+
+#[test]
+fn profiles_human_table_and_detail() {
+    let (code, out, _) = ntlmsim(&["profiles"]);
+    assert_eq!(code, 0);
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    assert!(out.contains("windows-nt4") && out.contains("ntlmv1-nas"));
+    let (code, out, _) = ntlmsim(&["profiles", "go-ntlmssp-2018"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Azure/go-ntlmssp issue #17"), "{out}");
+    assert!(out.contains("assumed:"));
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    assert_bad_usage(
+        &["profiles", "windows-12"],
+        "unknown profile \"windows-12\"",
+    );
+}
+
+#[test]
+fn a_catalog_file_adds_and_replaces_profiles() {
+    let path = temp_file(
+        "catalog.toml",
+        r#"
+[[profile]]
+name = "windows-11"
+role = "both"
+description = "our Windows 11 image"
+os = "windows7plus"
+lm_level = 5
+min_client_sec = 0x20080000
+min_server_sec = 0x20080000
+sources = ["our build documentation"]
+[profile.client]
+[profile.server]
+
+[[profile]]
+name = "appliance"
+role = "server"
+description = "a server-only appliance"
+os = "non-windows"
+lm_level = 3
+sources = ["vendor manual"]
+[profile.server]
+supported = ["NEGOTIATE_UNICODE", "NEGOTIATE_EXTENDED_SESSIONSECURITY", "NEGOTIATE_128"]
+"#,
+    );
+    let p = path.to_str().unwrap();
+    let (code, v) = json(&["profiles", "--catalog", p]);
+    assert_eq!(code, 0);
+    let list = v.as_array().unwrap();
+    let w11 = list.iter().find(|x| x["name"] == "windows-11").unwrap();
+    assert_eq!(w11["min_server_sec"], "0x20080000");
+    assert_eq!(w11["origin"], p);
+    let app = list.iter().find(|x| x["name"] == "appliance").unwrap();
+    assert!(app["offered_flags"].is_null());
+    assert!(app["offered_flags_names"].is_null());
+    assert_eq!(app["role"], "server");
+    assert_eq!(list.iter().filter(|x| x["name"] == "windows-11").count(), 1);
+    // `--file` is the same option; interop uses the catalog too.
+    let (code, _) = json(&["profiles", "--file", p]);
+    assert_eq!(code, 0);
+    let (code, v) = json(&[
+        "interop",
+        "--catalog",
+        p,
+        "--clients",
+        "windows-xp",
+        "--servers",
+        "appliance,windows-11",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["pairs"], 2);
+
+    let bad = temp_file(
+        "bad-catalog.toml",
+        "[[profile]]\nname = \"x\"\nrole = \"client\"\n\nbogus = 1\n",
+    );
+    assert_bad_usage(&["profiles", "--catalog", bad.to_str().unwrap()], "line 5");
+}
+
+// --- interop -------------------------------------------------------------------
+
+fn check_outcome(o: &Value) {
+    match o["result"].as_str().unwrap() {
+        "success" => {
+            assert!(o.get("exported_session_key").is_none(), "{o}");
+            assert!(is_hex32(&o["negotiated_flags"]));
+            assert!(o["negotiated_flags_names"].is_array());
+            assert!(o["response_kind"].is_string());
+            assert!(o["key_strength_bits"].is_u64());
+        }
+        "failure" => {
+            assert!(["client", "server"].contains(&o["side"].as_str().unwrap()));
+            assert!(
+                ["negotiate", "challenge", "authenticate"].contains(&o["stage"].as_str().unwrap())
+            );
+            assert!(o["status"].is_string() && is_hex32(&o["status_code"]));
+            for k in ["required", "negotiated", "missing"] {
+                assert!(is_hex32(&o[k]), "{k} in {o}");
+            }
+            assert!(o["missing_names"].is_array() && o["reason"].is_string());
+            assert!(o["rule"].is_string() && o["rule_id"].is_string());
+        }
+        other => panic!("result {other}"),
+    }
+}
+
+#[test]
+fn interop_json_shape_summary_and_exit_code() {
+    let (code, v) = json(&["interop", "--server-min", "0x20080000"]);
+    assert_eq!(code, 1, "something breaks under the baseline");
+    let pairs = v["pairs"].as_array().unwrap();
+    assert!(pairs.len() >= 19 * 14, "{}", pairs.len());
+    assert_eq!(v["summary"]["pairs"], pairs.len());
+    let breaking = pairs.iter().filter(|p| p["breaks"] == true).count();
+    assert_eq!(v["summary"]["breaking"], breaking);
+    assert!(breaking > 0);
+    for p in pairs {
+        assert!(p["client"].is_string() && p["server"].is_string());
+        check_outcome(&p["before"]);
+        check_outcome(&p["after"]);
+        let breaks = p["before"]["result"] == "success" && p["after"]["result"] == "failure";
+        assert_eq!(p["breaks"], breaks, "{p}");
+    }
+    // The synthetic MS-NLMP example peers are left out unless named.
+    assert!(pairs.iter().all(|p| p["client"] != "ms-nlmp-4.2"));
+    assert_eq!(v["policy"]["server_min"], "0x20080000");
+    assert!(v["policy"]["client_min"].is_null());
+    assert_eq!(v["policy"]["semantics"], "ms-nlmp");
+    assert_eq!(v["policy"]["switches"]["rule-128"], "strict");
+}
+
+fn pair<'a>(v: &'a Value, client: &str, server: &str) -> &'a Value {
+    v["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["client"] == client && p["server"] == server)
+        .unwrap_or_else(|| panic!("no pair {client} -> {server} in {v}"))
+}
+
+#[test]
+fn known_breaking_pairs() {
+    // An XP client (LmCompatibilityLevel 0: no ESS) against an XP/2003
+    // server hardened to the baseline: refused on NEGOTIATE, missing ESS and 128.
+    let (code, v) = json(&[
+        "interop",
+        "--clients",
+        "windows-xp",
+        "--servers",
+        "windows-xp,windows-11",
+        "--server-min",
+        "0x20080000",
+    ]);
+    assert_eq!(code, 1);
+    let p = pair(&v, "windows-xp", "windows-xp");
+    assert_eq!(p["breaks"], true);
+    assert_eq!(p["before"]["result"], "success");
+    let a = &p["after"];
+    assert_eq!(
+        (&a["side"], &a["stage"], &a["status"], &a["missing"]),
+        (
+            &Value::from("server"),
+            &Value::from("negotiate"),
+            &Value::from("SEC_E_UNSUPPORTED_FUNCTION"),
+            &Value::from("0x20080000")
+        )
+    );
+    assert_eq!(a["status_code"], "0x80090302");
+    assert_eq!(a["rule"], "MS-NLMP 3.2.5.1.1");
+    // Against Windows 11 (which already requires 128-bit) XP without signing
+    // was already refused: not a new break.
+    let p = pair(&v, "windows-xp", "windows-11");
+    assert_eq!(p["breaks"], false);
+    assert_eq!(p["before"]["result"], "failure");
+
+    // With signing XP offers 128, works before, and breaks on ESS alone.
+    let (code, v) = json(&[
+        "interop",
+        "--clients",
+        "windows-xp",
+        "--servers",
+        "windows-11",
+        "--server-min",
+        "0x20080000",
+        "--sign",
+    ]);
+    assert_eq!(code, 1);
+    let p = pair(&v, "windows-xp", "windows-11");
+    assert_eq!(p["breaks"], true);
+    assert_eq!(p["after"]["missing"], "0x00080000");
+    assert_eq!(
+        p["after"]["missing_names"],
+        serde_json::json!(["NEGOTIATE_EXTENDED_SESSIONSECURITY"])
+    );
+
+    // The go-ntlmssp client of Azure/go-ntlmssp issue #17.
+    let (code, v) = json(&[
+        "interop",
+        "--clients",
+        "go-ntlmssp-2018",
+        "--servers",
+        "windows-10",
+        "--server-min",
+        "0x20080000",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        pair(&v, "go-ntlmssp-2018", "windows-10")["after"]["missing"],
+        "0x00080000"
+    );
+}
+
+#[test]
+fn nothing_breaking_is_exit_0() {
+    let (code, v) = json(&[
+        "interop",
+        "--clients",
+        "windows-11,linux-cifs",
+        "--servers",
+        "windows-11",
+        "--server-min",
+        "0x20080000",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["breaking"], 0);
+    assert_eq!(v["summary"]["pairs"], 2);
+    // No change at all breaks nothing either.
+    let (code, v) = json(&["interop"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["summary"]["breaking"], 0);
+}
+
+#[test]
+fn the_change_applies_only_on_the_sides_given() {
+    let (_, v) = json(&["interop", "--server-min", "0x20080030", "--sign"]);
+    let pairs = v["pairs"].as_array().unwrap();
+    assert!(pairs.iter().any(|p| p["breaks"] == true));
+    for p in pairs.iter().filter(|p| p["breaks"] == true) {
+        assert_eq!(p["after"]["side"], "server", "{p}");
+    }
+    let (_, v) = json(&["interop", "--client-min", "0x20080030", "--sign"]);
+    let pairs = v["pairs"].as_array().unwrap();
+    assert!(pairs.iter().any(|p| p["breaks"] == true));
+    for p in pairs.iter().filter(|p| p["breaks"] == true) {
+        assert_eq!(p["after"]["side"], "client", "{p}");
+        assert_eq!(p["after"]["stage"], "challenge", "{p}");
+    }
+    // A server-side LmCompatibilityLevel refuses NTLMv1 at AUTHENTICATE.
+    let (code, v) = json(&[
+        "interop",
+        "--clients",
+        "jtds-1.3",
+        "--servers",
+        "windows-xp",
+        "--server-lm-level",
+        "5",
+    ]);
+    assert_eq!(code, 1);
+    let a = &pair(&v, "jtds-1.3", "windows-xp")["after"];
+    assert_eq!(
+        (&a["side"], &a["stage"]),
+        (&Value::from("server"), &Value::from("authenticate"))
+    );
+    assert_eq!(a["rule_id"], "lm-refuse-ntlmv1");
+}
+
+#[test]
+fn a_policy_does_not_reach_peers_that_do_not_read_it() {
+    let (code, v) = json(&[
+        "interop",
+        "--clients",
+        "windows-xp",
+        "--servers",
+        "samba-4,windows-xp",
+        "--server-min",
+        "0x20080000",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(pair(&v, "windows-xp", "samba-4")["breaks"], false);
+    assert_eq!(pair(&v, "windows-xp", "windows-xp")["breaks"], true);
+    let nr = v["policy"]["not_reached"].as_array().unwrap();
+    assert_eq!(nr.len(), 1, "{nr:?}");
+    assert_eq!(nr[0]["peer"], "samba-4");
+    assert_eq!(nr[0]["value"], "NtlmMinServerSec");
+}
+
+#[test]
+fn filters_select_exactly_the_named_pairs() {
+    let (_, v) = json(&[
+        "interop",
+        "--clients",
+        "windows-xp,curl-7.88",
+        "--servers",
+        "windows-10",
+        "--client-min",
+        "0x20000000",
+    ]);
+    let pairs = v["pairs"].as_array().unwrap();
+    let names: Vec<(String, String)> = pairs
+        .iter()
+        .map(|p| {
+            (
+                p["client"].as_str().unwrap().to_owned(),
+                p["server"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("windows-xp".to_owned(), "windows-10".to_owned()),
+            ("curl-7.88".to_owned(), "windows-10".to_owned())
+        ]
+    );
+    // A synthetic profile is included when named.
+    let (_, v) = json(&[
+        "interop",
+        "--clients",
+        "ms-nlmp-4.2",
+        "--servers",
+        "ms-nlmp-4.2",
+    ]);
+    assert_eq!(v["summary"]["pairs"], 1);
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    assert_bad_usage(
+        &["interop", "--clients", "windows-12"],
+        "unknown profile \"windows-12\"",
+    );
+    assert_bad_usage(&["interop", "--servers", "curl-7.88"], "cannot be a server");
+    assert_bad_usage(&["interop", "--server-min", "0xzz"], "--server-min");
+    assert_bad_usage(&["interop", "--client-lm-level", "9"], "--client-lm-level");
+    assert_bad_usage(&["interop", "--semantics", "nope"], "--semantics");
+    assert_bad_usage(&["interop", "--engine", "fast"], "--engine");
+    assert_bad_usage(
+        &["interop", "--fleet", "/nonexistent/fleet.toml"],
+        "cannot read fleet",
+    );
+}
+
+#[test]
+fn engines_agree_on_the_catalog() {
+    let run = |engine: &str| {
+        let (code, mut v) = json(&[
+            "interop",
+            "--client-min",
+            "0x20080000",
+            "--server-min",
+            "0x20080000",
+            "--sign",
+            "--engine",
+            engine,
+        ]);
+        v["policy"]["engine"] = Value::Null;
+        (code, v)
+    };
+    let (full_code, full) = run("full");
+    let (flags_code, flags) = run("flags");
+    assert_eq!(full_code, flags_code);
+    assert_eq!(full, flags);
+}
+
+// --- fleets --------------------------------------------------------------------
+
+#[test]
+fn the_example_fleet_evaluates_exactly_its_pairs() {
+    let (code, v) = json(&[
+        "interop",
+        "--fleet",
+        "examples/fleet.toml",
+        "--server-min",
+        "0x20080000",
+    ]);
+    assert_eq!(code, 1);
+    let pairs = v["pairs"].as_array().unwrap();
+    // talks_to entries in the file: 3 + 2 + 1 + 2 + 1 + 2.
+    assert_eq!(pairs.len(), 11);
+    let p = pair(&v, "winrm-tool", "dc01");
+    assert_eq!(p["client_profile"], "go-ntlmssp-2018");
+    assert_eq!(p["breaks"], true);
+    // files-linux is Samba: the Windows policy does not reach it.
+    assert_eq!(pair(&v, "ws-legacy", "files-linux")["breaks"], false);
+    assert!(
+        v["policy"]["not_reached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["peer"] == "files-linux")
+    );
+    // Filters accept host and profile names.
+    let (_, v) = json(&[
+        "interop",
+        "--fleet",
+        "examples/fleet.toml",
+        "--clients",
+        "ws-admin,jtds-1.3",
+        "--servers",
+        "fs01",
+    ]);
+    assert_eq!(v["summary"]["pairs"], 2);
+    assert_bad_usage(
+        &[
+            "interop",
+            "--fleet",
+            "examples/fleet.toml",
+            "--clients",
+            "nobody",
+        ],
+        "neither a host nor a profile",
+    );
+}
+
+#[test]
+fn fleet_values_are_the_before_state() {
+    let path = temp_file(
+        "values.toml",
+        r#"
+[[host]]
+name = "old-dc"
+profile = "windows-xp"
+role = "server"
+LmCompatibilityLevel = 5
+
+[[host]]
+name = "app"
+profile = "jtds-1.3"
+talks_to = ["old-dc"]
+"#,
+    );
+    // Already refused before any change: the DC refuses NTLMv1 at level 5.
+    let (code, v) = json(&["interop", "--fleet", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let p = pair(&v, "app", "old-dc");
+    assert_eq!(p["before"]["result"], "failure");
+    assert_eq!(p["before"]["rule_id"], "lm-refuse-ntlmv1");
+    // Lowering the level by policy fixes it.
+    let (code, v) = json(&[
+        "interop",
+        "--fleet",
+        path.to_str().unwrap(),
+        "--server-lm-level",
+        "2",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(pair(&v, "app", "old-dc")["change"], "fixed");
+}
+
+#[test]
+fn fleet_errors_name_line_and_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "profile.toml",
+            "[[host]]\nname = \"a\"\nprofile = \"windows-2012\"\n",
+            "line 3, key profile: unknown profile \"windows-2012\"",
+        ),
+        (
+            "mask.toml",
+            "[[host]]\nname = \"a\"\nprofile = \"windows-11\"\n\nNtlmMinServerSec = \"0x2008000G\"\ntalks_to = [\"a\"]\n",
+            "line 5, key NtlmMinServerSec",
+        ),
+        (
+            "host.toml",
+            "[[host]]\nname = \"a\"\nprofile = \"windows-11\"\ntalks_to = [\n  \"fs02\",\n]\n",
+            "line 5, key talks_to: unknown host \"fs02\"",
+        ),
+        (
+            "level.toml",
+            "[[host]]\nname = \"a\"\nprofile = \"windows-11\"\nLmCompatibilityLevel = 6\n",
+            "line 4, key LmCompatibilityLevel",
+        ),
+        (
+            "key.toml",
+            "[[host]]\nname = \"a\"\nprofile = \"windows-11\"\nNtlmMinClientSek = 1\n",
+            "line 4: unknown field `NtlmMinClientSek`",
+        ),
+        (
+            "syntax.toml",
+            "all_to_all = true\n[[host]\nname = \"a\"\n",
+            "line 2",
+        ),
+        (
+            "nopairs.toml",
+            "[[host]]\nname = \"a\"\nprofile = \"windows-11\"\n",
+            "all_to_all",
+        ),
+    ];
+    for (name, text, needle) in cases {
+        let path = temp_file(name, text);
+        assert_bad_usage(&["interop", "--fleet", path.to_str().unwrap()], needle);
+    }
+}
+
+// --- human output ----------------------------------------------------------------
+
+#[test]
+fn human_output_fits_100_columns_without_colour_off_a_terminal() {
+    for args in [
+        &["interop", "--server-min", "0x20080000"][..],
+        &[
+            "interop",
+            "--client-min",
+            "all_above",
+            "--server-min",
+            "0x20080000",
+            "--seal",
+        ],
+        &[
+            "interop",
+            "--fleet",
+            "examples/fleet.toml",
+            "--server-lm-level",
+            "5",
+        ],
+        &["interop", "--server-min", "0x20080000", "--list"],
+    ] {
+        let (code, out, err) = ntlmsim(args);
+        assert!(code == 0 || code == 1, "{args:?}: {err}");
+        assert!(!out.contains('\x1b'), "colour codes off a terminal");
+        assert!(err.is_empty(), "{err}");
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{args:?}: {} columns: {line}",
+                line.len()
+            );
+        }
+        assert!(out.contains("summary: "), "{out}");
+    }
+    let (_, out, _) = ntlmsim(&["interop", "--server-min", "0x20080000"]);
+    assert!(out.contains("pairs newly break:"), "{out}");
+    assert!(
+        out.contains("rule min-128-server: MS-NLMP 3.2.5.1.1"),
+        "{out}"
+    );
+    assert!(out.contains("windows-xp -> windows-xp"), "{out}");
+    assert!(
+        out.contains("not reaching (they do not read NtlmMinServerSec): samba-4"),
+        "{out}"
+    );
+}
+
+#[test]
+fn html_report_is_written_and_counts_failing_cells() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_interop");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.html");
+    let _ = std::fs::remove_file(&path);
+    let (code, v) = json(&[
+        "interop",
+        "--server-min",
+        "0x20080000",
+        "--html",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let failing = v["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["after"]["result"] == "failure")
+        .count();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains(&format!("data-expected-failing=\"{failing}\"")));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    assert_bad_usage(
+        &["interop", "--html", "/nonexistent/dir/report.html"],
+        "cannot write",
+    );
+}

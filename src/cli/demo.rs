@@ -3,16 +3,27 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use clap::Args;
-use ntlm_policy::{MinSessionSecurity, Semantics};
+use clap::{Args, Parser};
+use ntlm_policy::MinSessionSecurity;
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair};
-use ntlmsim::matrix::{self, Application, Policy};
+use ntlmsim::matrix::{self, Application};
 use ntlmsim::outcome;
 use ntlmsim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use super::{CliError, Status};
+
+/// The demo matrix: common clients old and new, against Windows and Samba servers.
+const DEMO_CLIENTS: &str = "windows-11,windows-7-upgraded,windows-xp,samba-4,curl-7.88,jtds-1.3,go-ntlmssp-2018,linux-cifs";
+const DEMO_SERVERS: &str = "windows-11,windows-7-upgraded,windows-2000,samba-4";
+
+/// `interop` arguments, parsed the way the command line parses them.
+#[derive(Debug, Parser)]
+struct DemoInterop {
+    #[command(flatten)]
+    interop: super::interop::InteropArgs,
+}
 
 /// A tour: example handshakes, a policy failure explained, and the
 /// policy-impact matrix of the common hardening baseline.
@@ -115,71 +126,31 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
         &mut s,
     )?;
 
-    let baseline = MinSessionSecurity::from_registry(0x2008_0000);
-    let after = Policy {
-        client_min: Some(baseline),
-        server_min: Some(baseline),
-        ..Policy::default()
-    };
-    // The MS-NLMP 4.2 example peers are synthetic: leave them out of the matrix.
-    let real = |p: &&Profile| !p.name.starts_with("ms-nlmp");
-    let clients: Vec<&Profile> = catalog
-        .profiles
-        .iter()
-        .filter(real)
-        .filter(|p| p.role.client())
-        .collect();
-    let servers: Vec<&Profile> = catalog
-        .profiles
-        .iter()
-        .filter(real)
-        .filter(|p| p.role.server())
-        .collect();
-    let app = Application {
-        sign: true,
-        seal: false,
-    };
-    let results = matrix::run(
-        &clients,
-        &servers,
-        &Policy::default(),
-        &after,
-        app,
-        Semantics::default(),
-    );
     let _ = writeln!(
         s,
-        "4. The hardening baseline NtlmMinClientSec = NtlmMinServerSec = 0x20080000 (require NTLMv2 session\n   security and 128-bit encryption) over the built-in profiles, the application signing (as SMB or RPC):\n   each cell is before -> after; ok, or who refused on receipt of which message (S/neg: the server on\n   NEGOTIATE, C/chal: the client on CHALLENGE, S/auth: the server on AUTHENTICATE); ! marks a new break\n"
+        "4. The hardening baseline NtlmMinClientSec = NtlmMinServerSec = 0x20080000 (require NTLMv2 session\n   security and 128-bit encryption), the application signing (as SMB or RPC), over a selection of\n   the built-in profiles (`ntlmsim interop` runs any selection, or your own hosts with --fleet):\n"
     );
-    for line in matrix::grid(&results).lines() {
+    let args = DemoInterop::try_parse_from([
+        "interop",
+        "--client-min",
+        "0x20080000",
+        "--server-min",
+        "0x20080000",
+        "--sign",
+        "--clients",
+        DEMO_CLIENTS,
+        "--servers",
+        DEMO_SERVERS,
+    ])
+    .map_err(|e| CliError::new(format!("demo matrix: {e}")))?;
+    let mut matrix = Vec::new();
+    super::interop::run(&args.interop, &mut matrix)?;
+    for line in String::from_utf8_lossy(&matrix).lines() {
         let _ = writeln!(s, "   {line}");
     }
-    let breaking: Vec<_> = results.iter().filter(|r| r.breaks()).collect();
     let _ = writeln!(
         s,
-        "\n   {} pairs, {} break under the baseline:",
-        results.len(),
-        breaking.len()
-    );
-    for r in &breaking {
-        if let Err(f) = &r.after {
-            let _ = writeln!(
-                s,
-                "   - {} -> {}: the {} refuses on receipt of {} with {}, missing {} ({}) [{}]",
-                r.client,
-                r.server,
-                f.side,
-                f.stage.message(),
-                f.status.name(),
-                outcome::names(f.missing).join(" | "),
-                outcome::hex32(f.missing.bits()),
-                f.rule.source
-            );
-        }
-    }
-    let _ = writeln!(
-        s,
-        "\nNext: `ntlmsim handshake --help` (any profiles, masks, LmCompatibilityLevels), `ntlmsim policy explain 0x20080030`,\n`ntlmsim policy check --negotiated 0xe2888235 --server-min 0x20080000`, `ntlmsim decode <base64 message>`."
+        "\nNext: `ntlmsim interop --server-min 0x20080000` (every built-in pair, or --fleet FILE, --html FILE),\n`ntlmsim profiles`, `ntlmsim handshake --help`, `ntlmsim policy explain 0x20080030`,\n`ntlmsim policy check --negotiated 0xe2888235 --server-min 0x20080000`, `ntlmsim decode <message>`."
     );
     out.extend_from_slice(s.as_bytes());
     Ok(Status::Success)

@@ -115,8 +115,7 @@ impl<'a> Reader<'a> {
 
 /// A security buffer (`Len`, `MaxLen`, `BufferOffset`) as read from a header.
 ///
-/// The values are untrusted until [`SecurityBuffer::resolve`] has checked them
-/// against the message.
+/// The values are untrusted until they have been checked against the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecurityBuffer {
     /// The MS-NLMP name of the `…Fields` structure.

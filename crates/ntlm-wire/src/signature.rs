@@ -5,9 +5,9 @@ use crate::error::DecodeError;
 
 /// [2.2.2.9] NTLMSSP_MESSAGE_SIGNATURE, 16 bytes in both forms:
 ///
-/// - without extended session security (2.2.2.9.1): Version ‖ RandomPad[4] ‖
-///   Checksum[4] (CRC32) ‖ SeqNum, the last three RC4-encrypted;
-/// - with extended session security (2.2.2.9.2): Version ‖ Checksum[8]
+/// - without extended session security (2.2.2.9.1): Version ‖ RandomPad(4) ‖
+///   Checksum(4) (CRC32) ‖ SeqNum, the last three RC4-encrypted;
+/// - with extended session security (2.2.2.9.2): Version ‖ Checksum(8)
 ///   (HMAC-MD5 prefix) ‖ SeqNum.
 ///
 /// Bytes 4..12 are one 8-byte span in both; the views below split it.

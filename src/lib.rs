@@ -7,7 +7,7 @@
 //!   headers, SPNEGO tokens, hex, files, standard input) into message bytes;
 //! - [`spnego`]: the bounded DER walker that unwraps SPNEGO tokens;
 //! - [`inspect`]: offsets, decoded strings, AV pairs and defects of a parsed message;
-//! - [`json`]: the stable `--json` model of a message (CLI-CONTRACT.md);
+//! - [`json`]: the stable `--json` model of a message (docs/CLI.md);
 //! - [`render`]: the human view, in the spirit of `tshark -V`;
 //! - [`filetime`]: FILETIME to RFC 3339;
 //! - [`profiles`]: the peer catalog; [`matrix`]: client × server pairs before
@@ -23,8 +23,10 @@ pub use ntlm_policy as policy;
 pub use ntlm_session as session;
 pub use ntlm_wire as wire;
 
+pub mod attack;
 pub mod filetime;
 pub mod fleet;
+pub mod helper;
 pub mod input;
 pub mod inspect;
 pub mod json;

@@ -2,7 +2,7 @@
 //!
 //! Each subcommand is a module with an `Args` struct (clap derive) and a
 //! `run` function writing to the given output. Exit codes follow
-//! CLI-CONTRACT.md "Conventions": 0 success, 1 negative verdict, 2 bad usage
+//! docs/CLI.md "Conventions": 0 success, 1 negative verdict, 2 bad usage
 //! or bad input with a one-line `error: ...` on stderr.
 
 use std::fmt;
@@ -11,9 +11,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod attack;
 mod decode;
 mod demo;
 mod handshake;
+mod helper;
 mod interop;
 mod policy;
 mod profiles;
@@ -40,6 +42,10 @@ enum Command {
     Profiles(profiles::ProfilesArgs),
     /// Which client x server pairs a policy change breaks (profiles or a fleet file)
     Interop(Box<interop::InteropArgs>),
+    /// Man-in-the-middle scenarios: which settings detect which attack
+    Attack(Box<attack::AttackArgs>),
+    /// Speak Samba ntlm_auth helper line protocols (squid-2.5-ntlmssp, ntlmssp-client-1) on stdin/stdout
+    Helper(Box<helper::HelperArgs>),
 }
 
 /// How a command that ran to completion ended.
@@ -91,6 +97,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Policy(args) => policy::run(args, &mut out),
         Command::Profiles(args) => profiles::run(args, &mut out),
         Command::Interop(args) => interop::run(args, &mut out),
+        Command::Attack(args) => attack::run(args, &mut out),
+        Command::Helper(args) => helper::run(args, &mut io::stdin().lock(), &mut io::stdout()),
     };
     match result {
         Ok(status) => {

@@ -1,0 +1,214 @@
+//! `ntlmsim helper --role server|client` (docs/CLI.md): Samba
+//! `ntlm_auth` helper line protocols on standard input and output.
+//!
+//! The protocol logic is [`ntlmsim::helper`]; this module builds the
+//! settings from the options and runs the read-answer-flush loop.
+
+use std::io::{self, BufRead, Write};
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_session::{Credentials, MemoryStore};
+use ntlmsim::helper::{self, ClientHelper, Helper, Line, MAX_LINE, ServerHelper};
+use ntlmsim::parse;
+use ntlmsim::profiles::{Catalog, Profile};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+use super::{CliError, Status};
+
+/// Which side of NTLM the helper plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Role {
+    /// The acceptor, as `ntlm_auth --helper-protocol=squid-2.5-ntlmssp`
+    Server,
+    /// The initiator, as `ntlm_auth --helper-protocol=ntlmssp-client-1`
+    Client,
+}
+
+/// Speak Samba `ntlm_auth` helper line protocols on standard input and output.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Server role (squid-2.5-ntlmssp):
+  YR <b64 NEGOTIATE>     -> TT <b64 CHALLENGE>  or  NA <STATUS> (NEGOTIATE refused by policy)
+  KK <b64 AUTHENTICATE>  -> AF DOMAIN\\user       or  NA <STATUS>
+Client role (ntlmssp-client-1):
+  SF <features>          -> OK   (NTLMSSP_FEATURE_SIGN, _SEAL, _SESSION_KEY; before YR)
+  YR                     -> YR <b64 NEGOTIATE>  or  NA <STATUS>
+  TT <b64 CHALLENGE>     -> AF <b64 AUTHENTICATE> or NA <STATUS>
+Both roles, after success:
+  GK -> GK <b64 session key>      GF -> GF 0x<negotiated flags, 8 hex digits>
+Anything else, and lines over 65536 bytes, get BH <reason>; the helper keeps serving.
+A YR always starts a new exchange. STATUS is ntlmsim's name (STATUS_LOGON_FAILURE,
+SEC_E_UNSUPPORTED_FUNCTION, ...), where Samba prints NT_STATUS_* names.
+Exit code 0 at end of input; 2 for bad options.")]
+pub(crate) struct HelperArgs {
+    /// The protocol to speak
+    #[arg(long, value_enum)]
+    role: Role,
+    /// Server: the password of any user (like Samba's --password); client: the user's password
+    #[arg(long)]
+    password: Option<String>,
+    /// Server: accounts (DOMAIN:USER:PASSWORD lines or smbpasswd lines)
+    #[arg(long, value_name = "FILE", conflicts_with = "password")]
+    user_file: Option<std::path::PathBuf>,
+    /// Server: NtlmMinServerSec (default: the server profile's)
+    #[arg(long, value_name = "MASK")]
+    server_min: Option<String>,
+    /// Server: LmCompatibilityLevel, 0..5 (default: the profile's)
+    #[arg(long, value_name = "N")]
+    server_lm_level: Option<String>,
+    /// Server profile (see `ntlmsim profiles`)
+    #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
+    server: String,
+    /// Client: user name
+    #[arg(long)]
+    user: Option<String>,
+    /// Client: domain name
+    #[arg(long, default_value = "")]
+    domain: String,
+    /// Client: NtlmMinClientSec (default: the client profile's)
+    #[arg(long, value_name = "MASK")]
+    client_min: Option<String>,
+    /// Client: LmCompatibilityLevel, 0..5 (default: the profile's)
+    #[arg(long, value_name = "N")]
+    client_lm_level: Option<String>,
+    /// Client profile
+    #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
+    client: String,
+    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
+    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    semantics: String,
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::new(format!("{what}: {e}"))
+}
+
+fn profile<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Profile, CliError> {
+    catalog.get(name).ok_or_else(|| {
+        CliError::new(format!(
+            "unknown profile {name:?}; known: {}",
+            catalog.names()
+        ))
+    })
+}
+
+fn mask(s: &str, what: &str) -> Result<MinSessionSecurity, CliError> {
+    MinSessionSecurity::parse(s)
+        .map(|p| p.mask)
+        .map_err(|e| bad(what, e))
+}
+
+fn lm_level(s: &str, what: &str) -> Result<LmCompatibilityLevel, CliError> {
+    LmCompatibilityLevel::parse(s).map_err(|e| bad(what, e))
+}
+
+/// Options that belong to the other role are a usage error, not silently ignored.
+fn reject(role: &str, options: &[(&str, bool)]) -> Result<(), CliError> {
+    match options.iter().find(|(_, given)| *given) {
+        Some((name, _)) => Err(CliError::new(format!(
+            "{name} does not apply to --role {role}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn build(args: &HelperArgs) -> Result<Helper, CliError> {
+    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
+    let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
+    match args.role {
+        Role::Server => {
+            reject(
+                "server",
+                &[
+                    ("--user", args.user.is_some()),
+                    ("--domain", !args.domain.is_empty()),
+                    ("--client-min", args.client_min.is_some()),
+                    ("--client-lm-level", args.client_lm_level.is_some()),
+                ],
+            )?;
+            let store = match (&args.password, &args.user_file) {
+                (Some(p), None) => MemoryStore::any_user(p),
+                (None, Some(path)) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| bad(&format!("--user-file {}", path.display()), e))?;
+                    MemoryStore::parse_user_file(&text)
+                        .map_err(|e| bad(&format!("--user-file {}", path.display()), e))?
+                }
+                _ => {
+                    return Err(CliError::new(
+                        "--role server needs --password or --user-file",
+                    ));
+                }
+            };
+            let sp = profile(&catalog, &args.server)?;
+            let mut s = sp.server_settings(Arc::new(store)).ok_or_else(|| {
+                CliError::new(format!("profile {:?} cannot be a server", sp.name))
+            })?;
+            s.semantics = semantics;
+            if let Some(m) = &args.server_min {
+                s.min = mask(m, "--server-min")?;
+            }
+            if let Some(l) = &args.server_lm_level {
+                s.config.lm_level = lm_level(l, "--server-lm-level")?;
+            }
+            Ok(Helper::Server(Box::new(ServerHelper::new(s))))
+        }
+        Role::Client => {
+            reject(
+                "client",
+                &[
+                    ("--user-file", args.user_file.is_some()),
+                    ("--server-min", args.server_min.is_some()),
+                    ("--server-lm-level", args.server_lm_level.is_some()),
+                ],
+            )?;
+            let (Some(user), Some(password)) = (&args.user, &args.password) else {
+                return Err(CliError::new("--role client needs --user and --password"));
+            };
+            let cp = profile(&catalog, &args.client)?;
+            let credentials = Credentials::password(user, &args.domain, password);
+            let mut c = cp.client_settings(credentials).ok_or_else(|| {
+                CliError::new(format!("profile {:?} cannot be a client", cp.name))
+            })?;
+            c.semantics = semantics;
+            if let Some(m) = &args.client_min {
+                c.min = mask(m, "--client-min")?;
+            }
+            if let Some(l) = &args.client_lm_level {
+                c.config.lm_level = lm_level(l, "--client-lm-level")?;
+            }
+            Ok(Helper::Client(Box::new(ClientHelper::new(c))))
+        }
+    }
+}
+
+/// Serves lines from `input` until end of input, answering each on `output`
+/// and flushing after every answer.
+pub(crate) fn run(
+    args: &HelperArgs,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+) -> Result<Status, CliError> {
+    let mut helper = build(args)?;
+    let mut rng = ChaCha20Rng::from_os_rng();
+    loop {
+        let line =
+            helper::read_line(input, MAX_LINE).map_err(|e| bad("cannot read standard input", e))?;
+        let Some(line) = line else {
+            return Ok(Status::Success);
+        };
+        let answer = match line {
+            Line::Text(text) => helper.handle(&text, &mut rng, parse::filetime_now()),
+            unreadable => helper::answer_unreadable(&unreadable).unwrap_or_default(),
+        };
+        match writeln!(output, "{answer}").and_then(|()| output.flush()) {
+            Ok(()) => {}
+            // The peer went away: nobody is left to serve.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Success),
+            Err(e) => return Err(bad("cannot write to standard output", e)),
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Message input: turning what a user pastes into the bytes of one NTLM message.
 //!
-//! Accepted forms (CLI-CONTRACT.md, "message input"):
+//! Accepted forms (docs/CLI.md, "message input"):
 //!
 //! - raw bytes starting with `NTLMSSP\0`, or a raw DER SPNEGO token;
 //! - hex, with or without spaces, colons or a leading `0x` (used only when

@@ -1,4 +1,4 @@
-//! The `--json` model of a decoded message (CLI-CONTRACT.md, `ntlmsim decode`).
+//! The `--json` model of a decoded message (docs/CLI.md, `ntlmsim decode`).
 //!
 //! The keys listed in the contract are stable: every message has `type`,
 //! `flags` (`"0x%08x"`), `flags_names`, `version` and `length`; each message

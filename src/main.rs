@@ -1,4 +1,4 @@
-//! The `ntlmsim` command-line tool; see CLI-CONTRACT.md for the contract
+//! The `ntlmsim` command-line tool; see docs/CLI.md for the contract
 //! (subcommands, `--json` keys, exit codes).
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! The `outcome` object of `--json` output (CLI-CONTRACT.md `handshake`),
+//! The `outcome` object of `--json` output (docs/CLI.md `handshake`),
 //! shared by `handshake`, `policy check` and the matrix commands, and its
 //! one-paragraph human form.
 

@@ -1,4 +1,4 @@
-//! `ntlmsim decode`, driven through the built binary (CLI-CONTRACT.md).
+//! `ntlmsim decode`, driven through the built binary (docs/CLI.md).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -28,3 +28,52 @@ fn policy_page_lists_every_rule_and_preset() {
         );
     }
 }
+
+/// Every `## ntlmsim ...` section of docs/CLI.md holds that command's current
+/// `--help`, and every subcommand has a section.
+#[test]
+fn cli_page_is_the_binaries_help() {
+    let page = doc("CLI.md");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+            .args(args)
+            .arg("--help")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+    };
+    let mut sections = 0;
+    for section in page.split("\n## ").skip(1) {
+        let (title, body) = section.split_once('\n').unwrap_or((section, ""));
+        let Some(cmd) = title.trim().strip_prefix("ntlmsim") else {
+            continue;
+        };
+        let args: Vec<&str> = cmd.split_whitespace().collect();
+        let help = run(&args);
+        assert!(
+            body.contains(&format!("```text\n{help}\n```")),
+            "docs/CLI.md section `{}` differs from `ntlmsim {} --help`",
+            title.trim(),
+            cmd.trim()
+        );
+        sections += 1;
+    }
+    let top = run(&[]);
+    let commands = top
+        .split("Commands:")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .take_while(|w| *w != "Options:")
+        .filter(|w| *w != "help")
+        .collect::<Vec<_>>();
+    assert!(!commands.is_empty());
+    for c in commands {
+        assert!(
+            page.contains(&format!("\n## ntlmsim {c}\n")),
+            "docs/CLI.md has no section for `{c}`"
+        );
+    }
+    assert!(sections > 5);
+}

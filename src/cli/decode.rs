@@ -1,4 +1,4 @@
-//! `ntlmsim decode [--json] MESSAGE...` (CLI-CONTRACT.md).
+//! `ntlmsim decode [--json] MESSAGE...` (docs/CLI.md).
 
 use std::io::Read;
 

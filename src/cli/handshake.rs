@@ -1,4 +1,4 @@
-//! `ntlmsim handshake` (CLI-CONTRACT.md): a complete exchange in process.
+//! `ntlmsim handshake` (docs/CLI.md): a complete exchange in process.
 
 use std::fmt::Write as _;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! `ntlmsim interop` (CLI-CONTRACT.md): which client × server pairs a policy
+//! `ntlmsim interop` (docs/CLI.md): which client × server pairs a policy
 //! change breaks, over the built-in profiles or a fleet file.
 
 use std::collections::HashSet;

@@ -1,4 +1,4 @@
-//! `ntlmsim policy explain|check|semantics|rules` (CLI-CONTRACT.md).
+//! `ntlmsim policy explain|check|semantics|rules` (docs/CLI.md).
 
 use std::fmt::Write as _;
 

@@ -1,4 +1,4 @@
-//! `ntlmsim profiles [--json] [--catalog FILE] [NAME]` (CLI-CONTRACT.md):
+//! `ntlmsim profiles [--json] [--catalog FILE] [NAME]` (docs/CLI.md):
 //! the peer catalog.
 
 use std::fmt::Write as _;

@@ -1,5 +1,6 @@
 //! The server (acceptor): NEGOTIATE in, CHALLENGE out, AUTHENTICATE in
-//! (MS-NLMP 3.2.5), verified in the order of PROTOCOL.md 3.10 / 6.9.
+//! (MS-NLMP 3.2.5), verified in the order of MS-NLMP 3.2.5.1.2 plus the
+//! checks later Windows and Samba add (duplicate AV pairs, echo, no LMv2 fallback).
 
 use std::borrow::Cow;
 use std::fmt;

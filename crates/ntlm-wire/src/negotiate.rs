@@ -153,7 +153,7 @@ mod tests {
     use super::*;
     use crate::error::DecodeErrorKind;
 
-    // Reconstructed Windows 7 NEGOTIATE (PROTOCOL.md 2.8): 40 bytes, absent fields (0,0,0).
+    // A Windows 7 NEGOTIATE reconstructed from a captured MIC: 40 bytes, absent fields (0,0,0).
     const WIN7: &str =
         "4e544c4d5353500001000000078208a2000000000000000000000000000000000601b01d0000000f";
     // Derived MIC vector NEGOTIATE: empty fields placed at offset 40.

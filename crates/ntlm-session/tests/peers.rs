@@ -25,13 +25,10 @@
     reason = "test harness: a failed expectation or a broken peer must abort the test"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -39,6 +36,10 @@ use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Side, Stage
 use ntlm_session::{
     ClientEstablished, ClientSettings, Credentials, Established, MemoryStore, Server,
     ServerEstablished, ServerSettings,
+};
+use ntlm_testsupport::{
+    CHALLENGE_ONLY, DOMAIN, PASSWORD, Peer, Scratch, USER, missing, ntlm_auth, samba_client,
+    samba_server,
 };
 use ntlm_wire::{
     AuthenticateMessage, MessageSignature, NegotiateFlags as F, NtlmV2Response, ResponseKind,
@@ -50,41 +51,8 @@ use rand_chacha::rand_core::SeedableRng;
 // Locating peers, skipping, child processes
 // ---------------------------------------------------------------------------
 
-/// How long a peer may take to answer one line.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
-
-const USER: &str = "alice";
-const DOMAIN: &str = "TESTDOM";
-const PASSWORD: &str = "Passw0rd!";
 /// NTLMv1 SessionBaseKey of `Passw0rd!`: MD4(NTOWFv1), MS-NLMP 3.3.1.
 const NTLMV1_SESSION_BASE_KEY: &str = "e6249fafe3e2b7872a55267ed43ff7b1";
-
-/// Whether a missing peer is a failure (CI installs every peer).
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Reports a missing peer: a note outside CI, a failure in CI.
-fn missing(peer: &str, test: &str) {
-    assert!(
-        !in_ci(),
-        "{peer} not found, and CI=true requires it for {test}: run .ci/install-peers"
-    );
-    eprintln!("note: {peer} not found; skipping {test}");
-}
-
-/// `ntlm_auth` on PATH.
-fn ntlm_auth(test: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("ntlm_auth"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        missing("ntlm_auth (Samba, Debian package winbind)", test);
-    }
-    found
-}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -113,144 +81,6 @@ fn driver(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/peers")
         .join(name)
-}
-
-/// A scratch directory under Cargo's per-test temporary directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("peers-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A peer process speaking a line protocol on stdin/stdout. Killed on drop.
-struct Peer {
-    name: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Peer {
-    fn spawn(name: &str, mut cmd: Command) -> Self {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().unwrap();
-        let mut err = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = err.read(&mut buf) {
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Self {
-            name: name.to_owned(),
-            child,
-            stdin,
-            lines,
-            stderr,
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().unwrap();
-        if let Err(e) = writeln!(stdin, "{line}").and_then(|()| stdin.flush()) {
-            panic!(
-                "{}: cannot write: {e}; stderr: {}",
-                self.name,
-                self.stderr()
-            );
-        }
-    }
-
-    /// The next line, within [`REPLY_TIMEOUT`].
-    fn recv(&mut self) -> String {
-        match self.lines.recv_timeout(REPLY_TIMEOUT) {
-            Ok(line) => line,
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "{}: no answer within {REPLY_TIMEOUT:?}; stderr: {}",
-                self.name,
-                self.stderr()
-            ),
-            Err(RecvTimeoutError::Disconnected) => panic!(
-                "{}: closed its output; stderr: {}",
-                self.name,
-                self.stderr()
-            ),
-        }
-    }
-
-    fn ask(&mut self, line: &str) -> String {
-        self.send(line);
-        self.recv()
-    }
-
-    /// Sends `line` and returns the answer's argument after `prefix ` (the
-    /// answer must start with it).
-    fn ask_expect(&mut self, line: &str, prefix: &str) -> String {
-        let answer = self.ask(line);
-        match answer
-            .strip_prefix(prefix)
-            .and_then(|a| a.strip_prefix(' '))
-        {
-            Some(arg) => arg.to_owned(),
-            None => panic!(
-                "{}: to `{}` expected `{prefix} …`, got `{answer}`; stderr: {}",
-                self.name,
-                line.split(' ').next().unwrap_or_default(),
-                self.stderr()
-            ),
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -300,13 +130,6 @@ fn client_settings(password: &str, level: u8) -> ClientSettings {
     c.config.lm_level = LmCompatibilityLevel::from_u8(level).unwrap();
     c
 }
-
-/// The CHALLENGE-only flags (MS-NLMP 2.2.2.5: they describe the CHALLENGE's
-/// TargetInfo and target type). A Windows-like client copies them into its
-/// AUTHENTICATE; Samba's acceptor keeps them out of its negotiated flags.
-const CHALLENGE_ONLY: F = F::NEGOTIATE_TARGET_INFO
-    .union(F::TARGET_TYPE_DOMAIN)
-    .union(F::TARGET_TYPE_SERVER);
 
 /// Asserts that ntlmsim and the peer negotiated the same flags; with
 /// `challenge_only_may_differ`, [`CHALLENGE_ONLY`] bits are not compared.
@@ -413,39 +236,6 @@ fn check_session_security(ours: &mut Established, py: &mut Peer) {
 // Samba ntlm_auth
 // ---------------------------------------------------------------------------
 
-/// The private smb.conf of the Samba helpers (no daemon, no domain).
-const SMB_CONF: &str = "[global]
-  workgroup = TESTDOM
-  netbios name = SAMBAPEER
-  security = user
-  server role = standalone server
-";
-
-/// `ntlm_auth --helper-protocol=ntlmssp-client-1` as alice.
-fn samba_client(exe: &Path, dir: &Scratch, password: &str, options: &[&str]) -> Peer {
-    let conf = dir.write("smb.conf", SMB_CONF);
-    let mut cmd = Command::new(exe);
-    cmd.arg(format!("--configfile={}", conf.display()))
-        .arg("--helper-protocol=ntlmssp-client-1")
-        .arg(format!("--username={USER}"))
-        .arg(format!("--password={password}"))
-        .arg(format!("--domain={DOMAIN}"));
-    for o in options {
-        cmd.arg(format!("--option={o}"));
-    }
-    Peer::spawn("ntlm_auth ntlmssp-client-1", cmd)
-}
-
-/// `ntlm_auth --helper-protocol=squid-2.5-ntlmssp --password=Passw0rd!`.
-fn samba_server(exe: &Path, dir: &Scratch) -> Peer {
-    let conf = dir.write("smb.conf", SMB_CONF);
-    let mut cmd = Command::new(exe);
-    cmd.arg(format!("--configfile={}", conf.display()))
-        .arg("--helper-protocol=squid-2.5-ntlmssp")
-        .arg(format!("--password={PASSWORD}"));
-    Peer::spawn("ntlm_auth squid-2.5-ntlmssp", cmd)
-}
-
 /// Runs a Samba client (sign, seal and session key requested) against an
 /// ntlmsim server. Returns ntlmsim's result and, when ntlmsim accepted,
 /// Samba's `GK` and `GF`.
@@ -455,7 +245,7 @@ fn samba_client_to_ntlmsim(
     options: &[&str],
     server: ServerSettings,
 ) -> (Result<ServerEstablished, Failure>, Option<(String, F)>) {
-    let dir = Scratch::new();
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "peers");
     let mut samba = samba_client(exe, &dir, password, options);
     assert_eq!(
         samba.ask("SF NTLMSSP_FEATURE_SIGN NTLMSSP_FEATURE_SEAL NTLMSSP_FEATURE_SESSION_KEY"),
@@ -643,7 +433,7 @@ fn ntlmsim_client_to_samba(
     exe: &Path,
     client: ClientSettings,
 ) -> (String, ClientEstablished, Peer, Scratch) {
-    let dir = Scratch::new();
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "peers");
     let mut samba = samba_server(exe, &dir);
     let (negotiate, client) = ntlm_session::Client::start(client).unwrap();
     let challenge = unb64(&samba.ask_expect(&format!("YR {}", b64(&negotiate)), "TT"));
@@ -751,7 +541,7 @@ fn pyspnego_client_to_ntlmsim(test: &str, level: u8, server: ServerSettings) {
     let Some(python) = venv_python(test) else {
         return;
     };
-    let dir = Scratch::new();
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "peers");
     let mut py = pyspnego(&python, &dir, "client", level, PASSWORD);
     let negotiate = unb64(&py.ask_expect("STEP -", "TOK"));
     let (challenge, server) = Server::start(server)
@@ -846,7 +636,7 @@ fn pyspnego_client_ntlm2_session_refused_by_ntlmsim_server_at_level_5() {
     else {
         return;
     };
-    let dir = Scratch::new();
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "peers");
     let mut py = pyspnego(&python, &dir, "client", 2, PASSWORD);
     let mut server = server_settings();
     server.config.lm_level = LmCompatibilityLevel::L5;
@@ -869,7 +659,7 @@ fn ntlmsim_client_to_pyspnego(test: &str, level: u8, kind: ResponseKind) {
     let Some(python) = venv_python(test) else {
         return;
     };
-    let dir = Scratch::new();
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "peers");
     let mut py = pyspnego(&python, &dir, "server", 3, PASSWORD);
     let (negotiate, client) =
         ntlm_session::Client::start(client_settings(PASSWORD, level)).unwrap();
@@ -939,7 +729,7 @@ fn ntlmsim_client_wrong_password_refused_by_pyspnego_server() {
         return;
     };
     for level in [3, 1, 0] {
-        let dir = Scratch::new();
+        let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "peers");
         let mut py = pyspnego(&python, &dir, "server", 3, PASSWORD);
         let (negotiate, client) =
             ntlm_session::Client::start(client_settings("wrong", level)).unwrap();

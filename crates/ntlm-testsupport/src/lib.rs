@@ -1,0 +1,261 @@
+//! Test support shared by the integration tests that drive real NTLM peers:
+//! locating Samba's `ntlm_auth`, scratch directories, and [`Peer`], a child
+//! process speaking a line protocol on stdin/stdout that is killed on drop
+//! and whose every read has a deadline.
+//!
+//! A missing peer is a note outside CI and a failure under `CI=true`
+//! (CI installs every peer with `.ci/install-peers`).
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support: a broken peer or a failed expectation must abort the test"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ntlm_wire::NegotiateFlags as F;
+
+/// How long a peer may take to answer one line.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The test account.
+pub const USER: &str = "alice";
+/// Its domain.
+pub const DOMAIN: &str = "TESTDOM";
+/// Its password.
+pub const PASSWORD: &str = "Passw0rd!";
+
+/// The private smb.conf of the Samba helpers (no daemon, no domain).
+pub const SMB_CONF: &str = "[global]
+  workgroup = TESTDOM
+  netbios name = SAMBAPEER
+  security = user
+  server role = standalone server
+";
+
+/// The CHALLENGE-only flags (MS-NLMP 2.2.2.5: they describe the CHALLENGE's
+/// TargetInfo and target type). ntlmsim, like Windows, copies them into the
+/// negotiated flags; Samba keeps them out of its own `GF`.
+pub const CHALLENGE_ONLY: F = F::NEGOTIATE_TARGET_INFO
+    .union(F::TARGET_TYPE_DOMAIN)
+    .union(F::TARGET_TYPE_SERVER);
+
+/// Whether a missing peer is a failure (CI installs every peer).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Reports a missing peer: a note outside CI, a failure in CI.
+pub fn missing(peer: &str, test: &str) {
+    assert!(
+        !in_ci(),
+        "{peer} not found, and CI=true requires it for {test}: run .ci/install-peers"
+    );
+    eprintln!("note: {peer} not found; skipping {test}");
+}
+
+/// `ntlm_auth` on PATH, or a note (a failure in CI) when it is missing.
+pub fn ntlm_auth(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("ntlm_auth"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        missing("ntlm_auth (Samba, Debian package winbind)", test);
+    }
+    found
+}
+
+/// Parses a `GF` answer, `0x62088235`.
+pub fn flags_hex(text: &str) -> F {
+    let digits = text.trim().strip_prefix("0x").unwrap();
+    assert_eq!(digits.len(), 8, "GF prints 8 hex digits: {text}");
+    F::from_bits_retain(u32::from_str_radix(digits, 16).unwrap())
+}
+
+/// A scratch directory under `base`, removed on drop.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new directory `<base>/<prefix>-<pid>-<n>` (pass `env!("CARGO_TARGET_TMPDIR")`).
+    pub fn new(base: &str, prefix: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = Path::new(base).join(format!("{prefix}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    /// Writes a file in the directory.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Writes [`SMB_CONF`] and returns its path.
+    pub fn smb_conf(&self) -> PathBuf {
+        self.write("smb.conf", SMB_CONF)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A process speaking a line protocol on stdin/stdout. Killed on drop.
+#[derive(Debug)]
+pub struct Peer {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Peer {
+    /// Starts `cmd` with piped stdin, stdout and stderr.
+    pub fn spawn(name: &str, mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = err.read(&mut buf) {
+                if let (Ok(mut s), Some(chunk)) = (sink.lock(), buf.get(..n)) {
+                    s.push_str(&String::from_utf8_lossy(chunk));
+                }
+            }
+        });
+        Self {
+            name: name.to_owned(),
+            child,
+            stdin,
+            lines,
+            stderr,
+        }
+    }
+
+    /// Sends one line.
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        if let Err(e) = writeln!(stdin, "{line}").and_then(|()| stdin.flush()) {
+            panic!(
+                "{}: cannot write: {e}; stderr: {}",
+                self.name,
+                self.stderr()
+            );
+        }
+    }
+
+    /// The next line, within [`REPLY_TIMEOUT`].
+    pub fn recv(&mut self) -> String {
+        match self.lines.recv_timeout(REPLY_TIMEOUT) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "{}: no answer within {REPLY_TIMEOUT:?}; stderr: {}",
+                self.name,
+                self.stderr()
+            ),
+            Err(RecvTimeoutError::Disconnected) => panic!(
+                "{}: closed its output; stderr: {}",
+                self.name,
+                self.stderr()
+            ),
+        }
+    }
+
+    /// Sends a line and returns the answer.
+    pub fn ask(&mut self, line: &str) -> String {
+        self.send(line);
+        self.recv()
+    }
+
+    /// Sends `line`; the answer must start with `prefix `: returns the rest.
+    pub fn ask_expect(&mut self, line: &str, prefix: &str) -> String {
+        let answer = self.ask(line);
+        match answer
+            .strip_prefix(prefix)
+            .and_then(|a| a.strip_prefix(' '))
+        {
+            Some(arg) => arg.to_owned(),
+            None => panic!(
+                "{}: to `{}` expected `{prefix} …`, got `{answer}`; stderr: {}",
+                self.name,
+                line.split(' ').next().unwrap_or_default(),
+                self.stderr()
+            ),
+        }
+    }
+
+    /// The name it was started under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `ntlm_auth --helper-protocol=ntlmssp-client-1` as [`USER`] in [`DOMAIN`],
+/// with `--option` knobs.
+pub fn samba_client(exe: &Path, dir: &Scratch, password: &str, options: &[&str]) -> Peer {
+    let mut cmd = Command::new(exe);
+    cmd.arg(format!("--configfile={}", dir.smb_conf().display()))
+        .arg("--helper-protocol=ntlmssp-client-1")
+        .arg(format!("--username={USER}"))
+        .arg(format!("--password={password}"))
+        .arg(format!("--domain={DOMAIN}"));
+    for o in options {
+        cmd.arg(format!("--option={o}"));
+    }
+    Peer::spawn("ntlm_auth ntlmssp-client-1", cmd)
+}
+
+/// `ntlm_auth --helper-protocol=squid-2.5-ntlmssp --password=Passw0rd!`.
+pub fn samba_server(exe: &Path, dir: &Scratch) -> Peer {
+    let mut cmd = Command::new(exe);
+    cmd.arg(format!("--configfile={}", dir.smb_conf().display()))
+        .arg("--helper-protocol=squid-2.5-ntlmssp")
+        .arg(format!("--password={PASSWORD}"));
+    Peer::spawn("ntlm_auth squid-2.5-ntlmssp", cmd)
+}

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics, Stage};
 use ntlm_session::{
-    ChannelBindings, Credentials, Exchange, Fixed, MemoryStore, Pair, SessionReport, Tamper,
+    ChannelBindings, Credentials, Exchange, Fixed, MemoryStore, Pair, ReflectionCache,
+    SessionReport, Tamper,
 };
 use ntlm_wire::{
     AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MsvAvFlags, NegotiateFlags as F,
@@ -464,11 +465,9 @@ pub fn run(
     .collect();
     let outcome = outcome_of(attacked);
     let limitation = match (scenario, &outcome) {
-        (Scenario::Reflection, Outcome::Established { .. }) => Some(
-            "not detected by ntlmsim's server: no reflection cache (the host keeps no record \
-             of the responses it produced as a client, so the KB957097 check auth-reflection \
-             is never applied)",
-        ),
+        (Scenario::Reflection, Outcome::Established { .. }) => {
+            Some("not detected: the host's reflection cache holds no matching response")
+        }
         _ => None,
     };
     Ok(AttackResult {
@@ -550,6 +549,14 @@ fn exchange(
     }
     if let Some(l) = s.server_lm_level {
         server.config.lm_level = l;
+    }
+    // MS08-068: the reflected-to host is the client's own, and it remembers
+    // the responses its client computed (KB957097). Without the attacker the
+    // client talks to another host, which has no such record of them.
+    if attack && scenario == Scenario::Reflection {
+        let cache = Arc::new(ReflectionCache::default());
+        client.reflection = Some(Arc::clone(&cache));
+        server.reflection = Some(cache);
     }
     // The client is on the server's TLS channel and binds to it.
     client.channel_bindings = Some(CHANNEL_BINDINGS);
@@ -881,11 +888,12 @@ mod tests {
     }
 
     #[test]
-    fn reflection_is_reported_as_a_gap() {
+    fn reflection_is_refused_by_the_hosts_reflection_cache() {
         let r = go(Scenario::Reflection, &modern());
-        assert!(!r.detected());
-        assert!(r.tampered.is_empty());
-        assert!(r.limitation.unwrap().contains("no reflection cache"));
+        assert!(r.detected());
+        assert!(r.tampered.is_empty(), "reflection changes no byte");
+        assert_eq!(r.detection().unwrap().rule.id, "auth-reflection");
+        assert!(r.limitation.is_none());
     }
 
     #[test]

@@ -138,19 +138,15 @@ fn modern_configuration_detects_every_designed_scenario() {
 }
 
 #[test]
-fn reflection_is_not_detected_for_lack_of_a_reflection_cache() {
+fn reflection_is_refused_by_the_hosts_reflection_cache() {
     let (code, v) = json(&["reflection", "--sign", "--seal"]);
-    assert_eq!(code, 1);
-    assert_eq!(v["detected"], false);
-    assert_eq!(v["verdict"], "not-detected");
+    assert_eq!(code, 0);
+    assert_eq!(v["detected"], true);
     assert_eq!(v["tampered"], serde_json::json!([]));
-    assert_eq!(v["outcome"]["result"], "success");
-    assert!(
-        v["limitation"]
-            .as_str()
-            .unwrap()
-            .contains("no reflection cache")
-    );
+    assert_eq!(v["outcome"]["result"], "failure");
+    assert_eq!(v["outcome"]["rule_id"], "auth-reflection");
+    assert_eq!(v["outcome"]["side"], "server");
+    assert_eq!(v["baseline"]["result"], "success");
     // The reflected-to host is the client's own.
     let (_, v) = json(&[
         "reflection",
@@ -303,7 +299,8 @@ fn list_names_every_scenario_with_its_reference() {
 #[test]
 fn matrix_table_and_json() {
     let (code, out, _) = ntlmsim(&["attack", "--matrix"]);
-    // Reflection is never detected, so the matrix is not all safe.
+    // Without signing or sealing there is nothing for strip-sign-seal to strip
+    // (n/a), so not every cell is safe.
     assert_eq!(code, 1);
     assert!(out.contains("sign+seal") && out.contains("both-min") && out.contains("cbt"));
     let row = out
@@ -313,7 +310,12 @@ fn matrix_table_and_json() {
         .to_owned();
     assert!(row.split_whitespace().skip(1).all(|c| c == "safe"), "{row}");
     let row = out.lines().find(|l| l.starts_with("reflection ")).unwrap();
-    assert!(row.contains("UNSAFE"));
+    assert!(row.split_whitespace().skip(1).all(|c| c == "safe"), "{row}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("strip-sign-seal "))
+        .unwrap();
+    assert!(row.contains("n/a"), "{row}");
 
     let (code, v) = json(&["--matrix"]);
     assert_eq!(code, 1);
@@ -352,9 +354,9 @@ fn human_output_names_the_change_the_verdict_and_the_defence() {
     assert!(out.contains("auth-av-echo"));
     assert!(out.contains("defences:"));
     let (code, out, _) = ntlmsim(&["attack", "reflection"]);
-    assert_eq!(code, 1);
-    assert!(out.contains("NOT DETECTED"));
-    assert!(out.contains("no reflection cache"));
+    assert_eq!(code, 0);
+    assert!(out.contains("DETECTED by the server"), "{out}");
+    assert!(out.contains("auth-reflection"), "{out}");
 }
 
 #[test]

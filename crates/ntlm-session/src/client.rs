@@ -2,6 +2,7 @@
 //! (MS-NLMP 3.1.5).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use ntlm_crypto::legacy::{ntlm2_session_responses, ntlmv1_responses};
 use ntlm_crypto::{
@@ -19,6 +20,7 @@ use ntlm_wire::{
 use rand_core::{CryptoRng, RngCore};
 
 use crate::established::{Established, SessionReport};
+use crate::reflection::ReflectionCache;
 use crate::transcript::Transcript;
 use crate::{Credentials, decode_failure, text_for};
 
@@ -50,6 +52,9 @@ pub struct ClientSettings {
     /// Exact AUTHENTICATE flags, overriding the ones derived from the
     /// CHALLENGE (to reproduce a recorded exchange).
     pub authenticate_flags: Option<F>,
+    /// The host's reflection cache (KB957097): every response computed is
+    /// remembered there, for the host's server to refuse if it comes back.
+    pub reflection: Option<Arc<ReflectionCache>>,
 }
 
 impl ClientSettings {
@@ -67,6 +72,7 @@ impl ClientSettings {
             channel_bindings: None,
             target_name: None,
             authenticate_flags: None,
+            reflection: None,
         }
     }
 }
@@ -187,6 +193,9 @@ impl ClientAwaitingChallenge {
             c
         });
         let r = responses(&s, &ch, flags, client_challenge, now)?;
+        if let (Some(cache), Some(nt)) = (&s.reflection, &r.nt) {
+            cache.remember(&ch.server_challenge, nt);
+        }
 
         // The LM hash (two DES operations) matters only to NTLMv1's KXKEY.
         let lm_hash = match r.kind {

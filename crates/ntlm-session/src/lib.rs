@@ -29,6 +29,7 @@ mod credentials;
 mod driver;
 mod established;
 mod pair;
+mod reflection;
 mod server;
 mod transcript;
 
@@ -37,6 +38,7 @@ pub use credentials::{Account, CredentialStore, Credentials, MemoryStore, UserFi
 pub use driver::{ClientDriver, ServerDriver, Step};
 pub use established::{Established, SessionReport};
 pub use pair::{Exchange, Fixed, Pair, Tamper};
+pub use reflection::ReflectionCache;
 pub use server::{
     ChannelBindings, Server, ServerAwaitingAuthenticate, ServerAwaitingNegotiate,
     ServerEstablished, ServerNames, ServerSettings,

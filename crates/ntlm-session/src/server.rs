@@ -24,6 +24,7 @@ use ntlm_wire::{
 use rand_core::{CryptoRng, RngCore};
 
 use crate::established::{Established, SessionReport};
+use crate::reflection::ReflectionCache;
 use crate::transcript::Transcript;
 use crate::{CredentialStore, decode_failure, text_for};
 
@@ -102,6 +103,10 @@ pub struct ServerSettings {
     /// accepted as Guest, with no session security. Off by default (MS-NLMP
     /// 5.1 warns that it weakens security).
     pub accept_guest: bool,
+    /// The host's reflection cache (KB957097), shared with its client
+    /// settings: an AUTHENTICATE carrying a response this host computed as a
+    /// client is refused (MS08-068). None: the host keeps no such record.
+    pub reflection: Option<Arc<ReflectionCache>>,
     /// Verify a MIC only when MsvAvFlags says one is present (MS-NLMP). When
     /// false, also accept a missing MIC whatever MsvAvFlags says (the
     /// pre-CVE-2019-1040 behaviour; for attack demonstrations).
@@ -139,6 +144,7 @@ impl ServerSettings {
             lmv2_fallback: false,
             accept_anonymous: false,
             accept_guest: false,
+            reflection: None,
             enforce_mic: true,
         }
     }
@@ -286,7 +292,7 @@ impl ServerAwaitingAuthenticate {
     /// anonymous; NTLMv2 AV pairs (EOL, duplicates, echo of the server's
     /// pairs); the response over the bytes received (domain as given,
     /// upper-cased, empty; no LMv2 fallback); KEY_EXCH; channel bindings;
-    /// target name; MIC; timestamp age.
+    /// target name; MIC; timestamp age; reflection (KB957097).
     pub fn on_authenticate(self, authenticate: &[u8]) -> Result<ServerEstablished, Failure> {
         let Self {
             settings: s,
@@ -500,6 +506,16 @@ impl ServerAwaitingAuthenticate {
                     ));
                 }
             }
+        }
+        // KB957097: last, after the response itself has verified.
+        if s.reflection
+            .as_ref()
+            .is_some_and(|c| c.contains(&server_challenge, nt))
+        {
+            return Err(fail(
+                &rules::AUTH_REFLECTION,
+                "the response is one this host computed as a client: its own authentication reflected back",
+            ));
         }
         Ok(ServerEstablished(Established::new(
             flags,

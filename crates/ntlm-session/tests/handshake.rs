@@ -471,3 +471,22 @@ fn guest_fallback_only_when_enabled() {
     let wrong = ClientSettings::new(Credentials::password("alice", "TESTDOM", "wrong"));
     assert_eq!(failure(run(wrong, srv)).rule.id, "auth-response");
 }
+
+#[test]
+fn reflection_is_refused_by_a_host_that_remembers_its_own_responses() {
+    // MS08-068 / KB957097: the client's authentication is reflected to its own host.
+    let cache = std::sync::Arc::new(ntlm_session::ReflectionCache::default());
+    let mut c = alice();
+    c.reflection = Some(cache.clone());
+    let mut srv = server();
+    srv.reflection = Some(cache.clone());
+    let f = failure(run(c.clone(), srv));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.rule.id, "auth-reflection");
+    assert_eq!(f.status, Status::StatusLogonFailure);
+    assert_eq!(cache.len(), 1);
+    // Another host (its own cache) accepts the same client.
+    let mut other = server();
+    other.reflection = Some(std::sync::Arc::new(ntlm_session::ReflectionCache::default()));
+    assert!(run(c, other).outcome.is_ok());
+}

@@ -11,7 +11,15 @@
     reason = "an oracle reports a broken invariant by panicking: that is how the fuzzer sees it"
 )]
 
+use std::sync::{Arc, OnceLock};
+
+use ntlm_session::{
+    Client, ClientSettings, Credentials, MemoryStore, ReflectionCache, Server, ServerSettings,
+};
 use ntlm_wire::{AuthenticateMessage, AvPairs, ChallengeMessage, Message, NegotiateMessage};
+use ntlmsim::helper::{ClientHelper, ServerHelper};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
 
 /// An oracle: returns for correct behaviour, panics on a broken invariant.
 pub type Oracle = fn(&[u8]);
@@ -23,7 +31,94 @@ pub const ORACLES: &[(&str, Oracle)] = &[
     ("authenticate", authenticate),
     ("av_pairs", av_pairs),
     ("round_trip", round_trip),
+    ("session_server", session_server),
+    ("session_client", session_client),
+    ("helper", helper),
 ];
+
+/// 2026-01-01T00:00:00Z as a FILETIME: the fixed clock of the session oracles.
+const NOW: u64 = ntlm_session::filetime_from_unix(1_767_225_600);
+
+/// The ServerChallenge of the session oracles.
+pub const SERVER_CHALLENGE: [u8; 8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];
+
+/// The client of the session oracles.
+pub fn client_settings() -> ClientSettings {
+    let mut c = ClientSettings::new(Credentials::password("alice", "TESTDOM", "Passw0rd!"));
+    c.config.integrity = true;
+    c.config.confidentiality = true;
+    c
+}
+
+/// The server of the session oracles: permissive, so that every check after
+/// the response is reachable.
+pub fn server_settings() -> &'static ServerSettings {
+    static SETTINGS: OnceLock<ServerSettings> = OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let mut store = MemoryStore::new();
+        store.add_password("TESTDOM", "alice", "Passw0rd!");
+        let mut s = ServerSettings::new(Arc::new(store));
+        s.accept_anonymous = true;
+        s.accept_guest = true;
+        s.reflection = Some(Arc::new(ReflectionCache::default()));
+        s.max_timestamp_age = Some(36 * 3600 * 10_000_000);
+        s
+    })
+}
+
+/// The NEGOTIATE of the session oracles' client (deterministic).
+pub fn session_negotiate() -> Vec<u8> {
+    match Client::start(client_settings()) {
+        Ok((negotiate, _)) => negotiate,
+        Err(f) => panic!("the client cannot start: {f}"),
+    }
+}
+
+/// The server session fed an arbitrary AUTHENTICATE after a real NEGOTIATE
+/// and CHALLENGE: it must answer with an established session or a failure.
+pub fn session_server(data: &[u8]) {
+    let server = Server::start(server_settings().clone());
+    let (_, server) = match server.on_negotiate_with(&session_negotiate(), SERVER_CHALLENGE, NOW) {
+        Ok(x) => x,
+        Err(f) => panic!("the server refused the oracle's own NEGOTIATE: {f}"),
+    };
+    if let Ok(established) = server.on_authenticate(data) {
+        let _ = established.0.report.secure();
+    }
+}
+
+/// The client session fed an arbitrary CHALLENGE after its NEGOTIATE: it
+/// must answer with an AUTHENTICATE or a failure; an AUTHENTICATE it emits
+/// must parse.
+pub fn session_client(data: &[u8]) {
+    let client = match Client::start(client_settings()) {
+        Ok((_, c)) => c,
+        Err(f) => panic!("the client cannot start: {f}"),
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    if let Ok((authenticate, _)) = client.on_challenge(data, &mut rng, NOW) {
+        if let Err(e) = AuthenticateMessage::parse(&authenticate) {
+            panic!("the client emitted an AUTHENTICATE that does not parse: {e}");
+        }
+    }
+}
+
+/// The `ntlm_auth` helper protocols fed arbitrary lines, in both roles.
+pub fn helper(data: &[u8]) {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let mut server = ServerHelper::new(server_settings().clone());
+    let mut client = ClientHelper::new(client_settings());
+    for line in data.split(|&b| b == b'\n').take(64) {
+        let line = String::from_utf8_lossy(line);
+        let a = server.handle(&line, &mut rng, NOW);
+        let b = client.handle(&line, &mut rng, NOW);
+        for answer in [a, b] {
+            if answer.contains('\n') {
+                panic!("a helper answer spans lines: {answer:?}");
+            }
+        }
+    }
+}
 
 /// NEGOTIATE: parse, and re-parse what a successful parse emits.
 pub fn negotiate(data: &[u8]) {

@@ -31,3 +31,21 @@ fn replay_corpus_and_regressions() {
     // The seed corpus is committed: an empty replay means it went missing.
     assert!(replayed >= 20, "only {replayed} inputs replayed");
 }
+
+/// The session_server seed is a valid AUTHENTICATE for the oracle's server,
+/// so the fuzzer starts from an input that passes every check.
+#[test]
+fn session_seed_authenticates() {
+    let auth = std::fs::read(root().join("corpus/session_server/valid-ntlmv2-mic")).unwrap();
+    let now = ntlm_session::filetime_from_unix(1_767_225_600);
+    let server = ntlm_session::Server::start(ntlm_fuzzing::server_settings().clone());
+    let (_, server) = server
+        .on_negotiate_with(
+            &ntlm_fuzzing::session_negotiate(),
+            ntlm_fuzzing::SERVER_CHALLENGE,
+            now,
+        )
+        .unwrap();
+    let established = server.on_authenticate(&auth).unwrap();
+    assert!(established.0.report.mic);
+}

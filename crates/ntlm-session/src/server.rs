@@ -103,6 +103,13 @@ pub struct ServerSettings {
     /// accepted as Guest, with no session security. Off by default (MS-NLMP
     /// 5.1 warns that it weakens security).
     pub accept_guest: bool,
+    /// Longest NEGOTIATE or AUTHENTICATE accepted, in bytes (resource bound;
+    /// real messages are well under 4 KiB). Longer ones are refused as
+    /// malformed before they are parsed.
+    pub max_message_len: usize,
+    /// Most AV pairs accepted in an NTLMv2 response (resource bound; Windows
+    /// sends about ten).
+    pub max_av_pairs: usize,
     /// The host's reflection cache (KB957097), shared with its client
     /// settings: an AUTHENTICATE carrying a response this host computed as a
     /// client is refused (MS08-068). None: the host keeps no such record.
@@ -127,6 +134,11 @@ impl fmt::Debug for ServerSettings {
 }
 
 impl ServerSettings {
+    /// Default [`max_message_len`](Self::max_message_len): 64 KiB.
+    pub const DEFAULT_MAX_MESSAGE_LEN: usize = 64 * 1024;
+    /// Default [`max_av_pairs`](Self::max_av_pairs).
+    pub const DEFAULT_MAX_AV_PAIRS: usize = 64;
+
     /// A current, domain-joined Windows server checking accounts in `store`.
     pub fn new(store: Arc<dyn CredentialStore>) -> Self {
         Self {
@@ -145,6 +157,8 @@ impl ServerSettings {
             accept_anonymous: false,
             accept_guest: false,
             reflection: None,
+            max_message_len: Self::DEFAULT_MAX_MESSAGE_LEN,
+            max_av_pairs: Self::DEFAULT_MAX_AV_PAIRS,
             enforce_mic: true,
         }
     }
@@ -190,6 +204,9 @@ impl ServerAwaitingNegotiate {
         now: u64,
     ) -> Result<(Vec<u8>, ServerAwaitingAuthenticate), Failure> {
         let s = self.settings;
+        if negotiate.len() > s.max_message_len {
+            return Err(too_long(Stage::Negotiate));
+        }
         let neg = NegotiateMessage::parse(negotiate)
             .map_err(|e| decode_failure(Side::Server, Stage::Negotiate, e))?;
         let flags = server_on_negotiate(neg.flags, &s.config, s.min, &s.semantics)?;
@@ -276,6 +293,16 @@ pub struct ServerAwaitingAuthenticate {
     transcript: Transcript,
 }
 
+/// A message over [`ServerSettings::max_message_len`].
+fn too_long(stage: Stage) -> Failure {
+    Failure::new(
+        Side::Server,
+        stage,
+        &rules::DECODE_MALFORMED,
+        Detail::Note("the message is longer than the server accepts"),
+    )
+}
+
 /// A server-side failure at stage AUTHENTICATE.
 fn fail(rule: &'static ntlm_policy::Rule, note: &'static str) -> Failure {
     Failure::new(Side::Server, Stage::Authenticate, rule, Detail::Note(note))
@@ -302,6 +329,9 @@ impl ServerAwaitingAuthenticate {
             now,
             mut transcript,
         } = self;
+        if authenticate.len() > s.max_message_len {
+            return Err(too_long(Stage::Authenticate));
+        }
         let auth = AuthenticateMessage::parse(authenticate)
             .map_err(|e| decode_failure(Side::Server, Stage::Authenticate, e))?;
         let kind = auth.response_kind();
@@ -364,6 +394,12 @@ impl ServerAwaitingAuthenticate {
             _ => None,
         };
         if let Some(v2) = &v2 {
+            if v2.client_challenge.av_pairs.iter().count() > s.max_av_pairs {
+                return Err(fail(
+                    &rules::DECODE_MALFORMED,
+                    "the NTLMv2 response has more AV pairs than the server accepts",
+                ));
+            }
             check_av_pairs(&v2.client_challenge.av_pairs, target_info.as_ref())?;
         }
 

@@ -490,3 +490,42 @@ fn reflection_is_refused_by_a_host_that_remembers_its_own_responses() {
     other.reflection = Some(std::sync::Arc::new(ntlm_session::ReflectionCache::default()));
     assert!(run(c, other).outcome.is_ok());
 }
+
+#[test]
+fn resource_bounds_refuse_oversized_input() {
+    // A NEGOTIATE padded past the bound.
+    let mut srv = server();
+    srv.max_message_len = 256;
+    let f = failure(run_tampered(alice(), srv.clone(), |stage, m| {
+        if stage == Stage::Negotiate {
+            m.resize(257, 0);
+        }
+    }));
+    assert_eq!(
+        (f.side, f.stage, f.rule.id),
+        (Side::Server, Stage::Negotiate, "decode-malformed")
+    );
+    // The modern AUTHENTICATE (424 bytes) is over 256 too.
+    let mut srv = server();
+    srv.max_message_len = 300;
+    let f = failure(run(alice(), srv));
+    assert_eq!(
+        (f.stage, f.status),
+        (Stage::Authenticate, Status::StatusInvalidParameter)
+    );
+    // Too many AV pairs: the client echoes the server's pairs and adds its own.
+    let mut srv = server();
+    srv.max_av_pairs = 4;
+    let f = failure(run(alice(), srv));
+    assert_eq!(
+        (f.stage, f.rule.id),
+        (Stage::Authenticate, "decode-malformed")
+    );
+    assert!(
+        f.reason().to_string().contains("AV pairs"),
+        "{}",
+        f.reason()
+    );
+    // The defaults accept a modern exchange.
+    assert!(run(alice(), server()).outcome.is_ok());
+}

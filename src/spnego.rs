@@ -229,20 +229,27 @@ fn negotiation_token(t: Tlv<'_>) -> Result<Unwrapped<'_>, DerError> {
     }
 }
 
+impl SpnegoInfo {
+    /// A token of this kind with nothing read yet.
+    const fn empty(kind: TokenKind) -> Self {
+        Self {
+            kind,
+            gss_framed: false,
+            mech_types: Vec::new(),
+            neg_state: None,
+            supported_mech: None,
+            mech_list_mic: false,
+            token_offset: None,
+        }
+    }
+}
+
 /// RFC 4178 4.2.1 (and MS-SPNG's NegTokenInit2, whose `[3]` is `negHints`
 /// and `[4]` `mechListMIC`).
 fn neg_token_init(t: Tlv<'_>) -> Result<Unwrapped<'_>, DerError> {
     let mut wrapper = t.contents();
     let seq = wrapper.expect(tag::SEQUENCE, "NegTokenInit")?;
-    let mut info = SpnegoInfo {
-        kind: TokenKind::NegTokenInit,
-        gss_framed: false,
-        mech_types: Vec::new(),
-        neg_state: None,
-        supported_mech: None,
-        mech_list_mic: false,
-        token_offset: None,
-    };
+    let mut info = SpnegoInfo::empty(TokenKind::NegTokenInit);
     let mut token = None;
     let mut c = seq.contents();
     while !c.is_empty() {
@@ -282,15 +289,7 @@ fn neg_token_init(t: Tlv<'_>) -> Result<Unwrapped<'_>, DerError> {
 fn neg_token_resp(t: Tlv<'_>) -> Result<Unwrapped<'_>, DerError> {
     let mut wrapper = t.contents();
     let seq = wrapper.expect(tag::SEQUENCE, "NegTokenResp")?;
-    let mut info = SpnegoInfo {
-        kind: TokenKind::NegTokenResp,
-        gss_framed: false,
-        mech_types: Vec::new(),
-        neg_state: None,
-        supported_mech: None,
-        mech_list_mic: false,
-        token_offset: None,
-    };
+    let mut info = SpnegoInfo::empty(TokenKind::NegTokenResp);
     let mut token = None;
     let mut c = seq.contents();
     while !c.is_empty() {

@@ -231,6 +231,12 @@ pub const fn check_server_negotiate(
     )
 }
 
+/// ServerBlock (MS-NLMP 3.2.1.1): the server refuses NTLM at this stage.
+const fn server_blocked(stage: Stage, flags: F) -> Failure {
+    Failure::new(Side::Server, stage, &rules::SERVER_BLOCKED, Detail::Blocked)
+        .with_negotiated(flags)
+}
+
 /// Everything a server decides on receipt of NEGOTIATE, in the order of
 /// MS-NLMP 3.2.5.1.1: ServerBlock (`server-blocked`), the CHALLENGE flags
 /// ([`challenge_flags`], charset included), then [`check_server_negotiate`].
@@ -242,13 +248,7 @@ pub const fn server_on_negotiate(
     semantics: &Semantics,
 ) -> Result<F, Failure> {
     if server.blocked {
-        let f = Failure::new(
-            Side::Server,
-            Stage::Negotiate,
-            &rules::SERVER_BLOCKED,
-            Detail::Blocked,
-        );
-        return Err(f.with_negotiated(negotiate));
+        return Err(server_blocked(Stage::Negotiate, negotiate));
     }
     let challenge = match challenge_flags(negotiate, server, semantics) {
         Ok(c) => c,
@@ -347,13 +347,7 @@ pub const fn server_on_authenticate(
     semantics: &Semantics,
 ) -> Result<F, Failure> {
     if server.blocked {
-        let f = Failure::new(
-            Side::Server,
-            Stage::Authenticate,
-            &rules::SERVER_BLOCKED,
-            Detail::Blocked,
-        );
-        return Err(f.with_negotiated(authenticate));
+        return Err(server_blocked(Stage::Authenticate, authenticate));
     }
     let effective = match check_server_authenticate(
         challenge,
@@ -480,13 +474,7 @@ pub const fn negotiate_only(
 
     let negotiate = negotiate_flags(client, client_min, semantics);
     if server.blocked {
-        let f = Failure::new(
-            Side::Server,
-            Stage::Negotiate,
-            &rules::SERVER_BLOCKED,
-            Detail::Blocked,
-        );
-        return Outcome::Failure(f.with_negotiated(negotiate));
+        return Outcome::Failure(server_blocked(Stage::Negotiate, negotiate));
     }
     let challenge = match challenge_flags(negotiate, server, semantics) {
         Ok(c) => c,

@@ -36,4 +36,5 @@ pub mod parse;
 pub mod profiles;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod spnego;

@@ -53,7 +53,7 @@ pub(crate) struct HelperArgs {
     /// Server: accounts (DOMAIN:USER:PASSWORD lines or smbpasswd lines)
     #[arg(long, value_name = "FILE", conflicts_with = "password")]
     user_file: Option<std::path::PathBuf>,
-    /// Server: NtlmMinServerSec (default: the server profile's)
+    /// Server: NtlmMinServerSec (default: none, 0)
     #[arg(long, value_name = "MASK")]
     server_min: Option<String>,
     /// Server: LmCompatibilityLevel, 0..5 (default: the profile's)
@@ -68,7 +68,7 @@ pub(crate) struct HelperArgs {
     /// Client: domain name
     #[arg(long, default_value = "")]
     domain: String,
-    /// Client: NtlmMinClientSec (default: the client profile's)
+    /// Client: NtlmMinClientSec (default: none, 0)
     #[arg(long, value_name = "MASK")]
     client_min: Option<String>,
     /// Client: LmCompatibilityLevel, 0..5 (default: the profile's)
@@ -148,9 +148,11 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
                 CliError::new(format!("profile {:?} cannot be a server", sp.name))
             })?;
             s.semantics = semantics;
-            if let Some(m) = &args.server_min {
-                s.min = mask(m, "--server-min")?;
-            }
+            // CLI convention: no --server-min means no minimum.
+            s.min = match &args.server_min {
+                Some(m) => mask(m, "--server-min")?,
+                None => MinSessionSecurity::from_registry(0),
+            };
             if let Some(l) = &args.server_lm_level {
                 s.config.lm_level = lm_level(l, "--server-lm-level")?;
             }
@@ -174,9 +176,11 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
                 CliError::new(format!("profile {:?} cannot be a client", cp.name))
             })?;
             c.semantics = semantics;
-            if let Some(m) = &args.client_min {
-                c.min = mask(m, "--client-min")?;
-            }
+            // CLI convention: no --client-min means no minimum.
+            c.min = match &args.client_min {
+                Some(m) => mask(m, "--client-min")?,
+                None => MinSessionSecurity::from_registry(0),
+            };
             if let Some(l) = &args.client_lm_level {
                 c.config.lm_level = lm_level(l, "--client-lm-level")?;
             }

@@ -18,7 +18,9 @@ mod handshake;
 mod helper;
 mod interop;
 mod policy;
+mod probe;
 mod profiles;
+mod serve;
 
 /// `ntlmsim`: NTLM session-negotiation simulator.
 #[derive(Debug, Parser)]
@@ -46,6 +48,10 @@ enum Command {
     Attack(Box<attack::AttackArgs>),
     /// Speak Samba ntlm_auth helper line protocols (squid-2.5-ntlmssp, ntlmssp-client-1) on stdin/stdout
     Helper(Box<helper::HelperArgs>),
+    /// Serve NTLM over HTTP to real clients and log each handshake under what-if policies
+    Serve(Box<serve::ServeArgs>),
+    /// Probe a real HTTP server that offers NTLM: its CHALLENGE, the verdict, optionally log on
+    Probe(Box<probe::ProbeArgs>),
 }
 
 /// How a command that ran to completion ended.
@@ -99,6 +105,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Interop(args) => interop::run(args, &mut out),
         Command::Attack(args) => attack::run(args, &mut out),
         Command::Helper(args) => helper::run(args, &mut io::stdin().lock(), &mut io::stdout()),
+        Command::Serve(args) => serve::run(args, &mut io::stdout()),
+        Command::Probe(args) => probe::run(args, &mut out),
     };
     match result {
         Ok(status) => {

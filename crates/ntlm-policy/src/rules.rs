@@ -628,6 +628,18 @@ pub static AUTH_REFLECTION: Rule = Rule {
     basis: Basis::Inferred,
 };
 
+/// Challenge lifetime.
+pub static AUTH_CHALLENGE_EXPIRED: Rule = Rule {
+    id: "auth-challenge-expired",
+    statement: "an AUTHENTICATE that arrives after the server's CHALLENGE has outlived its \
+                configured lifetime is refused (a resource bound of ntlmsim's server, not a \
+                documented Windows limit); STATUS_LOGON_FAILURE",
+    source: Source::Inference("ntlmsim serve: a pending CHALLENGE is held for a bounded time"),
+    also: &[Source::MsNlmp("3.2.5.1.2")],
+    status: Some(Status::StatusLogonFailure),
+    basis: Basis::Inferred,
+};
+
 /// Malformed messages.
 pub static DECODE_MALFORMED: Rule = Rule {
     id: "decode-malformed",
@@ -706,6 +718,7 @@ pub static ALL: &[&Rule] = &[
     &AUTH_TARGET_NAME,
     &AUTH_TIMESTAMP_AGE,
     &AUTH_REFLECTION,
+    &AUTH_CHALLENGE_EXPIRED,
     &DECODE_MALFORMED,
     &SIGN_ALTERED,
     &SIGN_SEQUENCE,

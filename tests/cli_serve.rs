@@ -1,0 +1,546 @@
+//! `ntlmsim serve http` and `ntlmsim probe http` against real HTTP NTLM
+//! peers on 127.0.0.1: curl `--ntlm`, pyspnego's initiator at
+//! LmCompatibilityLevel 0-5 (with sealed and signed messages both ways),
+//! pyspnego's acceptor behind Python's `http.server`, and ntlmsim against
+//! itself. Every server listens on port 0 (a free port) and is stopped with
+//! SIGINT, which also checks the clean shutdown; children are killed when
+//! their guard drops.
+//!
+//! A test whose peer is missing prints a note and passes, except under
+//! `CI=true`, where it fails (`.ci/install-peers` installs the peers).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test harness: a failed expectation or a broken peer must abort the test"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ntlm_testsupport::{DOMAIN, PASSWORD, Scratch, USER, missing};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn ntlmsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// curl on PATH, or a note (a failure in CI).
+fn curl(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("curl"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        missing("curl", test);
+    }
+    found
+}
+
+/// The peers venv's python (pyspnego), or a note (a failure in CI).
+fn python(test: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os("NTLMSIM_PEERS_VENV")
+        .map_or_else(|| workspace_root().join("target/peers-venv"), PathBuf::from);
+    let python = venv.join("bin/python");
+    if python.is_file() {
+        Some(python)
+    } else {
+        missing(&format!("pyspnego venv ({})", venv.display()), test);
+        None
+    }
+}
+
+fn script() -> PathBuf {
+    workspace_root().join("tests/support/http_pyspnego.py")
+}
+
+/// A running child, killed on drop.
+struct Running {
+    child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `ntlmsim serve http`.
+struct Serve {
+    running: Running,
+    url: String,
+    stderr: BufReader<std::process::ChildStderr>,
+}
+
+impl Serve {
+    fn start(args: &[&str]) -> Self {
+        let mut child = ntlmsim()
+            .args(["serve", "http", "--listen", "127.0.0.1:0", "--json"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line on stderr: {line:?}"))
+            .to_owned();
+        Self {
+            running: Running { child },
+            url,
+            stderr,
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.url
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// SIGINT, then the records and the rest of stderr; asserts exit 0.
+    fn stop(mut self) -> (Vec<Value>, String) {
+        let pid = self.running.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut stdout = String::new();
+        self.running
+            .child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let mut rest = String::new();
+        self.stderr.read_to_string(&mut rest).unwrap();
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(s) = self.running.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGINT");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "serve exit status; stderr: {rest}");
+        assert!(rest.contains("handshakes:"), "no summary: {rest}");
+        let records = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        (records, rest)
+    }
+}
+
+fn run_curl(curl: &Path, url: &str, user: &str) -> (String, String) {
+    let out = Command::new(curl)
+        .args([
+            "-s",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "--max-time",
+            "20",
+            "--ntlm",
+        ])
+        .args(["-u", user, url])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, code) = text.rsplit_once('\n').unwrap();
+    (code.to_owned(), body.to_owned())
+}
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    let mut v = v;
+    for p in path {
+        v = &v[*p];
+    }
+    v.as_str()
+        .unwrap_or_else(|| panic!("{path:?} is not a string in {v}"))
+}
+
+fn names(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn curl_authenticates_and_a_128_bit_what_if_breaks_it() {
+    let test = "curl_authenticates_and_a_128_bit_what_if_breaks_it";
+    let Some(curl) = curl(test) else { return };
+    let serve = Serve::start(&[
+        "--password",
+        PASSWORD,
+        "--what-if-server-min",
+        "0x20000000",
+        "--what-if-server-min",
+        "0x80000",
+    ]);
+    let (code, body) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:{PASSWORD}"));
+    assert_eq!(code, "200", "{body}");
+    assert!(body.contains("TESTDOM\\alice"), "{body}");
+    let (records, summary) = serve.stop();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let r = &records[0];
+    assert_eq!(s(r, &["user"]), USER);
+    assert_eq!(s(r, &["domain"]), DOMAIN);
+    assert_eq!(s(r, &["workstation"]), "WORKSTATION");
+    assert_eq!(s(r, &["response_kind"]), "NTLMv2");
+    assert_eq!(s(r, &["outcome", "result"]), "success");
+    assert!(r["client"].as_str().unwrap().starts_with("127.0.0.1:"));
+    // curl 7.88 offers neither 128-bit nor a Version.
+    assert!(!names(&r["offered_flags_names"]).contains(&"NEGOTIATE_128"));
+    assert_eq!(r["mic"], false);
+    let w = &r["what_if"];
+    let w128 = &w[0];
+    assert_eq!(s(w128, &["server_min"]), "0x20000000");
+    assert_eq!(s(w128, &["method"]), "replay");
+    assert_eq!(s(w128, &["outcome", "result"]), "failure");
+    assert_eq!(s(w128, &["outcome", "side"]), "server");
+    assert_eq!(s(w128, &["outcome", "stage"]), "negotiate");
+    assert_eq!(names(&w128["outcome"]["missing_names"]), ["NEGOTIATE_128"]);
+    // curl offers ESS: a 0x80000 minimum is satisfied.
+    assert_eq!(s(&w[1], &["outcome", "result"]), "success");
+    assert!(
+        summary.contains("1 handshakes: 1 succeeded, 0 failed; 1 would fail"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn curl_fails_against_a_server_requiring_128_bit() {
+    let test = "curl_fails_against_a_server_requiring_128_bit";
+    let Some(curl) = curl(test) else { return };
+    let serve = Serve::start(&["--password", PASSWORD, "--server-min", "0x20000000"]);
+    let (code, body) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:{PASSWORD}"));
+    assert_eq!(code, "401", "{body}");
+    let (records, _) = serve.stop();
+    assert!(!records.is_empty());
+    for r in &records {
+        let o = &r["outcome"];
+        assert_eq!(s(o, &["result"]), "failure");
+        assert_eq!(s(o, &["side"]), "server");
+        assert_eq!(s(o, &["stage"]), "negotiate");
+        assert_eq!(s(o, &["status"]), "SEC_E_UNSUPPORTED_FUNCTION");
+        assert_eq!(s(o, &["missing"]), "0x20000000");
+        assert_eq!(names(&o["missing_names"]), ["NEGOTIATE_128"]);
+        assert_eq!(s(o, &["rule"]), "MS-NLMP 3.2.5.1.1");
+        assert!(r["challenge_flags"].is_null());
+    }
+}
+
+#[test]
+fn curl_wrong_password_and_a_user_file() {
+    let test = "curl_wrong_password_and_a_user_file";
+    let Some(curl) = curl(test) else { return };
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "serve");
+    // One account in each format: DOMAIN:USER:PASSWORD, and smbpasswd with
+    // the NT hash of "Passw0rd!" for bob (no domain: any domain matches).
+    let users = dir.write(
+        "users",
+        &format!(
+            "{DOMAIN}:{USER}:{PASSWORD}\n\
+             bob:1000:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:{}:[U          ]:LCT-00000000:\n",
+            "fc525c9683e8fe067095ba2ddc971889"
+        ),
+    );
+    let serve = Serve::start(&["--user-file", users.to_str().unwrap()]);
+    let (code, _) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:{PASSWORD}"));
+    assert_eq!(code, "200");
+    let (code, _) = run_curl(&curl, &serve.url, &format!("OTHER\\bob:{PASSWORD}"));
+    assert_eq!(code, "200");
+    let (code, _) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:wrong"));
+    assert_eq!(code, "401");
+    let (code, _) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\mallory:{PASSWORD}"));
+    assert_eq!(code, "401");
+    let (records, _) = serve.stop();
+    let results: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (s(r, &["user"]), s(r, &["outcome", "result"])))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("alice", "success"),
+            ("bob", "success"),
+            ("alice", "failure"),
+            ("mallory", "failure")
+        ]
+    );
+    assert_eq!(
+        s(&records[2], &["outcome", "status"]),
+        "STATUS_LOGON_FAILURE"
+    );
+    assert_eq!(s(&records[2], &["outcome", "stage"]), "authenticate");
+}
+
+#[test]
+fn pyspnego_levels_0_to_5_with_sealed_and_signed_messages() {
+    let test = "pyspnego_levels_0_to_5_with_sealed_and_signed_messages";
+    let Some(python) = python(test) else { return };
+    let serve = Serve::start(&["--password", PASSWORD, "--what-if-server-min", "0x20080000"]);
+    let mut kinds = Vec::new();
+    for level in 0..=5u8 {
+        let out = Command::new(&python)
+            .arg(script())
+            .args(["client", &serve.url, &format!("{DOMAIN}\\{USER}"), PASSWORD])
+            .env("LM_COMPAT_LEVEL", level.to_string())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+            panic!(
+                "level {level}: {e}: {text}; stderr {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(v["status"], 200, "level {level}: {v}");
+        assert_eq!(
+            s(&v, &["seal_reply"]),
+            "ntlmsim: from pyspnego over http, seal",
+            "level {level}"
+        );
+        assert_eq!(
+            s(&v, &["sign_reply"]),
+            "ntlmsim: from pyspnego over http, sign",
+            "level {level}"
+        );
+        kinds.push((level, v));
+    }
+    let (records, _) = serve.stop();
+    assert_eq!(records.len(), 6);
+    let expected = [
+        "NTLMv1",
+        "NTLM2_SESSION",
+        "NTLM2_SESSION",
+        "NTLMv2",
+        "NTLMv2",
+        "NTLMv2",
+    ];
+    for ((level, py), (r, kind)) in kinds.iter().zip(records.iter().zip(expected)) {
+        assert_eq!(s(r, &["response_kind"]), kind, "level {level}");
+        assert_eq!(r["mic"], *level >= 3, "level {level}");
+        assert_eq!(s(r, &["outcome", "result"]), "success", "level {level}");
+        // Both sides agree on the negotiated flags.
+        assert_eq!(
+            s(r, &["negotiated_flags"]),
+            s(py, &["flags"]),
+            "level {level}"
+        );
+        // 0x20080000: NTLMv1 without ESS fails it, the others pass.
+        let w = s(&r["what_if"][0], &["outcome", "result"]);
+        assert_eq!(
+            w == "success",
+            *level > 0,
+            "level {level}: {}",
+            r["what_if"]
+        );
+    }
+}
+
+/// `--max-handshakes 1`: a second connection's NEGOTIATE waits its turn (503).
+#[test]
+fn pending_handshakes_are_bounded() {
+    let serve = Serve::start(&["--password", PASSWORD, "--max-handshakes", "1"]);
+    let negotiate = {
+        let out = ntlmsim().args(["handshake", "--json"]).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        hex::decode(s(&v, &["messages", "negotiate", "hex"])).unwrap()
+    };
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: NTLM {}\r\n\r\n",
+        B64.encode(&negotiate)
+    );
+    let ask = |stream: &mut TcpStream| {
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let mut first = TcpStream::connect(("127.0.0.1", serve.port())).unwrap();
+    first.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut second = TcpStream::connect(("127.0.0.1", serve.port())).unwrap();
+    second.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let a = ask(&mut first);
+    assert!(a.starts_with("HTTP/1.1 401"), "{a}");
+    assert!(a.contains("www-authenticate: NTLM TlRMTVNTUA"), "{a}");
+    let b = ask(&mut second);
+    assert!(b.starts_with("HTTP/1.1 503"), "{b}");
+    assert!(b.contains("retry-after: 1"), "{b}");
+    // Closing the first connection frees its slot.
+    drop(first);
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let mut third = TcpStream::connect(("127.0.0.1", serve.port())).unwrap();
+        third.set_read_timeout(Some(TIMEOUT)).unwrap();
+        if ask(&mut third).starts_with("HTTP/1.1 401") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slot was never freed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(second);
+    let (records, _) = serve.stop();
+    assert!(records.is_empty(), "no handshake finished: {records:?}");
+}
+
+fn probe(args: &[&str]) -> Output {
+    ntlmsim()
+        .args(["probe", "http"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `probe http URL` with the test credentials: exit 0 and HTTP 200 expected.
+fn login(url: &str) -> Value {
+    let out = probe(&[
+        url,
+        "--user",
+        USER,
+        "--domain",
+        DOMAIN,
+        "--password",
+        PASSWORD,
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["authentication"]["http_status"], 200);
+    v
+}
+
+#[test]
+fn probe_against_ntlmsim_serve() {
+    let serve = Serve::start(&["--password", PASSWORD, "--server", "windows-xp"]);
+    let url = serve.url.clone();
+    // No credentials: the CHALLENGE and the client's verdict only.
+    let out = probe(&[&url, "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["negotiate_status"], 401);
+    assert_eq!(s(&v, &["challenge", "type"]), "CHALLENGE");
+    assert!(v["authentication"].is_null());
+    // With credentials, on one connection.
+    login(&url);
+    let out = probe(&[
+        &url,
+        "--user",
+        USER,
+        "--domain",
+        DOMAIN,
+        "--password",
+        "nope",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("refused the AUTHENTICATE: HTTP 401"));
+    let (records, _) = serve.stop();
+    // The credential-less probe never sent an AUTHENTICATE: no record.
+    assert_eq!(records.len(), 2, "{records:?}");
+}
+
+#[test]
+fn probe_client_policy_and_errors() {
+    // A server that refuses the NEGOTIATE answers 401 without a CHALLENGE.
+    let serve = Serve::start(&["--password", PASSWORD, "--server-min", "0x20080030"]);
+    let out = probe(&[&serve.url, "--client", "curl-7.88"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("refused the NEGOTIATE"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    drop(serve.stop());
+    // Not HTTP, nobody listening, not NTLM.
+    let out = probe(&["https://127.0.0.1:1/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: URL"));
+    let out = probe(&["http://127.0.0.1:1/", "--timeout", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect to 127.0.0.1:1"));
+}
+
+#[test]
+fn probe_against_a_pyspnego_acceptor() {
+    let test = "probe_against_a_pyspnego_acceptor";
+    let Some(python) = python(test) else { return };
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "probe");
+    let users = dir.write("users", &format!("{DOMAIN}:{USER}:{PASSWORD}\n"));
+    let mut child = Command::new(python)
+        .arg(script())
+        .arg("server")
+        .env("NTLM_USER_FILE", users)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _guard = Running { child };
+    let port = line
+        .trim()
+        .strip_prefix("PORT ")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let url = format!("http://127.0.0.1:{port}/");
+    let v = login(&url);
+    // pyspnego's CHALLENGE: TargetInfo and 128-bit; its Version is pyspnego's own.
+    let flags = names(&v["challenge"]["flags_names"]);
+    assert!(
+        flags.contains(&"NEGOTIATE_TARGET_INFO") && flags.contains(&"NEGOTIATE_128"),
+        "{flags:?}"
+    );
+    assert_eq!(s(&v, &["client_outcome", "response_kind"]), "NTLMv2");
+    let out = probe(&[
+        &url,
+        "--user",
+        USER,
+        "--domain",
+        DOMAIN,
+        "--password",
+        "wrong",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}

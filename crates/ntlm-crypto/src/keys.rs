@@ -17,8 +17,23 @@ use crate::error::CryptoError;
 macro_rules! key16 {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, ::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+        #[derive(Clone)]
         pub struct $name([u8; 16]);
+
+        impl ::zeroize::Zeroize for $name {
+            fn zeroize(&mut self) {
+                // The slice form clears in bulk behind a compiler barrier.
+                ::zeroize::Zeroize::zeroize(self.0.as_mut_slice());
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                ::zeroize::Zeroize::zeroize(self);
+            }
+        }
+
+        impl ::zeroize::ZeroizeOnDrop for $name {}
 
         impl $name {
             /// Length in bytes.
@@ -116,11 +131,26 @@ impl SessionBaseKey {
 /// A sealing key (MS-NLMP 3.4.5.3, SEALKEY): 16 bytes (an MD5 output with
 /// extended session security, or the full ExportedSessionKey without it), or
 /// 8 bytes (the LM_KEY/DATAGRAM weakened key).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone)]
 pub struct SealingKey {
     bytes: [u8; 16],
     len: u8,
 }
+
+impl Zeroize for SealingKey {
+    fn zeroize(&mut self) {
+        self.bytes.as_mut_slice().zeroize();
+        self.len.zeroize();
+    }
+}
+
+impl Drop for SealingKey {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SealingKey {}
 
 impl SealingKey {
     /// Wraps key bytes: 1 to 16 of them (RC4 needs at least one).
@@ -204,11 +234,22 @@ impl HmacMd5Key {
 
     /// HMAC_MD5(key, `parts[0] ‖ parts[1] ‖ …`).
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 16] {
-        let mut h = self.state.clone();
+        self.clone().mac_last(parts)
+    }
+
+    /// [`mac`](Self::mac) for the last use of the key: the keyed state is
+    /// consumed instead of copied.
+    pub fn mac_last(self, parts: &[&[u8]]) -> [u8; 16] {
+        let mut h = self.state;
         for p in parts {
             h.update(p);
         }
         h.finalize().into_bytes().into()
+    }
+
+    /// The keyed state, to hash a message that is produced piece by piece.
+    pub(crate) fn into_state(self) -> Hmac<Md5> {
+        self.state
     }
 }
 

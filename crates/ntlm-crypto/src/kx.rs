@@ -79,7 +79,8 @@ pub fn kxkey(
                 got: lm_response.len(),
             })?;
     if flags.contains(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY) {
-        let k = HmacMd5Key::new(session_base_key.as_bytes()).mac(&[server_challenge, &lm_head]);
+        let k =
+            HmacMd5Key::new(session_base_key.as_bytes()).mac_last(&[server_challenge, &lm_head]);
         return Ok(KeyExchangeKey::from_bytes(k));
     }
     if flags.contains(NegotiateFlags::NEGOTIATE_LM_KEY) {

@@ -66,8 +66,8 @@ pub use mic::{Mic, mic, mic_of_received, verify_mic};
 pub use ntlmv2::{
     AnonymousResponses, BLOB_HEADER_LEN, NtlmV2Match, NtlmV2Responses, anonymous_responses,
     domain_retry_order, is_null_session, lmv2_response, nt_proof_str, ntlmv2_blob,
-    ntlmv2_responses, ntlmv2_session_base_key, verify_lmv2_response, verify_ntlmv2,
-    verify_ntlmv2_response,
+    ntlmv2_responses, ntlmv2_responses_timestamped, ntlmv2_session_base_key, verify_lmv2_response,
+    verify_ntlmv2, verify_ntlmv2_response,
 };
 pub use owf::{nt_hash, ntowfv2, ntowfv2_password, upper_case};
 pub use session::{DUMMY_SIGNATURE, RandomPadForm, Role, SecurityError, SessionSecurity};

@@ -59,7 +59,7 @@ pub fn mic(
     challenge: &[u8],
     authenticate_zeroed_mic: &[u8],
 ) -> Mic {
-    Mic(HmacMd5Key::new(exported_session_key.as_bytes()).mac(&[
+    Mic(HmacMd5Key::new(exported_session_key.as_bytes()).mac_last(&[
         negotiate,
         challenge,
         authenticate_zeroed_mic,
@@ -96,7 +96,13 @@ pub fn mic_of_received(
 ) -> Result<Mic, CryptoError> {
     let MicParts { head, tail, .. } = split_mic(authenticate)?;
     Ok(Mic(HmacMd5Key::new(exported_session_key.as_bytes())
-        .mac(&[negotiate, challenge, head, &[0; MIC_LEN], tail])))
+        .mac_last(&[
+            negotiate,
+            challenge,
+            head,
+            &[0; MIC_LEN],
+            tail,
+        ])))
 }
 
 /// Server side (MS-NLMP 3.2.5.1.2): computes the MIC of the received

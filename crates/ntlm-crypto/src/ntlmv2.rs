@@ -22,19 +22,24 @@ pub const BLOB_HEADER_LEN: usize = 28;
 /// MsvAvEOL) and Time is a FILETIME.
 pub fn ntlmv2_blob(timestamp: u64, client_challenge: &[u8; 8], av_pairs: &[u8]) -> Vec<u8> {
     let mut temp = Vec::with_capacity(BLOB_HEADER_LEN + av_pairs.len() + 4);
-    temp.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
-    temp.extend_from_slice(&timestamp.to_le_bytes());
-    temp.extend_from_slice(client_challenge);
-    temp.extend_from_slice(&[0; 4]);
-    temp.extend_from_slice(av_pairs);
-    temp.extend_from_slice(&[0; 4]);
+    write_blob(&mut temp, timestamp, client_challenge, av_pairs);
     temp
+}
+
+/// Appends temp (see [`ntlmv2_blob`]) to `out`.
+fn write_blob(out: &mut Vec<u8>, timestamp: u64, client_challenge: &[u8; 8], av_pairs: &[u8]) {
+    out.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&timestamp.to_le_bytes());
+    out.extend_from_slice(client_challenge);
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(av_pairs);
+    out.extend_from_slice(&[0; 4]);
 }
 
 /// NTProofStr = HMAC_MD5(ResponseKeyNT, ServerChallenge ‖ temp), over the
 /// blob bytes exactly as given (MS-NLMP 3.3.2).
 pub fn nt_proof_str(key: &ResponseKey, server_challenge: &[u8; 8], blob: &[u8]) -> [u8; 16] {
-    HmacMd5Key::new(key.as_bytes()).mac(&[server_challenge, blob])
+    HmacMd5Key::new(key.as_bytes()).mac_last(&[server_challenge, blob])
 }
 
 /// LMv2 response = HMAC_MD5(ResponseKeyLM, ServerChallenge ‖ ClientChallenge)
@@ -62,7 +67,7 @@ fn lmv2_with(key: &HmacMd5Key, server_challenge: &[u8; 8], client_challenge: &[u
 
 /// SessionBaseKey = HMAC_MD5(ResponseKeyNT, NTProofStr) (MS-NLMP 3.3.2).
 pub fn ntlmv2_session_base_key(key: &ResponseKey, nt_proof_str: &[u8; 16]) -> SessionBaseKey {
-    SessionBaseKey::from_bytes(HmacMd5Key::new(key.as_bytes()).mac(&[nt_proof_str]))
+    SessionBaseKey::from_bytes(HmacMd5Key::new(key.as_bytes()).mac_last(&[nt_proof_str]))
 }
 
 /// The NTLMv2 and LMv2 responses and the SessionBaseKey.
@@ -91,16 +96,61 @@ pub fn ntlmv2_responses(
     av_pairs: &[u8],
 ) -> NtlmV2Responses {
     let hmac = HmacMd5Key::new(key.as_bytes());
-    let blob = ntlmv2_blob(timestamp, client_challenge, av_pairs);
-    let nt_proof_str = hmac.mac(&[server_challenge, &blob]);
-    let mut nt_response = Vec::with_capacity(16 + blob.len());
-    nt_response.extend_from_slice(&nt_proof_str);
-    nt_response.extend_from_slice(&blob);
+    let lm_response = lmv2_with(&hmac, server_challenge, client_challenge);
+    nt_responses(
+        hmac,
+        server_challenge,
+        timestamp,
+        client_challenge,
+        av_pairs,
+        lm_response,
+    )
+}
+
+/// [`ntlmv2_responses`] for a CHALLENGE that carries MsvAvTimestamp: the
+/// client then sends Z(24) as LmChallengeResponse (MS-NLMP 3.1.5.1.2), so
+/// the LMv2 MAC is not computed and `lm_response` is Z(24). `timestamp` is
+/// the server's.
+pub fn ntlmv2_responses_timestamped(
+    key: &ResponseKey,
+    server_challenge: &[u8; 8],
+    timestamp: u64,
+    client_challenge: &[u8; 8],
+    av_pairs: &[u8],
+) -> NtlmV2Responses {
+    nt_responses(
+        HmacMd5Key::new(key.as_bytes()),
+        server_challenge,
+        timestamp,
+        client_challenge,
+        av_pairs,
+        [0; 24],
+    )
+}
+
+/// NtChallengeResponse = NTProofStr ‖ temp, built in one buffer, and the
+/// SessionBaseKey, with the keyed state consumed by the last MAC.
+fn nt_responses(
+    hmac: HmacMd5Key,
+    server_challenge: &[u8; 8],
+    timestamp: u64,
+    client_challenge: &[u8; 8],
+    av_pairs: &[u8],
+    lm_response: [u8; 24],
+) -> NtlmV2Responses {
+    let mut nt_response = Vec::with_capacity(16 + BLOB_HEADER_LEN + av_pairs.len() + 4);
+    nt_response.extend_from_slice(&[0; 16]);
+    write_blob(&mut nt_response, timestamp, client_challenge, av_pairs);
+    let blob = nt_response.get(16..).unwrap_or_default();
+    let nt_proof_str = hmac.mac(&[server_challenge, blob]);
+    if let Some(slot) = nt_response.get_mut(..16) {
+        slot.copy_from_slice(&nt_proof_str);
+    }
     NtlmV2Responses {
-        lm_response: lmv2_with(&hmac, server_challenge, client_challenge),
+        lm_response,
         nt_response,
         nt_proof_str,
-        session_base_key: SessionBaseKey::from_bytes(hmac.mac(&[&nt_proof_str])),
+        session_base_key: SessionBaseKey::from_bytes(hmac.mac_last(&[&nt_proof_str])),
     }
 }
 
@@ -117,7 +167,7 @@ pub fn verify_ntlmv2_response(
     let hmac = HmacMd5Key::new(key.as_bytes());
     let (expected, received) = expected_proof(&hmac, server_challenge, nt_response)?;
     if bool::from(expected.as_slice().ct_eq(received.as_slice())) {
-        Ok(SessionBaseKey::from_bytes(hmac.mac(&[&expected])))
+        Ok(SessionBaseKey::from_bytes(hmac.mac_last(&[&expected])))
     } else {
         Err(CryptoError::ResponseMismatch {
             field: "NtChallengeResponse",
@@ -244,7 +294,7 @@ pub fn verify_ntlmv2(
             domain: String::from(candidate),
             nt_matched,
             lm_matched,
-            session_base_key: SessionBaseKey::from_bytes(hmac.mac(&[&expected])),
+            session_base_key: SessionBaseKey::from_bytes(hmac.mac_last(&[&expected])),
         }))
     };
     // The domain as given almost always matches; the retry list is built only if not.
@@ -312,6 +362,16 @@ mod tests {
         assert_eq!(blob, ntlmv2_blob(0, &[0xaa; 8], &hex::decode(AV).unwrap()));
         assert_eq!(nt_proof_str(&key, &SC, blob), r.nt_proof_str);
         assert_eq!(lmv2_response(&key, &SC, &[0xaa; 8]), r.lm_response);
+        let t = ntlmv2_responses_timestamped(&key, &SC, 0, &[0xaa; 8], &hex::decode(AV).unwrap());
+        assert_eq!(t.lm_response, [0; 24]);
+        assert_eq!(
+            (t.nt_response, t.nt_proof_str, t.session_base_key),
+            (
+                r.nt_response.clone(),
+                r.nt_proof_str,
+                r.session_base_key.clone()
+            )
+        );
         assert_eq!(
             ntlmv2_session_base_key(&key, &r.nt_proof_str),
             r.session_base_key

@@ -2,10 +2,10 @@
 //! LMOWFv1 is in [`crate::legacy`].
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
+use hmac::Mac;
 use md4::{Digest, Md4};
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
 use crate::keys::{HmacMd5Key, NtHash, ResponseKey};
 
@@ -15,8 +15,9 @@ use crate::keys::{HmacMd5Key, NtHash, ResponseKey};
 /// terminated" wording of MS-NLMP 6 does not apply here; the 4.2.2.1.2 value
 /// confirms it).
 pub fn nt_hash(password: &str) -> NtHash {
-    let unicode = Zeroizing::new(utf16le(password));
-    NtHash::from_bytes(Md4::digest(unicode.as_slice()).into())
+    let mut h = Md4::new();
+    utf16le_into(password.chars(), |b| h.update(b));
+    NtHash::from_bytes(h.finalize().into())
 }
 
 /// NTOWFv2(Passwd, User, UserDom) = HMAC_MD5(NTOWFv1(Passwd),
@@ -25,9 +26,11 @@ pub fn nt_hash(password: &str) -> NtHash {
 /// The user name is upper-cased ([`upper_case`]); the domain is used exactly
 /// as given. LMOWFv2 is the same value.
 pub fn ntowfv2(nt_hash: &NtHash, user: &str, domain: &str) -> ResponseKey {
-    let mut msg = utf16le(&upper_case(user));
-    msg.extend(domain.encode_utf16().flat_map(u16::to_le_bytes));
-    ResponseKey::from_bytes(HmacMd5Key::new(nt_hash.as_bytes()).mac(&[&msg]))
+    let mut h = HmacMd5Key::new(nt_hash.as_bytes()).into_state();
+    utf16le_into(user.chars().map(upper_char).chain(domain.chars()), |b| {
+        h.update(b);
+    });
+    ResponseKey::from_bytes(h.finalize().into_bytes().into())
 }
 
 /// NTOWFv2 from the password: [`ntowfv2`] of [`nt_hash`].
@@ -40,20 +43,41 @@ pub fn ntowfv2_password(password: &str, user: &str, domain: &str) -> ResponseKey
 /// is several characters (such as `ß`) stay as they are, so the UTF-16 length
 /// never changes (RtlUpcaseUnicodeString; Samba `strupper_talloc`).
 pub fn upper_case(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            let mut up = c.to_uppercase();
-            match (up.next(), up.next()) {
-                (Some(u), None) => u,
-                _ => c,
-            }
-        })
-        .collect()
+    s.chars().map(upper_char).collect()
 }
 
-/// UNICODE(s): UTF-16LE without BOM or terminator.
-pub(crate) fn utf16le(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+/// One character of [`upper_case`].
+fn upper_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_uppercase();
+    }
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// Feeds UNICODE(chars) to `sink` in pieces through a stack buffer, which is
+/// zeroized afterwards: hashing a password or a name allocates nothing.
+fn utf16le_into(chars: impl Iterator<Item = char>, mut sink: impl FnMut(&[u8])) {
+    let mut buf = [0u8; 64];
+    let mut n = 0usize;
+    for c in chars {
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            if let Some([lo, hi]) = buf.get_mut(n..n.saturating_add(2)) {
+                [*lo, *hi] = unit.to_le_bytes();
+                n = n.saturating_add(2);
+            } else {
+                sink(&buf);
+                [buf[0], buf[1]] = unit.to_le_bytes();
+                n = 2;
+            }
+        }
+    }
+    sink(buf.get(..n).unwrap_or_default());
+    buf.as_mut_slice().zeroize();
 }
 
 #[cfg(test)]

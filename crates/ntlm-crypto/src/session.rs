@@ -167,16 +167,20 @@ impl EssChannel {
     }
 }
 
+/// Both directions with extended session security, in one allocation.
+#[derive(Clone)]
+struct EssChannels {
+    key_exch: bool,
+    send: EssChannel,
+    recv: EssChannel,
+}
+
 #[derive(Clone)]
 enum Mode {
     /// Neither SIGN nor SEAL: no keys.
     NoKeys,
     /// Extended session security (MS-NLMP 3.4.4.2).
-    Ess {
-        key_exch: bool,
-        send: Box<EssChannel>,
-        recv: Box<EssChannel>,
-    },
+    Ess(Box<EssChannels>),
     /// No extended session security (MS-NLMP 3.4.4.1): half duplex.
     Legacy {
         sealing: SealingKey,
@@ -233,7 +237,7 @@ impl fmt::Debug for SessionSecurity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = match self.mode {
             Mode::NoKeys => "no keys",
-            Mode::Ess { .. } => "extended session security",
+            Mode::Ess(_) => "extended session security",
             Mode::Legacy { .. } => "NTLMv1 session security",
         };
         f.debug_struct("SessionSecurity")
@@ -256,11 +260,11 @@ impl SessionSecurity {
                 Mode::NoKeys
             } else if flags.contains(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY) {
                 let out = role.outgoing();
-                Mode::Ess {
+                Mode::Ess(Box::new(EssChannels {
                     key_exch: flags.contains(NegotiateFlags::NEGOTIATE_KEY_EXCH),
-                    send: Box::new(EssChannel::new(exported_session_key, flags, out)),
-                    recv: Box::new(EssChannel::new(exported_session_key, flags, out.reverse())),
-                }
+                    send: EssChannel::new(exported_session_key, flags, out),
+                    recv: EssChannel::new(exported_session_key, flags, out.reverse()),
+                }))
             } else {
                 // The same key in both directions.
                 let sealing = sealing_key(exported_session_key, flags, role.outgoing());
@@ -302,7 +306,7 @@ impl SessionSecurity {
     pub fn next_send_seq(&self) -> Option<u32> {
         match &self.mode {
             Mode::NoKeys => None,
-            Mode::Ess { send, .. } => send.seq.current().ok(),
+            Mode::Ess(e) => e.send.seq.current().ok(),
             Mode::Legacy { seq, .. } => seq.current().ok(),
         }
     }
@@ -311,7 +315,7 @@ impl SessionSecurity {
     pub fn next_recv_seq(&self) -> Option<u32> {
         match &self.mode {
             Mode::NoKeys => None,
-            Mode::Ess { recv, .. } => recv.seq.current().ok(),
+            Mode::Ess(e) => e.recv.seq.current().ok(),
             Mode::Legacy { seq, .. } => seq.current().ok(),
         }
     }
@@ -427,7 +431,8 @@ impl SessionSecurity {
                 checksum: [0; 8],
                 seq_num: 0,
             }),
-            Mode::Ess { key_exch, send, .. } => {
+            Mode::Ess(e) => {
+                let (key_exch, send) = (e.key_exch, &mut e.send);
                 let seq = match app_seq {
                     Some(s) => {
                         send.handle = datagram_handle(&send.sealing, s);
@@ -440,7 +445,7 @@ impl SessionSecurity {
                 let mac = send.signing.mac(&[&seq.to_le_bytes(), msg.bytes()]);
                 msg.apply(&mut send.handle);
                 let mut checksum: [u8; 8] = chunk(&mac, 0);
-                if *key_exch {
+                if key_exch {
                     send.handle.apply_keystream(&mut checksum);
                 }
                 if app_seq.is_none() {
@@ -509,7 +514,8 @@ impl SessionSecurity {
                     Err(SecurityError::BadChecksum)
                 }
             }
-            Mode::Ess { key_exch, recv, .. } => {
+            Mode::Ess(e) => {
+                let (key_exch, recv) = (e.key_exch, &mut e.recv);
                 let expected = match app_seq {
                     Some(s) => s,
                     None => recv.seq.current()?,
@@ -528,7 +534,7 @@ impl SessionSecurity {
                 msg.apply(&mut handle);
                 let mac = recv.signing.mac(&[&expected.to_le_bytes(), msg.bytes()]);
                 let mut checksum: [u8; 8] = chunk(&mac, 0);
-                if *key_exch {
+                if key_exch {
                     handle.apply_keystream(&mut checksum);
                 }
                 if bool::from(checksum.as_slice().ct_eq(sig.checksum.as_slice())) {
@@ -614,7 +620,7 @@ mod tests {
         for f in [flags(ess), flags(NegotiateFlags::empty())] {
             let mut s = SessionSecurity::new(f, &esk, Role::Client);
             match &mut s.mode {
-                Mode::Ess { send, .. } => send.seq = Counter(u64::from(u32::MAX)),
+                Mode::Ess(e) => e.send.seq = Counter(u64::from(u32::MAX)),
                 Mode::Legacy { seq, .. } => *seq = Counter(u64::from(u32::MAX)),
                 Mode::NoKeys => unreachable!(),
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ntlm_crypto::legacy::{ntlm2_session_responses, ntlmv1_responses};
 use ntlm_crypto::{
     ExportedSessionKey, KxKeyInput, Role, SessionBaseKey, client_exported_session_key, kxkey, mic,
-    ntlmv2_responses, ntowfv2,
+    ntlmv2_responses, ntlmv2_responses_timestamped, ntowfv2,
 };
 use ntlm_policy::{
     ClientConfig, Detail, Failure, LmField, MinSessionSecurity, Semantics, Side, Stage,
@@ -22,7 +22,7 @@ use rand_core::{CryptoRng, RngCore};
 use crate::established::{Established, SessionReport};
 use crate::reflection::ReflectionCache;
 use crate::transcript::Transcript;
-use crate::{Credentials, decode_failure, text_for};
+use crate::{Credentials, decode_failure, text_into};
 
 /// How a client builds its AUTHENTICATE message beyond what the flags say.
 #[derive(Debug, Clone)]
@@ -135,11 +135,11 @@ pub struct ClientAwaitingChallenge {
 /// The responses a client computed, and the keys behind them.
 struct Responses {
     kind: ResponseKind,
-    lm: Option<Vec<u8>>,
+    lm: Option<Cow<'static, [u8]>>,
     nt: Option<Vec<u8>>,
     session_base_key: SessionBaseKey,
-    /// LmChallengeResponse used by KXKEY for NTLMv1 (first 8 bytes).
-    kx_lm: Vec<u8>,
+    /// LmChallengeResponse[0..7], used by KXKEY for NTLMv1.
+    kx_lm: [u8; 8],
     mic: bool,
 }
 
@@ -225,16 +225,33 @@ impl ClientAwaitingChallenge {
         };
 
         let charset = flags.charset().unwrap_or(ntlm_wire::Charset::Unicode);
-        let text = |t: &str| Some(Cow::Owned(text_for(t, charset)));
+        // The three names encoded into one buffer, each field borrowing its part.
+        let mut names = Vec::with_capacity(
+            2 * (s.credentials.domain.len() + s.credentials.user.len() + s.workstation.len()),
+        );
+        let mut ends = [0usize; 3];
+        for (end, t) in
+            ends.iter_mut()
+                .zip([&s.credentials.domain, &s.credentials.user, &s.workstation])
+        {
+            text_into(&mut names, t, charset);
+            *end = names.len();
+        }
+        let [d_end, u_end, w_end] = ends;
+        let part = |a: usize, b: usize| Some(Cow::Borrowed(names.get(a..b).unwrap_or_default()));
+        let encrypted_key = encrypted.unwrap_or_default();
+        let encrypted_key: &[u8] = if encrypted.is_some() {
+            &encrypted_key
+        } else {
+            &[]
+        };
         let mut auth = AuthenticateMessage {
-            lm_response: r.lm.map(Cow::Owned),
+            lm_response: r.lm,
             nt_response: r.nt.map(Cow::Owned),
-            domain: text(&s.credentials.domain),
-            user: text(&s.credentials.user),
-            workstation: text(&s.workstation),
-            encrypted_random_session_key: Some(Cow::Owned(
-                encrypted.map(|e| e.to_vec()).unwrap_or_default(),
-            )),
+            domain: part(0, d_end),
+            user: part(d_end, u_end),
+            workstation: part(u_end, w_end),
+            encrypted_random_session_key: Some(Cow::Borrowed(encrypted_key)),
             flags,
             version: flags.contains(F::NEGOTIATE_VERSION).then_some(s.version),
             mic: None,
@@ -252,6 +269,7 @@ impl ClientAwaitingChallenge {
                 slot.copy_from_slice(m.as_bytes());
             }
         }
+        drop(auth);
         transcript.challenge = challenge.to_vec();
         transcript.authenticate = bytes.clone();
         let report = SessionReport {
@@ -259,9 +277,9 @@ impl ClientAwaitingChallenge {
             response_kind: r.kind,
             mic: r.mic,
             guest: false,
-            user: s.credentials.user.clone(),
-            domain: s.credentials.domain.clone(),
-            workstation: s.workstation.clone(),
+            user: s.credentials.user,
+            domain: s.credentials.domain,
+            workstation: s.workstation,
         };
         Ok((
             bytes,
@@ -288,10 +306,10 @@ fn responses(
         // MS-NLMP 3.3.1/3.3.2: empty NT response, LM = Z(1), SessionBaseKey Z(16).
         return Ok(Responses {
             kind: ResponseKind::Anonymous,
-            lm: Some(vec![0]),
+            lm: Some(Cow::Borrowed(&[0])),
             nt: None,
             session_base_key: SessionBaseKey::from_bytes([0; 16]),
-            kx_lm: vec![0; 8],
+            kx_lm: [0; 8],
             mic: false,
         });
     }
@@ -306,22 +324,22 @@ fn responses(
             let server_time = target_info.and_then(AvPairs::timestamp);
             let mic = s.send_mic && server_time.is_some();
             let av = client_av_pairs(s, target_info, mic);
-            let r = ntlmv2_responses(
-                &key,
-                sc,
-                server_time.unwrap_or(now),
-                &client_challenge,
-                av.as_bytes(),
-            );
-            // MS-NLMP 3.1.5.1.2: with MsvAvTimestamp the LM response is Z(24).
-            let lm = if server_time.is_some() {
-                vec![0; 24]
+            // MS-NLMP 3.1.5.1.2: with MsvAvTimestamp the LM response is Z(24)
+            // (and the LMv2 MAC is not computed).
+            let r = match server_time {
+                Some(t) => {
+                    ntlmv2_responses_timestamped(&key, sc, t, &client_challenge, av.as_bytes())
+                }
+                None => ntlmv2_responses(&key, sc, now, &client_challenge, av.as_bytes()),
+            };
+            let lm: Cow<'static, [u8]> = if server_time.is_some() {
+                Cow::Borrowed(&[0; 24])
             } else {
-                r.lm_response.to_vec()
+                Cow::Owned(r.lm_response.to_vec())
             };
             Ok(Responses {
                 kind,
-                kx_lm: lm.clone(),
+                kx_lm: head8(&lm),
                 lm: Some(lm),
                 nt: Some(r.nt_response),
                 session_base_key: r.session_base_key,
@@ -332,9 +350,9 @@ fn responses(
             let r = ntlm2_session_responses(&nt_hash, sc, &client_challenge);
             Ok(Responses {
                 kind,
-                lm: Some(r.lm_response.to_vec()),
+                lm: Some(Cow::Owned(r.lm_response.to_vec())),
                 nt: Some(r.nt_response.to_vec()),
-                kx_lm: r.lm_response.to_vec(),
+                kx_lm: head8(&r.lm_response),
                 session_base_key: r.session_base_key,
                 mic: false,
             })
@@ -347,14 +365,23 @@ fn responses(
             let r = ntlmv1_responses(&nt_hash, lm_hash.as_ref(), sc);
             Ok(Responses {
                 kind: ResponseKind::NtlmV1,
-                lm: Some(r.lm_response.to_vec()),
+                lm: Some(Cow::Owned(r.lm_response.to_vec())),
                 nt: Some(r.nt_response.to_vec()),
-                kx_lm: r.lm_response.to_vec(),
+                kx_lm: head8(&r.lm_response),
                 session_base_key: r.session_base_key,
                 mic: false,
             })
         }
     }
+}
+
+/// The first 8 bytes of an LM response (KXKEY reads no more).
+fn head8(lm: &[u8]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    if let Some(h) = lm.get(..8) {
+        out.copy_from_slice(h);
+    }
+    out
 }
 
 /// The AV pairs of the client's NTLMv2 blob (MS-NLMP 3.1.5.1.2): the
@@ -376,27 +403,22 @@ fn client_av_pairs(
     let flags_value = (server_flags | mine).bits().to_le_bytes();
     let cbt = s.channel_bindings.unwrap_or([0; 16]);
     let spn = ntlm_wire::text::utf16le(s.target_name.as_deref().unwrap_or(""));
-    let mut pairs: Vec<(AvId, &[u8])> = Vec::with_capacity(12);
-    let mut flags_seen = false;
-    for p in target_info.iter().flat_map(|t| t.iter()) {
-        match p.id {
-            AvId::FLAGS => {
-                flags_seen = true;
-                pairs.push((AvId::FLAGS, &flags_value));
-            }
+    let ext = s.av_extensions;
+    let flags_seen = target_info.is_some_and(|t| t.iter().any(|p| p.id == AvId::FLAGS));
+    let from_server = target_info
+        .into_iter()
+        .flat_map(AvPairs::iter)
+        .filter_map(|p| match p.id {
+            AvId::FLAGS => Some((AvId::FLAGS, flags_value.as_slice())),
             // The client supplies these itself.
-            AvId::CHANNEL_BINDINGS | AvId::TARGET_NAME if s.av_extensions => {}
-            _ => pairs.push((p.id, p.value)),
-        }
-    }
-    if mic && !flags_seen {
-        pairs.push((AvId::FLAGS, &flags_value));
-    }
-    if s.av_extensions {
-        pairs.push((AvId::CHANNEL_BINDINGS, &cbt));
-        pairs.push((AvId::TARGET_NAME, &spn));
-    }
-    AvPairs::build(pairs.iter().copied()).unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
+            AvId::CHANNEL_BINDINGS | AvId::TARGET_NAME if ext => None,
+            _ => Some((p.id, p.value)),
+        });
+    let pairs = from_server
+        .chain((mic && !flags_seen).then_some((AvId::FLAGS, flags_value.as_slice())))
+        .chain(ext.then_some((AvId::CHANNEL_BINDINGS, cbt.as_slice())))
+        .chain(ext.then_some((AvId::TARGET_NAME, spn.as_slice())));
+    AvPairs::build(pairs).unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
 }
 
 fn encode_failure(stage: Stage) -> Failure {

@@ -53,9 +53,9 @@ pub(crate) fn decode_failure(side: Side, stage: Stage, e: DecodeError) -> Failur
     Failure::new(side, stage, &rules::DECODE_MALFORMED, Detail::Decode(e))
 }
 
-/// Encodes a name in the negotiated charset.
-pub(crate) fn text_for(s: &str, charset: Charset) -> Vec<u8> {
-    ntlm_wire::text::encode(s, charset)
+/// Appends a name encoded in the negotiated charset.
+pub(crate) fn text_into(out: &mut Vec<u8>, s: &str, charset: Charset) {
+    ntlm_wire::text::encode_into(out, s, charset);
 }
 
 /// 1601-01-01 to 1970-01-01 in 100 ns units: converts Unix time to FILETIME.

@@ -70,10 +70,12 @@ impl Pair {
     ) -> Exchange {
         let (mut negotiate, mut challenge, mut authenticate) = (None, None, None);
         let outcome = (|| {
+            // Each message is copied once: the copy is what the peer
+            // receives (after tampering), borrowed from the Exchange.
             let (neg, client) = Client::start(self.client)?;
             let mut neg_rx = neg.clone();
             mitm.tamper(Stage::Negotiate, &mut neg_rx);
-            negotiate = Some((neg, neg_rx.clone()));
+            let (_, neg_rx) = negotiate.insert((neg, neg_rx));
 
             let server = Server::start(self.server);
             let sc = fixed.server_challenge.unwrap_or_else(|| {
@@ -81,21 +83,21 @@ impl Pair {
                 rng.fill_bytes(&mut c);
                 c
             });
-            let (chal, server) = server.on_negotiate_with(&neg_rx, sc, now)?;
+            let (chal, server) = server.on_negotiate_with(neg_rx, sc, now)?;
             let mut chal_rx = chal.clone();
             mitm.tamper(Stage::Challenge, &mut chal_rx);
-            challenge = Some((chal, chal_rx.clone()));
+            let (_, chal_rx) = challenge.insert((chal, chal_rx));
 
             let cf = ClientFixed {
                 client_challenge: fixed.client_challenge,
                 session_key: fixed.session_key,
             };
-            let (auth, client) = client.on_challenge_with(&chal_rx, rng, now, cf)?;
+            let (auth, client) = client.on_challenge_with(chal_rx, rng, now, cf)?;
             let mut auth_rx = auth.clone();
             mitm.tamper(Stage::Authenticate, &mut auth_rx);
-            authenticate = Some((auth, auth_rx.clone()));
+            let (_, auth_rx) = authenticate.insert((auth, auth_rx));
 
-            let server = server.on_authenticate(&auth_rx)?;
+            let server = server.on_authenticate(auth_rx)?;
             Ok((client.0, server.0))
         })();
         Exchange {

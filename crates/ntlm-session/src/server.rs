@@ -26,7 +26,7 @@ use rand_core::{CryptoRng, RngCore};
 use crate::established::{Established, SessionReport};
 use crate::reflection::ReflectionCache;
 use crate::transcript::Transcript;
-use crate::{CredentialStore, decode_failure, text_for};
+use crate::{CredentialStore, decode_failure, text_into};
 
 /// The names a server puts in its CHALLENGE (MS-NLMP 3.2.1.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,10 +219,12 @@ impl ServerAwaitingNegotiate {
         let target_info = flags
             .contains(F::NEGOTIATE_TARGET_INFO)
             .then(|| server_target_info(&s, now));
+        let mut target_name_bytes = Vec::with_capacity(target_name.len().saturating_mul(2));
+        text_into(&mut target_name_bytes, target_name, charset);
         let msg = ChallengeMessage {
             flags,
             server_challenge,
-            target_name: Some(Cow::Owned(text_for(target_name, charset))),
+            target_name: Some(Cow::Borrowed(&target_name_bytes)),
             reserved: Some([0; 8]),
             target_info,
             version: flags.contains(F::NEGOTIATE_VERSION).then_some(s.version),
@@ -259,27 +261,45 @@ impl ServerAwaitingNegotiate {
 /// (MS-NLMP 3.2.5.1.1; the order seen in a Windows 2008 R2 capture).
 fn server_target_info(s: &ServerSettings, now: u64) -> AvPairs<'static> {
     let n = &s.names;
-    let utf16 = ntlm_wire::text::utf16le;
-    let mut pairs: Vec<(AvId, Vec<u8>)> = vec![
-        (AvId::NB_DOMAIN_NAME, utf16(&n.nb_domain)),
-        (AvId::NB_COMPUTER_NAME, utf16(&n.nb_computer)),
+    let dns = s.send_dns_names;
+    let names = [
+        (AvId::NB_DOMAIN_NAME, Some(n.nb_domain.as_str())),
+        (AvId::NB_COMPUTER_NAME, Some(n.nb_computer.as_str())),
+        (
+            AvId::DNS_DOMAIN_NAME,
+            n.dns_domain.as_deref().filter(|_| dns),
+        ),
+        (
+            AvId::DNS_COMPUTER_NAME,
+            n.dns_computer.as_deref().filter(|_| dns),
+        ),
+        (AvId::DNS_TREE_NAME, n.dns_tree.as_deref().filter(|_| dns)),
     ];
-    if s.send_dns_names {
-        for (id, v) in [
-            (AvId::DNS_DOMAIN_NAME, &n.dns_domain),
-            (AvId::DNS_COMPUTER_NAME, &n.dns_computer),
-            (AvId::DNS_TREE_NAME, &n.dns_tree),
-        ] {
-            if let Some(v) = v {
-                pairs.push((id, utf16(v)));
-            }
+    // The names encoded into one buffer; AvPairs::build skips MsvAvEOL ids,
+    // which mark the names not sent.
+    let mut texts = Vec::with_capacity(
+        names
+            .iter()
+            .map(|(_, v)| v.map_or(0, str::len).saturating_mul(2))
+            .fold(0, usize::saturating_add),
+    );
+    let mut spans = [(AvId::EOL, 0usize, 0usize); 5];
+    for ((id, v), span) in names.iter().zip(spans.iter_mut()) {
+        if let Some(v) = v {
+            let start = texts.len();
+            ntlm_wire::text::utf16le_into(&mut texts, v);
+            *span = (*id, start, texts.len());
         }
     }
-    if s.send_timestamp {
-        pairs.push((AvId::TIMESTAMP, now.to_le_bytes().to_vec()));
-    }
-    AvPairs::build(pairs.iter().map(|(id, v)| (*id, v.as_slice())))
-        .unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
+    let timestamp = now.to_le_bytes();
+    let pairs = spans
+        .iter()
+        .map(|&(id, a, b)| (id, texts.get(a..b).unwrap_or_default()))
+        .chain(
+            s.send_timestamp
+                .then_some((AvId::TIMESTAMP, timestamp.as_slice())),
+        );
+    AvPairs::build(pairs).unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
 }
 
 /// A server that sent its CHALLENGE and waits for the AUTHENTICATE.
@@ -358,14 +378,14 @@ impl ServerAwaitingAuthenticate {
         let lm = auth.lm_response.as_deref().unwrap_or_default();
         let nt = auth.nt_response.as_deref().unwrap_or_default();
         transcript.authenticate = authenticate.to_vec();
-        let report = |mic: bool| SessionReport {
+        let report = |mic: bool, user: String, domain: String, workstation: String| SessionReport {
             flags,
             response_kind: kind,
             mic,
             guest: false,
-            user: user.clone(),
-            domain: domain.clone(),
-            workstation: workstation.clone(),
+            user,
+            domain,
+            workstation,
         };
 
         if kind == ResponseKind::Anonymous {
@@ -381,7 +401,7 @@ impl ServerAwaitingAuthenticate {
                 flags,
                 esk,
                 Role::Server,
-                report(false),
+                report(false, user, domain, workstation),
                 transcript,
             )));
         }
@@ -407,7 +427,7 @@ impl ServerAwaitingAuthenticate {
             if s.accept_guest {
                 // MS-NLMP 3.2.5.1.2: GuestSession, SessionBaseKey Z(16); no
                 // session security for the Guest user (3.4).
-                let mut r = report(false);
+                let mut r = report(false, user, domain, workstation);
                 r.guest = true;
                 return Ok(ServerEstablished(Established::new(
                     flags,
@@ -557,7 +577,7 @@ impl ServerAwaitingAuthenticate {
             flags,
             esk,
             Role::Server,
-            report(mic_checked),
+            report(mic_checked, user, domain, workstation),
             transcript,
         )))
     }

@@ -37,10 +37,28 @@ impl core::error::Error for TextError {}
 pub fn utf16le(s: &str) -> Vec<u8> {
     // One allocation: a UTF-16 string has at most as many units as UTF-8 bytes.
     let mut v = Vec::with_capacity(s.len().saturating_mul(2));
-    for unit in s.encode_utf16() {
-        v.extend_from_slice(&unit.to_le_bytes());
-    }
+    utf16le_into(&mut v, s);
     v
+}
+
+/// Appends the UTF-16LE encoding of `s` to `out` (see [`utf16le`]).
+pub fn utf16le_into(out: &mut Vec<u8>, s: &str) {
+    if s.is_ascii() {
+        // Every byte is one UTF-16 unit with a zero high byte.
+        let start = out.len();
+        out.resize(start.saturating_add(s.len().saturating_mul(2)), 0);
+        if let Some(dst) = out.get_mut(start..) {
+            for (unit, &b) in dst.chunks_exact_mut(2).zip(s.as_bytes()) {
+                if let [lo, _] = unit {
+                    *lo = b;
+                }
+            }
+        }
+        return;
+    }
+    for unit in s.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
 }
 
 /// Encodes a string for the given charset: UTF-16LE, or its bytes for OEM.
@@ -51,16 +69,35 @@ pub fn encode(s: &str, charset: Charset) -> Vec<u8> {
     }
 }
 
+/// Appends the encoding of `s` for the given charset to `out` (see [`encode`]).
+pub fn encode_into(out: &mut Vec<u8>, s: &str, charset: Charset) {
+    match charset {
+        Charset::Unicode => utf16le_into(out, s),
+        Charset::Oem => out.extend_from_slice(s.as_bytes()),
+    }
+}
+
 /// Decodes UTF-16LE.
 pub fn decode_utf16le(b: &[u8]) -> Result<String, TextError> {
     if b.len() % 2 != 0 {
         return Err(TextError::OddLength(b.len()));
     }
+    let mut out = String::with_capacity(b.len() / 2);
+    if b.chunks_exact(2)
+        .all(|c| matches!(*c, [lo, 0] if lo.is_ascii()))
+    {
+        // ASCII: one byte per unit, no surrogates to pair.
+        for c in b.chunks_exact(2) {
+            if let [lo, _] = *c {
+                out.push(char::from(lo));
+            }
+        }
+        return Ok(out);
+    }
     let units = b.chunks_exact(2).map(|c| match *c {
         [lo, hi] => u16::from_le_bytes([lo, hi]),
         _ => 0,
     });
-    let mut out = String::with_capacity(b.len() / 2);
     for (i, ch) in char::decode_utf16(units).enumerate() {
         match ch {
             Ok(c) => out.push(c),
@@ -94,6 +131,26 @@ mod tests {
     fn round_trips_unicode() {
         let b = utf16le("Dömain😀");
         assert_eq!(decode_utf16le(&b).unwrap(), "Dömain😀");
+    }
+
+    #[test]
+    fn ascii_fast_paths_agree_with_the_general_encoding() {
+        for text in ["", "User", "WORKSTATION", "Dömain😀", "a\u{7f}b"] {
+            let general: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            assert_eq!(utf16le(text), general, "{text}");
+            let mut appended = b"xy".to_vec();
+            utf16le_into(&mut appended, text);
+            assert_eq!(appended[2..], general[..], "{text}");
+            assert_eq!(decode_utf16le(&general).unwrap(), text);
+        }
+        let mut oem = b"x".to_vec();
+        encode_into(&mut oem, "User", Charset::Oem);
+        assert_eq!(oem, b"xUser");
+        let mut uni = Vec::new();
+        encode_into(&mut uni, "Us", Charset::Unicode);
+        assert_eq!(uni, encode("Us", Charset::Unicode));
+        // A NUL-high unit above 0x7f is not ASCII: it takes the general path.
+        assert_eq!(decode_utf16le(&[0xe9, 0]).unwrap(), "é");
     }
 
     #[test]

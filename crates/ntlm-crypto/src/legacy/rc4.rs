@@ -12,10 +12,26 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::CryptoError;
 
+/// 0, 1, …, 255: the permutation the key schedule starts from.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "constant evaluation: i < 256 by the loop condition, and an \
+              out-of-range index would fail the build, not panic at run time"
+)]
+const IDENTITY: [u8; 256] = {
+    let mut s = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        s[i] = i as u8;
+        i += 1;
+    }
+    s
+};
+
 /// An RC4 keystream state (a "handle" in MS-NLMP 3.4).
 ///
 /// Cloning copies the position in the keystream. Zeroized on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone)]
 pub struct Rc4 {
     s: [u8; 256],
     i: u8,
@@ -36,45 +52,94 @@ impl Rc4 {
     }
 
     /// The key schedule for keys the crate derives itself (a
-    /// [`SealingKey`](crate::SealingKey) holds 1 to 16 bytes).
+    /// [`SealingKey`](crate::SealingKey) holds 1 to 16 bytes). An empty key
+    /// is treated as a single zero byte (callers never pass one).
     pub(crate) fn schedule(key: &[u8]) -> Self {
-        let mut s = [0u8; 256];
-        let mut v = 0u8;
-        for b in &mut s {
-            *b = v;
-            v = v.wrapping_add(1);
+        // Every NTLM RC4 key is 16 bytes, except the 8-byte weakened
+        // sealing keys (MS-NLMP 3.4.5.3): those get a loop whose key index
+        // is a constant mask.
+        if let Ok(k) = <&[u8; 16]>::try_from(key) {
+            return Self::schedule_n(k);
         }
+        if let Ok(k) = <&[u8; 8]>::try_from(key) {
+            return Self::schedule_n(k);
+        }
+        // Any other length: the key repeated to 256 bytes (RC4 cycles it).
+        let mut long = [0u8; 256];
+        if !key.is_empty() {
+            for chunk in long.chunks_mut(key.len()) {
+                if let Some(k) = key.get(..chunk.len()) {
+                    chunk.copy_from_slice(k);
+                }
+            }
+        }
+        let s = Self::schedule_n(&long);
+        long.as_mut_slice().zeroize();
+        s
+    }
+
+    /// The key schedule for an `N`-byte key, `N` a power of two up to 256
+    /// (16, 8 or a key already repeated to 256 bytes).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every index is < 256 into a [u8; 256] (the loop bound or a \
+                  u8) or masked by N - 1 into a [u8; N]: none can panic, and the \
+                  compiler drops the bounds checks"
+    )]
+    #[inline]
+    fn schedule_n<const N: usize>(key: &[u8; N]) -> Self {
+        const { assert!(N.is_power_of_two() && N <= 256) };
+        let mut s = IDENTITY;
         let mut j = 0u8;
-        for (i, k) in (0..256usize).zip(key.iter().cycle()) {
-            j = j
-                .wrapping_add(s.get(i).copied().unwrap_or(0))
-                .wrapping_add(*k);
-            s.swap(i, usize::from(j));
+        for i in 0..256usize {
+            let si = s[i];
+            j = j.wrapping_add(si).wrapping_add(key[i & (N - 1)]);
+            let jj = usize::from(j);
+            s[i] = s[jj];
+            s[jj] = si;
         }
         Self { s, i: 0, j: 0 }
     }
 
-    #[inline]
-    fn at(&self, idx: u8) -> u8 {
-        // A u8 index into 256 entries: the bounds check folds away.
-        self.s.get(usize::from(idx)).copied().unwrap_or(0)
-    }
-
     /// RC4(Handle, D): XORs the next `data.len()` keystream bytes into `data`.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every index is a u8 into a [u8; 256]: it cannot be out of range"
+    )]
     pub fn apply_keystream(&mut self, data: &mut [u8]) {
         let (mut i, mut j) = (self.i, self.j);
+        let s = &mut self.s;
         for b in data {
             i = i.wrapping_add(1);
-            let si = self.at(i);
+            let si = s[usize::from(i)];
             j = j.wrapping_add(si);
-            let sj = self.at(j);
-            self.s.swap(usize::from(i), usize::from(j));
-            *b ^= self.at(si.wrapping_add(sj));
+            let sj = s[usize::from(j)];
+            s[usize::from(i)] = sj;
+            s[usize::from(j)] = si;
+            *b ^= s[usize::from(si.wrapping_add(sj))];
         }
         self.i = i;
         self.j = j;
     }
 }
+
+impl Zeroize for Rc4 {
+    fn zeroize(&mut self) {
+        // The slice form clears the 256 bytes in bulk (one fill and a
+        // compiler barrier) rather than with 256 volatile byte writes.
+        self.s.as_mut_slice().zeroize();
+        self.i.zeroize();
+        self.j.zeroize();
+    }
+}
+
+impl Drop for Rc4 {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Rc4 {}
 
 impl fmt::Debug for Rc4 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

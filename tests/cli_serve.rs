@@ -64,7 +64,7 @@ fn python(test: &str) -> Option<PathBuf> {
 }
 
 fn script() -> PathBuf {
-    workspace_root().join("tests/support/http_pyspnego.py")
+    workspace_root().join("tests/support/ntlm_http_peer.py")
 }
 
 /// A running child, killed on drop.
@@ -314,7 +314,13 @@ fn pyspnego_levels_0_to_5_with_sealed_and_signed_messages() {
     for level in 0..=5u8 {
         let out = Command::new(&python)
             .arg(script())
-            .args(["client", &serve.url, &format!("{DOMAIN}\\{USER}"), PASSWORD])
+            .args([
+                "client",
+                &serve.url,
+                &format!("{DOMAIN}\\{USER}"),
+                PASSWORD,
+                "--wrap",
+            ])
             .env("LM_COMPAT_LEVEL", level.to_string())
             .output()
             .unwrap();
@@ -509,7 +515,7 @@ fn probe_against_a_pyspnego_acceptor() {
     let users = dir.write("users", &format!("{DOMAIN}:{USER}:{PASSWORD}\n"));
     let mut child = Command::new(python)
         .arg(script())
-        .arg("server")
+        .args(["server", "pyspnego"])
         .env("NTLM_USER_FILE", users)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -533,6 +539,50 @@ fn probe_against_a_pyspnego_acceptor() {
         "{flags:?}"
     );
     assert_eq!(s(&v, &["client_outcome", "response_kind"]), "NTLMv2");
+    let out = probe(&[
+        &url,
+        "--user",
+        USER,
+        "--domain",
+        DOMAIN,
+        "--password",
+        "wrong",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn probe_against_a_samba_backed_server() {
+    let test = "probe_against_a_samba_backed_server";
+    let (Some(python), Some(exe)) = (python(test), ntlm_testsupport::ntlm_auth(test)) else {
+        return;
+    };
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "probe-samba");
+    let conf = dir.smb_conf();
+    let mut child = Command::new(python)
+        .arg(script())
+        .args(["server", "samba"])
+        .arg(&exe)
+        .arg(&conf)
+        .arg(PASSWORD)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _guard = Running { child };
+    let port = line
+        .trim()
+        .strip_prefix("PORT ")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let url = format!("http://127.0.0.1:{port}/");
+    let v = login(&url);
+    // Samba always sends a Version and its TargetInfo.
+    assert!(v["challenge"]["version"].is_object(), "{v}");
+    assert!(v["challenge"]["target_info"].is_array(), "{v}");
     let out = probe(&[
         &url,
         "--user",

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod attack;
+mod audit;
 mod decode;
 mod demo;
 mod handshake;
@@ -52,6 +53,8 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Probe a real HTTP server that offers NTLM: its CHALLENGE, the verdict, optionally log on
     Probe(Box<probe::ProbeArgs>),
+    /// Find every NTLM exchange in pcap/pcapng captures and say which would break under a policy
+    Audit(Box<audit::AuditArgs>),
 }
 
 /// How a command that ran to completion ended.
@@ -107,6 +110,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Helper(args) => helper::run(args, &mut io::stdin().lock(), &mut io::stdout()),
         Command::Serve(args) => serve::run(args, &mut io::stdout()),
         Command::Probe(args) => probe::run(args, &mut out),
+        Command::Audit(args) => audit::run(args, &mut io::stdout().lock()),
     };
     match result {
         Ok(status) => {

@@ -34,6 +34,7 @@ pub const ORACLES: &[(&str, Oracle)] = &[
     ("session_server", session_server),
     ("session_client", session_client),
     ("helper", helper),
+    ("capture", capture),
 ];
 
 /// 2026-01-01T00:00:00Z as a FILETIME: the fixed clock of the session oracles.
@@ -216,5 +217,90 @@ fn check_round_trip(m: &Message<'_>) {
         Ok(again) if again == *m => {}
         Ok(again) => panic!("round trip changed the message:\n{m:?}\n{again:?}"),
         Err(e) => panic!("emitted bytes do not parse: {e}: {m:?}"),
+    }
+}
+
+/// The auditor of the capture oracle: a strict policy, so that every
+/// check runs.
+fn auditor() -> &'static ntlmsim::audit::Auditor {
+    static AUDITOR: OnceLock<ntlmsim::audit::Auditor> = OnceLock::new();
+    AUDITOR.get_or_init(|| {
+        let catalog = match ntlmsim::profiles::Catalog::builtin() {
+            Ok(c) => c,
+            Err(e) => panic!("the built-in catalog does not load: {e}"),
+        };
+        let policy = ntlmsim::audit::Policy {
+            client_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
+            server_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0000),
+            client_lm_level: Some(ntlm_policy::LmCompatibilityLevel::L5),
+            server_lm_level: Some(ntlm_policy::LmCompatibilityLevel::L5),
+            ..ntlmsim::audit::Policy::default()
+        };
+        ntlmsim::audit::Auditor::new(policy, &catalog)
+    })
+}
+
+/// Arbitrary bytes as a pcap/pcapng stream, through the whole extraction
+/// (reader, link/IP/TCP decoding, reassembly, carriers, pairing) and the
+/// audit (decoding, profile matching, verdicts, every rendering).
+pub fn capture(data: &[u8]) {
+    use ntlm_capture::{Event, Extractor};
+    use ntlmsim::audit::{ProblemRecord, Summary, csv, html, render_human};
+    let auditor = auditor();
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    let mut last_progress = 0;
+    let result = Extractor::default().run(0, data, &mut |e| match e {
+        Event::Exchange(x) => {
+            if x.messages().next().is_none() {
+                panic!("an exchange without messages: {x:?}");
+            }
+            for m in x.messages() {
+                match ntlm_wire::MessageType::of(&m.bytes) {
+                    Ok(kind) if kind == m.kind => {}
+                    other => panic!("a {:?} message whose header says {other:?}", m.kind),
+                }
+            }
+            let n = records.len() + 1;
+            records.push(auditor.judge("fuzz", n, &x, &mut problems));
+        }
+        Event::Problem(p) => {
+            if p.message.is_empty() {
+                panic!("a problem without a message: {p:?}");
+            }
+            problems.push(ProblemRecord::new("fuzz", &p));
+        }
+        Event::Progress { bytes } => {
+            if bytes < last_progress {
+                panic!("progress went back from {last_progress} to {bytes}");
+            }
+            last_progress = bytes;
+        }
+    });
+    match result {
+        Ok(s) => {
+            if s.bytes > data.len() as u64 {
+                panic!("consumed {} bytes of {}", s.bytes, data.len());
+            }
+        }
+        Err(e) => {
+            if !records.is_empty() {
+                panic!("an error ({e}) after exchanges were reported");
+            }
+            return;
+        }
+    }
+    let summary = Summary::new(auditor.policy(), Vec::new(), &records, problems.len());
+    if summary.breaking > records.len() {
+        panic!("more breaking exchanges than exchanges");
+    }
+    let _ = render_human(&summary, &records, &problems);
+    let _ = csv(&records);
+    let page = html(&summary, &records, &problems);
+    if page.contains("<script") {
+        panic!("a script element in the report");
+    }
+    if let Err(e) = serde_json::to_string(&records) {
+        panic!("records do not serialize: {e}");
     }
 }

@@ -1,0 +1,1385 @@
+//! Auditing captured NTLM exchanges against a policy (`ntlmsim audit`).
+//!
+//! `ntlm-capture` finds the exchanges in pcap/pcapng files; this module
+//! decodes their messages with `ntlm-wire`, matches the client against the
+//! profile catalog, and judges each exchange under a what-if policy with
+//! the same enforcement functions the simulator uses (`ntlm-policy`):
+//!
+//! 1. the server's NtlmMinServerSec check on receipt of NEGOTIATE, against
+//!    the CHALLENGE flags it sent (or, when no CHALLENGE was captured, the
+//!    NEGOTIATE flags, which bound them) — MS-NLMP 3.2.5.1.1;
+//! 2. the client's charset and NtlmMinClientSec checks on receipt of the
+//!    CHALLENGE — MS-NLMP 3.1.5.1.2;
+//! 3. the server's NtlmMinServerSec check on receipt of AUTHENTICATE —
+//!    MS-NLMP 3.2.5.1.2;
+//! 4. whether a server at the given LmCompatibilityLevel accepts the
+//!    response kind observed (MS-NLMP <81>, KB239869).
+//!
+//! Client-side settings (`--client-min`, `--client-lm-level`) apply to the
+//! clients that read them: those whose closest profile reads the registry
+//! value (Windows), or whose profile is unknown. An AUTHENTICATE that
+//! carries flags its CHALLENGE lacked is taken as the client sent it
+//! (the `auth-flags-subset` check is not a policy change and is not run).
+//!
+//! Rendering: JSON Lines records ([`ExchangeRecord`], [`ProblemRecord`],
+//! [`Summary`]), a human summary ([`render_human`]), CSV ([`csv`]) and a
+//! self-contained HTML report ([`html`]).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use ntlm_capture::{Exchange, NtlmMessage, Problem};
+use ntlm_policy::{
+    ClientConfig, Failure, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, Semantics,
+    ServerConfig, check_client_challenge, check_response_accepted, check_server_authenticate,
+    check_server_negotiate,
+};
+use ntlm_session::Credentials;
+use ntlm_wire::{
+    AuthenticateMessage, ChallengeMessage, MessageType, NegotiateFlags, NegotiateMessage,
+    ResponseKind, Version,
+};
+use serde::Serialize;
+
+use crate::outcome::{FailureJson, OutcomeJson, hex32, names};
+use crate::profiles::{Catalog, Honours};
+use crate::report::escape;
+
+/// The what-if policy an audit applies.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// NtlmMinClientSec.
+    pub client_min: MinSessionSecurity,
+    /// NtlmMinServerSec.
+    pub server_min: MinSessionSecurity,
+    /// The clients' LmCompatibilityLevel (`None`: as observed).
+    pub client_lm_level: Option<LmCompatibilityLevel>,
+    /// The servers' (or their DCs') LmCompatibilityLevel (`None`: not checked).
+    pub server_lm_level: Option<LmCompatibilityLevel>,
+    /// Policy semantics.
+    pub semantics: Semantics,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            client_min: MinSessionSecurity::NONE,
+            server_min: MinSessionSecurity::NONE,
+            client_lm_level: None,
+            server_lm_level: None,
+            semantics: Semantics::default(),
+        }
+    }
+}
+
+/// A client profile reduced to what can be compared with a capture.
+#[derive(Debug, Clone)]
+struct ClientShape {
+    name: String,
+    /// Offered flags without and with application security requests.
+    offered: [NegotiateFlags; 2],
+    version: Option<Version>,
+    lm_level: LmCompatibilityLevel,
+    sends_mic: bool,
+    honours: Honours,
+}
+
+/// Most differing NEGOTIATE bits for a profile to count as close.
+const MAX_PROFILE_BITS: u32 = 3;
+
+/// Judges exchanges under a policy.
+#[derive(Debug, Clone)]
+pub struct Auditor {
+    policy: Policy,
+    clients: Vec<ClientShape>,
+}
+
+/// An observed carrier result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultJson {
+    /// `HTTP`, `SMB`, `LDAP` or `DCE/RPC`.
+    pub carrier: &'static str,
+    /// The status or result code (HTTP status, NT status, LDAP resultCode,
+    /// RPC fault status or bind_nak reason; 0 for an RPC response).
+    pub code: u32,
+    /// The code as text, e.g. `HTTP 401`, `STATUS_LOGON_FAILURE (0xc000006d)`.
+    pub text: String,
+    /// Whether the carrier says the logon succeeded.
+    pub success: bool,
+    /// Packet number.
+    pub packet: u64,
+}
+
+/// One exchange as reported (`{"exchange": {...}}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeRecord {
+    /// The capture file.
+    pub file: String,
+    /// 1-based position in the audit's output.
+    pub index: usize,
+    /// `HTTP`, `SMB1`, `SMB2`, `DCE/RPC`, `LDAP-SASL`, `LDAP-sicily`, `scan`.
+    pub carrier: &'static str,
+    /// `raw` or `spnego`.
+    pub wrapping: &'static str,
+    /// Client `ip:port`.
+    pub client: String,
+    /// Server `ip:port`.
+    pub server: String,
+    /// How the roles were told apart: `syn`, `challenge`, `client-message`, `port`.
+    pub roles_by: &'static str,
+    /// Packet number of the first message.
+    pub first_packet: u64,
+    /// Packet number of the last message or result.
+    pub last_packet: u64,
+    /// Time of the first message (RFC 3339).
+    pub first_time: String,
+    /// Time of the last message or result.
+    pub last_time: String,
+    /// The connection's first packet time.
+    pub connection_first_time: String,
+    /// The connection's last packet time.
+    pub connection_last_time: String,
+    /// 1-based position of the exchange on its connection.
+    pub exchange_on_connection: u32,
+    /// Messages seen, in order.
+    pub messages: Vec<&'static str>,
+    /// The packet that completed each message, in the same order.
+    pub message_packets: Vec<u64>,
+    /// All three messages were seen.
+    pub complete: bool,
+    /// AUTHENTICATE UserName.
+    pub user: Option<String>,
+    /// AUTHENTICATE DomainName.
+    pub domain: Option<String>,
+    /// AUTHENTICATE Workstation (or the NEGOTIATE's).
+    pub workstation: Option<String>,
+    /// Undecodable name bytes, hex, by field.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub raw_names: BTreeMap<&'static str, String>,
+    /// The client's Version (NEGOTIATE or AUTHENTICATE), `major.minor.build`.
+    pub client_version: Option<String>,
+    /// NEGOTIATE flags.
+    pub offered_flags: Option<String>,
+    /// Their names.
+    pub offered_flags_names: Vec<&'static str>,
+    /// CHALLENGE flags (the server's choice).
+    pub challenge_flags: Option<String>,
+    /// Their names.
+    pub challenge_flags_names: Vec<&'static str>,
+    /// AUTHENTICATE flags (the final flags).
+    pub final_flags: Option<String>,
+    /// Their names.
+    pub final_flags_names: Vec<&'static str>,
+    /// `ANONYMOUS`, `LM`, `NTLMv1`, `NTLM2_SESSION`, `NTLMv2`, `UNKNOWN`.
+    pub response_kind: Option<&'static str>,
+    /// Whether the AUTHENTICATE carries a MIC.
+    pub mic: Option<bool>,
+    /// What the carrier showed after the AUTHENTICATE.
+    pub observed_result: Option<ResultJson>,
+    /// The closest built-in client profile, or `none`.
+    pub client_profile: String,
+    /// NEGOTIATE bits that differ from that profile's offer.
+    pub client_profile_distance: Option<u32>,
+    /// Whether the client-side policy applies (its profile reads the registry values).
+    pub client_policy_applies: bool,
+    /// `breaks` or `ok`.
+    pub verdict: &'static str,
+    /// The messages the verdict rests on.
+    pub judged_on: Vec<&'static str>,
+    /// The outcome under the policy (as `handshake --json`).
+    pub outcome: OutcomeJson,
+    /// The failure, when it breaks (not serialized: `outcome` has it).
+    #[serde(skip)]
+    pub failure: Option<Failure>,
+    /// The response kind as a value.
+    #[serde(skip)]
+    pub kind: Option<ResponseKind>,
+}
+
+impl ExchangeRecord {
+    /// Whether the exchange would break.
+    pub const fn breaks(&self) -> bool {
+        self.failure.is_some()
+    }
+
+    /// The client's IP address (without port).
+    pub fn client_host(&self) -> &str {
+        host(&self.client)
+    }
+}
+
+fn host(endpoint: &str) -> &str {
+    match endpoint.rfind(':') {
+        Some(i) => endpoint.get(..i).map_or(endpoint, |h| {
+            h.trim_start_matches('[').trim_end_matches(']')
+        }),
+        None => endpoint,
+    }
+}
+
+/// A problem as reported (`{"problem": {...}}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemRecord {
+    /// The capture file.
+    pub file: String,
+    /// Packet number (absent for the file as a whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packet: Option<u64>,
+    /// `capture`, `link`, `ip`, `tcp`, `http`, `smb`, `dcerpc`, `ldap`, `spnego`, `ntlmssp`.
+    pub layer: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl ProblemRecord {
+    /// From a capture problem.
+    pub fn new(file: &str, p: &Problem) -> Self {
+        Self {
+            file: file.to_owned(),
+            packet: (p.place.packet > 0).then_some(p.place.packet),
+            layer: p.layer,
+            message: p.message.clone(),
+        }
+    }
+}
+
+fn text(raw: Option<&[u8]>, flags: NegotiateFlags) -> Result<Option<String>, String> {
+    let Some(b) = raw.filter(|b| !b.is_empty()) else {
+        return Ok(None);
+    };
+    let cs = flags.charset().unwrap_or(ntlm_wire::Charset::Oem);
+    ntlm_wire::text::decode(b, cs)
+        .map(Some)
+        .map_err(|_| hex::encode(b))
+}
+
+fn version_text(v: Option<Version>) -> Option<String> {
+    v.filter(|v| !v.is_zero())
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.build))
+}
+
+/// Flags at a fixed offset of a message that did not parse.
+fn raw_flags(m: &NtlmMessage) -> Option<NegotiateFlags> {
+    let at = match m.kind {
+        MessageType::Negotiate => 12,
+        MessageType::Challenge => 20,
+        MessageType::Authenticate => 60,
+    };
+    let b: [u8; 4] = m.bytes.get(at..at + 4)?.try_into().ok()?;
+    Some(NegotiateFlags::from_bits_retain(u32::from_le_bytes(b)))
+}
+
+/// What was decoded from an exchange's messages.
+#[derive(Debug, Default)]
+struct Decoded {
+    offered: Option<NegotiateFlags>,
+    challenge: Option<NegotiateFlags>,
+    final_flags: Option<NegotiateFlags>,
+    neg_version: Option<Version>,
+    auth_version: Option<Version>,
+    kind: Option<ResponseKind>,
+    mic: Option<bool>,
+    user: Option<String>,
+    domain: Option<String>,
+    workstation: Option<String>,
+    raw_names: BTreeMap<&'static str, String>,
+}
+
+fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decoded {
+    let mut d = Decoded::default();
+    let mut problem = |m: &NtlmMessage, what: String| {
+        problems.push(ProblemRecord {
+            file: file.to_owned(),
+            packet: Some(m.place.packet),
+            layer: "ntlmssp",
+            message: what,
+        });
+    };
+    if let Some(m) = &x.negotiate {
+        match NegotiateMessage::parse(&m.bytes) {
+            Ok(n) => {
+                d.offered = Some(n.flags);
+                d.neg_version = n.version;
+                if let Ok(Some(w)) = text(n.workstation.as_deref(), NegotiateFlags::NEGOTIATE_OEM) {
+                    d.workstation = Some(w);
+                }
+            }
+            Err(e) => {
+                problem(m, format!("NEGOTIATE: {e}"));
+                d.offered = raw_flags(m);
+            }
+        }
+    }
+    if let Some(m) = &x.challenge {
+        match ChallengeMessage::parse(&m.bytes) {
+            Ok(c) => d.challenge = Some(c.flags),
+            Err(e) => match ChallengeMessage::parse_lenient(&m.bytes) {
+                Ok(c) => {
+                    problem(m, format!("CHALLENGE decoded leniently: {e}"));
+                    d.challenge = Some(c.flags);
+                }
+                Err(_) => {
+                    problem(m, format!("CHALLENGE: {e}"));
+                    d.challenge = raw_flags(m);
+                }
+            },
+        }
+    }
+    if let Some(m) = &x.authenticate {
+        match AuthenticateMessage::parse(&m.bytes) {
+            Ok(a) => {
+                d.final_flags = Some(a.flags);
+                d.auth_version = a.version;
+                d.kind = Some(a.response_kind());
+                d.mic = Some(a.mic.is_some_and(|mic| mic != [0; 16]));
+                for (field, raw, slot) in [
+                    ("user", a.user.as_deref(), &mut d.user),
+                    ("domain", a.domain.as_deref(), &mut d.domain),
+                    ("workstation", a.workstation.as_deref(), &mut d.workstation),
+                ] {
+                    match text(raw, a.flags) {
+                        Ok(Some(s)) => *slot = Some(s),
+                        Ok(None) => {}
+                        Err(h) => {
+                            d.raw_names.insert(field, h);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                problem(m, format!("AUTHENTICATE: {e}"));
+                d.final_flags = raw_flags(m);
+            }
+        }
+    }
+    d
+}
+
+fn bits(f: NegotiateFlags) -> u32 {
+    f.bits().count_ones()
+}
+
+impl Auditor {
+    /// An auditor for `policy`, matching clients against `catalog`.
+    pub fn new(policy: Policy, catalog: &Catalog) -> Self {
+        let clients = catalog
+            .profiles
+            .iter()
+            .filter(|p| p.role.client())
+            .filter_map(|p| {
+                let plain = p.offered_flags()?;
+                let settings = p.client_settings(Credentials::password("", "", ""))?;
+                let mut secure = settings.config;
+                secure.integrity = true;
+                secure.confidentiality = true;
+                let with_security =
+                    ntlm_policy::negotiate_flags(&secure, p.min_client_sec, &Semantics::default());
+                Some(ClientShape {
+                    name: p.name.clone(),
+                    offered: [plain, with_security],
+                    version: (!settings.version.is_zero()).then_some(settings.version),
+                    lm_level: p.client_lm_level,
+                    sends_mic: p.sends_mic(),
+                    honours: p.honours,
+                })
+            })
+            .collect();
+        Self { policy, clients }
+    }
+
+    /// The policy.
+    pub const fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The closest client profile: (index, differing NEGOTIATE bits).
+    fn profile(&self, d: &Decoded) -> Option<(usize, u32)> {
+        let offered = d.offered?;
+        let version = d.neg_version.or(d.auth_version).filter(|v| !v.is_zero());
+        let mut best: Option<(u32, usize, u32)> = None;
+        for (i, c) in self.clients.iter().enumerate() {
+            let dist = c
+                .offered
+                .iter()
+                .map(|&o| bits(o ^ offered))
+                .min()
+                .unwrap_or(u32::MAX);
+            if dist > MAX_PROFILE_BITS {
+                continue;
+            }
+            let mut score = dist.saturating_mul(4);
+            match (version, c.version) {
+                (Some(v), Some(p)) if (v.major, v.minor) != (p.major, p.minor) => score += 6,
+                (Some(v), Some(p)) if v.build != p.build => score += 1,
+                (Some(_), None) | (None, Some(_)) => score += 2,
+                _ => {}
+            }
+            if let (Some(kind), Some(f)) = (d.kind, d.final_flags) {
+                if kind != ResponseKind::Anonymous && c.lm_level.client_response(f) != kind {
+                    score += 3;
+                }
+            }
+            if d.mic == Some(true) && !c.sends_mic {
+                score += 2;
+            }
+            if best.is_none_or(|(s, _, _)| score < s) {
+                best = Some((score, i, dist));
+            }
+        }
+        best.map(|(_, i, dist)| (i, dist))
+    }
+
+    /// Judges one exchange. Decoding problems are appended to `problems`.
+    pub fn judge(
+        &self,
+        file: &str,
+        index: usize,
+        x: &Exchange,
+        problems: &mut Vec<ProblemRecord>,
+    ) -> ExchangeRecord {
+        let d = decode(x, file, problems);
+        let profile = self.profile(&d);
+        let shape = profile.and_then(|(i, _)| self.clients.get(i));
+        let honours = shape.map_or(Honours::ALL, |c| c.honours);
+        let p = &self.policy;
+        let client_min = if honours.min_client_sec {
+            p.client_min
+        } else {
+            MinSessionSecurity::NONE
+        };
+        let client_level = p.client_lm_level.filter(|_| honours.lm_compatibility_level);
+        // What the client would send under its level.
+        let mut offered = d.offered;
+        let mut final_flags = d.final_flags;
+        let mut kind = d.kind;
+        if let Some(level) = client_level {
+            if !level.requests_ess() {
+                let ess = NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY;
+                offered = offered.map(|f| f.difference(ess));
+                final_flags = final_flags.map(|f| f.difference(ess));
+            }
+            if let (Some(k), Some(f)) = (kind, final_flags) {
+                if k != ResponseKind::Anonymous {
+                    kind = Some(level.client_response(f));
+                }
+            }
+        }
+        let challenge = match (d.challenge, client_level) {
+            (Some(c), Some(l)) if !l.requests_ess() => {
+                Some(c.difference(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY))
+            }
+            (c, _) => c,
+        };
+        let ntlmv2 = kind.map_or_else(
+            || client_level.is_none_or(LmCompatibilityLevel::sends_ntlmv2),
+            |k| k == ResponseKind::NtlmV2,
+        );
+        let client = ClientConfig {
+            lm_level: if ntlmv2 {
+                LmCompatibilityLevel::L3
+            } else {
+                LmCompatibilityLevel::L1
+            },
+            os: OsGeneration::Unspecified,
+            ..ClientConfig::default()
+        };
+        let server = ServerConfig {
+            lm_level: p.server_lm_level.unwrap_or(LmCompatibilityLevel::L0),
+            os: OsGeneration::Unspecified,
+            ..ServerConfig::default()
+        };
+        let sem = &p.semantics;
+        let mut judged_on = Vec::new();
+        let result: Result<(), Failure> = (|| {
+            // The CHALLENGE flags, or their bound: the NEGOTIATE's.
+            let server_choice = challenge.or(offered);
+            if let Some(f) = server_choice {
+                judged_on.push(if challenge.is_some() {
+                    "challenge"
+                } else {
+                    "negotiate"
+                });
+                check_server_negotiate(f, &server, p.server_min, sem)?;
+                check_client_challenge(f, &client, client_min, sem)?;
+            }
+            if let Some(a) = final_flags {
+                judged_on.push("authenticate");
+                let k = kind.unwrap_or(ResponseKind::Unknown);
+                let c = server_choice.map_or(a, |c| c.union(a));
+                check_server_authenticate(c, a, k, &server, p.server_min, sem)?;
+                if p.server_lm_level.is_some() {
+                    if let Some(k) = kind {
+                        check_response_accepted(k, &server).map_err(|f| f.with_negotiated(a))?;
+                    }
+                }
+            }
+            Ok(())
+        })();
+        let negotiated = final_flags
+            .or(challenge)
+            .or(offered)
+            .unwrap_or(NegotiateFlags::empty());
+        let outcome = match &result {
+            Ok(()) => OutcomeJson::Success(crate::outcome::SuccessJson {
+                result: "success",
+                negotiated_flags: hex32(negotiated.bits()),
+                negotiated_flags_names: names(negotiated),
+                response_kind: kind.map_or("UNKNOWN", ResponseKind::as_str),
+                key_strength_bits: ntlm_policy::key_strength_bits(negotiated),
+                signing: negotiated.contains(NegotiateFlags::NEGOTIATE_SIGN),
+                sealing: negotiated.contains(NegotiateFlags::NEGOTIATE_SEAL),
+                mic: d.mic.unwrap_or(false),
+                exported_session_key: None,
+                anonymous: kind == Some(ResponseKind::Anonymous),
+            }),
+            Err(f) => OutcomeJson::failure(f),
+        };
+        let first = x.first();
+        let last = x.last();
+        let flags = |f: Option<NegotiateFlags>| {
+            (f.map(|f| hex32(f.bits())), f.map(names).unwrap_or_default())
+        };
+        let (offered_flags, offered_flags_names) = flags(d.offered);
+        let (challenge_flags, challenge_flags_names) = flags(d.challenge);
+        let (final_hex, final_flags_names) = flags(d.final_flags);
+        let wrapping = x.messages().next().map_or("raw", |m| m.wrapping.name());
+        ExchangeRecord {
+            file: file.to_owned(),
+            index,
+            carrier: x.carrier().name(),
+            wrapping,
+            client: x.client.to_string(),
+            server: x.server.to_string(),
+            roles_by: x.roles_by.name(),
+            first_packet: first.packet,
+            last_packet: last.packet,
+            first_time: first.time.rfc3339(),
+            last_time: last.time.rfc3339(),
+            connection_first_time: x.connection_first.time.rfc3339(),
+            connection_last_time: x.connection_last.time.rfc3339(),
+            exchange_on_connection: x.index_on_connection,
+            messages: x.messages().map(|m| m.kind.name()).collect(),
+            message_packets: x.messages().map(|m| m.place.packet).collect(),
+            complete: x.negotiate.is_some() && x.challenge.is_some() && x.authenticate.is_some(),
+            user: d.user,
+            domain: d.domain,
+            workstation: d.workstation,
+            raw_names: d.raw_names,
+            client_version: version_text(d.neg_version.or(d.auth_version)),
+            offered_flags,
+            offered_flags_names,
+            challenge_flags,
+            challenge_flags_names,
+            final_flags: final_hex,
+            final_flags_names,
+            response_kind: d.kind.map(ResponseKind::as_str),
+            mic: d.mic,
+            observed_result: x.result.map(|r| result_json(&r)),
+            client_profile: shape.map_or_else(|| "none".to_owned(), |c| c.name.clone()),
+            client_profile_distance: profile.map(|(_, dist)| dist),
+            client_policy_applies: honours.min_client_sec,
+            verdict: if result.is_ok() { "ok" } else { "breaks" },
+            judged_on,
+            outcome,
+            failure: result.err(),
+            kind: d.kind,
+        }
+    }
+}
+
+fn result_json(r: &ntlm_capture::ObservedResult) -> ResultJson {
+    use ntlm_capture::CarrierResult as C;
+    let (carrier, code) = match r.result {
+        C::Http { status } => ("HTTP", u32::from(status)),
+        C::Smb { status } => ("SMB", status),
+        C::Ldap { result_code } => ("LDAP", result_code),
+        C::RpcResponse => ("DCE/RPC", 0),
+        C::RpcFault { status } => ("DCE/RPC", status),
+        C::RpcBindNak { reason } => ("DCE/RPC", u32::from(reason)),
+    };
+    ResultJson {
+        carrier,
+        code,
+        text: r.result.to_string(),
+        success: r.result.success(),
+        packet: r.place.packet,
+    }
+}
+
+/// A client that would break (`summary.breaking_clients`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakingClient {
+    /// Client IP address.
+    pub host: String,
+    /// Closest profile.
+    pub profile: String,
+    /// Users seen from it in breaking exchanges.
+    pub users: Vec<String>,
+    /// Breaking exchanges.
+    pub exchanges: usize,
+    /// `client` or `server`: who refuses (first breaking exchange).
+    pub side: &'static str,
+    /// On receipt of which message.
+    pub stage: &'static str,
+    /// Missing flags.
+    pub missing: String,
+    /// Their names.
+    pub missing_names: Vec<&'static str>,
+    /// The rule's id.
+    pub rule_id: &'static str,
+    /// The rule's source.
+    pub rule: String,
+    /// Record indexes of its breaking exchanges (the first 200).
+    pub indexes: Vec<usize>,
+}
+
+/// The policy as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyJson {
+    /// NtlmMinClientSec.
+    pub client_min: String,
+    /// Its names.
+    pub client_min_names: Vec<&'static str>,
+    /// NtlmMinServerSec.
+    pub server_min: String,
+    /// Its names.
+    pub server_min_names: Vec<&'static str>,
+    /// Clients' LmCompatibilityLevel.
+    pub client_lm_level: Option<u8>,
+    /// Servers' LmCompatibilityLevel.
+    pub server_lm_level: Option<u8>,
+    /// Semantics preset name.
+    pub semantics: &'static str,
+}
+
+impl PolicyJson {
+    /// From a policy.
+    pub fn new(p: &Policy) -> Self {
+        Self {
+            client_min: hex32(p.client_min.bits()),
+            client_min_names: p.client_min.flag_names().collect(),
+            server_min: hex32(p.server_min.bits()),
+            server_min_names: p.server_min.flag_names().collect(),
+            client_lm_level: p.client_lm_level.map(LmCompatibilityLevel::level),
+            server_lm_level: p.server_lm_level.map(LmCompatibilityLevel::level),
+            semantics: p.semantics.name(),
+        }
+    }
+}
+
+/// Counts for one group.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
+    /// Exchanges.
+    pub exchanges: usize,
+    /// Of which would break.
+    pub breaking: usize,
+}
+
+/// What was read from one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileJson {
+    /// Path as given.
+    pub file: String,
+    /// Packets read.
+    pub packets: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Whether it ended early (truncated or malformed).
+    pub truncated: bool,
+}
+
+/// The `{"summary": {...}}` record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The policy.
+    pub policy: PolicyJson,
+    /// Files read.
+    pub files: Vec<FileJson>,
+    /// Exchanges found.
+    pub exchanges: usize,
+    /// With all three messages.
+    pub complete: usize,
+    /// Partial ones.
+    pub partial: usize,
+    /// That would break.
+    pub breaking: usize,
+    /// Problems reported.
+    pub problems: usize,
+    /// By verdict (`ok`, `breaks`).
+    pub by_verdict: BTreeMap<&'static str, usize>,
+    /// By closest client profile.
+    pub by_client_profile: BTreeMap<String, Counts>,
+    /// By response kind (`none` without AUTHENTICATE).
+    pub by_response_kind: BTreeMap<&'static str, Counts>,
+    /// By carrier.
+    pub by_carrier: BTreeMap<&'static str, Counts>,
+    /// The clients that would break, most exchanges first.
+    pub breaking_clients: Vec<BreakingClient>,
+}
+
+impl Summary {
+    /// No exchange yet.
+    pub fn empty(policy: &Policy) -> Self {
+        Self {
+            policy: PolicyJson::new(policy),
+            files: Vec::new(),
+            exchanges: 0,
+            complete: 0,
+            partial: 0,
+            breaking: 0,
+            problems: 0,
+            by_verdict: BTreeMap::new(),
+            by_client_profile: BTreeMap::new(),
+            by_response_kind: BTreeMap::new(),
+            by_carrier: BTreeMap::new(),
+            breaking_clients: Vec::new(),
+        }
+    }
+
+    /// Counts one record (records may be dropped after this).
+    pub fn add(&mut self, r: &ExchangeRecord) {
+        self.exchanges += 1;
+        if r.complete {
+            self.complete += 1;
+        } else {
+            self.partial += 1;
+        }
+        *self.by_verdict.entry(r.verdict).or_insert(0) += 1;
+        let b = usize::from(r.breaks());
+        self.breaking += b;
+        if !self.by_client_profile.contains_key(&r.client_profile) {
+            self.by_client_profile
+                .insert(r.client_profile.clone(), Counts::default());
+        }
+        for c in [
+            self.by_client_profile.get_mut(&r.client_profile),
+            Some(
+                self.by_response_kind
+                    .entry(r.response_kind.unwrap_or("none"))
+                    .or_default(),
+            ),
+            Some(self.by_carrier.entry(r.carrier).or_default()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            c.exchanges += 1;
+            c.breaking += b;
+        }
+        let Some(f) = &r.failure else {
+            return;
+        };
+        let host = r.client_host();
+        let e = match self
+            .breaking_clients
+            .iter_mut()
+            .position(|c| c.host == host && c.profile == r.client_profile)
+        {
+            Some(i) => self.breaking_clients.get_mut(i),
+            None => {
+                self.breaking_clients.push(BreakingClient {
+                    host: host.to_owned(),
+                    profile: r.client_profile.clone(),
+                    users: Vec::new(),
+                    exchanges: 0,
+                    side: f.side.name(),
+                    stage: f.stage.name(),
+                    missing: hex32(f.missing.bits()),
+                    missing_names: names(f.missing),
+                    rule_id: f.rule.id,
+                    rule: f.rule.source.to_string(),
+                    indexes: Vec::new(),
+                });
+                self.breaking_clients.last_mut()
+            }
+        };
+        let Some(e) = e else {
+            return;
+        };
+        e.exchanges += 1;
+        if e.indexes.len() < HUMAN_ROWS {
+            e.indexes.push(r.index);
+        }
+        if let Some(u) = &r.user {
+            let who = r
+                .domain
+                .as_ref()
+                .map_or_else(|| u.clone(), |d| format!("{d}\\{u}"));
+            if !e.users.contains(&who) && e.users.len() < 20 {
+                e.users.push(who);
+            }
+        }
+    }
+
+    /// Sets the files and problem count and orders the breaking clients
+    /// (most exchanges first).
+    pub fn finish(&mut self, files: Vec<FileJson>, problems: usize) {
+        self.files = files;
+        self.problems = problems;
+        self.breaking_clients
+            .sort_by(|a, b| b.exchanges.cmp(&a.exchanges).then(a.host.cmp(&b.host)));
+    }
+
+    /// Counts the records.
+    pub fn new(
+        policy: &Policy,
+        files: Vec<FileJson>,
+        records: &[ExchangeRecord],
+        problems: usize,
+    ) -> Self {
+        let mut s = Self::empty(policy);
+        for r in records {
+            s.add(r);
+        }
+        s.finish(files, problems);
+        s
+    }
+}
+
+/// Most exchange rows in the human output (breaking ones first).
+pub const HUMAN_ROWS: usize = 200;
+
+fn failure_text(f: &Failure) -> String {
+    let mut s = format!("{} refuses on receipt of {}", f.side, f.stage.message());
+    if !f.missing.is_empty() {
+        let _ = write!(s, ": missing {}", names(f.missing).join(" | "));
+    } else {
+        let _ = write!(s, ": {}", f.reason());
+    }
+    let _ = write!(s, " [{} {}]", f.rule.id, f.rule.source);
+    s
+}
+
+fn who(r: &ExchangeRecord) -> String {
+    match (&r.domain, &r.user) {
+        (Some(d), Some(u)) => format!("{d}\\{u}"),
+        (None, Some(u)) => u.clone(),
+        _ => "-".to_owned(),
+    }
+}
+
+/// The human report. `records` may be a subset (the table shows at most
+/// [`HUMAN_ROWS`], breaking ones first); the counts come from `summary`.
+pub fn render_human(
+    summary: &Summary,
+    records: &[ExchangeRecord],
+    problems: &[ProblemRecord],
+) -> String {
+    let mut s = String::new();
+    let packets: u64 = summary.files.iter().map(|f| f.packets).sum();
+    let _ = writeln!(
+        s,
+        "Read {} file(s), {packets} packets: {} NTLM exchange(s) ({} complete, {} partial), {} problem(s)",
+        summary.files.len(),
+        summary.exchanges,
+        summary.complete,
+        summary.partial,
+        summary.problems
+    );
+    let p = &summary.policy;
+    let _ = writeln!(
+        s,
+        "Policy: NtlmMinClientSec {}, NtlmMinServerSec {}, client LmCompatibilityLevel {}, server LmCompatibilityLevel {}, semantics {}",
+        p.client_min,
+        p.server_min,
+        p.client_lm_level
+            .map_or_else(|| "as observed".to_owned(), |l| l.to_string()),
+        p.server_lm_level
+            .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
+        p.semantics
+    );
+    let _ = writeln!(s);
+    if !records.is_empty() {
+        let _ = writeln!(s, "Exchanges:");
+        let _ = writeln!(
+            s,
+            "  {:>4} {:<11} {:<22} {:<22} {:<24} {:<13} {:<10} {:<15} {:<18} verdict",
+            "#", "carrier", "client", "server", "user", "response", "offered", "profile", "result"
+        );
+        let mut order: Vec<&ExchangeRecord> = records.iter().collect();
+        order.sort_by_key(|r| (!r.breaks(), r.index));
+        for r in order.iter().take(HUMAN_ROWS) {
+            let _ = writeln!(
+                s,
+                "  {:>4} {:<11} {:<22} {:<22} {:<24} {:<13} {:<10} {:<15} {:<18} {}",
+                r.index,
+                r.carrier,
+                r.client,
+                r.server,
+                who(r),
+                r.response_kind.unwrap_or("-"),
+                r.offered_flags.as_deref().unwrap_or("-"),
+                r.client_profile,
+                r.observed_result.as_ref().map_or("-", |o| o.text.as_str()),
+                r.failure.as_ref().map_or_else(
+                    || "ok".to_owned(),
+                    |f| format!("BREAKS: {}", failure_text(f))
+                )
+            );
+        }
+        let shown = order.len().min(HUMAN_ROWS);
+        if summary.exchanges > shown {
+            let _ = writeln!(
+                s,
+                "  ... {} more (all of them with --json or --csv)",
+                summary.exchanges - shown
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "By verdict:");
+    for (v, n) in &summary.by_verdict {
+        let _ = writeln!(s, "  {v:<12} {n}");
+    }
+    for (title, rows) in [
+        (
+            "By client profile:",
+            summary
+                .by_client_profile
+                .iter()
+                .map(|(k, c)| (k.clone(), *c))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "By response kind:",
+            summary
+                .by_response_kind
+                .iter()
+                .map(|(k, c)| ((*k).to_owned(), *c))
+                .collect(),
+        ),
+        (
+            "By carrier:",
+            summary
+                .by_carrier
+                .iter()
+                .map(|(k, c)| ((*k).to_owned(), *c))
+                .collect(),
+        ),
+    ] {
+        let _ = writeln!(s, "{title}");
+        for (k, c) in rows {
+            let _ = writeln!(
+                s,
+                "  {k:<20} {:>6} exchange(s), {} would break",
+                c.exchanges, c.breaking
+            );
+        }
+    }
+    let _ = writeln!(s);
+    if summary.breaking_clients.is_empty() {
+        let _ = writeln!(s, "No client would break under this policy.");
+    } else {
+        let _ = writeln!(s, "Clients that would break:");
+        for c in &summary.breaking_clients {
+            let _ = writeln!(
+                s,
+                "  {} ({}) {}: {} exchange(s); the {} refuses on receipt of {}, missing {} [{} {}]",
+                c.host,
+                c.profile,
+                if c.users.is_empty() {
+                    "-".to_owned()
+                } else {
+                    c.users.join(", ")
+                },
+                c.exchanges,
+                c.side,
+                c.stage.to_uppercase(),
+                if c.missing_names.is_empty() {
+                    "nothing (response kind refused)".to_owned()
+                } else {
+                    c.missing_names.join(" | ")
+                },
+                c.rule_id,
+                c.rule
+            );
+        }
+    }
+    if !problems.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Problems:");
+        for p in problems {
+            let _ = match p.packet {
+                Some(n) => writeln!(s, "  {}: packet {n}: {}: {}", p.file, p.layer, p.message),
+                None => writeln!(s, "  {}: {}: {}", p.file, p.layer, p.message),
+            };
+        }
+    }
+    s
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The exchanges as CSV (RFC 4180), one row per exchange.
+pub fn csv(records: &[ExchangeRecord]) -> String {
+    let mut s = String::from(
+        "index,file,carrier,client,server,first_packet,last_packet,first_time,messages,user,domain,workstation,\
+         client_version,offered_flags,challenge_flags,final_flags,response_kind,mic,observed_result,\
+         client_profile,verdict,side,stage,missing_flags,missing_names,rule\r\n",
+    );
+    for r in records {
+        let f = r.failure.as_ref();
+        let row = [
+            r.index.to_string(),
+            r.file.clone(),
+            r.carrier.to_owned(),
+            r.client.clone(),
+            r.server.clone(),
+            r.first_packet.to_string(),
+            r.last_packet.to_string(),
+            r.first_time.clone(),
+            r.messages.join(" "),
+            r.user.clone().unwrap_or_default(),
+            r.domain.clone().unwrap_or_default(),
+            r.workstation.clone().unwrap_or_default(),
+            r.client_version.clone().unwrap_or_default(),
+            r.offered_flags.clone().unwrap_or_default(),
+            r.challenge_flags.clone().unwrap_or_default(),
+            r.final_flags.clone().unwrap_or_default(),
+            r.response_kind.unwrap_or_default().to_owned(),
+            r.mic.map(|m| m.to_string()).unwrap_or_default(),
+            r.observed_result
+                .as_ref()
+                .map(|o| o.text.clone())
+                .unwrap_or_default(),
+            r.client_profile.clone(),
+            r.verdict.to_owned(),
+            f.map(|f| f.side.name().to_owned()).unwrap_or_default(),
+            f.map(|f| f.stage.name().to_owned()).unwrap_or_default(),
+            f.map(|f| hex32(f.missing.bits())).unwrap_or_default(),
+            f.map(|f| names(f.missing).join("|")).unwrap_or_default(),
+            f.map(|f| format!("{} ({})", f.rule.id, f.rule.source))
+                .unwrap_or_default(),
+        ];
+        let line: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+        s.push_str(&line.join(","));
+        s.push_str("\r\n");
+    }
+    s
+}
+
+const HTML_CSS: &str = r"
+:root{--ok:#e3f4e8;--ok-fg:#17612f;--nb:#d6312b;--nb-fg:#fff;--line:#d7dbe0;--muted:#5f6b7a;--bg:#f6f7f9}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Ubuntu,sans-serif;color:#1b2430;background:var(--bg)}
+header{background:#1f2a37;color:#fff;padding:18px 28px}
+header h1{margin:0;font-size:20px;font-weight:600}
+header p{margin:4px 0 0;color:#c8d1dc}
+main{padding:18px 28px;display:flex;flex-direction:column;gap:18px}
+section.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 18px}
+h2{font-size:15px;margin:0 0 10px}
+.stats{display:flex;gap:12px;flex-wrap:wrap}
+.stat{border-radius:8px;padding:10px 14px;min-width:130px;border:1px solid var(--line);background:#fff}
+.stat b{display:block;font-size:22px}
+.stat.nb{background:var(--nb);color:var(--nb-fg);border-color:var(--nb)}
+.stat.ok{background:var(--ok);color:var(--ok-fg)}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:500}
+tr.breaks td.v{color:#fff;background:var(--nb);font-weight:600}
+tr.ok td.v{color:var(--ok-fg);background:var(--ok);font-weight:600}
+details.client{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:8px 0}
+details.client summary{cursor:pointer;font-weight:600}
+.muted{color:var(--muted)}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+";
+
+fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
+    h.push_str(
+        "<table><thead><tr><th>#</th><th>file / packets</th><th>carrier</th><th>client</th>\
+         <th>server</th><th>user</th><th>response</th><th>offered</th><th>final</th>\
+         <th>result</th><th>verdict</th></tr></thead><tbody>",
+    );
+    for r in rows {
+        let verdict = r.failure.as_ref().map_or_else(
+            || "ok".to_owned(),
+            |f| {
+                format!(
+                    "breaks: {}<br><span class=\"muted\">{}</span>",
+                    escape(&failure_text(f)),
+                    escape(&f.reason().to_string())
+                )
+            },
+        );
+        let _ = write!(
+            h,
+            "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}-{}</span></td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code title=\"{}\">{}</code></td>\
+             <td><code title=\"{}\">{}</code></td><td>{}</td><td class=\"v\">{}</td></tr>",
+            if r.breaks() { "breaks" } else { "ok" },
+            r.index,
+            escape(&r.file),
+            r.first_packet,
+            r.last_packet,
+            escape(r.carrier),
+            escape(&r.client),
+            escape(&r.server),
+            escape(&who(r)),
+            r.response_kind.unwrap_or("-"),
+            escape(&r.offered_flags_names.join(" | ")),
+            escape(r.offered_flags.as_deref().unwrap_or("-")),
+            escape(&r.final_flags_names.join(" | ")),
+            escape(r.final_flags.as_deref().unwrap_or("-")),
+            escape(r.observed_result.as_ref().map_or("-", |o| o.text.as_str())),
+            verdict
+        );
+    }
+    h.push_str("</tbody></table>");
+}
+
+/// The self-contained HTML report: the counts, the clients that would
+/// break (each with its exchanges and missing bits), then every exchange
+/// and the problems. No script, no external resource; all text escaped.
+pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRecord]) -> String {
+    let mut h = String::with_capacity(16 * 1024 + records.len() * 600);
+    let p = &summary.policy;
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>NTLM capture audit</title>\n<style>{HTML_CSS}</style></head>\n\
+         <body data-exchanges=\"{}\" data-breaking=\"{}\"><header><h1>NTLM capture audit</h1>\
+         <p>NtlmMinClientSec {} \u{b7} NtlmMinServerSec {} \u{b7} client LmCompatibilityLevel {} \
+         \u{b7} server LmCompatibilityLevel {} \u{b7} semantics {}</p></header><main>",
+        summary.exchanges,
+        summary.breaking,
+        escape(&p.client_min),
+        escape(&p.server_min),
+        p.client_lm_level
+            .map_or_else(|| "as observed".to_owned(), |l| l.to_string()),
+        p.server_lm_level
+            .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
+        escape(p.semantics)
+    );
+    let _ = write!(
+        h,
+        "<section class=\"card\"><div class=\"stats\">\
+         <div class=\"stat\"><b>{}</b>exchanges</div>\
+         <div class=\"stat nb\"><b>{}</b>would break</div>\
+         <div class=\"stat ok\"><b>{}</b>unaffected</div>\
+         <div class=\"stat\"><b>{}</b>partial</div>\
+         <div class=\"stat\"><b>{}</b>problems</div></div></section>",
+        summary.exchanges,
+        summary.breaking,
+        summary.exchanges - summary.breaking,
+        summary.partial,
+        summary.problems
+    );
+    h.push_str("<section class=\"card\"><h2>Clients that would break</h2>");
+    if summary.breaking_clients.is_empty() {
+        h.push_str("<p>No client would break under this policy.</p>");
+    }
+    for c in &summary.breaking_clients {
+        let _ = write!(
+            h,
+            "<details class=\"client\" open><summary>{} <span class=\"muted\">({})</span> \u{2014} \
+             {} exchange(s); the {} refuses on receipt of {}; missing <code>{}</code> {}</summary>\
+             <p class=\"muted\">users: {} \u{b7} rule {} ({})</p>",
+            escape(&c.host),
+            escape(&c.profile),
+            c.exchanges,
+            c.side,
+            c.stage.to_uppercase(),
+            escape(&c.missing),
+            escape(&c.missing_names.join(" | ")),
+            escape(&c.users.join(", ")),
+            escape(c.rule_id),
+            escape(&c.rule)
+        );
+        let rows: Vec<&ExchangeRecord> = c
+            .indexes
+            .iter()
+            .filter_map(|&i| records.iter().find(|r| r.index == i))
+            .take(HUMAN_ROWS)
+            .collect();
+        html_exchange_rows(&mut h, &rows);
+        h.push_str("</details>");
+    }
+    h.push_str("</section>");
+    h.push_str("<section class=\"card\"><h2>By client profile</h2><table><thead><tr><th>profile</th><th>exchanges</th><th>would break</th></tr></thead><tbody>");
+    for (k, c) in &summary.by_client_profile {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(k),
+            c.exchanges,
+            c.breaking
+        );
+    }
+    h.push_str("</tbody></table><h2 style=\"margin-top:14px\">By response kind</h2><table><tbody>");
+    for (k, c) in &summary.by_response_kind {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{} would break</td></tr>",
+            escape(k),
+            c.exchanges,
+            c.breaking
+        );
+    }
+    h.push_str("</tbody></table></section>");
+    h.push_str("<section class=\"card\"><h2>All exchanges</h2>");
+    let mut all: Vec<&ExchangeRecord> = records.iter().collect();
+    all.sort_by_key(|r| (!r.breaks(), r.index));
+    html_exchange_rows(&mut h, &all);
+    h.push_str("</section>");
+    if !problems.is_empty() {
+        h.push_str("<section class=\"card\"><h2>Problems</h2><table><thead><tr><th>file</th><th>packet</th><th>layer</th><th>what</th></tr></thead><tbody>");
+        for p in problems {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&p.file),
+                p.packet.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                escape(p.layer),
+                escape(&p.message)
+            );
+        }
+        h.push_str("</tbody></table></section>");
+    }
+    h.push_str("</main></body></html>\n");
+    h
+}
+
+/// The failure of a record as JSON, when it breaks (for callers that want
+/// only that part).
+pub fn failure_json(r: &ExchangeRecord) -> Option<FailureJson> {
+    match &r.outcome {
+        OutcomeJson::Failure(f) => Some((**f).clone()),
+        OutcomeJson::Success(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntlm_capture::synth::{self, Messages, Spec};
+    use ntlm_capture::{Event, Extractor};
+
+    fn records(capture: &[u8], policy: Policy) -> (Vec<ExchangeRecord>, Vec<ProblemRecord>) {
+        let auditor = Auditor::new(policy, &Catalog::builtin().unwrap());
+        let mut xs = Vec::new();
+        let mut problems = Vec::new();
+        Extractor::default()
+            .run(0, capture, &mut |e| match e {
+                Event::Exchange(x) => xs.push(x),
+                Event::Problem(p) => problems.push(ProblemRecord::new("t", &p)),
+                Event::Progress { .. } => {}
+            })
+            .unwrap();
+        let recs = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| auditor.judge("t", i + 1, x, &mut problems))
+            .collect();
+        (recs, problems)
+    }
+
+    fn curl() -> Messages {
+        Messages::new(&Spec {
+            negotiate_flags: synth::CURL_FLAGS,
+            challenge_flags: 0x0089_8205,
+            authenticate_flags: 0x0088_8205,
+            mic: false,
+            ..Spec::default()
+        })
+    }
+
+    #[test]
+    fn curl_breaks_under_128_bit_and_windows_does_not() {
+        let server_min = Policy {
+            server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            ..Policy::default()
+        };
+        let (r, p) = records(&synth::http_exchange_pcap(&curl(), 200), server_min.clone());
+        assert!(p.is_empty(), "{p:?}");
+        let r = &r[0];
+        assert_eq!(r.client_profile, "curl-7.88");
+        assert_eq!(r.verdict, "breaks");
+        let f = r.failure.unwrap();
+        assert_eq!((f.side.name(), f.stage.name()), ("server", "negotiate"));
+        assert_eq!(names(f.missing), vec!["NEGOTIATE_128"]);
+        assert_eq!(r.user.as_deref(), Some("alice"));
+        assert_eq!(r.response_kind, Some("NTLMv2"));
+        assert_eq!(r.observed_result.as_ref().unwrap().code, 200);
+        let (r, _) = records(
+            &synth::http_exchange_pcap(&Messages::sample(), 200),
+            server_min,
+        );
+        assert_eq!(r[0].verdict, "ok");
+        assert!(
+            r[0].client_profile.starts_with("windows-"),
+            "{}",
+            r[0].client_profile
+        );
+        assert_eq!(r[0].mic, Some(true));
+    }
+
+    #[test]
+    fn lm_level_refuses_ntlmv1_and_client_min_spares_non_windows() {
+        let v1 = Messages::new(&Spec {
+            nt_len: 24,
+            ..Spec::default()
+        });
+        let level5 = Policy {
+            server_lm_level: Some(LmCompatibilityLevel::L5),
+            ..Policy::default()
+        };
+        let (r, _) = records(&synth::http_exchange_pcap(&v1, 200), level5);
+        assert_eq!(r[0].response_kind, Some("NTLM2_SESSION"));
+        let f = r[0].failure.unwrap();
+        assert_eq!((f.side.name(), f.stage.name()), ("server", "authenticate"));
+        assert_eq!(f.rule.id, "lm-refuse-ntlmv1");
+        // curl reads no registry value: NtlmMinClientSec does not apply to it.
+        let client_min = Policy {
+            client_min: MinSessionSecurity::from_registry(0x2000_0000),
+            ..Policy::default()
+        };
+        let (r, _) = records(&synth::http_exchange_pcap(&curl(), 200), client_min);
+        assert_eq!(r[0].verdict, "ok");
+        assert!(!r[0].client_policy_applies);
+    }
+
+    #[test]
+    fn renderings_carry_the_verdicts() {
+        let policy = Policy {
+            server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            ..Policy::default()
+        };
+        let mut cap = synth::Conversation::new("192.0.2.7:40000", "192.0.2.80:80");
+        cap.handshake();
+        cap.http_exchange(&curl(), 401);
+        cap.http_exchange(&Messages::sample(), 200);
+        cap.close();
+        let bytes = synth::capture(synth::Format::PcapNg { big_endian: false }, &cap.frames);
+        let (recs, problems) = records(&bytes, policy.clone());
+        assert_eq!(recs.len(), 2);
+        let summary = Summary::new(&policy, Vec::new(), &recs, problems.len());
+        assert_eq!(summary.breaking, 1);
+        assert_eq!(summary.breaking_clients[0].host, "192.0.2.7");
+        assert_eq!(summary.breaking_clients[0].users, vec!["EXAMPLE\\alice"]);
+        let human = render_human(&summary, &recs, &problems);
+        assert!(human.contains("Clients that would break:"), "{human}");
+        assert!(human.contains("192.0.2.7 (curl-7.88)"), "{human}");
+        let c = csv(&recs);
+        assert_eq!(c.lines().count(), 3);
+        assert!(
+            c.contains(",breaks,server,negotiate,0x20000000,NEGOTIATE_128,"),
+            "{c}"
+        );
+        let page = html(&summary, &recs, &problems);
+        assert!(page.contains("data-breaking=\"1\""));
+        assert!(page.find("Clients that would break") < page.find("All exchanges"));
+        let j = serde_json::to_value(&recs[0]).unwrap();
+        assert_eq!(j["offered_flags"], "0x00088206");
+        assert_eq!(j["outcome"]["result"], "failure");
+        assert_eq!(j["outcome"]["missing_names"][0], "NEGOTIATE_128");
+        assert!(failure_json(&recs[0]).is_some() && failure_json(&recs[1]).is_none());
+    }
+}

@@ -1,0 +1,350 @@
+//! `ntlmsim audit`: exit codes, the JSON Lines records, CSV and HTML
+//! files, human output, unreadable and truncated captures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed expectation must abort the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ntlm_capture::synth::{self, Conversation, Format, Messages, Spec};
+use serde_json::Value;
+
+fn ntlmsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_audit");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(name: &str, bytes: &[u8]) -> String {
+    let p = dir().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+fn curl() -> Messages {
+    Messages::new(&Spec {
+        negotiate_flags: synth::CURL_FLAGS,
+        challenge_flags: 0x0089_8205,
+        authenticate_flags: 0x0088_8205,
+        user: "bob".into(),
+        mic: false,
+        ..Spec::default()
+    })
+}
+
+/// A pcapng with a Windows exchange (200) and a curl exchange (401) on two
+/// connections.
+fn two_clients() -> String {
+    let mut a = Conversation::new("192.0.2.1:50001", "192.0.2.80:80");
+    a.handshake();
+    a.http_exchange(&Messages::sample(), 200);
+    a.close();
+    let mut b = Conversation::new("192.0.2.2:50002", "192.0.2.80:80");
+    b.packet_base = u64::try_from(a.frames.len()).unwrap();
+    b.time = a.time;
+    b.handshake();
+    b.http_exchange(&curl(), 401);
+    b.close();
+    let frames = [a.frames, b.frames].concat();
+    write(
+        "two.pcapng",
+        &synth::capture(Format::PcapNg { big_endian: false }, &frames),
+    )
+}
+
+fn lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn is_flags(v: &Value) -> bool {
+    let s = v.as_str().unwrap();
+    s.len() == 10
+        && s.starts_with("0x")
+        && s[2..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+#[test]
+fn json_lines_records_and_exit_codes() {
+    let file = two_clients();
+    let (code, out, err) = ntlmsim(&["audit", "--json", &file]);
+    assert_eq!(code, 0, "{err}");
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 3);
+    for r in &recs {
+        assert_eq!(r.as_object().unwrap().len(), 1, "{r}");
+    }
+    let x = &recs[0]["exchange"];
+    assert_eq!(x["index"], 1);
+    assert_eq!(x["client"], "192.0.2.1:50001");
+    assert_eq!(x["server"], "192.0.2.80:80");
+    assert_eq!(x["roles_by"], "syn");
+    assert_eq!(
+        x["messages"],
+        serde_json::json!(["NEGOTIATE", "CHALLENGE", "AUTHENTICATE"])
+    );
+    for key in ["offered_flags", "challenge_flags", "final_flags"] {
+        assert!(is_flags(&x[key]), "{key}: {}", x[key]);
+        assert!(
+            x[format!("{key}_names")]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| {
+                    let n = n.as_str().unwrap();
+                    !n.starts_with("NTLMSSP_") && !n.is_empty()
+                })
+        );
+    }
+    assert_eq!(x["offered_flags"], "0xe2088217");
+    assert_eq!(x["user"], "alice");
+    assert_eq!(x["domain"], "EXAMPLE");
+    assert_eq!(x["workstation"], "WS01");
+    assert_eq!(x["response_kind"], "NTLMv2");
+    assert_eq!(x["observed_result"]["code"], 200);
+    assert_eq!(x["observed_result"]["success"], true);
+    assert_eq!(x["outcome"]["result"], "success");
+    assert_eq!(x["verdict"], "ok");
+    let y = &recs[1]["exchange"];
+    assert_eq!(y["client_profile"], "curl-7.88");
+    assert_eq!(y["observed_result"]["text"], "HTTP 401");
+    let s = &recs[2]["summary"];
+    assert_eq!(s["exchanges"], 2);
+    assert_eq!(s["breaking"], 0);
+    assert_eq!(s["files"][0]["packets"], 16);
+    assert_eq!(s["policy"]["server_min"], "0x00000000");
+
+    // 128-bit required by the servers: curl breaks, exit code 1.
+    let (code, out, _) = ntlmsim(&[
+        "audit",
+        "--json",
+        "--server-min",
+        "require_128bit_encryption",
+        &file,
+    ]);
+    assert_eq!(code, 1);
+    let recs = lines(&out);
+    let y = &recs[1]["exchange"];
+    assert_eq!(y["verdict"], "breaks");
+    assert_eq!(y["outcome"]["side"], "server");
+    assert_eq!(y["outcome"]["stage"], "negotiate");
+    assert_eq!(y["outcome"]["missing"], "0x20000000");
+    assert_eq!(y["outcome"]["rule"], "MS-NLMP 3.2.5.1.1");
+    let s = &recs[2]["summary"];
+    assert_eq!(s["breaking"], 1);
+    assert_eq!(s["by_verdict"]["breaks"], 1);
+    assert_eq!(s["by_client_profile"]["curl-7.88"]["breaking"], 1);
+    let c = &s["breaking_clients"][0];
+    assert_eq!(c["host"], "192.0.2.2");
+    assert_eq!(c["users"][0], "EXAMPLE\\bob");
+    assert_eq!(c["missing_names"][0], "NEGOTIATE_128");
+}
+
+#[test]
+fn human_csv_and_html() {
+    let file = two_clients();
+    let csv = dir().join("out.csv");
+    let html = dir().join("out.html");
+    let (code, out, err) = ntlmsim(&[
+        "audit",
+        "--server-min",
+        "0x20000000",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        &file,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.starts_with("Read 1 file(s), 16 packets: 2 NTLM exchange(s)"),
+        "{out}"
+    );
+    assert!(out.contains("Clients that would break:\n  192.0.2.2 (curl-7.88) EXAMPLE\\bob: 1 exchange(s); the server refuses on receipt of NEGOTIATE, missing NEGOTIATE_128"), "{out}");
+    // Breaking exchanges are listed first.
+    let breaks = out.find("BREAKS").unwrap();
+    let ok = out.find(" ok\n").unwrap();
+    assert!(breaks < ok, "{out}");
+    let csv = std::fs::read_to_string(csv).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].starts_with("index,file,carrier,client,server"));
+    assert!(rows[2].contains(",bob,EXAMPLE,"), "{}", rows[2]);
+    assert!(
+        rows[2].contains(",breaks,server,negotiate,0x20000000,NEGOTIATE_128,"),
+        "{}",
+        rows[2]
+    );
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("data-exchanges=\"2\" data-breaking=\"1\""));
+    assert!(page.contains("192.0.2.2 <span class=\"muted\">(curl-7.88)</span>"));
+    assert!(!page.contains("<script"));
+}
+
+#[test]
+fn unreadable_files_are_usage_errors_naming_the_file() {
+    let missing = dir().join("missing.pcap");
+    let (code, out, err) = ntlmsim(&["audit", missing.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.starts_with("error: cannot open "), "{err}");
+    assert!(err.contains("missing.pcap"), "{err}");
+    let text = write("notes.txt", b"GET / HTTP/1.1\r\n");
+    let (code, _, err) = ntlmsim(&["audit", &text]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("notes.txt: not a pcap or pcapng capture (file starts with 47455420"),
+        "{err}"
+    );
+    let empty = write("empty.pcap", b"");
+    let (code, _, err) = ntlmsim(&["audit", &empty]);
+    assert_eq!(code, 2);
+    assert!(err.contains("empty.pcap: empty file"), "{err}");
+    let (code, _, err) = ntlmsim(&["audit", "--server-min", "bogus", &text]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: --server-min: "), "{err}");
+    let (code, _, err) = ntlmsim(&["audit", "--server-lm-level", "9", &text]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = ntlmsim(&["audit"]);
+    assert_eq!(code, 2);
+}
+
+fn truncated(name: &str, format: Format, messages: &Messages, cut: usize) -> String {
+    let mut c = Conversation::new("198.51.100.1:40000", "198.51.100.2:445");
+    c.handshake();
+    c.smb2_exchange(messages, 0);
+    c.close();
+    let bytes = synth::capture(format, &c.frames);
+    write(name, &bytes[..bytes.len() - cut])
+}
+
+#[test]
+fn a_truncated_capture_is_a_problem_not_an_error() {
+    for (name, format) in [
+        (
+            "cut.pcap",
+            Format::Pcap {
+                big_endian: true,
+                nanos: true,
+            },
+        ),
+        ("cut.pcapng", Format::PcapNg { big_endian: false }),
+    ] {
+        // Cut inside the last record (a FIN): the exchange is complete.
+        let file = truncated(name, format, &Messages::sample(), 10);
+        let (code, out, err) = ntlmsim(&["audit", "--json", &file]);
+        assert_eq!(code, 0, "{err}");
+        let recs = lines(&out);
+        let problem = recs.iter().find_map(|r| r.get("problem")).unwrap();
+        assert_eq!(problem["layer"], "capture");
+        assert!(
+            problem["message"].as_str().unwrap().contains("truncated"),
+            "{problem}"
+        );
+        assert_eq!(problem["file"], file.as_str());
+        let x = recs[0]["exchange"].clone();
+        assert_eq!(x["carrier"], "SMB2");
+        assert_eq!(x["wrapping"], "spnego");
+        assert_eq!(x["complete"], true);
+        let s = recs.last().unwrap()["summary"].clone();
+        assert_eq!(s["files"][0]["truncated"], true);
+        assert_eq!(s["problems"], 1);
+        // The same file under a policy the client fails: exit 1 all the same.
+        let (code, _, _) = ntlmsim(&[
+            "audit",
+            "--server-lm-level",
+            "5",
+            "--client-lm-level",
+            "2",
+            &file,
+        ]);
+        assert_eq!(code, 1);
+    }
+}
+
+#[test]
+fn malformed_ntlmssp_is_reported_with_field_and_offset() {
+    let mut m = Messages::sample();
+    // AUTHENTICATE NtChallengeResponseFields BufferOffset far past the end.
+    m.authenticate[24..28].copy_from_slice(&0x0000_4000u32.to_le_bytes());
+    let mut c = Conversation::new("198.51.100.1:40000", "198.51.100.2:80");
+    c.handshake();
+    c.http_exchange(&m, 401);
+    c.close();
+    let file = write(
+        "bad_auth.pcap",
+        &synth::capture(
+            Format::Pcap {
+                big_endian: false,
+                nanos: false,
+            },
+            &c.frames,
+        ),
+    );
+    let (code, out, _) = ntlmsim(&["audit", "--json", &file]);
+    assert_eq!(code, 0);
+    let recs = lines(&out);
+    let p = recs.iter().find_map(|r| r.get("problem")).unwrap();
+    assert_eq!(p["layer"], "ntlmssp");
+    let msg = p["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("AUTHENTICATE: NtChallengeResponseFields at offset 20"),
+        "{msg}"
+    );
+    // The flags are still read from the header.
+    let x = &recs[0]["exchange"];
+    assert_eq!(x["final_flags"], "0xe2888215");
+    assert_eq!(x["response_kind"], Value::Null);
+}
+
+#[test]
+fn several_files_are_numbered_in_order() {
+    let a = two_clients();
+    let b = write("one.pcap", &synth::http_exchange_pcap(&curl(), 200));
+    let (code, out, _) = ntlmsim(&["audit", "--json", &a, &b]);
+    assert_eq!(code, 0);
+    let recs = lines(&out);
+    let idx: Vec<_> = recs
+        .iter()
+        .filter_map(|r| r.get("exchange"))
+        .map(|x| {
+            (
+                x["index"].as_u64().unwrap(),
+                x["file"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(idx.len(), 3);
+    assert_eq!(
+        idx.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(Path::new(&idx[2].1).ends_with("one.pcap"));
+    assert_eq!(
+        recs.last().unwrap()["summary"]["files"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

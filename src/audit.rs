@@ -161,15 +161,15 @@ pub struct ExchangeRecord {
     /// NEGOTIATE flags.
     pub offered_flags: Option<String>,
     /// Their names.
-    pub offered_flags_names: Vec<&'static str>,
+    pub offered_flags_names: FlagNames,
     /// CHALLENGE flags (the server's choice).
     pub challenge_flags: Option<String>,
     /// Their names.
-    pub challenge_flags_names: Vec<&'static str>,
+    pub challenge_flags_names: FlagNames,
     /// AUTHENTICATE flags (the final flags).
     pub final_flags: Option<String>,
     /// Their names.
-    pub final_flags_names: Vec<&'static str>,
+    pub final_flags_names: FlagNames,
     /// `ANONYMOUS`, `LM`, `NTLMv1`, `NTLM2_SESSION`, `NTLMv2`, `UNKNOWN`.
     pub response_kind: Option<&'static str>,
     /// Whether the AUTHENTICATE carries a MIC.
@@ -537,7 +537,10 @@ impl Auditor {
         let first = x.first();
         let last = x.last();
         let flags = |f: Option<NegotiateFlags>| {
-            (f.map(|f| hex32(f.bits())), f.map(names).unwrap_or_default())
+            (
+                f.map(|f| hex32(f.bits())),
+                FlagNames(f.unwrap_or(NegotiateFlags::empty())),
+            )
         };
         let (offered_flags, offered_flags_names) = flags(d.offered);
         let (challenge_flags, challenge_flags_names) = flags(d.challenge);
@@ -1123,9 +1126,9 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
             escape(&r.server),
             escape(&who(r)),
             r.response_kind.unwrap_or("-"),
-            escape(&r.offered_flags_names.join(" | ")),
+            escape(&r.offered_flags_names.names().join(" | ")),
             escape(r.offered_flags.as_deref().unwrap_or("-")),
-            escape(&r.final_flags_names.join(" | ")),
+            escape(&r.final_flags_names.names().join(" | ")),
             escape(r.final_flags.as_deref().unwrap_or("-")),
             escape(r.observed_result.as_ref().map_or("-", |o| o.text.as_str())),
             verdict
@@ -1256,6 +1259,55 @@ pub fn failure_json(r: &ExchangeRecord) -> Option<FailureJson> {
     }
 }
 
+/// The names of a flags value (`*_names` in JSON), serialized from a
+/// per-thread cache of rendered JSON arrays: an audit writes the same few
+/// flag combinations thousands of times, and escaping the names each time
+/// was a fifth of the JSON output's cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagNames(pub NegotiateFlags);
+
+impl FlagNames {
+    /// The names, as in every `*_names` array.
+    pub fn names(self) -> Vec<&'static str> {
+        names(self.0)
+    }
+}
+
+impl Serialize for FlagNames {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use std::cell::RefCell;
+        use std::collections::HashMap;
+
+        use serde_json::value::RawValue;
+
+        thread_local! {
+            static RENDERED: RefCell<HashMap<u32, Box<RawValue>>> = RefCell::new(HashMap::new());
+        }
+        /// Distinct values kept; a capture rarely shows more than a few dozen.
+        const MAX_CACHED: usize = 4096;
+        RENDERED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(raw) = cache.get(&self.0.bits()) {
+                return raw.serialize(serializer);
+            }
+            let names = self.names();
+            let raw = serde_json::to_string(&names)
+                .ok()
+                .and_then(|json| RawValue::from_string(json).ok());
+            match raw {
+                Some(raw) => {
+                    let out = raw.serialize(serializer);
+                    if cache.len() < MAX_CACHED {
+                        cache.insert(self.0.bits(), raw);
+                    }
+                    out
+                }
+                None => names.serialize(serializer),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1289,6 +1341,19 @@ mod tests {
             mic: false,
             ..Spec::default()
         })
+    }
+
+    #[test]
+    fn flag_names_serialize_like_the_names_and_are_cached() {
+        for bits in [0u32, 0xe288_8235, 0x0000_0207, 0xffff_ffff] {
+            let f = FlagNames(NegotiateFlags::from_bits_retain(bits));
+            let plain = serde_json::to_string(&f.names()).unwrap();
+            // The first call renders, the second comes from the cache.
+            assert_eq!(serde_json::to_string(&f).unwrap(), plain);
+            assert_eq!(serde_json::to_string(&f).unwrap(), plain);
+            let nested = serde_json::to_string(&[f, f]).unwrap();
+            assert_eq!(nested, format!("[{plain},{plain}]"));
+        }
     }
 
     #[test]

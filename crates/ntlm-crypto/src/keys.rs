@@ -228,7 +228,7 @@ impl HmacMd5Key {
         let (head, _) = block.split_at_mut(16);
         head.copy_from_slice(key);
         let state = Hmac::<Md5>::new(&block.into());
-        block.zeroize();
+        block.as_mut_slice().zeroize();
         Self { state }
     }
 

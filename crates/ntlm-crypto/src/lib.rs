@@ -84,8 +84,26 @@ pub(crate) fn chunk<const N: usize>(b: &[u8], start: usize) -> [u8; N] {
     out
 }
 
+/// Constant-time equality of two 16-byte values: the XOR of their two
+/// 128-bit words, compared with zero once ([`subtle`]), instead of a
+/// comparison per byte.
+pub(crate) fn ct_eq16(a: &[u8; 16], b: &[u8; 16]) -> subtle::Choice {
+    subtle::ConstantTimeEq::ct_eq(&(u128::from_ne_bytes(*a) ^ u128::from_ne_bytes(*b)), &0)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ct_eq16_compares_every_bit() {
+        let a = [0x5a; 16];
+        assert!(bool::from(super::ct_eq16(&a, &a)));
+        for i in 0..128 {
+            let mut b = a;
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(!bool::from(super::ct_eq16(&a, &b)), "bit {i}");
+        }
+    }
+
     #[test]
     fn chunk_zero_pads() {
         let b = [1u8, 2, 3];

@@ -27,7 +27,7 @@ impl Mic {
 
 impl ConstantTimeEq for Mic {
     fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_slice().ct_eq(other.0.as_slice())
+        crate::ct_eq16(&self.0, &other.0)
     }
 }
 

@@ -1,16 +1,16 @@
 //! NTLMv2 and LMv2 responses (MS-NLMP 3.3.2), their server-side verification
 //! (MS-NLMP 3.2.5.1.2) and the anonymous special case.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use ntlm_wire::NtlmV2Response;
-use subtle::ConstantTimeEq;
 
-use crate::chunk;
 use crate::error::CryptoError;
 use crate::keys::{HmacMd5Key, NtHash, ResponseKey, SessionBaseKey};
 use crate::owf::{ntowfv2, upper_case};
+use crate::{chunk, ct_eq16};
 
 /// Length of the fixed part of NTLMv2_CLIENT_CHALLENGE before the AV pairs
 /// (MS-NLMP 2.2.2.7).
@@ -166,7 +166,7 @@ pub fn verify_ntlmv2_response(
     // One keyed state for NTProofStr and the SessionBaseKey.
     let hmac = HmacMd5Key::new(key.as_bytes());
     let (expected, received) = expected_proof(&hmac, server_challenge, nt_response)?;
-    if bool::from(expected.as_slice().ct_eq(received.as_slice())) {
+    if bool::from(ct_eq16(&expected, &received)) {
         Ok(SessionBaseKey::from_bytes(hmac.mac_last(&[&expected])))
     } else {
         Err(CryptoError::ResponseMismatch {
@@ -209,11 +209,11 @@ fn lmv2_matches(
             got: lm_response.len(),
         });
     }
+    // The last 8 bytes are the ClientChallenge itself, taken from the
+    // response: only the 16-byte MAC can differ.
     let cc: [u8; 8] = chunk(lm_response, 16);
-    Ok(lmv2_with(key, server_challenge, &cc)
-        .as_slice()
-        .ct_eq(lm_response)
-        .into())
+    let received: [u8; 16] = chunk(lm_response, 0);
+    Ok(ct_eq16(&key.mac(&[server_challenge, &cc]), &received).into())
 }
 
 /// The expected and the received NTProofStr of an NTLMv2 response.
@@ -250,9 +250,10 @@ pub fn domain_retry_order(domain: &str) -> Vec<String> {
 
 /// Which response matched in [`verify_ntlmv2`], and under which domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NtlmV2Match {
-    /// The domain candidate whose NTOWFv2 matched.
-    pub domain: String,
+pub struct NtlmV2Match<'a> {
+    /// The domain candidate whose NTOWFv2 matched: the domain as received
+    /// (borrowed), upper-cased, or empty.
+    pub domain: Cow<'a, str>,
     /// The NTLMv2 response matched.
     pub nt_matched: bool,
     /// The LMv2 response matched.
@@ -262,7 +263,7 @@ pub struct NtlmV2Match {
     pub session_base_key: SessionBaseKey,
 }
 
-impl NtlmV2Match {
+impl NtlmV2Match<'_> {
     /// True when only the LMv2 response matched: MS-NLMP 3.2.5.1.2 accepts
     /// this, which is what CVE-2019-1338 exploits; policy may refuse it.
     pub const fn lm_only(&self) -> bool {
@@ -276,33 +277,33 @@ impl NtlmV2Match {
 /// NtChallengeResponse … and LmChallengeResponse … are not equal … retry
 /// with DomainName NIL"). An LM response that is not 24 bytes simply does
 /// not match. Every comparison is constant-time.
-pub fn verify_ntlmv2(
+pub fn verify_ntlmv2<'a>(
     nt_hash: &NtHash,
     user: &str,
-    domain: &str,
+    domain: &'a str,
     server_challenge: &[u8; 8],
     lm_response: &[u8],
     nt_response: &[u8],
-) -> Result<NtlmV2Match, CryptoError> {
-    let attempt = |candidate: &str| -> Result<Option<NtlmV2Match>, CryptoError> {
-        let key = ntowfv2(nt_hash, user, candidate);
+) -> Result<NtlmV2Match<'a>, CryptoError> {
+    let attempt = |candidate: Cow<'a, str>| -> Result<Option<NtlmV2Match<'a>>, CryptoError> {
+        let key = ntowfv2(nt_hash, user, &candidate);
         let hmac = HmacMd5Key::new(key.as_bytes());
         let (expected, received) = expected_proof(&hmac, server_challenge, nt_response)?;
-        let nt_matched: bool = expected.as_slice().ct_eq(received.as_slice()).into();
+        let nt_matched: bool = ct_eq16(&expected, &received).into();
         let lm_matched = lmv2_matches(&hmac, server_challenge, lm_response).unwrap_or(false);
         Ok((nt_matched || lm_matched).then(|| NtlmV2Match {
-            domain: String::from(candidate),
+            domain: candidate,
             nt_matched,
             lm_matched,
             session_base_key: SessionBaseKey::from_bytes(hmac.mac_last(&[&expected])),
         }))
     };
     // The domain as given almost always matches; the retry list is built only if not.
-    if let Some(m) = attempt(domain)? {
+    if let Some(m) = attempt(Cow::Borrowed(domain))? {
         return Ok(m);
     }
-    for candidate in domain_retry_order(domain).iter().skip(1) {
-        if let Some(m) = attempt(candidate)? {
+    for candidate in domain_retry_order(domain).into_iter().skip(1) {
+        if let Some(m) = attempt(Cow::Owned(candidate))? {
             return Ok(m);
         }
     }

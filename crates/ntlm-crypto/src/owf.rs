@@ -27,9 +27,19 @@ pub fn nt_hash(password: &str) -> NtHash {
 /// as given. LMOWFv2 is the same value.
 pub fn ntowfv2(nt_hash: &NtHash, user: &str, domain: &str) -> ResponseKey {
     let mut h = HmacMd5Key::new(nt_hash.as_bytes()).into_state();
-    utf16le_into(user.chars().map(upper_char).chain(domain.chars()), |b| {
-        h.update(b);
-    });
+    if user.is_ascii() && domain.is_ascii() {
+        // The usual case: each byte is one UTF-16 unit.
+        ascii_utf16le_into(
+            user.bytes()
+                .map(|b| b.to_ascii_uppercase())
+                .chain(domain.bytes()),
+            |b| h.update(b),
+        );
+    } else {
+        utf16le_into(user.chars().map(upper_char).chain(domain.chars()), |b| {
+            h.update(b);
+        });
+    }
     ResponseKey::from_bytes(h.finalize().into_bytes().into())
 }
 
@@ -56,6 +66,24 @@ fn upper_char(c: char) -> char {
         (Some(u), None) => u,
         _ => c,
     }
+}
+
+/// [`utf16le_into`] for ASCII bytes: a byte and a zero per character.
+fn ascii_utf16le_into(bytes: impl Iterator<Item = u8>, mut sink: impl FnMut(&[u8])) {
+    let mut buf = [0u8; 64];
+    let mut n = 0usize;
+    for b in bytes {
+        if let Some([lo, hi]) = buf.get_mut(n..n.saturating_add(2)) {
+            [*lo, *hi] = [b, 0];
+            n = n.saturating_add(2);
+        } else {
+            sink(&buf);
+            [buf[0], buf[1]] = [b, 0];
+            n = 2;
+        }
+    }
+    sink(buf.get(..n).unwrap_or_default());
+    buf.as_mut_slice().zeroize();
 }
 
 /// Feeds UNICODE(chars) to `sink` in pieces through a stack buffer, which is
@@ -110,6 +138,36 @@ mod tests {
         assert_eq!(ntowfv2(&nt, "user", "Domain"), k);
         assert_ne!(ntowfv2(&nt, "User", "DOMAIN"), k);
         assert_eq!(ntowfv2_password("Password", "uSeR", "Domain"), k);
+    }
+
+    #[test]
+    fn ascii_and_general_paths_agree() {
+        let nt = nt_hash("Password");
+        for n in [0usize, 1, 31, 32, 33, 70] {
+            let user: String = "u".repeat(n);
+            let domain: String = "Dom".repeat(n / 3 + 1);
+            // A non-ASCII character in the domain takes the general path;
+            // compare with the same name hashed from explicit UTF-16.
+            let mut unicode = Vec::new();
+            for c in upper_case(&user)
+                .encode_utf16()
+                .chain(domain.encode_utf16())
+            {
+                unicode.extend_from_slice(&c.to_le_bytes());
+            }
+            let mut h = HmacMd5Key::new(nt.as_bytes()).into_state();
+            h.update(&unicode);
+            let want = ResponseKey::from_bytes(h.finalize().into_bytes().into());
+            assert_eq!(ntowfv2(&nt, &user, &domain), want, "{n}");
+            let dom_e = format!("{domain}é");
+            let mut h = HmacMd5Key::new(nt.as_bytes()).into_state();
+            h.update(&unicode);
+            h.update(&[0xe9, 0]);
+            assert_eq!(
+                ntowfv2(&nt, &user, &dom_e),
+                ResponseKey::from_bytes(h.finalize().into_bytes().into())
+            );
+        }
     }
 
     #[test]

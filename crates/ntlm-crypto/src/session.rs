@@ -156,14 +156,22 @@ struct EssChannel {
 }
 
 impl EssChannel {
-    fn new(key: &ExportedSessionKey, flags: NegotiateFlags, direction: Direction) -> Self {
-        let sealing = sealing_key(key, flags, direction);
+    /// A channel with its signing key (MS-NLMP 3.4.5.2) and no sealing key
+    /// or RC4 handle yet, for [`init`](Self::init) in place.
+    fn unsealed(key: &ExportedSessionKey, direction: Direction) -> Self {
         Self {
             signing: HmacMd5Key::new(signing_key(key, direction).as_bytes()),
-            handle: Rc4::schedule(sealing.as_bytes()),
-            sealing,
+            sealing: SealingKey::full([0; 16]),
+            handle: Rc4::BLANK,
             seq: Counter(0),
         }
+    }
+
+    /// Derives the sealing key and the RC4 handle of `direction` where the
+    /// channel lies (inside its `Box`: the 258-byte RC4 state is not copied).
+    fn init(&mut self, key: &ExportedSessionKey, flags: NegotiateFlags, direction: Direction) {
+        self.sealing = sealing_key(key, flags, direction);
+        self.handle.reschedule(self.sealing.as_bytes());
     }
 }
 
@@ -260,11 +268,14 @@ impl SessionSecurity {
                 Mode::NoKeys
             } else if flags.contains(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY) {
                 let out = role.outgoing();
-                Mode::Ess(Box::new(EssChannels {
+                let mut e = Box::new(EssChannels {
                     key_exch: flags.contains(NegotiateFlags::NEGOTIATE_KEY_EXCH),
-                    send: EssChannel::new(exported_session_key, flags, out),
-                    recv: EssChannel::new(exported_session_key, flags, out.reverse()),
-                }))
+                    send: EssChannel::unsealed(exported_session_key, out),
+                    recv: EssChannel::unsealed(exported_session_key, out.reverse()),
+                });
+                e.send.init(exported_session_key, flags, out);
+                e.recv.init(exported_session_key, flags, out.reverse());
+                Mode::Ess(e)
             } else {
                 // The same key in both directions.
                 let sealing = sealing_key(exported_session_key, flags, role.outgoing());

@@ -111,10 +111,8 @@ impl Client {
                 .then_some(settings.version),
         );
         let bytes = msg.to_vec().map_err(|_| encode_failure(Stage::Negotiate))?;
-        let transcript = Transcript {
-            negotiate: bytes.clone(),
-            ..Transcript::default()
-        };
+        let mut transcript = Transcript::with_capacity(bytes.len());
+        transcript.push_negotiate(&bytes);
         Ok((
             bytes,
             ClientAwaitingChallenge {
@@ -146,7 +144,7 @@ struct Responses {
 impl ClientAwaitingChallenge {
     /// The NEGOTIATE bytes sent.
     pub fn negotiate(&self) -> &[u8] {
-        &self.transcript.negotiate
+        self.transcript.negotiate()
     }
 
     /// Processes the CHALLENGE (MS-NLMP 3.1.5.1.2): decodes it, applies
@@ -260,18 +258,29 @@ impl ClientAwaitingChallenge {
             auth.version = Some(auth.version.unwrap_or_default());
             auth.mic = Some([0; MIC_LEN]);
         }
-        let mut bytes = auth
-            .to_vec()
+        // The AUTHENTICATE is encoded in place after the NEGOTIATE and the
+        // CHALLENGE: the MIC covers the transcript as it stands.
+        let auth_len = auth.buffer_len();
+        transcript.reserve_exact(challenge.len().saturating_add(auth_len));
+        transcript.push_challenge(challenge);
+        auth.emit(transcript.authenticate_slot(auth_len))
             .map_err(|_| encode_failure(Stage::Challenge))?;
+        drop(auth);
         if r.mic {
-            let m = mic(&exported, &transcript.negotiate, challenge, &bytes);
-            if let Some(slot) = bytes.get_mut(MIC_OFFSET..MIC_OFFSET + MIC_LEN) {
+            let m = mic(
+                &exported,
+                transcript.negotiate(),
+                transcript.challenge(),
+                transcript.authenticate(),
+            );
+            if let Some(slot) = transcript
+                .authenticate_mut()
+                .get_mut(MIC_OFFSET..MIC_OFFSET + MIC_LEN)
+            {
                 slot.copy_from_slice(m.as_bytes());
             }
         }
-        drop(auth);
-        transcript.challenge = challenge.to_vec();
-        transcript.authenticate = bytes.clone();
+        let bytes = transcript.authenticate().to_vec();
         let report = SessionReport {
             flags,
             response_kind: r.kind,

@@ -229,7 +229,17 @@ impl ServerAwaitingNegotiate {
             target_info,
             version: flags.contains(F::NEGOTIATE_VERSION).then_some(s.version),
         };
-        let bytes = msg.to_vec().map_err(|_| {
+        // NEGOTIATE and CHALLENGE in one buffer, with room for a typical
+        // AUTHENTICATE (which echoes the TargetInfo): the MIC input.
+        let chal_len = msg.buffer_len();
+        let mut transcript = Transcript::with_capacity(
+            negotiate
+                .len()
+                .saturating_add(chal_len.saturating_mul(2))
+                .saturating_add(AUTHENTICATE_ALLOWANCE),
+        );
+        transcript.push_negotiate(negotiate);
+        msg.emit(transcript.challenge_slot(chal_len)).map_err(|_| {
             Failure::new(
                 Side::Server,
                 Stage::Negotiate,
@@ -237,11 +247,7 @@ impl ServerAwaitingNegotiate {
                 Detail::Note("the server could not encode its CHALLENGE"),
             )
         })?;
-        let transcript = Transcript {
-            negotiate: negotiate.to_vec(),
-            challenge: bytes.clone(),
-            authenticate: Vec::new(),
-        };
+        let bytes = transcript.challenge().to_vec();
         Ok((
             bytes,
             ServerAwaitingAuthenticate {
@@ -256,9 +262,18 @@ impl ServerAwaitingNegotiate {
     }
 }
 
+/// Room reserved in the transcript for an AUTHENTICATE beyond twice the
+/// CHALLENGE's length (it echoes the TargetInfo and adds names, responses and
+/// a few AV pairs); a longer one grows the buffer.
+const AUTHENTICATE_ALLOWANCE: usize = 256;
+
 /// TargetInfo as Windows orders it: NbDomainName, NbComputerName,
 /// DnsDomainName, DnsComputerName, DnsTreeName, Timestamp, EOL
 /// (MS-NLMP 3.2.5.1.1; the order seen in a Windows 2008 R2 capture).
+///
+/// The names are encoded straight into the list (no intermediate buffers);
+/// a name too long for an AV pair (over 65535 bytes) yields the empty list,
+/// as [`AvPairs::build`] would have failed.
 fn server_target_info(s: &ServerSettings, now: u64) -> AvPairs<'static> {
     let n = &s.names;
     let dns = s.send_dns_names;
@@ -275,31 +290,33 @@ fn server_target_info(s: &ServerSettings, now: u64) -> AvPairs<'static> {
         ),
         (AvId::DNS_TREE_NAME, n.dns_tree.as_deref().filter(|_| dns)),
     ];
-    // The names encoded into one buffer; AvPairs::build skips MsvAvEOL ids,
-    // which mark the names not sent.
-    let mut texts = Vec::with_capacity(
-        names
-            .iter()
-            .map(|(_, v)| v.map_or(0, str::len).saturating_mul(2))
-            .fold(0, usize::saturating_add),
-    );
-    let mut spans = [(AvId::EOL, 0usize, 0usize); 5];
-    for ((id, v), span) in names.iter().zip(spans.iter_mut()) {
-        if let Some(v) = v {
-            let start = texts.len();
-            ntlm_wire::text::utf16le_into(&mut texts, v);
-            *span = (*id, start, texts.len());
+    // Each name: 4 header bytes and at most 2 bytes per UTF-8 byte; then
+    // the timestamp pair (12) and MsvAvEOL (4).
+    let size = names
+        .iter()
+        .map(|(_, v)| v.map_or(0, |v| v.len().saturating_mul(2).saturating_add(4)))
+        .fold(16, usize::saturating_add);
+    let mut list = Vec::with_capacity(size);
+    for (id, v) in names {
+        let Some(v) = v else { continue };
+        let start = list.len();
+        list.extend_from_slice(&id.0.to_le_bytes());
+        list.extend_from_slice(&[0, 0]);
+        ntlm_wire::text::utf16le_into(&mut list, v);
+        let Ok(len) = u16::try_from(list.len().saturating_sub(start).saturating_sub(4)) else {
+            return AvPairs::new(vec![0, 0, 0, 0]);
+        };
+        if let Some(l) = list.get_mut(start.saturating_add(2)..start.saturating_add(4)) {
+            l.copy_from_slice(&len.to_le_bytes());
         }
     }
-    let timestamp = now.to_le_bytes();
-    let pairs = spans
-        .iter()
-        .map(|&(id, a, b)| (id, texts.get(a..b).unwrap_or_default()))
-        .chain(
-            s.send_timestamp
-                .then_some((AvId::TIMESTAMP, timestamp.as_slice())),
-        );
-    AvPairs::build(pairs).unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
+    if s.send_timestamp {
+        list.extend_from_slice(&AvId::TIMESTAMP.0.to_le_bytes());
+        list.extend_from_slice(&8u16.to_le_bytes());
+        list.extend_from_slice(&now.to_le_bytes());
+    }
+    list.extend_from_slice(&[0, 0, 0, 0]);
+    AvPairs::new(list)
 }
 
 /// A server that sent its CHALLENGE and waits for the AUTHENTICATE.
@@ -377,7 +394,7 @@ impl ServerAwaitingAuthenticate {
         let workstation = text(&auth.workstation).unwrap_or_default();
         let lm = auth.lm_response.as_deref().unwrap_or_default();
         let nt = auth.nt_response.as_deref().unwrap_or_default();
-        transcript.authenticate = authenticate.to_vec();
+        transcript.push_authenticate(authenticate);
         let report = |mic: bool, user: String, domain: String, workstation: String| SessionReport {
             flags,
             response_kind: kind,
@@ -533,8 +550,8 @@ impl ServerAwaitingAuthenticate {
                     Some(_) => {
                         verify_mic(
                             &esk,
-                            &transcript.negotiate,
-                            &transcript.challenge,
+                            transcript.negotiate(),
+                            transcript.challenge(),
                             authenticate,
                         )
                         .map_err(|_| {
@@ -601,8 +618,20 @@ fn check_av_pairs(avs: &AvPairs<'_>, sent: Option<&AvPairs<'_>>) -> Result<(), F
             "an AvId appears twice in the NTLMv2 AV pairs",
         ));
     }
+    // Clients echo the server's pairs in order, so each is looked for from
+    // where the previous one was found, in one pass; a pair out of order is
+    // looked up from the start. Duplicates were refused above, so the first
+    // pair with an id is the only one.
+    let mut rest = avs.iter();
     for p in sent.iter().flat_map(|t| t.iter()) {
-        if avs.get(p.id).map(|q| q.value) != Some(p.value) {
+        let found = match rest.by_ref().find(|q| q.id == p.id) {
+            Some(q) => Some(q),
+            None => {
+                rest = avs.iter();
+                avs.get(p.id)
+            }
+        };
+        if found.map(|q| q.value) != Some(p.value) {
             return Err(fail(
                 &rules::AUTH_AV_ECHO,
                 "an AV pair the server sent is missing or changed in the NTLMv2 response",
@@ -658,3 +687,50 @@ fn check_target_name(expected: Option<&str>, avs: &AvPairs<'_>) -> Result<(), Fa
 /// A server that accepted the AUTHENTICATE.
 #[derive(Debug)]
 pub struct ServerEstablished(pub Established);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+
+    /// The TargetInfo encoded in place is the list `AvPairs::build` makes.
+    #[test]
+    fn target_info_matches_the_generic_builder() {
+        let mut s = ServerSettings::new(Arc::new(MemoryStore::new()));
+        s.names.nb_domain = String::from("DÖMAIN");
+        for (dns, ts) in [(true, true), (false, true), (true, false), (false, false)] {
+            s.send_dns_names = dns;
+            s.send_timestamp = ts;
+            let n = &s.names;
+            let text = |v: &str| ntlm_wire::text::utf16le(v);
+            let mut pairs = vec![
+                (AvId::NB_DOMAIN_NAME, text(&n.nb_domain)),
+                (AvId::NB_COMPUTER_NAME, text(&n.nb_computer)),
+            ];
+            if dns {
+                pairs.push((
+                    AvId::DNS_DOMAIN_NAME,
+                    text(n.dns_domain.as_deref().unwrap()),
+                ));
+                pairs.push((
+                    AvId::DNS_COMPUTER_NAME,
+                    text(n.dns_computer.as_deref().unwrap()),
+                ));
+                pairs.push((AvId::DNS_TREE_NAME, text(n.dns_tree.as_deref().unwrap())));
+            }
+            if ts {
+                pairs.push((
+                    AvId::TIMESTAMP,
+                    0x0123_4567_89ab_cdefu64.to_le_bytes().to_vec(),
+                ));
+            }
+            let want = AvPairs::build(pairs.iter().map(|(id, v)| (*id, v.as_slice()))).unwrap();
+            let got = server_target_info(&s, 0x0123_4567_89ab_cdef);
+            assert_eq!(got.as_bytes(), want.as_bytes(), "dns {dns}, timestamp {ts}");
+            assert!(!got.defects().missing_eol);
+        }
+        // A name too long for an AV pair: the empty list.
+        s.names.nb_computer = "x".repeat(40_000);
+        assert_eq!(server_target_info(&s, 0).as_bytes(), [0, 0, 0, 0]);
+    }
+}

@@ -64,7 +64,7 @@ fn modern_handshake_with_mic_sign_and_seal() {
             .flags
             .contains(F::NEGOTIATE_KEY_EXCH | F::NEGOTIATE_EXTENDED_SESSIONSECURITY)
     );
-    assert_eq!(s.transcript.negotiate, neg);
+    assert_eq!(s.transcript.negotiate(), neg);
     // Client → server and server → client, sealed and signed.
     for i in 0..3 {
         let mut m = format!("message {i}").into_bytes();

@@ -48,16 +48,34 @@ pub fn utf16le_into(out: &mut Vec<u8>, s: &str) {
         let start = out.len();
         out.resize(start.saturating_add(s.len().saturating_mul(2)), 0);
         if let Some(dst) = out.get_mut(start..) {
-            for (unit, &b) in dst.chunks_exact_mut(2).zip(s.as_bytes()) {
-                if let [lo, _] = unit {
-                    *lo = b;
-                }
-            }
+            ascii_to_utf16le(s.as_bytes(), dst);
         }
         return;
     }
     for unit in s.encode_utf16() {
         out.extend_from_slice(&unit.to_le_bytes());
+    }
+}
+
+/// Widens ASCII `src` into the UTF-16LE `dst` (twice as long, zeroed):
+/// four characters at a time, each byte spread into the low half of a unit.
+fn ascii_to_utf16le(src: &[u8], dst: &mut [u8]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(4);
+    for (o, i) in (&mut d).zip(&mut s) {
+        if let Ok(i) = <[u8; 4]>::try_from(i) {
+            let x = u64::from(u32::from_le_bytes(i));
+            let wide = (x & 0xff)
+                | ((x & 0xff00) << 8)
+                | ((x & 0xff_0000) << 16)
+                | ((x & 0xff00_0000) << 24);
+            o.copy_from_slice(&wide.to_le_bytes());
+        }
+    }
+    for (unit, &b) in d.into_remainder().chunks_exact_mut(2).zip(s.remainder()) {
+        if let [lo, _] = unit {
+            *lo = b;
+        }
     }
 }
 
@@ -82,18 +100,15 @@ pub fn decode_utf16le(b: &[u8]) -> Result<String, TextError> {
     if b.len() % 2 != 0 {
         return Err(TextError::OddLength(b.len()));
     }
-    let mut out = String::with_capacity(b.len() / 2);
     if b.chunks_exact(2)
         .all(|c| matches!(*c, [lo, 0] if lo.is_ascii()))
     {
         // ASCII: one byte per unit, no surrogates to pair.
-        for c in b.chunks_exact(2) {
-            if let [lo, _] = *c {
-                out.push(char::from(lo));
-            }
-        }
-        return Ok(out);
+        let mut ascii = Vec::with_capacity(b.len() / 2);
+        ascii.extend(b.chunks_exact(2).map(|c| c.first().copied().unwrap_or(0)));
+        return String::from_utf8(ascii).map_err(|_| TextError::BadUtf16(0));
     }
+    let mut out = String::with_capacity(b.len() / 2);
     let units = b.chunks_exact(2).map(|c| match *c {
         [lo, hi] => u16::from_le_bytes([lo, hi]),
         _ => 0,
@@ -135,7 +150,13 @@ mod tests {
 
     #[test]
     fn ascii_fast_paths_agree_with_the_general_encoding() {
-        for text in ["", "User", "WORKSTATION", "Dömain😀", "a\u{7f}b"] {
+        let lengths: Vec<String> = (0..20u8)
+            .map(|n| (b'a'..b'a' + n).map(char::from).collect())
+            .collect();
+        for text in ["", "User", "WORKSTATION", "Dömain😀", "a\u{7f}b"]
+            .into_iter()
+            .chain(lengths.iter().map(String::as_str))
+        {
             let general: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
             assert_eq!(utf16le(text), general, "{text}");
             let mut appended = b"xy".to_vec();

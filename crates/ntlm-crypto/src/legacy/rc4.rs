@@ -80,25 +80,32 @@ impl Rc4 {
 
     /// The key schedule for an `N`-byte key, `N` a power of two up to 256
     /// (16, 8 or a key already repeated to 256 bytes).
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "every index is < 256 into a [u8; 256] (the loop bound or a \
-                  u8) or masked by N - 1 into a [u8; N]: none can panic, and the \
-                  compiler drops the bounds checks"
-    )]
     #[inline]
     fn schedule_n<const N: usize>(key: &[u8; N]) -> Self {
-        const { assert!(N.is_power_of_two() && N <= 256) };
         let mut s = IDENTITY;
-        let mut j = 0u8;
-        for i in 0..256usize {
-            let si = s[i];
-            j = j.wrapping_add(si).wrapping_add(key[i & (N - 1)]);
-            let jj = usize::from(j);
-            s[i] = s[jj];
-            s[jj] = si;
-        }
+        permute(&mut s, key);
         Self { s, i: 0, j: 0 }
+    }
+
+    /// A state to schedule in place (all zero: not a permutation until
+    /// [`reschedule`](Self::reschedule) runs).
+    pub(crate) const BLANK: Self = Self {
+        s: [0; 256],
+        i: 0,
+        j: 0,
+    };
+
+    /// [`schedule`](Self::schedule) into this state, where it lies (a state
+    /// inside a heap allocation is not copied).
+    pub(crate) fn reschedule(&mut self, key: &[u8]) {
+        if let Ok(k) = <&[u8; 16]>::try_from(key) {
+            self.s = IDENTITY;
+            permute(&mut self.s, k);
+            self.i = 0;
+            self.j = 0;
+        } else {
+            *self = Self::schedule(key);
+        }
     }
 
     /// RC4(Handle, D): XORs the next `data.len()` keystream bytes into `data`.
@@ -120,6 +127,26 @@ impl Rc4 {
         }
         self.i = i;
         self.j = j;
+    }
+}
+
+/// The key schedule's permutation of `s`, which holds [`IDENTITY`].
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every index is < 256 into a [u8; 256] (the loop bound or a \
+              u8) or masked by N - 1 into a [u8; N]: none can panic, and the \
+              compiler drops the bounds checks"
+)]
+#[inline]
+fn permute<const N: usize>(s: &mut [u8; 256], key: &[u8; N]) {
+    const { assert!(N.is_power_of_two() && N <= 256) };
+    let mut j = 0u8;
+    for i in 0..256usize {
+        let si = s[i];
+        j = j.wrapping_add(si).wrapping_add(key[i & (N - 1)]);
+        let jj = usize::from(j);
+        s[i] = s[jj];
+        s[jj] = si;
     }
 }
 
@@ -157,6 +184,22 @@ pub fn rc4k(key: &[u8], data: &mut [u8]) -> Result<(), CryptoError> {
 mod tests {
     use super::*;
     use ::rc4::{KeyInit, StreamCipher};
+
+    #[test]
+    fn reschedule_in_place_equals_a_fresh_schedule() {
+        for key in [&[0x3c; 16][..], &[0x5a; 8][..], &[1, 2, 3][..]] {
+            let mut used = Rc4::schedule(&[9; 16]);
+            used.apply_keystream(&mut [0; 5]);
+            used.reschedule(key);
+            let mut blank = Rc4::BLANK;
+            blank.reschedule(key);
+            let (mut a, mut b, mut c) = ([0u8; 32], [0u8; 32], [0u8; 32]);
+            Rc4::schedule(key).apply_keystream(&mut a);
+            used.apply_keystream(&mut b);
+            blank.apply_keystream(&mut c);
+            assert_eq!((a, a), (b, c), "{key:?}");
+        }
+    }
 
     #[test]
     fn rfc6229_key_0102030405() {

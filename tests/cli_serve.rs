@@ -507,30 +507,39 @@ fn probe_client_policy_and_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect to 127.0.0.1:1"));
 }
 
+/// Starts `tests/support/ntlm_http_peer.py server ...`; returns its guard and URL.
+fn python_server(mut cmd: Command) -> (Running, String) {
+    // The guard exists before the first read, so a failed start cannot leak the child.
+    let mut running = Running {
+        child: cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    };
+    let mut line = String::new();
+    BufReader::new(running.child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("PORT ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    (running, format!("http://127.0.0.1:{port}/"))
+}
+
 #[test]
 fn probe_against_a_pyspnego_acceptor() {
     let test = "probe_against_a_pyspnego_acceptor";
     let Some(python) = python(test) else { return };
     let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "probe");
     let users = dir.write("users", &format!("{DOMAIN}:{USER}:{PASSWORD}\n"));
-    let mut child = Command::new(python)
-        .arg(script())
+    let mut cmd = Command::new(python);
+    cmd.arg(script())
         .args(["server", "pyspnego"])
-        .env("NTLM_USER_FILE", users)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _guard = Running { child };
-    let port = line
-        .trim()
-        .strip_prefix("PORT ")
-        .unwrap_or_else(|| panic!("{line:?}"));
-    let url = format!("http://127.0.0.1:{port}/");
+        .env("NTLM_USER_FILE", users);
+    let (_guard, url) = python_server(cmd);
     let v = login(&url);
     // pyspnego's CHALLENGE: TargetInfo and 128-bit; its Version is pyspnego's own.
     let flags = names(&v["challenge"]["flags_names"]);
@@ -559,26 +568,13 @@ fn probe_against_a_samba_backed_server() {
     };
     let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "probe-samba");
     let conf = dir.smb_conf();
-    let mut child = Command::new(python)
-        .arg(script())
+    let mut cmd = Command::new(python);
+    cmd.arg(script())
         .args(["server", "samba"])
         .arg(&exe)
         .arg(&conf)
-        .arg(PASSWORD)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _guard = Running { child };
-    let port = line
-        .trim()
-        .strip_prefix("PORT ")
-        .unwrap_or_else(|| panic!("{line:?}"));
-    let url = format!("http://127.0.0.1:{port}/");
+        .arg(PASSWORD);
+    let (_guard, url) = python_server(cmd);
     let v = login(&url);
     // Samba always sends a Version and its TargetInfo.
     assert!(v["challenge"]["version"].is_object(), "{v}");

@@ -429,6 +429,19 @@ fn probe(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `probe http URL` as the test user with `password`.
+fn probe_as(url: &str, password: &str) -> Output {
+    probe(&[
+        url,
+        "--user",
+        USER,
+        "--domain",
+        DOMAIN,
+        "--password",
+        password,
+    ])
+}
+
 /// `probe http URL` with the test credentials: exit 0 and HTTP 200 expected.
 fn login(url: &str) -> Value {
     let out = probe(&[
@@ -470,15 +483,7 @@ fn probe_against_ntlmsim_serve() {
     assert!(v["authentication"].is_null());
     // With credentials, on one connection.
     login(&url);
-    let out = probe(&[
-        &url,
-        "--user",
-        USER,
-        "--domain",
-        DOMAIN,
-        "--password",
-        "nope",
-    ]);
+    let out = probe_as(&url, "nope");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("refused the AUTHENTICATE: HTTP 401"));
     let (records, _) = serve.stop();
@@ -548,15 +553,7 @@ fn probe_against_a_pyspnego_acceptor() {
         "{flags:?}"
     );
     assert_eq!(s(&v, &["client_outcome", "response_kind"]), "NTLMv2");
-    let out = probe(&[
-        &url,
-        "--user",
-        USER,
-        "--domain",
-        DOMAIN,
-        "--password",
-        "wrong",
-    ]);
+    let out = probe_as(&url, "wrong");
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -579,14 +576,6 @@ fn probe_against_a_samba_backed_server() {
     // Samba always sends a Version and its TargetInfo.
     assert!(v["challenge"]["version"].is_object(), "{v}");
     assert!(v["challenge"]["target_info"].is_array(), "{v}");
-    let out = probe(&[
-        &url,
-        "--user",
-        USER,
-        "--domain",
-        DOMAIN,
-        "--password",
-        "wrong",
-    ]);
+    let out = probe_as(&url, "wrong");
     assert_eq!(out.status.code(), Some(1));
 }

@@ -10,6 +10,7 @@
 //! - [`json`]: the stable `--json` model of a message (docs/CLI.md);
 //! - [`render`]: the human view, in the spirit of `tshark -V`;
 //! - [`filetime`]: FILETIME to RFC 3339;
+//! - [`sink`]: escaping text from the wire for each place it is written;
 //! - [`profiles`]: the peer catalog; [`matrix`]: client × server pairs before
 //!   and after a policy change; [`fleet`]: a user's hosts; [`report`]: the
 //!   self-contained HTML report of a matrix.
@@ -38,4 +39,5 @@ pub mod profiles;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod sink;
 pub mod spnego;

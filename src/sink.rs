@@ -1,0 +1,229 @@
+//! Writing text that came from the wire: one function per kind of sink.
+//!
+//! User, domain and workstation names, target names, AV pair strings, file
+//! names and anything else an attacker can choose reach terminals, human
+//! logs, CSV files, HTML pages and the helper line protocol. Each sink has
+//! its own rule, and every place that writes such text goes through the
+//! function for its sink:
+//!
+//! | sink | function | rule |
+//! |---|---|---|
+//! | terminal, human log, text table | [`terminal`], [`terminal_bounded`] | control and invisible-formatting characters written as visible escapes (`\n`, `\u{1b}`, `\u{202e}`) |
+//! | CSV cell | [`csv_cell`] | the terminal rule, then OWASP's CSV-injection rule (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`), then RFC 4180 quoting |
+//! | helper line protocol | [`line_safe`] | text that cannot be written on one line is refused, never escaped into a different name |
+//! | HTML | [`crate::report::escape`] | `&`, `<`, `>`, `"`, `'` as entities |
+//! | JSON | `serde_json` | JSON string escaping |
+//!
+//! Escaped text is for people; it is not a way back to the original bytes
+//! (a backslash is kept as it is, since `DOMAIN\user` is the common case).
+//! The JSON output carries the exact decoded value.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Whether `c` must not reach a terminal or a line-oriented sink as it is:
+/// C0 and C1 control characters and DEL (line ends, NUL, ESC and with it
+/// every CSI/OSC sequence), the Unicode line and paragraph separators, and
+/// the invisible formatting characters that reorder or hide text (bidi
+/// embeddings, overrides and isolates, the zero-width characters, the BOM).
+#[must_use]
+pub const fn is_unsafe_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    )
+}
+
+/// `s` with every [unsafe character](is_unsafe_char) written as a visible
+/// escape: `\n`, `\r`, `\t`, `\0`, otherwise `\u{…}` in lowercase hex.
+/// Borrowed when nothing needed escaping.
+#[must_use]
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        c if is_unsafe_char(c) => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+        c => out.push(c),
+    }
+}
+
+/// [`terminal`], keeping at most `max_chars` characters of `s` and saying
+/// how much was cut: `name…(+70000 bytes)`. For human logs and tables,
+/// where one record must not carry a 64 KiB name.
+#[must_use]
+pub fn terminal_bounded(s: &str, max_chars: usize) -> Cow<'_, str> {
+    let cut = s.char_indices().nth(max_chars).map(|(i, _)| i);
+    match cut {
+        None => terminal(s),
+        Some(i) => {
+            let (kept, rest) = s.split_at(i);
+            let mut out = terminal(kept).into_owned();
+            let _ = write!(out, "\u{2026}(+{} bytes)", rest.len());
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// Whether `s` can be written on one line of a line protocol as it is: no
+/// [unsafe character](is_unsafe_char). The helper refuses names that fail
+/// this rather than escaping them, because an escaped name is a different
+/// name to the program that reads the line.
+#[must_use]
+pub fn line_safe(s: &str) -> bool {
+    !s.chars().any(is_unsafe_char)
+}
+
+/// One CSV cell (RFC 4180), safe to open in a spreadsheet.
+///
+/// Control characters are escaped as for [`terminal`], so a cell never
+/// holds a raw line break. A cell that starts with `=`, `+`, `-`, `@`, tab
+/// or CR (the formula triggers in OWASP's "CSV Injection" guidance) gets a
+/// leading `'`, which spreadsheets show as text. A cell with `,`, `"`, `'`
+/// or a leading/trailing space is quoted, with `"` doubled.
+#[must_use]
+pub fn csv_cell(s: &str) -> Cow<'_, str> {
+    let text = terminal(s);
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quote = formula
+        || text.contains([',', '"', '\'', ';'])
+        || text.starts_with(' ')
+        || text.ends_with(' ');
+    if !quote {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    out.push('"');
+    if formula {
+        out.push('\'');
+    }
+    for c in text.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    Cow::Owned(out)
+}
+
+/// A row of [`csv_cell`]s joined by commas and ended with CRLF.
+#[must_use]
+pub fn csv_row<I, S>(cells: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out = String::new();
+    for (i, cell) in cells.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&csv_cell(cell.as_ref()));
+    }
+    out.push_str("\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names an attacker can put in an AUTHENTICATE message.
+    const HOSTILE: &[&str] = &[
+        "x\nAF TESTDOM\\administrator",
+        "x\r\nforged",
+        "nul\0byte",
+        "\u{1b}[2J\u{1b}]0;owned\u{7}",
+        "\u{9b}31m",
+        "admin\u{202e}nimda",
+        "zero\u{200b}width",
+        "line\u{2028}sep",
+        "\u{feff}bom",
+    ];
+
+    #[test]
+    fn terminal_leaves_plain_text_borrowed() {
+        assert!(matches!(terminal("CORP\\alice é"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn terminal_output_has_no_unsafe_character() {
+        for h in HOSTILE {
+            let t = terminal(h);
+            assert!(line_safe(&t), "{h:?} -> {t:?}");
+            assert!(!line_safe(h), "{h:?} should be unsafe");
+        }
+        assert_eq!(terminal("a\nb"), "a\\nb");
+        assert_eq!(terminal("\u{1b}[2J"), "\\u{1b}[2J");
+        assert_eq!(terminal("a\u{202e}b"), "a\\u{202e}b");
+    }
+
+    #[test]
+    fn terminal_bounded_cuts_and_says_so() {
+        let long = "a".repeat(70_000);
+        let t = terminal_bounded(&long, 64);
+        assert_eq!(t, format!("{}\u{2026}(+69936 bytes)", "a".repeat(64)));
+        assert_eq!(terminal_bounded("short", 64), "short");
+        // Cut on a character boundary.
+        assert_eq!(terminal_bounded("ééé", 2), "éé\u{2026}(+2 bytes)");
+        assert_eq!(terminal_bounded("a\nb", 1), "a\u{2026}(+2 bytes)");
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_and_line_breaks() {
+        assert_eq!(csv_cell("alice"), "alice");
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_cell("+cmd|' /C calc'!A0"), "\"'+cmd|' /C calc'!A0\"");
+        assert_eq!(csv_cell("@SUM(1+1)"), "\"'@SUM(1+1)\"");
+        assert_eq!(csv_cell("-2+3"), "\"'-2+3\"");
+        // Control characters are escaped first, so a tab no longer leads.
+        assert_eq!(csv_cell("\tx"), "\\tx");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("a\nb"), "a\\nb");
+        for h in HOSTILE {
+            assert!(!csv_cell(h).contains(['\n', '\r', '\0', '\u{1b}']), "{h:?}");
+        }
+    }
+
+    #[test]
+    fn csv_row_ends_with_crlf() {
+        assert_eq!(csv_row(["a", "=b", "c,d"]), "a,\"'=b\",\"c,d\"\r\n");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_is_always_line_safe(s in "\\PC*|[\\x00-\\x1f\\u{80}-\\u{9f}\\u{2028}-\\u{202e}a-z]*") {
+            proptest::prop_assert!(line_safe(&terminal(&s)));
+            proptest::prop_assert!(line_safe(&terminal_bounded(&s, 8)));
+            let cell = csv_cell(&s);
+            proptest::prop_assert!(line_safe(&cell));
+            proptest::prop_assert!(!cell.starts_with(['=', '+', '-', '@']));
+        }
+    }
+}

@@ -104,6 +104,50 @@ const fn min_rule(side: Side, stage: Stage, missing: F, semantics: &Semantics) -
     }
 }
 
+/// The rule behind one missing minimum-security bit, as `side` enforces it
+/// under `semantics`: `min-128-client`/`min-128-server` (or
+/// `min-128-kb239869`), `min-56`, `min-ess-ntlmv2` for 0x80000 under
+/// `ess = flag-or-ntlmv2`, `min-flags-client`/`min-flags-server` otherwise.
+pub const fn bit_rule(side: Side, bit: F, semantics: &Semantics) -> &'static Rule {
+    if bit.contains(F::NEGOTIATE_128) {
+        return match (semantics.rule_128, side) {
+            (Rule128::Kb239869, _) => &rules::MIN_128_KB239869,
+            (Rule128::Strict, Side::Client) => &rules::MIN_128_CLIENT,
+            (Rule128::Strict, Side::Server) => &rules::MIN_128_SERVER,
+        };
+    }
+    if bit.contains(F::NEGOTIATE_56) {
+        return &rules::MIN_56;
+    }
+    if bit.contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY)
+        && matches!(semantics.ess, EssMeaning::FlagOrNtlmV2)
+    {
+        return &rules::MIN_ESS_NTLMV2;
+    }
+    match side {
+        Side::Client => &rules::MIN_FLAGS_CLIENT,
+        Side::Server => &rules::MIN_FLAGS_SERVER,
+    }
+}
+
+/// Each missing bit of a minimum-security failure with its own rule
+/// ([`bit_rule`]), lowest bit first; empty for other failures.
+pub fn bit_rules(
+    failure: &Failure,
+    semantics: &Semantics,
+) -> impl Iterator<Item = (F, &'static Rule)> {
+    let side = failure.side;
+    let sem = *semantics;
+    let missing = match failure.detail {
+        Detail::MinimumSecurity => failure.missing,
+        _ => F::empty(),
+    };
+    (0..32u32)
+        .map(|i| F::from_bits_retain(1u32 << i))
+        .filter(move |b| missing.contains(*b))
+        .map(move |b| (b, bit_rule(side, b, &sem)))
+}
+
 const fn min_failure(
     side: Side,
     stage: Stage,
@@ -682,6 +726,49 @@ mod tests {
         );
         assert_eq!(unsatisfied(req, sign_only, None, &samba), F::NEGOTIATE_128);
         assert_eq!(unsatisfied(req, sign_only, Some(false), &samba), req);
+    }
+
+    #[test]
+    fn each_missing_bit_has_its_own_rule() {
+        let f = check_negotiated(
+            F::from_bits_retain(0x0000_8215),
+            MinSessionSecurity::NONE,
+            MinSessionSecurity::from_registry(0xA008_0020),
+            &Semantics::MS_NLMP,
+        )
+        .unwrap_err();
+        let sem = Semantics {
+            rule_128: Rule128::Strict,
+            ess: EssMeaning::Flag,
+            bit56: Bit56::Enforce,
+            ..Semantics::MS_NLMP
+        };
+        let ids: Vec<(u32, &str)> = bit_rules(&f, &sem).map(|(b, r)| (b.bits(), r.id)).collect();
+        assert_eq!(
+            ids,
+            [
+                (0x20, "min-flags-server"),
+                (0x0008_0000, "min-flags-server"),
+                (0x2000_0000, "min-128-server"),
+                (0x8000_0000, "min-56"),
+            ]
+        );
+        let samba = Semantics::by_name("lenient").unwrap();
+        assert_eq!(
+            bit_rule(Side::Client, F::NEGOTIATE_EXTENDED_SESSIONSECURITY, &samba).id,
+            "min-ess-ntlmv2"
+        );
+        assert_eq!(
+            bit_rule(Side::Client, F::NEGOTIATE_128, &samba).id,
+            "min-128-kb239869"
+        );
+        let charset = Failure::new(
+            Side::Client,
+            Stage::Challenge,
+            &rules::CLIENT_CHARSET,
+            Detail::Charset,
+        );
+        assert_eq!(bit_rules(&charset, &sem).count(), 0);
     }
 
     #[test]

@@ -171,6 +171,7 @@
 
 extern crate alloc;
 
+pub mod certainty;
 mod enforce;
 mod failure;
 mod lm;
@@ -183,11 +184,13 @@ mod source;
 mod status;
 mod warnings;
 
+pub use certainty::{Certainty, Reading, certainty, certainty_of_check, certainty_of_exchange};
 pub use enforce::{
-    Negotiated, Outcome, check_client_challenge, check_client_target_info, check_negotiated,
-    check_negotiated_response, check_response_accepted, check_server_authenticate,
-    check_server_negotiate, client_on_challenge, effective_requirement, enforced_requirement,
-    negotiate_only, negotiate_stepwise, server_on_authenticate, server_on_negotiate, unsatisfied,
+    Negotiated, Outcome, bit_rule, bit_rules, check_client_challenge, check_client_target_info,
+    check_negotiated, check_negotiated_response, check_response_accepted,
+    check_server_authenticate, check_server_negotiate, client_on_challenge, effective_requirement,
+    enforced_requirement, negotiate_only, negotiate_stepwise, server_on_authenticate,
+    server_on_negotiate, unsatisfied,
 };
 pub use failure::{Detail, Failure, FlagNames, Reason, Side, Stage};
 pub use lm::{LmCompatibilityLevel, LmField};
@@ -201,7 +204,7 @@ pub use parse::{LineForm, ParseError};
 pub use rules::Rule;
 pub use semantics::{
     AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Preset, Rule128, Semantics,
-    ServerStrength,
+    ServerStrength, Switch,
 };
 pub use source::{Basis, Source};
 pub use status::{Hex32, Status};

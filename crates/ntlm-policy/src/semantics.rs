@@ -89,6 +89,118 @@ pub enum AuthenticateExtra {
     Intersect,
 }
 
+impl Rule128 {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::Strict, Self::Kb239869];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["strict", "kb239869"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Kb239869 => "kb239869",
+        }
+    }
+}
+
+impl ServerStrength {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::Echo, Self::Literal];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["echo", "literal"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::Echo => "echo",
+            Self::Literal => "literal",
+        }
+    }
+}
+
+impl Enforce {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::AllKnown, Self::OsGeneration];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["all-known", "os-generation"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::AllKnown => "all-known",
+            Self::OsGeneration => "os-generation",
+        }
+    }
+}
+
+impl ClientRequest {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::AppOnly, Self::OrRequired];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["app-only", "or-required"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::AppOnly => "app-only",
+            Self::OrRequired => "or-required",
+        }
+    }
+}
+
+impl EssMeaning {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::Flag, Self::FlagOrNtlmV2];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["flag", "flag-or-ntlmv2"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::Flag => "flag",
+            Self::FlagOrNtlmV2 => "flag-or-ntlmv2",
+        }
+    }
+}
+
+impl Bit56 {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::Enforce, Self::Ignore];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["enforce", "ignore"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::Enforce => "enforce",
+            Self::Ignore => "ignore",
+        }
+    }
+}
+
+impl AuthenticateExtra {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::Reject, Self::Intersect];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["reject", "intersect"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::Reject => "reject",
+            Self::Intersect => "intersect",
+        }
+    }
+}
+
 /// The full set of switches. `Semantics::default()` is the `ms-nlmp` preset.
 ///
 /// Every field is an explicit, documented choice where the sources disagree
@@ -264,40 +376,238 @@ fn normalize(s: &str) -> String {
         .collect()
 }
 
+/// One semantics switch: its command-line name, its values and where it
+/// lives in [`Semantics`]. [`Semantics::SWITCHES`] lists them all; the
+/// per-switch syntax (`--semantics rule-128=kb239869`) and the certainty
+/// of a verdict ([`crate::certainty`]) are built over this table, so they
+/// follow whatever values and defaults the switches have.
+#[derive(Debug, Clone, Copy)]
+pub struct Switch {
+    /// The switch name, e.g. `rule-128`.
+    pub name: &'static str,
+    /// What it decides, in one line.
+    pub description: &'static str,
+    /// The names of its values, in [`Rule128::ALL`] (etc.) order.
+    pub values: &'static [&'static str],
+    get: fn(&Semantics) -> usize,
+    set: fn(&mut Semantics, usize),
+}
+
+impl Switch {
+    /// The index in [`values`](Self::values) of this switch's value in `s`.
+    pub fn index_in(&self, s: &Semantics) -> usize {
+        (self.get)(s)
+    }
+
+    /// The name of this switch's value in `s`.
+    pub fn value_in(&self, s: &Semantics) -> &'static str {
+        self.values.get(self.index_in(s)).copied().unwrap_or("")
+    }
+
+    /// `s` with this switch set to the value at `index` (unchanged when out of range).
+    pub fn with(&self, s: &Semantics, index: usize) -> Semantics {
+        let mut out = *s;
+        (self.set)(&mut out, index);
+        out
+    }
+
+    /// The index of the value named `value` (ASCII case and `_`/`-` ignored).
+    pub fn find(&self, value: &str) -> Option<usize> {
+        let want = normalize(value);
+        self.values.iter().position(|v| normalize(v) == want)
+    }
+}
+
+fn index_of<T: PartialEq>(all: &[T], v: &T) -> usize {
+    all.iter().position(|x| x == v).unwrap_or(0)
+}
+
+macro_rules! switch {
+    ($name:literal, $field:ident, $ty:ident, $description:literal) => {
+        Switch {
+            name: $name,
+            description: $description,
+            values: &$ty::NAMES,
+            get: |s| index_of(&$ty::ALL, &s.$field),
+            set: |s, i| {
+                if let Some(v) = $ty::ALL.get(i) {
+                    s.$field = *v;
+                }
+            },
+        }
+    };
+}
+
+impl Semantics {
+    /// Every switch, in the order of the crate documentation's table.
+    pub const SWITCHES: [Switch; 7] = [
+        switch!(
+            "rule-128",
+            rule_128,
+            Rule128,
+            "what 0x20000000 requires: NEGOTIATE_128 negotiated (strict), or only when SEAL is (kb239869)"
+        ),
+        switch!(
+            "server-strength",
+            server_strength,
+            ServerStrength,
+            "when a server returns 128/56: whenever requested (echo), or only with SIGN or SEAL (literal)"
+        ),
+        switch!(
+            "enforce",
+            enforce,
+            Enforce,
+            "which bits a peer enforces: all documented ones, or 0x10/0x20 only on XP/2003 (os-generation)"
+        ),
+        switch!(
+            "client-request",
+            client_request,
+            ClientRequest,
+            "whether a client ORs its NtlmMinClientSec bits into its NEGOTIATE (or-required)"
+        ),
+        switch!(
+            "ess",
+            ess,
+            EssMeaning,
+            "what satisfies 0x80000: the flag, or the flag or NTLMv2 authentication"
+        ),
+        switch!(
+            "bit56",
+            bit56,
+            Bit56,
+            "whether 0x80000000 requires NEGOTIATE_56 (enforce) or is ignored"
+        ),
+        switch!(
+            "authenticate-extra",
+            authenticate_extra,
+            AuthenticateExtra,
+            "AUTHENTICATE flags the CHALLENGE did not return: refused (reject) or dropped (intersect)"
+        ),
+    ];
+
+    /// The switch with this name (ASCII case and `_`/`-` ignored).
+    pub fn switch(name: &str) -> Option<&'static Switch> {
+        let want = normalize(name);
+        Self::SWITCHES.iter().find(|s| normalize(s.name) == want)
+    }
+
+    /// Reads `--semantics`: a preset name, `SWITCH=VALUE` items, or a preset
+    /// followed by overrides, separated by commas (`ms-nlmp,bit56=ignore`,
+    /// `rule-128=kb239869,client-request=or-required`). Switches not named
+    /// keep the preset's value (the default preset's when none is named).
+    pub fn parse(input: &str) -> Result<Self, ParseError> {
+        let err = |problem: String| ParseError::new("semantics", input, problem, EXPECTED);
+        if input.trim().is_empty() {
+            return Err(err("the input is empty".into()));
+        }
+        let mut out = Self::default();
+        let mut seen = [false; Self::SWITCHES.len()];
+        for (i, item) in input.split(',').enumerate() {
+            let item = item.trim();
+            if item.is_empty() {
+                return Err(err("an empty item between commas".into()));
+            }
+            let Some((name, value)) = item.split_once('=') else {
+                if i > 0 {
+                    return Err(err(format!(
+                        "{item:?} is not SWITCH=VALUE (a preset name may only come first)"
+                    )));
+                }
+                out = Self::by_name(item).ok_or_else(|| {
+                    err(format!(
+                        "{item:?} is neither a preset nor SWITCH=VALUE; presets: {}; switches: {}",
+                        join(Self::PRESETS.iter().map(|p| p.name)),
+                        join(Self::SWITCHES.iter().map(|s| s.name))
+                    ))
+                })?;
+                continue;
+            };
+            let (name, value) = (name.trim(), value.trim());
+            let Some(k) = Self::SWITCHES
+                .iter()
+                .position(|s| normalize(s.name) == normalize(name))
+            else {
+                return Err(err(format!(
+                    "{name:?} is not a switch; switches: {}",
+                    join(Self::SWITCHES.iter().map(|s| s.name))
+                )));
+            };
+            let Some(sw) = Self::SWITCHES.get(k) else {
+                continue;
+            };
+            let Some(index) = sw.find(value) else {
+                return Err(err(format!(
+                    "{value:?} is not a value of {}; accepted: {}",
+                    sw.name,
+                    join(sw.values.iter().copied())
+                )));
+            };
+            if let Some(flag) = seen.get_mut(k) {
+                if *flag {
+                    return Err(err(format!("{} is set twice", sw.name)));
+                }
+                *flag = true;
+            }
+            out = sw.with(&out, index);
+        }
+        Ok(out)
+    }
+
+    /// The switches as `--semantics` accepts them: the preset they equal,
+    /// or the closest preset (fewest differing switches, the first on a tie)
+    /// followed by the switches that differ from it, e.g. `ms-nlmp,bit56=ignore`.
+    /// [`Semantics::parse`] reads it back to the same value.
+    pub fn spec(&self) -> String {
+        let differing = |p: &Preset| {
+            Self::SWITCHES
+                .iter()
+                .filter(|s| s.index_in(self) != s.index_in(&p.semantics))
+                .count()
+        };
+        let Some(base) = Self::PRESETS.iter().min_by_key(|p| differing(p)) else {
+            return String::new();
+        };
+        let mut out = String::from(base.name);
+        for s in &Self::SWITCHES {
+            if s.index_in(self) != s.index_in(&base.semantics) {
+                out.push(',');
+                out.push_str(s.name);
+                out.push('=');
+                out.push_str(s.value_in(self));
+            }
+        }
+        out
+    }
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for (i, s) in items.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(s);
+    }
+    out
+}
+
+const EXPECTED: &str = "a preset (ms-nlmp, ms-nlmp-literal, kb239869, samba, os-generation, \
+    lenient), SWITCH=VALUE items, or a preset followed by SWITCH=VALUE items, separated by \
+    commas (see `ntlmsim policy semantics`)";
+
 impl FromStr for Semantics {
     type Err = ParseError;
 
-    /// A preset name; see [`Semantics::list`].
+    /// [`Semantics::parse`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::by_name(s).ok_or_else(|| {
-            ParseError::new(
-                "semantics",
-                s,
-                format!("{:?} is not a preset", s.trim()),
-                "one of ms-nlmp, ms-nlmp-literal, kb239869, samba, os-generation, lenient",
-            )
-        })
+        Self::parse(s)
     }
 }
 
 impl fmt::Display for Semantics {
-    /// The preset name, or the switches when they match no preset.
+    /// The preset name, or [`Semantics::spec`] when they match no preset.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            "custom" => write!(
-                f,
-                "custom(rule-128={:?}, server-strength={:?}, enforce={:?}, client-request={:?}, \
-                 ess={:?}, bit56={:?}, authenticate-extra={:?})",
-                self.rule_128,
-                self.server_strength,
-                self.enforce,
-                self.client_request,
-                self.ess,
-                self.bit56,
-                self.authenticate_extra
-            ),
-            name => f.write_str(name),
-        }
+        f.write_str(&self.spec())
     }
 }
 
@@ -335,13 +645,135 @@ mod tests {
     }
 
     #[test]
-    fn custom_display_lists_switches() {
+    fn custom_display_is_the_closest_preset_and_overrides() {
         let s = Semantics {
             bit56: Bit56::Ignore,
             ..Semantics::default()
         };
         assert_eq!(s.name(), "custom");
-        assert!(s.to_string().contains("bit56=Ignore"));
+        assert_eq!(
+            s.to_string(),
+            format!("{},bit56=ignore", Semantics::PRESETS[0].name)
+        );
+        let t = Semantics {
+            client_request: ClientRequest::AppOnly,
+            ..Semantics::by_name("samba").unwrap()
+        };
+        assert_eq!(t.spec(), "samba,client-request=app-only");
+    }
+
+    #[test]
+    fn each_switch_can_be_set_on_its_own() {
+        let s: Semantics = "rule-128=kb239869,client-request=or-required"
+            .parse()
+            .unwrap();
+        assert_eq!(s.rule_128, Rule128::Kb239869);
+        assert_eq!(s.client_request, ClientRequest::OrRequired);
+        let rest = Semantics {
+            rule_128: Semantics::default().rule_128,
+            client_request: Semantics::default().client_request,
+            ..s
+        };
+        assert_eq!(rest, Semantics::default());
+        let s: Semantics = " MS_NLMP , Bit56 = IGNORE ".parse().unwrap();
+        assert_eq!(
+            s,
+            Semantics {
+                bit56: Bit56::Ignore,
+                ..Semantics::MS_NLMP
+            }
+        );
+        let s: Semantics = "lenient,rule-128=strict".parse().unwrap();
+        assert_eq!(s.rule_128, Rule128::Strict);
+        assert_eq!(s.bit56, Bit56::Ignore);
+    }
+
+    #[test]
+    fn switch_errors_name_the_switch_and_its_values() {
+        let e = "rule-128=loose"
+            .parse::<Semantics>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"loose\" is not a value of rule-128"), "{e}");
+        assert!(e.contains("accepted: strict, kb239869"), "{e}");
+        let e = "bit-57=ignore"
+            .parse::<Semantics>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"bit-57\" is not a switch"), "{e}");
+        assert!(e.contains("authenticate-extra"), "{e}");
+        let e = "bit56=ignore,samba"
+            .parse::<Semantics>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("may only come first"), "{e}");
+        let e = "bit56=ignore,bit56=enforce"
+            .parse::<Semantics>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bit56 is set twice"), "{e}");
+        assert!("ms-nlmp,".parse::<Semantics>().is_err());
+        assert!("".parse::<Semantics>().is_err());
+    }
+
+    #[test]
+    fn names_follow_values() {
+        macro_rules! check {
+            ($ty:ident) => {
+                assert_eq!($ty::ALL.len(), $ty::NAMES.len());
+                for (v, n) in $ty::ALL.iter().zip($ty::NAMES) {
+                    assert_eq!(v.value_name(), n);
+                }
+            };
+        }
+        check!(Rule128);
+        check!(ServerStrength);
+        check!(Enforce);
+        check!(ClientRequest);
+        check!(EssMeaning);
+        check!(Bit56);
+        check!(AuthenticateExtra);
+    }
+
+    #[test]
+    fn spec_reads_back_for_every_combination() {
+        let mut all = vec![Semantics::default()];
+        for sw in &Semantics::SWITCHES {
+            all = all
+                .iter()
+                .flat_map(|s| (0..sw.values.len()).map(move |i| sw.with(s, i)))
+                .collect();
+        }
+        assert_eq!(all.len(), 128);
+        for s in all {
+            assert_eq!(Semantics::parse(&s.spec()), Ok(s), "{}", s.spec());
+            assert_eq!(s.to_string(), s.spec());
+        }
+    }
+
+    #[test]
+    fn switch_table_covers_every_value() {
+        let mut names = Vec::new();
+        for sw in &Semantics::SWITCHES {
+            assert!(sw.values.len() >= 2, "{}", sw.name);
+            assert_eq!(Semantics::switch(sw.name).map(|s| s.name), Some(sw.name));
+            for (i, v) in sw.values.iter().enumerate() {
+                let s = sw.with(&Semantics::default(), i);
+                assert_eq!(sw.index_in(&s), i);
+                assert_eq!(sw.value_in(&s), *v);
+                assert_eq!(sw.find(v), Some(i));
+                assert_eq!(format!("{}={v}", sw.name).parse::<Semantics>(), Ok(s));
+            }
+            names.push(sw.name);
+        }
+        let doc = include_str!("lib.rs");
+        for sw in &Semantics::SWITCHES {
+            assert!(
+                doc.contains(&format!("//! | `{}` (", sw.name)),
+                "{}",
+                sw.name
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use ntlm_policy::Failure;
+use ntlm_policy::{Certainty, Failure, Semantics, bit_rules};
 use ntlm_session::SessionReport;
 use ntlm_wire::NegotiateFlags;
 use serde::Serialize;
@@ -82,6 +82,96 @@ pub struct FailureJson {
     pub rule_statement: &'static str,
     /// How well established the rule is.
     pub basis: String,
+    /// Each missing bit with its own rule (absent when not computed, see
+    /// [`OutcomeJson::failure_under`], or when no bit is missing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_rules: Vec<MissingRuleJson>,
+}
+
+/// One missing minimum-security bit and the rule that requires it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingRuleJson {
+    /// The bit, `"0x%08x"`.
+    pub bit: String,
+    /// Its MS-NLMP name, e.g. `NEGOTIATE_128`.
+    pub name: &'static str,
+    /// The rule's id.
+    pub rule_id: &'static str,
+    /// The rule's source.
+    pub rule: String,
+    /// The rule in one line.
+    pub rule_statement: &'static str,
+    /// How well established the rule is.
+    pub basis: String,
+}
+
+/// Whether a verdict holds under every documented reading of the semantics
+/// switches (`ntlm_policy::certainty`), as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertaintyJson {
+    /// The verdict under the chosen semantics: `"works"` or `"breaks"`.
+    pub verdict: &'static str,
+    /// The same verdict under every documented reading.
+    pub holds_under_every_reading: bool,
+    /// Readings evaluated (every combination of switch values).
+    pub readings: usize,
+    /// Readings that reach the same verdict.
+    pub agreeing: usize,
+    /// Switches that change the verdict in some reading.
+    pub depends_on: Vec<&'static str>,
+    /// `SWITCH=VALUE` settings that, each changed alone, reverse the verdict.
+    pub reversed_by: Vec<String>,
+    /// `SWITCH=VALUE` settings under which alone the verdict holds, when they
+    /// describe its readings exactly (else empty).
+    pub only_under: Vec<String>,
+    /// One line, as the human output shows it.
+    pub summary: String,
+}
+
+impl CertaintyJson {
+    /// From a certainty and whether the chosen semantics' verdict is "works".
+    pub fn new(c: &Certainty, works: bool) -> Self {
+        let (verdict, opposite) = verdict_words(works);
+        Self {
+            verdict,
+            holds_under_every_reading: c.holds_under_every_reading(),
+            readings: c.readings,
+            agreeing: c.agreeing,
+            depends_on: c.depends_on.clone(),
+            reversed_by: c.reversed_by.iter().map(ToString::to_string).collect(),
+            only_under: c.only_under.iter().map(ToString::to_string).collect(),
+            summary: c.summary(verdict, opposite).to_string(),
+        }
+    }
+}
+
+/// `("works", "breaks")` or the reverse.
+pub const fn verdict_words(works: bool) -> (&'static str, &'static str) {
+    if works {
+        ("works", "breaks")
+    } else {
+        ("breaks", "works")
+    }
+}
+
+/// The human line for a certainty: `  certainty:  breaks under every documented reading (...)`.
+pub fn render_certainty(c: &Certainty, works: bool) -> String {
+    let (verdict, opposite) = verdict_words(works);
+    format!("  certainty:  {}\n", c.summary(verdict, opposite))
+}
+
+/// Each missing bit of a minimum-security failure with its rule, under `semantics`.
+pub fn missing_rules(f: &Failure, semantics: &Semantics) -> Vec<MissingRuleJson> {
+    bit_rules(f, semantics)
+        .map(|(bit, r)| MissingRuleJson {
+            bit: hex32(bit.bits()),
+            name: bit.names().next().unwrap_or(""),
+            rule_id: r.id,
+            rule: r.source.to_string(),
+            rule_statement: r.statement,
+            basis: r.basis.to_string(),
+        })
+        .collect()
 }
 
 /// The `outcome` object.
@@ -115,7 +205,18 @@ impl OutcomeJson {
             rule_id: f.rule.id,
             rule_statement: f.rule.statement,
             basis: f.rule.basis.to_string(),
+            missing_rules: Vec::new(),
         }))
+    }
+
+    /// From a failure, with each missing bit's own rule under `semantics`
+    /// (`missing_rules`).
+    pub fn failure_under(f: &Failure, semantics: &Semantics) -> Self {
+        let mut o = Self::failure(f);
+        if let Self::Failure(j) = &mut o {
+            j.missing_rules = missing_rules(f, semantics);
+        }
+        o
     }
 
     /// From a session report (and the key, when it may be shown).
@@ -172,6 +273,24 @@ pub fn render_failure(f: &Failure) -> String {
     }
     let _ = writeln!(s, "  rule:       {} ({})", f.rule.id, f.rule.statement);
     let _ = writeln!(s, "  source:     {} [{}]", f.rule.source, f.rule.basis);
+    s
+}
+
+/// [`render_failure`], then, when several bits are missing, each bit with
+/// its own rule and basis under `semantics`.
+pub fn render_failure_under(f: &Failure, semantics: &Semantics) -> String {
+    let mut s = render_failure(f);
+    let per_bit = missing_rules(f, semantics);
+    if per_bit.len() > 1 {
+        let _ = writeln!(s, "  per missing bit:");
+        for m in &per_bit {
+            let _ = writeln!(
+                s,
+                "    {} {:<36} {} [{}; {}]",
+                m.bit, m.name, m.rule_id, m.rule, m.basis
+            );
+        }
+    }
     s
 }
 

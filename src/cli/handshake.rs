@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use clap::Args;
-use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{Certainty, LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair};
 use ntlm_wire::{Message, NegotiateFlags, Version};
-use ntlmsim::outcome::{self, OutcomeJson};
+use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
 use ntlmsim::profiles::Catalog;
 use ntlmsim::{json, parse};
 use rand_chacha::ChaCha20Rng;
@@ -49,8 +49,9 @@ pub(crate) struct HandshakeArgs {
     /// The server's (or its DC's) LmCompatibilityLevel, 0..5
     #[arg(long, value_name = "N")]
     server_lm_level: Option<String>,
-    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    /// Policy semantics where Windows behaviour is unconfirmed: a preset, SWITCH=VALUE items, or a
+    /// preset then overrides, comma-separated (see `ntlmsim policy semantics`)
+    #[arg(long, value_name = "SPEC", default_value = "ms-nlmp")]
     semantics: String,
     /// The application requests integrity (SIGN)
     #[arg(long)]
@@ -128,8 +129,11 @@ struct MessagesOut {
 struct HandshakeOut {
     client: String,
     server: String,
+    /// The semantics as `--semantics` reads them back.
+    semantics: String,
     messages: MessagesOut,
     outcome: OutcomeJson,
+    certainty: CertaintyJson,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -237,12 +241,32 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         Some(s) => ChaCha20Rng::seed_from_u64(s),
         None => ChaCha20Rng::from_os_rng(),
     };
+    // The same exchange under every documented reading of the switches,
+    // with the same fixed values and one seed, so only the semantics differ.
+    let certainty_seed = args.seed.unwrap_or(0);
+    let certainty = ntlm_policy::certainty(&semantics, |s| {
+        let (mut c, mut v) = (client.clone(), server.clone());
+        c.semantics = *s;
+        v.semantics = *s;
+        let mut rng = ChaCha20Rng::seed_from_u64(certainty_seed);
+        Pair {
+            client: c,
+            server: v,
+        }
+        .run(&mut rng, now, fixed)
+        .outcome
+        .is_ok()
+    });
     let ex = Pair { client, server }.run(&mut rng, now, fixed);
     let ok = ex.outcome.is_ok();
+    let verdict = Verdict {
+        semantics: &semantics,
+        certainty: &certainty,
+    };
     if args.json {
-        write_json(&cp.name, &sp.name, &ex, out)?;
+        write_json(&cp.name, &sp.name, &ex, &verdict, out)?;
     } else {
-        out.extend_from_slice(render(&cp.name, &sp.name, &ex).as_bytes());
+        out.extend_from_slice(render(&cp.name, &sp.name, &ex, &verdict).as_bytes());
     }
     Ok(if ok {
         Status::Success
@@ -269,10 +293,16 @@ fn message_out(bytes: &[u8]) -> Option<MessageOut> {
     })
 }
 
-fn outcome_of(ex: &Exchange) -> OutcomeJson {
+/// The semantics a verdict was reached under, and how certain it is.
+struct Verdict<'a> {
+    semantics: &'a Semantics,
+    certainty: &'a Certainty,
+}
+
+fn outcome_of(ex: &Exchange, semantics: &Semantics) -> OutcomeJson {
     match &ex.outcome {
         Ok((_, s)) => OutcomeJson::success(&s.report, Some(s.exported_session_key().as_bytes())),
-        Err(f) => OutcomeJson::failure(f),
+        Err(f) => OutcomeJson::failure_under(f, semantics),
     }
 }
 
@@ -280,18 +310,21 @@ fn write_json(
     client: &str,
     server: &str,
     ex: &Exchange,
+    verdict: &Verdict<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), CliError> {
     // Each message as its receiver got it (identical to what was sent: no tampering here).
     let doc = HandshakeOut {
         client: client.to_owned(),
         server: server.to_owned(),
+        semantics: verdict.semantics.spec(),
         messages: MessagesOut {
             negotiate: ex.negotiate.as_ref().and_then(|(m, _)| message_out(m)),
             challenge: ex.challenge.as_ref().and_then(|(m, _)| message_out(m)),
             authenticate: ex.authenticate.as_ref().and_then(|(m, _)| message_out(m)),
         },
-        outcome: outcome_of(ex),
+        outcome: outcome_of(ex, verdict.semantics),
+        certainty: CertaintyJson::new(verdict.certainty, ex.outcome.is_ok()),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
     out.push(b'\n');
@@ -299,7 +332,7 @@ fn write_json(
 }
 
 /// The three messages side by side, then the verdict.
-fn render(client: &str, server: &str, ex: &Exchange) -> String {
+fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> String {
     let msgs: Vec<Option<Message<'_>>> = [&ex.negotiate, &ex.challenge, &ex.authenticate]
         .iter()
         .map(|m| m.as_ref().and_then(|(b, _)| Message::parse(b).ok()))
@@ -398,7 +431,12 @@ fn render(client: &str, server: &str, ex: &Exchange) -> String {
     s.push('\n');
     match &ex.outcome {
         Ok((_, srv)) => s.push_str(&outcome::render_success(&srv.report)),
-        Err(f) => s.push_str(&outcome::render_failure(f)),
+        Err(f) => s.push_str(&outcome::render_failure_under(f, verdict.semantics)),
     }
+    let _ = writeln!(s, "  semantics:  {}", verdict.semantics.spec());
+    s.push_str(&outcome::render_certainty(
+        verdict.certainty,
+        ex.outcome.is_ok(),
+    ));
     s
 }

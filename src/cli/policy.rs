@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use clap::{Args, Subcommand};
 use ntlm_policy::{MinSessionSecurity, Semantics, check_negotiated, mask_warnings, warnings};
-use ntlmsim::outcome::{self, OutcomeJson, hex32};
+use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson, hex32};
 use ntlmsim::parse;
 use serde::Serialize;
 
@@ -60,8 +60,9 @@ struct CheckArgs {
     /// NtlmMinServerSec
     #[arg(long, value_name = "MASK", default_value = "0")]
     server_min: String,
-    /// Policy semantics (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    /// Policy semantics: a preset, SWITCH=VALUE items, or a preset then overrides, comma-separated
+    /// (see `ntlmsim policy semantics`)
+    #[arg(long, value_name = "SPEC", default_value = "ms-nlmp")]
     semantics: String,
     /// Print one JSON document
     #[arg(long)]
@@ -115,8 +116,30 @@ pub(crate) fn run(args: &PolicyArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
         PolicyCommand::Explain(a) => explain(a, out),
         PolicyCommand::Check(a) => check(a, out),
         PolicyCommand::Semantics => {
+            let mut t = Text(out);
+            let _ = writeln!(t, "Presets (--semantics NAME):");
             for (name, description) in Semantics::list() {
-                let _ = writeln!(Text(out), "{name:<20} {description}");
+                let _ = writeln!(t, "  {name:<20} {description}");
+            }
+            let _ = writeln!(
+                t,
+                "\nSwitches (--semantics SWITCH=VALUE[,...], or NAME,SWITCH=VALUE[,...]):"
+            );
+            let default = Semantics::default();
+            for sw in &Semantics::SWITCHES {
+                let values: Vec<String> = sw
+                    .values
+                    .iter()
+                    .map(|v| {
+                        if *v == sw.value_in(&default) {
+                            format!("{v} (default)")
+                        } else {
+                            (*v).to_owned()
+                        }
+                    })
+                    .collect();
+                let _ = writeln!(t, "  {:<20} {}", sw.name, values.join(", "));
+                let _ = writeln!(t, "  {:<20} {}", "", sw.description);
             }
             Ok(Status::Success)
         }
@@ -220,7 +243,10 @@ struct CheckJson {
     client_min: String,
     server_min: String,
     semantics: &'static str,
+    /// The semantics as `--semantics` reads them back.
+    semantics_spec: String,
     outcome: OutcomeJson,
+    certainty: CertaintyJson,
     warnings: Vec<WarningJson>,
 }
 
@@ -239,6 +265,8 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
         .parse()
         .map_err(|e| CliError::new(format!("--semantics: {e}")))?;
     let result = check_negotiated(negotiated, client_min, server_min, &semantics);
+    let certainty =
+        ntlm_policy::certainty_of_check(negotiated, None, client_min, server_min, &semantics);
     let outcome = match &result {
         Ok(()) => OutcomeJson::Success(outcome::SuccessJson {
             result: "success",
@@ -252,7 +280,7 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
             exported_session_key: None,
             anonymous: false,
         }),
-        Err(f) => OutcomeJson::failure(f),
+        Err(f) => OutcomeJson::failure_under(f, &semantics),
     };
     let ws: Vec<WarningJson> = warnings(client_min, server_min, None, None)
         .iter()
@@ -265,7 +293,9 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
             client_min: hex32(client_min.bits()),
             server_min: hex32(server_min.bits()),
             semantics: semantics.name(),
+            semantics_spec: semantics.spec(),
             outcome,
+            certainty: CertaintyJson::new(&certainty, result.is_ok()),
             warnings: ws,
         };
         serde_json::to_writer_pretty(&mut *out, &doc)
@@ -279,16 +309,21 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
             hex32(negotiated.bits()),
             hex32(client_min.bits()),
             hex32(server_min.bits()),
-            semantics.name()
+            semantics.spec()
         );
         match &result {
             Ok(()) => {
                 let _ = writeln!(t, "OK: both minimums are satisfied");
             }
             Err(f) => {
-                let _ = write!(t, "{}", outcome::render_failure(f));
+                let _ = write!(t, "{}", outcome::render_failure_under(f, &semantics));
             }
         }
+        let _ = write!(
+            t,
+            "{}",
+            outcome::render_certainty(&certainty, result.is_ok())
+        );
         for w in &ws {
             let _ = writeln!(t, "  {}: {} [{}]", w.severity, w.message, w.source);
         }

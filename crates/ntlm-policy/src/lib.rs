@@ -178,6 +178,7 @@ mod lm;
 mod mask;
 mod negotiate;
 mod parse;
+pub mod paste;
 pub mod rules;
 mod semantics;
 mod source;
@@ -201,6 +202,7 @@ pub use negotiate::{
     negotiate_flags,
 };
 pub use parse::{LineForm, ParseError};
+pub use paste::{Pasted, PastedSetting, Setting, read_settings};
 pub use rules::Rule;
 pub use semantics::{
     AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Preset, Rule128, Semantics,

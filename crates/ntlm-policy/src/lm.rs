@@ -7,7 +7,9 @@ use core::str::FromStr;
 
 use ntlm_wire::{NegotiateFlags, ResponseKind};
 
-use crate::parse::{self, ParseError, squash};
+use crate::mask::InputForm;
+use crate::parse::{self, ParseError, Radix, squash};
+use crate::source::Source;
 
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\LmCompatibilityLevel`
 /// (policy "Network security: LAN Manager authentication level").
@@ -99,6 +101,56 @@ impl LmCompatibilityLevel {
         }
     }
 
+    /// Where the level table comes from: MS-NLMP Appendix B <81>, then the
+    /// LAN Manager authentication level policy page.
+    pub const SOURCES: [Source; 2] = [
+        Source::MsNlmpBehavior(81),
+        Source::MsDoc("Network security: LAN Manager authentication level"),
+    ];
+
+    /// What a client at this level sends, in one line.
+    pub const fn client_meaning(self) -> &'static str {
+        match self {
+            Self::L0 => {
+                "sends LM and NTLMv1 responses; never requests NTLMv2 session security \
+                 (EXTENDED_SESSIONSECURITY)"
+            }
+            Self::L1 => {
+                "sends LM and NTLMv1 responses, or the NTLM2 session response when NTLMv2 \
+                 session security is negotiated"
+            }
+            Self::L2 => {
+                "sends the NTLMv1 response only (also in the LM field), or the NTLM2 session \
+                 response when NTLMv2 session security is negotiated"
+            }
+            Self::L3 | Self::L4 | Self::L5 => {
+                "sends NTLMv2 and LMv2 responses only; requests NTLMv2 session security"
+            }
+        }
+    }
+
+    /// What a server, or the DC that checks its responses, accepts at this level.
+    pub const fn server_meaning(self) -> &'static str {
+        match self {
+            Self::L0 | Self::L1 | Self::L2 | Self::L3 => {
+                "accepts LM, NTLMv1, NTLM2 session and NTLMv2 responses"
+            }
+            Self::L4 => "refuses LM responses; accepts NTLMv1, NTLM2 session and NTLMv2",
+            Self::L5 => "refuses LM, NTLMv1 and NTLM2 session responses; accepts NTLMv2 only",
+        }
+    }
+
+    /// The responses a server at this level refuses (`LM`, `NTLMv1`, `NTLM2_SESSION`).
+    pub fn refuses(self) -> impl Iterator<Item = ResponseKind> {
+        [
+            ResponseKind::Lm,
+            ResponseKind::NtlmV1,
+            ResponseKind::Ntlm2Session,
+        ]
+        .into_iter()
+        .filter(move |k| !self.accepts(*k))
+    }
+
     /// Whether a client at this level requests EXTENDED_SESSIONSECURITY.
     ///
     /// MS-NLMP 3.1.5.1.1 sets it "if LM authentication is not being used";
@@ -159,12 +211,18 @@ impl LmCompatibilityLevel {
     /// PowerShell), or the policy option text (case, punctuation and
     /// `&`/`and` are ignored).
     pub fn parse(input: &str) -> Result<Self, ParseError> {
+        Self::parse_form(input).map(|(level, _)| level)
+    }
+
+    /// [`LmCompatibilityLevel::parse`], also saying how the level was written
+    /// ([`InputForm::Name`] for an option text).
+    pub fn parse_form(input: &str) -> Result<(Self, InputForm), ParseError> {
         let err = |problem: String| ParseError::new(WHAT, input, problem, EXPECTED);
         let s = input.trim();
         if s.is_empty() {
             return Err(err("the input is empty".into()));
         }
-        let value = if let Some(line) = parse::registry_line(s, &["LmCompatibilityLevel"]) {
+        let (value, form) = if let Some(line) = parse::registry_line(s, &["LmCompatibilityLevel"]) {
             let line = line.map_err(err)?;
             if let Some(n) = line.name {
                 if !n.eq_ignore_ascii_case("LmCompatibilityLevel") {
@@ -173,21 +231,28 @@ impl LmCompatibilityLevel {
                     )));
                 }
             }
-            line.value
+            (line.value, InputForm::Line(line.form))
         } else {
             let key = squash(&s.replace('&', " and ")).replace("and", "");
             if let Some(l) = Self::ALL
                 .into_iter()
                 .find(|l| squash(&l.name().replace('&', " and ")).replace("and", "") == key)
             {
-                return Ok(l);
+                return Ok((l, InputForm::Name));
             }
             let digits = parse::strip_prefix_ci(s, "level").unwrap_or(s).trim();
-            parse::number(digits).map_err(err)?.0
+            let (value, radix) = parse::number(digits).map_err(err)?;
+            let form = match radix {
+                Radix::Hex => InputForm::Hex,
+                Radix::Decimal => InputForm::Decimal,
+                Radix::Dword => InputForm::Dword,
+            };
+            (value, form)
         };
         u8::try_from(value)
             .ok()
             .and_then(Self::from_u8)
+            .map(|l| (l, form))
             .ok_or_else(|| err(format!("{value} is not a level from 0 to 5")))
     }
 }
@@ -250,6 +315,20 @@ mod tests {
             LmCompatibilityLevel::ALL
                 .iter()
                 .all(|l| !l.accepts(Unknown))
+        );
+    }
+
+    #[test]
+    fn meanings_per_side() {
+        use LmCompatibilityLevel::*;
+        assert_eq!(L3.refuses().count(), 0);
+        assert_eq!(L4.refuses().collect::<Vec<_>>(), [ResponseKind::Lm]);
+        assert_eq!(L5.refuses().count(), 3);
+        assert!(L5.server_meaning().starts_with("refuses LM, NTLMv1"));
+        assert!(L0.client_meaning().contains("never requests"));
+        assert_eq!(
+            LmCompatibilityLevel::SOURCES[0].to_string(),
+            "MS-NLMP Appendix B <81>"
         );
     }
 

@@ -178,6 +178,9 @@ pub enum InputForm {
     Combination,
     /// A registry line; the [`LineForm`] says which export format.
     Line(LineForm),
+    /// Group Policy text as gpresult, RSOP or secpol show it: the policy
+    /// title followed by its option text ("Require 128-bit encryption").
+    PolicyText,
 }
 
 /// The result of [`MinSessionSecurity::parse`].

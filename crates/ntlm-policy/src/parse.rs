@@ -17,6 +17,8 @@ pub struct ParseError {
     input: String,
     problem: String,
     expected: &'static str,
+    /// 1-based line and column, and the text of that line.
+    position: Option<(usize, usize, String)>,
 }
 
 impl ParseError {
@@ -31,7 +33,20 @@ impl ParseError {
             input: input.to_string(),
             problem,
             expected,
+            position: None,
         }
+    }
+
+    /// The same error at a 1-based `line` and `column` of a multi-line
+    /// input; `line_text` is that line, quoted instead of the whole input.
+    pub(crate) fn at(mut self, line: usize, column: usize, line_text: &str) -> Self {
+        self.position = Some((line, column, line_text.to_string()));
+        self
+    }
+
+    /// The 1-based line and column of the problem, when the reader knows them.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        self.position.as_ref().map(|(l, c, _)| (*l, *c))
     }
 
     /// The complete input, as given.
@@ -51,11 +66,20 @@ impl ParseError {
 }
 
 impl fmt::Display for ParseError {
+    /// `cannot read "INPUT" as WHAT: PROBLEM; expected FORMS`, or with a
+    /// position `line L, column C: cannot read "LINE" as WHAT: ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quoted = match &self.position {
+            Some((line, column, text)) => {
+                write!(f, "line {line}, column {column}: ")?;
+                text.trim()
+            }
+            None => self.input.as_str(),
+        };
         write!(
             f,
             "cannot read {:?} as {}: {}; expected {}",
-            self.input, self.what, self.problem, self.expected
+            quoted, self.what, self.problem, self.expected
         )
     }
 }
@@ -78,7 +102,10 @@ pub(crate) fn number(t: &str) -> Result<(u32, Radix), String> {
         return hex(t, h).map(|v| (v, Radix::Hex));
     }
     if let Some(h) = strip_prefix_ci(t, "dword:") {
-        return hex(t, h.trim()).map(|v| (v, Radix::Dword));
+        // `dword:0x20080030` as some exports and hand-written .reg files have it.
+        let h = h.trim();
+        let h = strip_prefix_ci(h, "0x").unwrap_or(h);
+        return hex(t, h).map(|v| (v, Radix::Dword));
     }
     if let Some(d) = t.strip_prefix('-') {
         if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
@@ -145,6 +172,8 @@ pub enum LineForm {
     Assignment,
     /// PowerShell `Get-ItemProperty` output: `NtlmMinClientSec : 537395200`.
     PowerShell,
+    /// `gpresult /z` output: a `KeyName: MACHINE\...\NTLMMinServerSec` line, then `Value: 537395200`.
+    Gpresult,
 }
 
 impl LineForm {
@@ -157,6 +186,7 @@ impl LineForm {
             Self::Secedit => "secedit",
             Self::Assignment => "assignment",
             Self::PowerShell => "powershell",
+            Self::Gpresult => "gpresult",
         }
     }
 }
@@ -319,6 +349,12 @@ mod tests {
         assert_eq!(number("0X20080000"), Ok((0x2008_0000, Radix::Hex)));
         assert_eq!(number("dword:20080030"), Ok((0x2008_0030, Radix::Dword)));
         assert_eq!(number("DWORD:0"), Ok((0, Radix::Dword)));
+        assert_eq!(number("dword:0x20080030"), Ok((0x2008_0030, Radix::Dword)));
+        assert!(
+            number("dword:0x")
+                .unwrap_err()
+                .contains("not a hexadecimal")
+        );
         assert_eq!(number("537395200"), Ok((0x2008_0000, Radix::Decimal)));
         assert_eq!(number("-2147483648"), Ok((0x8000_0000, Radix::Decimal)));
         assert_eq!(number("-1610088400"), Ok((0xA008_0030, Radix::Decimal)));

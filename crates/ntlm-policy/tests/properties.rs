@@ -298,5 +298,90 @@ proptest! {
         let _ = s.parse::<Min>();
         let _ = s.parse::<LmCompatibilityLevel>();
         let _ = s.parse::<Semantics>();
+        let _ = ntlm_policy::read_settings(&s);
+    }
+
+    /// Arbitrary multi-line text never panics the paste reader, and an
+    /// error always carries a line and column inside the input.
+    #[test]
+    fn pasted_lines_never_panic(lines in prop::collection::vec("[ -~\\t]{0,60}", 0..6)) {
+        let input = lines.join("\n");
+        if let Err(e) = ntlm_policy::read_settings(&input) {
+            if let Some((line, column)) = e.position() {
+                prop_assert!(line >= 1 && line <= lines.len().max(1));
+                prop_assert!(column >= 1);
+            }
+        }
+    }
+
+    /// Every pasted form of both masks and a level, in one paste, reads back.
+    #[test]
+    fn pasted_forms_round_trip(client in any::<u32>(), server in any::<u32>(), level in level(), crlf in any::<bool>()) {
+        let pastes = [
+            format!(
+                "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0\n    \
+                 NtlmMinClientSec    REG_DWORD    {client:#x}\n    \
+                 NtlmMinServerSec    REG_DWORD    {server:#x}\n\n\
+                 HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\n    \
+                 LmCompatibilityLevel    REG_DWORD    {:#x}\n",
+                level.level()
+            ),
+            format!(
+                "Windows Registry Editor Version 5.00\n\n\
+                 [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0]\n\
+                 \"NtlmMinClientSec\"=dword:{client:#010x}\n\"NtlmMinServerSec\"=dword:{server:08x}\n\n\
+                 [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa]\n\
+                 \"LmCompatibilityLevel\"=dword:{:08x}\n",
+                level.level()
+            ),
+            format!(
+                "[Registry Values]\n\
+                 MACHINE\\System\\CurrentControlSet\\Control\\Lsa\\MSV1_0\\NTLMMinClientSec=4,{client}\n\
+                 MACHINE\\System\\CurrentControlSet\\Control\\Lsa\\MSV1_0\\NTLMMinServerSec=4,{server}\n\
+                 MACHINE\\System\\CurrentControlSet\\Control\\Lsa\\LmCompatibilityLevel=4,{}\n",
+                level.level()
+            ),
+        ];
+        for paste in pastes {
+            let paste = if crlf { paste.replace('\n', "\r\n") } else { paste };
+            let got = ntlm_policy::read_settings(&paste)
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{paste}")))?;
+            let values: Vec<_> = got
+                .settings
+                .iter()
+                .map(|s| match s.setting {
+                    ntlm_policy::Setting::MinSessionSecurity(p) => (p.mask.bits(), None),
+                    ntlm_policy::Setting::LmCompatibilityLevel { level, .. } => (0, Some(level)),
+                })
+                .collect();
+            prop_assert_eq!(values, vec![(client, None), (server, None), (0, Some(level))], "{}", paste);
+            prop_assert!(got.settings.iter().all(|s| !s.misplaced), "{}", paste);
+        }
+        // The Group Policy text of the known bits reads back as those bits.
+        let labels: Vec<&str> = Min::from_registry(server).meaning().map(|b| b.label).filter(|l| l.starts_with("Require")).collect();
+        if !labels.is_empty() {
+            let text = format!(
+                "Network security: Minimum session security for NTLM SSP based (including secure RPC) servers\t{}",
+                labels.join(", ")
+            );
+            let got = ntlm_policy::read_settings(&text).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            let bits = match got.settings.first().map(|s| s.setting) {
+                Some(ntlm_policy::Setting::MinSessionSecurity(p)) => p.mask.bits(),
+                _ => u32::MAX,
+            };
+            prop_assert_eq!(bits, server & 0x2008_0030);
+        }
+        let text = format!("Network security: LAN Manager authentication level  {}", level.name());
+        let got = ntlm_policy::read_settings(&text).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        prop_assert_eq!(
+            got.settings.first().map(|s| s.setting),
+            Some(ntlm_policy::Setting::LmCompatibilityLevel { level, form: ntlm_policy::InputForm::PolicyText })
+        );
+    }
+
+    /// `Semantics::spec` reads back through `--semantics` for any switches.
+    #[test]
+    fn semantics_spec_round_trips(s in semantics()) {
+        prop_assert_eq!(Semantics::parse(&s.spec()), Ok(s));
     }
 }

@@ -1,0 +1,734 @@
+//! What administrators paste: one value, or several lines of `reg query`
+//! output, a `.reg` file, a secedit export, `gpresult /z` or RSOP/secpol
+//! text, read into the settings they set (`ntlmsim policy explain`).
+//!
+//! Lines are read one at a time, so a bounded, linear pass: a key line
+//! (`HKEY_LOCAL_MACHINE\...\MSV1_0`, `[HKEY_...]`) sets the key for the
+//! value lines below it; a registry line naming `NtlmMinClientSec`,
+//! `NtlmMinServerSec` or `LmCompatibilityLevel` is a setting, a registry
+//! line naming another value is listed as ignored; a Group Policy title
+//! ("Network security: Minimum session security for NTLM SSP based
+//! (including secure RPC) servers", "Network security: LAN Manager
+//! authentication level") takes its option text from the rest of its line
+//! or from the next line; `gpresult /z` `KeyName:` / `Value:` pairs are
+//! joined. Anything else is an error naming its line and column.
+//!
+//! Hand-written rather than a parser crate: each form is a few fixed
+//! prefixes around the number and line readers of the [`MinSessionSecurity`]
+//! and [`LmCompatibilityLevel`] parsers, which this reuses.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::lm::LmCompatibilityLevel;
+use crate::mask::{InputForm, MinSessionSecurity, ParsedMask, PolicyValue};
+use crate::parse::{self, LineForm, ParseError, strip_prefix_ci};
+
+/// The registry key Windows reads `NtlmMinClientSec` / `NtlmMinServerSec` from (KB239869).
+pub const MSV1_0_KEY: &str = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0";
+
+/// The registry key Windows reads `LmCompatibilityLevel` from (Microsoft
+/// documentation: Network security: LAN Manager authentication level).
+pub const LSA_KEY: &str = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa";
+
+/// The setting a pasted value sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Setting {
+    /// `NtlmMinClientSec` / `NtlmMinServerSec`, or a mask that names neither
+    /// (`value` is `None`).
+    MinSessionSecurity(ParsedMask),
+    /// `LmCompatibilityLevel` ("Network security: LAN Manager authentication level").
+    LmCompatibilityLevel {
+        /// The level.
+        level: LmCompatibilityLevel,
+        /// How it was written.
+        form: InputForm,
+    },
+}
+
+/// One setting read from a paste.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastedSetting {
+    /// The 1-based line the value is on.
+    pub line: usize,
+    /// That line, trimmed (for a title followed by its option on the next
+    /// line: both, joined by a space).
+    pub text: String,
+    /// The registry key the paste put the value under, as written.
+    pub key: Option<String>,
+    /// The setting.
+    pub setting: Setting,
+    /// Set when `key` is not where Windows reads the value: Windows ignores it there.
+    pub misplaced: bool,
+}
+
+/// Everything read from a paste.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pasted {
+    /// The settings, in input order.
+    pub settings: Vec<PastedSetting>,
+    /// Registry values the paste also lists that are none of these
+    /// settings: (1-based line, value name).
+    pub ignored: Vec<(usize, String)>,
+}
+
+const WHAT: &str = "a policy setting";
+
+const EXPECTED: &str = "an NtlmMinClientSec/NtlmMinServerSec mask (0x20080000, 537395200, \
+    dword:20080000, option names such as \"Require 128-bit encryption\" joined by ','), an \
+    LmCompatibilityLevel option text (\"Send NTLMv2 response only. Refuse LM & NTLM\"), or lines \
+    of reg query output, a .reg file, a secedit/GptTmpl.inf export, gpresult /z or RSOP text \
+    setting NtlmMinClientSec, NtlmMinServerSec or LmCompatibilityLevel";
+
+const KNOWN: [&str; 3] = [
+    "NtlmMinClientSec",
+    "NtlmMinServerSec",
+    "LmCompatibilityLevel",
+];
+
+/// Which Group Policy a title line names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Title {
+    Min(PolicyValue),
+    Lm,
+}
+
+/// Reads every setting in `input` (see the module documentation).
+///
+/// Errors name the 1-based line and column ([`ParseError::position`]).
+pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
+    let mut out = Pasted::default();
+    if input.trim().is_empty() {
+        return Err(ParseError::new(
+            WHAT,
+            input,
+            "the input is empty".into(),
+            EXPECTED,
+        ));
+    }
+    let lines: Vec<&str> = input.lines().collect();
+    let several = lines.iter().filter(|l| !l.trim().is_empty()).count() > 1;
+    let mut key: Option<String> = None;
+    // A title whose option text is on a following line: (title, its line).
+    let mut pending_title: Option<(Title, usize, &str)> = None;
+    // A `gpresult /z` `KeyName:` waiting for its `Value:`: (path, its line).
+    let mut pending_key_name: Option<(&str, usize)> = None;
+    for (i, raw) in lines.iter().enumerate() {
+        let n = i.saturating_add(1);
+        let err = |column: usize, problem: String| {
+            ParseError::new(WHAT, input, problem, EXPECTED).at(n, column, raw)
+        };
+        let t = raw.trim();
+        if t.is_empty() || is_header(t) {
+            continue;
+        }
+        if let Some(inner) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            // A .reg key, or an .inf section such as [Registry Values].
+            key = is_key(inner).then(|| inner.trim().to_string());
+            continue;
+        }
+        if is_key(t) && !t.contains(char::is_whitespace) {
+            key = Some(t.to_string());
+            continue;
+        }
+        if let Some((title, rest, rest_col)) = title(raw) {
+            if rest.is_empty() {
+                pending_title = Some((title, n, t));
+                continue;
+            }
+            pending_title = None;
+            let s = titled(title, rest).map_err(|p| err(rest_col, p))?;
+            out.settings
+                .push(found(n, t.to_string(), key.as_deref(), s));
+            continue;
+        }
+        if let Some((title, line, title_text)) = pending_title.take() {
+            let (rest, col) = option_text(raw);
+            let s = titled(title, rest).map_err(|p| err(col, p))?;
+            let text = format!("{title_text} {t}");
+            out.settings.push(found(line, text, key.as_deref(), s));
+            continue;
+        }
+        if let Some(path) = label(t, "KeyName") {
+            pending_key_name = Some((path, n));
+            continue;
+        }
+        if label(t, "GPO").is_some() || label(t, "State").is_some() {
+            continue;
+        }
+        if let Some(value) = label(t, "Value") {
+            if let Some((path, _)) = pending_key_name.take() {
+                let col = column_of(raw, value);
+                let name = path.rsplit('\\').next().unwrap_or(path).trim();
+                match known(name) {
+                    Some(k) => {
+                        let line = format!("{path}={value}");
+                        let s = registry_setting(k, &line)
+                            .map_err(|p| err(col, p))?
+                            .with_form(LineForm::Gpresult);
+                        out.settings.push(found(n, t.to_string(), parent(path), s));
+                    }
+                    None => out.ignored.push((n, name.to_string())),
+                }
+                continue;
+            }
+        }
+        match parse::registry_line(t, &KNOWN) {
+            Some(Ok(line)) => {
+                let Some(name) = line.name else {
+                    let s = mask_setting(t).map_err(|p| err(column_of(raw, t), p))?;
+                    out.settings
+                        .push(found(n, t.to_string(), key.as_deref(), s));
+                    continue;
+                };
+                match known(name) {
+                    Some(k) => {
+                        let s = registry_setting(k, t).map_err(|p| err(column_of(raw, t), p))?;
+                        out.settings
+                            .push(found(n, t.to_string(), key.as_deref(), s));
+                    }
+                    None if several => out.ignored.push((n, name.to_string())),
+                    None => {
+                        return Err(err(
+                            column_of(raw, name),
+                            format!(
+                                "the line sets {name:?}, not NtlmMinClientSec, NtlmMinServerSec \
+                                 or LmCompatibilityLevel"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Some(Err(problem)) => return Err(err(locate(raw, &problem), problem)),
+            None => {
+                let s = bare(t).map_err(|p| err(locate(raw, &p), p))?;
+                out.settings
+                    .push(found(n, t.to_string(), key.as_deref(), s));
+            }
+        }
+    }
+    if let Some((_, line, text)) = pending_title {
+        return Err(ParseError::new(
+            WHAT,
+            input,
+            "the policy title has no option text after it".into(),
+            EXPECTED,
+        )
+        .at(line, text.chars().count().saturating_add(1), text));
+    }
+    if out.settings.is_empty() {
+        let (line, name) = out.ignored.first().cloned().unwrap_or((1, String::new()));
+        return Err(ParseError::new(
+            WHAT,
+            input,
+            format!(
+                "no line sets NtlmMinClientSec, NtlmMinServerSec or LmCompatibilityLevel \
+                 (first value: {name:?})"
+            ),
+            EXPECTED,
+        )
+        .at(
+            line,
+            1,
+            lines.get(line.saturating_sub(1)).copied().unwrap_or(""),
+        ));
+    }
+    Ok(out)
+}
+
+impl Setting {
+    fn with_form(self, form: LineForm) -> Self {
+        match self {
+            Self::MinSessionSecurity(mut p) => {
+                p.form = InputForm::Line(form);
+                Self::MinSessionSecurity(p)
+            }
+            Self::LmCompatibilityLevel { level, .. } => Self::LmCompatibilityLevel {
+                level,
+                form: InputForm::Line(form),
+            },
+        }
+    }
+
+    /// Where Windows reads this setting from, when it names one.
+    pub const fn key(&self) -> Option<&'static str> {
+        match self {
+            Self::MinSessionSecurity(p) if p.value.is_some() => Some(MSV1_0_KEY),
+            Self::MinSessionSecurity(_) => None,
+            Self::LmCompatibilityLevel { .. } => Some(LSA_KEY),
+        }
+    }
+}
+
+fn found(line: usize, text: String, key: Option<&str>, setting: Setting) -> PastedSetting {
+    let misplaced = match (key, setting.key()) {
+        (Some(k), Some(want)) => !same_key(k, want),
+        _ => false,
+    };
+    PastedSetting {
+        line,
+        text,
+        key: key.map(ToString::to_string),
+        setting,
+        misplaced,
+    }
+}
+
+/// Keys compared ignoring case, `HKLM` for `HKEY_LOCAL_MACHINE`, a secedit
+/// `MACHINE\` prefix and trailing backslashes.
+fn same_key(a: &str, b: &str) -> bool {
+    fn norm(k: &str) -> String {
+        let k = k.trim().trim_end_matches('\\').to_ascii_uppercase();
+        let k = k
+            .strip_prefix("HKEY_LOCAL_MACHINE\\")
+            .or_else(|| k.strip_prefix("HKLM\\"))
+            .or_else(|| k.strip_prefix("MACHINE\\"))
+            .unwrap_or(&k)
+            .to_string();
+        k
+    }
+    norm(a) == norm(b)
+}
+
+fn parent(path: &str) -> Option<&str> {
+    path.rsplit_once('\\').map(|(p, _)| p.trim())
+}
+
+fn is_header(t: &str) -> bool {
+    t.eq_ignore_ascii_case("Windows Registry Editor Version 5.00")
+        || t.eq_ignore_ascii_case("REGEDIT4")
+}
+
+fn is_key(t: &str) -> bool {
+    let t = t.trim();
+    ["HKEY_", "HKLM\\", "HKLM:\\"]
+        .iter()
+        .any(|p| strip_prefix_ci(t, p).is_some())
+}
+
+/// `LABEL: rest` (any case, any spacing), as gpresult prints its fields.
+fn label<'a>(t: &'a str, name: &str) -> Option<&'a str> {
+    let rest = strip_prefix_ci(t, name)?;
+    rest.trim_start().strip_prefix(':').map(str::trim)
+}
+
+fn known(name: &str) -> Option<Title> {
+    if name.trim().eq_ignore_ascii_case("LmCompatibilityLevel") {
+        return Some(Title::Lm);
+    }
+    PolicyValue::from_name(name).map(Title::Min)
+}
+
+fn registry_setting(which: Title, line: &str) -> Result<Setting, String> {
+    match which {
+        Title::Min(_) => mask_setting(line),
+        Title::Lm => LmCompatibilityLevel::parse_form(line)
+            .map(|(level, form)| Setting::LmCompatibilityLevel { level, form })
+            .map_err(|e| e.problem().to_string()),
+    }
+}
+
+fn mask_setting(line: &str) -> Result<Setting, String> {
+    MinSessionSecurity::parse(line)
+        .map(Setting::MinSessionSecurity)
+        .map_err(|e| e.problem().to_string())
+}
+
+/// A line that is no registry line: a mask, or an LmCompatibilityLevel
+/// option text (`Send NTLMv2 response only. Refuse LM & NTLM`, `level 5`).
+fn bare(t: &str) -> Result<Setting, String> {
+    let mask_error = match MinSessionSecurity::parse(t) {
+        Ok(p) => return Ok(Setting::MinSessionSecurity(p)),
+        Err(e) => e,
+    };
+    if strip_prefix_ci(t, "send").is_some() || strip_prefix_ci(t, "level").is_some() {
+        return LmCompatibilityLevel::parse_form(t)
+            .map(|(level, form)| Setting::LmCompatibilityLevel { level, form })
+            .map_err(|e| e.problem().to_string());
+    }
+    Err(mask_error.problem().to_string())
+}
+
+/// The option text of a titled policy line, read as that policy.
+fn titled(title: Title, rest: &str) -> Result<Setting, String> {
+    let rest = rest.trim();
+    if parse::squash(rest) == "notdefined" {
+        return Err(
+            "the policy is Not Defined: the registry value (or the Windows default) applies"
+                .to_string(),
+        );
+    }
+    match title {
+        Title::Min(v) => MinSessionSecurity::parse(rest)
+            .map(|mut p| {
+                p.value = Some(v);
+                p.form = InputForm::PolicyText;
+                Setting::MinSessionSecurity(p)
+            })
+            .map_err(|e| e.problem().to_string()),
+        Title::Lm => LmCompatibilityLevel::parse(rest)
+            .map(|level| Setting::LmCompatibilityLevel {
+                level,
+                form: InputForm::PolicyText,
+            })
+            .map_err(|e| e.problem().to_string()),
+    }
+}
+
+/// A Group Policy title in `line`: which policy, the text after it (option
+/// text, possibly empty) and that text's 1-based column.
+fn title(line: &str) -> Option<(Title, &str, usize)> {
+    // ASCII lower-casing keeps byte offsets, so they index `line` too.
+    let lower = line.to_ascii_lowercase();
+    let (which, end) = if let Some(at) = lower.find("minimum session security for ntlm ssp") {
+        let after = lower.get(at..)?;
+        [
+            ("clients", PolicyValue::NtlmMinClientSec),
+            ("servers", PolicyValue::NtlmMinServerSec),
+        ]
+        .into_iter()
+        .filter_map(|(w, v)| after.find(w).map(|p| (p.saturating_add(w.len()), v)))
+        .min_by_key(|(p, _)| *p)
+        .map(|(p, v)| (Title::Min(v), at.saturating_add(p)))?
+    } else {
+        let key = "lan manager authentication level";
+        let at = lower.find(key)?;
+        (Title::Lm, at.saturating_add(key.len()))
+    };
+    let (rest, col) = option_text(line.get(end..)?);
+    let offset = line.get(..end).map_or(0, |h| h.chars().count());
+    Some((which, rest, col.saturating_add(offset)))
+}
+
+/// The option text of a line after a title: separators (`:`, `=`, tabs,
+/// spaces) and a `Computer Setting:` / `Setting:` label removed, with its
+/// 1-based column within `s`.
+fn option_text(s: &str) -> (&str, usize) {
+    let mut rest = s.trim_start_matches(|c: char| c.is_whitespace() || c == ':' || c == '=');
+    for l in ["Computer Setting", "Setting", "Value"] {
+        if let Some(r) = label(rest, l) {
+            rest = r;
+        }
+    }
+    let rest = rest.trim();
+    (rest, column_of(s, rest))
+}
+
+/// The 1-based character column where `part` (a subslice or substring)
+/// starts in `line`; the first non-blank character when it is not found.
+fn column_of(line: &str, part: &str) -> usize {
+    let at = if part.is_empty() {
+        None
+    } else {
+        line.find(part)
+    };
+    let at = at.unwrap_or_else(|| line.len().saturating_sub(line.trim_start().len()));
+    line.get(..at)
+        .map_or(0, |h| h.chars().count())
+        .saturating_add(1)
+}
+
+/// The column of the first quoted token of `problem` in `line` (problems
+/// quote the offending text), else of the first non-blank character.
+fn locate(line: &str, problem: &str) -> usize {
+    let quoted = problem
+        .split_once('"')
+        .and_then(|(_, r)| r.split_once('"'))
+        .map(|(q, _)| q);
+    column_of(line, quoted.unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(input: &str) -> PastedSetting {
+        let p = read_settings(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        assert_eq!(p.settings.len(), 1, "{p:?}");
+        p.settings.into_iter().next().unwrap()
+    }
+
+    fn mask(s: &PastedSetting) -> (u32, Option<PolicyValue>, InputForm) {
+        match s.setting {
+            Setting::MinSessionSecurity(p) => (p.mask.bits(), p.value, p.form),
+            Setting::LmCompatibilityLevel { .. } => panic!("not a mask: {s:?}"),
+        }
+    }
+
+    fn level(s: &PastedSetting) -> (u8, InputForm) {
+        match s.setting {
+            Setting::LmCompatibilityLevel { level, form } => (level.level(), form),
+            Setting::MinSessionSecurity(_) => panic!("not a level: {s:?}"),
+        }
+    }
+
+    #[test]
+    fn reg_query_output_with_its_key_line() {
+        let paste = "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0\r\n    \
+                     NtlmMinServerSec    REG_DWORD    0x20080000\r\n\r\n";
+        let s = one(paste);
+        assert_eq!(
+            mask(&s),
+            (
+                0x2008_0000,
+                Some(PolicyValue::NtlmMinServerSec),
+                InputForm::Line(LineForm::RegQuery)
+            )
+        );
+        assert_eq!(s.line, 3);
+        assert!(!s.misplaced);
+        assert_eq!(
+            s.key.as_deref(),
+            Some(r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0")
+        );
+    }
+
+    #[test]
+    fn a_whole_reg_query_of_the_key_keeps_the_two_values_and_lists_the_rest() {
+        let paste = r"
+HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0
+    auditbaseobjects    REG_DWORD    0x0
+    NtlmMinClientSec    REG_DWORD    0x20080000
+    NtlmMinServerSec    REG_DWORD    0x20080030
+    RestrictReceivingNTLMTraffic    REG_DWORD    0x2
+
+HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\ReturnValues
+";
+        let p = read_settings(paste).unwrap();
+        let got: Vec<_> = p
+            .settings
+            .iter()
+            .map(|s| (s.line, mask(s).0, mask(s).1))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (4, 0x2008_0000, Some(PolicyValue::NtlmMinClientSec)),
+                (5, 0x2008_0030, Some(PolicyValue::NtlmMinServerSec)),
+            ]
+        );
+        assert_eq!(
+            p.ignored,
+            [
+                (3, "auditbaseobjects".to_string()),
+                (6, "RestrictReceivingNTLMTraffic".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_under_the_wrong_key_is_marked() {
+        let paste = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\n    NtlmMinClientSec    REG_DWORD    0x20000000";
+        assert!(one(paste).misplaced);
+        let paste = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0\n    LmCompatibilityLevel    REG_DWORD    0x5";
+        let s = one(paste);
+        assert_eq!(level(&s).0, 5);
+        assert!(s.misplaced);
+        let paste = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\n    LmCompatibilityLevel    REG_DWORD    0x5";
+        assert!(!one(paste).misplaced);
+    }
+
+    #[test]
+    fn a_reg_file() {
+        let paste = "Windows Registry Editor Version 5.00\n\n\
+                     [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0]\n\
+                     \"NtlmMinClientSec\"=dword:0x20080030\n\
+                     \"NtlmMinServerSec\"=dword:20000000\n\n\
+                     [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa]\n\
+                     \"LmCompatibilityLevel\"=dword:00000005\n";
+        let p = read_settings(paste).unwrap();
+        assert_eq!(p.settings.len(), 3);
+        assert_eq!(mask(&p.settings[0]).0, 0x2008_0030);
+        assert_eq!(mask(&p.settings[1]).0, 0x2000_0000);
+        assert_eq!(
+            level(&p.settings[2]),
+            (5, InputForm::Line(LineForm::RegFile))
+        );
+        assert!(p.settings.iter().all(|s| !s.misplaced));
+    }
+
+    #[test]
+    fn reg_file_dword_with_0x() {
+        let s = one(r#""NtlmMinClientSec"=dword:0x20080030"#);
+        assert_eq!(
+            mask(&s),
+            (
+                0x2008_0030,
+                Some(PolicyValue::NtlmMinClientSec),
+                InputForm::Line(LineForm::RegFile)
+            )
+        );
+    }
+
+    #[test]
+    fn gpo_text_with_several_options() {
+        let s = one(
+            "Network security: Minimum session security for NTLM SSP based (including secure RPC) \
+             servers\tRequire NTLMv2 session security, Require 128-bit encryption",
+        );
+        assert_eq!(
+            mask(&s),
+            (
+                0x2008_0000,
+                Some(PolicyValue::NtlmMinServerSec),
+                InputForm::PolicyText
+            )
+        );
+        let s = one(
+            "Network security: Minimum session security for NTLM SSP based (including secure RPC) \
+             clients  Require 128-bit encryption",
+        );
+        assert_eq!(
+            mask(&s),
+            (
+                0x2000_0000,
+                Some(PolicyValue::NtlmMinClientSec),
+                InputForm::PolicyText
+            )
+        );
+    }
+
+    #[test]
+    fn rsop_title_then_setting_on_the_next_line() {
+        let paste = "    Policy:  Network security: Minimum session security for NTLM SSP based \
+                     (including secure RPC) servers\n    Computer Setting:  Require NTLMv2 session \
+                     security,Require 128-bit encryption\n";
+        let s = one(paste);
+        assert_eq!(s.line, 1);
+        assert_eq!(
+            mask(&s),
+            (
+                0x2008_0000,
+                Some(PolicyValue::NtlmMinServerSec),
+                InputForm::PolicyText
+            )
+        );
+    }
+
+    #[test]
+    fn gpresult_key_name_and_value() {
+        let paste = "        GPO: Default Domain Policy\n\
+                     \x20           KeyName:     MACHINE\\System\\CurrentControlSet\\Control\\Lsa\\MSV1_0\\NTLMMinServerSec\n\
+                     \x20           Value:       537395200\n\
+                     \x20           State:       Enabled\n";
+        let s = one(paste);
+        assert_eq!(
+            mask(&s),
+            (
+                0x2008_0000,
+                Some(PolicyValue::NtlmMinServerSec),
+                InputForm::Line(LineForm::Gpresult)
+            )
+        );
+        assert!(!s.misplaced);
+        assert_eq!(s.line, 3);
+    }
+
+    #[test]
+    fn lm_compatibility_level_in_every_form() {
+        for (paste, want, form) in [
+            (
+                r#""LmCompatibilityLevel"=dword:00000005"#,
+                5,
+                InputForm::Line(LineForm::RegFile),
+            ),
+            (
+                "    LmCompatibilityLevel    REG_DWORD    0x5",
+                5,
+                InputForm::Line(LineForm::RegQuery),
+            ),
+            (
+                r"MACHINE\System\CurrentControlSet\Control\Lsa\LmCompatibilityLevel=4,5",
+                5,
+                InputForm::Line(LineForm::Secedit),
+            ),
+            (
+                "Network security: LAN Manager authentication level  Send NTLMv2 response only. \
+                 Refuse LM & NTLM",
+                5,
+                InputForm::PolicyText,
+            ),
+            (
+                "Network security: LAN Manager authentication level\tSend NTLMv2 response \
+                 only\\refuse LM",
+                4,
+                InputForm::PolicyText,
+            ),
+            ("Send NTLM response only", 2, InputForm::Name),
+            ("level 3", 3, InputForm::Decimal),
+        ] {
+            assert_eq!(level(&one(paste)), (want, form), "{paste}");
+        }
+    }
+
+    #[test]
+    fn single_values_read_as_before() {
+        for input in [
+            "0x20080000",
+            "537395200",
+            "dword:20080000",
+            "require_128bit_encryption,require_NTLMv2_session_security",
+            r"MACHINE\System\CurrentControlSet\Control\Lsa\MSV1_0\NTLMMinClientSec=4,537395200",
+        ] {
+            let s = one(input);
+            let want = MinSessionSecurity::parse(input).unwrap();
+            assert_eq!(s.setting, Setting::MinSessionSecurity(want), "{input}");
+            assert_eq!((s.line, s.text.as_str()), (1, input.trim()));
+        }
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let paste = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0\n    \
+                     NtlmMinServerSec    REG_DWORD    0x2008zz00\n";
+        let e = read_settings(paste).unwrap_err();
+        assert_eq!(e.position(), Some((2, 38)));
+        let text = e.to_string();
+        assert!(
+            text.starts_with("line 2, column 38: cannot read \"NtlmMinServerSec"),
+            "{text}"
+        );
+        assert!(text.contains("not a hexadecimal number"), "{text}");
+
+        let e = read_settings("0x20080000\nRequire 256-bit encryption").unwrap_err();
+        assert_eq!(e.position(), Some((2, 1)));
+        assert!(
+            e.to_string().contains("neither a number nor a known name"),
+            "{e}"
+        );
+
+        let e =
+            read_settings("Network security: LAN Manager authentication level: Send NTLMv3 only")
+                .unwrap_err();
+        assert_eq!(e.position(), Some((1, 53)), "{e}");
+
+        let e = read_settings(
+            "Network security: Minimum session security for NTLM SSP based (including secure \
+             RPC) servers   Not Defined",
+        )
+        .unwrap_err();
+        assert!(e.problem().contains("Not Defined"), "{e}");
+
+        let e = read_settings(r#""RestrictSendingNTLMTraffic"=dword:00000002"#).unwrap_err();
+        assert_eq!(e.position(), Some((1, 2)));
+        assert!(e.problem().contains("not NtlmMinClientSec"), "{e}");
+
+        let e = read_settings("HKLM\\SYSTEM\\X\n    Other    REG_DWORD    0x1").unwrap_err();
+        assert!(e.problem().contains("no line sets"), "{e}");
+        assert_eq!(e.position(), Some((2, 1)));
+
+        let e = read_settings(
+            "Network security: Minimum session security for NTLM SSP based (including secure \
+             RPC) clients",
+        )
+        .unwrap_err();
+        assert!(e.problem().contains("no option text"), "{e}");
+        assert!(
+            read_settings("  \n ")
+                .unwrap_err()
+                .problem()
+                .contains("empty")
+        );
+    }
+}

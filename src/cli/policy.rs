@@ -19,14 +19,21 @@ pub(crate) struct PolicyArgs {
 
 #[derive(Debug, Subcommand)]
 enum PolicyCommand {
-    /// Explain NtlmMinClientSec/NtlmMinServerSec values in any form an administrator has
+    /// Explain NtlmMinClientSec/NtlmMinServerSec and LmCompatibilityLevel values in any form an
+    /// administrator has
     #[command(after_help = "\
-MASK forms: 0x20080000, 537395200, dword:20080000, a .reg line (\"NtlmMinClientSec\"=dword:20080000),
-a `reg query` output line, a secedit/GptTmpl.inf line
-(MACHINE\\System\\CurrentControlSet\\Control\\Lsa\\MSV1_0\\NTLMMinClientSec=4,537395200),
-Group Policy option names (\"Require 128-bit encryption\"), or the tokens none,
-require_message_integrity, require_message_confidentiality, require_NTLMv2_session_security,
-require_128bit_encryption, all_above; combine names with | , or +.")]
+MASK forms: 0x20080000, 537395200, dword:20080000, a .reg line (\"NtlmMinClientSec\"=dword:20080000 or
+dword:0x20080000), `reg query` output (the value line, or several lines with the key line), a .reg
+file, a secedit/GptTmpl.inf line
+(MACHINE\\System\\CurrentControlSet\\Control\\Lsa\\MSV1_0\\NTLMMinClientSec=4,537395200), gpresult /z
+KeyName:/Value: lines, Group Policy text as gpresult, RSOP or secpol show it (\"Network security:
+Minimum session security for NTLM SSP based (including secure RPC) servers  Require NTLMv2 session
+security, Require 128-bit encryption\"), Group Policy option names (\"Require 128-bit encryption\"),
+or the tokens none, require_message_integrity, require_message_confidentiality,
+require_NTLMv2_session_security, require_128bit_encryption, all_above; combine names with | , or +.
+LmCompatibilityLevel: any of the registry forms above naming it, or the policy text (\"Network
+security: LAN Manager authentication level  Send NTLMv2 response only. Refuse LM & NTLM\").
+A multi-line value explains every setting in it; errors name the line and column.")]
     Explain(ExplainArgs),
     /// Check already negotiated flags (from an event log or a capture) against minimums
     #[command(
@@ -44,7 +51,7 @@ struct ExplainArgs {
     /// Print one JSON document (an object, or an array for several values)
     #[arg(long)]
     json: bool,
-    /// Values to explain
+    /// Values to explain (one argument may hold several pasted lines)
     #[arg(value_name = "MASK", required = true)]
     masks: Vec<String>,
 }
@@ -91,15 +98,29 @@ struct WarningJson {
 #[derive(Serialize)]
 struct ExplainJson {
     input: String,
+    /// `min_session_security` (or `lm_compatibility_level` in [`LmExplainJson`]).
+    kind: &'static str,
+    /// The 1-based line of the input the value is on.
+    line: usize,
     form: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     registry_value: Option<&'static str>,
+    /// The registry key the input put the value under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    /// The key is not where Windows reads the value.
+    misplaced: bool,
     value: String,
     value_decimal: u32,
+    /// MS-NLMP flag names of every set bit, as for every flags value.
     value_names: Vec<&'static str>,
+    /// The policy tokens of the documented bits (`require_128bit_encryption`, ...).
+    value_tokens: Vec<&'static str>,
     unknown_bits: String,
     meaning: Vec<MeaningJson>,
     warnings: Vec<WarningJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_values: Vec<IgnoredJson>,
 }
 
 fn warning_json(w: &ntlm_policy::Warning) -> WarningJson {
@@ -172,34 +193,187 @@ impl std::fmt::Write for Text<'_> {
     }
 }
 
+/// One explained setting: a mask or an LmCompatibilityLevel.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ExplainDoc {
+    Mask(Box<ExplainJson>),
+    Lm(Box<LmExplainJson>),
+}
+
+#[derive(Serialize)]
+struct RuleJson {
+    rule_id: &'static str,
+    rule: String,
+    rule_statement: &'static str,
+    basis: String,
+}
+
+fn rule_json(r: &ntlm_policy::Rule) -> RuleJson {
+    RuleJson {
+        rule_id: r.id,
+        rule: r.source.to_string(),
+        rule_statement: r.statement,
+        basis: r.basis.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct IgnoredJson {
+    line: usize,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct LmExplainJson {
+    input: String,
+    kind: &'static str,
+    line: usize,
+    form: String,
+    registry_value: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    misplaced: bool,
+    value: String,
+    value_decimal: u32,
+    level: u8,
+    name: &'static str,
+    client: &'static str,
+    client_requests_ess: bool,
+    client_sends_ntlmv2: bool,
+    server: &'static str,
+    server_refuses: Vec<&'static str>,
+    rules: Vec<RuleJson>,
+    sources: Vec<String>,
+    warnings: Vec<WarningJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_values: Vec<IgnoredJson>,
+}
+
+/// The warning for a value pasted under a key Windows does not read it from.
+fn misplaced_warning(
+    setting: &ntlm_policy::Setting,
+    key: Option<&str>,
+    value: &str,
+) -> Option<WarningJson> {
+    let want = setting.key()?;
+    let source = match setting {
+        ntlm_policy::Setting::MinSessionSecurity(_) => ntlm_policy::Source::Kb(239_869),
+        ntlm_policy::Setting::LmCompatibilityLevel { .. } => {
+            ntlm_policy::Source::MsDoc("Network security: LAN Manager authentication level")
+        }
+    };
+    Some(WarningJson {
+        id: "misplaced-key",
+        severity: "risk",
+        message: format!(
+            "{value} is under {}, where Windows does not read it; it belongs under {want}",
+            key.unwrap_or("another key")
+        ),
+        source: source.to_string(),
+    })
+}
+
 fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     let mut docs = Vec::with_capacity(a.masks.len());
     for m in &a.masks {
-        let p = MinSessionSecurity::parse(m).map_err(|e| CliError::new(e.to_string()))?;
-        let side = p.value.map(|v| v.side());
-        let mask = p.mask;
-        docs.push(ExplainJson {
-            input: m.clone(),
-            form: format!("{:?}", p.form),
-            registry_value: p.value.map(|v| v.name()),
-            value: hex32(mask.bits()),
-            value_decimal: mask.bits(),
-            value_names: mask.names().collect(),
-            unknown_bits: hex32(mask.unknown_bits()),
-            meaning: mask
-                .meaning()
-                .map(|b| MeaningJson {
-                    bit: hex32(b.bit),
-                    flag: b.flag.names().next().unwrap_or(""),
-                    token: b.token,
-                    label: b.label,
-                    offered_by: b.offered_by,
-                    meaning: b.meaning,
-                    source: b.source.to_string(),
+        let pasted = ntlm_policy::read_settings(m).map_err(|e| CliError::new(e.to_string()))?;
+        let one_line = m.lines().filter(|l| !l.trim().is_empty()).count() == 1;
+        let ignored = || -> Vec<IgnoredJson> {
+            pasted
+                .ignored
+                .iter()
+                .map(|(line, name)| IgnoredJson {
+                    line: *line,
+                    name: name.clone(),
                 })
-                .collect(),
-            warnings: mask_warnings(mask, side).iter().map(warning_json).collect(),
-        });
+                .collect()
+        };
+        for ps in &pasted.settings {
+            let input = if one_line { m.clone() } else { ps.text.clone() };
+            let form = |f: &ntlm_policy::InputForm| format!("{f:?}");
+            match ps.setting {
+                ntlm_policy::Setting::MinSessionSecurity(p) => {
+                    let side = p.value.map(|v| v.side());
+                    let mask = p.mask;
+                    let mut warnings: Vec<WarningJson> =
+                        mask_warnings(mask, side).iter().map(warning_json).collect();
+                    if ps.misplaced {
+                        let name = p.value.map_or("the value", |v| v.name());
+                        warnings.extend(misplaced_warning(&ps.setting, ps.key.as_deref(), name));
+                    }
+                    docs.push(ExplainDoc::Mask(Box::new(ExplainJson {
+                        input,
+                        kind: "min_session_security",
+                        line: ps.line,
+                        form: form(&p.form),
+                        registry_value: p.value.map(|v| v.name()),
+                        key: ps.key.clone(),
+                        misplaced: ps.misplaced,
+                        value: hex32(mask.bits()),
+                        value_decimal: mask.bits(),
+                        value_names: mask.flag_names().collect(),
+                        value_tokens: mask.names().collect(),
+                        unknown_bits: hex32(mask.unknown_bits()),
+                        meaning: mask
+                            .meaning()
+                            .map(|b| MeaningJson {
+                                bit: hex32(b.bit),
+                                flag: b.flag.names().next().unwrap_or(""),
+                                token: b.token,
+                                label: b.label,
+                                offered_by: b.offered_by,
+                                meaning: b.meaning,
+                                source: b.source.to_string(),
+                            })
+                            .collect(),
+                        warnings,
+                        ignored_values: ignored(),
+                    })));
+                }
+                ntlm_policy::Setting::LmCompatibilityLevel { level, form: f } => {
+                    let mut rules = vec![rule_json(&ntlm_policy::rules::NEG_CLIENT_ESS)];
+                    if !level.accepts(ntlm_wire::ResponseKind::Lm) {
+                        rules.push(rule_json(&ntlm_policy::rules::LM_REFUSE_LM));
+                    }
+                    if !level.accepts(ntlm_wire::ResponseKind::NtlmV1) {
+                        rules.push(rule_json(&ntlm_policy::rules::LM_REFUSE_NTLMV1));
+                    }
+                    let warnings = if ps.misplaced {
+                        misplaced_warning(&ps.setting, ps.key.as_deref(), "LmCompatibilityLevel")
+                            .into_iter()
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    docs.push(ExplainDoc::Lm(Box::new(LmExplainJson {
+                        input,
+                        kind: "lm_compatibility_level",
+                        line: ps.line,
+                        form: form(&f),
+                        registry_value: "LmCompatibilityLevel",
+                        key: ps.key.clone(),
+                        misplaced: ps.misplaced,
+                        value: hex32(u32::from(level.level())),
+                        value_decimal: u32::from(level.level()),
+                        level: level.level(),
+                        name: level.name(),
+                        client: level.client_meaning(),
+                        client_requests_ess: level.requests_ess(),
+                        client_sends_ntlmv2: level.sends_ntlmv2(),
+                        server: level.server_meaning(),
+                        server_refuses: level.refuses().map(|k| k.as_str()).collect(),
+                        rules,
+                        sources: ntlm_policy::LmCompatibilityLevel::SOURCES
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect(),
+                        warnings,
+                        ignored_values: ignored(),
+                    })));
+                }
+            }
+        }
     }
     if a.json {
         let r = if let [one] = docs.as_slice() {
@@ -212,28 +386,78 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
         return Ok(Status::Success);
     }
     let mut t = Text(out);
-    for d in &docs {
-        let _ = writeln!(t, "{}", d.input);
-        let _ = writeln!(
-            t,
-            "  value: {} ({}){}",
-            d.value,
-            d.value_decimal,
-            d.registry_value.map_or(String::new(), |v| format!(", {v}"))
-        );
-        if d.meaning.is_empty() {
-            let _ = writeln!(t, "  no requirement: any negotiated flags are accepted");
-        }
-        for m in &d.meaning {
-            let _ = writeln!(t, "  {} {} ({}; {})", m.bit, m.label, m.token, m.offered_by);
-            let _ = writeln!(t, "      {}", m.meaning);
-            let _ = writeln!(t, "      source: {}", m.source);
-        }
-        for w in &d.warnings {
-            let _ = writeln!(t, "  {}: {} [{}]", w.severity, w.message, w.source);
+    for doc in &docs {
+        match doc {
+            ExplainDoc::Mask(d) => {
+                let _ = writeln!(t, "{}", d.input);
+                let _ = writeln!(
+                    t,
+                    "  value: {} ({}){}",
+                    d.value,
+                    d.value_decimal,
+                    d.registry_value.map_or(String::new(), |v| format!(", {v}"))
+                );
+                write_place(&mut t, d.line, d.key.as_deref());
+                if d.meaning.is_empty() {
+                    let _ = writeln!(t, "  no requirement: any negotiated flags are accepted");
+                }
+                for m in &d.meaning {
+                    let _ = writeln!(t, "  {} {} ({}; {})", m.bit, m.label, m.token, m.offered_by);
+                    let _ = writeln!(t, "      {}", m.meaning);
+                    let _ = writeln!(t, "      source: {}", m.source);
+                }
+                for w in &d.warnings {
+                    let _ = writeln!(t, "  {}: {} [{}]", w.severity, w.message, w.source);
+                }
+                write_ignored(&mut t, &d.ignored_values);
+            }
+            ExplainDoc::Lm(d) => {
+                let _ = writeln!(t, "{}", d.input);
+                let _ = writeln!(
+                    t,
+                    "  value: {} ({}), LmCompatibilityLevel (policy \"Network security: LAN \
+                     Manager authentication level\")",
+                    d.level, d.name
+                );
+                write_place(&mut t, d.line, d.key.as_deref());
+                let _ = writeln!(t, "  as a client: {}", d.client);
+                let _ = writeln!(t, "  as a server (or the DC that checks its logons): {}", d.server);
+                for r in &d.rules {
+                    let _ = writeln!(t, "      rule {}: {}", r.rule_id, r.rule_statement);
+                    let _ = writeln!(t, "      source: {} [{}]", r.rule, r.basis);
+                }
+                let _ = writeln!(t, "  source: {}", d.sources.join("; "));
+                for w in &d.warnings {
+                    let _ = writeln!(t, "  {}: {} [{}]", w.severity, w.message, w.source);
+                }
+                write_ignored(&mut t, &d.ignored_values);
+            }
         }
     }
     Ok(Status::Success)
+}
+
+/// `  line 3, under HKEY_...` for values read from several lines.
+fn write_place(t: &mut Text<'_>, line: usize, key: Option<&str>) {
+    match (line, key) {
+        (1, None) => {}
+        (n, None) => {
+            let _ = writeln!(t, "  line {n} of the input");
+        }
+        (n, Some(k)) => {
+            let _ = writeln!(t, "  line {n} of the input, under {k}");
+        }
+    }
+}
+
+fn write_ignored(t: &mut Text<'_>, ignored: &[IgnoredJson]) {
+    for i in ignored {
+        let _ = writeln!(
+            t,
+            "  (line {}: {} is not a setting this explains; ignored)",
+            i.line, i.name
+        );
+    }
 }
 
 #[derive(Serialize)]

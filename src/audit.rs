@@ -79,9 +79,29 @@ struct ClientShape {
     /// Offered flags without and with application security requests.
     offered: [NegotiateFlags; 2],
     version: Option<Version>,
+    os: OsGeneration,
     lm_level: LmCompatibilityLevel,
     sends_mic: bool,
     honours: Honours,
+}
+
+impl ClientShape {
+    /// Whether a client that sent Version `v` can be this profile. The
+    /// Version field is what the client says it is: a profile whose own
+    /// Version has another major.minor is another release (a 10.0.19041
+    /// client is not `windows-xp`, 5.1). A Windows profile without one is
+    /// NT 4.0 or 2000, which never send the field (MS-NLMP <24>/<6>, as the
+    /// profiles cite); a non-Windows profile without one may still be the
+    /// client (its Version is unrecorded).
+    fn may_have_sent(&self, v: Version) -> bool {
+        match self.version {
+            Some(p) => (p.major, p.minor) == (v.major, v.minor),
+            None => matches!(
+                self.os,
+                OsGeneration::NonWindows | OsGeneration::Unspecified
+            ),
+        }
+    }
 }
 
 /// Most differing NEGOTIATE bits for a profile to count as close.
@@ -147,6 +167,11 @@ pub struct ExchangeRecord {
     pub message_packets: Vec<u64>,
     /// All three messages were seen.
     pub complete: bool,
+    /// Not every message of the exchange was captured: the verdict rests
+    /// only on the messages listed in `judged_on` (the opposite of `complete`).
+    pub partial: bool,
+    /// The messages the capture lacks (`NEGOTIATE`, `CHALLENGE`, `AUTHENTICATE`).
+    pub missing_messages: Vec<&'static str>,
     /// AUTHENTICATE UserName.
     pub user: Option<String>,
     /// AUTHENTICATE DomainName.
@@ -205,6 +230,23 @@ impl ExchangeRecord {
     /// The client's IP address (without port).
     pub fn client_host(&self) -> &str {
         host(&self.client)
+    }
+
+    /// The verdict as the human report shows it: `ok` or `BREAKS: ...`,
+    /// then `(partial: no AUTHENTICATE captured)` when messages are missing.
+    pub fn verdict_text(&self) -> String {
+        let mut s = self.failure.as_ref().map_or_else(
+            || "ok".to_owned(),
+            |f| format!("BREAKS: {}", failure_text(f)),
+        );
+        if self.partial {
+            let _ = write!(
+                s,
+                " (partial: no {} captured)",
+                self.missing_messages.join(" or ")
+            );
+        }
+        s
     }
 }
 
@@ -277,6 +319,9 @@ struct Decoded {
     final_flags: Option<NegotiateFlags>,
     neg_version: Option<Version>,
     auth_version: Option<Version>,
+    /// The Version the client claims: a message's Version field when that
+    /// message sets NEGOTIATE_VERSION (else the slot is not a claim).
+    claimed_version: Option<Version>,
     kind: Option<ResponseKind>,
     mic: Option<bool>,
     user: Option<String>,
@@ -300,6 +345,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
             Ok(n) => {
                 d.offered = Some(n.flags);
                 d.neg_version = n.version;
+                d.claimed_version = n.version_if_negotiated();
                 if let Ok(Some(w)) = text(n.workstation.as_deref(), NegotiateFlags::NEGOTIATE_OEM) {
                     d.workstation = Some(w);
                 }
@@ -330,6 +376,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
             Ok(a) => {
                 d.final_flags = Some(a.flags);
                 d.auth_version = a.version;
+                d.claimed_version = d.claimed_version.or(a.version_if_negotiated());
                 d.kind = Some(a.response_kind());
                 d.mic = Some(a.mic.is_some_and(|mic| mic != [0; 16]));
                 for (field, raw, slot) in [
@@ -378,6 +425,7 @@ impl Auditor {
                     name: p.name.clone(),
                     offered: [plain, with_security],
                     version: (!settings.version.is_zero()).then_some(settings.version),
+                    os: settings.config.os,
                     lm_level: p.client_lm_level,
                     sends_mic: p.sends_mic(),
                     honours: p.honours,
@@ -395,7 +443,7 @@ impl Auditor {
     /// The closest client profile: (index, differing NEGOTIATE bits).
     fn profile(&self, d: &Decoded) -> Option<(usize, u32)> {
         let offered = d.offered?;
-        let version = d.neg_version.or(d.auth_version).filter(|v| !v.is_zero());
+        let version = d.claimed_version.filter(|v| !v.is_zero());
         let mut best: Option<(u32, usize, u32)> = None;
         for (i, c) in self.clients.iter().enumerate() {
             let dist = c
@@ -404,12 +452,11 @@ impl Auditor {
                 .map(|&o| bits(o ^ offered))
                 .min()
                 .unwrap_or(u32::MAX);
-            if dist > MAX_PROFILE_BITS {
+            if dist > MAX_PROFILE_BITS || version.is_some_and(|v| !c.may_have_sent(v)) {
                 continue;
             }
             let mut score = dist.saturating_mul(4);
             match (version, c.version) {
-                (Some(v), Some(p)) if (v.major, v.minor) != (p.major, p.minor) => score += 6,
                 (Some(v), Some(p)) if v.build != p.build => score += 1,
                 (Some(_), None) | (None, Some(_)) => score += 2,
                 _ => {}
@@ -546,6 +593,14 @@ impl Auditor {
         let (challenge_flags, challenge_flags_names) = flags(d.challenge);
         let (final_hex, final_flags_names) = flags(d.final_flags);
         let wrapping = x.messages().next().map_or("raw", |m| m.wrapping.name());
+        let missing_messages: Vec<&'static str> = [
+            ("NEGOTIATE", x.negotiate.is_some()),
+            ("CHALLENGE", x.challenge.is_some()),
+            ("AUTHENTICATE", x.authenticate.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, seen)| (!seen).then_some(name))
+        .collect();
         ExchangeRecord {
             file: file.to_owned(),
             index,
@@ -563,7 +618,9 @@ impl Auditor {
             exchange_on_connection: x.index_on_connection,
             messages: x.messages().map(|m| m.kind.name()).collect(),
             message_packets: x.messages().map(|m| m.place.packet).collect(),
-            complete: x.negotiate.is_some() && x.challenge.is_some() && x.authenticate.is_some(),
+            complete: missing_messages.is_empty(),
+            partial: !missing_messages.is_empty(),
+            missing_messages,
             user: d.user,
             domain: d.domain,
             workstation: d.workstation,
@@ -915,10 +972,7 @@ pub fn render_human(
                 r.offered_flags.as_deref().unwrap_or("-"),
                 r.client_profile,
                 r.observed_result.as_ref().map_or("-", |o| o.text.as_str()),
-                r.failure.as_ref().map_or_else(
-                    || "ok".to_owned(),
-                    |f| format!("BREAKS: {}", failure_text(f))
-                )
+                r.verdict_text()
             );
         }
         let shown = order.len().min(HUMAN_ROWS);
@@ -1409,6 +1463,109 @@ mod tests {
         let (r, _) = records(&synth::http_exchange_pcap(&curl(), 200), client_min);
         assert_eq!(r[0].verdict, "ok");
         assert!(!r[0].client_policy_applies);
+    }
+
+    #[test]
+    fn the_version_field_rules_out_other_releases() {
+        let auditor = Auditor::new(Policy::default(), &Catalog::builtin().unwrap());
+        let xp = auditor
+            .clients
+            .iter()
+            .find(|c| c.name == "windows-xp")
+            .unwrap();
+        let offered = Some(xp.offered[0]);
+        let name = |d: &Decoded| {
+            auditor
+                .profile(d)
+                .and_then(|(i, _)| auditor.clients.get(i))
+                .map(|c| c.name.as_str())
+        };
+        // XP's own offer and Version: windows-xp.
+        let d = Decoded {
+            offered,
+            claimed_version: xp.version,
+            ..Decoded::default()
+        };
+        assert_eq!(name(&d), Some("windows-xp"));
+        // The same offer from a client that says it is 10.0.19041: not XP, nor
+        // NT/2000, which send no Version field.
+        let d = Decoded {
+            offered,
+            claimed_version: Some(Version {
+                major: 10,
+                minor: 0,
+                build: 19041,
+                reserved: [0; 3],
+                revision: 15,
+            }),
+            ..Decoded::default()
+        };
+        let got = name(&d);
+        assert!(
+            got.is_none_or(|n| !["windows-xp", "windows-nt4", "windows-2000"].contains(&n)),
+            "{got:?}"
+        );
+        // A Windows 10 offer with its Version: a 10.0 profile.
+        let w10 = auditor
+            .clients
+            .iter()
+            .find(|c| c.name == "windows-10")
+            .unwrap();
+        let d = Decoded {
+            offered: Some(w10.offered[0]),
+            claimed_version: d.claimed_version,
+            ..Decoded::default()
+        };
+        let got = name(&d).unwrap();
+        assert!(got == "windows-10" || got == "windows-11", "{got}");
+    }
+
+    #[test]
+    fn a_partial_exchange_says_so() {
+        let m = Messages::sample();
+        let mut cap = synth::Conversation::new("192.0.2.7:40000", "192.0.2.80:80");
+        cap.handshake();
+        {
+            use base64::Engine as _;
+            let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+            cap.client_send(
+                format!(
+                    "GET / HTTP/1.1\r\nHost: server\r\nAuthorization: NTLM {}\r\n\r\n",
+                    b64(&m.negotiate)
+                )
+                .as_bytes(),
+            );
+            cap.server_send(
+                format!(
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
+                    b64(&m.challenge)
+                )
+                .as_bytes(),
+            );
+        }
+        cap.close();
+        let bytes = synth::capture(synth::Format::PcapNg { big_endian: false }, &cap.frames);
+        let policy = Policy::default();
+        let (recs, _) = records(&bytes, policy.clone());
+        assert_eq!(recs.len(), 1);
+        let r = &recs[0];
+        assert!(r.partial && !r.complete);
+        assert_eq!(r.missing_messages, ["AUTHENTICATE"]);
+        assert_eq!(r.verdict_text(), "ok (partial: no AUTHENTICATE captured)");
+        let j = serde_json::to_value(r).unwrap();
+        assert_eq!(j["partial"], true);
+        assert_eq!(j["missing_messages"][0], "AUTHENTICATE");
+        assert_eq!(j["complete"], false);
+        let summary = Summary::new(&policy, Vec::new(), &recs, 0);
+        let human = render_human(&summary, &recs, &[]);
+        assert!(
+            human.contains("(partial: no AUTHENTICATE captured)"),
+            "{human}"
+        );
+        // A complete exchange is not partial.
+        let (recs, _) = records(&synth::http_exchange_pcap(&m, 200), policy);
+        assert!(!recs[0].partial && recs[0].missing_messages.is_empty());
+        assert_eq!(recs[0].verdict_text(), "ok");
     }
 
     #[test]

@@ -40,7 +40,7 @@ A multi-line value explains every setting in it; errors name the line and column
         after_help = "Exit codes: 0 the flags satisfy both minimums; 1 they do not; 2 bad input."
     )]
     Check(CheckArgs),
-    /// List the policy semantics presets (--semantics NAME)
+    /// List the policy semantics presets and switches (--semantics NAME, SWITCH=VALUE or both)
     Semantics,
     /// List every rule with its source
     Rules,
@@ -421,7 +421,11 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 );
                 write_place(&mut t, d.line, d.key.as_deref());
                 let _ = writeln!(t, "  as a client: {}", d.client);
-                let _ = writeln!(t, "  as a server (or the DC that checks its logons): {}", d.server);
+                let _ = writeln!(
+                    t,
+                    "  as a server (or the DC that checks its logons): {}",
+                    d.server
+                );
                 for r in &d.rules {
                     let _ = writeln!(t, "      rule {}: {}", r.rule_id, r.rule_statement);
                     let _ = writeln!(t, "      source: {} [{}]", r.rule, r.basis);

@@ -93,6 +93,44 @@
 //! | `os-generation` | `enforce=os-generation` | the unconfirmed "post-2003 Windows ignores 0x10/0x20" hypothesis |
 //! | `lenient` | `rule-128=kb239869`, `enforce=os-generation`, `ess=flag-or-ntlmv2`, `bit56=ignore`, `authenticate-extra=intersect` | the most permissive reading of every unconfirmed point: what breaks even then breaks for sure |
 //!
+//! # Choosing switches one by one
+//!
+//! `--semantics` also takes single switches, `SWITCH=VALUE` items separated by commas
+//! (`--semantics rule-128=kb239869,client-request=or-required`), or a preset followed by overrides
+//! (`--semantics ms-nlmp,bit56=ignore`). Switches not named keep the preset's value (the default
+//! preset's when none is named). Names and values ignore ASCII case and `-`/`_`; an unknown switch or
+//! value is an error that names it and lists the accepted ones. `Semantics::spec` prints any set of
+//! switches in this form (the closest preset, then the switches that differ from it), and
+//! `Semantics::parse` reads it back.
+//!
+//! # Certainty of a verdict
+//!
+//! A verdict reached under one reading may hold under every documented reading or only under some.
+//! `ntlm_policy::certainty` evaluates a case under every combination of every value of every switch
+//! (`Semantics::SWITCHES`: 2^7 = 128 readings) and reports how many readings agree, the switches the
+//! verdict depends on (`depends_on`), the switch values that reverse it when changed alone
+//! (`reversed_by`), and, when the agreeing readings are exactly those with some switch values, those
+//! values (`only_under`). `handshake` and `policy check` print it ("breaks under every documented
+//! reading", "breaks only under rule-128=strict; works under every other reading") and carry it as
+//! `certainty` in `--json`. It is generic over the evaluation (`certainty_of_exchange` for the
+//! flags-only model, `certainty_of_check` for negotiated flags, or any closure), so other reports can
+//! use it. When several bits are missing, each has its own rule and basis
+//! (`ntlm_policy::bit_rules`; `missing_rules` in the JSON outcome).
+//!
+//! # Pasted settings
+//!
+//! `ntlm_policy::read_settings` (behind `ntlmsim policy explain`) reads what administrators paste:
+//! `reg query` output with its key line (`HKEY_LOCAL_MACHINE\...\MSV1_0`, then
+//! `    NtlmMinServerSec    REG_DWORD    0x20080000`), whole `.reg` files (`dword:0x20080030` accepted),
+//! secedit/GptTmpl.inf lines, `gpresult /z` `KeyName:`/`Value:` pairs, Group Policy text as gpresult,
+//! RSOP or secpol show it ("Network security: Minimum session security for NTLM SSP based (including
+//! secure RPC) servers  Require NTLMv2 session security, Require 128-bit encryption"), and
+//! `LmCompatibilityLevel` in each of these forms (including "Network security: LAN Manager
+//! authentication level  Send NTLMv2 response only. Refuse LM & NTLM"). Other registry values in a
+//! paste are listed as ignored; a value under a key Windows does not read it from (`NtlmMinClientSec`
+//! outside `...\Lsa\MSV1_0`, `LmCompatibilityLevel` outside `...\Lsa`) is flagged. Errors name the
+//! line and column.
+//!
 //! # LmCompatibilityLevel
 //!
 //! | Level | Client sends | Requests ESS | Server / DC accepts | Sources |

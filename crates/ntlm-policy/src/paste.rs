@@ -202,6 +202,11 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
             }
             Some(Err(problem)) => return Err(err(locate(raw, &problem), problem)),
             None => {
+                if let Some(name) = several.then(|| field_name(t)).flatten() {
+                    // Another property of PowerShell `Get-ItemProperty` output (PSPath, ...).
+                    out.ignored.push((n, name.to_string()));
+                    continue;
+                }
                 let s = bare(t).map_err(|p| err(locate(raw, &p), p))?;
                 out.settings
                     .push(found(n, t.to_string(), key.as_deref(), s));
@@ -280,13 +285,12 @@ fn found(line: usize, text: String, key: Option<&str>, setting: Setting) -> Past
 fn same_key(a: &str, b: &str) -> bool {
     fn norm(k: &str) -> String {
         let k = k.trim().trim_end_matches('\\').to_ascii_uppercase();
-        let k = k
-            .strip_prefix("HKEY_LOCAL_MACHINE\\")
+        k.strip_prefix("HKEY_LOCAL_MACHINE\\")
             .or_else(|| k.strip_prefix("HKLM\\"))
+            .or_else(|| k.strip_prefix("HKLM:\\"))
             .or_else(|| k.strip_prefix("MACHINE\\"))
             .unwrap_or(&k)
-            .to_string();
-        k
+            .to_string()
     }
     norm(a) == norm(b)
 }
@@ -311,6 +315,14 @@ fn is_key(t: &str) -> bool {
 fn label<'a>(t: &'a str, name: &str) -> Option<&'a str> {
     let rest = strip_prefix_ci(t, name)?;
     rest.trim_start().strip_prefix(':').map(str::trim)
+}
+
+/// `NAME : value` with NAME one identifier, as PowerShell lists properties.
+fn field_name(t: &str) -> Option<&str> {
+    let (left, _) = t.split_once(':')?;
+    let left = left.trim();
+    let ident = !left.is_empty() && left.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ident.then_some(left)
 }
 
 fn known(name: &str) -> Option<Title> {
@@ -527,6 +539,25 @@ HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\ReturnValues
         assert!(s.misplaced);
         let paste = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\n    LmCompatibilityLevel    REG_DWORD    0x5";
         assert!(!one(paste).misplaced);
+        let paste =
+            "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0\nNtlmMinServerSec : 537395200";
+        let s = one(paste);
+        assert_eq!(mask(&s).0, 0x2008_0000);
+        assert!(!s.misplaced);
+    }
+
+    #[test]
+    fn powershell_get_item_property_output() {
+        let paste = "\n\nNtlmMinClientSec : 537395200\nNtlmMinServerSec : -1610088400\n\
+                     PSPath           : Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0\n\
+                     PSChildName      : MSV1_0\nPSDrive          : HKLM\n";
+        let p = read_settings(paste).unwrap();
+        let got: Vec<_> = p.settings.iter().map(|s| mask(s).0).collect();
+        assert_eq!(got, [0x2008_0000, 0xA008_0030]);
+        let ignored: Vec<&str> = p.ignored.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(ignored, ["PSPath", "PSChildName", "PSDrive"]);
+        // On its own, an unrelated property is still an error.
+        assert!(read_settings("PSDrive          : HKLM").is_err());
     }
 
     #[test]

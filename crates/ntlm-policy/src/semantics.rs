@@ -379,7 +379,7 @@ fn normalize(s: &str) -> String {
 /// One semantics switch: its command-line name, its values and where it
 /// lives in [`Semantics`]. [`Semantics::SWITCHES`] lists them all; the
 /// per-switch syntax (`--semantics rule-128=kb239869`) and the certainty
-/// of a verdict ([`crate::certainty`]) are built over this table, so they
+/// of a verdict ([`crate::certainty()`]) are built over this table, so they
 /// follow whatever values and defaults the switches have.
 #[derive(Debug, Clone, Copy)]
 pub struct Switch {

@@ -167,7 +167,8 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
                         let s = registry_setting(k, &line)
                             .map_err(|p| err(col, p))?
                             .with_form(LineForm::Gpresult);
-                        out.settings.push(found(n, t.to_string(), parent(path), s));
+                        let text = format!("KeyName: {path}  Value: {value}");
+                        out.settings.push(found(n, text, parent(path), s));
                     }
                     None => out.ignored.push((n, name.to_string())),
                 }
@@ -654,6 +655,10 @@ HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\ReturnValues
         );
         assert!(!s.misplaced);
         assert_eq!(s.line, 3);
+        assert_eq!(
+            s.text,
+            r"KeyName: MACHINE\System\CurrentControlSet\Control\Lsa\MSV1_0\NTLMMinServerSec  Value: 537395200"
+        );
     }
 
     #[test]

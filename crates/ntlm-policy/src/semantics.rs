@@ -418,8 +418,10 @@ impl Switch {
     }
 }
 
-fn index_of<T: PartialEq>(all: &[T], v: &T) -> usize {
-    all.iter().position(|x| x == v).unwrap_or(0)
+/// The index of `name` in `names`; `usize::MAX` (no value) when a variant
+/// is missing from its `NAMES`, which the tests catch.
+fn index_of(names: &[&str], name: &str) -> usize {
+    names.iter().position(|n| *n == name).unwrap_or(usize::MAX)
 }
 
 macro_rules! switch {
@@ -428,7 +430,7 @@ macro_rules! switch {
             name: $name,
             description: $description,
             values: &$ty::NAMES,
-            get: |s| index_of(&$ty::ALL, &s.$field),
+            get: |s| index_of(&$ty::NAMES, s.$field.value_name()),
             set: |s, i| {
                 if let Some(v) = $ty::ALL.get(i) {
                     s.$field = *v;
@@ -736,6 +738,20 @@ mod tests {
     }
 
     #[test]
+    fn every_preset_value_is_in_its_switch_table() {
+        for p in &Semantics::PRESETS {
+            for sw in &Semantics::SWITCHES {
+                assert!(
+                    !sw.value_in(&p.semantics).is_empty(),
+                    "{} {}",
+                    p.name,
+                    sw.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn spec_reads_back_for_every_combination() {
         let mut all = vec![Semantics::default()];
         for sw in &Semantics::SWITCHES {
@@ -744,7 +760,8 @@ mod tests {
                 .flat_map(|s| (0..sw.values.len()).map(move |i| sw.with(s, i)))
                 .collect();
         }
-        assert_eq!(all.len(), 128);
+        let product: usize = Semantics::SWITCHES.iter().map(|s| s.values.len()).product();
+        assert_eq!(all.len(), product);
         for s in all {
             assert_eq!(Semantics::parse(&s.spec()), Ok(s), "{}", s.spec());
             assert_eq!(s.to_string(), s.spec());

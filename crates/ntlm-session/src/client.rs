@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use ntlm_crypto::legacy::{ntlm2_session_responses, ntlmv1_responses};
 use ntlm_crypto::{
-    ExportedSessionKey, KxKeyInput, Role, SessionBaseKey, client_exported_session_key, kxkey, mic,
-    ntlmv2_responses, ntlmv2_responses_timestamped, ntowfv2,
+    ExportedSessionKey, KeyExchange, KxKeyInput, Role, SessionBaseKey, client_exported_session_key,
+    kxkey, mic, ntlmv2_responses, ntlmv2_responses_timestamped, ntowfv2,
 };
 use ntlm_policy::{
     ClientConfig, Detail, Failure, LmField, MinSessionSecurity, Semantics, Side, Stage,
@@ -55,6 +55,11 @@ pub struct ClientSettings {
     /// The host's reflection cache (KB957097): every response computed is
     /// remembered there, for the host's server to refuse if it comes back.
     pub reflection: Option<Arc<ReflectionCache>>,
+    /// When the client sends an EncryptedRandomSessionKey. Default
+    /// [`KeyExchange::Negotiated`]: whenever KEY_EXCH is negotiated, as
+    /// Samba and gss-ntlmssp do and as Samba's server requires
+    /// (MS-NLMP 3.2.5.1.2).
+    pub key_exchange: KeyExchange,
 }
 
 impl ClientSettings {
@@ -73,6 +78,7 @@ impl ClientSettings {
             target_name: None,
             authenticate_flags: None,
             reflection: None,
+            key_exchange: KeyExchange::Negotiated,
         }
     }
 }
@@ -219,7 +225,7 @@ impl ClientAwaitingChallenge {
         let (exported, encrypted) = if r.kind == ResponseKind::Anonymous {
             (ExportedSessionKey::from_bytes([0; 16]), None)
         } else {
-            client_exported_session_key(flags, &kxk, random)
+            client_exported_session_key(s.key_exchange, flags, &kxk, random)
         };
 
         let charset = flags.charset().unwrap_or(ntlm_wire::Charset::Unicode);

@@ -736,6 +736,56 @@ mod tests {
     }
 
     #[test]
+    fn key_exchange_readings_per_profile() {
+        let c = Catalog::builtin().unwrap();
+        for (name, client, server) in [
+            (
+                "samba-4",
+                Some(KeyExchange::Negotiated),
+                Some(ServerKeyExchange::Negotiated),
+            ),
+            (
+                "pyspnego-0.12",
+                Some(KeyExchange::WithSignOrSeal),
+                Some(ServerKeyExchange::WithSignOrSeal),
+            ),
+            ("curl-7.88", Some(KeyExchange::Never), None),
+            (
+                "windows-11",
+                Some(KeyExchange::Negotiated),
+                Some(ServerKeyExchange::MicDecides),
+            ),
+        ] {
+            let p = c.get(name).unwrap();
+            let store: Arc<dyn CredentialStore> = Arc::new(ntlm_session::MemoryStore::new());
+            assert_eq!(
+                p.client_settings(Credentials::anonymous())
+                    .map(|s| s.key_exchange),
+                client,
+                "{name}"
+            );
+            assert_eq!(
+                p.server_settings(store).map(|s| s.key_exchange),
+                server,
+                "{name}"
+            );
+        }
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\n[profile.client]\nkey_exchange = \"mic-decides\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            "profile \"x\": client key_exchange \"mic-decides\" is not negotiated, sign-or-seal or never"
+        );
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"server\"\ndescription = \"\"\nlm_level = 3\n[profile.server]\nkey_exchange = \"never\"\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("server key_exchange \"never\""), "{e}");
+    }
+
+    #[test]
     fn errors_name_line_and_profile() {
         let e = Catalog::from_toml("[[profile]]\nname = \"x\"\nrole = \"client\"\nbogus = 1\n")
             .unwrap_err();

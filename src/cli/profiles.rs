@@ -149,6 +149,22 @@ fn detail(p: &Profile, s: &mut String) {
         hex32(p.min_client_sec.bits()),
         hex32(p.min_server_sec.bits())
     );
+    let kx: Vec<String> = [
+        p.role
+            .client()
+            .then(|| format!("client {}", p.client_key_exchange().name())),
+        p.role
+            .server()
+            .then(|| format!("server {}", p.server_key_exchange().name())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let _ = writeln!(
+        s,
+        "  key exchange:    {} (docs/POLICY.md, \"Key exchange\")",
+        kx.join(", ")
+    );
     let reads = p.honours.names();
     let _ = writeln!(
         s,

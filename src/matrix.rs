@@ -382,8 +382,14 @@ fn flags_only(
             Outcome::Success(n) => {
                 // MS-NLMP 3.1.5.1.2: an NTLMv2 client that sends MICs sends one
                 // when the CHALLENGE's TargetInfo has MsvAvTimestamp.
+                // A client like Samba's announces it only when integrity or
+                // confidentiality is requested; the server checks only an
+                // announced MIC.
                 let mic = n.response == ResponseKind::NtlmV2
                     && client.sends_mic()
+                    && (!client.announces_mic_with_security_only()
+                        || opts.app.sign
+                        || opts.app.seal)
                     && server.sends_timestamp()
                     && n.challenge.contains(NegotiateFlags::NEGOTIATE_TARGET_INFO);
                 match key_exchange_failure(client, server, n.flags, mic) {

@@ -176,6 +176,8 @@ struct ClientSpec {
     av_extensions: bool,
     #[serde(default)]
     key_exchange: Option<String>,
+    #[serde(default)]
+    mic_announced: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -446,6 +448,14 @@ impl Profile {
         };
         let client_key_exchange =
             client_key_exchange(p.client.as_ref().and_then(|c| c.key_exchange.as_deref()))?;
+        match p.client.as_ref().and_then(|c| c.mic_announced.as_deref()) {
+            None | Some("always" | "with-security") => {}
+            Some(other) => {
+                return Err(format!(
+                    "mic_announced {other:?} is not always or with-security"
+                ));
+            }
+        }
         let server_key_exchange =
             server_key_exchange(p.server.as_ref().and_then(|c| c.key_exchange.as_deref()))?;
         let honours = match &p.honours {
@@ -504,6 +514,15 @@ impl Profile {
         self.server_key_exchange
     }
 
+    /// Whether the client announces its MIC in MsvAvFlags only when
+    /// integrity or confidentiality is requested (profile key `mic_announced
+    /// = "with-security"`, Samba); otherwise whenever it sends one.
+    pub fn announces_mic_with_security_only(&self) -> bool {
+        self.client
+            .as_ref()
+            .is_some_and(|(_, c, _)| c.mic_announced.as_deref() == Some("with-security"))
+    }
+
     /// Whether the server sends MsvAvTimestamp in its TargetInfo (<16>).
     pub fn sends_timestamp(&self) -> bool {
         self.server
@@ -528,6 +547,7 @@ impl Profile {
         s.send_mic = spec.send_mic;
         s.av_extensions = spec.av_extensions;
         s.key_exchange = self.client_key_exchange;
+        s.mic_announced_with_security_only = self.announces_mic_with_security_only();
         Some(s)
     }
 

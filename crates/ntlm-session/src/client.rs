@@ -42,6 +42,12 @@ pub struct ClientSettings {
     /// Send a MIC (and set MsvAvFlags 0x2) when the CHALLENGE has
     /// MsvAvTimestamp (MS-NLMP 3.1.5.1.2; <49>: not NT/2000/XP/2003).
     pub send_mic: bool,
+    /// Announce the MIC in MsvAvFlags only when integrity or confidentiality
+    /// is requested; the MIC field is filled either way. Samba 4.17
+    /// (auth/ntlmssp/ntlmssp_client.c ntlmssp_client_challenge(): MsvAvFlags
+    /// 0x2 only when signing, sealing or the session key is wanted, "We
+    /// always include the MIC"). False: announced whenever sent (MS-NLMP).
+    pub mic_announced_with_security_only: bool,
     /// Add MsvAvChannelBindings and MsvAvTargetName to the NTLMv2 AV pairs
     /// (MS-NLMP 3.1.5.1.2; <19>/<18>: Windows 7 / 2008 R2 and later).
     pub av_extensions: bool,
@@ -73,6 +79,7 @@ impl ClientSettings {
             workstation: String::from("WORKSTATION"),
             version: Version::new(10, 0, 20348),
             send_mic: true,
+            mic_announced_with_security_only: false,
             av_extensions: true,
             channel_bindings: None,
             target_name: None,
@@ -338,7 +345,11 @@ fn responses(
             let target_info = ch.target_info.as_ref();
             let server_time = target_info.and_then(AvPairs::timestamp);
             let mic = s.send_mic && server_time.is_some();
-            let av = client_av_pairs(s, target_info, mic);
+            let announced = mic
+                && (!s.mic_announced_with_security_only
+                    || s.config.integrity
+                    || s.config.confidentiality);
+            let av = client_av_pairs(s, target_info, announced);
             // MS-NLMP 3.1.5.1.2: with MsvAvTimestamp the LM response is Z(24)
             // (and the LMv2 MAC is not computed).
             let r = match server_time {
@@ -400,7 +411,7 @@ fn head8(lm: &[u8]) -> [u8; 8] {
 }
 
 /// The AV pairs of the client's NTLMv2 blob (MS-NLMP 3.1.5.1.2): the
-/// CHALLENGE's pairs in order, MsvAvFlags with 0x2 when a MIC is sent, and
+/// CHALLENGE's pairs in order, MsvAvFlags with 0x2 when a MIC is announced, and
 /// (Windows 7+) MsvAvChannelBindings and MsvAvTargetName; then MsvAvEOL.
 /// A server-supplied MsvAvFlags never lowers the client's own bits.
 fn client_av_pairs(

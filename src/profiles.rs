@@ -803,6 +803,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("server key_exchange \"never\""), "{e}");
+        assert!(c.get("samba-4").unwrap().announces_mic_with_security_only());
+        assert!(
+            !c.get("windows-11")
+                .unwrap()
+                .announces_mic_with_security_only()
+        );
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\n[profile.client]\nmic_announced = \"sometimes\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            "profile \"x\": mic_announced \"sometimes\" is not always or with-security"
+        );
     }
 
     #[test]

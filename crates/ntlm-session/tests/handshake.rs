@@ -694,3 +694,30 @@ fn resource_bounds_refuse_oversized_input() {
     // The defaults accept a modern exchange.
     assert!(run(alice(), server()).outcome.is_ok());
 }
+
+/// Samba's client fills the MIC field always but announces it (MsvAvFlags
+/// 0x2) only when signing or sealing is requested.
+#[test]
+fn mic_announced_only_with_security() {
+    for security in [false, true] {
+        let mut c = alice();
+        c.mic_announced_with_security_only = true;
+        c.config.integrity = security;
+        let ex = run(c, server());
+        let auth = ex.authenticate.as_ref().unwrap().0.clone();
+        let (client, s) = ex.outcome.unwrap();
+        let a = AuthenticateMessage::parse(&auth).unwrap();
+        assert!(a.mic.is_some_and(|m| m != [0; MIC_LEN]), "the MIC is sent");
+        let nt = a.nt_response.as_deref().unwrap();
+        let v2 = ntlm_wire::NtlmV2Response::parse(nt).unwrap();
+        let announced = v2
+            .client_challenge
+            .av_pairs
+            .flags_union()
+            .contains(ntlm_wire::MsvAvFlags::MIC_PRESENT);
+        assert_eq!(announced, security);
+        assert_eq!(s.report.mic, security, "only an announced MIC is checked");
+        assert!(client.report.mic);
+        assert_eq!(client.exported_session_key(), s.exported_session_key());
+    }
+}

@@ -58,6 +58,9 @@ struct ProfileJson<'a> {
     min_client_sec: String,
     min_server_sec: String,
     honours: Vec<&'static str>,
+    /// `key_exchange` of the client and server halves (null for a missing half).
+    client_key_exchange: Option<&'static str>,
+    server_key_exchange: Option<&'static str>,
     synthetic: bool,
     origin: &'a str,
     sources: &'a [String],
@@ -82,6 +85,8 @@ fn json_of(p: &Profile) -> ProfileJson<'_> {
         min_client_sec: hex32(p.min_client_sec.bits()),
         min_server_sec: hex32(p.min_server_sec.bits()),
         honours: p.honours.names(),
+        client_key_exchange: p.role.client().then(|| p.client_key_exchange().name()),
+        server_key_exchange: p.role.server().then(|| p.server_key_exchange().name()),
         synthetic: p.synthetic,
         origin: &p.origin,
         sources: &p.sources,

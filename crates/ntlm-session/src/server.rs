@@ -187,7 +187,8 @@ pub struct ServerSettings {
     /// false, also accept a missing MIC whatever MsvAvFlags says (the
     /// pre-CVE-2019-1040 behaviour; for attack demonstrations).
     pub enforce_mic: bool,
-    /// How the ExportedSessionKey is obtained when KEY_EXCH is negotiated.
+    /// How the ExportedSessionKey is obtained when KEY_EXCH is negotiated
+    /// (default [`ServerKeyExchange::MicDecides`]).
     pub key_exchange: ServerKeyExchange,
 }
 

@@ -172,7 +172,8 @@ pub enum Engine {
     /// fleet override on a non-Windows peer): the session client then sends
     /// an NTLMv1 response with ESS negotiated, which the full engine's server
     /// fails to verify as an NTLM2 session response, and the flags engine
-    /// accepts.
+    /// accepts. Key exchange is decided from the two profiles'
+    /// `key_exchange` readings.
     Flags,
 }
 
@@ -378,23 +379,75 @@ fn flags_only(
     sc.lm_level = s.lm_level;
     Some(
         match ntlm_policy::negotiate_only(&cc, &sc, c.min, s.min, &opts.semantics) {
-            Outcome::Success(n) => Ok(SessionReport {
-                flags: n.flags,
-                response_kind: n.response,
+            Outcome::Success(n) => {
                 // MS-NLMP 3.1.5.1.2: an NTLMv2 client that sends MICs sends one
                 // when the CHALLENGE's TargetInfo has MsvAvTimestamp.
-                guest: false,
-                mic: n.response == ResponseKind::NtlmV2
+                // A client like Samba's announces it only when integrity or
+                // confidentiality is requested; the server checks only an
+                // announced MIC.
+                let mic = n.response == ResponseKind::NtlmV2
                     && client.sends_mic()
+                    && (!client.announces_mic_with_security_only()
+                        || opts.app.sign
+                        || opts.app.seal)
                     && server.sends_timestamp()
-                    && n.challenge.contains(NegotiateFlags::NEGOTIATE_TARGET_INFO),
-                user: USER.to_owned(),
-                domain: DOMAIN.to_owned(),
-                workstation: WORKSTATION.to_owned(),
-            }),
+                    && n.challenge.contains(NegotiateFlags::NEGOTIATE_TARGET_INFO);
+                match key_exchange_failure(client, server, n.flags, mic) {
+                    Some(f) => Err(f),
+                    None => Ok(SessionReport {
+                        flags: n.flags,
+                        response_kind: n.response,
+                        guest: false,
+                        mic,
+                        user: USER.to_owned(),
+                        domain: DOMAIN.to_owned(),
+                        workstation: WORKSTATION.to_owned(),
+                    }),
+                }
+            }
             Outcome::Failure(f) => Err(f),
         },
     )
+}
+
+/// Where the two peers' key-exchange readings (`docs/POLICY.md`, "Key
+/// exchange") make the full handshake fail after the flags were agreed: a
+/// server that needs an EncryptedRandomSessionKey the client does not send
+/// (`auth-key-exch`), or, with KEY_EXCH alone, a server that ignores the
+/// key the client used, which an announced MIC exposes (`auth-mic`).
+/// Without a MIC that last case succeeds with different keys on the two
+/// sides, as it does between real peers.
+fn key_exchange_failure(
+    client: &Profile,
+    server: &Profile,
+    flags: NegotiateFlags,
+    mic: bool,
+) -> Option<Failure> {
+    use ntlm_policy::{Detail, Side, Stage, rules};
+    use ntlm_session::ServerKeyExchange;
+    if !flags.contains(NegotiateFlags::NEGOTIATE_KEY_EXCH) {
+        return None;
+    }
+    let sends_key = client.client_key_exchange().applies(flags);
+    let with_security = ntlm_crypto::key_exchange_applies(flags);
+    let server_needs_key =
+        with_security || server.server_key_exchange() == ServerKeyExchange::Negotiated;
+    let fail =
+        |rule, note| Failure::new(Side::Server, Stage::Authenticate, rule, Detail::Note(note));
+    if server_needs_key && !sends_key {
+        return Some(fail(
+            &rules::AUTH_KEY_EXCH,
+            "KEY_EXCH without a 16-byte EncryptedRandomSessionKey",
+        ));
+    }
+    let server_ignores_key =
+        !with_security && server.server_key_exchange() == ServerKeyExchange::WithSignOrSeal;
+    (sends_key && server_ignores_key && mic).then(|| {
+        fail(
+            &rules::AUTH_MIC,
+            "the MIC does not match the three messages",
+        )
+    })
 }
 
 /// The fixed time of matrix exchanges (2026-01-01T00:00:00Z).

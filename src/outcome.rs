@@ -314,7 +314,11 @@ pub fn render_success(r: &SessionReport) -> String {
         yes_no(r.signing()),
         yes_no(r.sealing()),
         r.key_strength_bits(),
-        if r.mic { "verified" } else { "not sent" }
+        if r.mic {
+            "verified"
+        } else {
+            "not checked (none announced)"
+        }
     );
     if r.anonymous() {
         let _ = writeln!(

@@ -8,11 +8,14 @@
 use std::fmt;
 use std::sync::Arc;
 
+use ntlm_crypto::KeyExchange;
 use ntlm_policy::{
     ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, SERVER_CAPABILITIES,
     ServerConfig, TargetInfoRule,
 };
-use ntlm_session::{ClientSettings, CredentialStore, Credentials, ServerSettings};
+use ntlm_session::{
+    ClientSettings, CredentialStore, Credentials, ServerKeyExchange, ServerSettings,
+};
 use ntlm_wire::{NegotiateFlags, Version};
 use serde::Deserialize;
 
@@ -171,6 +174,10 @@ struct ClientSpec {
     send_mic: bool,
     #[serde(default = "yes")]
     av_extensions: bool,
+    #[serde(default)]
+    key_exchange: Option<String>,
+    #[serde(default)]
+    mic_announced: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,6 +199,8 @@ struct ServerSpec {
     nb_domain: Option<String>,
     #[serde(default)]
     nb_computer: Option<String>,
+    #[serde(default)]
+    key_exchange: Option<String>,
 }
 
 const fn yes() -> bool {
@@ -272,6 +281,10 @@ pub struct Profile {
     pub origin: String,
     client: Option<(ClientConfig, ClientSpec, Version)>,
     server: Option<(ServerConfig, ServerSpec, Version)>,
+    /// When the client sends an EncryptedRandomSessionKey (`key_exchange`).
+    client_key_exchange: KeyExchange,
+    /// How the server obtains the ExportedSessionKey with KEY_EXCH (`key_exchange`).
+    server_key_exchange: ServerKeyExchange,
 }
 
 /// A problem in a profile file.
@@ -315,6 +328,40 @@ fn version(v: Option<&str>) -> Result<Version, String> {
         },
         _ => Err(format!("version {v:?} is not MAJOR.MINOR.BUILD")),
     }
+}
+
+/// A client's `key_exchange`: `negotiated` (default), `sign-or-seal`, `never`.
+fn client_key_exchange(name: Option<&str>) -> Result<KeyExchange, String> {
+    [
+        KeyExchange::Negotiated,
+        KeyExchange::WithSignOrSeal,
+        KeyExchange::Never,
+    ]
+    .into_iter()
+    .find(|k| k.name() == name.unwrap_or("negotiated"))
+    .ok_or_else(|| {
+        format!(
+            "client key_exchange {:?} is not negotiated, sign-or-seal or never",
+            name.unwrap_or_default()
+        )
+    })
+}
+
+/// A server's `key_exchange`: `mic-decides` (default), `negotiated`, `sign-or-seal`.
+fn server_key_exchange(name: Option<&str>) -> Result<ServerKeyExchange, String> {
+    [
+        ServerKeyExchange::MicDecides,
+        ServerKeyExchange::Negotiated,
+        ServerKeyExchange::WithSignOrSeal,
+    ]
+    .into_iter()
+    .find(|k| k.name() == name.unwrap_or("mic-decides"))
+    .ok_or_else(|| {
+        format!(
+            "server key_exchange {:?} is not mic-decides, negotiated or sign-or-seal",
+            name.unwrap_or_default()
+        )
+    })
 }
 
 fn level(n: u8) -> Result<LmCompatibilityLevel, String> {
@@ -399,6 +446,18 @@ impl Profile {
             }
             (None, false) => None,
         };
+        let client_key_exchange =
+            client_key_exchange(p.client.as_ref().and_then(|c| c.key_exchange.as_deref()))?;
+        match p.client.as_ref().and_then(|c| c.mic_announced.as_deref()) {
+            None | Some("always" | "with-security") => {}
+            Some(other) => {
+                return Err(format!(
+                    "mic_announced {other:?} is not always or with-security"
+                ));
+            }
+        }
+        let server_key_exchange =
+            server_key_exchange(p.server.as_ref().and_then(|c| c.key_exchange.as_deref()))?;
         let honours = match &p.honours {
             Some(list) => Honours::from_names(list)?,
             None if osg == OsGeneration::NonWindows => Honours::NONE,
@@ -420,6 +479,8 @@ impl Profile {
             origin: String::from("built-in"),
             client,
             server,
+            client_key_exchange,
+            server_key_exchange,
         })
     }
 
@@ -438,6 +499,28 @@ impl Profile {
     /// (MS-NLMP 3.1.5.1.2; <49>: not NT/2000/XP/2003).
     pub fn sends_mic(&self) -> bool {
         self.client.as_ref().is_some_and(|(_, c, _)| c.send_mic)
+    }
+
+    /// When the client sends an EncryptedRandomSessionKey (profile key
+    /// `key_exchange` of `[profile.client]`; default `negotiated`).
+    pub fn client_key_exchange(&self) -> KeyExchange {
+        self.client_key_exchange
+    }
+
+    /// How the server obtains the ExportedSessionKey when KEY_EXCH is
+    /// negotiated (profile key `key_exchange` of `[profile.server]`; default
+    /// `mic-decides`).
+    pub fn server_key_exchange(&self) -> ServerKeyExchange {
+        self.server_key_exchange
+    }
+
+    /// Whether the client announces its MIC in MsvAvFlags only when
+    /// integrity or confidentiality is requested (profile key `mic_announced
+    /// = "with-security"`, Samba); otherwise whenever it sends one.
+    pub fn announces_mic_with_security_only(&self) -> bool {
+        self.client
+            .as_ref()
+            .is_some_and(|(_, c, _)| c.mic_announced.as_deref() == Some("with-security"))
     }
 
     /// Whether the server sends MsvAvTimestamp in its TargetInfo (<16>).
@@ -463,6 +546,8 @@ impl Profile {
         s.version = *v;
         s.send_mic = spec.send_mic;
         s.av_extensions = spec.av_extensions;
+        s.key_exchange = self.client_key_exchange;
+        s.mic_announced_with_security_only = self.announces_mic_with_security_only();
         Some(s)
     }
 
@@ -475,6 +560,7 @@ impl Profile {
         s.version = *v;
         s.send_timestamp = spec.send_timestamp;
         s.send_dns_names = spec.send_dns_names;
+        s.key_exchange = self.server_key_exchange;
         if let Some(d) = &spec.nb_domain {
             s.names.nb_domain.clone_from(d);
         }
@@ -667,6 +753,70 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("defined twice"), "{e}");
+    }
+
+    #[test]
+    fn key_exchange_readings_per_profile() {
+        let c = Catalog::builtin().unwrap();
+        for (name, client, server) in [
+            (
+                "samba-4",
+                Some(KeyExchange::Negotiated),
+                Some(ServerKeyExchange::Negotiated),
+            ),
+            (
+                "pyspnego-0.12",
+                Some(KeyExchange::WithSignOrSeal),
+                Some(ServerKeyExchange::WithSignOrSeal),
+            ),
+            ("curl-7.88", Some(KeyExchange::Never), None),
+            (
+                "windows-11",
+                Some(KeyExchange::Negotiated),
+                Some(ServerKeyExchange::MicDecides),
+            ),
+        ] {
+            let p = c.get(name).unwrap();
+            let store: Arc<dyn CredentialStore> = Arc::new(ntlm_session::MemoryStore::new());
+            assert_eq!(
+                p.client_settings(Credentials::anonymous())
+                    .map(|s| s.key_exchange),
+                client,
+                "{name}"
+            );
+            assert_eq!(
+                p.server_settings(store).map(|s| s.key_exchange),
+                server,
+                "{name}"
+            );
+        }
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\n[profile.client]\nkey_exchange = \"mic-decides\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            "profile \"x\": client key_exchange \"mic-decides\" is not negotiated, sign-or-seal or never"
+        );
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"server\"\ndescription = \"\"\nlm_level = 3\n[profile.server]\nkey_exchange = \"never\"\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("server key_exchange \"never\""), "{e}");
+        assert!(c.get("samba-4").unwrap().announces_mic_with_security_only());
+        assert!(
+            !c.get("windows-11")
+                .unwrap()
+                .announces_mic_with_security_only()
+        );
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"client\"\ndescription = \"\"\nlm_level = 3\n[profile.client]\nmic_announced = \"sometimes\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            "profile \"x\": mic_announced \"sometimes\" is not always or with-security"
+        );
     }
 
     #[test]

@@ -368,7 +368,7 @@ const SCRIPT: &str = r#"
       row(dl, 'key', o.key_strength_bits + '-bit');
       row(dl, 'signing', o.signing ? 'yes' : 'no');
       row(dl, 'sealing', o.sealing ? 'yes' : 'no');
-      row(dl, 'MIC', o.mic ? 'verified' : 'not sent');
+      row(dl, 'MIC', o.mic ? 'verified' : 'not checked');
     } else {
       row(dl, 'result', 'fails');
       row(dl, 'side', o.side);

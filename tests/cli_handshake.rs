@@ -231,3 +231,51 @@ fn bad_usage_is_exit_2() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+/// Samba's client sends an EncryptedRandomSessionKey whenever KEY_EXCH is
+/// negotiated and Samba's server requires it, with or without SIGN/SEAL, as
+/// the real pair does (`tests/helper_samba.rs`); a client that exchanges a
+/// key only with SIGN or SEAL (pyspnego) is refused by Samba's server.
+#[test]
+fn samba_pair_exchanges_a_key_without_sign_or_seal() {
+    let (code, v) = json(&["handshake", "--client", "samba-4", "--server", "samba-4"]);
+    assert_eq!(code, 0, "{v}");
+    let o = &v["outcome"];
+    assert_eq!(o["result"], "success");
+    assert_eq!(
+        (o["signing"].clone(), o["sealing"].clone()),
+        (false.into(), false.into())
+    );
+    let a = &v["messages"]["authenticate"]["decoded"];
+    assert!(
+        a["flags_names"]
+            .as_array()
+            .unwrap()
+            .contains(&"NEGOTIATE_KEY_EXCH".into())
+    );
+    assert_eq!(
+        a["encrypted_session_key"].as_str().unwrap().len(),
+        32,
+        "{a}"
+    );
+
+    let (code, v) = json(&[
+        "handshake",
+        "--client",
+        "pyspnego-0.12",
+        "--server",
+        "samba-4",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "auth-key-exch");
+    assert_eq!(v["outcome"]["status"], "SEC_E_INVALID_TOKEN");
+    // The default server lets the MIC decide, and pyspnego's reading wins.
+    let (code, v) = json(&[
+        "handshake",
+        "--client",
+        "pyspnego-0.12",
+        "--server",
+        "windows-11",
+    ]);
+    assert_eq!(code, 0, "{v}");
+}

@@ -4,6 +4,23 @@
 //! against Samba's server helper (`--helper-protocol=squid-2.5-ntlmssp`).
 //! Both sides' session keys (`GK`) and negotiated flags (`GF`) must agree.
 //!
+//! # The key-exchange matrix
+//!
+//! Samba's client always negotiates KEY_EXCH and sends an
+//! EncryptedRandomSessionKey whenever it is negotiated, with or without SIGN
+//! and SEAL; Samba's server requires and uses it (MS-NLMP 3.2.5.1.2; see
+//! `docs/POLICY.md`, "Key exchange"). Every case below must end with `AF`
+//! and the same `GK` on both sides:
+//!
+//! | direction | security (`SF`) | key strength (Samba options) | response | ntlmsim server |
+//! |---|---|---|---|---|
+//! | Samba client → ntlmsim server helper | none, SIGN, SIGN+SEAL | 128 (default), 56 (`128bit=no`, `56bit=yes`), 40 (`128bit=no`) | NTLMv2, NTLM2 session, NTLMv1 | `windows-11` (`mic-decides`) and `samba-4` (`negotiated`) |
+//! | ntlmsim client helper (`--client samba-4`) → Samba server | none, SIGN, SIGN+SEAL | 128 | NTLMv2, NTLM2 session, NTLMv1 (levels 3, 1, 0) | |
+//! | ntlmsim client helper (`--client pyspnego-0.12`, `sign-or-seal`) → Samba server | none | 128+56 | NTLMv2 | Samba refuses (no 16-byte key): `NA NT_STATUS_INVALID_PARAMETER`; ntlmsim's `samba-4` server refuses the same AUTHENTICATE with `auth-key-exch` |
+//!
+//! The 40- and 56-bit cases of the ntlmsim client against Samba's server,
+//! which need exact client flags, are in `crates/ntlm-session/tests/peers.rs`.
+//!
 //! `ntlm_auth` is looked up on `PATH` (Debian package `winbind`). When it is
 //! missing the tests print a note and pass, except under `CI=true`, where
 //! they fail. Every child is killed when its guard drops and every read has
@@ -254,4 +271,224 @@ fn ntlmsim_client_helper_wrong_password_refused_by_samba() {
             "level {level}"
         );
     }
+}
+
+/// Relays a Samba client with the `SF` line `features` (None: no `SF`) to an
+/// ntlmsim server helper; returns ntlmsim's last answer.
+fn samba_client_to_ntlmsim_with(
+    samba: &mut Peer,
+    sim: &mut Peer,
+    features: Option<&str>,
+) -> String {
+    if let Some(f) = features {
+        assert_eq!(samba.ask(&format!("SF {f}")), "OK");
+    }
+    let negotiate = samba.ask_expect("YR", "YR");
+    let answer = sim.ask(&format!("YR {negotiate}"));
+    let Some(challenge) = answer.strip_prefix("TT ") else {
+        return answer;
+    };
+    let authenticate = samba.ask_expect(&format!("TT {challenge}"), "AF");
+    sim.ask(&format!("KK {authenticate}"))
+}
+
+/// Session security requested with `SF`: the line, and the flags it must negotiate.
+const SECURITY: [(&str, Option<&str>, F); 3] = [
+    ("no SIGN or SEAL", None, F::empty()),
+    ("SIGN", Some("NTLMSSP_FEATURE_SIGN"), F::NEGOTIATE_SIGN),
+    (
+        "SIGN and SEAL",
+        Some("NTLMSSP_FEATURE_SIGN NTLMSSP_FEATURE_SEAL"),
+        F::NEGOTIATE_SIGN.union(F::NEGOTIATE_SEAL),
+    ),
+];
+
+/// Key strength from Samba's client options: its options and the strength flags.
+const STRENGTH: [(&str, &[&str], F); 3] = [
+    ("128-bit", &[], F::NEGOTIATE_128),
+    (
+        "56-bit",
+        &["ntlmssp_client:128bit=no", "ntlmssp_client:56bit=yes"],
+        F::NEGOTIATE_56,
+    ),
+    ("40-bit", &["ntlmssp_client:128bit=no"], F::empty()),
+];
+
+#[test]
+fn samba_client_key_exchange_matrix_to_ntlmsim_server_helper() {
+    let Some(exe) = ntlm_auth("samba_client_key_exchange_matrix_to_ntlmsim_server_helper") else {
+        return;
+    };
+    // ntlm_auth --password accepts NTLMv1 whatever smb.conf says, so the
+    // samba-4 server runs at LmCompatibilityLevel 2 here.
+    let mut servers = [
+        ("windows-11", ntlmsim("server", &["--password", PASSWORD])),
+        (
+            "samba-4",
+            ntlmsim(
+                "server",
+                &[
+                    "--password",
+                    PASSWORD,
+                    "--server",
+                    "samba-4",
+                    "--server-lm-level",
+                    "2",
+                ],
+            ),
+        ),
+    ];
+    let mut cases = 0;
+    for (security, features, security_flags) in SECURITY {
+        for (strength, strength_options, strength_flags) in STRENGTH {
+            for (kind, kind_options) in VARIANTS {
+                for (server, sim) in &mut servers {
+                    let what = format!("{kind}, {strength}, {security}, ntlmsim server {server}");
+                    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "helper-samba");
+                    let options: Vec<&str> = strength_options
+                        .iter()
+                        .chain(kind_options)
+                        .copied()
+                        .collect();
+                    let mut samba = samba_client(&exe, &dir, PASSWORD, &options);
+                    assert_eq!(
+                        samba_client_to_ntlmsim_with(&mut samba, sim, features),
+                        format!("AF {DOMAIN}\\{USER}"),
+                        "{what}; Samba stderr: {}",
+                        samba.stderr()
+                    );
+                    let flags = assert_same_session(&what, sim, &mut samba);
+                    let session = F::NEGOTIATE_SIGN
+                        | F::NEGOTIATE_SEAL
+                        | F::NEGOTIATE_128
+                        | F::NEGOTIATE_56
+                        | F::NEGOTIATE_KEY_EXCH;
+                    assert_eq!(
+                        flags & session,
+                        security_flags | strength_flags | F::NEGOTIATE_KEY_EXCH,
+                        "{what}: {:#010x}",
+                        flags.bits()
+                    );
+                    assert_eq!(
+                        flags.contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY),
+                        kind != "NTLMv1",
+                        "{what}: ESS {:#010x}",
+                        flags.bits()
+                    );
+                    cases += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 54);
+}
+
+/// Relays an ntlmsim client helper with the `SF` line `features` to Samba's
+/// server helper; returns Samba's answer to the KK and the AUTHENTICATE sent.
+fn ntlmsim_client_to_samba_with(
+    sim: &mut Peer,
+    samba: &mut Peer,
+    features: Option<&str>,
+) -> (String, String) {
+    if let Some(f) = features {
+        assert_eq!(sim.ask(&format!("SF {f}")), "OK");
+    }
+    let negotiate = sim.ask_expect("YR", "YR");
+    let challenge = samba.ask_expect(&format!("YR {negotiate}"), "TT");
+    let authenticate = sim.ask_expect(&format!("TT {challenge}"), "AF");
+    (samba.ask(&format!("KK {authenticate}")), authenticate)
+}
+
+#[test]
+fn ntlmsim_samba_client_key_exchange_to_samba_server() {
+    let Some(exe) = ntlm_auth("ntlmsim_samba_client_key_exchange_to_samba_server") else {
+        return;
+    };
+    for (security, features, security_flags) in SECURITY {
+        // Level 3: NTLMv2; 1: NTLM2 session response; 0: NTLMv1.
+        for level in ["3", "1", "0"] {
+            let what = format!("level {level}, {security}");
+            let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "helper-samba");
+            let mut samba = samba_server(&exe, &dir);
+            let mut sim = ntlmsim(
+                "client",
+                &[
+                    "--user",
+                    USER,
+                    "--domain",
+                    DOMAIN,
+                    "--password",
+                    PASSWORD,
+                    "--client",
+                    "samba-4",
+                    "--client-lm-level",
+                    level,
+                ],
+            );
+            let (answer, _) = ntlmsim_client_to_samba_with(&mut sim, &mut samba, features);
+            assert_eq!(
+                answer,
+                format!("AF {DOMAIN}\\{USER}"),
+                "{what}; Samba stderr: {}",
+                samba.stderr()
+            );
+            let flags = assert_same_session(&what, &mut sim, &mut samba);
+            assert!(
+                flags.contains(security_flags | F::NEGOTIATE_KEY_EXCH | F::NEGOTIATE_128),
+                "{what}: {:#010x}",
+                flags.bits()
+            );
+        }
+    }
+}
+
+#[test]
+fn sign_or_seal_client_without_sign_refused_by_samba_server_and_by_its_model() {
+    let Some(exe) =
+        ntlm_auth("sign_or_seal_client_without_sign_refused_by_samba_server_and_by_its_model")
+    else {
+        return;
+    };
+    let client = |profile: &str| {
+        ntlmsim(
+            "client",
+            &[
+                "--user",
+                USER,
+                "--domain",
+                DOMAIN,
+                "--password",
+                PASSWORD,
+                "--client",
+                profile,
+            ],
+        )
+    };
+    // pyspnego's rule: no key without SIGN or SEAL, though KEY_EXCH is negotiated.
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "helper-samba");
+    let mut samba = samba_server(&exe, &dir);
+    let (answer, _) = ntlmsim_client_to_samba_with(&mut client("pyspnego-0.12"), &mut samba, None);
+    assert_eq!(answer, "NA NT_STATUS_INVALID_PARAMETER");
+    // The same client against ntlmsim's model of Samba's server: refused by
+    // the same rule; against the default server the MIC-less choice is the
+    // KeyExchangeKey, as pyspnego itself uses.
+    let mut model = ntlmsim("server", &["--password", PASSWORD, "--server", "samba-4"]);
+    let mut c = client("pyspnego-0.12");
+    let negotiate = c.ask_expect("YR", "YR");
+    let challenge = model.ask_expect(&format!("YR {negotiate}"), "TT");
+    let authenticate = c.ask_expect(&format!("TT {challenge}"), "AF");
+    assert_eq!(
+        model.ask(&format!("KK {authenticate}")),
+        "NA SEC_E_INVALID_TOKEN"
+    );
+    let mut default = ntlmsim("server", &["--password", PASSWORD]);
+    let mut c = client("pyspnego-0.12");
+    let negotiate = c.ask_expect("YR", "YR");
+    let challenge = default.ask_expect(&format!("YR {negotiate}"), "TT");
+    let authenticate = c.ask_expect(&format!("TT {challenge}"), "AF");
+    assert_eq!(
+        default.ask(&format!("KK {authenticate}")),
+        format!("AF {DOMAIN}\\{USER}")
+    );
+    assert_same_session("pyspnego-0.12 to windows-11", &mut c, &mut default);
 }

@@ -400,7 +400,8 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
                     "SUCCESS: the server authenticated",
                     "the client would authenticate",
                 )
-                .replace("MIC verified", "MIC sent"),
+                .replace("MIC verified", "MIC sent")
+                .replace("MIC not checked (none announced)", "MIC not sent"),
         );
     }
     if a.user.is_none() {

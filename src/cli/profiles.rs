@@ -58,6 +58,9 @@ struct ProfileJson<'a> {
     min_client_sec: String,
     min_server_sec: String,
     honours: Vec<&'static str>,
+    /// `key_exchange` of the client and server halves (null for a missing half).
+    client_key_exchange: Option<&'static str>,
+    server_key_exchange: Option<&'static str>,
     synthetic: bool,
     origin: &'a str,
     sources: &'a [String],
@@ -82,6 +85,8 @@ fn json_of(p: &Profile) -> ProfileJson<'_> {
         min_client_sec: hex32(p.min_client_sec.bits()),
         min_server_sec: hex32(p.min_server_sec.bits()),
         honours: p.honours.names(),
+        client_key_exchange: p.role.client().then(|| p.client_key_exchange().name()),
+        server_key_exchange: p.role.server().then(|| p.server_key_exchange().name()),
         synthetic: p.synthetic,
         origin: &p.origin,
         sources: &p.sources,
@@ -148,6 +153,22 @@ fn detail(p: &Profile, s: &mut String) {
         "  minimums:        NtlmMinClientSec {}, NtlmMinServerSec {}",
         hex32(p.min_client_sec.bits()),
         hex32(p.min_server_sec.bits())
+    );
+    let kx: Vec<String> = [
+        p.role
+            .client()
+            .then(|| format!("client {}", p.client_key_exchange().name())),
+        p.role
+            .server()
+            .then(|| format!("server {}", p.server_key_exchange().name())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let _ = writeln!(
+        s,
+        "  key exchange:    {} (docs/POLICY.md, \"Key exchange\")",
+        kx.join(", ")
     );
     let reads = p.honours.names();
     let _ = writeln!(

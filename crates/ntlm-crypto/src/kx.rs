@@ -99,9 +99,53 @@ pub fn kxkey(
     Ok(KeyExchangeKey::from_bytes(*session_base_key.as_bytes()))
 }
 
-/// True when the ExportedSessionKey is a fresh random key sent encrypted:
-/// KEY_EXCH and (SIGN or SEAL) are negotiated (MS-NLMP 3.1.5.1.2,
-/// 3.2.5.1.2).
+/// When a peer's ExportedSessionKey is a fresh random key sent encrypted
+/// (the EncryptedRandomSessionKey). Real implementations disagree when
+/// KEY_EXCH is negotiated without SIGN or SEAL, and the two sides then end
+/// with different keys; see `docs/POLICY.md` ("Key exchange").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum KeyExchange {
+    /// Whenever KEY_EXCH is negotiated. MS-NLMP 3.2.5.1.2 prose ("If
+    /// NTLMSSP_NEGOTIATE_KEY_EXCH is set, the server MUST check if the client
+    /// supplied a valid EncryptedRandomSessionKey"); Samba 4.17 both sides
+    /// (auth/ntlmssp/ntlmssp_client.c ntlmssp_client_challenge(),
+    /// ntlmssp_server.c ntlmssp_server_postauth()); gss-ntlmssp's client
+    /// (`key_exch = (in_flags & NTLMSSP_NEGOTIATE_KEY_EXCH)`).
+    #[default]
+    Negotiated,
+    /// Only when KEY_EXCH and SIGN or SEAL are negotiated: the MS-NLMP
+    /// 3.1.5.1.2 / 3.2.5.1.2 pseudocode; pyspnego 0.12 both sides
+    /// (src/spnego/_ntlm.py; its client then sends a 1-byte placeholder).
+    WithSignOrSeal,
+    /// Never: the ExportedSessionKey is the KeyExchangeKey and nothing is
+    /// sent, whatever the flags say (curl 7.88, which copies KEY_EXCH from
+    /// the CHALLENGE and sends an empty field; observed).
+    Never,
+}
+
+impl KeyExchange {
+    /// Whether, under this rule, the negotiated `flags` call for a key exchange.
+    pub fn applies(self, flags: NegotiateFlags) -> bool {
+        match self {
+            Self::Negotiated => flags.contains(NegotiateFlags::NEGOTIATE_KEY_EXCH),
+            Self::WithSignOrSeal => key_exchange_applies(flags),
+            Self::Never => false,
+        }
+    }
+
+    /// The name used in profiles and reports: `negotiated`, `sign-or-seal`, `never`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Negotiated => "negotiated",
+            Self::WithSignOrSeal => "sign-or-seal",
+            Self::Never => "never",
+        }
+    }
+}
+
+/// True when KEY_EXCH and (SIGN or SEAL) are negotiated: the condition of
+/// the MS-NLMP 3.1.5.1.2 and 3.2.5.1.2 pseudocode
+/// ([`KeyExchange::WithSignOrSeal`]).
 pub fn key_exchange_applies(flags: NegotiateFlags) -> bool {
     flags.contains(NegotiateFlags::NEGOTIATE_KEY_EXCH)
         && flags.intersects(NegotiateFlags::NEGOTIATE_SIGN | NegotiateFlags::NEGOTIATE_SEAL)
@@ -133,16 +177,18 @@ pub fn decrypt_session_key(
     Ok(ExportedSessionKey::from_bytes(k))
 }
 
-/// Client side (MS-NLMP 3.1.5.1.2): with key exchange, the ExportedSessionKey
-/// is the caller's 16 random bytes and the second value is the
-/// EncryptedRandomSessionKey to send; without it the ExportedSessionKey is
-/// the KeyExchangeKey and nothing is sent (`random` is unused).
+/// Client side (MS-NLMP 3.1.5.1.2): when `rule` applies to `flags`, the
+/// ExportedSessionKey is the caller's 16 random bytes and the second value
+/// is the EncryptedRandomSessionKey to send; otherwise the
+/// ExportedSessionKey is the KeyExchangeKey and nothing is sent (`random` is
+/// unused).
 pub fn client_exported_session_key(
+    rule: KeyExchange,
     flags: NegotiateFlags,
     key_exchange_key: &KeyExchangeKey,
     random: [u8; 16],
 ) -> (ExportedSessionKey, Option<[u8; 16]>) {
-    if key_exchange_applies(flags) {
+    if rule.applies(flags) {
         let esk = ExportedSessionKey::from_bytes(random);
         let enc = encrypt_session_key(key_exchange_key, &esk);
         (esk, Some(enc))
@@ -154,16 +200,18 @@ pub fn client_exported_session_key(
     }
 }
 
-/// Server side (MS-NLMP 3.2.5.1.2): with key exchange, decrypts the
-/// EncryptedRandomSessionKey, which must be present and 16 bytes (else the
-/// specification returns SEC_E_INVALID_TOKEN); without it, the
-/// ExportedSessionKey is the KeyExchangeKey and the field is ignored.
+/// Server side (MS-NLMP 3.2.5.1.2): when `rule` applies to `flags`, decrypts
+/// the EncryptedRandomSessionKey, which must be present and 16 bytes (else
+/// the specification returns SEC_E_INVALID_TOKEN, Samba
+/// NT_STATUS_INVALID_PARAMETER); otherwise the ExportedSessionKey is the
+/// KeyExchangeKey and the field is ignored.
 pub fn server_exported_session_key(
+    rule: KeyExchange,
     flags: NegotiateFlags,
     key_exchange_key: &KeyExchangeKey,
     encrypted: Option<&[u8]>,
 ) -> Result<ExportedSessionKey, CryptoError> {
-    if key_exchange_applies(flags) {
+    if rule.applies(flags) {
         decrypt_session_key(key_exchange_key, encrypted.unwrap_or_default())
     } else {
         Ok(ExportedSessionKey::from_bytes(*key_exchange_key.as_bytes()))
@@ -272,39 +320,70 @@ mod tests {
     }
 
     #[test]
-    fn key_exchange_needs_sign_or_seal() {
+    fn key_exchange_rules() {
         let kx = NegotiateFlags::NEGOTIATE_KEY_EXCH;
+        let sign = NegotiateFlags::NEGOTIATE_SIGN;
+        let seal = NegotiateFlags::NEGOTIATE_SEAL;
         assert!(!key_exchange_applies(kx));
-        assert!(key_exchange_applies(kx | NegotiateFlags::NEGOTIATE_SIGN));
-        assert!(key_exchange_applies(kx | NegotiateFlags::NEGOTIATE_SEAL));
-        assert!(!key_exchange_applies(NegotiateFlags::NEGOTIATE_SIGN));
+        assert!(key_exchange_applies(kx | sign));
+        assert!(key_exchange_applies(kx | seal));
+        assert!(!key_exchange_applies(sign));
+        for (rule, alone, with_sign, without_kx) in [
+            (KeyExchange::Negotiated, true, true, false),
+            (KeyExchange::WithSignOrSeal, false, true, false),
+            (KeyExchange::Never, false, false, false),
+        ] {
+            assert_eq!(rule.applies(kx), alone, "{}", rule.name());
+            assert_eq!(rule.applies(kx | sign), with_sign, "{}", rule.name());
+            assert_eq!(rule.applies(sign | seal), without_kx, "{}", rule.name());
+        }
+        assert_eq!(KeyExchange::default(), KeyExchange::Negotiated);
 
         let kxk = KeyExchangeKey::from_bytes([7; 16]);
-        let (esk, enc) = client_exported_session_key(kx, &kxk, [9; 16]);
+        // KEY_EXCH alone: the pseudocode's rule sends nothing and ignores the field.
+        let (esk, enc) =
+            client_exported_session_key(KeyExchange::WithSignOrSeal, kx, &kxk, [9; 16]);
         assert_eq!(esk.as_bytes(), &[7; 16]);
         assert_eq!(enc, None);
         assert_eq!(
-            server_exported_session_key(kx, &kxk, Some(&[1; 3])).unwrap(),
+            server_exported_session_key(KeyExchange::WithSignOrSeal, kx, &kxk, Some(&[1; 3]))
+                .unwrap(),
             esk
         );
-
-        let f = kx | NegotiateFlags::NEGOTIATE_SIGN;
-        let (esk, enc) = client_exported_session_key(f, &kxk, [9; 16]);
+        // Samba's rule exchanges a key with KEY_EXCH alone, and needs one.
+        let (esk, enc) = client_exported_session_key(KeyExchange::Negotiated, kx, &kxk, [9; 16]);
         assert_eq!(esk.as_bytes(), &[9; 16]);
         let enc = enc.unwrap();
         assert_eq!(
-            server_exported_session_key(f, &kxk, Some(&enc)).unwrap(),
+            server_exported_session_key(KeyExchange::Negotiated, kx, &kxk, Some(&enc)).unwrap(),
             esk
         );
-        assert_eq!(
-            server_exported_session_key(f, &kxk, None),
-            Err(CryptoError::Length {
-                field: "EncryptedRandomSessionKey",
-                expected: 16,
-                got: 0
-            })
+        assert!(
+            server_exported_session_key(KeyExchange::Negotiated, kx, &kxk, Some(&[1; 3])).is_err()
         );
-        assert!(server_exported_session_key(f, &kxk, Some(&enc[..15])).is_err());
+        // Never: curl's empty field, whatever the flags.
+        let (esk, enc) = client_exported_session_key(KeyExchange::Never, kx | seal, &kxk, [9; 16]);
+        assert_eq!((esk.as_bytes(), enc), (&[7; 16], None));
+
+        let f = kx | sign;
+        for rule in [KeyExchange::Negotiated, KeyExchange::WithSignOrSeal] {
+            let (esk, enc) = client_exported_session_key(rule, f, &kxk, [9; 16]);
+            assert_eq!(esk.as_bytes(), &[9; 16]);
+            let enc = enc.unwrap();
+            assert_eq!(
+                server_exported_session_key(rule, f, &kxk, Some(&enc)).unwrap(),
+                esk
+            );
+            assert_eq!(
+                server_exported_session_key(rule, f, &kxk, None),
+                Err(CryptoError::Length {
+                    field: "EncryptedRandomSessionKey",
+                    expected: 16,
+                    got: 0
+                })
+            );
+            assert!(server_exported_session_key(rule, f, &kxk, Some(&enc[..15])).is_err());
+        }
     }
 
     #[test]

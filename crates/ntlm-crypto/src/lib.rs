@@ -58,9 +58,9 @@ pub use keys::{
     SessionBaseKey, SigningKey,
 };
 pub use kx::{
-    Direction, KxKeyInput, NTLM_REVISION_CURRENT, client_exported_session_key, decrypt_session_key,
-    encrypt_session_key, ess_sealing_key_input, key_exchange_applies, kxkey, sealing_key,
-    server_exported_session_key, signing_key,
+    Direction, KeyExchange, KxKeyInput, NTLM_REVISION_CURRENT, client_exported_session_key,
+    decrypt_session_key, encrypt_session_key, ess_sealing_key_input, key_exchange_applies, kxkey,
+    sealing_key, server_exported_session_key, signing_key,
 };
 pub use mic::{Mic, mic, mic_of_received, verify_mic};
 pub use ntlmv2::{

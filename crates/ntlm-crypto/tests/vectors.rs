@@ -24,11 +24,11 @@ use ntlm_crypto::legacy::{
     verify_ntlmv1_response,
 };
 use ntlm_crypto::{
-    Direction, ExportedSessionKey, HmacMd5Key, KeyExchangeKey, KxKeyInput, RandomPadForm, Role,
-    SessionBaseKey, SessionSecurity, client_exported_session_key, decrypt_session_key,
-    encrypt_session_key, ess_sealing_key_input, kxkey, mic, mic_of_received, nt_hash, ntlmv2_blob,
-    ntlmv2_responses, ntowfv2, sealing_key, server_exported_session_key, signing_key,
-    verify_lmv2_response, verify_mic, verify_ntlmv2, verify_ntlmv2_response,
+    Direction, ExportedSessionKey, HmacMd5Key, KeyExchange, KeyExchangeKey, KxKeyInput,
+    RandomPadForm, Role, SessionBaseKey, SessionSecurity, client_exported_session_key,
+    decrypt_session_key, encrypt_session_key, ess_sealing_key_input, kxkey, mic, mic_of_received,
+    nt_hash, ntlmv2_blob, ntlmv2_responses, ntowfv2, sealing_key, server_exported_session_key,
+    signing_key, verify_lmv2_response, verify_mic, verify_ntlmv2, verify_ntlmv2_response,
 };
 use ntlm_wire::{
     AuthenticateMessage, AvId, ChallengeMessage, MessageSignature, NegotiateFlags,
@@ -257,8 +257,12 @@ fn ntlmv1_4_2_2() {
         let enc = v.hex(enc_path);
         assert_eq!(encrypt_session_key(&kxk, &esk).to_vec(), enc, "{enc_path}");
         assert_eq!(decrypt_session_key(&kxk, &enc).unwrap(), esk);
-        let (client_esk, sent) =
-            client_exported_session_key(flags | extra, &kxk, c.random_session_key);
+        let (client_esk, sent) = client_exported_session_key(
+            KeyExchange::Negotiated,
+            flags | extra,
+            &kxk,
+            c.random_session_key,
+        );
         assert_eq!(client_esk, esk);
         assert_eq!(sent.map(|k| k.to_vec()), Some(enc));
     }
@@ -300,9 +304,13 @@ fn ntlmv1_4_2_2() {
         },
     )
     .unwrap();
-    let server_esk =
-        server_exported_session_key(am.flags, &kxk, am.encrypted_random_session_key.as_deref())
-            .unwrap();
+    let server_esk = server_exported_session_key(
+        KeyExchange::Negotiated,
+        am.flags,
+        &kxk,
+        am.encrypted_random_session_key.as_deref(),
+    )
+    .unwrap();
     assert_eq!(server_esk, esk);
 
     // 4.2.2.4: GSS_WrapEx without ESS: one 16-byte key in both directions.
@@ -416,7 +424,8 @@ fn ntlmv1_ess_4_2_3() {
         v.hex("ntlmv1_ess.key_exchange_key")
     );
     // No KEY_EXCH: the ExportedSessionKey is the KXKEY and nothing is sent.
-    let (esk, sent) = client_exported_session_key(flags, &kxk, c.random_session_key);
+    let (esk, sent) =
+        client_exported_session_key(KeyExchange::Negotiated, flags, &kxk, c.random_session_key);
     assert_eq!(sent, None);
     v.null("ntlmv1_ess.encrypted_random_session_key");
     assert_eq!(
@@ -445,6 +454,7 @@ fn ntlmv1_ess_4_2_3() {
     let sbk = verify_ntlm2_session_response(&nt, &sc, lm_resp, nt_resp).unwrap();
     assert_eq!(sbk, r.session_base_key);
     let server_esk = server_exported_session_key(
+        KeyExchange::Negotiated,
         am.flags,
         &kxkey(
             am.flags,
@@ -568,7 +578,8 @@ fn ntlmv2_4_2_4() {
     );
     let kxk = kxkey(flags, &r.session_base_key, KxKeyInput::NtlmV2).unwrap();
     assert_eq!(kxk.as_bytes().to_vec(), v.hex("ntlmv2.key_exchange_key"));
-    let (esk, sent) = client_exported_session_key(flags, &kxk, c.random_session_key);
+    let (esk, sent) =
+        client_exported_session_key(KeyExchange::Negotiated, flags, &kxk, c.random_session_key);
     assert_eq!(
         sent.unwrap().to_vec(),
         v.hex("ntlmv2.encrypted_random_session_key")
@@ -600,6 +611,7 @@ fn ntlmv2_4_2_4() {
     assert_eq!(m.domain, c.domain);
     let server_kxk = kxkey(am.flags, &m.session_base_key, KxKeyInput::NtlmV2).unwrap();
     let server_esk = server_exported_session_key(
+        KeyExchange::Negotiated,
         am.flags,
         &server_kxk,
         am.encrypted_random_session_key.as_deref(),
@@ -829,9 +841,13 @@ fn windows7_capture() {
 
     // No KEY_EXCH: ExportedSessionKey = KeyExchangeKey = SessionBaseKey.
     let kxk = kxkey(am.flags, &m.session_base_key, KxKeyInput::NtlmV2).unwrap();
-    let esk =
-        server_exported_session_key(am.flags, &kxk, am.encrypted_random_session_key.as_deref())
-            .unwrap();
+    let esk = server_exported_session_key(
+        KeyExchange::Negotiated,
+        am.flags,
+        &kxk,
+        am.encrypted_random_session_key.as_deref(),
+    )
+    .unwrap();
     assert_eq!(esk.as_bytes(), m.session_base_key.as_bytes());
     assert_eq!(KeyExchangeKey::from_bytes(*esk.as_bytes()), kxk);
     let captured_mic = v.hex(&format!("{w}.mic"));

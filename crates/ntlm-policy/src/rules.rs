@@ -512,10 +512,12 @@ pub static AUTH_NO_LMV2_FALLBACK: Rule = Rule {
 pub static AUTH_KEY_EXCH: Rule = Rule {
     id: "auth-key-exch",
     statement: "with KEY_EXCH the AUTHENTICATE must carry a valid (16-byte) \
-                EncryptedRandomSessionKey, else SEC_E_INVALID_TOKEN",
+                EncryptedRandomSessionKey, else SEC_E_INVALID_TOKEN (Samba: \
+                STATUS_INVALID_PARAMETER); with KEY_EXCH alone, without SIGN or SEAL, \
+                only under the server's key_exchange = negotiated reading",
     source: Source::MsNlmp("3.2.5.1.2"),
     also: &[Source::Samba(
-        "auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth()",
+        "auth/ntlmssp/ntlmssp_server.c ntlmssp_server_postauth()",
     )],
     status: Some(Status::SecEInvalidToken),
     basis: Basis::Spec,

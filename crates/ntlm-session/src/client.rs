@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use ntlm_crypto::legacy::{ntlm2_session_responses, ntlmv1_responses};
 use ntlm_crypto::{
-    ExportedSessionKey, KxKeyInput, Role, SessionBaseKey, client_exported_session_key, kxkey, mic,
-    ntlmv2_responses, ntlmv2_responses_timestamped, ntowfv2,
+    ExportedSessionKey, KeyExchange, KxKeyInput, Role, SessionBaseKey, client_exported_session_key,
+    kxkey, mic, ntlmv2_responses, ntlmv2_responses_timestamped, ntowfv2,
 };
 use ntlm_policy::{
     ClientConfig, Detail, Failure, LmField, MinSessionSecurity, Semantics, Side, Stage,
@@ -42,6 +42,12 @@ pub struct ClientSettings {
     /// Send a MIC (and set MsvAvFlags 0x2) when the CHALLENGE has
     /// MsvAvTimestamp (MS-NLMP 3.1.5.1.2; <49>: not NT/2000/XP/2003).
     pub send_mic: bool,
+    /// Announce the MIC in MsvAvFlags only when integrity or confidentiality
+    /// is requested; the MIC field is filled either way. Samba 4.17
+    /// (auth/ntlmssp/ntlmssp_client.c ntlmssp_client_challenge(): MsvAvFlags
+    /// 0x2 only when signing, sealing or the session key is wanted, "We
+    /// always include the MIC"). False: announced whenever sent (MS-NLMP).
+    pub mic_announced_with_security_only: bool,
     /// Add MsvAvChannelBindings and MsvAvTargetName to the NTLMv2 AV pairs
     /// (MS-NLMP 3.1.5.1.2; <19>/<18>: Windows 7 / 2008 R2 and later).
     pub av_extensions: bool,
@@ -55,6 +61,11 @@ pub struct ClientSettings {
     /// The host's reflection cache (KB957097): every response computed is
     /// remembered there, for the host's server to refuse if it comes back.
     pub reflection: Option<Arc<ReflectionCache>>,
+    /// When the client sends an EncryptedRandomSessionKey. Default
+    /// [`KeyExchange::Negotiated`]: whenever KEY_EXCH is negotiated, as
+    /// Samba and gss-ntlmssp do and as Samba's server requires
+    /// (MS-NLMP 3.2.5.1.2).
+    pub key_exchange: KeyExchange,
 }
 
 impl ClientSettings {
@@ -68,11 +79,13 @@ impl ClientSettings {
             workstation: String::from("WORKSTATION"),
             version: Version::new(10, 0, 20348),
             send_mic: true,
+            mic_announced_with_security_only: false,
             av_extensions: true,
             channel_bindings: None,
             target_name: None,
             authenticate_flags: None,
             reflection: None,
+            key_exchange: KeyExchange::Negotiated,
         }
     }
 }
@@ -219,7 +232,7 @@ impl ClientAwaitingChallenge {
         let (exported, encrypted) = if r.kind == ResponseKind::Anonymous {
             (ExportedSessionKey::from_bytes([0; 16]), None)
         } else {
-            client_exported_session_key(flags, &kxk, random)
+            client_exported_session_key(s.key_exchange, flags, &kxk, random)
         };
 
         let charset = flags.charset().unwrap_or(ntlm_wire::Charset::Unicode);
@@ -332,7 +345,11 @@ fn responses(
             let target_info = ch.target_info.as_ref();
             let server_time = target_info.and_then(AvPairs::timestamp);
             let mic = s.send_mic && server_time.is_some();
-            let av = client_av_pairs(s, target_info, mic);
+            let announced = mic
+                && (!s.mic_announced_with_security_only
+                    || s.config.integrity
+                    || s.config.confidentiality);
+            let av = client_av_pairs(s, target_info, announced);
             // MS-NLMP 3.1.5.1.2: with MsvAvTimestamp the LM response is Z(24)
             // (and the LMv2 MAC is not computed).
             let r = match server_time {
@@ -394,7 +411,7 @@ fn head8(lm: &[u8]) -> [u8; 8] {
 }
 
 /// The AV pairs of the client's NTLMv2 blob (MS-NLMP 3.1.5.1.2): the
-/// CHALLENGE's pairs in order, MsvAvFlags with 0x2 when a MIC is sent, and
+/// CHALLENGE's pairs in order, MsvAvFlags with 0x2 when a MIC is announced, and
 /// (Windows 7+) MsvAvChannelBindings and MsvAvTargetName; then MsvAvEOL.
 /// A server-supplied MsvAvFlags never lowers the client's own bits.
 fn client_av_pairs(

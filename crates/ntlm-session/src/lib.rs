@@ -41,7 +41,7 @@ pub use pair::{Exchange, Fixed, Pair, Tamper};
 pub use reflection::ReflectionCache;
 pub use server::{
     ChannelBindings, Server, ServerAwaitingAuthenticate, ServerAwaitingNegotiate,
-    ServerEstablished, ServerNames, ServerSettings,
+    ServerEstablished, ServerKeyExchange, ServerNames, ServerSettings,
 };
 pub use transcript::Transcript;
 

@@ -10,8 +10,9 @@ use ntlm_crypto::legacy::{
     verify_lmv1_response, verify_ntlm2_session_response, verify_ntlmv1_response,
 };
 use ntlm_crypto::{
-    ExportedSessionKey, KxKeyInput, Role, SessionBaseKey, kxkey, server_exported_session_key,
-    verify_mic, verify_ntlmv2,
+    ExportedSessionKey, KeyExchange, KeyExchangeKey, KxKeyInput, Role, SessionBaseKey,
+    decrypt_session_key, key_exchange_applies, kxkey, server_exported_session_key, verify_mic,
+    verify_ntlmv2,
 };
 use ntlm_policy::{
     Detail, Failure, MinSessionSecurity, Semantics, ServerConfig, Side, Stage, rules,
@@ -68,6 +69,74 @@ pub enum ChannelBindings {
     Require([u8; 16]),
 }
 
+/// How a server obtains the ExportedSessionKey when KEY_EXCH is negotiated.
+///
+/// With SIGN or SEAL every reading agrees: the AUTHENTICATE must carry a
+/// 16-byte EncryptedRandomSessionKey, which the server decrypts. With
+/// KEY_EXCH alone, real peers disagree (MS-NLMP's pseudocode and pyspnego
+/// use the KeyExchangeKey; Samba's and gss-ntlmssp's clients send a key and
+/// Samba's server uses it), and a server that picks the wrong reading ends
+/// with a key different from the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServerKeyExchange {
+    /// Decrypt whenever KEY_EXCH is negotiated; a missing or short key is
+    /// refused. Samba 4.17 (auth/ntlmssp/ntlmssp_server.c
+    /// ntlmssp_server_postauth(): NT_STATUS_INVALID_PARAMETER).
+    Negotiated,
+    /// Decrypt only with KEY_EXCH and SIGN or SEAL; otherwise the key is the
+    /// KeyExchangeKey and the field is ignored. The MS-NLMP 3.2.5.1.2
+    /// pseudocode; pyspnego 0.12's acceptor.
+    WithSignOrSeal,
+    /// As `WithSignOrSeal` with SIGN or SEAL. With KEY_EXCH alone and a
+    /// 16-byte EncryptedRandomSessionKey, both keys are candidates: when the
+    /// AUTHENTICATE has a MIC (announced in MsvAvFlags or not, as Samba's
+    /// client sends it), the candidate the MIC verifies under is kept;
+    /// without a MIC, or when neither verifies an unannounced MIC, the
+    /// decrypted key (the client evidently exchanged one). An announced MIC
+    /// that verifies under neither is refused as usual. With a field of any
+    /// other length (pyspnego's 1-byte placeholder, curl's empty one) the
+    /// KeyExchangeKey. Inference: MS-NLMP 3.2.5.1.2 keys the MIC with the
+    /// ExportedSessionKey, so only the client's key verifies it.
+    #[default]
+    MicDecides,
+}
+
+impl ServerKeyExchange {
+    /// The name used in profiles: `negotiated`, `sign-or-seal`, `mic-decides`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Negotiated => "negotiated",
+            Self::WithSignOrSeal => "sign-or-seal",
+            Self::MicDecides => "mic-decides",
+        }
+    }
+
+    /// The ExportedSessionKey, and the other candidate when the negotiated
+    /// flags leave the choice to the MIC.
+    fn keys(
+        self,
+        flags: F,
+        kxk: &KeyExchangeKey,
+        encrypted: Option<&[u8]>,
+    ) -> Result<(ExportedSessionKey, Option<ExportedSessionKey>), ntlm_crypto::CryptoError> {
+        let rule = match self {
+            Self::Negotiated => KeyExchange::Negotiated,
+            Self::WithSignOrSeal | Self::MicDecides => KeyExchange::WithSignOrSeal,
+        };
+        let esk = server_exported_session_key(rule, flags, kxk, encrypted)?;
+        let ambiguous = self == Self::MicDecides
+            && flags.contains(F::NEGOTIATE_KEY_EXCH)
+            && !key_exchange_applies(flags);
+        match encrypted.filter(|_| ambiguous) {
+            Some(e) => match decrypt_session_key(kxk, e) {
+                Ok(decrypted) => Ok((decrypted, Some(esk))),
+                Err(_) => Ok((esk, None)),
+            },
+            None => Ok((esk, None)),
+        }
+    }
+}
+
 /// Everything a server is configured with.
 #[derive(Clone)]
 pub struct ServerSettings {
@@ -118,6 +187,9 @@ pub struct ServerSettings {
     /// false, also accept a missing MIC whatever MsvAvFlags says (the
     /// pre-CVE-2019-1040 behaviour; for attack demonstrations).
     pub enforce_mic: bool,
+    /// How the ExportedSessionKey is obtained when KEY_EXCH is negotiated
+    /// (default [`ServerKeyExchange::MicDecides`]).
+    pub key_exchange: ServerKeyExchange,
 }
 
 impl fmt::Debug for ServerSettings {
@@ -129,6 +201,7 @@ impl fmt::Debug for ServerSettings {
             .field("names", &self.names)
             .field("send_timestamp", &self.send_timestamp)
             .field("channel_bindings", &self.channel_bindings)
+            .field("key_exchange", &self.key_exchange)
             .finish_non_exhaustive()
     }
 }
@@ -160,6 +233,7 @@ impl ServerSettings {
             max_message_len: Self::DEFAULT_MAX_MESSAGE_LEN,
             max_av_pairs: Self::DEFAULT_MAX_AV_PAIRS,
             enforce_mic: true,
+            key_exchange: ServerKeyExchange::MicDecides,
         }
     }
 }
@@ -531,53 +605,61 @@ impl ServerAwaitingAuthenticate {
                 "the key exchange key cannot be computed",
             )
         })?;
-        let esk =
-            server_exported_session_key(flags, &kxk, auth.encrypted_random_session_key.as_deref())
-                .map_err(|_| {
-                    fail(
-                        &rules::AUTH_KEY_EXCH,
-                        "KEY_EXCH without a 16-byte EncryptedRandomSessionKey",
-                    )
-                })?;
+        let (mut esk, other_key) = s
+            .key_exchange
+            .keys(flags, &kxk, auth.encrypted_random_session_key.as_deref())
+            .map_err(|_| {
+                fail(
+                    &rules::AUTH_KEY_EXCH,
+                    "KEY_EXCH without a 16-byte EncryptedRandomSessionKey",
+                )
+            })?;
 
-        let mut mic_checked = false;
+        let announced = v2.as_ref().is_some_and(|v2| {
+            v2.client_challenge
+                .av_pairs
+                .flags_union()
+                .contains(MsvAvFlags::MIC_PRESENT)
+        });
         if let Some(v2) = &v2 {
             let avs = &v2.client_challenge.av_pairs;
             check_channel_bindings(s.channel_bindings, avs)?;
             check_target_name(s.expected_target_name.as_deref(), avs)?;
-            if avs.flags_union().contains(MsvAvFlags::MIC_PRESENT) {
-                match auth.mic {
-                    Some(_) => {
-                        verify_mic(
-                            &esk,
-                            transcript.negotiate(),
-                            transcript.challenge(),
-                            authenticate,
+        }
+        let mut mic_checked = false;
+        match (auth.mic.is_some(), announced) {
+            (true, true) => {
+                esk =
+                    key_under_mic(&transcript, authenticate, esk, other_key).ok_or_else(|| {
+                        fail(
+                            &rules::AUTH_MIC,
+                            "the MIC does not match the three messages",
                         )
-                        .map_err(|_| {
-                            fail(
-                                &rules::AUTH_MIC,
-                                "the MIC does not match the three messages",
-                            )
-                        })?;
-                        mic_checked = true;
-                    }
-                    None if s.enforce_mic => {
-                        return Err(fail(
-                            &rules::AUTH_MIC_PRESENT,
-                            "MsvAvFlags announces a MIC but the header has no MIC field",
-                        ));
-                    }
-                    None => {}
+                    })?;
+                mic_checked = true;
+            }
+            (false, true) if s.enforce_mic => {
+                return Err(fail(
+                    &rules::AUTH_MIC_PRESENT,
+                    "MsvAvFlags announces a MIC but the header has no MIC field",
+                ));
+            }
+            // An unannounced MIC (Samba's client always computes one) only
+            // settles which candidate key the client used; it is not
+            // required, so the report does not count it as checked.
+            (true, false) if other_key.is_some() => {
+                if let Some(k) = key_under_mic(&transcript, authenticate, esk.clone(), other_key) {
+                    esk = k;
                 }
             }
-            if let Some(max) = s.max_timestamp_age {
-                if now.saturating_sub(v2.client_challenge.timestamp) > max {
-                    return Err(fail(
-                        &rules::AUTH_TIMESTAMP_AGE,
-                        "the NTLMv2 timestamp is too old",
-                    ));
-                }
+            _ => {}
+        }
+        if let (Some(v2), Some(max)) = (&v2, s.max_timestamp_age) {
+            if now.saturating_sub(v2.client_challenge.timestamp) > max {
+                return Err(fail(
+                    &rules::AUTH_TIMESTAMP_AGE,
+                    "the NTLMv2 timestamp is too old",
+                ));
             }
         }
         // KB957097: last, after the response itself has verified.
@@ -597,6 +679,34 @@ impl ServerAwaitingAuthenticate {
             report(mic_checked, user, domain, workstation),
             transcript,
         )))
+    }
+}
+
+/// The candidate key the AUTHENTICATE's MIC verifies under: `first`, else
+/// `second`; None when neither does. Both MICs are computed and compared in
+/// constant time before either result is looked at, so the time taken does
+/// not say which key matched (the MIC itself already tells its sender).
+fn key_under_mic(
+    transcript: &Transcript,
+    authenticate: &[u8],
+    first: ExportedSessionKey,
+    second: Option<ExportedSessionKey>,
+) -> Option<ExportedSessionKey> {
+    let verifies = |k: &ExportedSessionKey| {
+        verify_mic(
+            k,
+            transcript.negotiate(),
+            transcript.challenge(),
+            authenticate,
+        )
+        .is_ok()
+    };
+    let first_ok = verifies(&first);
+    let second_ok = second.as_ref().map(verifies);
+    match (first_ok, second_ok) {
+        (true, _) => Some(first),
+        (false, Some(true)) => second,
+        _ => None,
     }
 }
 

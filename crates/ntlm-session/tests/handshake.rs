@@ -12,11 +12,17 @@ mod common;
 use std::borrow::Cow;
 
 use common::{NOW, alice, rng, server};
+use ntlm_crypto::{
+    ExportedSessionKey, KeyExchange, mic, ntlmv2_session_base_key, ntowfv2_password,
+};
 use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Side, Stage, Status};
 use ntlm_session::{
-    ChannelBindings, ClientSettings, Credentials, Exchange, Fixed, Pair, ServerSettings,
+    ChannelBindings, ClientSettings, Credentials, Exchange, Fixed, Pair, ServerKeyExchange,
+    ServerSettings,
 };
-use ntlm_wire::{AuthenticateMessage, AvId, AvPairs, ChallengeMessage, NegotiateFlags as F};
+use ntlm_wire::{
+    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MIC_LEN, MIC_OFFSET, NegotiateFlags as F,
+};
 use proptest::prelude::*;
 
 fn run(client: ClientSettings, server: ServerSettings) -> Exchange {
@@ -213,6 +219,165 @@ fn key_exch_without_key_is_invalid_token() {
     assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
     assert_eq!(f.status, Status::SecEInvalidToken);
     assert_eq!(f.rule.id, "auth-key-exch");
+}
+
+/// A client that negotiates KEY_EXCH without SIGN or SEAL, under `rule`.
+fn key_exch_only(rule: KeyExchange, send_mic: bool) -> ClientSettings {
+    let mut c = alice();
+    c.config.offer |= F::NEGOTIATE_KEY_EXCH;
+    c.key_exchange = rule;
+    c.send_mic = send_mic;
+    c
+}
+
+fn server_reading(mode: ServerKeyExchange) -> ServerSettings {
+    let mut s = server();
+    s.key_exchange = mode;
+    s
+}
+
+/// What became of an exchange: both keys equal, accepted with different
+/// keys, or refused under a rule.
+#[derive(Debug, PartialEq, Eq)]
+enum KeyOutcome {
+    Same,
+    Different,
+    Refused(&'static str),
+}
+
+fn key_outcome(ex: Exchange) -> KeyOutcome {
+    match ex.outcome {
+        Ok((c, s)) => {
+            assert!(
+                s.report.flags.contains(F::NEGOTIATE_KEY_EXCH)
+                    && !s.report.signing()
+                    && !s.report.sealing(),
+                "{:#010x}",
+                s.report.flags.bits()
+            );
+            if c.exported_session_key() == s.exported_session_key() {
+                KeyOutcome::Same
+            } else {
+                KeyOutcome::Different
+            }
+        }
+        Err(f) => KeyOutcome::Refused(f.rule.id),
+    }
+}
+
+#[test]
+fn key_exchange_without_sign_or_seal_under_each_reading() {
+    use KeyOutcome::{Different, Refused, Same};
+    use ServerKeyExchange as S;
+    let neg = KeyExchange::Negotiated;
+    let pseudo = KeyExchange::WithSignOrSeal;
+    for (rule, send_mic, server, want) in [
+        // Samba's client: a 16-byte key, which it uses.
+        (neg, true, S::Negotiated, Same),
+        (neg, false, S::Negotiated, Same),
+        (neg, true, S::MicDecides, Same),
+        (neg, false, S::MicDecides, Same),
+        // The pseudocode's server ignores the key: the MIC exposes it, and
+        // without a MIC the two sides silently disagree.
+        (neg, true, S::WithSignOrSeal, Refused("auth-mic")),
+        (neg, false, S::WithSignOrSeal, Different),
+        // pyspnego's and curl's clients: no key, the KeyExchangeKey.
+        (pseudo, true, S::Negotiated, Refused("auth-key-exch")),
+        (pseudo, true, S::WithSignOrSeal, Same),
+        (pseudo, true, S::MicDecides, Same),
+        (pseudo, false, S::MicDecides, Same),
+        (
+            KeyExchange::Never,
+            false,
+            S::Negotiated,
+            Refused("auth-key-exch"),
+        ),
+        (KeyExchange::Never, false, S::MicDecides, Same),
+    ] {
+        let got = key_outcome(run(key_exch_only(rule, send_mic), server_reading(server)));
+        assert_eq!(
+            got,
+            want,
+            "client {}, MIC {send_mic}, server {}",
+            rule.name(),
+            server.name()
+        );
+    }
+}
+
+#[test]
+fn with_sign_or_seal_every_reading_needs_the_key() {
+    for server in [
+        ServerKeyExchange::Negotiated,
+        ServerKeyExchange::WithSignOrSeal,
+        ServerKeyExchange::MicDecides,
+    ] {
+        let mut c = sign_seal(alice());
+        c.key_exchange = KeyExchange::Never;
+        let f = failure(run(c, server_reading(server)));
+        assert_eq!(f.rule.id, "auth-key-exch", "{}", server.name());
+        let (c, s) = run(sign_seal(alice()), server_reading(server))
+            .outcome
+            .unwrap();
+        assert_eq!(c.exported_session_key(), s.exported_session_key());
+    }
+}
+
+/// A client that sends a 16-byte EncryptedRandomSessionKey but keys its MIC
+/// (and its session) with the KeyExchangeKey: only the MIC tells the server
+/// which candidate the client used.
+#[test]
+fn the_mic_decides_between_the_candidate_keys() {
+    let run_with_decoy = |server: ServerKeyExchange| {
+        let (mut neg, mut chal) = (Vec::new(), Vec::new());
+        run_tampered(
+            key_exch_only(KeyExchange::WithSignOrSeal, true),
+            server_reading(server),
+            |stage, m| match stage {
+                Stage::Negotiate => neg.clone_from(m),
+                Stage::Challenge => chal.clone_from(m),
+                Stage::Authenticate => {
+                    let mut a = AuthenticateMessage::parse(m).unwrap().into_owned();
+                    a.encrypted_random_session_key = Some(Cow::Owned(vec![0x42; 16]));
+                    a.mic = Some([0; MIC_LEN]);
+                    let proof: [u8; 16] =
+                        a.nt_response.as_deref().unwrap()[..16].try_into().unwrap();
+                    let mut bytes = a.to_vec().unwrap();
+                    // NTLMv2: the KeyExchangeKey is the SessionBaseKey.
+                    let key = ntowfv2_password("Passw0rd!", "alice", "TESTDOM");
+                    let kxk = ntlmv2_session_base_key(&key, &proof);
+                    let esk = ExportedSessionKey::from_bytes(*kxk.as_bytes());
+                    let m2 = mic(&esk, &neg, &chal, &bytes);
+                    bytes[MIC_OFFSET..MIC_OFFSET + MIC_LEN].copy_from_slice(m2.as_bytes());
+                    *m = bytes;
+                }
+            },
+        )
+    };
+    let ex = run_with_decoy(ServerKeyExchange::MicDecides);
+    let (c, s) = ex.outcome.unwrap();
+    assert_eq!(c.exported_session_key(), s.exported_session_key());
+    assert!(s.report.mic);
+    assert_eq!(
+        key_outcome(run_with_decoy(ServerKeyExchange::WithSignOrSeal)),
+        KeyOutcome::Same
+    );
+    // Samba's reading decrypts the decoy, under which the MIC fails.
+    assert_eq!(
+        key_outcome(run_with_decoy(ServerKeyExchange::Negotiated)),
+        KeyOutcome::Refused("auth-mic")
+    );
+    // A MIC that verifies under neither candidate is refused.
+    let f = failure(run_tampered(
+        key_exch_only(KeyExchange::Negotiated, true),
+        server(),
+        |stage, m| {
+            if stage == Stage::Authenticate {
+                m[MIC_OFFSET] ^= 1;
+            }
+        },
+    ));
+    assert_eq!(f.rule.id, "auth-mic");
 }
 
 #[test]
@@ -528,4 +693,31 @@ fn resource_bounds_refuse_oversized_input() {
     );
     // The defaults accept a modern exchange.
     assert!(run(alice(), server()).outcome.is_ok());
+}
+
+/// Samba's client fills the MIC field always but announces it (MsvAvFlags
+/// 0x2) only when signing or sealing is requested.
+#[test]
+fn mic_announced_only_with_security() {
+    for security in [false, true] {
+        let mut c = alice();
+        c.mic_announced_with_security_only = true;
+        c.config.integrity = security;
+        let ex = run(c, server());
+        let auth = ex.authenticate.as_ref().unwrap().0.clone();
+        let (client, s) = ex.outcome.unwrap();
+        let a = AuthenticateMessage::parse(&auth).unwrap();
+        assert!(a.mic.is_some_and(|m| m != [0; MIC_LEN]), "the MIC is sent");
+        let nt = a.nt_response.as_deref().unwrap();
+        let v2 = ntlm_wire::NtlmV2Response::parse(nt).unwrap();
+        let announced = v2
+            .client_challenge
+            .av_pairs
+            .flags_union()
+            .contains(ntlm_wire::MsvAvFlags::MIC_PRESENT);
+        assert_eq!(announced, security);
+        assert_eq!(s.report.mic, security, "only an announced MIC is checked");
+        assert!(client.report.mic);
+        assert_eq!(client.exported_session_key(), s.exported_session_key());
+    }
 }

@@ -32,10 +32,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use ntlm_crypto::KeyExchange;
 use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Side, Stage, Status};
 use ntlm_session::{
     ClientEstablished, ClientSettings, Credentials, Established, MemoryStore, Server,
-    ServerEstablished, ServerSettings,
+    ServerEstablished, ServerKeyExchange, ServerSettings,
 };
 use ntlm_testsupport::{
     CHALLENGE_ONLY, DOMAIN, PASSWORD, Peer, Scratch, USER, missing, ntlm_auth, samba_client,
@@ -507,6 +508,142 @@ fn ntlmsim_client_wrong_password_refused_by_samba_server() {
             answer, "NA NT_STATUS_LOGON_FAILURE",
             "level {level}: Samba must refuse a wrong password"
         );
+    }
+}
+
+/// The key-exchange matrix of the ntlmsim client against Samba's server
+/// (`tests/helper_samba.rs` has the Samba client's side and tables both):
+///
+/// | security | key strength offered | level (response) | Samba | ntlmsim's `samba-4` server reading |
+/// |---|---|---|---|---|
+/// | none, integrity, integrity + confidentiality | 128, 56, 40 (neither; NTLMv1 without ESS or LM_KEY seals with the whole key) | 3 (NTLMv2), 1 (NTLM2 session), 0 (NTLMv1) | `AF`, same `GK` | accepts, same key |
+/// | none | 128 | 3, 1, 0 with the `sign-or-seal` rule (no key sent) | `NA NT_STATUS_INVALID_PARAMETER` | refuses: `auth-key-exch` |
+/// | integrity + confidentiality | 128 | 3, 1, 0 with the `never` rule | `NA NT_STATUS_INVALID_PARAMETER` | refuses: `auth-key-exch` |
+///
+/// Every client here offers KEY_EXCH, and Samba's server returns it.
+#[test]
+fn ntlmsim_client_key_exchange_matrix_to_samba_server() {
+    let Some(exe) = ntlm_auth("ntlmsim_client_key_exchange_matrix_to_samba_server") else {
+        return;
+    };
+    let client =
+        |rule: KeyExchange, level: u8, integrity: bool, confidentiality: bool, strength: F| {
+            let mut c = ClientSettings::new(Credentials::password(USER, DOMAIN, PASSWORD));
+            c.min = MinSessionSecurity::from_registry(0);
+            c.config.lm_level = LmCompatibilityLevel::from_u8(level).unwrap();
+            c.config.offer = F::NEGOTIATE_KEY_EXCH | F::NEGOTIATE_VERSION | strength;
+            c.config.integrity = integrity;
+            c.config.confidentiality = confidentiality;
+            c.key_exchange = rule;
+            c
+        };
+    // ntlmsim's reading of Samba's server, at level 2 as ntlm_auth
+    // --password accepts NTLMv1.
+    let model = || {
+        let mut s = server_settings();
+        s.min = MinSessionSecurity::from_registry(0);
+        s.config.lm_level = LmCompatibilityLevel::L2;
+        s.key_exchange = ServerKeyExchange::Negotiated;
+        s
+    };
+    let kinds = [
+        (3, ResponseKind::NtlmV2),
+        (1, ResponseKind::Ntlm2Session),
+        (0, ResponseKind::NtlmV1),
+    ];
+    let mut cases = 0;
+    for (security, integrity, confidentiality) in [
+        ("no SIGN or SEAL", false, false),
+        ("integrity", true, false),
+        ("integrity and confidentiality", true, true),
+    ] {
+        for (bits, strength) in [
+            (128, F::NEGOTIATE_128),
+            (56, F::NEGOTIATE_56),
+            (40, F::empty()),
+        ] {
+            for (level, kind) in kinds {
+                let what = format!("level {level}, {bits}-bit, {security}");
+                let settings = client(
+                    KeyExchange::Negotiated,
+                    level,
+                    integrity,
+                    confidentiality,
+                    strength,
+                );
+                let (answer, established, mut samba, _dir) =
+                    ntlmsim_client_to_samba(&exe, settings.clone());
+                assert_eq!(
+                    answer,
+                    format!("AF {DOMAIN}\\{USER}"),
+                    "{what}; Samba stderr: {}",
+                    samba.stderr()
+                );
+                let r = &established.0.report;
+                assert_eq!(r.response_kind, kind, "{what}");
+                assert_eq!(
+                    r.flags & (F::NEGOTIATE_128 | F::NEGOTIATE_56),
+                    strength,
+                    "{what}"
+                );
+                // The sealing key has the offered strength with ESS; NTLMv1
+                // without ESS or LM_KEY seals with the whole key (MS-NLMP 3.4.5.3).
+                if kind != ResponseKind::NtlmV1 {
+                    assert_eq!(r.key_strength_bits(), bits, "{what}");
+                }
+                assert_eq!(
+                    (r.signing(), r.sealing()),
+                    (integrity, confidentiality),
+                    "{what}"
+                );
+                assert!(r.flags.contains(F::NEGOTIATE_KEY_EXCH), "{what}");
+                let gk = hex::encode(unb64(&samba.ask_expect("GK", "GK")));
+                assert_eq!(
+                    key_hex(&established.0),
+                    gk,
+                    "{what}: ExportedSessionKey vs Samba GK"
+                );
+                let gf = flags_hex(&samba.ask_expect("GF", "GF"));
+                assert_flags(&what, r.flags, "Samba GF", gf, true);
+                // ntlmsim's model of Samba's server agrees.
+                let ex = ntlm_session::Pair {
+                    client: settings,
+                    server: model(),
+                }
+                .run(&mut rng(9), now(), ntlm_session::Fixed::default());
+                let (c, s) = ex
+                    .outcome
+                    .unwrap_or_else(|f| panic!("{what}: ntlmsim's samba-4 reading refused: {f}"));
+                assert_eq!(c.exported_session_key(), s.exported_session_key(), "{what}");
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 27);
+
+    // A client that sends no key where Samba wants one: Samba and ntlmsim's
+    // reading of it refuse alike.
+    for (rule, integrity, confidentiality) in [
+        (KeyExchange::WithSignOrSeal, false, false),
+        (KeyExchange::Never, true, true),
+    ] {
+        for (level, _) in kinds {
+            let what = format!("level {level}, client rule {}", rule.name());
+            let settings = client(rule, level, integrity, confidentiality, F::NEGOTIATE_128);
+            let (answer, ..) = ntlmsim_client_to_samba(&exe, settings.clone());
+            assert_eq!(answer, "NA NT_STATUS_INVALID_PARAMETER", "{what}");
+            let ex = ntlm_session::Pair {
+                client: settings,
+                server: model(),
+            }
+            .run(&mut rng(9), now(), ntlm_session::Fixed::default());
+            let f = expect_failure(ex.outcome);
+            assert_eq!(
+                (f.side, f.stage, f.rule.id),
+                (Side::Server, Stage::Authenticate, "auth-key-exch"),
+                "{what}: {f}"
+            );
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use ntlm_policy::{
-    ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, SERVER_CAPABILITIES,
-    ServerConfig, TargetInfoRule,
+    ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, ResponseKinds,
+    SERVER_CAPABILITIES, ServerConfig, TargetInfoRule,
 };
 use ntlm_session::{ClientSettings, CredentialStore, Credentials, ServerSettings};
 use ntlm_wire::{NegotiateFlags, Version};
@@ -182,6 +182,8 @@ struct ServerSpec {
     domain_joined: bool,
     #[serde(default)]
     target_info: Option<String>,
+    #[serde(default)]
+    verifies: Option<Vec<String>>,
     #[serde(default = "yes")]
     send_timestamp: bool,
     #[serde(default = "yes")]
@@ -371,16 +373,36 @@ impl Profile {
                     "ess-or-request-target" => TargetInfoRule::EssOrRequestTarget,
                     "ess-only" => TargetInfoRule::EssOnly,
                     "never" => TargetInfoRule::Never,
+                    "request-target" => TargetInfoRule::RequestTarget,
                     other => return Err(format!("unknown target_info {other:?}")),
+                };
+                let verifies = match &s.verifies {
+                    None => ResponseKinds::ALL,
+                    Some(list) => list.iter().try_fold(ResponseKinds::NONE, |acc, n| {
+                        ResponseKinds::by_name(n).map(|k| acc.union(k)).ok_or_else(|| {
+                            format!(
+                                "verifies: {n:?} is not a response kind (LM, NTLMv1, \
+                                 NTLM2_SESSION, NTLMv2)"
+                            )
+                        })
+                    })?,
+                };
+                // "all" for Windows 7 and later: every capability but DATAGRAM,
+                // which only NT through Server 2008 support (MS-NLMP <52>, <70>).
+                let all = if osg == OsGeneration::Windows7Plus {
+                    SERVER_CAPABILITIES.difference(NegotiateFlags::NEGOTIATE_DATAGRAM)
+                } else {
+                    SERVER_CAPABILITIES
                 };
                 let config = ServerConfig {
                     lm_level: server_lm_level,
                     supported: s
                         .supported
                         .as_ref()
-                        .map_or(Ok(SERVER_CAPABILITIES), |f| f.resolve(SERVER_CAPABILITIES))?,
+                        .map_or(Ok(all), |f| f.resolve(all))?,
                     domain_joined: s.domain_joined,
                     target_info,
+                    verifies,
                     blocked: false,
                     os: osg,
                     flags_override: s
@@ -452,6 +474,44 @@ impl Profile {
         self.client.as_ref().map(|(c, _, _)| {
             ntlm_policy::negotiate_flags(c, self.min_client_sec, &ntlm_policy::Semantics::default())
         })
+    }
+
+    /// The NEGOTIATE flags this profile offers when the application asks for
+    /// integrity (SIGN), as SMB signing does.
+    pub fn offered_flags_signing(&self) -> Option<NegotiateFlags> {
+        self.client.as_ref().map(|(c, _, _)| {
+            let c = ClientConfig {
+                integrity: true,
+                ..*c
+            };
+            ntlm_policy::negotiate_flags(
+                &c,
+                self.min_client_sec,
+                &ntlm_policy::Semantics::default(),
+            )
+        })
+    }
+
+    /// This profile with its NEGOTIATE forced to `flags` (as `--client-flags`);
+    /// unchanged when it cannot be a client.
+    #[must_use]
+    pub fn with_client_flags(&self, flags: NegotiateFlags) -> Self {
+        let mut p = self.clone();
+        if let Some((c, _, _)) = p.client.as_mut() {
+            c.flags_override = Some(flags);
+        }
+        p
+    }
+
+    /// This profile with its CHALLENGE forced to `flags` (as `--server-flags`);
+    /// unchanged when it cannot be a server.
+    #[must_use]
+    pub fn with_server_flags(&self, flags: NegotiateFlags) -> Self {
+        let mut p = self.clone();
+        if let Some((s, _, _)) = p.server.as_mut() {
+            s.flags_override = Some(flags);
+        }
+        p
     }
 
     /// Client settings for these credentials, when the profile can be a client.

@@ -195,10 +195,8 @@ fn mask(field: &str, v: Option<&String>) -> Result<Option<MinSessionSecurity>, S
 }
 
 fn level(field: &str, v: Option<u8>) -> Result<Option<LmCompatibilityLevel>, String> {
-    v.map(|n| {
-        LmCompatibilityLevel::from_u8(n).ok_or_else(|| format!("{field}: {n} is not 0 to 5"))
-    })
-    .transpose()
+    v.map(|n| LmCompatibilityLevel::from_u8(n).ok_or_else(|| format!("{field}: {n} is not 0 to 5")))
+        .transpose()
 }
 
 impl Observation {
@@ -224,9 +222,11 @@ impl Observation {
         if result != Observed::Fails
             && (side.is_some() || stage.is_some() || o.status.is_some() || o.missing.is_some())
         {
-            return Err("side, stage, status and missing describe a failure: result is not \
+            return Err(
+                "side, stage, status and missing describe a failure: result is not \
                         fails"
-                .into());
+                    .into(),
+            );
         }
         if o.sources.is_empty() {
             return Err("sources: an observation needs a public source".into());
@@ -393,11 +393,12 @@ impl Observation {
                     }
                 }
             }
-            (Observed::ChallengeSent, Err(f)) if f.stage == Stage::Negotiate => diffs.push(
-                format!("the model sends no CHALLENGE: {f}"),
-            ),
-            (Observed::AuthenticateSent, Err(f)) if f.stage != Stage::Authenticate => diffs
-                .push(format!("the model sends no AUTHENTICATE: {f}")),
+            (Observed::ChallengeSent, Err(f)) if f.stage == Stage::Negotiate => {
+                diffs.push(format!("the model sends no CHALLENGE: {f}"))
+            }
+            (Observed::AuthenticateSent, Err(f)) if f.stage != Stage::Authenticate => {
+                diffs.push(format!("the model sends no AUTHENTICATE: {f}"))
+            }
             (Observed::ChallengeSent | Observed::AuthenticateSent, _) => {}
         }
         if diffs.is_empty() {
@@ -432,12 +433,13 @@ pub fn check_all<'a>(
             let verdict = o.run(catalog, Engine::Full, semantics);
             let agreement = match &verdict {
                 Err(e) => Err(e.clone()),
-                Ok(v) => o.check(v).map_err(|e| format!("full engine: {e}")).and_then(|()| {
-                    match o.run(catalog, Engine::Flags, semantics) {
+                Ok(v) => o
+                    .check(v)
+                    .map_err(|e| format!("full engine: {e}"))
+                    .and_then(|()| match o.run(catalog, Engine::Flags, semantics) {
                         Err(e) => Err(e),
                         Ok(v) => o.check(&v).map_err(|e| format!("flags engine: {e}")),
-                    }
-                }),
+                    }),
             };
             Checked {
                 observation: o,
@@ -468,15 +470,18 @@ mod tests {
     fn errors_name_the_observation_and_field() {
         let base = "[[observation]]\nid = \"x\"\nsummary = \"\"\nsources = [\"KB1\"]\nclient = \"curl-7.88\"\nserver = \"windows-11\"\n";
         let e = Observation::parse_all(&format!("{base}result = \"maybe\"\n")).unwrap_err();
-        assert!(e.0.starts_with("observation \"x\": result \"maybe\""), "{e}");
+        assert!(
+            e.0.starts_with("observation \"x\": result \"maybe\""),
+            "{e}"
+        );
         let e = Observation::parse_all(&format!("{base}result = \"works\"\nside = \"server\"\n"))
             .unwrap_err();
         assert!(e.0.contains("result is not fails"), "{e}");
         let e = Observation::parse_all(&format!("{base}result = \"fails\"\nmissing = \"zz\"\n"))
             .unwrap_err();
         assert!(e.0.contains("missing: \"zz\""), "{e}");
-        let e = Observation::parse_all(&format!("{base}result = \"works\"\nbogus = 1\n"))
-            .unwrap_err();
+        let e =
+            Observation::parse_all(&format!("{base}result = \"works\"\nbogus = 1\n")).unwrap_err();
         assert!(e.0.starts_with("line "), "{e}");
         let e = Observation::parse_all(&format!(
             "{base}result = \"works\"\n{}result = \"works\"\n",
@@ -496,7 +501,13 @@ mod tests {
         assert!(e.contains("failing side is the server"), "{e}");
         assert!(e.contains("stage negotiate"), "{e}");
         assert!(e.contains("missing bits are 0x00080000"), "{e}");
-        let unknown = o.run(&Catalog { profiles: Vec::new() }, Engine::Full, Semantics::default());
+        let unknown = o.run(
+            &Catalog {
+                profiles: Vec::new(),
+            },
+            Engine::Full,
+            Semantics::default(),
+        );
         assert_eq!(
             unknown.unwrap_err(),
             "unknown client profile \"mssql-jdbc-7.4\""

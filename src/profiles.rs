@@ -379,12 +379,14 @@ impl Profile {
                 let verifies = match &s.verifies {
                     None => ResponseKinds::ALL,
                     Some(list) => list.iter().try_fold(ResponseKinds::NONE, |acc, n| {
-                        ResponseKinds::by_name(n).map(|k| acc.union(k)).ok_or_else(|| {
-                            format!(
-                                "verifies: {n:?} is not a response kind (LM, NTLMv1, \
+                        ResponseKinds::by_name(n)
+                            .map(|k| acc.union(k))
+                            .ok_or_else(|| {
+                                format!(
+                                    "verifies: {n:?} is not a response kind (LM, NTLMv1, \
                                  NTLM2_SESSION, NTLMv2)"
-                            )
-                        })
+                                )
+                            })
                     })?,
                 };
                 // "all" for Windows 7 and later: every capability but DATAGRAM,
@@ -396,10 +398,7 @@ impl Profile {
                 };
                 let config = ServerConfig {
                     lm_level: server_lm_level,
-                    supported: s
-                        .supported
-                        .as_ref()
-                        .map_or(Ok(all), |f| f.resolve(all))?,
+                    supported: s.supported.as_ref().map_or(Ok(all), |f| f.resolve(all))?,
                     domain_joined: s.domain_joined,
                     target_info,
                     verifies,

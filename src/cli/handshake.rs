@@ -50,7 +50,7 @@ pub(crate) struct HandshakeArgs {
     #[arg(long, value_name = "N")]
     server_lm_level: Option<String>,
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
     /// The application requests integrity (SIGN)
     #[arg(long)]

@@ -61,7 +61,7 @@ struct CheckArgs {
     #[arg(long, value_name = "MASK", default_value = "0")]
     server_min: String,
     /// Policy semantics (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
     /// Print one JSON document
     #[arg(long)]

@@ -531,6 +531,7 @@ impl Auditor {
                 mic: d.mic.unwrap_or(false),
                 exported_session_key: None,
                 anonymous: kind == Some(ResponseKind::Anonymous),
+                weak_key_under_128: ntlm_policy::weak_key_under_128(negotiated),
             }),
             Err(f) => OutcomeJson::failure(f),
         };

@@ -238,3 +238,28 @@ fn bad_usage_is_exit_2() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+/// NEGOTIATE_128 with LM_KEY and no ESS gives a 56-bit key (MS-NLMP
+/// 3.4.5.3): the verdict says so. A Windows client with signing offers
+/// LM_KEY (0xe2088297); this server answers LM_KEY | 128 without ESS.
+#[test]
+fn lm_key_under_128_is_a_56_bit_key_and_the_verdict_warns() {
+    let args = ["handshake", "--sign", "--server-flags", "0xa0828295"];
+    let (code, out, _) = ntlmsim(&args);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "warning:    NEGOTIATE_128 is negotiated, but with LM_KEY and no ESS the sealing key is \
+             56 bits (MS-NLMP 3.4.5.3)"
+        ),
+        "{out}"
+    );
+    let (code, v) = json(&args);
+    assert_eq!(code, 0);
+    assert_eq!(v["messages"]["negotiate"]["decoded"]["flags"], "0xe2088297");
+    assert_eq!(v["outcome"]["key_strength_bits"], 56);
+    assert_eq!(v["outcome"]["weak_key_under_128"], true);
+    // With ESS the same 128 gives a 128-bit key and no warning.
+    let (_, v) = json(&["handshake", "--sign"]);
+    assert_eq!(v["outcome"]["weak_key_under_128"], false);
+}

@@ -251,6 +251,7 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
             mic: false,
             exported_session_key: None,
             anonymous: false,
+            weak_key_under_128: ntlm_policy::weak_key_under_128(negotiated),
         }),
         Err(f) => OutcomeJson::failure(f),
     };

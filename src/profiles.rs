@@ -696,6 +696,59 @@ mod tests {
     }
 
     #[test]
+    fn calibrated_profile_facts() {
+        let c = Catalog::builtin().unwrap();
+        // Windows 10 with signing: 0xe2088297, as the public build-17763 NEGOTIATE.
+        let w10 = c.get("windows-10").unwrap();
+        assert_eq!(w10.offered_flags_signing().unwrap().bits(), 0xe208_8297);
+        // XP offers 128 and 56 without signing (0xa2088207 in public messages; the
+        // model's level-0 client leaves out ESS, see the profile's assumed text).
+        let xp = c.get("windows-xp").unwrap();
+        assert!(
+            xp.offered_flags()
+                .unwrap()
+                .contains(NegotiateFlags::NEGOTIATE_128 | NegotiateFlags::NEGOTIATE_56)
+        );
+        // Server 2003 is its own profile, LmCompatibilityLevel 2.
+        let w2003 = c.get("windows-2003").unwrap();
+        assert_eq!(w2003.client_lm_level, LmCompatibilityLevel::L2);
+        assert_eq!(xp.client_lm_level, LmCompatibilityLevel::L0);
+        // DATAGRAM: NT through 2008 only.
+        for p in &c.profiles {
+            let Some(s) = p.server_config() else { continue };
+            let dgram = s.supported.contains(NegotiateFlags::NEGOTIATE_DATAGRAM);
+            if s.os == OsGeneration::Windows7Plus {
+                assert!(!dgram, "{}", p.name);
+            }
+        }
+        assert!(
+            c.get("windows-vista")
+                .unwrap()
+                .server_config()
+                .unwrap()
+                .supported
+                .contains(NegotiateFlags::NEGOTIATE_DATAGRAM)
+        );
+        // Samba: TargetInfo only with REQUEST_TARGET; the NAS cannot verify NTLMv2.
+        let samba = c.get("samba-4").unwrap().server_config().unwrap();
+        assert_eq!(samba.target_info, TargetInfoRule::RequestTarget);
+        let nas = c.get("ntlmv1-nas").unwrap().server_config().unwrap();
+        assert!(!nas.verifies.verifies(ntlm_wire::ResponseKind::NtlmV2));
+        assert!(nas.verifies.verifies(ntlm_wire::ResponseKind::NtlmV1));
+        // No profile cites a notes file the repository does not ship.
+        for p in &c.profiles {
+            for src in &p.sources {
+                assert!(!src.contains("REAL-PEERS"), "{}: {src}", p.name);
+            }
+        }
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"server\"\ndescription = \"\"\nlm_level = 3\n[profile.server]\nverifies = [\"NTLMv3\"]\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("verifies: \"NTLMv3\""), "{e}");
+    }
+
+    #[test]
     fn user_catalogs_merge_by_name() {
         let mut c = Catalog::builtin().unwrap();
         let n = c.profiles.len();

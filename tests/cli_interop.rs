@@ -719,3 +719,43 @@ fn html_report_is_written_and_counts_failing_cells() {
         "cannot write",
     );
 }
+
+/// `profiles --observations`: every field observation agrees with the
+/// default semantics (exit 0); the strict reading contradicts some (exit 1).
+#[test]
+fn profiles_observations_list_the_field_evidence() {
+    let (code, v) = json(&["profiles", "--observations"]);
+    assert_eq!(code, 0, "{v}");
+    let all = v.as_array().unwrap();
+    assert!(all.len() >= 15, "{}", all.len());
+    for o in all {
+        assert_eq!(o["agrees"], true, "{o}");
+        assert!(o["difference"].is_null());
+        assert!(!o["sources"].as_array().unwrap().is_empty());
+        assert!(o["model"]["result"].is_string(), "{o}");
+    }
+    let o = all
+        .iter()
+        .find(|o| o["id"] == "mssql-jdbc-1180-ess-required")
+        .unwrap();
+    assert_eq!(o["observed"], "fails");
+    assert_eq!(o["observed_side"], "server");
+    assert_eq!(o["model"]["missing"], "0x00080000");
+    assert_eq!(o["model"]["negotiated"], "0x02818205");
+    let (code, v) = json(&["profiles", "--observations", "--semantics", "ms-nlmp"]);
+    assert_eq!(code, 1);
+    let jtds = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "jtds-sql-server-2016")
+        .unwrap();
+    assert_eq!(jtds["agrees"], false);
+    assert_eq!(jtds["model"]["result"], "failure");
+    let (code, out, _) = ntlmsim(&["profiles", "--observations"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("observations agree with the model"), "{out}");
+    let (code, _, err) = ntlmsim(&["profiles", "--observations", "--semantics", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: --semantics"), "{err}");
+}

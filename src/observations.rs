@@ -492,6 +492,32 @@ mod tests {
     }
 
     #[test]
+    fn partial_observations_accept_later_failures_only() {
+        let catalog = Catalog::builtin().unwrap();
+        let text = |result: &str| {
+            format!(
+                "[[observation]]\nid = \"x\"\nsummary = \"\"\nsources = [\"KB1\"]\nclient = \"curl-7.88\"\nserver = \"windows-11\"\nserver_lm_level = 5\nresult = \"{result}\"\n"
+            )
+        };
+        // curl's NTLMv2 passes NEGOTIATE and CHALLENGE; level 5 accepts NTLMv2: works.
+        for r in ["challenge-sent", "authenticate-sent", "works"] {
+            let o = &Observation::parse_all(&text(r)).unwrap()[0];
+            let v = o.run(&catalog, Engine::Full, Semantics::default()).unwrap();
+            assert_eq!(o.check(&v), Ok(()), "{r}");
+        }
+        // A server refusal on NEGOTIATE contradicts both partial observations.
+        let refused = text("challenge-sent")
+            .replace("server_lm_level = 5\n", "server_min = \"0x00000010\"\n");
+        let o = &Observation::parse_all(&refused).unwrap()[0];
+        let v = o.run(&catalog, Engine::Full, Semantics::default()).unwrap();
+        assert!(o.check(&v).unwrap_err().contains("sends no CHALLENGE"));
+        let o = &Observation::parse_all(&refused.replace("challenge-sent", "authenticate-sent"))
+            .unwrap()[0];
+        assert!(o.check(&v).unwrap_err().contains("sends no AUTHENTICATE"));
+        assert_eq!(o.result.to_string(), "authenticate-sent");
+    }
+
+    #[test]
     fn check_reports_every_difference() {
         let catalog = Catalog::builtin().unwrap();
         let text = "[[observation]]\nid = \"x\"\nsummary = \"\"\nsources = [\"KB1\"]\nclient = \"mssql-jdbc-7.4\"\nserver = \"windows-10\"\nserver_min = \"0x20080000\"\nresult = \"fails\"\nside = \"client\"\nstage = \"challenge\"\nmissing = \"0x20000000\"\n";

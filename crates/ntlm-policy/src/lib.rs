@@ -93,6 +93,27 @@
 //! | `bit56` ([`Bit56`]) | **`enforce`**, `ignore` | enforce: 0x80000000 requires `NEGOTIATE_56` | inference from the other KB239869 bits; KB239869 gives it no semantics |
 //! | `authenticate-extra` ([`AuthenticateExtra`]) | **`reject`**, `intersect` | reject: AUTHENTICATE session-security flags absent from the CHALLENGE are refused with SEC_E_INVALID_TOKEN; intersect: they are dropped | MS-NLMP 2.2.1.3 ("the set of bit flags negotiated in the previous messages"), status inferred from MS-NLMP's use of SEC_E_INVALID_TOKEN for tokens that contradict the negotiation; Samba intersects |
 //!
+//! # Why the default reading of 0x20000000 is KB239869's
+//!
+//! Until the calibration the default read "128-bit negotiated" strictly
+//! (MS-NLMP 3.1.5.1.2, 3.2.5.1.1: NEGOTIATE_128 in the negotiated flags, with
+//! or without SEAL). That reading predicts that every client offering neither
+//! 128 nor SEAL already fails against every Windows 7+ server at its default
+//! `0x20000000`. The field says otherwise (`data/observations.toml`, checked by
+//! `cargo test`, listed by `ntlmsim profiles --observations`):
+//!
+//! - microsoft/mssql-jdbc#1180: a Windows Server 2016 host at `0x20080000`
+//!   logs event 4011 for the negotiated flags `0x02818205` (no 128, no SIGN or
+//!   SEAL); with "Require NTLMv2 session security" turned off (`0x20000000`
+//!   left) the same client logs on.
+//! - microsoft/mssql-jdbc#1172: jTDS (no 128, no ESS) logs on to SQL Server 2016.
+//! - curl/curl#13291: IIS on current Windows answers curl's NEGOTIATE (no 128,
+//!   no SIGN/SEAL) with a CHALLENGE.
+//!
+//! KB239869 ("if message confidentiality is in use but 128-bit encryption is
+//! not negotiated") reproduces all of them, so it is the default (`calibrated`);
+//! the strict reading stays available as `ms-nlmp`.
+//!
 //! # Presets
 //!
 //! | Name | Switches | Use |

@@ -578,6 +578,7 @@ impl Auditor {
                 mic: d.mic.unwrap_or(false),
                 exported_session_key: None,
                 anonymous: kind == Some(ResponseKind::Anonymous),
+                weak_key_under_128: ntlm_policy::weak_key_under_128(negotiated),
             }),
             Err(f) => OutcomeJson::failure(f),
         };
@@ -1412,8 +1413,18 @@ mod tests {
 
     #[test]
     fn curl_breaks_under_128_bit_and_windows_does_not() {
+        // Under the default (calibrated) reading curl passes 0x20000000: it
+        // seals nothing (KB239869; curl/curl#13291).
+        let calibrated = Policy {
+            server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            ..Policy::default()
+        };
+        let (r, _) = records(&synth::http_exchange_pcap(&curl(), 200), calibrated);
+        assert_eq!(r[0].verdict, "ok");
+        // The strict ms-nlmp reading refuses it.
         let server_min = Policy {
             server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            semantics: Semantics::MS_NLMP,
             ..Policy::default()
         };
         let (r, p) = records(&synth::http_exchange_pcap(&curl(), 200), server_min.clone());
@@ -1572,6 +1583,7 @@ mod tests {
     fn renderings_carry_the_verdicts() {
         let policy = Policy {
             server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            semantics: Semantics::MS_NLMP,
             ..Policy::default()
         };
         let mut cap = synth::Conversation::new("192.0.2.7:40000", "192.0.2.80:80");

@@ -33,6 +33,7 @@ pub mod input;
 pub mod inspect;
 pub mod json;
 pub mod matrix;
+pub mod observations;
 pub mod outcome;
 pub mod parse;
 pub mod profiles;

@@ -43,6 +43,9 @@ pub struct SuccessJson {
     pub exported_session_key: Option<String>,
     /// An anonymous session has no security whatever SIGN/SEAL say.
     pub anonymous: bool,
+    /// NEGOTIATE_128 is negotiated but LM_KEY (or DATAGRAM) without ESS
+    /// makes the sealing key 56 or 40 bits (MS-NLMP 3.4.5.3).
+    pub weak_key_under_128: bool,
 }
 
 /// A failed exchange.
@@ -232,6 +235,7 @@ impl OutcomeJson {
             mic: r.mic,
             exported_session_key: exported_session_key.map(hex::encode),
             anonymous: r.anonymous(),
+            weak_key_under_128: ntlm_policy::weak_key_under_128(r.flags),
         })
     }
 
@@ -324,6 +328,13 @@ pub fn render_success(r: &SessionReport) -> String {
         let _ = writeln!(
             s,
             "  warning:    anonymous session: no session security whatever SIGN/SEAL say (MS-NLMP 3.4)"
+        );
+    }
+    if ntlm_policy::weak_key_under_128(r.flags) {
+        let _ = writeln!(
+            s,
+            "  warning:    NEGOTIATE_128 is negotiated, but with LM_KEY and no ESS the sealing key is {} bits (MS-NLMP 3.4.5.3)",
+            r.key_strength_bits()
         );
     }
     s

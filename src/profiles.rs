@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use ntlm_crypto::KeyExchange;
 use ntlm_policy::{
-    ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, SERVER_CAPABILITIES,
-    ServerConfig, TargetInfoRule,
+    ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, ResponseKinds,
+    SERVER_CAPABILITIES, ServerConfig, TargetInfoRule,
 };
 use ntlm_session::{
     ClientSettings, CredentialStore, Credentials, ServerKeyExchange, ServerSettings,
@@ -189,6 +189,8 @@ struct ServerSpec {
     domain_joined: bool,
     #[serde(default)]
     target_info: Option<String>,
+    #[serde(default)]
+    verifies: Option<Vec<String>>,
     #[serde(default = "yes")]
     send_timestamp: bool,
     #[serde(default = "yes")]
@@ -418,16 +420,35 @@ impl Profile {
                     "ess-or-request-target" => TargetInfoRule::EssOrRequestTarget,
                     "ess-only" => TargetInfoRule::EssOnly,
                     "never" => TargetInfoRule::Never,
+                    "request-target" => TargetInfoRule::RequestTarget,
                     other => return Err(format!("unknown target_info {other:?}")),
+                };
+                let verifies = match &s.verifies {
+                    None => ResponseKinds::ALL,
+                    Some(list) => list.iter().try_fold(ResponseKinds::NONE, |acc, n| {
+                        ResponseKinds::by_name(n)
+                            .map(|k| acc.union(k))
+                            .ok_or_else(|| {
+                                format!(
+                                    "verifies: {n:?} is not a response kind (LM, NTLMv1, \
+                                 NTLM2_SESSION, NTLMv2)"
+                                )
+                            })
+                    })?,
+                };
+                // "all" for Windows 7 and later: every capability but DATAGRAM,
+                // which only NT through Server 2008 support (MS-NLMP <52>, <70>).
+                let all = if osg == OsGeneration::Windows7Plus {
+                    SERVER_CAPABILITIES.difference(NegotiateFlags::NEGOTIATE_DATAGRAM)
+                } else {
+                    SERVER_CAPABILITIES
                 };
                 let config = ServerConfig {
                     lm_level: server_lm_level,
-                    supported: s
-                        .supported
-                        .as_ref()
-                        .map_or(Ok(SERVER_CAPABILITIES), |f| f.resolve(SERVER_CAPABILITIES))?,
+                    supported: s.supported.as_ref().map_or(Ok(all), |f| f.resolve(all))?,
                     domain_joined: s.domain_joined,
                     target_info,
+                    verifies,
                     blocked: false,
                     os: osg,
                     flags_override: s
@@ -535,6 +556,44 @@ impl Profile {
         self.client.as_ref().map(|(c, _, _)| {
             ntlm_policy::negotiate_flags(c, self.min_client_sec, &ntlm_policy::Semantics::default())
         })
+    }
+
+    /// The NEGOTIATE flags this profile offers when the application asks for
+    /// integrity (SIGN), as SMB signing does.
+    pub fn offered_flags_signing(&self) -> Option<NegotiateFlags> {
+        self.client.as_ref().map(|(c, _, _)| {
+            let c = ClientConfig {
+                integrity: true,
+                ..*c
+            };
+            ntlm_policy::negotiate_flags(
+                &c,
+                self.min_client_sec,
+                &ntlm_policy::Semantics::default(),
+            )
+        })
+    }
+
+    /// This profile with its NEGOTIATE forced to `flags` (as `--client-flags`);
+    /// unchanged when it cannot be a client.
+    #[must_use]
+    pub fn with_client_flags(&self, flags: NegotiateFlags) -> Self {
+        let mut p = self.clone();
+        if let Some((c, _, _)) = p.client.as_mut() {
+            c.flags_override = Some(flags);
+        }
+        p
+    }
+
+    /// This profile with its CHALLENGE forced to `flags` (as `--server-flags`);
+    /// unchanged when it cannot be a server.
+    #[must_use]
+    pub fn with_server_flags(&self, flags: NegotiateFlags) -> Self {
+        let mut p = self.clone();
+        if let Some((s, _, _)) = p.server.as_mut() {
+            s.flags_override = Some(flags);
+        }
+        p
     }
 
     /// Client settings for these credentials, when the profile can be a client.
@@ -720,6 +779,59 @@ mod tests {
             assert_eq!(p.min_server_sec.bits(), min, "{name}");
             assert_eq!(p.min_client_sec.bits(), min, "{name}");
         }
+    }
+
+    #[test]
+    fn calibrated_profile_facts() {
+        let c = Catalog::builtin().unwrap();
+        // Windows 10 with signing: 0xe2088297, as the public build-17763 NEGOTIATE.
+        let w10 = c.get("windows-10").unwrap();
+        assert_eq!(w10.offered_flags_signing().unwrap().bits(), 0xe208_8297);
+        // XP offers 128 and 56 without signing (0xa2088207 in public messages; the
+        // model's level-0 client leaves out ESS, see the profile's assumed text).
+        let xp = c.get("windows-xp").unwrap();
+        assert!(
+            xp.offered_flags()
+                .unwrap()
+                .contains(NegotiateFlags::NEGOTIATE_128 | NegotiateFlags::NEGOTIATE_56)
+        );
+        // Server 2003 is its own profile, LmCompatibilityLevel 2.
+        let w2003 = c.get("windows-2003").unwrap();
+        assert_eq!(w2003.client_lm_level, LmCompatibilityLevel::L2);
+        assert_eq!(xp.client_lm_level, LmCompatibilityLevel::L0);
+        // DATAGRAM: NT through 2008 only.
+        for p in &c.profiles {
+            let Some(s) = p.server_config() else { continue };
+            let dgram = s.supported.contains(NegotiateFlags::NEGOTIATE_DATAGRAM);
+            if s.os == OsGeneration::Windows7Plus {
+                assert!(!dgram, "{}", p.name);
+            }
+        }
+        assert!(
+            c.get("windows-vista")
+                .unwrap()
+                .server_config()
+                .unwrap()
+                .supported
+                .contains(NegotiateFlags::NEGOTIATE_DATAGRAM)
+        );
+        // Samba: TargetInfo only with REQUEST_TARGET; the NAS cannot verify NTLMv2.
+        let samba = c.get("samba-4").unwrap().server_config().unwrap();
+        assert_eq!(samba.target_info, TargetInfoRule::RequestTarget);
+        let nas = c.get("ntlmv1-nas").unwrap().server_config().unwrap();
+        assert!(!nas.verifies.verifies(ntlm_wire::ResponseKind::NtlmV2));
+        assert!(nas.verifies.verifies(ntlm_wire::ResponseKind::NtlmV1));
+        // No profile cites a notes file the repository does not ship.
+        for p in &c.profiles {
+            for src in &p.sources {
+                assert!(!src.contains("REAL-PEERS"), "{}: {src}", p.name);
+            }
+        }
+        let e = Catalog::from_toml(
+            "[[profile]]\nname = \"x\"\nrole = \"server\"\ndescription = \"\"\nlm_level = 3\n[profile.server]\nverifies = [\"NTLMv3\"]\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("verifies: \"NTLMv3\""), "{e}");
     }
 
     #[test]

@@ -61,7 +61,7 @@ const MODERN: [(&str, &str, &str, &str); 11] = [
     // NtlmMinServerSec 0x20000000: no CHALLENGE is sent.
     (
         "strip-128-56",
-        "min-128-server",
+        "min-128-kb239869",
         "negotiate",
         "SEC_E_UNSUPPORTED_FUNCTION",
     ),

@@ -122,12 +122,13 @@ fn policy_failure_is_exit_1_with_every_field() {
     assert_eq!(o["status"], "SEC_E_UNSUPPORTED_FUNCTION");
     assert_eq!(o["status_code"], "0x80090302");
     assert_eq!(o["required"], "0x20080000");
-    assert_eq!(o["missing"], "0x20080000");
+    // XP offers 128 (its public NEGOTIATE 0xa2088207) but, at level 0, no ESS.
+    assert_eq!(o["missing"], "0x00080000");
     assert_eq!(
         o["missing_names"],
-        serde_json::json!(["NEGOTIATE_EXTENDED_SESSIONSECURITY", "NEGOTIATE_128"])
+        serde_json::json!(["NEGOTIATE_EXTENDED_SESSIONSECURITY"])
     );
-    assert_eq!(o["rule"], "MS-NLMP 3.2.5.1.1");
+    assert_eq!(o["rule"], "KB239869");
     assert!(
         v["messages"]["challenge"].is_null(),
         "no CHALLENGE after a NEGOTIATE failure"
@@ -151,6 +152,8 @@ fn client_side_failure_and_wrong_password() {
         "none",
         "--client-min",
         "0x20000000",
+        "--semantics",
+        "ms-nlmp",
     ]);
     assert_eq!(code, 1);
     assert_eq!(v["outcome"]["side"], "client");
@@ -205,12 +208,16 @@ fn seed_makes_it_deterministic_and_human_view_shows_the_verdict() {
     assert_eq!(code, 0);
     assert!(out.contains("SUCCESS"));
     assert!(out.contains("NEGOTIATE_SEAL"));
+    // Windows 2000 offers no 128 without signing or sealing: the strict
+    // ms-nlmp reading refuses it (the default reading does not: no SEAL).
     let (code, out, _) = ntlmsim(&[
         "handshake",
         "--client",
-        "windows-xp",
+        "windows-2000",
         "--server-min",
         "require_128bit_encryption",
+        "--semantics",
+        "ms-nlmp",
     ]);
     assert_eq!(code, 1);
     assert!(out.contains("FAILURE: the server refused on receipt of NEGOTIATE"));
@@ -278,4 +285,29 @@ fn samba_pair_exchanges_a_key_without_sign_or_seal() {
         "windows-11",
     ]);
     assert_eq!(code, 0, "{v}");
+}
+
+/// NEGOTIATE_128 with LM_KEY and no ESS gives a 56-bit key (MS-NLMP
+/// 3.4.5.3): the verdict says so. A Windows client with signing offers
+/// LM_KEY (0xe2088297); this server answers LM_KEY | 128 without ESS.
+#[test]
+fn lm_key_under_128_is_a_56_bit_key_and_the_verdict_warns() {
+    let args = ["handshake", "--sign", "--server-flags", "0xa0828295"];
+    let (code, out, _) = ntlmsim(&args);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "warning:    NEGOTIATE_128 is negotiated, but with LM_KEY and no ESS the sealing key is \
+             56 bits (MS-NLMP 3.4.5.3)"
+        ),
+        "{out}"
+    );
+    let (code, v) = json(&args);
+    assert_eq!(code, 0);
+    assert_eq!(v["messages"]["negotiate"]["decoded"]["flags"], "0xe2088297");
+    assert_eq!(v["outcome"]["key_strength_bits"], 56);
+    assert_eq!(v["outcome"]["weak_key_under_128"], true);
+    // With ESS the same 128 gives a 128-bit key and no warning.
+    let (_, v) = json(&["handshake", "--sign"]);
+    assert_eq!(v["outcome"]["weak_key_under_128"], false);
 }

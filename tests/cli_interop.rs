@@ -259,8 +259,8 @@ fn interop_json_shape_summary_and_exit_code() {
     assert!(pairs.iter().all(|p| p["client"] != "ms-nlmp-4.2"));
     assert_eq!(v["policy"]["server_min"], "0x20080000");
     assert!(v["policy"]["client_min"].is_null());
-    assert_eq!(v["policy"]["semantics"], "ms-nlmp");
-    assert_eq!(v["policy"]["switches"]["rule-128"], "strict");
+    assert_eq!(v["policy"]["semantics"], "calibrated");
+    assert_eq!(v["policy"]["switches"]["rule-128"], "kb239869");
 }
 
 fn pair<'a>(v: &'a Value, client: &str, server: &str) -> &'a Value {
@@ -275,7 +275,7 @@ fn pair<'a>(v: &'a Value, client: &str, server: &str) -> &'a Value {
 #[test]
 fn known_breaking_pairs() {
     // An XP client (LmCompatibilityLevel 0: no ESS) against an XP/2003
-    // server hardened to the baseline: refused on NEGOTIATE, missing ESS and 128.
+    // server hardened to the baseline: refused on NEGOTIATE, missing ESS.
     let (code, v) = json(&[
         "interop",
         "--clients",
@@ -296,14 +296,30 @@ fn known_breaking_pairs() {
             &Value::from("server"),
             &Value::from("negotiate"),
             &Value::from("SEC_E_UNSUPPORTED_FUNCTION"),
-            &Value::from("0x20080000")
+            &Value::from("0x00080000")
         )
     );
     assert_eq!(a["status_code"], "0x80090302");
-    assert_eq!(a["rule"], "MS-NLMP 3.2.5.1.1");
-    // Against Windows 11 (which already requires 128-bit) XP without signing
-    // was already refused: not a new break.
+    assert_eq!(a["rule"], "KB239869");
+    // Against Windows 11 (its default 0x20000000) XP worked before, as XP
+    // clients did against Windows 7+ servers in the field: a new break.
     let p = pair(&v, "windows-xp", "windows-11");
+    assert_eq!(p["breaks"], true);
+    assert_eq!(p["before"]["result"], "success");
+    // The strict ms-nlmp reading of 0x20000000 would refuse a client that
+    // offers no 128 before any change: Windows 2000 without signing.
+    let (_, v) = json(&[
+        "interop",
+        "--clients",
+        "windows-2000",
+        "--servers",
+        "windows-11",
+        "--server-min",
+        "0x20080000",
+        "--semantics",
+        "ms-nlmp",
+    ]);
+    let p = pair(&v, "windows-2000", "windows-11");
     assert_eq!(p["breaks"], false);
     assert_eq!(p["before"]["result"], "failure");
 
@@ -665,7 +681,7 @@ fn human_output_fits_100_columns_without_colour_off_a_terminal() {
     let (_, out, _) = ntlmsim(&["interop", "--server-min", "0x20080000"]);
     assert!(out.contains("pairs newly break:"), "{out}");
     assert!(
-        out.contains("rule min-128-server: MS-NLMP 3.2.5.1.1"),
+        out.contains("rule min-flags-server: KB239869 [inferred]"),
         "{out}"
     );
     assert!(out.contains("windows-xp -> windows-xp"), "{out}");
@@ -702,4 +718,44 @@ fn html_report_is_written_and_counts_failing_cells() {
         &["interop", "--html", "/nonexistent/dir/report.html"],
         "cannot write",
     );
+}
+
+/// `profiles --observations`: every field observation agrees with the
+/// default semantics (exit 0); the strict reading contradicts some (exit 1).
+#[test]
+fn profiles_observations_list_the_field_evidence() {
+    let (code, v) = json(&["profiles", "--observations"]);
+    assert_eq!(code, 0, "{v}");
+    let all = v.as_array().unwrap();
+    assert!(all.len() >= 15, "{}", all.len());
+    for o in all {
+        assert_eq!(o["agrees"], true, "{o}");
+        assert!(o["difference"].is_null());
+        assert!(!o["sources"].as_array().unwrap().is_empty());
+        assert!(o["model"]["result"].is_string(), "{o}");
+    }
+    let o = all
+        .iter()
+        .find(|o| o["id"] == "mssql-jdbc-1180-ess-required")
+        .unwrap();
+    assert_eq!(o["observed"], "fails");
+    assert_eq!(o["observed_side"], "server");
+    assert_eq!(o["model"]["missing"], "0x00080000");
+    assert_eq!(o["model"]["negotiated"], "0x02818205");
+    let (code, v) = json(&["profiles", "--observations", "--semantics", "ms-nlmp"]);
+    assert_eq!(code, 1);
+    let jtds = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "jtds-sql-server-2016")
+        .unwrap();
+    assert_eq!(jtds["agrees"], false);
+    assert_eq!(jtds["model"]["result"], "failure");
+    let (code, out, _) = ntlmsim(&["profiles", "--observations"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("observations agree with the model"), "{out}");
+    let (code, _, err) = ntlmsim(&["profiles", "--observations", "--semantics", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: --semantics"), "{err}");
 }

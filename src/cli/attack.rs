@@ -63,7 +63,7 @@ pub(crate) struct AttackArgs {
     #[arg(long)]
     seal: bool,
     /// Policy semantics (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
     /// The server's channel-binding mode: ignore, accept or require
     #[arg(long, value_name = "MODE")]

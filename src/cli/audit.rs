@@ -50,7 +50,7 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "N")]
     server_lm_level: Option<String>,
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
     /// Print JSON Lines: exchanges, problems, then a summary
     #[arg(long)]

@@ -7,6 +7,7 @@ use clap::{Args, Parser};
 use ntlm_policy::MinSessionSecurity;
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair};
 use ntlmsim::matrix::{self, Application};
+use ntlmsim::observations::{Observation, check_all};
 use ntlmsim::outcome;
 use ntlmsim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
@@ -118,7 +119,7 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
         &mut s,
     )?;
     handshake(
-        "3. A policy failure explained: the same XP client without signing, the server hardened to NtlmMinServerSec 0x20080000",
+        "3. A policy failure explained: the same XP client (level 0 requests no ESS) without signing, the server hardened to NtlmMinServerSec 0x20080000",
         get("windows-xp")?,
         get("windows-11")?,
         Application::default(),
@@ -148,6 +149,19 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
     for line in String::from_utf8_lossy(&matrix).lines() {
         let _ = writeln!(s, "   {line}");
     }
+    let observations =
+        Observation::builtin().map_err(|e| CliError::new(format!("built-in observations: {e}")))?;
+    let checked = check_all(&observations, &catalog, ntlm_policy::Semantics::default());
+    let strict = check_all(&observations, &catalog, ntlm_policy::Semantics::MS_NLMP);
+    let agree =
+        |c: &[ntlmsim::observations::Checked<'_>]| c.iter().filter(|x| x.agreement.is_ok()).count();
+    let _ = writeln!(
+        s,
+        "\n5. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers.\n   `ntlmsim profiles --observations` lists each with its source and the model's verdict.",
+        agree(&checked),
+        checked.len(),
+        strict.len() - agree(&strict)
+    );
     let _ = writeln!(
         s,
         "\nNext: `ntlmsim interop --server-min 0x20080000` (every built-in pair, or --fleet FILE, --html FILE),\n`ntlmsim profiles`, `ntlmsim handshake --help`, `ntlmsim policy explain 0x20080030`,\n`ntlmsim policy check --negotiated 0xe2888235 --server-min 0x20080000`, `ntlmsim decode <message>`."

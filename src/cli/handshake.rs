@@ -51,7 +51,7 @@ pub(crate) struct HandshakeArgs {
     server_lm_level: Option<String>,
     /// Policy semantics where Windows behaviour is unconfirmed: a preset, SWITCH=VALUE items, or a
     /// preset then overrides, comma-separated (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "SPEC", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "SPEC", default_value = "calibrated")]
     semantics: String,
     /// The application requests integrity (SIGN)
     #[arg(long)]

@@ -78,7 +78,7 @@ pub(crate) struct HelperArgs {
     #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
     client: String,
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
 }
 

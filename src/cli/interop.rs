@@ -77,7 +77,7 @@ pub(crate) struct InteropArgs {
     #[arg(long)]
     seal: bool,
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
     /// How exchanges are decided: full (complete handshakes) or flags (flags only)
     #[arg(long, value_name = "ENGINE", default_value = "full")]

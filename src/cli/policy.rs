@@ -69,7 +69,7 @@ struct CheckArgs {
     server_min: String,
     /// Policy semantics: a preset, SWITCH=VALUE items, or a preset then overrides, comma-separated
     /// (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "SPEC", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "SPEC", default_value = "calibrated")]
     semantics: String,
     /// Print one JSON document
     #[arg(long)]
@@ -507,6 +507,7 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
             mic: false,
             exported_session_key: None,
             anonymous: false,
+            weak_key_under_128: ntlm_policy::weak_key_under_128(negotiated),
         }),
         Err(f) => OutcomeJson::failure_under(f, &semantics),
     };

@@ -77,7 +77,7 @@ pub(crate) struct HttpArgs {
     #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
     client: String,
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
     /// Seconds to wait for the connection and for each answer
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]

@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use ntlmsim::outcome::{hex32, names};
+use ntlm_policy::Semantics;
+use ntlmsim::observations::{Checked, Observation, check_all};
+use ntlmsim::outcome::{OutcomeJson, hex32, names};
 use ntlmsim::profiles::{Catalog, Profile};
 use serde::Serialize;
 
@@ -17,7 +19,14 @@ A catalog file has the format of the built-in one (`[[profile]]` tables; see the
 top of data/profiles.toml in the source). Its profiles are added to the built-in ones; one with the
 name of a built-in profile replaces it, so a site can adjust, say, windows-11 to its own defaults.
 
-Exit codes: 0 listed; 2 unknown profile or unreadable/invalid catalog file (the line is named).")]
+--observations lists the field observations (data/observations.toml in the source: what real
+peers did, each with its public source) with the model's verdict beside each, from the full
+handshake engine and the flags-only engine, under --semantics (default: calibrated). `cargo test`
+asserts that every observation holds under the default semantics.
+
+Exit codes: 0 listed (with --observations: every observation agrees with the model); 1 with
+--observations, the model contradicts at least one observation; 2 unknown profile, unknown
+semantics or unreadable/invalid catalog file (the line is named).")]
 pub(crate) struct ProfilesArgs {
     /// Show this profile in full: flags, defaults, sources, what is observed and what is assumed
     #[arg(value_name = "NAME")]
@@ -25,9 +34,20 @@ pub(crate) struct ProfilesArgs {
     /// Also load the profiles of FILE (same format as the built-in catalog)
     #[arg(long = "catalog", visible_alias = "file", value_name = "FILE")]
     catalog: Option<String>,
-    /// Print one JSON document (an array of profiles)
+    /// Print one JSON document (an array of profiles, or of observations)
     #[arg(long)]
     json: bool,
+    /// List the field observations with the model's verdict beside each
+    #[arg(long, conflicts_with = "name")]
+    observations: bool,
+    /// Policy semantics for --observations (see `ntlmsim policy semantics`)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "calibrated",
+        requires = "observations"
+    )]
+    semantics: String,
 }
 
 /// The built-in catalog, plus `file`'s profiles when given (replacing
@@ -53,6 +73,8 @@ struct ProfileJson<'a> {
     description: &'a str,
     offered_flags: Option<String>,
     offered_flags_names: Option<Vec<&'static str>>,
+    /// The NEGOTIATE flags when the application asks for integrity (SIGN).
+    offered_flags_signing: Option<String>,
     lm_level: u8,
     server_lm_level: u8,
     min_client_sec: String,
@@ -76,6 +98,7 @@ fn json_of(p: &Profile) -> ProfileJson<'_> {
         description: &p.description,
         offered_flags: offered.map(|f| hex32(f.bits())),
         offered_flags_names: offered.map(names),
+        offered_flags_signing: p.offered_flags_signing().map(|f| hex32(f.bits())),
         lm_level: if p.role.client() {
             p.client_lm_level.level()
         } else {
@@ -141,6 +164,14 @@ fn detail(p: &Profile, s: &mut String) {
         None => {
             let _ = writeln!(s, "  offers:          (server only)");
         }
+    }
+    if let Some(f) = p.offered_flags_signing() {
+        let _ = writeln!(
+            s,
+            "  with signing:    {} {}",
+            hex32(f.bits()),
+            wrap(&names(f).join(" | "), 100, 30)
+        );
     }
     let _ = writeln!(
         s,
@@ -253,8 +284,126 @@ fn table(catalog: &Catalog, replaced: &[String], s: &mut String) {
     }
 }
 
+#[derive(Serialize)]
+struct ObservationJson<'a> {
+    id: &'a str,
+    summary: &'a str,
+    sources: &'a [String],
+    client: &'a str,
+    server: &'a str,
+    observed: &'static str,
+    observed_side: Option<&'static str>,
+    observed_stage: Option<&'static str>,
+    observed_status: Option<&'a str>,
+    event: Option<&'a str>,
+    /// The full engine's outcome, as in `handshake --json`.
+    model: Option<OutcomeJson>,
+    agrees: bool,
+    difference: Option<String>,
+}
+
+fn observation_json<'a>(c: &'a Checked<'a>) -> ObservationJson<'a> {
+    let o = c.observation;
+    ObservationJson {
+        id: &o.id,
+        summary: &o.summary,
+        sources: &o.sources,
+        client: &o.client,
+        server: &o.server,
+        observed: o.result.name(),
+        observed_side: o.side.map(ntlm_policy::Side::name),
+        observed_stage: o.stage.map(ntlm_policy::Stage::name),
+        observed_status: o.status.as_deref(),
+        event: o.event.as_deref(),
+        model: c.verdict.as_ref().ok().map(|v| match v {
+            Ok(r) => OutcomeJson::success(r, None),
+            Err(f) => OutcomeJson::failure(f),
+        }),
+        agrees: c.agreement.is_ok(),
+        difference: c.agreement.as_ref().err().cloned(),
+    }
+}
+
+/// The model's verdict in a few words.
+fn verdict_words(c: &Checked<'_>) -> String {
+    match &c.verdict {
+        Err(e) => format!("cannot run: {e}"),
+        Ok(Ok(r)) => format!("works ({}, {})", r.response_kind, hex32(r.flags.bits())),
+        Ok(Err(f)) => format!("fails: {} at {}, {}", f.side, f.stage, f.status.name()),
+    }
+}
+
+fn observations(
+    args: &ProfilesArgs,
+    catalog: &Catalog,
+    out: &mut Vec<u8>,
+) -> Result<Status, CliError> {
+    let semantics: Semantics = args
+        .semantics
+        .parse()
+        .map_err(|e| CliError::new(format!("--semantics: {e}")))?;
+    let all =
+        Observation::builtin().map_err(|e| CliError::new(format!("built-in observations: {e}")))?;
+    let checked = check_all(&all, catalog, semantics);
+    let status = if checked.iter().all(|c| c.agreement.is_ok()) {
+        Status::Success
+    } else {
+        Status::Negative
+    };
+    if args.json {
+        let docs: Vec<ObservationJson<'_>> = checked.iter().map(observation_json).collect();
+        serde_json::to_writer_pretty(&mut *out, &docs)
+            .map_err(|e| CliError::new(format!("JSON: {e}")))?;
+        out.push(b'\n');
+        return Ok(status);
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Field observations under semantics {}:\n",
+        semantics.name()
+    );
+    for c in &checked {
+        let o = c.observation;
+        let mark = if c.agreement.is_ok() { "ok  " } else { "DIFF" };
+        let _ = writeln!(s, "{mark} {}: {} -> {}", o.id, o.client, o.server);
+        let _ = writeln!(s, "       {}", wrap(&o.summary, 100, 7));
+        let mut observed = o.result.name().to_owned();
+        for part in [
+            o.side.map(|x| x.name().to_owned()),
+            o.stage.map(|x| format!("at {}", x.name())),
+            o.status.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            observed.push_str(if observed.contains(':') { ", " } else { ": " });
+            observed.push_str(&part);
+        }
+        let _ = writeln!(s, "       observed: {observed}");
+        let _ = writeln!(s, "       model:    {}", verdict_words(c));
+        if let Err(e) = &c.agreement {
+            let _ = writeln!(s, "       differs:  {}", wrap(e, 100, 17));
+        }
+        for src in &o.sources {
+            let _ = writeln!(s, "       source:   {}", wrap(src, 100, 17));
+        }
+    }
+    let agree = checked.iter().filter(|c| c.agreement.is_ok()).count();
+    let _ = writeln!(
+        s,
+        "\n{agree} of {} observations agree with the model (full and flags-only engines).",
+        checked.len()
+    );
+    out.extend_from_slice(s.as_bytes());
+    Ok(status)
+}
+
 pub(crate) fn run(args: &ProfilesArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     let (catalog, replaced) = load_catalog(args.catalog.as_deref())?;
+    if args.observations {
+        return observations(args, &catalog, out);
+    }
     let selected: Vec<&Profile> = match &args.name {
         Some(n) => vec![catalog.get(n).ok_or_else(|| {
             CliError::new(format!("unknown profile {n:?}; known: {}", catalog.names()))

@@ -89,7 +89,7 @@ pub(crate) struct HttpArgs {
     #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
     server: String,
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "ms-nlmp")]
+    #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
     /// Connections that may wait for their AUTHENTICATE at once
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PENDING)]

@@ -355,14 +355,23 @@ pub const fn check_server_authenticate(
 
 /// Whether the server's LmCompatibilityLevel accepts the response
 /// (`lm-refuse-lm` at 4 and 5, `lm-refuse-ntlmv1` at 5; checked
-/// after the flag checks, before the response is verified).
+/// after the flag checks, before the response is verified), and whether the
+/// server can verify that kind of response at all (`auth-cannot-verify`).
 pub const fn check_response_accepted(
     response: ResponseKind,
     server: &ServerConfig,
 ) -> Result<(), Failure> {
     let level = server.lm_level;
     if level.accepts(response) {
-        return Ok(());
+        if server.verifies.verifies(response) {
+            return Ok(());
+        }
+        return Err(Failure::new(
+            Side::Server,
+            Stage::Authenticate,
+            &rules::AUTH_CANNOT_VERIFY,
+            Detail::ResponseUnverifiable { kind: response },
+        ));
     }
     let rule = match response {
         ResponseKind::Lm => &rules::LM_REFUSE_LM,
@@ -706,7 +715,7 @@ mod tests {
 
     #[test]
     fn unsatisfied_follows_the_switches() {
-        let sem = Semantics::default();
+        let sem = Semantics::MS_NLMP;
         let kb = Semantics::by_name("kb239869").unwrap();
         let samba = Semantics::by_name("samba").unwrap();
         let req = F::NEGOTIATE_128 | F::NEGOTIATE_EXTENDED_SESSIONSECURITY;

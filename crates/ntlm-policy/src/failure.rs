@@ -93,6 +93,11 @@ pub enum Detail {
         /// The refusing level.
         level: LmCompatibilityLevel,
     },
+    /// The server cannot verify this kind of response at all (an NTLMv1-only device).
+    ResponseUnverifiable {
+        /// The response the client sent.
+        kind: ResponseKind,
+    },
     /// NTLM is blocked on the failing side.
     Blocked,
     /// NTLMv2 with integrity/confidentiality and no NetBIOS names in the TargetInfo.
@@ -283,6 +288,11 @@ impl fmt::Display for Reason<'_> {
                 level.level(),
                 level.name(),
                 kind
+            ),
+            Detail::ResponseUnverifiable { kind } => write!(
+                f,
+                "the server cannot verify {kind} responses (it implements older response kinds \
+                 only), so the logon is refused"
             ),
             Detail::Blocked => match x.side {
                 Side::Client => f.write_str("NTLM is blocked on the client (ClientBlocked)"),

@@ -49,8 +49,19 @@
 //! let Outcome::Failure(f) = outcome else { panic!("expected a failure") };
 //! assert_eq!((f.side, f.stage), (Side::Server, Stage::Negotiate));
 //! assert_eq!(f.status, Status::SecEUnsupportedFunction);
-//! assert_eq!(f.missing.bits(), 0x2008_0000);
-//! assert_eq!(f.rule.source.to_string(), "MS-NLMP 3.2.5.1.1");
+//! // Under the default (calibrated) reading only the missing ESS fails it,
+//! // as the server's event log in microsoft/mssql-jdbc#1180 shows; the
+//! // strict `ms-nlmp` reading also reports the missing 128.
+//! assert_eq!(f.missing.bits(), 0x0008_0000);
+//! assert_eq!(f.rule.source.to_string(), "KB239869");
+//! let strict = negotiate_only(
+//!     &client,
+//!     &ServerConfig::default(),
+//!     MinSessionSecurity::NONE,
+//!     server_min,
+//!     &Semantics::MS_NLMP,
+//! );
+//! assert_eq!(strict.failure().map(|f| f.missing.bits()), Some(0x2008_0000));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -61,7 +72,7 @@
 //! | `0x00000010` | `require_message_integrity` | Require message integrity (XP/2003 UI only) | `NEGOTIATE_SIGN` | KB239869 |
 //! | `0x00000020` | `require_message_confidentiality` | Require message confidentiality (XP/2003 UI only) | `NEGOTIATE_SEAL` | KB239869 |
 //! | `0x00080000` | `require_NTLMv2_session_security` | Require NTLMv2 session security | `NEGOTIATE_EXTENDED_SESSIONSECURITY` (see `ess`) | KB239869 |
-//! | `0x20000000` | `require_128bit_encryption` | Require 128-bit encryption | `NEGOTIATE_128` (see `rule-128`) | MS-NLMP 3.1.5.1.2, 3.2.5.1.1; KB239869 |
+//! | `0x20000000` | `require_128bit_encryption` | Require 128-bit encryption | `NEGOTIATE_128` when SEAL is negotiated (default; see `rule-128`) | KB239869; MS-NLMP 3.1.5.1.2, 3.2.5.1.1 |
 //! | `0x80000000` | `require_56bit_encryption` | none (registry only) | `NEGOTIATE_56` (see `bit56`) | KB239869 lists it without semantics |
 //!
 //! `all_above` is `0x20080030`; `none` is 0. Other bits are kept, reported as
@@ -74,7 +85,7 @@
 //!
 //! | Switch | Values (default first) | What it decides | Sources |
 //! |---|---|---|---|
-//! | `rule-128` ([`Rule128`]) | **`strict`**, `kb239869` | strict: 0x20000000 fails unless `NEGOTIATE_128` is in the negotiated flags; kb239869: fails only when SEAL is negotiated without 128 | MS-NLMP 3.1.5.1.2, 3.2.5.1.1 (strict); KB239869 "if message confidentiality is in use" |
+//! | `rule-128` ([`Rule128`]) | **`kb239869`**, `strict` | kb239869: 0x20000000 fails only when SEAL is negotiated without 128; strict: it fails unless `NEGOTIATE_128` is in the negotiated flags | KB239869 "if message confidentiality is in use" and the field observations (kb239869); MS-NLMP 3.1.5.1.2, 3.2.5.1.1 (strict). kb239869 is the default because the strict reading contradicts the field: a Windows Server 2016 SQL Server at 0x20000000 accepts negotiated flags 0x02818205 (no 128, no SIGN/SEAL) and refuses them only once 0x80000 is added (microsoft/mssql-jdbc#1180); curl and jTDS, which never offer 128, log on to default Windows 7+ servers (curl/curl#13291, microsoft/mssql-jdbc#1172); see `data/observations.toml` |
 //! | `server-strength` ([`ServerStrength`]) | **`echo`**, `literal` | echo: a server returns 128/56 whenever requested and supported; literal: only when the client also requested SIGN or SEAL | observed Windows 7 / 2008 R2 capture (echo) and MS-NLMP <23>; MS-NLMP 2.2.2.5 (literal). Echo is the default because with the literal rule two default-configured Windows 7+ hosts (both requiring 128) could not authenticate without SIGN/SEAL, which the capture contradicts |
 //! | `enforce` ([`Enforce`]) | **`all-known`**, `os-generation` | os-generation: a peer newer than XP/2003 ignores 0x10/0x20 (UNCONFIRMED) | CCE-44861-3 and the 2008 R2 policy page: the options exist only in the XP/2003 UI |
 //! | `client-request` ([`ClientRequest`]) | **`app-only`**, `or-required` | or-required: the client ORs its known NtlmMinClientSec bits into its NEGOTIATE | Samba `gensec_ntlmssp_client_start()` (`required_flags`); undocumented for Windows, KB239869 only says the client "requests" items |
@@ -82,15 +93,36 @@
 //! | `bit56` ([`Bit56`]) | **`enforce`**, `ignore` | enforce: 0x80000000 requires `NEGOTIATE_56` | inference from the other KB239869 bits; KB239869 gives it no semantics |
 //! | `authenticate-extra` ([`AuthenticateExtra`]) | **`reject`**, `intersect` | reject: AUTHENTICATE session-security flags absent from the CHALLENGE are refused with SEC_E_INVALID_TOKEN; intersect: they are dropped | MS-NLMP 2.2.1.3 ("the set of bit flags negotiated in the previous messages"), status inferred from MS-NLMP's use of SEC_E_INVALID_TOKEN for tokens that contradict the negotiation; Samba intersects |
 //!
+//! # Why the default reading of 0x20000000 is KB239869's
+//!
+//! Until the calibration the default read "128-bit negotiated" strictly
+//! (MS-NLMP 3.1.5.1.2, 3.2.5.1.1: NEGOTIATE_128 in the negotiated flags, with
+//! or without SEAL). That reading predicts that every client offering neither
+//! 128 nor SEAL already fails against every Windows 7+ server at its default
+//! `0x20000000`. The field says otherwise (`data/observations.toml`, checked by
+//! `cargo test`, listed by `ntlmsim profiles --observations`):
+//!
+//! - microsoft/mssql-jdbc#1180: a Windows Server 2016 host at `0x20080000`
+//!   logs event 4011 for the negotiated flags `0x02818205` (no 128, no SIGN or
+//!   SEAL); with "Require NTLMv2 session security" turned off (`0x20000000`
+//!   left) the same client logs on.
+//! - microsoft/mssql-jdbc#1172: jTDS (no 128, no ESS) logs on to SQL Server 2016.
+//! - curl/curl#13291: IIS on current Windows answers curl's NEGOTIATE (no 128,
+//!   no SIGN/SEAL) with a CHALLENGE.
+//!
+//! KB239869 ("if message confidentiality is in use but 128-bit encryption is
+//! not negotiated") reproduces all of them, so it is the default (`calibrated`);
+//! the strict reading stays available as `ms-nlmp`.
+//!
 //! # Presets
 //!
 //! | Name | Switches | Use |
 //! |---|---|---|
-//! | `ms-nlmp` (default) | all defaults | MS-NLMP wherever it speaks, the Windows capture where a literal reading contradicts it |
-//! | `ms-nlmp-literal` | `server-strength=literal` | MS-NLMP 2.2.2.5 read literally |
-//! | `kb239869` | `rule-128=kb239869` | the narrower KB reading of the 128-bit rule |
-//! | `samba` | `client-request=or-required`, `ess=flag-or-ntlmv2`, `authenticate-extra=intersect` | Samba's NTLMSSP |
-//! | `os-generation` | `enforce=os-generation` | the unconfirmed "post-2003 Windows ignores 0x10/0x20" hypothesis |
+//! | `calibrated` (default; alias `kb239869`) | all defaults | KB239869's reading of the 128-bit bit, which every field observation in `data/observations.toml` supports; MS-NLMP wherever it speaks otherwise, the Windows capture where a literal reading contradicts it |
+//! | `ms-nlmp` | `rule-128=strict` | the strict reading of MS-NLMP 3.1.5.1.2 / 3.2.5.1.1 (the default before the calibration): what a literal reading of the specification predicts |
+//! | `ms-nlmp-literal` | `rule-128=strict`, `server-strength=literal` | MS-NLMP 2.2.2.5 read literally as well |
+//! | `samba` | `rule-128=strict`, `client-request=or-required`, `ess=flag-or-ntlmv2`, `authenticate-extra=intersect` | Samba's NTLMSSP |
+//! | `os-generation` | `rule-128=strict`, `enforce=os-generation` | the unconfirmed "post-2003 Windows ignores 0x10/0x20" hypothesis |
 //! | `lenient` | `rule-128=kb239869`, `enforce=os-generation`, `ess=flag-or-ntlmv2`, `bit56=ignore`, `authenticate-extra=intersect` | the most permissive reading of every unconfirmed point: what breaks even then breaks for sure |
 //!
 //! # Choosing switches one by one
@@ -165,8 +197,9 @@
 //! | `neg-server-strength-echo` | with server-strength=echo (default) the server returns 128 and 56 whenever requested and supported, with or without SIGN/SEAL | observed: Windows 7 client / Windows Server 2008 R2 DC capture (gss-ntlmssp tests/ntlmssptest.c T_NTLMv2_CBT); MS-NLMP Appendix B <23> | none | observed |
 //! | `neg-server-optional` | KEY_EXCH, IDENTIFY, DATAGRAM, VERSION and REQUEST_NON_NT_SESSION_KEY are returned when requested and supported; supported flags the client did not request are not | MS-NLMP 3.2.5.1.1; MS-NLMP 2.2.1.2; Samba auth/ntlmssp/ntlmssp_util.c ntlmssp_handle_neg_flags(); inference: 'all the flags set in CfgFlg' read as the intersection, as implementations do | none | observed |
 //! | `neg-server-datagram-key-exch` | DATAGRAM in the CHALLENGE forces KEY_EXCH | MS-NLMP 2.2.2.5 | none | spec |
+//! | `neg-server-datagram-generation` | only Windows NT through Server 2008 support connectionless (DATAGRAM) NTLM; Windows 7 / 2008 R2 and later servers never return DATAGRAM | MS-NLMP Appendix B <52>; MS-NLMP Appendix B <70> | none | documented |
 //! | `neg-server-mandatory` | the CHALLENGE always carries REQUEST_TARGET, NTLM and ALWAYS_SIGN | MS-NLMP 3.2.5.1.1 | none | spec |
-//! | `neg-server-target-info` | the server sets TARGET_INFO (Windows NT only with ESS; Windows 2000/XP/2003 only when the NEGOTIATE has ESS or REQUEST_TARGET) | MS-NLMP 3.2.5.1.1; MS-NLMP Appendix B <64> | none | spec |
+//! | `neg-server-target-info` | the server sets TARGET_INFO (Windows NT only with ESS; Windows 2000/XP/2003 only when the NEGOTIATE has ESS or REQUEST_TARGET; Samba only with REQUEST_TARGET, and then also the target type) | MS-NLMP 3.2.5.1.1; MS-NLMP Appendix B <64>; Samba libcli/auth/ntlmssp_server.c ntlmssp_target_name() | none | spec |
 //! | `neg-server-target-type` | a domain-joined server sets TARGET_TYPE_DOMAIN, any other TARGET_TYPE_SERVER | MS-NLMP 3.2.5.1.1 | none | spec |
 //! | `client-blocked` | a client with NTLM blocked (ClientBlocked) returns STATUS_NOT_SUPPORTED and sends no NEGOTIATE | MS-NLMP 3.1.5.1.1; MS-NLMP Appendix B <46> | STATUS_NOT_SUPPORTED | spec |
 //! | `server-blocked` | a server with NTLM blocked (ServerBlock) returns STATUS_NOT_SUPPORTED on receipt of NEGOTIATE or AUTHENTICATE | MS-NLMP 3.2.5.1.1; MS-NLMP 3.2.5.1.2 | STATUS_NOT_SUPPORTED | spec |
@@ -186,6 +219,7 @@
 //! | `auth-flags-intersect` | with authenticate-extra=intersect the server ignores AUTHENTICATE flags the CHALLENGE did not return | Samba auth/ntlmssp/ntlmssp_util.c ntlmssp_handle_neg_flags() | none | observed |
 //! | `lm-refuse-lm` | a server or DC at LmCompatibilityLevel 4 or 5 refuses an LM-only response; STATUS_LOGON_FAILURE (status inferred) | MS-NLMP Appendix B <81>; Microsoft documentation: Network security: LAN Manager authentication level | STATUS_LOGON_FAILURE | inferred |
 //! | `lm-refuse-ntlmv1` | a server or DC at LmCompatibilityLevel 5 refuses NTLMv1 and NTLM2 session responses; STATUS_LOGON_FAILURE (status inferred; Samba: STATUS_WRONG_PASSWORD) | MS-NLMP Appendix B <81>; Microsoft documentation: Network security: LAN Manager authentication level; Samba libcli/auth/ntlm_check.c ntlm_password_check() | STATUS_LOGON_FAILURE | inferred |
+//! | `auth-cannot-verify` | a server that implements only older response kinds (an NTLMv1-only NAS or printer) cannot verify an NTLMv2 response and refuses the logon; STATUS_LOGON_FAILURE (status inferred; KB954387: 'access is denied') | KB954387; inference: KB954387 gives the symptom (access denied, cannot log on) and the workaround (a lower client LmCompatibilityLevel), not the status code | STATUS_LOGON_FAILURE | inferred |
 //! | `client-ntlmv2-target-info` | an NTLMv2 client that wants integrity or confidentiality refuses a CHALLENGE whose TargetInfo lacks MsvAvNbComputerName or MsvAvNbDomainName: STATUS_LOGON_FAILURE | MS-NLMP 3.1.5.1.2 | STATUS_LOGON_FAILURE | spec |
 //! | `auth-response` | a response that matches neither the expected NT nor LM response is refused ('INVALID message error'); STATUS_LOGON_FAILURE (status inferred) | MS-NLMP 3.2.5.1.2; Samba libcli/auth/ntlm_check.c ntlm_password_check() | STATUS_LOGON_FAILURE | inferred |
 //! | `auth-no-lmv2-fallback` | when an NTLMv2 response is present only NTProofStr counts; a valid LMv2 response alone does not authenticate (CVE-2019-1338) | inference: the 3.2.5.1.2 pseudocode accepts a matching LM response alone; the preempt ntlm-scanner CVE-2019-1338 probe shows patched servers refuse it; MS-NLMP 3.2.5.1.2 | STATUS_LOGON_FAILURE | inferred |
@@ -235,9 +269,9 @@ pub use failure::{Detail, Failure, FlagNames, Reason, Side, Stage};
 pub use lm::{LmCompatibilityLevel, LmField};
 pub use mask::{BITS, BitInfo, InputForm, MinSessionSecurity, ParsedMask, PolicyValue};
 pub use negotiate::{
-    CLIENT_BASE, ClientConfig, NEGOTIABLE, OsGeneration, SERVER_ALWAYS_SETS, SERVER_CAPABILITIES,
-    ServerConfig, TargetInfoRule, authenticate_flags, challenge_flags, key_strength_bits,
-    negotiate_flags,
+    CLIENT_BASE, ClientConfig, NEGOTIABLE, OsGeneration, ResponseKinds, SERVER_ALWAYS_SETS,
+    SERVER_CAPABILITIES, ServerConfig, TargetInfoRule, authenticate_flags, challenge_flags,
+    key_strength_bits, negotiate_flags, weak_key_under_128,
 };
 pub use parse::{LineForm, ParseError};
 pub use paste::{Pasted, PastedSetting, Setting, read_settings};

@@ -1,7 +1,7 @@
 //! Flag negotiation: what a client offers, what a server returns (MS-NLMP
 //! 3.1.5.1.1, 3.2.5.1.1, 2.2.2.5) and what the client then sends back.
 
-use ntlm_wire::NegotiateFlags as F;
+use ntlm_wire::{NegotiateFlags as F, ResponseKind};
 
 use crate::failure::{Detail, Failure, Side, Stage};
 use crate::lm::LmCompatibilityLevel;
@@ -60,6 +60,74 @@ pub enum TargetInfoRule {
     EssOnly,
     /// Never (a server without target information).
     Never,
+    /// Only when the NEGOTIATE has REQUEST_TARGET, and then with the target
+    /// type; without REQUEST_TARGET neither TARGET_INFO nor a target type is
+    /// set (Samba `ntlmssp_target_name()` in `libcli/auth/ntlmssp_server.c`).
+    RequestTarget,
+}
+
+/// The response kinds a server (or its DC) can verify at all, whatever its
+/// LmCompatibilityLevel allows.
+///
+/// A Windows server verifies every kind; an NTLMv1-only device (an old NAS
+/// or printer) cannot verify an NTLMv2 response and refuses the logon
+/// (KB954387: "third-party products that cannot handle NTLMv2
+/// authentication"; rule `auth-cannot-verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResponseKinds(u8);
+
+impl ResponseKinds {
+    /// LM responses.
+    pub const LM: Self = Self(1);
+    /// NTLMv1 responses.
+    pub const NTLMV1: Self = Self(2);
+    /// NTLM2 session responses (NTLMv1 with ESS).
+    pub const NTLM2_SESSION: Self = Self(4);
+    /// NTLMv2 (and LMv2) responses.
+    pub const NTLMV2: Self = Self(8);
+    /// Every kind (Windows).
+    pub const ALL: Self = Self(15);
+    /// No kind.
+    pub const NONE: Self = Self(0);
+
+    /// Both sets.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether a response of this kind can be verified. Anonymous logons
+    /// carry no response to verify; a response of unknown shape never can be.
+    pub const fn verifies(self, kind: ResponseKind) -> bool {
+        match kind {
+            ResponseKind::Anonymous => true,
+            ResponseKind::Lm => self.0 & Self::LM.0 != 0,
+            ResponseKind::NtlmV1 => self.0 & Self::NTLMV1.0 != 0,
+            ResponseKind::Ntlm2Session => self.0 & Self::NTLM2_SESSION.0 != 0,
+            ResponseKind::NtlmV2 => self.0 & Self::NTLMV2.0 != 0,
+            ResponseKind::Unknown => false,
+        }
+    }
+
+    /// The kind by the name `ntlmsim` prints (`LM`, `NTLMv1`,
+    /// `NTLM2_SESSION`, `NTLMv2`), ASCII case ignored.
+    pub fn by_name(name: &str) -> Option<Self> {
+        [
+            ("LM", Self::LM),
+            ("NTLMv1", Self::NTLMV1),
+            ("NTLM2_SESSION", Self::NTLM2_SESSION),
+            ("NTLMv2", Self::NTLMV2),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+        .map(|(_, k)| k)
+    }
+}
+
+impl Default for ResponseKinds {
+    fn default() -> Self {
+        Self::ALL
+    }
 }
 
 /// A client: its LmCompatibilityLevel, what it can offer, and what the application asks for.
@@ -115,8 +183,10 @@ impl Default for ClientConfig {
 
 /// A server: its capabilities (CfgFlg), domain membership and quirks.
 ///
-/// `Default` is a current Windows server: domain-joined, every capability,
-/// TARGET_INFO always, LmCompatibilityLevel 3.
+/// `Default` is a current Windows server: domain-joined, every capability
+/// but DATAGRAM (MS-NLMP <52>, <70>: connectionless NTLM only from NT
+/// through Server 2008), TARGET_INFO always, LmCompatibilityLevel 3, every
+/// response kind verifiable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ServerConfig {
     /// Which responses it (or its DC) accepts.
@@ -129,6 +199,8 @@ pub struct ServerConfig {
     pub domain_joined: bool,
     /// When TARGET_INFO is set.
     pub target_info: TargetInfoRule,
+    /// The response kinds it can verify at all (rule `auth-cannot-verify`).
+    pub verifies: ResponseKinds,
     /// ServerBlock (MS-NLMP 3.2.1.1): NTLM is refused.
     pub blocked: bool,
     /// The Windows generation (for `enforce = os-generation`).
@@ -205,7 +277,10 @@ impl ServerConfig {
     ///
     /// - NT 4.0 and Windows 2000 do not send VERSION (MS-NLMP <24>);
     /// - NT sets TARGET_INFO only with ESS; 2000/XP/2003 only when the
-    ///   NEGOTIATE has ESS or REQUEST_TARGET (<64>).
+    ///   NEGOTIATE has ESS or REQUEST_TARGET (<64>);
+    /// - connectionless (DATAGRAM) NTLM exists only from NT through Server
+    ///   2008 (MS-NLMP <52>, <70>): Windows 7 / 2008 R2 and later never
+    ///   return DATAGRAM (rule `neg-server-datagram-generation`).
     ///
     /// Everything else stays at the default.
     pub fn for_generation(os: OsGeneration) -> Self {
@@ -215,6 +290,15 @@ impl ServerConfig {
         };
         if matches!(os, OsGeneration::Nt4 | OsGeneration::Windows2000) {
             s.supported = s.supported.difference(F::NEGOTIATE_VERSION);
+        }
+        if matches!(
+            os,
+            OsGeneration::Nt4
+                | OsGeneration::Windows2000
+                | OsGeneration::XpServer2003
+                | OsGeneration::VistaServer2008
+        ) {
+            s.supported = s.supported.union(F::NEGOTIATE_DATAGRAM);
         }
         s.target_info = match os {
             OsGeneration::Nt4 => TargetInfoRule::EssOnly,
@@ -231,9 +315,10 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             lm_level: LmCompatibilityLevel::L3,
-            supported: SERVER_CAPABILITIES,
+            supported: SERVER_CAPABILITIES.difference(F::NEGOTIATE_DATAGRAM),
             domain_joined: true,
             target_info: TargetInfoRule::Always,
+            verifies: ResponseKinds::ALL,
             blocked: false,
             os: OsGeneration::Windows7Plus,
             flags_override: None,
@@ -376,15 +461,22 @@ pub const fn challenge_flags(
         }
         TargetInfoRule::EssOnly => c.contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY),
         TargetInfoRule::Never => false,
+        TargetInfoRule::RequestTarget => negotiate.contains(F::REQUEST_TARGET),
     };
     if target_info {
         c = c.union(F::NEGOTIATE_TARGET_INFO);
     }
-    c = c.union(if server.domain_joined {
-        F::TARGET_TYPE_DOMAIN
-    } else {
-        F::TARGET_TYPE_SERVER
-    });
+    let target_type = match server.target_info {
+        TargetInfoRule::RequestTarget => negotiate.contains(F::REQUEST_TARGET),
+        _ => true,
+    };
+    if target_type {
+        c = c.union(if server.domain_joined {
+            F::TARGET_TYPE_DOMAIN
+        } else {
+            F::TARGET_TYPE_SERVER
+        });
+    }
     Ok(c)
 }
 
@@ -398,6 +490,13 @@ pub const fn authenticate_flags(challenge: F) -> F {
         a = a.difference(F::NEGOTIATE_OEM);
     }
     a
+}
+
+/// Whether the flags carry NEGOTIATE_128 but give a weaker sealing key:
+/// without ESS, LM_KEY (or DATAGRAM) makes the key 56 or 40 bits whatever
+/// NEGOTIATE_128 says (MS-NLMP 3.4.5.3). Verdicts warn about it.
+pub const fn weak_key_under_128(flags: F) -> bool {
+    flags.contains(F::NEGOTIATE_128) && key_strength_bits(flags) < 128
 }
 
 /// The sealing-key strength the flags give, in bits (MS-NLMP 3.4.5.3):
@@ -544,8 +643,64 @@ mod tests {
         };
         let c = challenge_flags(f(0x0008_0081), &no_ess, &sem).unwrap();
         assert!(c.contains(F::NEGOTIATE_LM_KEY));
-        let c = challenge_flags(f(0x41), &ServerConfig::default(), &sem).unwrap();
+        let vista = ServerConfig::for_generation(OsGeneration::VistaServer2008);
+        let c = challenge_flags(f(0x41), &vista, &sem).unwrap();
         assert!(c.contains(F::NEGOTIATE_DATAGRAM | F::NEGOTIATE_KEY_EXCH));
+        // Windows 7 and later never return DATAGRAM (MS-NLMP <52>, <70>).
+        for s in [
+            ServerConfig::default(),
+            ServerConfig::for_generation(OsGeneration::Windows7Plus),
+        ] {
+            let c = challenge_flags(f(0x41), &s, &sem).unwrap();
+            assert!(!c.contains(F::NEGOTIATE_DATAGRAM));
+            assert!(!c.contains(F::NEGOTIATE_KEY_EXCH));
+        }
+    }
+
+    #[test]
+    fn samba_sets_target_info_and_type_only_with_request_target() {
+        let sem = Semantics::default();
+        let samba = ServerConfig {
+            target_info: TargetInfoRule::RequestTarget,
+            domain_joined: false,
+            ..ServerConfig::default()
+        };
+        let with = challenge_flags(f(0x0000_0205), &samba, &sem).unwrap();
+        assert!(with.contains(F::NEGOTIATE_TARGET_INFO | F::TARGET_TYPE_SERVER));
+        // jTDS's 0xb201 has no REQUEST_TARGET.
+        let without = challenge_flags(f(0x0000_b201), &samba, &sem).unwrap();
+        assert!(
+            !without.intersects(
+                F::NEGOTIATE_TARGET_INFO | F::TARGET_TYPE_SERVER | F::TARGET_TYPE_DOMAIN
+            )
+        );
+    }
+
+    #[test]
+    fn lm_key_under_128_is_a_56_bit_key() {
+        // A Windows client with signing against an NT-era server without ESS.
+        let flags = f(0xe200_8295);
+        assert!(flags.contains(F::NEGOTIATE_128 | F::NEGOTIATE_LM_KEY));
+        assert_eq!(key_strength_bits(flags), 56);
+        assert!(weak_key_under_128(flags));
+        assert!(!weak_key_under_128(f(0xe208_8215)));
+        assert!(!weak_key_under_128(f(0x0000_8295)));
+    }
+
+    #[test]
+    fn response_kinds_verified() {
+        let v1 = ResponseKinds::LM.union(ResponseKinds::NTLMV1);
+        assert!(v1.verifies(ResponseKind::NtlmV1));
+        assert!(v1.verifies(ResponseKind::Anonymous));
+        assert!(!v1.verifies(ResponseKind::NtlmV2));
+        assert!(!v1.verifies(ResponseKind::Ntlm2Session));
+        assert!(!ResponseKinds::ALL.verifies(ResponseKind::Unknown));
+        assert_eq!(
+            ResponseKinds::by_name("ntlmv2"),
+            Some(ResponseKinds::NTLMV2)
+        );
+        assert_eq!(ResponseKinds::by_name("NTLMv3"), None);
+        assert_eq!(ResponseKinds::default(), ResponseKinds::ALL);
     }
 
     #[test]

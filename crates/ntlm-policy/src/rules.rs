@@ -223,13 +223,28 @@ pub static NEG_SERVER_MANDATORY: Rule = Rule {
     basis: Basis::Spec,
 };
 
+/// Connectionless NTLM by generation.
+pub static NEG_SERVER_DATAGRAM_GENERATION: Rule = Rule {
+    id: "neg-server-datagram-generation",
+    statement: "only Windows NT through Server 2008 support connectionless (DATAGRAM) NTLM; \
+                Windows 7 / 2008 R2 and later servers never return DATAGRAM",
+    source: Source::MsNlmpBehavior(52),
+    also: &[Source::MsNlmpBehavior(70)],
+    status: None,
+    basis: Basis::Documented,
+};
+
 /// TARGET_INFO in the CHALLENGE.
 pub static NEG_SERVER_TARGET_INFO: Rule = Rule {
     id: "neg-server-target-info",
     statement: "the server sets TARGET_INFO (Windows NT only with ESS; Windows 2000/XP/2003 only \
-                when the NEGOTIATE has ESS or REQUEST_TARGET)",
+                when the NEGOTIATE has ESS or REQUEST_TARGET; Samba only with REQUEST_TARGET, and \
+                then also the target type)",
     source: Source::MsNlmp("3.2.5.1.1"),
-    also: &[Source::MsNlmpBehavior(64)],
+    also: &[
+        Source::MsNlmpBehavior(64),
+        Source::Samba("libcli/auth/ntlmssp_server.c ntlmssp_target_name()"),
+    ],
     status: None,
     basis: Basis::Spec,
 };
@@ -470,6 +485,21 @@ pub static LM_REFUSE_NTLMV1: Rule = Rule {
     basis: Basis::Inferred,
 };
 
+/// A server that cannot verify the response kind.
+pub static AUTH_CANNOT_VERIFY: Rule = Rule {
+    id: "auth-cannot-verify",
+    statement: "a server that implements only older response kinds (an NTLMv1-only NAS or \
+                printer) cannot verify an NTLMv2 response and refuses the logon; \
+                STATUS_LOGON_FAILURE (status inferred; KB954387: 'access is denied')",
+    source: Source::Kb(954_387),
+    also: &[Source::Inference(
+        "KB954387 gives the symptom (access denied, cannot log on) and the workaround (a lower \
+         client LmCompatibilityLevel), not the status code",
+    )],
+    status: Some(Status::StatusLogonFailure),
+    basis: Basis::Inferred,
+};
+
 /// NTLMv2 clients need the NetBIOS names for integrity/confidentiality.
 pub static CLIENT_NTLMV2_TARGET_INFO: Rule = Rule {
     id: "client-ntlmv2-target-info",
@@ -686,6 +716,7 @@ pub static ALL: &[&Rule] = &[
     &NEG_SERVER_STRENGTH_ECHO,
     &NEG_SERVER_OPTIONAL,
     &NEG_SERVER_DATAGRAM,
+    &NEG_SERVER_DATAGRAM_GENERATION,
     &NEG_SERVER_MANDATORY,
     &NEG_SERVER_TARGET_INFO,
     &NEG_SERVER_TARGET_TYPE,
@@ -707,6 +738,7 @@ pub static ALL: &[&Rule] = &[
     &AUTH_FLAGS_INTERSECT,
     &LM_REFUSE_LM,
     &LM_REFUSE_NTLMV1,
+    &AUTH_CANNOT_VERIFY,
     &CLIENT_NTLMV2_TARGET_INFO,
     &AUTH_RESPONSE,
     &AUTH_NO_LMV2_FALLBACK,

@@ -9,13 +9,24 @@ use crate::parse::ParseError;
 use crate::rules::{self, Rule};
 
 /// What "128-bit encryption is negotiated" means for the 0x20000000 bit.
+///
+/// The default is the KB239869 reading because it is the one that matches
+/// the field: a Windows Server 2016 SQL Server with NtlmMinServerSec
+/// 0x20000000 accepted an NTLM login whose negotiated flags were 0x02818205
+/// (no NEGOTIATE_128, no SIGN, no SEAL) and logged a "Minimum Server
+/// Security block" only once 0x80000 was added (microsoft/mssql-jdbc#1180);
+/// curl and jTDS, which never offer 128, authenticate against default
+/// Windows servers (curl/curl#13291, microsoft/mssql-jdbc#1172). See
+/// `data/observations.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Rule128 {
-    /// NEGOTIATE_128 must be in the negotiated flags (MS-NLMP 3.1.5.1.2, 3.2.5.1.1). Default.
-    #[default]
+    /// NEGOTIATE_128 must be in the negotiated flags (MS-NLMP 3.1.5.1.2,
+    /// 3.2.5.1.1 read literally). The `ms-nlmp` preset.
     Strict,
     /// Fails only when SEAL is negotiated and NEGOTIATE_128 is not (KB239869:
-    /// "if message confidentiality is in use but 128-bit encryption is not negotiated").
+    /// "if message confidentiality is in use but 128-bit encryption is not
+    /// negotiated"). Default: it reproduces every field observation.
+    #[default]
     Kb239869,
 }
 
@@ -201,7 +212,7 @@ impl AuthenticateExtra {
     }
 }
 
-/// The full set of switches. `Semantics::default()` is the `ms-nlmp` preset.
+/// The full set of switches. `Semantics::default()` is the `calibrated` preset.
 ///
 /// Every field is an explicit, documented choice where the sources disagree
 /// or are silent; see the crate documentation for the table of switches,
@@ -236,7 +247,7 @@ pub struct Preset {
 }
 
 const DEFAULT: Semantics = Semantics {
-    rule_128: Rule128::Strict,
+    rule_128: Rule128::Kb239869,
     server_strength: ServerStrength::Echo,
     enforce: Enforce::AllKnown,
     client_request: ClientRequest::AppOnly,
@@ -245,18 +256,43 @@ const DEFAULT: Semantics = Semantics {
     authenticate_extra: AuthenticateExtra::Reject,
 };
 
+/// The strict reading of MS-NLMP 3.1.5.1.2 / 3.2.5.1.1 (the default before
+/// the calibration against field observations).
+const STRICT: Semantics = Semantics {
+    rule_128: Rule128::Strict,
+    ..DEFAULT
+};
+
 impl Semantics {
-    /// The default: MS-NLMP wherever it speaks, the Windows capture where
-    /// it contradicts a literal reading, the strict choice elsewhere.
-    pub const MS_NLMP: Self = DEFAULT;
+    /// The default: KB239869's reading of the 128-bit bit (the one the field
+    /// observations support), MS-NLMP wherever it speaks otherwise, the
+    /// Windows capture where it contradicts a literal reading, the strict
+    /// choice elsewhere.
+    pub const CALIBRATED: Self = DEFAULT;
+
+    /// The `ms-nlmp` preset: as the default, but 0x20000000 requires
+    /// NEGOTIATE_128 in the negotiated flags whether or not SEAL is.
+    pub const MS_NLMP: Self = STRICT;
+
+    /// Other names accepted by [`Semantics::by_name`] for a preset.
+    pub const ALIASES: [(&'static str, &'static str); 1] = [("kb239869", "calibrated")];
 
     /// The named presets; the first is the default.
     pub const PRESETS: [Preset; 6] = [
         Preset {
-            name: "ms-nlmp",
-            description: "default: 128 must be negotiated (MS-NLMP 3.1.5.1.2/3.2.5.1.1), servers \
-                          echo 128/56 as Windows does, every documented bit enforced",
+            name: "calibrated",
+            description: "default: 0x20000000 fails only when SEAL is negotiated without 128 \
+                          (KB239869; the reading every field observation supports, alias \
+                          kb239869), servers echo 128/56 as Windows does, every other documented \
+                          bit enforced",
             semantics: DEFAULT,
+        },
+        Preset {
+            name: "ms-nlmp",
+            description: "strict: 0x20000000 requires NEGOTIATE_128 in the negotiated flags \
+                          with or without SEAL (MS-NLMP 3.1.5.1.2/3.2.5.1.1 read literally); \
+                          otherwise as calibrated",
+            semantics: STRICT,
         },
         Preset {
             name: "ms-nlmp-literal",
@@ -264,16 +300,7 @@ impl Semantics {
                           (MS-NLMP 2.2.2.5 read literally)",
             semantics: Self {
                 server_strength: ServerStrength::Literal,
-                ..DEFAULT
-            },
-        },
-        Preset {
-            name: "kb239869",
-            description: "as ms-nlmp, but 0x20000000 fails only when SEAL is negotiated without \
-                          128 (KB239869)",
-            semantics: Self {
-                rule_128: Rule128::Kb239869,
-                ..DEFAULT
+                ..STRICT
             },
         },
         Preset {
@@ -285,7 +312,7 @@ impl Semantics {
                 client_request: ClientRequest::OrRequired,
                 ess: EssMeaning::FlagOrNtlmV2,
                 authenticate_extra: AuthenticateExtra::Intersect,
-                ..DEFAULT
+                ..STRICT
             },
         },
         Preset {
@@ -294,7 +321,7 @@ impl Semantics {
                           (UNCONFIRMED: those options exist only in the XP/2003 UI)",
             semantics: Self {
                 enforce: Enforce::OsGeneration,
-                ..DEFAULT
+                ..STRICT
             },
         },
         Preset {
@@ -314,9 +341,12 @@ impl Semantics {
         },
     ];
 
-    /// The preset with this name (ASCII case and `_`/`-` ignored).
+    /// The preset with this name or alias (ASCII case and `_`/`-` ignored).
     pub fn by_name(name: &str) -> Option<Self> {
-        let want = normalize(name);
+        let mut want = normalize(name);
+        if let Some((_, target)) = Self::ALIASES.iter().find(|(a, _)| normalize(a) == want) {
+            want = normalize(target);
+        }
         Self::PRESETS
             .iter()
             .find(|p| normalize(p.name) == want)
@@ -593,7 +623,7 @@ fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
     out
 }
 
-const EXPECTED: &str = "a preset (ms-nlmp, ms-nlmp-literal, kb239869, samba, os-generation, \
+const EXPECTED: &str = "a preset (calibrated, alias kb239869; ms-nlmp, ms-nlmp-literal, samba, os-generation, \
     lenient), SWITCH=VALUE items, or a preset followed by SWITCH=VALUE items, separated by \
     commas (see `ntlmsim policy semantics`)";
 
@@ -620,8 +650,11 @@ mod tests {
     #[test]
     fn default_is_the_first_preset() {
         assert_eq!(Semantics::default(), Semantics::PRESETS[0].semantics);
-        assert_eq!(Semantics::default().name(), "ms-nlmp");
-        assert_eq!(Semantics::MS_NLMP, Semantics::default());
+        assert_eq!(Semantics::default().name(), "calibrated");
+        assert_eq!(Semantics::CALIBRATED, Semantics::default());
+        assert_eq!(Semantics::default().rule_128, Rule128::Kb239869);
+        assert_eq!(Semantics::MS_NLMP.rule_128, Rule128::Strict);
+        assert_eq!(Semantics::MS_NLMP.name(), "ms-nlmp");
     }
 
     #[test]
@@ -635,7 +668,8 @@ mod tests {
                 assert_ne!(p.semantics, q.semantics, "{} == {}", p.name, q.name);
             }
         }
-        assert_eq!(Semantics::by_name(" MS_NLMP "), Some(Semantics::default()));
+        assert_eq!(Semantics::by_name(" MS_NLMP "), Some(Semantics::MS_NLMP));
+        assert_eq!(Semantics::by_name("KB239869"), Some(Semantics::default()));
         assert_eq!(Semantics::list().count(), Semantics::PRESETS.len());
     }
 
@@ -797,6 +831,7 @@ mod tests {
     fn rules_follow_switches() {
         let kb = Semantics::by_name("kb239869").unwrap();
         assert_eq!(kb.rules()[0].id, "min-128-kb239869");
+        assert_eq!(Semantics::MS_NLMP.rules()[0].id, "min-128-client");
         let samba = Semantics::by_name("samba").unwrap();
         assert_eq!(samba.rules()[3].id, "neg-client-or-required");
         assert_eq!(samba.rules()[6].id, "auth-flags-intersect");

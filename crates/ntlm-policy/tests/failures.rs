@@ -175,7 +175,7 @@ fn server_requires_128_the_client_does_not_offer() {
         &ServerConfig::default(),
         Min::NONE,
         Min::ENCRYPTION_128,
-        &default_sem(),
+        &Semantics::MS_NLMP,
     );
     assert_eq!((x.side, x.stage), (Side::Server, Stage::Negotiate));
     assert_eq!(x.status, Status::SecEUnsupportedFunction);
@@ -194,6 +194,73 @@ fn server_requires_128_the_client_does_not_offer() {
         x.policy_value(),
         Some(ntlm_policy::PolicyValue::NtlmMinServerSec)
     );
+}
+
+/// The default (calibrated) reading: without SEAL, 0x20000000 is met whether
+/// or not 128 is negotiated (KB239869; curl/curl#13291,
+/// microsoft/mssql-jdbc#1180); with SEAL and no 128 it fails, citing KB239869.
+#[test]
+fn calibrated_128_rule_needs_seal_to_fail() {
+    let client = ClientConfig {
+        offer: F::NEGOTIATE_VERSION,
+        ..ClientConfig::default()
+    };
+    let sem = Semantics::default();
+    let out = negotiate_only(
+        &client,
+        &ServerConfig::default(),
+        Min::NONE,
+        Min::ENCRYPTION_128,
+        &sem,
+    );
+    assert!(out.is_success(), "{out:?}");
+    let sealing = ClientConfig {
+        confidentiality: true,
+        ..client
+    };
+    let x = fail(
+        &sealing,
+        &ServerConfig::default(),
+        Min::NONE,
+        Min::ENCRYPTION_128,
+        &sem,
+    );
+    assert_eq!((x.side, x.stage), (Side::Server, Stage::Negotiate));
+    assert_eq!(x.status, Status::SecEUnsupportedFunction);
+    assert_eq!(x.rule.id, "min-128-kb239869");
+    assert_eq!(x.rule.source.to_string(), "KB239869");
+    assert_eq!(x.missing, F::NEGOTIATE_128);
+}
+
+/// A server that cannot verify NTLMv2 (an NTLMv1-only NAS) refuses an
+/// NTLMv2 client at AUTHENTICATE (KB954387), though its level allows it.
+#[test]
+fn ntlmv1_only_server_cannot_verify_ntlmv2() {
+    let nas = ServerConfig {
+        verifies: ntlm_policy::ResponseKinds::LM.union(ntlm_policy::ResponseKinds::NTLMV1),
+        ..ServerConfig::default()
+    };
+    let x = fail(
+        &ClientConfig::default(),
+        &nas,
+        Min::NONE,
+        Min::NONE,
+        &default_sem(),
+    );
+    assert_eq!((x.side, x.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(x.status, Status::StatusLogonFailure);
+    assert_eq!(x.rule.id, "auth-cannot-verify");
+    assert_eq!(x.rule.source.to_string(), "KB954387");
+    assert!(
+        x.reason().to_string().contains("cannot verify NTLMv2"),
+        "{}",
+        x.reason()
+    );
+    let v1 = ClientConfig {
+        lm_level: ntlm_policy::LmCompatibilityLevel::L0,
+        ..ClientConfig::default()
+    };
+    assert!(negotiate_only(&v1, &nas, Min::NONE, Min::NONE, &default_sem()).is_success());
 }
 
 #[test]
@@ -266,7 +333,7 @@ fn client_requires_128_the_server_does_not_return() {
         &server,
         Min::ENCRYPTION_128,
         Min::NONE,
-        &default_sem(),
+        &Semantics::MS_NLMP,
     );
     assert_eq!((x.side, x.stage), (Side::Client, Stage::Challenge));
     assert_eq!(x.status, Status::SecEUnsupportedFunction);

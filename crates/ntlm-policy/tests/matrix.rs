@@ -43,7 +43,7 @@ fn legacy_0x02818205_offer_against_a_server_requiring_0x20080000() {
         ..ClientConfig::default()
     };
     let server = ServerConfig::default();
-    let sem = Semantics::default();
+    let sem = Semantics::MS_NLMP;
     let Outcome::Failure(x) = negotiate_only(&client, &server, Min::NONE, Min::BASELINE, &sem)
     else {
         panic!("the server must refuse")
@@ -115,7 +115,7 @@ fn challenge_without_128_against_a_client_requiring_it() {
         supported: SERVER_CAPABILITIES.difference(F::NEGOTIATE_128),
         ..ServerConfig::default()
     };
-    let sem = Semantics::default();
+    let sem = Semantics::MS_NLMP;
     for client in [
         ClientConfig::default(),
         ClientConfig {
@@ -238,7 +238,7 @@ fn the_two_128_bit_readings_disagree_on_a_sign_only_negotiation() {
         supported: SERVER_CAPABILITIES.difference(F::NEGOTIATE_128),
         ..ServerConfig::default()
     };
-    let strict = Semantics::default();
+    let strict = Semantics::MS_NLMP;
     let kb = Semantics::by_name("kb239869").unwrap();
 
     let s = negotiate_only(&client, &server, Min::ENCRYPTION_128, Min::NONE, &strict);
@@ -323,7 +323,7 @@ fn each_side_enforces_only_its_own_mask() {
         ..ServerConfig::default()
     };
     let client = ClientConfig::default();
-    let sem = Semantics::default();
+    let sem = Semantics::MS_NLMP;
     let c = negotiate_only(&client, &server, Min::ENCRYPTION_128, Min::NONE, &sem);
     let s = negotiate_only(&client, &server, Min::NONE, Min::ENCRYPTION_128, &sem);
     assert_eq!(c.failure().map(|x| x.side), Some(Side::Client));

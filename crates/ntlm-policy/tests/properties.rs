@@ -2,9 +2,10 @@
 
 use ntlm_policy::{
     AuthenticateExtra, Bit56, ClientConfig, ClientRequest, Enforce, EssMeaning,
-    LmCompatibilityLevel, MinSessionSecurity as Min, OsGeneration, Rule128, SERVER_ALWAYS_SETS,
-    SERVER_CAPABILITIES, Semantics, ServerConfig, ServerStrength, TargetInfoRule, challenge_flags,
-    check_negotiated, effective_requirement, negotiate_only, negotiate_stepwise,
+    LmCompatibilityLevel, MinSessionSecurity as Min, OsGeneration, ResponseKinds, Rule128,
+    SERVER_ALWAYS_SETS, SERVER_CAPABILITIES, Semantics, ServerConfig, ServerStrength,
+    TargetInfoRule, challenge_flags, check_negotiated, effective_requirement, negotiate_only,
+    negotiate_stepwise,
 };
 use ntlm_wire::NegotiateFlags as F;
 use proptest::prelude::*;
@@ -115,26 +116,39 @@ fn server() -> impl Strategy<Value = ServerConfig> {
         level(),
         any::<u32>(),
         any::<bool>(),
-        0u8..4,
+        (0u8..5, 0u8..16),
         any::<u8>(),
         os(),
         proptest::option::weighted(0.1, any::<u32>()),
     )
-        .prop_map(|(lm, caps, domain, ti, block, os, forced)| ServerConfig {
-            lm_level: lm,
-            supported: F::from_bits_retain(caps).intersection(SERVER_CAPABILITIES)
-                | F::NEGOTIATE_UNICODE,
-            domain_joined: domain,
-            target_info: match ti {
-                0 => TargetInfoRule::Always,
-                1 => TargetInfoRule::EssOrRequestTarget,
-                2 => TargetInfoRule::EssOnly,
-                _ => TargetInfoRule::Never,
+        .prop_map(
+            |(lm, caps, domain, (ti, kinds), block, os, forced)| ServerConfig {
+                lm_level: lm,
+                supported: F::from_bits_retain(caps).intersection(SERVER_CAPABILITIES)
+                    | F::NEGOTIATE_UNICODE,
+                domain_joined: domain,
+                target_info: match ti {
+                    0 => TargetInfoRule::Always,
+                    1 => TargetInfoRule::EssOrRequestTarget,
+                    2 => TargetInfoRule::EssOnly,
+                    3 => TargetInfoRule::RequestTarget,
+                    _ => TargetInfoRule::Never,
+                },
+                verifies: [
+                    ResponseKinds::LM,
+                    ResponseKinds::NTLMV1,
+                    ResponseKinds::NTLM2_SESSION,
+                    ResponseKinds::NTLMV2,
+                ]
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| kinds & (1 << i) != 0)
+                .fold(ResponseKinds::NONE, |a, (_, k)| a.union(k)),
+                blocked: block == 0,
+                os,
+                flags_override: forced.map(F::from_bits_retain),
             },
-            blocked: block == 0,
-            os,
-            flags_override: forced.map(F::from_bits_retain),
-        })
+        )
 }
 
 proptest! {
@@ -226,7 +240,12 @@ proptest! {
         // Exactly one charset, at most one of ESS / LM_KEY, exactly one target type.
         prop_assert!(c.contains(F::NEGOTIATE_UNICODE) != c.contains(F::NEGOTIATE_OEM));
         prop_assert!(!c.contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY | F::NEGOTIATE_LM_KEY));
-        prop_assert!(c.contains(F::TARGET_TYPE_DOMAIN) != c.contains(F::TARGET_TYPE_SERVER));
+        if s.target_info == TargetInfoRule::RequestTarget && !n.contains(F::REQUEST_TARGET) {
+            // Samba: no REQUEST_TARGET, no target type and no TARGET_INFO.
+            prop_assert!(!c.intersects(F::TARGET_TYPE_DOMAIN | F::TARGET_TYPE_SERVER | F::NEGOTIATE_TARGET_INFO));
+        } else {
+            prop_assert!(c.contains(F::TARGET_TYPE_DOMAIN) != c.contains(F::TARGET_TYPE_SERVER));
+        }
         // SIGN and SEAL echoed exactly.
         let ss = F::NEGOTIATE_SIGN | F::NEGOTIATE_SEAL;
         prop_assert_eq!(c & ss, n & ss);
@@ -249,7 +268,7 @@ proptest! {
         cm in mask(),
         sm in mask(),
     ) {
-        let sem = Semantics::default();
+        let sem = Semantics::MS_NLMP;
         let out = negotiate_only(&c, &s, cm, sm, &sem);
         if let Some(n) = out.negotiated() {
             prop_assert!(n.flags.contains(effective_requirement(cm, sm)));
@@ -262,7 +281,7 @@ proptest! {
     #[test]
     fn check_negotiated_matches_the_union(flags in any::<u32>(), cm in mask(), sm in mask()) {
         let flags = F::from_bits_retain(flags);
-        let sem = Semantics::default();
+        let sem = Semantics::MS_NLMP;
         let verdict = check_negotiated(flags, cm, sm, &sem);
         prop_assert_eq!(verdict.is_ok(), flags.contains(effective_requirement(cm, sm)));
         if let Err(x) = verdict {

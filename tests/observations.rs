@@ -1,0 +1,53 @@
+//! Every field observation in `data/observations.toml` holds under the
+//! default semantics, with the full handshake engine and the flags-only one.
+#![allow(clippy::panic, reason = "test failures name the observation")]
+
+use ntlm_policy::Semantics;
+use ntlmsim::observations::{Observation, check_all};
+use ntlmsim::profiles::Catalog;
+
+#[test]
+fn every_observation_holds_under_the_default_semantics() {
+    let catalog = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let all = Observation::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let failures: Vec<String> = check_all(&all, &catalog, Semantics::default())
+        .into_iter()
+        .filter_map(|c| {
+            c.agreement
+                .err()
+                .map(|e| format!("{}: {e}", c.observation.id))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "observations the model contradicts:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Why the default changed: the strict reading of the 128-bit bit (the
+/// `ms-nlmp` preset) contradicts the field wherever a client that offers
+/// neither 128 nor SEAL meets a Windows 7+ server at its default (or any
+/// 0x20000000) minimum: it predicts a refusal at NEGOTIATE where the field
+/// saw a logon, or a refusal for the wrong bits or at the wrong message.
+#[test]
+fn the_strict_128_reading_contradicts_the_field() {
+    let catalog = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let all = Observation::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let mut contradicted: Vec<&str> = check_all(&all, &catalog, Semantics::MS_NLMP)
+        .into_iter()
+        .filter(|c| c.agreement.is_err())
+        .map(|c| c.observation.id.as_str())
+        .collect();
+    contradicted.sort_unstable();
+    assert_eq!(
+        contradicted,
+        [
+            "curl-iis-challenge",
+            "jtds-sql-server-2016",
+            "mssql-jdbc-1180-128-only",
+            "mssql-jdbc-1180-ess-required",
+            "node-http-ntlm-59",
+        ]
+    );
+}

@@ -180,8 +180,9 @@ pub fn render_success(r: &SessionReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "SUCCESS: the server authenticated {}\\{} with {}",
-        r.domain, r.user, r.response_kind
+        "SUCCESS: the server authenticated {} with {}",
+        crate::sink::terminal(&format!("{}\\{}", r.domain, r.user)),
+        r.response_kind
     );
     let _ = writeln!(
         s,

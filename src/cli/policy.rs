@@ -190,7 +190,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     }
     let mut t = Text(out);
     for d in &docs {
-        let _ = writeln!(t, "{}", d.input);
+        let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
         let _ = writeln!(
             t,
             "  value: {} ({}){}",

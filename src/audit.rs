@@ -44,6 +44,7 @@ use serde::Serialize;
 use crate::outcome::{FailureJson, OutcomeJson, hex32, names};
 use crate::profiles::{Catalog, Honours};
 use crate::report::escape;
+use crate::sink;
 
 /// The what-if policy an audit applies.
 #[derive(Debug, Clone)]
@@ -901,6 +902,13 @@ impl Summary {
 /// Most exchange rows in the human output (breaking ones first).
 pub const HUMAN_ROWS: usize = 200;
 
+/// Most characters of a name (user, domain, file) in one cell of the human
+/// table; the rest is cut with a note of its length ([`sink::terminal_bounded`]).
+pub const HUMAN_NAME_CHARS: usize = 64;
+
+/// Most characters of a file name or problem message on one human line.
+const HUMAN_TEXT_CHARS: usize = 512;
+
 fn failure_text(f: &Failure) -> String {
     let mut s = format!("{} refuses on receipt of {}", f.side, f.stage.message());
     if !f.missing.is_empty() {
@@ -966,14 +974,14 @@ pub fn render_human(
                 "  {:>4} {:<11} {:<22} {:<22} {:<24} {:<13} {:<10} {:<15} {:<18} {}",
                 r.index,
                 r.carrier,
-                r.client,
-                r.server,
-                who(r),
+                sink::terminal_bounded(&r.client, HUMAN_NAME_CHARS),
+                sink::terminal_bounded(&r.server, HUMAN_NAME_CHARS),
+                sink::terminal_bounded(&who(r), HUMAN_NAME_CHARS),
                 r.response_kind.unwrap_or("-"),
                 r.offered_flags.as_deref().unwrap_or("-"),
-                r.client_profile,
-                r.observed_result.as_ref().map_or("-", |o| o.text.as_str()),
-                r.verdict_text()
+                sink::terminal_bounded(&r.client_profile, HUMAN_NAME_CHARS),
+                sink::terminal(r.observed_result.as_ref().map_or("-", |o| o.text.as_str())),
+                sink::terminal(&r.verdict_text())
             );
         }
         let shown = order.len().min(HUMAN_ROWS);
@@ -1020,8 +1028,10 @@ pub fn render_human(
         for (k, c) in rows {
             let _ = writeln!(
                 s,
-                "  {k:<20} {:>6} exchange(s), {} would break",
-                c.exchanges, c.breaking
+                "  {:<20} {:>6} exchange(s), {} would break",
+                sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
+                c.exchanges,
+                c.breaking
             );
         }
     }
@@ -1034,12 +1044,16 @@ pub fn render_human(
             let _ = writeln!(
                 s,
                 "  {} ({}) {}: {} exchange(s); the {} refuses on receipt of {}, missing {} [{} {}]",
-                c.host,
-                c.profile,
+                sink::terminal_bounded(&c.host, HUMAN_NAME_CHARS),
+                sink::terminal_bounded(&c.profile, HUMAN_NAME_CHARS),
                 if c.users.is_empty() {
                     "-".to_owned()
                 } else {
-                    c.users.join(", ")
+                    c.users
+                        .iter()
+                        .map(|u| sink::terminal_bounded(u, HUMAN_NAME_CHARS))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
                 c.exchanges,
                 c.side,
@@ -1058,30 +1072,54 @@ pub fn render_human(
         let _ = writeln!(s);
         let _ = writeln!(s, "Problems:");
         for p in problems {
+            let file = sink::terminal_bounded(&p.file, HUMAN_TEXT_CHARS);
+            let message = sink::terminal_bounded(&p.message, HUMAN_TEXT_CHARS);
             let _ = match p.packet {
-                Some(n) => writeln!(s, "  {}: packet {n}: {}: {}", p.file, p.layer, p.message),
-                None => writeln!(s, "  {}: {}: {}", p.file, p.layer, p.message),
+                Some(n) => writeln!(s, "  {file}: packet {n}: {}: {message}", p.layer),
+                None => writeln!(s, "  {file}: {}: {message}", p.layer),
             };
         }
     }
     s
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
+/// The CSV columns, in order.
+const CSV_COLUMNS: [&str; 26] = [
+    "index",
+    "file",
+    "carrier",
+    "client",
+    "server",
+    "first_packet",
+    "last_packet",
+    "first_time",
+    "messages",
+    "user",
+    "domain",
+    "workstation",
+    "client_version",
+    "offered_flags",
+    "challenge_flags",
+    "final_flags",
+    "response_kind",
+    "mic",
+    "observed_result",
+    "client_profile",
+    "verdict",
+    "side",
+    "stage",
+    "missing_flags",
+    "missing_names",
+    "rule",
+];
 
-/// The exchanges as CSV (RFC 4180), one row per exchange.
+/// The exchanges as CSV (RFC 4180), one row per exchange, every cell
+/// through [`sink::csv_cell`]: control characters escaped (so one record is
+/// one line) and formula cells (`=`, `+`, `-`, `@`) neutralised with a
+/// leading `'`, per OWASP's CSV-injection guidance. Names are therefore not
+/// byte-exact here; `--json` carries the exact decoded values.
 pub fn csv(records: &[ExchangeRecord]) -> String {
-    let mut s = String::from(
-        "index,file,carrier,client,server,first_packet,last_packet,first_time,messages,user,domain,workstation,\
-         client_version,offered_flags,challenge_flags,final_flags,response_kind,mic,observed_result,\
-         client_profile,verdict,side,stage,missing_flags,missing_names,rule\r\n",
-    );
+    let mut s = sink::csv_row(CSV_COLUMNS);
     for r in records {
         let f = r.failure.as_ref();
         let row = [
@@ -1116,9 +1154,7 @@ pub fn csv(records: &[ExchangeRecord]) -> String {
             f.map(|f| format!("{} ({})", f.rule.id, f.rule.source))
                 .unwrap_or_default(),
         ];
-        let line: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
-        s.push_str(&line.join(","));
-        s.push_str("\r\n");
+        s.push_str(&sink::csv_row(&row));
     }
     s
 }
@@ -1474,6 +1510,150 @@ mod tests {
         let (r, _) = records(&synth::http_exchange_pcap(&curl(), 200), client_min);
         assert_eq!(r[0].verdict, "ok");
         assert!(!r[0].client_policy_applies);
+    }
+
+    /// One exchange per hostile name (as user, domain and workstation), all
+    /// breaking under 128-bit, plus a problem from a hostile file name.
+    fn hostile_records() -> (Summary, Vec<ExchangeRecord>, Vec<ProblemRecord>) {
+        // The strict reading: curl's flags lack NEGOTIATE_128.
+        let policy = Policy {
+            server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            semantics: Semantics::MS_NLMP,
+            ..Policy::default()
+        };
+        let names = ntlm_testsupport::hostile_names();
+        let mut cap = synth::Conversation::new("192.0.2.7:40000", "192.0.2.80:80");
+        cap.handshake();
+        for name in &names {
+            // A name field holds at most 64 KiB: the longest name only as
+            // the user.
+            let other = if name.len() > 1024 {
+                "D"
+            } else {
+                name.as_str()
+            };
+            let m = Messages::new(&Spec {
+                negotiate_flags: synth::CURL_FLAGS,
+                challenge_flags: 0x0089_8205,
+                authenticate_flags: 0x0088_8205,
+                mic: false,
+                user: name.clone(),
+                domain: other.to_owned(),
+                workstation: other.to_owned(),
+                ..Spec::default()
+            });
+            cap.http_exchange(&m, 401);
+        }
+        cap.close();
+        let bytes = synth::capture(synth::Format::PcapNg { big_endian: false }, &cap.frames);
+        let (recs, mut problems) = records(&bytes, policy.clone());
+        assert_eq!(recs.len(), names.len(), "{problems:?}");
+        for (r, name) in recs.iter().zip(&names) {
+            let short: String = name.chars().take(16).collect();
+            assert_eq!(
+                r.user.as_deref(),
+                Some(name.as_str()),
+                "{short:?}: {problems:?}"
+            );
+        }
+        problems.push(ProblemRecord {
+            file: "evil\n\u{1b}[2J.pcap".to_owned(),
+            packet: Some(1),
+            layer: "capture",
+            message: "forged\nProblems:\u{202e}".to_owned(),
+        });
+        let summary = Summary::new(&policy, Vec::new(), &recs, problems.len());
+        (summary, recs, problems)
+    }
+
+    #[test]
+    fn hostile_names_stay_on_their_table_row() {
+        let (summary, recs, problems) = hostile_records();
+        let human = render_human(&summary, &recs, &problems);
+        for line in human.lines() {
+            assert!(sink::line_safe(line), "{line:?}");
+            assert!(line.chars().count() < 4 * 1024, "an unbounded line");
+        }
+        let rows = human
+            .lines()
+            .filter(|l| l.trim_end().ends_with(']') && l.contains("BREAKS:"))
+            .count();
+        assert_eq!(rows, recs.len(), "one table row per exchange");
+        assert!(human.contains("x\\nAF TESTDOM\\administrator"), "{human}");
+        assert!(human.contains("admin\\u{202e}nimda"));
+        assert!(human.contains("\u{2026}(+"), "the long name is cut");
+        assert!(human.contains(
+            "  evil\\n\\u{1b}[2J.pcap: packet 1: capture: forged\\nProblems:\\u{202e}\n"
+        ));
+    }
+
+    /// The cells of one CSV line (RFC 4180, no line break inside a cell).
+    fn csv_cells(line: &str) -> Vec<String> {
+        let (mut cells, mut cell, mut quoted, mut chars) =
+            (Vec::new(), String::new(), false, line.chars().peekable());
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cell.push('"');
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => cells.push(std::mem::take(&mut cell)),
+                (c, _) => cell.push(c),
+            }
+        }
+        assert!(!quoted, "unbalanced quotes: {line:?}");
+        cells.push(cell);
+        cells
+    }
+
+    #[test]
+    fn hostile_names_in_csv_are_one_record_each_and_never_formulas() {
+        let (_, recs, _) = hostile_records();
+        let c = csv(&recs);
+        assert!(c.ends_with("\r\n"));
+        let lines: Vec<&str> = c.split_terminator("\r\n").collect();
+        assert_eq!(
+            lines.len(),
+            recs.len() + 1,
+            "a header and one record per exchange"
+        );
+        for line in &lines {
+            assert!(sink::line_safe(line), "{line:?}");
+            let cells = csv_cells(line);
+            assert_eq!(cells.len(), CSV_COLUMNS.len(), "{line:?}");
+            for cell in cells {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@']),
+                    "formula cell {cell:?}"
+                );
+            }
+        }
+        let user = CSV_COLUMNS.iter().position(|c| *c == "user").unwrap();
+        let cells: Vec<Vec<String>> = lines.iter().skip(1).map(|l| csv_cells(l)).collect();
+        let users: Vec<&str> = cells.iter().map(|c| c[user].as_str()).collect();
+        assert!(
+            users.contains(&"'=HYPERLINK(\"http://evil.example/\",\"click\")"),
+            "{users:?}"
+        );
+        assert!(users.contains(&"'+cmd|' /C calc'!A0"));
+        assert!(users.contains(&"'@SUM(1+1)"));
+        assert!(users.contains(&"'-2+3"));
+        assert!(users.contains(&"x\\nAF TESTDOM\\administrator"));
+    }
+
+    #[test]
+    fn hostile_names_in_html_are_escaped() {
+        let (summary, recs, problems) = hostile_records();
+        let page = html(&summary, &recs, &problems);
+        assert!(!page.contains("<script"), "no script element");
+        assert!(!page.contains("<img"));
+        assert!(page.contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(page.contains("&#39;single&#39; &amp; &lt;b&gt;"));
+        // Every attribute value is closed where the markup closes it: no
+        // quote from a name opens a new attribute.
+        assert!(!page.contains("\" onerror="));
     }
 
     #[test]

@@ -28,6 +28,28 @@
 //!   client's NtlmMinClientSec (MS-NLMP 3.1.5.1.2) answers its `TT`.
 //! - `GK` and `GF` answer `BH` until an exchange has succeeded.
 //!
+//! Names that cannot be written on one line (rule
+//! `helper-name-unwritable`): the server role's `AF` carries the client's
+//! domain and user name as the AUTHENTICATE gave them, so a name with a line
+//! break, another control character (ESC, NUL, CR) or an invisible
+//! formatting character (bidi overrides, zero-width characters; the set is
+//! [`sink::is_unsafe_char`]) is refused with `NA STATUS_LOGON_FAILURE` and
+//! the exchange fails, whatever the password. Escaping instead would hand
+//! squid a different user name, and writing it verbatim splits the answer:
+//! Samba `ntlm_auth` 4.17 (`--helper-protocol=squid-2.5-ntlmssp
+//! --password=...`) answers an AUTHENTICATE from user
+//! `x<LF>AF TESTDOM\administrator` with the two lines `AF TESTDOM\x` and
+//! `AF TESTDOM\administrator`, so the next client's `YR` is answered
+//! `AF TESTDOM\administrator`; it writes CR, ESC sequences, C1 controls and
+//! bidi overrides raw too, and refuses only a NUL (`NA
+//! NT_STATUS_LOGON_FAILURE`) (observed; `tests/helper_samba.rs` replays it
+//! when `ntlm_auth` is installed). `NA`, not `BH`: the request was well
+//! formed and the helper is healthy; `NA` tells squid this logon failed,
+//! where `BH` reports a broken helper. `STATUS_LOGON_FAILURE` is the status
+//! of any refused logon and says nothing about why, as for a wrong password,
+//! and the status Samba gives the one such name it refuses. Writers put
+//! every answer through [`one_line`] as a last guard.
+//!
 //! A `YR` always starts a new exchange, whatever state the previous one is
 //! in (squid reuses a helper for many clients). Malformed lines answer `BH`
 //! and leave the state as it was. The state machines are pure: the caller
@@ -38,9 +60,11 @@ use std::io::{self, BufRead};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use ntlm_policy::Failure;
+use ntlm_policy::{Detail, Failure, Side, Stage, rules};
 use ntlm_session::{ClientDriver, ClientSettings, Established, ServerDriver, ServerSettings, Step};
 use rand_chacha::rand_core::{CryptoRng, RngCore};
+
+use crate::sink;
 
 /// The longest request line accepted, in bytes without the line end. Longer
 /// lines answer `BH` and are skipped without being held in memory. NTLM
@@ -113,6 +137,19 @@ pub fn read_line<R: BufRead + ?Sized>(input: &mut R, max: usize) -> io::Result<O
     ))
 }
 
+/// The last guard before an answer is written: every answer is exactly one
+/// line with no [unsafe character](sink::is_unsafe_char). An answer that
+/// would break this (no answer built here should) is replaced by a `BH`, so
+/// that no change to the protocol code can split one answer into two and
+/// shift every later answer onto the wrong request.
+pub fn one_line(answer: String) -> String {
+    if sink::line_safe(&answer) {
+        answer
+    } else {
+        String::from("BH answer withheld: it would not fit on one line")
+    }
+}
+
 /// The answer to a line that could not be read as text.
 pub fn answer_unreadable(line: &Line) -> Option<String> {
     match line {
@@ -150,6 +187,24 @@ fn blob(arg: Option<&str>, what: &str) -> Result<Vec<u8>, String> {
 
 fn na(f: &Failure) -> String {
     format!("NA {}", f.status.name())
+}
+
+/// `AF DOMAIN\\user` for an authenticated name, or the failure of rule
+/// `helper-name-unwritable` when the name cannot be written on one line
+/// ([`sink::line_safe`]): an escaped name would be a different name to the
+/// program reading the answer, and a raw line break would split it into two
+/// answers (see the module documentation).
+fn authenticated_as(domain: &str, user: &str) -> Result<String, Failure> {
+    if sink::line_safe(domain) && sink::line_safe(user) {
+        Ok(format!("AF {domain}\\{user}"))
+    } else {
+        Err(Failure::new(
+            Side::Server,
+            Stage::Authenticate,
+            &rules::HELPER_NAME_UNWRITABLE,
+            Detail::Note("the user or domain name cannot be written on one helper line"),
+        ))
+    }
 }
 
 /// `GK` and `GF` over an established session, `BH` without one.
@@ -226,7 +281,15 @@ impl ServerHelper {
                 };
                 match d.step(&authenticate, rng, now) {
                     Ok(_) => match d.established() {
-                        Some(e) => format!("AF {}\\{}", e.report.domain, e.report.user),
+                        Some(e) => match authenticated_as(&e.report.domain, &e.report.user) {
+                            Ok(answer) => answer,
+                            Err(f) => {
+                                // No session for a name that cannot be reported:
+                                // GK and GF answer BH, as after any NA.
+                                *d = ServerDriver::Failed(f);
+                                na(&f)
+                            }
+                        },
                         None => String::from("BH the server did not establish a session"),
                     },
                     Err(f) => na(&f),
@@ -340,7 +403,7 @@ impl ClientHelper {
                 FEATURE_SEAL => seal = true,
                 // The session key is always exported (GK).
                 FEATURE_SESSION_KEY => {}
-                other => return format!("BH unknown feature {other}"),
+                other => return format!("BH unknown feature {}", sink::terminal(other)),
             }
         }
         self.settings.config.integrity = sign;
@@ -602,6 +665,111 @@ mod tests {
             h.handle("SF NTLMSSP_FEATURE_SIGN", &mut rng, NOW)
                 .starts_with("BH ")
         );
+    }
+
+    /// Names an attacker can put in an AUTHENTICATE (the 64 KiB one is
+    /// too long for a UTF-16 name field and fails on the client side).
+    fn hostile_names() -> Vec<String> {
+        let mut v: Vec<String> = [
+            "x\nAF TESTDOM\\administrator",
+            "x\rAF TESTDOM\\administrator",
+            "x\r\nAF TESTDOM\\administrator",
+            "nul\0byte",
+            "\u{1b}[2J",
+            "\u{1b}]0;title\u{7}",
+            "\u{9b}31m",
+            "admin\u{202e}nimda",
+            "zero\u{200b}width",
+            "line\u{2028}sep",
+        ]
+        .map(String::from)
+        .to_vec();
+        v.push("a".repeat(64 * 1024));
+        v
+    }
+
+    fn hostile_client(user: &str, domain: &str) -> ClientHelper {
+        ClientHelper::new(ClientSettings::new(Credentials::password(
+            user,
+            domain,
+            "Passw0rd!",
+        )))
+    }
+
+    #[test]
+    fn the_reported_attack_gets_one_answer_per_request() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let mut s = server(0);
+        let mut evil = hostile_client("x\nAF TESTDOM\\administrator", "TESTDOM");
+        // The password is right: only the name is refused.
+        assert_eq!(
+            exchange(&mut evil, &mut s, &mut rng),
+            "NA STATUS_LOGON_FAILURE"
+        );
+        assert_eq!(s.state(), "failed");
+        assert!(s.handle("GK", &mut rng, NOW).starts_with("BH "));
+        assert!(s.handle("GF", &mut rng, NOW).starts_with("BH "));
+        // The next client's YR is answered with its own CHALLENGE, and its
+        // KK with its own name.
+        let mut good = client("Passw0rd!");
+        let neg = good.handle("YR", &mut rng, NOW);
+        let chal = s.handle(&format!("YR {}", arg(&neg, "YR")), &mut rng, NOW);
+        assert!(chal.starts_with("TT "), "{chal}");
+        let auth = good.handle(&format!("TT {}", arg(&chal, "TT")), &mut rng, NOW);
+        assert_eq!(
+            s.handle(&format!("KK {}", arg(&auth, "AF")), &mut rng, NOW),
+            "AF TESTDOM\\alice"
+        );
+    }
+
+    #[test]
+    fn hostile_user_and_domain_names_are_refused_on_one_line() {
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let mut s = server(0);
+        for name in hostile_names() {
+            for (user, domain) in [(name.as_str(), "TESTDOM"), ("alice", name.as_str())] {
+                let mut c = hostile_client(user, domain);
+                let neg = c.handle("YR", &mut rng, NOW);
+                let chal = s.handle(&format!("YR {}", arg(&neg, "YR")), &mut rng, NOW);
+                let auth = c.handle(&format!("TT {}", arg(&chal, "TT")), &mut rng, NOW);
+                let short: String = name.chars().take(12).collect();
+                let answer = match auth.strip_prefix("AF ") {
+                    Some(a) => s.handle(&format!("KK {a}"), &mut rng, NOW),
+                    None => {
+                        // Only the 64 KiB name: no UTF-16 name field holds it.
+                        assert!(name.len() > 32 * 1024, "{short:?}: {auth}");
+                        auth
+                    }
+                };
+                if name.len() > 32 * 1024 {
+                    assert!(answer.starts_with("NA "), "{short:?}: {answer}");
+                } else {
+                    assert_eq!(answer, "NA STATUS_LOGON_FAILURE", "{short:?}");
+                }
+                assert!(sink::line_safe(&answer), "{short:?}: {answer:?}");
+            }
+        }
+        // Plain non-ASCII names are not refused.
+        let mut c = hostile_client("j\u{f6}rg", "D\u{c9}V");
+        assert_eq!(exchange(&mut c, &mut s, &mut rng), "AF D\u{c9}V\\j\u{f6}rg");
+    }
+
+    #[test]
+    fn answers_echo_no_unsafe_character() {
+        let mut rng = ChaCha20Rng::seed_from_u64(13);
+        let mut c = client("x");
+        let a = c.handle("SF NTLMSSP_FEATURE_\u{1b}[2J\u{202e}", &mut rng, NOW);
+        assert!(a.starts_with("BH unknown feature "), "{a}");
+        assert!(sink::line_safe(&a), "{a:?}");
+        assert_eq!(one_line(String::from("AF D\\u")), "AF D\\u");
+        for bad in [
+            "AF D\\x\nAF D\\admin",
+            "AF \r",
+            "AF \u{1b}[2J",
+            "AF a\u{2028}b",
+        ] {
+            assert!(one_line(bad.to_owned()).starts_with("BH "), "{bad:?}");
+        }
     }
 
     #[test]

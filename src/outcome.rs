@@ -303,8 +303,9 @@ pub fn render_success(r: &SessionReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "SUCCESS: the server authenticated {}\\{} with {}",
-        r.domain, r.user, r.response_kind
+        "SUCCESS: the server authenticated {} with {}",
+        crate::sink::terminal(&format!("{}\\{}", r.domain, r.user)),
+        r.response_kind
     );
     let _ = writeln!(
         s,
@@ -342,4 +343,37 @@ pub fn render_success(r: &SessionReport) -> String {
 
 const fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use ntlm_session::SessionReport;
+    use ntlm_wire::{NegotiateFlags, ResponseKind};
+
+    use super::*;
+
+    /// The verdict text of `handshake`, `probe`, `attack` and `demo`: the
+    /// authenticated name is escaped, so the verdict stays on its lines.
+    #[test]
+    fn success_escapes_the_authenticated_name() {
+        for name in ntlm_testsupport::hostile_names() {
+            let r = SessionReport {
+                flags: NegotiateFlags::NEGOTIATE_UNICODE | NegotiateFlags::NEGOTIATE_NTLM,
+                response_kind: ResponseKind::NtlmV2,
+                mic: false,
+                guest: false,
+                user: name.clone(),
+                domain: name.clone(),
+                workstation: name.clone(),
+            };
+            let text = render_success(&r);
+            assert_eq!(text.lines().count(), 3, "{text}");
+            assert!(text.lines().all(crate::sink::line_safe), "{text}");
+            let first = text.lines().next().unwrap_or_default();
+            assert!(
+                first.contains(&*crate::sink::terminal(&format!("{name}\\{name}"))),
+                "{first}"
+            );
+        }
+    }
 }

@@ -18,6 +18,7 @@ use ntlm_wire::{
 use crate::filetime;
 use crate::input::{InputForm, Source, describe_oid};
 use crate::inspect::{self, BufferFields, KindText, WireText, offsets};
+use crate::sink;
 
 /// Width of the offset column.
 const OFF_W: usize = 6;
@@ -62,7 +63,7 @@ pub fn message(raw: &[u8], msg: &Message<'_>) -> String {
     } else {
         r.text(&format!("Defects ({}):", defects.len()));
         for d in defects {
-            r.text(&format!("  [!] {d}"));
+            r.text(&format!("  [!] {}", sink::terminal(&d.to_string())));
         }
     }
     r.out
@@ -70,7 +71,7 @@ pub fn message(raw: &[u8], msg: &Message<'_>) -> String {
 
 /// The `Input:` line (and a `SPNEGO:` line) describing how a message was given.
 pub fn input(source: &Source, form: &InputForm) -> String {
-    let mut s = format!("Input: {source}, {form}\n");
+    let mut s = format!("Input: {}\n", sink::terminal(&format!("{source}, {form}")));
     if let Some(sp) = &form.spnego {
         let mut parts = vec![sp.kind.name().to_owned()];
         if !sp.mech_types.is_empty() {
@@ -86,7 +87,7 @@ pub fn input(source: &Source, form: &InputForm) -> String {
         if sp.mech_list_mic {
             parts.push("mechListMIC present".to_owned());
         }
-        let _ = writeln!(s, "SPNEGO: {}", parts.join("; "));
+        let _ = writeln!(s, "SPNEGO: {}", sink::terminal(&parts.join("; ")));
     }
     s
 }
@@ -674,10 +675,11 @@ fn text_line(name: &str, t: &WireText, raw: &[u8]) -> String {
 
 fn quoted(t: &WireText, raw: &[u8]) -> String {
     match (&t.text, &t.error) {
-        (Some(s), _) => format!("{s:?}"),
+        (Some(s), _) => sink::quoted(s),
         (None, Some(e)) => format!(
-            "{:?}  [!] undecodable ({e}): {}",
-            t.lossy,
+            "{}  [!] undecodable ({}): {}",
+            sink::quoted(&t.lossy),
+            sink::terminal(&e.to_string()),
             inspect::hex(raw)
         ),
         (None, None) => inspect::hex(raw),

@@ -772,6 +772,62 @@ observed = "&lt;"
     }
 
     #[test]
+    fn quotes_in_names_stay_inside_their_attributes() {
+        let text = r#"
+[[profile]]
+name = "q\" onmouseover=\"alert(4)\" x=\"</script><script>alert(5)</script>\u001b[2J"
+role = "both"
+description = "d"
+lm_level = 3
+[profile.client]
+[profile.server]
+"#;
+        let mut cat = Catalog::builtin().unwrap();
+        cat.merge(Catalog::from_user_toml(text, "evil.toml").unwrap());
+        let evil = cat
+            .profiles
+            .iter()
+            .find(|p| p.name.starts_with("q\""))
+            .unwrap();
+        let results = matrix::run(
+            &[evil],
+            &[evil],
+            &Policy::default(),
+            &Policy::default(),
+            Application::default(),
+            Semantics::default(),
+        );
+        let report = Report {
+            title: "t".into(),
+            summary: "s".into(),
+            results: &results,
+            clients: vec![evil.name.clone()],
+            servers: vec![evil.name.clone()],
+            policy: Vec::new(),
+            options: Options::default(),
+            profiles: vec![evil],
+            hosts: Vec::new(),
+        };
+        let page = html(&report);
+        // The server name is written into title="..." attributes: its quotes
+        // are entities, so no attribute or element is added.
+        assert!(
+            !page.contains("\" onmouseover=\""),
+            "a quote closed an attribute"
+        );
+        assert!(
+            page.contains(
+                "title=\"q&quot; onmouseover=&quot;alert(4)&quot; x=&quot;&lt;/script&gt;"
+            )
+        );
+        assert!(!page.contains("<script>alert"), "raw script in the page");
+        assert_eq!(page.matches("<script").count(), 3);
+        assert_eq!(page.matches("</script>").count(), 3);
+        // In the JSON data, `<` is a \u escape.
+        assert!(page.contains("\\u003c/script\\u003e"));
+    }
+
+    #[test]
     fn switches_name_every_value_and_rule() {
         let s = switches(&Semantics::by_name("lenient").unwrap());
         assert_eq!(s.len(), 7);

@@ -8,7 +8,7 @@
 //!
 //! | sink | function | rule |
 //! |---|---|---|
-//! | terminal, human log, text table | [`terminal`], [`terminal_bounded`] | control and invisible-formatting characters written as visible escapes (`\n`, `\u{1b}`, `\u{202e}`) |
+//! | terminal, human log, text table | [`terminal`], [`terminal_bounded`], [`quoted`] | control and invisible-formatting characters written as visible escapes (`\n`, `\u{1b}`, `\u{202e}`) |
 //! | CSV cell | [`csv_cell`] | the terminal rule, then OWASP's CSV-injection rule (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`), then RFC 4180 quoting |
 //! | helper line protocol | [`line_safe`] | text that cannot be written on one line is refused, never escaped into a different name |
 //! | HTML | [`crate::report::escape`] | `&`, `<`, `>`, `"`, `'` as entities |
@@ -68,6 +68,25 @@ fn push_escaped(out: &mut String, c: char) {
         }
         c => out.push(c),
     }
+}
+
+/// `s` between double quotes for a terminal or human log: the [`terminal`]
+/// rule, and `"` and `\` written as `\"` and `\\` so that the quotes
+/// delimit the text. Plain text looks as Rust's `{:?}` writes it
+/// (`"DOMAIN\\user"`).
+#[must_use]
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => push_escaped(&mut out, c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// [`terminal`], keeping at most `max_chars` characters of `s` and saying
@@ -182,6 +201,17 @@ mod tests {
     }
 
     #[test]
+    fn quoted_escapes_quotes_backslashes_and_controls() {
+        assert_eq!(quoted("CORP\\alice"), format!("{:?}", "CORP\\alice"));
+        assert_eq!(quoted("a\"b"), "\"a\\\"b\"");
+        assert_eq!(quoted("x\nAF y"), "\"x\\nAF y\"");
+        assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
+        for h in HOSTILE {
+            assert!(line_safe(&quoted(h)), "{h:?}");
+        }
+    }
+
+    #[test]
     fn terminal_bounded_cuts_and_says_so() {
         let long = "a".repeat(70_000);
         let t = terminal_bounded(&long, 64);
@@ -221,6 +251,7 @@ mod tests {
         fn escaped_text_is_always_line_safe(s in "\\PC*|[\\x00-\\x1f\\u{80}-\\u{9f}\\u{2028}-\\u{202e}a-z]*") {
             proptest::prop_assert!(line_safe(&terminal(&s)));
             proptest::prop_assert!(line_safe(&terminal_bounded(&s, 8)));
+            proptest::prop_assert!(line_safe(&quoted(&s)));
             let cell = csv_cell(&s);
             proptest::prop_assert!(line_safe(&cell));
             proptest::prop_assert!(!cell.starts_with(['=', '+', '-', '@']));

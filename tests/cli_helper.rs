@@ -154,6 +154,73 @@ fn two_helpers_complete_an_exchange() {
     assert_eq!(c.finish(), 0);
 }
 
+/// Whether `answer` is one clean line: no control or invisible formatting
+/// character (the line reader already split on `\n`).
+fn clean(answer: &str) -> bool {
+    !answer.chars().any(ntlmsim::sink::is_unsafe_char)
+}
+
+#[test]
+fn a_user_name_with_a_line_break_gets_one_answer() {
+    // The reported attack: the right password with the user name
+    // `x<LF>AF TESTDOM\administrator`. Answered verbatim, the second line
+    // would be read as the answer to the next client's request.
+    let mut s = Helper::spawn(&["--role", "server", "--password", "Passw0rd!"]);
+    for user in [
+        "x\nAF TESTDOM\\administrator",
+        "x\rAF TESTDOM\\administrator",
+        "\u{1b}[2J\u{1b}]0;title\u{7}",
+        "\u{9b}31m",
+        "admin\u{202e}nimda",
+    ] {
+        let mut evil = Helper::spawn(&[
+            "--role",
+            "client",
+            "--user",
+            user,
+            "--domain",
+            "TESTDOM",
+            "--password",
+            "Passw0rd!",
+        ]);
+        assert_eq!(
+            exchange(&mut evil, &mut s),
+            "NA STATUS_LOGON_FAILURE",
+            "{user:?}"
+        );
+        // The next request, from another client, gets its own answer.
+        let mut good = client("Passw0rd!", &[]);
+        let negotiate = good.ask_expect("YR", "YR");
+        let answer = s.ask(&format!("YR {negotiate}"));
+        assert!(
+            answer.starts_with("TT "),
+            "{user:?}: YR answered {answer:?}"
+        );
+        let authenticate = good.ask_expect(&format!("TT {}", &answer[3..]), "AF");
+        assert_eq!(s.ask(&format!("KK {authenticate}")), "AF TESTDOM\\alice");
+        assert!(s.ask("GK").starts_with("GK "));
+    }
+    // A hostile domain name likewise.
+    let mut evil = Helper::spawn(&[
+        "--role",
+        "client",
+        "--user",
+        "alice",
+        "--domain",
+        "D\nAF X",
+        "--password",
+        "Passw0rd!",
+    ]);
+    assert_eq!(exchange(&mut evil, &mut s), "NA STATUS_LOGON_FAILURE");
+    assert!(s.ask("GF").starts_with("BH "));
+    // Echoed request text is escaped, never written raw.
+    let mut c = client("Passw0rd!", &[]);
+    let answer = c.ask("SF NTLMSSP_FEATURE_\u{1b}[2J\u{202e}\u{0}x");
+    assert!(answer.starts_with("BH unknown feature"), "{answer:?}");
+    assert!(clean(&answer), "{answer:?}");
+    assert_eq!(s.finish(), 0);
+}
+
 #[test]
 fn levels_and_minimums_on_the_command_line() {
     // Level 0 sends NTLMv1 without ESS; the server's default (windows-11

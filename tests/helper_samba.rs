@@ -492,3 +492,75 @@ fn sign_or_seal_client_without_sign_refused_by_samba_server_and_by_its_model() {
     );
     assert_same_session("pyspnego-0.12 to windows-11", &mut c, &mut default);
 }
+
+/// One exchange of an in-process ntlmsim client helper, whose user name is
+/// `user`, with the server helper `server`: the answer to the KK, then the
+/// answer to the next request (a fresh `YR`) that the server gives.
+fn hostile_exchange(server: &mut Peer, user: &str) -> (String, String) {
+    use ntlmsim::helper::ClientHelper;
+    use ntlmsim::session::{ClientSettings, Credentials};
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    const NOW: u64 = 133_000_000_000_000_000;
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut client = ClientHelper::new(ClientSettings::new(Credentials::password(
+        user, DOMAIN, PASSWORD,
+    )));
+    let negotiate = client.handle("YR", &mut rng, NOW);
+    let challenge = server.ask_expect(&format!("YR {}", &negotiate[3..]), "TT");
+    let authenticate = client.handle(&format!("TT {challenge}"), &mut rng, NOW);
+    let answer = server.ask(&format!("KK {}", &authenticate[3..]));
+    let next = server.ask(&format!("YR {}", &negotiate[3..]));
+    (answer, next)
+}
+
+/// Hostile user names against both server helpers, with the right
+/// password. Samba 4.17 writes the name after `AF` verbatim: with a line
+/// feed (the reported attack, `x<LF>AF TESTDOM\administrator`) its answer
+/// takes two lines and the next request is answered with the second; CR,
+/// ESC sequences, C1 controls and bidi overrides reach squid raw; only a
+/// NUL is refused (`NA NT_STATUS_LOGON_FAILURE`). What Samba does is
+/// recorded here and in the `ntlmsim::helper` module documentation.
+/// ntlmsim refuses every one of them with one `NA STATUS_LOGON_FAILURE`
+/// line and answers the next request with its own `TT`.
+#[test]
+fn names_with_control_characters_samba_and_ntlmsim() {
+    let Some(exe) = ntlm_auth("names_with_control_characters_samba_and_ntlmsim") else {
+        return;
+    };
+    let mut sim = ntlmsim("server", &["--password", PASSWORD]);
+    for user in [
+        "x\nAF TESTDOM\\administrator",
+        "x\rAF TESTDOM\\administrator",
+        "nul\0byte",
+        "\u{1b}[2J\u{1b}]0;title\u{7}",
+        "\u{9b}31m",
+        "admin\u{202e}nimda",
+    ] {
+        let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "helper-samba");
+        let mut samba = samba_server(&exe, &dir);
+        let (answer, next) = hostile_exchange(&mut samba, user);
+        eprintln!("Samba, user {user:?}: KK answered {answer:?}, the next YR {next:?}");
+        match user.split_once('\n') {
+            Some((first, second)) => {
+                assert_eq!(answer, format!("AF {DOMAIN}\\{first}"));
+                assert_eq!(next, second, "the second line answers the next request");
+            }
+            None if user.contains('\0') => {
+                assert_eq!(answer, "NA NT_STATUS_LOGON_FAILURE");
+                assert!(next.starts_with("TT "), "{next}");
+            }
+            None => {
+                assert_eq!(answer, format!("AF {DOMAIN}\\{user}"));
+                assert!(next.starts_with("TT "), "{next}");
+            }
+        }
+        let (answer, next) = hostile_exchange(&mut sim, user);
+        assert_eq!(answer, "NA STATUS_LOGON_FAILURE", "{user:?}");
+        assert!(
+            next.starts_with("TT "),
+            "{user:?}: the next YR got {next:?}"
+        );
+    }
+}

@@ -338,7 +338,12 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         .map(|m| m.as_ref().and_then(|(b, _)| Message::parse(b).ok()))
         .collect();
     let mut s = String::new();
-    let _ = writeln!(s, "client: {client}    server: {server}\n");
+    let _ = writeln!(
+        s,
+        "client: {}    server: {}\n",
+        ntlmsim::sink::terminal(client),
+        ntlmsim::sink::terminal(server)
+    );
     let _ = writeln!(
         s,
         "{:<38} {:>12} {:>12} {:>12}",

@@ -33,6 +33,8 @@ pub(crate) enum Role {
 Server role (squid-2.5-ntlmssp):
   YR <b64 NEGOTIATE>     -> TT <b64 CHALLENGE>  or  NA <STATUS> (NEGOTIATE refused by policy)
   KK <b64 AUTHENTICATE>  -> AF DOMAIN\\user       or  NA <STATUS>
+                            (a name with a line break or another control or bidi
+                            character: NA STATUS_LOGON_FAILURE, never split)
 Client role (ntlmssp-client-1):
   SF <features>          -> OK   (NTLMSSP_FEATURE_SIGN, _SEAL, _SESSION_KEY; before YR)
   YR                     -> YR <b64 NEGOTIATE>  or  NA <STATUS>
@@ -208,6 +210,8 @@ pub(crate) fn run(
             Line::Text(text) => helper.handle(&text, &mut rng, parse::filetime_now()),
             unreadable => helper::answer_unreadable(&unreadable).unwrap_or_default(),
         };
+        // One request, one line: the last guard before the answer leaves.
+        let answer = helper::one_line(answer);
         match writeln!(output, "{answer}").and_then(|()| output.flush()) {
             Ok(()) => {}
             // The peer went away: nobody is left to serve.

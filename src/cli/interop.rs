@@ -12,6 +12,7 @@ use ntlmsim::matrix::{self, Application, Change, Engine, Options, PairResult, Pe
 use ntlmsim::outcome::{OutcomeJson, hex32, names};
 use ntlmsim::profiles::{Catalog, Profile};
 use ntlmsim::report::{self, HostInfo, Report};
+use ntlmsim::sink;
 use serde::Serialize;
 
 use super::profiles::{fit, load_catalog, wrap};
@@ -455,7 +456,7 @@ fn grid(plan: &Plan<'_>, results: &[PairResult], paint: Paint, s: &mut String) {
     let mut legend = String::from("servers:");
     let mut col = legend.len();
     for (k, name) in keys.iter().zip(&plan.servers) {
-        let item = format!("{k} {name}");
+        let item = format!("{k} {}", sink::terminal_bounded(name, NAME_CHARS));
         let len = item.chars().count() + 2;
         if col + len > WIDTH {
             legend.push_str("\n        ");
@@ -603,7 +604,7 @@ fn breaking(results: &[PairResult], paint: Paint, s: &mut String) {
         let items = capped(
             pairs
                 .iter()
-                .map(|r| format!("{} -> {}", r.client, r.server))
+                .map(|r| pair_text(&r.client, &r.server))
                 .collect(),
         );
         let head = format!(
@@ -614,6 +615,18 @@ fn breaking(results: &[PairResult], paint: Paint, s: &mut String) {
         let indent = head.chars().count() + 1;
         let _ = writeln!(s, "{head} {}", wrap_items(&items, WIDTH, indent, 10));
     }
+}
+
+/// Most characters of a host or profile name in a list or legend.
+const NAME_CHARS: usize = 64;
+
+/// `client -> server`, each name through [`sink::terminal_bounded`].
+fn pair_text(client: &str, server: &str) -> String {
+    format!(
+        "{} -> {}",
+        sink::terminal_bounded(client, NAME_CHARS),
+        sink::terminal_bounded(server, NAME_CHARS)
+    )
 }
 
 /// At most [`LIST_MAX`] items, the last one saying how many more there are.
@@ -750,7 +763,7 @@ fn human(
             reach
                 .iter()
                 .filter(|r| r.value == value)
-                .map(|r| r.peer.clone())
+                .map(|r| sink::terminal_bounded(&r.peer, NAME_CHARS).into_owned())
                 .collect(),
         );
         if !peers.is_empty() {
@@ -773,7 +786,7 @@ fn human(
     let fixed: Vec<String> = results
         .iter()
         .filter(|r| r.fixed())
-        .map(|r| format!("{} -> {}", r.client, r.server))
+        .map(|r| pair_text(&r.client, &r.server))
         .collect();
     if !fixed.is_empty() {
         let _ = writeln!(

@@ -87,8 +87,10 @@ impl CliError {
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // One line, whatever the message contains.
-        f.write_str(&self.0.replace(['\n', '\r'], " "))
+        // One line, whatever the message contains: line breaks (multi-line
+        // parser messages) as spaces, any other control or bidi character
+        // (from a file name or a message) escaped.
+        f.write_str(&ntlmsim::sink::terminal(&self.0.replace(['\n', '\r'], " ")))
     }
 }
 

@@ -389,7 +389,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     for doc in &docs {
         match doc {
             ExplainDoc::Mask(d) => {
-                let _ = writeln!(t, "{}", d.input);
+                let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
                 let _ = writeln!(
                     t,
                     "  value: {} ({}){}",
@@ -412,7 +412,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 write_ignored(&mut t, &d.ignored_values);
             }
             ExplainDoc::Lm(d) => {
-                let _ = writeln!(t, "{}", d.input);
+                let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
                 let _ = writeln!(
                     t,
                     "  value: {} ({}), LmCompatibilityLevel (policy \"Network security: LAN \

@@ -23,7 +23,7 @@ use ntlm_wire::Message;
 use ntlmsim::json::{self, MessageJson};
 use ntlmsim::outcome::{OutcomeJson, render_failure, render_success};
 use ntlmsim::profiles::Catalog;
-use ntlmsim::{parse, render};
+use ntlmsim::{parse, render, sink};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
@@ -334,7 +334,11 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
     )
     .await
     .map_err(|e| CliError::new(format!("{server}: {e}")))?;
-    let mut human = format!("server {server} ({})\n", a.url);
+    let mut human = format!(
+        "server {} ({})\n",
+        sink::terminal(&server),
+        sink::terminal(&a.url)
+    );
     let mut json = ProbeJson {
         url: a.url.clone(),
         server: server.clone(),
@@ -351,7 +355,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
                 "the server refused the NEGOTIATE: HTTP {} offering NTLM again without a CHALLENGE",
                 status.as_u16()
             );
-            human.push_str(&format!("{}\n", json.result));
+            human.push_str(&format!("{}\n", sink::terminal(&json.result)));
             driver.abort();
             return Ok(Report {
                 ok: false,
@@ -408,7 +412,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
         json.result = String::from(
             "the CHALLENGE is acceptable to the client; no credentials, so no AUTHENTICATE sent",
         );
-        human.push_str(&format!("{}\n", json.result));
+        human.push_str(&format!("{}\n", sink::terminal(&json.result)));
         driver.abort();
         return Ok(Report {
             ok: true,
@@ -450,7 +454,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
         ),
     };
     json.result = result;
-    human.push_str(&format!("{}\n", json.result));
+    human.push_str(&format!("{}\n", sink::terminal(&json.result)));
     Ok(Report { ok, json, human })
 }
 

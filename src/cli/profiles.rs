@@ -8,6 +8,7 @@ use ntlm_policy::Semantics;
 use ntlmsim::observations::{Checked, Observation, check_all};
 use ntlmsim::outcome::{OutcomeJson, hex32, names};
 use ntlmsim::profiles::{Catalog, Profile};
+use ntlmsim::sink;
 use serde::Serialize;
 
 use super::{CliError, Status};
@@ -118,10 +119,13 @@ fn json_of(p: &Profile) -> ProfileJson<'_> {
     }
 }
 
-/// `text` cut to `width` characters, with `~` marking a cut.
+/// `text` cut to `width` characters, with `~` marking a cut. Control and
+/// bidi characters (a name from a catalog or fleet file) are escaped first
+/// ([`sink::terminal`]), so a cell is one line.
 pub(crate) fn fit(text: &str, width: usize) -> String {
+    let text = sink::terminal(text);
     if text.chars().count() <= width {
-        return text.to_owned();
+        return text.into_owned();
     }
     let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
     s.push('~');
@@ -129,11 +133,13 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
 }
 
 /// `text` wrapped at `width` columns; every line, the first included, is
-/// taken to start at column `indent` (the caller prints the first line's prefix).
+/// taken to start at column `indent` (the caller prints the first line's
+/// prefix). Words are written through [`sink::terminal`].
 pub(crate) fn wrap(text: &str, width: usize, indent: usize) -> String {
     let mut out = String::new();
     let mut col = indent;
     for (i, word) in text.split_whitespace().enumerate() {
+        let word = sink::terminal(word);
         let len = word.chars().count();
         if i > 0 && col + 1 + len > width {
             out.push('\n');
@@ -143,15 +149,15 @@ pub(crate) fn wrap(text: &str, width: usize, indent: usize) -> String {
             out.push(' ');
             col += 1;
         }
-        out.push_str(word);
+        out.push_str(&word);
         col += len;
     }
     out
 }
 
 fn detail(p: &Profile, s: &mut String) {
-    let _ = writeln!(s, "{} ({})", p.name, p.role.name());
-    let _ = writeln!(s, "  {}", p.description);
+    let _ = writeln!(s, "{} ({})", sink::terminal(&p.name), p.role.name());
+    let _ = writeln!(s, "  {}", sink::terminal(&p.description));
     match p.offered_flags() {
         Some(f) => {
             let _ = writeln!(
@@ -212,7 +218,7 @@ fn detail(p: &Profile, s: &mut String) {
         }
     );
     if p.origin != "built-in" {
-        let _ = writeln!(s, "  defined in:      {}", p.origin);
+        let _ = writeln!(s, "  defined in:      {}", sink::terminal(&p.origin));
     }
     let _ = writeln!(s, "  sources:");
     for src in &p.sources {
@@ -280,7 +286,11 @@ fn table(catalog: &Catalog, replaced: &[String], s: &mut String) {
         catalog.profiles.len()
     );
     if !replaced.is_empty() {
-        let _ = writeln!(s, "Replaced by the catalog file: {}", replaced.join(", "));
+        let _ = writeln!(
+            s,
+            "Replaced by the catalog file: {}",
+            sink::terminal(&replaced.join(", "))
+        );
     }
 }
 

@@ -35,6 +35,8 @@ pub const ORACLES: &[(&str, Oracle)] = &[
     ("session_client", session_client),
     ("helper", helper),
     ("capture", capture),
+    ("helper_names", helper_names),
+    ("audit_sinks", audit_sinks),
 ];
 
 /// 2026-01-01T00:00:00Z as a FILETIME: the fixed clock of the session oracles.
@@ -114,8 +116,8 @@ pub fn helper(data: &[u8]) {
         let a = server.handle(&line, &mut rng, NOW);
         let b = client.handle(&line, &mut rng, NOW);
         for answer in [a, b] {
-            if answer.contains('\n') {
-                panic!("a helper answer spans lines: {answer:?}");
+            if !ntlmsim::sink::line_safe(&answer) {
+                panic!("a helper answer is not one clean line: {answer:?}");
             }
         }
     }
@@ -302,5 +304,253 @@ pub fn capture(data: &[u8]) {
     }
     if let Err(e) = serde_json::to_string(&records) {
         panic!("records do not serialize: {e}");
+    }
+}
+
+/// Splits fuzz input into `n` names at `0xff` bytes (never part of UTF-8),
+/// each decoded leniently and cut to `max` bytes on a character boundary.
+fn names(data: &[u8], n: usize, max: usize) -> Vec<String> {
+    let mut parts: Vec<String> = data
+        .split(|&b| b == 0xff)
+        .take(n)
+        .map(|p| {
+            let s = String::from_utf8_lossy(p);
+            let mut end = s.len().min(max);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.get(..end).unwrap_or_default().to_owned()
+        })
+        .collect();
+    parts.resize(n, String::new());
+    parts
+}
+
+/// Every answer a helper writes is one line with no unsafe character.
+fn one_clean_line(what: &str, answer: &str) {
+    if !ntlmsim::sink::line_safe(answer) {
+        panic!("{what}: the answer is not one clean line: {answer:?}");
+    }
+    if ntlmsim::helper::one_line(answer.to_owned()) != answer {
+        panic!("{what}: the last guard would rewrite {answer:?}");
+    }
+}
+
+/// Arbitrary user, domain and workstation names (split at `0xff`) through a
+/// real client-to-server helper exchange, then a second client on the same
+/// server helper: every answer is one clean line; a name that cannot be
+/// written on one line is refused with `NA STATUS_LOGON_FAILURE`, never
+/// written; the next client gets its own answers.
+pub fn helper_names(data: &[u8]) {
+    use ntlm_session::Credentials;
+    use ntlmsim::helper::{ClientHelper, ServerHelper};
+
+    let Ok([user, domain, workstation]) = <[String; 3]>::try_from(names(data, 3, 2048)) else {
+        panic!("names() returns three names");
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let mut server = ServerHelper::new(ServerSettings::new(Arc::new(MemoryStore::any_user(
+        "Passw0rd!",
+    ))));
+    let mut settings = ClientSettings::new(Credentials::password(
+        user.as_str(),
+        domain.as_str(),
+        "Passw0rd!",
+    ));
+    settings.workstation = workstation;
+    let mut client = ClientHelper::new(settings);
+    let arg = |answer: &str, prefix: &str| -> Option<String> {
+        answer
+            .strip_prefix(prefix)
+            .and_then(|a| a.strip_prefix(' '))
+            .map(str::to_owned)
+    };
+    let negotiate = client.handle("YR", &mut rng, NOW);
+    one_clean_line("client YR", &negotiate);
+    let Some(negotiate) = arg(&negotiate, "YR") else {
+        panic!("the client sent no NEGOTIATE: {negotiate:?}");
+    };
+    let challenge = server.handle(&format!("YR {negotiate}"), &mut rng, NOW);
+    one_clean_line("server YR", &challenge);
+    let Some(challenge) = arg(&challenge, "TT") else {
+        panic!("the server sent no CHALLENGE: {challenge:?}");
+    };
+    let authenticate = client.handle(&format!("TT {challenge}"), &mut rng, NOW);
+    one_clean_line("client TT", &authenticate);
+    if let Some(authenticate) = arg(&authenticate, "AF") {
+        let answer = server.handle(&format!("KK {authenticate}"), &mut rng, NOW);
+        one_clean_line("server KK", &answer);
+        let writable = ntlmsim::sink::line_safe(&user) && ntlmsim::sink::line_safe(&domain);
+        if !writable && answer != "NA STATUS_LOGON_FAILURE" {
+            panic!("an unwritable name was answered {answer:?}");
+        }
+        if !answer.starts_with("AF ") && !answer.starts_with("NA ") {
+            panic!("KK answered {answer:?}");
+        }
+        for query in ["GK", "GF"] {
+            one_clean_line(query, &server.handle(query, &mut rng, NOW));
+            one_clean_line(query, &client.handle(query, &mut rng, NOW));
+        }
+    } else if !authenticate.starts_with("NA ") {
+        panic!("TT answered {authenticate:?}");
+    }
+    // The next client on the same server helper gets its own answers.
+    let mut good = ClientHelper::new(client_settings());
+    let negotiate = good.handle("YR", &mut rng, NOW);
+    let challenge = server.handle(
+        &format!("YR {}", arg(&negotiate, "YR").unwrap_or_default()),
+        &mut rng,
+        NOW,
+    );
+    let Some(challenge) = arg(&challenge, "TT") else {
+        panic!("the next client's YR was answered {challenge:?}");
+    };
+    let authenticate = good.handle(&format!("TT {challenge}"), &mut rng, NOW);
+    let answer = server.handle(
+        &format!("KK {}", arg(&authenticate, "AF").unwrap_or_default()),
+        &mut rng,
+        NOW,
+    );
+    if answer != "AF TESTDOM\\alice" {
+        panic!("the next client's KK was answered {answer:?}");
+    }
+}
+
+/// The cells of one CSV record (RFC 4180; a record never spans lines here).
+fn csv_cells(record: &str) -> Vec<String> {
+    let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = record.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(std::mem::take(&mut cell)),
+            (c, _) => cell.push(c),
+        }
+    }
+    if quoted {
+        panic!("a CSV record with unbalanced quotes: {record:?}");
+    }
+    cells.push(cell);
+    cells
+}
+
+/// Arbitrary user, domain, workstation and file names (split at `0xff`)
+/// in a synthetic capture of two exchanges that break under the oracle's
+/// policy, through the audit renderers: every line of the human report is
+/// clean, the table has one row per exchange, the CSV has one record per
+/// exchange with every cell present and none a formula, and the HTML page
+/// has no script element.
+pub fn audit_sinks(data: &[u8]) {
+    use ntlm_capture::synth::{self, Conversation, Format, Messages, Spec};
+    use ntlm_capture::{Event, Extractor};
+    use ntlmsim::audit::{ProblemRecord, Summary, csv, html, render_human};
+
+    let Ok([user, domain, workstation, file]) = <[String; 4]>::try_from(names(data, 4, 1024))
+    else {
+        panic!("names() returns four names");
+    };
+    let m = Messages::new(&Spec {
+        negotiate_flags: synth::CURL_FLAGS,
+        challenge_flags: 0x0089_8205,
+        authenticate_flags: 0x0088_8205,
+        mic: false,
+        user,
+        domain,
+        workstation,
+        ..Spec::default()
+    });
+    let mut cap = Conversation::new("192.0.2.7:40000", "192.0.2.80:80");
+    cap.handshake();
+    cap.http_exchange(&m, 401);
+    cap.http_exchange(&m, 401);
+    cap.close();
+    let bytes = synth::capture(Format::PcapNg { big_endian: false }, &cap.frames);
+    let auditor = auditor();
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    let result = Extractor::default().run(0, bytes.as_slice(), &mut |e| match e {
+        Event::Exchange(x) => {
+            let n = records.len() + 1;
+            records.push(auditor.judge(&file, n, &x, &mut problems));
+        }
+        Event::Problem(p) => problems.push(ProblemRecord::new(&file, &p)),
+        Event::Progress { .. } => {}
+    });
+    if let Err(e) = result {
+        panic!("a synthetic capture does not read: {e}");
+    }
+    problems.push(ProblemRecord {
+        file: file.clone(),
+        packet: Some(1),
+        layer: "capture",
+        message: file.clone(),
+    });
+    let summary = Summary::new(auditor.policy(), Vec::new(), &records, problems.len());
+
+    let human = render_human(&summary, &records, &problems);
+    for line in human.lines() {
+        if !ntlmsim::sink::line_safe(line) {
+            panic!("a report line with an unsafe character: {line:?}");
+        }
+    }
+    // The table: the rows between the header after "Exchanges:" and the
+    // next empty line, one per exchange.
+    let rows = human
+        .lines()
+        .skip_while(|l| *l != "Exchanges:")
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .count();
+    if rows != records.len() {
+        panic!(
+            "{rows} table rows for {} exchanges:\n{human}",
+            records.len()
+        );
+    }
+    let problem_lines = human
+        .lines()
+        .skip_while(|l| *l != "Problems:")
+        .skip(1)
+        .count();
+    if problem_lines != problems.len() {
+        panic!(
+            "{problem_lines} problem lines for {} problems",
+            problems.len()
+        );
+    }
+
+    let table = csv(&records);
+    if !table.ends_with("\r\n") {
+        panic!("the CSV does not end with CRLF");
+    }
+    let lines: Vec<&str> = table.split_terminator("\r\n").collect();
+    if lines.len() != records.len() + 1 {
+        panic!(
+            "{} CSV records for {} exchanges",
+            lines.len() - 1,
+            records.len()
+        );
+    }
+    let columns = lines.first().map_or(0, |h| csv_cells(h).len());
+    for line in &lines {
+        if !ntlmsim::sink::line_safe(line) {
+            panic!("a CSV record with an unsafe character: {line:?}");
+        }
+        let cells = csv_cells(line);
+        if cells.len() != columns {
+            panic!("{} cells, the header has {columns}: {line:?}", cells.len());
+        }
+        if let Some(c) = cells.iter().find(|c| c.starts_with(['=', '+', '-', '@'])) {
+            panic!("a formula cell {c:?}");
+        }
+    }
+
+    let page = html(&summary, &records, &problems);
+    if page.contains("<script") {
+        panic!("a script element in the report");
     }
 }

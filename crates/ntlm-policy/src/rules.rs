@@ -672,6 +672,25 @@ pub static AUTH_CHALLENGE_EXPIRED: Rule = Rule {
     basis: Basis::Inferred,
 };
 
+/// Names a line-protocol helper cannot write.
+pub static HELPER_NAME_UNWRITABLE: Rule = Rule {
+    id: "helper-name-unwritable",
+    statement: "a server helper (squid-2.5-ntlmssp) refuses an AUTHENTICATE whose user or domain \
+                name holds a line break, control or invisible formatting character, since its \
+                answer must be one line; STATUS_LOGON_FAILURE, as for any refused logon",
+    source: Source::Inference(
+        "the helper line protocol gives one answer line per request; a name with a line \
+         break written verbatim becomes two answers and every later answer goes to the wrong \
+         request",
+    ),
+    also: &[Source::Observed(
+        "Samba ntlm_auth 4.17 --helper-protocol=squid-2.5-ntlmssp writes such a name verbatim \
+         after AF, splitting its answer",
+    )],
+    status: Some(Status::StatusLogonFailure),
+    basis: Basis::Inferred,
+};
+
 /// Malformed messages.
 pub static DECODE_MALFORMED: Rule = Rule {
     id: "decode-malformed",
@@ -753,6 +772,7 @@ pub static ALL: &[&Rule] = &[
     &AUTH_TIMESTAMP_AGE,
     &AUTH_REFLECTION,
     &AUTH_CHALLENGE_EXPIRED,
+    &HELPER_NAME_UNWRITABLE,
     &DECODE_MALFORMED,
     &SIGN_ALTERED,
     &SIGN_SEQUENCE,

@@ -259,3 +259,50 @@ pub fn samba_server(exe: &Path, dir: &Scratch) -> Peer {
         .arg(format!("--password={PASSWORD}"));
     Peer::spawn("ntlm_auth squid-2.5-ntlmssp", cmd)
 }
+
+/// Characters of the longest name a 64 KiB AUTHENTICATE holds: 64 000
+/// bytes in UTF-16 (a name field has a 16-bit length).
+pub const LONG_NAME_CHARS: usize = 32_000;
+
+/// Characters of the long name in [`hostile_names`]: 40 000 bytes in
+/// UTF-16, so that its AUTHENTICATE still fits base64 in one HTTP header of
+/// at most 64 KiB (the capture reader's bound).
+pub const HOSTILE_LONG_NAME_CHARS: usize = 20_000;
+
+/// A name of `chars` characters (`long` and `x`s).
+pub fn long_name(chars: usize) -> String {
+    format!("long{}", "x".repeat(chars.saturating_sub(4)))
+}
+
+/// Names an attacker can put in a message, for the tests of every place
+/// that writes them out: line feed (with a forged helper answer), CR, CRLF,
+/// NUL, an ESC CSI sequence that clears the screen, an OSC sequence that
+/// sets the window title, a C1 CSI, a bidi override, a zero-width space, a
+/// line separator, spreadsheet formulas, HTML that closes a script and
+/// breaks out of an attribute, and a long name
+/// ([`HOSTILE_LONG_NAME_CHARS`] characters).
+pub fn hostile_names() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "x\nAF TESTDOM\\administrator",
+        "x\rforged",
+        "x\r\nforged",
+        "nul\0byte",
+        "\u{1b}[2Jcleared",
+        "\u{1b}]0;title\u{7}",
+        "\u{9b}31mred",
+        "admin\u{202e}nimda",
+        "zero\u{200b}width",
+        "line\u{2028}sep",
+        "=HYPERLINK(\"http://evil.example/\",\"click\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1+1)",
+        "</script><script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "'single' & <b>",
+    ]
+    .map(String::from)
+    .to_vec();
+    v.push(long_name(HOSTILE_LONG_NAME_CHARS));
+    v
+}

@@ -62,7 +62,7 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
     /// Also print each exchange's messages decoded, as `ntlmsim decode` shows them (JSON: a
-    /// `messages` array in each exchange record)
+    /// `decoded_messages` array in each exchange record)
     #[arg(long)]
     show_messages: bool,
     /// Capture files (pcap or pcapng)
@@ -111,7 +111,7 @@ struct ExchangeLine<'a> {
     #[serde(flatten)]
     record: &'a ExchangeRecord,
     #[serde(skip_serializing_if = "Option::is_none")]
-    messages: Option<Vec<serde_json::Value>>,
+    decoded_messages: Option<Vec<serde_json::Value>>,
 }
 
 /// Files larger than this show progress on a terminal.
@@ -157,12 +157,12 @@ impl Output<'_> {
     fn record(&mut self, mut r: ExchangeRecord, shown: Option<&Exchange>) -> Result<(), CliError> {
         r.index = self.summary.exchanges + 1;
         self.summary.add(&r);
-        let messages = shown
+        let decoded_messages = shown
             .filter(|_| self.json)
             .map(|x| super::decode::exchange_json(&r.file, r.index, x));
         self.write(&Line::Exchange(ExchangeLine {
             record: &r,
-            messages,
+            decoded_messages,
         }))?;
         let in_table = !self.json
             && if r.breaks() {

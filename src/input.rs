@@ -187,7 +187,10 @@ impl fmt::Display for InputError {
             Self::OtherScheme { header, scheme } => {
                 match header {
                     Some(h) => write!(f, "the {h} header uses the {scheme} scheme")?,
-                    None => write!(f, "the input starts with the {scheme} authentication scheme")?,
+                    None => write!(
+                        f,
+                        "the input starts with the {scheme} authentication scheme"
+                    )?,
                 }
                 f.write_str(
                     ", not NTLM or Negotiate: it holds no NTLM message \

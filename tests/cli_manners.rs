@@ -357,7 +357,10 @@ fn decode_capture_errors_name_the_problem() {
 
 #[test]
 fn decode_of_shared_captures_agrees_with_tshark_frame_numbers() {
-    // Frame numbers of the NTLMSSP messages as Wireshark shows them.
+    // Frame numbers of the NTLMSSP messages as Wireshark numbers them:
+    // `tshark -Y ntlmssp` lists 15 17 18 and 19 20 22; for LDAP it lists 4
+    // and 8, and shows the CHALLENGE as frame 6's bindResponse
+    // serverSaslCreds (4e544c4d53535000 02000000...) without dissecting it.
     for (name, frames) in [
         ("arkime_http-ntlm-auth.pcap", [15, 17, 18]),
         ("zeek_ldap_sasl-ntlm.pcap", [4, 6, 8]),

@@ -189,7 +189,6 @@ pub(crate) fn run(args: &PolicyArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
             let default = Semantics::default();
             let doc = SemanticsListJson {
                 presets: Semantics::list()
-                    .into_iter()
                     .map(|(name, description)| PresetJson { name, description })
                     .collect(),
                 switches: Semantics::SWITCHES

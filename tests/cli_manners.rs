@@ -501,3 +501,45 @@ fn every_result_command_speaks_json() {
     assert_eq!(p[0]["name"], "windows-xp");
     assert_eq!(p.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn wire_text_from_a_capture_cannot_drive_the_terminal() {
+    let hostile = Messages::new(&synth::Spec {
+        user: "eve\u{1b}]0;owned\u{7}\u{1b}[2J".into(),
+        workstation: "WS\u{202e}10".into(),
+        ..synth::Spec::default()
+    });
+    let bytes = synth::write_exchanges(
+        Vec::new(),
+        Format::PcapNg { big_endian: false },
+        &hostile,
+        1,
+    )
+    .unwrap();
+    let cap = write("hostile.pcapng", &bytes);
+    for args in [
+        vec!["decode", cap.as_str()],
+        vec!["audit", "--show-messages", cap.as_str()],
+    ] {
+        let (code, out, err) = ntlmsim(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        // The messages (audit's own table is escaped by the report, not here).
+        let out = out
+            .split("Messages (--show-messages):")
+            .last()
+            .unwrap_or_default();
+        assert!(out.contains("NEGOTIATE_MESSAGE"), "{args:?}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "{args:?}"
+        );
+        assert!(!out.contains('\u{202e}'), "{args:?}");
+        assert!(
+            out.contains("\\u{1b}"),
+            "{args:?}: the escape is shown, not sent"
+        );
+    }
+    // JSON keeps the decoded text as it is (serde escapes it).
+    let (_, out, _) = ntlmsim(&["decode", "--json", "--exchange", "1", &cap]);
+    assert_eq!(json(&out)[2]["user"], "eve\u{1b}]0;owned\u{7}\u{1b}[2J");
+}

@@ -231,6 +231,15 @@ impl Fleet {
             key: None,
             message: e.message().trim_end().to_owned(),
         })?;
+        if spec.host.is_empty() {
+            return Err(FleetError {
+                line: None,
+                key: None,
+                message: "the fleet file has no hosts: describe each as a [[host]] table with \
+                          name and profile (docs/FLEET.md)"
+                    .into(),
+            });
+        }
         let mut hosts: Vec<Host> = Vec::with_capacity(spec.host.len());
         for h in &spec.host {
             let name = h.name.get_ref().trim();
@@ -324,6 +333,17 @@ impl Fleet {
                         format!("unknown host {:?}", t.get_ref()),
                     )
                 })?;
+                if si == ci {
+                    return Err(ctx.err(
+                        t.span(),
+                        "talks_to",
+                        format!(
+                            "host {:?} names itself: talks_to lists the servers it \
+                             authenticates to, a pair needs two hosts",
+                            client.name
+                        ),
+                    ));
+                }
                 let server = hosts.get(si).ok_or_else(|| {
                     ctx.err(
                         t.span(),
@@ -504,6 +524,18 @@ role = "server"
         let e = error("[[host]]\nname = \"a\"\nprofile = \"windows-11\"\n");
         assert!(e.message.contains("all_to_all"), "{e}");
         assert_eq!(e.line, None);
+
+        for empty in ["", "# no hosts yet\n", "all_to_all = true\n"] {
+            let e = error(empty);
+            assert!(e.message.contains("no hosts"), "{empty:?}: {e}");
+            assert_eq!(e.line, None);
+        }
+
+        let e = error(
+            "[[host]]\nname = \"a\"\nprofile = \"windows-11\"\ntalks_to = [\"b\",\n  \"A\"]\n[[host]]\nname = \"b\"\nprofile = \"windows-11\"\n",
+        );
+        assert_eq!((e.line, e.key.as_deref()), (Some(5), Some("talks_to")));
+        assert!(e.message.contains("host \"a\" names itself"), "{e}");
     }
 
     #[test]

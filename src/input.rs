@@ -126,6 +126,14 @@ pub enum InputError {
         /// The scheme as written.
         scheme: String,
     },
+    /// An HTTP authentication scheme other than NTLM or Negotiate (`Basic
+    /// realm=x`, `Bearer ...`): there is no NTLM message to decode.
+    OtherScheme {
+        /// The header name the scheme followed, if any.
+        header: Option<String>,
+        /// The scheme as written.
+        scheme: String,
+    },
     /// Hex text with an odd number of digits.
     OddHex {
         /// Number of hex digits.
@@ -176,6 +184,19 @@ impl fmt::Display for InputError {
         match self {
             Self::Empty => f.write_str("empty input: expected an NTLM message"),
             Self::EmptyToken { scheme } => write!(f, "no token after the {scheme} scheme"),
+            Self::OtherScheme { header, scheme } => {
+                match header {
+                    Some(h) => write!(f, "the {h} header uses the {scheme} scheme")?,
+                    None => write!(
+                        f,
+                        "the input starts with the {scheme} authentication scheme"
+                    )?,
+                }
+                f.write_str(
+                    ", not NTLM or Negotiate: it holds no NTLM message \
+                     (an NTLM header reads `WWW-Authenticate: NTLM TlRMTVNTUAAC...`)",
+                )
+            }
             Self::OddHex { digits } => {
                 write!(f, "hex input has an odd number of digits ({digits})")
             }
@@ -348,6 +369,18 @@ pub fn decode(data: &[u8]) -> Result<MessageInput, InputError> {
                 scheme: first_word.to_owned(),
             });
         }
+    } else if is_other_scheme(first_word)
+        || (f.http_header.is_some()
+            && !after.trim().is_empty()
+            && hex_digits(rest).is_none()
+            && is_scheme_word(first_word))
+    {
+        // `Basic realm=x`, `Bearer eyJ...`, or any `Header: Scheme params`:
+        // a base64 error at the first `=` would hide the real problem.
+        return Err(InputError::OtherScheme {
+            header: f.http_header,
+            scheme: first_word.to_owned(),
+        });
     }
     let bytes = match hex_digits(rest) {
         Some(digits) => {
@@ -389,6 +422,39 @@ fn unwrap_spnego(der: &[u8], mut f: InputForm) -> Result<MessageInput, InputErro
         bytes: token.to_vec(),
         form: f,
     })
+}
+
+/// The schemes of the IANA HTTP Authentication Scheme Registry (RFC 9110
+/// section 16.4) other than Negotiate, plus `Kerberos` (an IIS provider
+/// name seen in `WWW-Authenticate`): none of them carries an NTLM message.
+const OTHER_SCHEMES: [&str; 14] = [
+    "Basic",
+    "Bearer",
+    "Concealed",
+    "Digest",
+    "DPoP",
+    "GNAP",
+    "HOBA",
+    "Mutual",
+    "OAuth",
+    "PrivateToken",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "vapid",
+    "Kerberos",
+];
+
+fn is_other_scheme(word: &str) -> bool {
+    OTHER_SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s))
+}
+
+/// A word that can be an auth-scheme (RFC 9110 section 11.1: a token;
+/// letters, digits and `-` are what schemes use), and not base64 that
+/// happens to be followed by more text: a scheme is short.
+fn is_scheme_word(word: &str) -> bool {
+    (1..=32).contains(&word.len())
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && word.chars().any(|c| c.is_ascii_alphabetic())
 }
 
 /// A header name: letters, digits and `-`, with at least one character that

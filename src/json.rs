@@ -300,7 +300,7 @@ pub struct SingleHostJson {
 /// How a message was given.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputJson {
-    /// `argument`, `file` or `stdin`.
+    /// `argument`, `file`, `stdin` or `capture`.
     pub source: &'static str,
     /// The file name for `file`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -316,6 +316,31 @@ pub struct InputJson {
     /// The SPNEGO wrapper, when one was removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spnego: Option<SpnegoJson>,
+    /// Where in a capture the message was found (source `capture`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureJson>,
+}
+
+/// Where in a pcap/pcapng capture a message was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureJson {
+    /// 1-based exchange number, in the order `ntlmsim audit` numbers the
+    /// exchanges of the file.
+    pub exchange: usize,
+    /// 1-based packet (frame) number, as Wireshark numbers them.
+    pub packet: u64,
+    /// Capture time of the packet, RFC 3339.
+    pub time: String,
+    /// `HTTP`, `SMB1`, `SMB2`, `DCE/RPC`, `LDAP-SASL`, `LDAP-sicily` or `scan`.
+    pub carrier: &'static str,
+    /// `raw` or `spnego`.
+    pub wrapping: &'static str,
+    /// The client endpoint, `ip:port`.
+    pub client: String,
+    /// The server endpoint, `ip:port`.
+    pub server: String,
+    /// `client` or `server`: who sent the message.
+    pub sender: &'static str,
 }
 
 /// The SPNEGO wrapper of a message.
@@ -365,6 +390,7 @@ pub fn input(source: &Source, form: &InputForm) -> InputJson {
         http_header: form.http_header.clone(),
         scheme: form.scheme.clone(),
         spnego: form.spnego.as_ref().map(SpnegoJson::from),
+        capture: None,
     }
 }
 

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufReader, IsTerminal, Write as _};
 
 use clap::Args;
-use ntlm_capture::{CaptureError, Event, Extractor};
+use ntlm_capture::{CaptureError, Event, Exchange, Extractor};
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlmsim::audit::{
     Auditor, ExchangeRecord, FileJson, HUMAN_ROWS, Policy, ProblemRecord, Summary, csv, html,
@@ -37,12 +37,12 @@ Examples:
 
 Exit codes: 0 no exchange breaks; 1 at least one would break; 2 bad usage or an unreadable file.")]
 pub(crate) struct AuditArgs {
-    /// NtlmMinClientSec to apply to the clients
-    #[arg(long, value_name = "MASK", default_value = "0")]
-    client_min: String,
-    /// NtlmMinServerSec to apply to the servers
-    #[arg(long, value_name = "MASK", default_value = "0")]
-    server_min: String,
+    /// NtlmMinClientSec to apply to the clients (default: 0, no minimum)
+    #[arg(long, value_name = "MASK")]
+    client_min: Option<String>,
+    /// NtlmMinServerSec to apply to the servers (default: 0, no minimum)
+    #[arg(long, value_name = "MASK")]
+    server_min: Option<String>,
     /// LmCompatibilityLevel (0..5) of the clients (default: as observed)
     #[arg(long, value_name = "N")]
     client_lm_level: Option<String>,
@@ -61,6 +61,10 @@ pub(crate) struct AuditArgs {
     /// Also write a self-contained HTML report to FILE
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
+    /// Also print each exchange's messages decoded, as `ntlmsim decode` shows them (JSON: a
+    /// `decoded_messages` array in each exchange record)
+    #[arg(long)]
+    show_messages: bool,
     /// Capture files (pcap or pcapng)
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<String>,
@@ -83,8 +87,8 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
     };
     let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
     Ok(Policy {
-        client_min: mask(&args.client_min, "--client-min")?,
-        server_min: mask(&args.server_min, "--server-min")?,
+        client_min: mask(args.client_min.as_deref().unwrap_or("0"), "--client-min")?,
+        server_min: mask(args.server_min.as_deref().unwrap_or("0"), "--server-min")?,
         client_lm_level: level(&args.client_lm_level, "--client-lm-level")?,
         server_lm_level: level(&args.server_lm_level, "--server-lm-level")?,
         semantics,
@@ -94,11 +98,20 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
 #[derive(Serialize)]
 enum Line<'a> {
     #[serde(rename = "exchange")]
-    Exchange(&'a ExchangeRecord),
+    Exchange(ExchangeLine<'a>),
     #[serde(rename = "problem")]
     Problem(&'a ProblemRecord),
     #[serde(rename = "summary")]
     Summary(&'a Summary),
+}
+
+/// An exchange record, with its decoded messages under `--show-messages`.
+#[derive(Serialize)]
+struct ExchangeLine<'a> {
+    #[serde(flatten)]
+    record: &'a ExchangeRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded_messages: Option<Vec<serde_json::Value>>,
 }
 
 /// Files larger than this show progress on a terminal.
@@ -112,6 +125,9 @@ struct Output<'a> {
     json: bool,
     keep_all: bool,
     records: Vec<ExchangeRecord>,
+    /// `--show-messages`: the decoded messages of the exchanges the human
+    /// table lists.
+    messages: Vec<String>,
     shown_ok: usize,
     shown_breaking: usize,
     summary: Summary,
@@ -138,19 +154,32 @@ impl Output<'_> {
         }
     }
 
-    fn record(&mut self, mut r: ExchangeRecord) -> Result<(), CliError> {
+    fn record(&mut self, mut r: ExchangeRecord, shown: Option<&Exchange>) -> Result<(), CliError> {
         r.index = self.summary.exchanges + 1;
         self.summary.add(&r);
-        self.write(&Line::Exchange(&r))?;
-        let keep = self.keep_all
-            || (!self.json
-                && if r.breaks() {
-                    self.shown_breaking += 1;
-                    self.shown_breaking <= HUMAN_ROWS
-                } else {
-                    self.shown_ok += 1;
-                    self.shown_ok <= HUMAN_ROWS
-                });
+        let decoded_messages = shown
+            .filter(|_| self.json)
+            .map(|x| super::decode::exchange_json(&r.file, r.index, x));
+        self.write(&Line::Exchange(ExchangeLine {
+            record: &r,
+            decoded_messages,
+        }))?;
+        let in_table = !self.json
+            && if r.breaks() {
+                self.shown_breaking += 1;
+                self.shown_breaking <= HUMAN_ROWS
+            } else {
+                self.shown_ok += 1;
+                self.shown_ok <= HUMAN_ROWS
+            };
+        if let (true, Some(x)) = (in_table, shown) {
+            self.messages.push(format!(
+                "Exchange {}:\n{}",
+                r.index,
+                super::decode::exchange_text(&r.file, r.index, x)
+            ));
+        }
+        let keep = self.keep_all || in_table;
         if keep {
             self.records.push(r);
         }
@@ -203,6 +232,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         json: args.json,
         keep_all: args.csv.is_some() || args.html.is_some(),
         records: Vec::new(),
+        messages: Vec::new(),
         shown_ok: 0,
         shown_breaking: 0,
         summary: Summary::empty(auditor.policy()),
@@ -221,7 +251,8 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
             Event::Exchange(x) => {
                 if failed.is_none() {
                     let r = auditor.judge(path, 0, &x, &mut problems);
-                    if let Err(e) = out.record(r) {
+                    let shown = args.show_messages.then_some(&*x);
+                    if let Err(e) = out.record(r, shown) {
                         failed = Some(e);
                     }
                 }
@@ -279,7 +310,11 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         let summary = std::mem::replace(&mut out.summary, Summary::empty(&Policy::default()));
         out.write(&Line::Summary(&summary))?;
     } else {
-        let text = render_human(&out.summary, &out.records, &problems);
+        let mut text = render_human(&out.summary, &out.records, &problems);
+        text.push_str(&policy_note(args));
+        if args.show_messages {
+            text.push_str(&messages_section(&out.messages));
+        }
         if let Err(e) = out.w.write_all(text.as_bytes()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
                 return Err(bad("cannot write to standard output", e));
@@ -295,4 +330,36 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         }
     }
     Ok(status)
+}
+
+/// Under the human report when no policy option was given: the report
+/// judged against no minimum, which only catches what the capture itself
+/// shows failing; say so and how to ask the real question.
+fn policy_note(args: &AuditArgs) -> String {
+    if args.client_min.is_some()
+        || args.server_min.is_some()
+        || args.client_lm_level.is_some()
+        || args.server_lm_level.is_some()
+    {
+        return String::new();
+    }
+    "\nNo policy option was given, so the exchanges were judged against no minimum: \
+     NtlmMinClientSec 0, NtlmMinServerSec 0, LmCompatibilityLevel as observed on the clients and \
+     not checked on the servers.\nTo see what a hardening would break, give it, e.g. \
+     --server-min 0x20080000 --client-min 0x20080000 (NTLMv2 session security and 128-bit \
+     encryption) or --server-lm-level 5.\n"
+        .to_owned()
+}
+
+/// `--show-messages` in the human report: the decoded messages of the
+/// exchanges the table lists.
+fn messages_section(messages: &[String]) -> String {
+    let mut s = String::from("\nMessages (--show-messages):\n\n");
+    if messages.is_empty() {
+        s.push_str("(no exchange listed)\n");
+    }
+    for m in messages {
+        s.push_str(m);
+    }
+    s
 }

@@ -13,6 +13,9 @@ use ntlmsim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
+use ntlmsim::outcome::{OutcomeJson, hex32};
+use serde::Serialize;
+
 use super::{CliError, Status};
 
 /// The demo matrix: common clients old and new, against Windows and Samba servers.
@@ -29,16 +32,75 @@ struct DemoInterop {
 /// A tour: example handshakes, a policy failure explained, and the
 /// policy-impact matrix of the common hardening baseline.
 #[derive(Debug, Args)]
-pub(crate) struct DemoArgs {}
+pub(crate) struct DemoArgs {
+    /// Print one JSON document: {handshakes: [...], matrix: {...}, next: [...]}
+    #[arg(long)]
+    json: bool,
+}
+
+/// The commands the demo points to next.
+const NEXT: [&str; 7] = [
+    "ntlmsim interop --server-min 0x20080000",
+    "ntlmsim profiles",
+    "ntlmsim handshake --help",
+    "ntlmsim policy explain 0x20080030",
+    "ntlmsim policy check --negotiated 0xe2888235 --server-min 0x20080000",
+    "ntlmsim decode <message>",
+    "ntlmsim audit <capture.pcap>",
+];
+
+/// `demo --json`.
+#[derive(Serialize)]
+struct DemoJson {
+    handshakes: Vec<HandshakeJson>,
+    matrix: MatrixJson,
+    next: [&'static str; 7],
+}
+
+/// One example handshake.
+#[derive(Serialize)]
+struct HandshakeJson {
+    title: &'static str,
+    client: String,
+    server: String,
+    sign: bool,
+    seal: bool,
+    /// The server's NtlmMinServerSec when the demo sets it, else its profile's.
+    server_min: String,
+    /// The messages sent, in order: `{type, length, hex}`.
+    messages: Vec<MessageJson>,
+    /// As `handshake --json` reports it (no session key).
+    outcome: OutcomeJson,
+}
+
+#[derive(Serialize)]
+struct MessageJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    length: usize,
+    hex: String,
+}
+
+/// The policy-impact matrix and how it was asked for.
+#[derive(Serialize)]
+struct MatrixJson {
+    client_min: &'static str,
+    server_min: &'static str,
+    sign: bool,
+    clients: Vec<&'static str>,
+    servers: Vec<&'static str>,
+    /// The `interop --json` document for these arguments.
+    interop: serde_json::Value,
+}
 
 fn handshake(
-    title: &str,
+    title: &'static str,
     client: &Profile,
     server: &Profile,
     app: Application,
     server_min: Option<u32>,
     out: &mut String,
-) -> Result<(), CliError> {
+) -> Result<HandshakeJson, CliError> {
     let creds = Credentials::password("alice", "TESTDOM", "Passw0rd!");
     let mut c = client
         .client_settings(creds)
@@ -53,6 +115,7 @@ fn handshake(
     if let Some(m) = server_min {
         s.min = MinSessionSecurity::from_registry(m);
     }
+    let min = hex32(s.min.bits());
     let ex = Pair {
         client: c,
         server: s,
@@ -80,10 +143,33 @@ fn handshake(
         let _ = writeln!(out, "  {line}");
     }
     out.push('\n');
-    Ok(())
+    let messages = [&ex.negotiate, &ex.challenge, &ex.authenticate]
+        .iter()
+        .zip(["NEGOTIATE", "CHALLENGE", "AUTHENTICATE"])
+        .filter_map(|(m, kind)| {
+            m.as_ref().map(|(b, _)| MessageJson {
+                kind,
+                length: b.len(),
+                hex: hex::encode(b),
+            })
+        })
+        .collect();
+    Ok(HandshakeJson {
+        title,
+        client: client.name.clone(),
+        server: server.name.clone(),
+        sign: app.sign,
+        seal: app.seal,
+        server_min: min,
+        messages,
+        outcome: match &ex.outcome {
+            Ok((_, srv)) => OutcomeJson::success(&srv.report, None),
+            Err(f) => OutcomeJson::failure(f),
+        },
+    })
 }
 
-pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
+pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     let catalog =
         Catalog::builtin().map_err(|e| CliError::new(format!("built-in profiles: {e}")))?;
     let get = |n: &str| {
@@ -96,7 +182,7 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
         s,
         "ntlmsim demo: NTLM session negotiation and the minimum-security policies\n"
     );
-    handshake(
+    let h1 = handshake(
         "1. A modern handshake: Windows 11 client and server, the application asks for signing and sealing",
         get("windows-11")?,
         get("windows-11")?,
@@ -107,7 +193,7 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
         None,
         &mut s,
     )?;
-    handshake(
+    let h2 = handshake(
         "2. A legacy handshake: a Windows XP client (LmCompatibilityLevel 0) signing against a Windows 11 server",
         get("windows-xp")?,
         get("windows-11")?,
@@ -118,7 +204,7 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
         None,
         &mut s,
     )?;
-    handshake(
+    let h3 = handshake(
         "3. A policy failure explained: the same XP client (level 0 requests no ESS) without signing, the server hardened to NtlmMinServerSec 0x20080000",
         get("windows-xp")?,
         get("windows-11")?,
@@ -131,7 +217,7 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
         s,
         "4. The hardening baseline NtlmMinClientSec = NtlmMinServerSec = 0x20080000 (require NTLMv2 session\n   security and 128-bit encryption), the application signing (as SMB or RPC), over a selection of\n   the built-in profiles (`ntlmsim interop` runs any selection, or your own hosts with --fleet):\n"
     );
-    let args = DemoInterop::try_parse_from([
+    let mut interop_args = vec![
         "interop",
         "--client-min",
         "0x20080000",
@@ -142,10 +228,33 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
         DEMO_CLIENTS,
         "--servers",
         DEMO_SERVERS,
-    ])
-    .map_err(|e| CliError::new(format!("demo matrix: {e}")))?;
+    ];
+    if args.json {
+        interop_args.push("--json");
+    }
+    let interop = DemoInterop::try_parse_from(interop_args)
+        .map_err(|e| CliError::new(format!("demo matrix: {e}")))?;
     let mut matrix = Vec::new();
-    super::interop::run(&args.interop, &mut matrix)?;
+    super::interop::run(&interop.interop, &mut matrix)?;
+    if args.json {
+        let doc = DemoJson {
+            handshakes: vec![h1, h2, h3],
+            matrix: MatrixJson {
+                client_min: "0x20080000",
+                server_min: "0x20080000",
+                sign: true,
+                clients: DEMO_CLIENTS.split(',').collect(),
+                servers: DEMO_SERVERS.split(',').collect(),
+                interop: serde_json::from_slice(&matrix)
+                    .map_err(|e| CliError::new(format!("demo matrix JSON: {e}")))?,
+            },
+            next: NEXT,
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc)
+            .map_err(|e| CliError::new(format!("cannot encode JSON: {e}")))?;
+        out.push(b'\n');
+        return Ok(Status::Success);
+    }
     for line in String::from_utf8_lossy(&matrix).lines() {
         let _ = writeln!(s, "   {line}");
     }
@@ -164,7 +273,7 @@ pub(crate) fn run(_args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliErro
     );
     let _ = writeln!(
         s,
-        "\nNext: `ntlmsim interop --server-min 0x20080000` (every built-in pair, or --fleet FILE, --html FILE),\n`ntlmsim profiles`, `ntlmsim handshake --help`, `ntlmsim policy explain 0x20080030`,\n`ntlmsim policy check --negotiated 0xe2888235 --server-min 0x20080000`, `ntlmsim decode <message>`."
+        "\nNext: `ntlmsim interop --server-min 0x20080000` (every built-in pair, or --fleet FILE, --html FILE),\n`ntlmsim profiles`, `ntlmsim handshake --help`, `ntlmsim policy explain 0x20080030`,\n`ntlmsim policy check --negotiated 0xe2888235 --server-min 0x20080000`, `ntlmsim decode <message>`,\n`ntlmsim audit <capture.pcap>`."
     );
     out.extend_from_slice(s.as_bytes());
     Ok(Status::Success)

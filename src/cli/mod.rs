@@ -17,15 +17,25 @@ mod decode;
 mod demo;
 mod handshake;
 mod helper;
+mod install;
 mod interop;
 mod policy;
 mod probe;
 mod profiles;
 mod serve;
 
+/// `0.1.0 (git 1a2b3c4)`: the package version and the commit it was built
+/// from (`unknown` outside a git checkout; see build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("NTLMSIM_GIT_COMMIT"),
+    ")"
+);
+
 /// `ntlmsim`: NTLM session-negotiation simulator.
 #[derive(Debug, Parser)]
-#[command(name = "ntlmsim", version, about, long_about = None)]
+#[command(name = "ntlmsim", version = VERSION, about, long_about = None)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,6 +65,10 @@ enum Command {
     Probe(Box<probe::ProbeArgs>),
     /// Find every NTLM exchange in pcap/pcapng captures and say which would break under a policy
     Audit(Box<audit::AuditArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(install::CompletionsArgs),
+    /// Print the man page, or write every command's page into a directory
+    Manpage(install::ManpageArgs),
 }
 
 /// How a command that ran to completion ended.
@@ -113,6 +127,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args, &mut io::stdout()),
         Command::Probe(args) => probe::run(args, &mut out),
         Command::Audit(args) => audit::run(args, &mut io::stdout().lock()),
+        Command::Completions(args) => install::completions(args, &mut out),
+        Command::Manpage(args) => install::manpage(args, &mut out),
     };
     match result {
         Ok(status) => {

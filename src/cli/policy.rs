@@ -41,9 +41,58 @@ A multi-line value explains every setting in it; errors name the line and column
     )]
     Check(CheckArgs),
     /// List the policy semantics presets and switches (--semantics NAME, SWITCH=VALUE or both)
-    Semantics,
+    Semantics(ListArgs),
     /// List every rule with its source
-    Rules,
+    Rules(ListArgs),
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Print one JSON document
+    #[arg(long)]
+    json: bool,
+}
+
+/// `policy semantics --json`.
+#[derive(Serialize)]
+struct SemanticsListJson {
+    presets: Vec<PresetJson>,
+    switches: Vec<SwitchJson>,
+}
+
+#[derive(Serialize)]
+struct PresetJson {
+    name: &'static str,
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+struct SwitchJson {
+    name: &'static str,
+    description: &'static str,
+    values: &'static [&'static str],
+    /// The value in the default semantics (`ms-nlmp`).
+    default: &'static str,
+}
+
+/// One rule of `policy rules --json`.
+#[derive(Serialize)]
+struct RuleListJson {
+    id: &'static str,
+    statement: &'static str,
+    source: String,
+    also: Vec<String>,
+    /// The status a failure of this rule produces, or null.
+    status: Option<&'static str>,
+    status_code: Option<String>,
+    basis: String,
+}
+
+fn write_json(out: &mut Vec<u8>, doc: &impl Serialize) -> Result<Status, CliError> {
+    serde_json::to_writer_pretty(&mut *out, doc)
+        .map_err(|e| CliError::new(format!("cannot encode JSON: {e}")))?;
+    out.push(b'\n');
+    Ok(Status::Success)
 }
 
 #[derive(Debug, Args)]
@@ -136,7 +185,40 @@ pub(crate) fn run(args: &PolicyArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
     match &args.command {
         PolicyCommand::Explain(a) => explain(a, out),
         PolicyCommand::Check(a) => check(a, out),
-        PolicyCommand::Semantics => {
+        PolicyCommand::Semantics(ListArgs { json: true }) => {
+            let default = Semantics::default();
+            let doc = SemanticsListJson {
+                presets: Semantics::list()
+                    .map(|(name, description)| PresetJson { name, description })
+                    .collect(),
+                switches: Semantics::SWITCHES
+                    .iter()
+                    .map(|sw| SwitchJson {
+                        name: sw.name,
+                        description: sw.description,
+                        values: sw.values,
+                        default: sw.value_in(&default),
+                    })
+                    .collect(),
+            };
+            write_json(out, &doc)
+        }
+        PolicyCommand::Rules(ListArgs { json: true }) => {
+            let doc: Vec<RuleListJson> = ntlm_policy::rules::ALL
+                .iter()
+                .map(|r| RuleListJson {
+                    id: r.id,
+                    statement: r.statement,
+                    source: r.source.to_string(),
+                    also: r.also.iter().map(ToString::to_string).collect(),
+                    status: r.status.map(ntlm_policy::Status::name),
+                    status_code: r.status.map(|st| hex32(st.code())),
+                    basis: r.basis.to_string(),
+                })
+                .collect();
+            write_json(out, &doc)
+        }
+        PolicyCommand::Semantics(ListArgs { json: false }) => {
             let mut t = Text(out);
             let _ = writeln!(t, "Presets (--semantics NAME):");
             for (name, description) in Semantics::list() {
@@ -164,7 +246,7 @@ pub(crate) fn run(args: &PolicyArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
             }
             Ok(Status::Success)
         }
-        PolicyCommand::Rules => {
+        PolicyCommand::Rules(ListArgs { json: false }) => {
             for r in ntlm_policy::rules::ALL {
                 let status = r.status.map_or("-", ntlm_policy::Status::name);
                 let _ = writeln!(

@@ -108,7 +108,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Interop(args) => interop::run(args, &mut out),
         Command::Attack(args) => attack::run(args, &mut out),
         Command::Helper(args) => helper::run(args, &mut io::stdin().lock(), &mut io::stdout()),
-        Command::Serve(args) => serve::run(args, &mut io::stdout()),
+        Command::Serve(args) => serve::run(args),
         Command::Probe(args) => probe::run(args, &mut out),
         Command::Audit(args) => audit::run(args, &mut io::stdout().lock()),
     };

@@ -85,7 +85,7 @@ the outcome under the enforced policy and under each --what-if-server-min mask. 
 wire are escaped in the human log (one record is always one line) and cut to 256 characters
 (`truncated` lists the cut fields with their length in bytes). Failure records are limited to 10
 per client address, then one per second; a `warning` line counts those suppressed. Records are
-written by their own thread through a queue of 1024: when standard output does not keep up,
+written by their own thread through a queue (--log-queue): when standard output does not keep up,
 records are dropped and a `warning` line counts them. In JSON, such lines have a `warning` key
 (`suppressed` or `dropped`), `count`, `message` and, for `suppressed`, `client`.
 The listening address goes to standard error (`listening on http://ADDR/`; port 0 picks a free
@@ -138,6 +138,9 @@ pub(crate) struct HttpArgs {
     /// MiB of X-NTLM-Wrap request bodies held in memory by all connections together
     #[arg(long, value_name = "MIB", default_value_t = Limits::DEFAULT_MAX_BODY_MEMORY >> 20)]
     max_body_memory: usize,
+    /// Records waiting to be written; beyond it they are dropped and counted
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_LOG_QUEUE)]
+    log_queue: usize,
     /// Records as JSON Lines
     #[arg(long)]
     json: bool,
@@ -177,6 +180,7 @@ fn limits(a: &HttpArgs) -> Result<Limits, CliError> {
     at_least_one(n(a.max_connections), "--max-connections")?;
     at_least_one(n(a.max_connections_per_ip), "--max-connections-per-ip")?;
     at_least_one(n(a.max_body_memory), "--max-body-memory")?;
+    at_least_one(n(a.log_queue), "--log-queue")?;
     let secs = |v: u64, what: &str| at_least_one(v, what).map(|v| v.saturating_mul(1000));
     Ok(Limits {
         max_pending: a.max_handshakes,
@@ -186,6 +190,7 @@ fn limits(a: &HttpArgs) -> Result<Limits, CliError> {
         header_timeout_ms: secs(a.header_timeout, "--header-timeout")?,
         body_timeout_ms: secs(a.body_timeout, "--body-timeout")?,
         max_body_memory: a.max_body_memory.saturating_mul(1 << 20),
+        log_queue: a.log_queue,
         ..Limits::default()
     })
 }
@@ -288,6 +293,10 @@ struct Log {
     /// Dropped since the writer last reported it.
     dropped: Arc<AtomicU64>,
     dropped_total: AtomicU64,
+    /// Entries queued.
+    queued: AtomicU64,
+    /// Entries the writer wrote.
+    written: Arc<AtomicU64>,
     totals: Totals,
     started: Instant,
 }
@@ -302,6 +311,8 @@ impl Log {
         if self.queue.try_send(entry).is_err() {
             bump(&self.dropped);
             bump(&self.dropped_total);
+        } else {
+            bump(&self.queued);
         }
     }
 
@@ -355,6 +366,7 @@ fn start_writer(
     json: bool,
     queue: std_mpsc::Receiver<LogEntry>,
     dropped: Arc<AtomicU64>,
+    written: Arc<AtomicU64>,
     closing: Arc<AtomicBool>,
 ) -> Result<std_mpsc::Receiver<()>, CliError> {
     let (done_tx, done_rx) = std_mpsc::channel();
@@ -375,6 +387,7 @@ fn start_writer(
                         // Standard output is gone (closed pipe): nothing more can be written.
                         return;
                     }
+                    bump(&written);
                 }
                 let lost = dropped.swap(0, Ordering::Relaxed);
                 if lost > 0 && write(&LogEntry::Dropped { count: lost }).is_err() {
@@ -401,7 +414,14 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
     let (queue, rx) = std_mpsc::sync_channel(limits.log_queue);
     let dropped = Arc::new(AtomicU64::new(0));
     let closing = Arc::new(AtomicBool::new(false));
-    let written = start_writer(a.json, rx, Arc::clone(&dropped), Arc::clone(&closing))?;
+    let written = Arc::new(AtomicU64::new(0));
+    let finished = start_writer(
+        a.json,
+        rx,
+        Arc::clone(&dropped),
+        Arc::clone(&written),
+        Arc::clone(&closing),
+    )?;
     let started = Instant::now();
     let log = Arc::new(Log {
         queue,
@@ -411,6 +431,8 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
         )),
         dropped,
         dropped_total: AtomicU64::new(0),
+        queued: AtomicU64::new(0),
+        written,
         totals: Totals::default(),
         started,
     });
@@ -480,7 +502,7 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
     log.summaries();
     closing.store(true, Ordering::Release);
     let drained = tokio::task::spawn_blocking(move || {
-        written
+        finished
             .recv_timeout(Duration::from_millis(limits.log_drain_ms))
             .is_ok()
     });
@@ -513,9 +535,12 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
         get(&t.suppressed),
         get(&log.dropped_total),
         if drained {
-            ""
+            String::new()
         } else {
-            "; the log output is blocked: records still queued were not written"
+            format!(
+                "; the log output is blocked: {} queued records were not written",
+                get(&log.queued).saturating_sub(get(&log.written))
+            )
         }
     );
     Ok(Status::Success)

@@ -1,0 +1,383 @@
+//! `ntlmsim serve http` under hostile load, on loopback only: while an
+//! honest NTLM client (ntlm-session's client over plain TCP, from
+//! 127.0.0.1) keeps authenticating, other source addresses of 127.0.0.0/8
+//! run the attacks of docs/SECURITY.md at small scale:
+//!
+//! - one address holding more pending handshakes than `--max-handshakes`
+//!   and re-sending its NEGOTIATEs;
+//! - connections that send part of their headers and stall, one address up
+//!   to `--max-connections-per-ip` and one connection beyond it;
+//! - connections that announce a 1 MB body, send most of it and stall;
+//! - failing handshakes with 4,000-character user names, 15 per address;
+//! - a flood of unauthenticated requests;
+//! - standard output a pipe nobody reads (the whole test).
+//!
+//! It asserts that the honest client keeps succeeding, that the server's
+//! peak resident memory stays under a bound the attacks would exceed if
+//! bodies were buffered, that the bounds answer as documented (503 at the
+//! per-address cap, 408 for a stalled body) and that SIGTERM ends the server
+//! with its summary although its standard output is blocked. Every loop is
+//! bounded in count and time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test harness: a failed expectation must abort the test"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ntlm_session::{Client, ClientSettings, Credentials};
+use ntlm_testsupport::{DOMAIN, PASSWORD, USER};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+/// Read timeout of every client socket.
+const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The server's peak resident set may not exceed this. The stalled-body
+/// attack alone sends 100 MB, which buffered bodies would hold.
+const MAX_RSS_KIB: u64 = 64 * 1024;
+
+/// A running server, killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tokio runtime for one thing std cannot do: bind a client socket to a
+/// chosen source address of 127.0.0.0/8 before connecting.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_io()
+            .build()
+            .unwrap()
+    })
+}
+
+/// A blocking connection from 127.0.0.`src` to the server.
+fn connect_from(src: u8, port: u16) -> std::io::Result<TcpStream> {
+    let stream = runtime().block_on(async move {
+        let s = tokio::net::TcpSocket::new_v4()?;
+        s.bind(SocketAddr::from(([127, 0, 0, src], 0)))?;
+        s.connect(SocketAddr::from(([127, 0, 0, 1], port))).await
+    })?;
+    let std = stream.into_std()?;
+    std.set_nonblocking(false)?;
+    std.set_nodelay(true)?;
+    std.set_read_timeout(Some(IO_TIMEOUT))?;
+    std.set_write_timeout(Some(IO_TIMEOUT))?;
+    Ok(std)
+}
+
+/// One HTTP response: status, head, body.
+fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.push(byte[0]);
+        if buf.len() > 64 * 1024 {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let status = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or(std::io::ErrorKind::InvalidData)?;
+    let len: usize = header(&head, "content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    stream.read_exact(&mut body)?;
+    Ok((status, head, body))
+}
+
+/// The value of header `name` (case-insensitive) in `head`.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then_some(v.trim())
+    })
+}
+
+fn request(stream: &mut TcpStream, authorization: Option<&str>) -> std::io::Result<(u16, String)> {
+    let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+    // One write: several small ones would wait on Nagle and delayed ACKs.
+    stream.write_all(format!("GET / HTTP/1.1\r\nHost: load\r\n{auth}\r\n").as_bytes())?;
+    let (status, head, _) = read_response(stream)?;
+    Ok((status, head))
+}
+
+fn settings(user: &str, password: &str) -> ClientSettings {
+    let mut c = ClientSettings::new(Credentials::password(user, DOMAIN, password));
+    c.config.integrity = true;
+    c.config.confidentiality = true;
+    c
+}
+
+fn filetime_now() -> u64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    ntlm_session::filetime_from_unix(secs)
+}
+
+/// One NTLM handshake on a new connection from 127.0.0.`src`: the final
+/// status, or the I/O error.
+fn handshake(
+    src: u8,
+    port: u16,
+    user: &str,
+    password: &str,
+    rng: &mut ChaCha20Rng,
+) -> std::io::Result<u16> {
+    let mut s = connect_from(src, port)?;
+    let (negotiate, client) = Client::start(settings(user, password)).unwrap();
+    let (status, head) = request(&mut s, Some(&format!("NTLM {}", B64.encode(&negotiate))))?;
+    let Some(challenge) = header(&head, "www-authenticate")
+        .and_then(|v| v.strip_prefix("NTLM "))
+        .and_then(|b| B64.decode(b).ok())
+    else {
+        return Ok(status);
+    };
+    let Ok((authenticate, _)) = client.on_challenge(&challenge, rng, filetime_now()) else {
+        return Err(std::io::ErrorKind::InvalidData.into());
+    };
+    let (status, _) = request(&mut s, Some(&format!("NTLM {}", B64.encode(&authenticate))))?;
+    Ok(status)
+}
+
+/// `VmHWM` (peak resident set) of `pid`, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn start_server() -> (Server, BufReader<std::process::ChildStderr>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+        .args(["serve", "http", "--listen", "127.0.0.1:0", "--json"])
+        .args(["--password", PASSWORD])
+        .args(["--max-handshakes", "16"])
+        .args(["--max-connections", "400"])
+        .args(["--max-connections-per-ip", "40"])
+        .args(["--header-timeout", "3", "--body-timeout", "2"])
+        .args(["--max-body-memory", "4", "--log-queue", "16"])
+        // Standard output is a pipe this test never reads.
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .and_then(|p| p.strip_suffix('/'))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line on stderr: {line:?}"));
+    (Server { child, port }, stderr)
+}
+
+/// Counts of the honest client.
+#[derive(Default)]
+struct Honest {
+    attempts: AtomicUsize,
+    successes: AtomicUsize,
+}
+
+#[test]
+fn honest_client_keeps_authenticating_under_attack() {
+    let started = Instant::now();
+    let (mut server, mut stderr) = start_server();
+    let port = server.port;
+    let pid = server.child.id();
+    let stop = Arc::new(AtomicBool::new(false));
+    let honest = Arc::new(Honest::default());
+    let honest_thread = {
+        let (stop, honest) = (Arc::clone(&stop), Arc::clone(&honest));
+        thread::spawn(move || {
+            let mut rng = ChaCha20Rng::seed_from_u64(1);
+            let mut failures = Vec::new();
+            for _ in 0..2000 {
+                if stop.load(Ordering::Acquire) {
+                    break;
+                }
+                honest.attempts.fetch_add(1, Ordering::Relaxed);
+                match handshake(1, port, USER, PASSWORD, &mut rng) {
+                    Ok(200) => {
+                        honest.successes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    other => failures.push(format!("{other:?}")),
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            failures
+        })
+    };
+
+    // 1. One address holds more pending handshakes than the server has
+    //    slots, and re-sends its NEGOTIATEs.
+    let negotiate = {
+        let (n, _) = Client::start(settings(USER, PASSWORD)).unwrap();
+        format!("NTLM {}", B64.encode(&n))
+    };
+    let mut greedy: Vec<TcpStream> = (0..32).map(|_| connect_from(2, port).unwrap()).collect();
+    let greedy_statuses: Vec<u16> = greedy
+        .iter_mut()
+        .map(|s| request(s, Some(&negotiate)).unwrap().0)
+        .collect();
+    // 16 slots (one may be the honest client's at that moment), then 503.
+    let challenged = greedy_statuses.iter().filter(|&&s| s == 401).count();
+    assert!((15..=16).contains(&challenged), "{greedy_statuses:?}");
+    assert!(
+        greedy_statuses.iter().all(|&s| s == 401 || s == 503),
+        "{greedy_statuses:?}"
+    );
+
+    // 2. Stalled headers: three addresses up to their cap, then one more.
+    let mut stalled = Vec::new();
+    for src in 3..=5u8 {
+        for _ in 0..40 {
+            let mut s = connect_from(src, port).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: stalled\r\n").unwrap();
+            stalled.push(s);
+        }
+    }
+    let mut over = connect_from(3, port).unwrap();
+    let (status, head, _) = read_response(&mut over).unwrap();
+    assert_eq!(status, 503, "{head}");
+
+    // 3. Stalled bodies: 100 connections announce 1,000,000 bytes, send
+    //    all but 16 and stall (three addresses).
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut bodies = Vec::new();
+    for i in 0..100u8 {
+        let mut s = connect_from(6 + i % 3, port).unwrap();
+        s.write_all(b"POST / HTTP/1.1\r\nHost: body\r\nContent-Length: 1000000\r\n\r\n")
+            .unwrap();
+        let mut left = 1_000_000 - 16;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            s.write_all(&chunk[..n]).unwrap();
+            left -= n;
+        }
+        bodies.push(s);
+    }
+
+    // 4. Failing handshakes with 4,000-character names, 15 per address
+    //    from 10 addresses, and 5. unauthenticated requests.
+    let long_user = "u".repeat(4_000);
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let mut flood_statuses = Vec::new();
+    for src in 20..30u8 {
+        for _ in 0..15 {
+            flood_statuses.push(handshake(src, port, &long_user, "wrong", &mut rng).unwrap());
+        }
+    }
+    assert!(
+        flood_statuses.iter().all(|&s| s == 401),
+        "{flood_statuses:?}"
+    );
+    let mut plain = connect_from(30, port).unwrap();
+    for _ in 0..500 {
+        assert_eq!(request(&mut plain, None).unwrap().0, 401);
+    }
+
+    // The greedy address re-sends its NEGOTIATEs while the honest client
+    // keeps going; its oldest handshakes make room for the honest one.
+    for s in greedy.iter_mut().take(16) {
+        let _ = request(s, Some(&negotiate));
+    }
+    let during = honest.successes.load(Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while honest.successes.load(Ordering::Relaxed) < during + 10 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+
+    // A stalled body is answered 408 once its time is up.
+    let (status, head, _) = read_response(&mut bodies[0]).unwrap();
+    assert_eq!(status, 408, "{head}");
+    // A stalled head is closed once its time is up (EOF or a reset).
+    let mut rest = Vec::new();
+    let _ = stalled[0].read_to_end(&mut rest);
+
+    stop.store(true, Ordering::Release);
+    let failures = honest_thread.join().unwrap();
+    let (attempts, successes) = (
+        honest.attempts.load(Ordering::Relaxed),
+        honest.successes.load(Ordering::Relaxed),
+    );
+    assert!(
+        successes >= during + 10,
+        "{successes} of {attempts}: {failures:?}"
+    );
+    assert!(
+        successes * 10 >= attempts * 9,
+        "only {successes} of {attempts} honest handshakes succeeded: {failures:?}"
+    );
+    let peak = peak_rss_kib(pid);
+    assert!(peak < MAX_RSS_KIB, "peak RSS {peak} KiB");
+
+    // Standard output has been blocked all along: SIGTERM still ends it.
+    drop((greedy, stalled, bodies, plain));
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve ignored SIGTERM");
+        thread::sleep(Duration::from_millis(50));
+    };
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.contains("handshakes:"), "{rest}");
+    let dropped: u64 = rest
+        .split("failure records suppressed; ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no dropped count: {rest}"));
+    assert!(dropped > 0, "the blocked output dropped nothing: {rest}");
+    eprintln!(
+        "honest: {successes}/{attempts}; peak RSS {peak} KiB; {:?} in all; {}",
+        started.elapsed(),
+        rest.trim()
+    );
+}

@@ -155,6 +155,17 @@ fn handshake(
     password: &str,
     rng: &mut ChaCha20Rng,
 ) -> std::io::Result<u16> {
+    authenticated(src, port, user, password, rng).map(|(status, _)| status)
+}
+
+/// [`handshake`], and the connection.
+fn authenticated(
+    src: u8,
+    port: u16,
+    user: &str,
+    password: &str,
+    rng: &mut ChaCha20Rng,
+) -> std::io::Result<(u16, TcpStream)> {
     let mut s = connect_from(src, port)?;
     let (negotiate, client) = Client::start(settings(user, password)).unwrap();
     let (status, head) = request(&mut s, Some(&format!("NTLM {}", B64.encode(&negotiate))))?;
@@ -162,13 +173,48 @@ fn handshake(
         .and_then(|v| v.strip_prefix("NTLM "))
         .and_then(|b| B64.decode(b).ok())
     else {
-        return Ok(status);
+        return Ok((status, s));
     };
     let Ok((authenticate, _)) = client.on_challenge(&challenge, rng, filetime_now()) else {
         return Err(std::io::ErrorKind::InvalidData.into());
     };
     let (status, _) = request(&mut s, Some(&format!("NTLM {}", B64.encode(&authenticate))))?;
-    Ok(status)
+    Ok((status, s))
+}
+
+/// SIGTERM to `server`; waits (bounded) for the exit and returns the rest
+/// of its standard error after asserting exit code 0 and the summary.
+fn terminate(server: &mut Server, mut stderr: BufReader<std::process::ChildStderr>) -> String {
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve ignored SIGTERM");
+        thread::sleep(Duration::from_millis(50));
+    };
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.contains("handshakes:"), "{rest}");
+    rest
+}
+
+/// The number before `label` in the summary.
+fn counted(summary: &str, label: &str) -> u64 {
+    summary
+        .split(label)
+        .next()
+        .and_then(|before| before.rsplit(' ').nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count before {label:?}: {summary}"))
 }
 
 /// `VmHWM` (peak resident set) of `pid`, in KiB.
@@ -181,16 +227,12 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-fn start_server() -> (Server, BufReader<std::process::ChildStderr>) {
+fn start_server(extra: &[&str]) -> (Server, BufReader<std::process::ChildStderr>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
-        .args(["serve", "http", "--listen", "127.0.0.1:0", "--json"])
+        .args(["serve", "http", "--listen", "127.0.0.1:0"])
         .args(["--password", PASSWORD])
-        .args(["--max-handshakes", "16"])
-        .args(["--max-connections", "400"])
-        .args(["--max-connections-per-ip", "40"])
-        .args(["--header-timeout", "3", "--body-timeout", "2"])
-        .args(["--max-body-memory", "4", "--log-queue", "16"])
-        // Standard output is a pipe this test never reads.
+        .args(extra)
+        // Standard output is a pipe no test reads.
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -217,7 +259,21 @@ struct Honest {
 #[test]
 fn honest_client_keeps_authenticating_under_attack() {
     let started = Instant::now();
-    let (mut server, mut stderr) = start_server();
+    let (mut server, stderr) = start_server(&[
+        "--json",
+        "--max-handshakes",
+        "16",
+        "--max-connections",
+        "400",
+        "--max-connections-per-ip",
+        "40",
+        "--header-timeout",
+        "3",
+        "--body-timeout",
+        "2",
+        "--log-queue",
+        "16",
+    ]);
     let port = server.port;
     let pid = server.child.id();
     let stop = Arc::new(AtomicBool::new(false));
@@ -349,35 +405,84 @@ fn honest_client_keeps_authenticating_under_attack() {
 
     // Standard output has been blocked all along: SIGTERM still ends it.
     drop((greedy, stalled, bodies, plain));
+    let rest = terminate(&mut server, stderr);
     assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
+        counted(&rest, "records dropped") > 0,
+        "the blocked output dropped nothing: {rest}"
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = server.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "serve ignored SIGTERM");
-        thread::sleep(Duration::from_millis(50));
-    };
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert_eq!(status.code(), Some(0), "{rest}");
-    assert!(rest.contains("handshakes:"), "{rest}");
-    let dropped: u64 = rest
-        .split("failure records suppressed; ")
-        .nth(1)
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no dropped count: {rest}"));
-    assert!(dropped > 0, "the blocked output dropped nothing: {rest}");
+    assert!(counted(&rest, "failure records suppressed") > 0, "{rest}");
+    assert!(counted(&rest, "pending handshakes withdrawn") > 0, "{rest}");
     eprintln!(
         "honest: {successes}/{attempts}; peak RSS {peak} KiB; {:?} in all; {}",
         started.elapsed(),
         rest.trim()
     );
+}
+
+/// X-NTLM-Wrap bodies are the only ones held in memory, and all of them
+/// together stay within --max-body-memory: a second large body in progress
+/// is refused, and the budget is given back when the first one times out.
+#[test]
+fn wrap_bodies_share_one_memory_budget() {
+    let (mut server, stderr) = start_server(&["--max-body-memory", "1", "--body-timeout", "2"]);
+    let port = server.port;
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let wrap_head = |len: usize| {
+        format!(
+            "POST / HTTP/1.1\r\nHost: wrap\r\nX-NTLM-Wrap: seal\r\nContent-Length: {len}\r\n\r\n"
+        )
+    };
+    let (status, mut first) = authenticated(11, port, USER, PASSWORD, &mut rng).unwrap();
+    assert_eq!(status, 200);
+    let (status, mut second) = authenticated(12, port, USER, PASSWORD, &mut rng).unwrap();
+    assert_eq!(status, 200);
+    // The first holds 700,000 bytes of a 1,000,000-byte body.
+    first.write_all(wrap_head(1_000_000).as_bytes()).unwrap();
+    first.write_all(&vec![0u8; 700_000]).unwrap();
+    thread::sleep(Duration::from_millis(300));
+    // The second cannot get 400,000 more out of 1 MiB: 503, or the
+    // connection closed under its feet.
+    second.write_all(wrap_head(400_000).as_bytes()).unwrap();
+    let _ = second.write_all(&vec![0u8; 400_000]);
+    if let Ok((status, head, _)) = read_response(&mut second) {
+        assert_eq!(status, 503, "{head}");
+    }
+    // The first times out (408) and gives its bytes back: a small wrapped
+    // message is read in full and judged (400: the signature is wrong).
+    let (status, head, _) = read_response(&mut first).unwrap();
+    assert_eq!(status, 408, "{head}");
+    let (status, mut third) = authenticated(13, port, USER, PASSWORD, &mut rng).unwrap();
+    assert_eq!(status, 200);
+    third.write_all(wrap_head(20).as_bytes()).unwrap();
+    third.write_all(&[0u8; 20]).unwrap();
+    let (status, _, body) = read_response(&mut third).unwrap();
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("does not verify"));
+    let rest = terminate(&mut server, stderr);
+    assert_eq!(counted(&rest, "refused (size or memory)"), 1, "{rest}");
+    assert_eq!(counted(&rest, "bodies timed out"), 1, "{rest}");
+}
+
+/// The human log: a user name that carries a line break and terminal
+/// escape sequences stays inside its own line, escaped.
+#[test]
+fn a_forged_user_name_stays_on_one_escaped_line() {
+    let (mut server, stderr) = start_server(&[]);
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let forged = "x\n10.0.0.1:4444 CORP\\administrator NTLMv2 -> success\u{1b}[2J\u{1b}]0;t\u{7}";
+    assert_eq!(
+        handshake(14, server.port, forged, PASSWORD, &mut rng).unwrap(),
+        200
+    );
+    let mut stdout = server.child.stdout.take().unwrap();
+    let rest = terminate(&mut server, stderr);
+    let mut log = String::new();
+    stdout.read_to_string(&mut log).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}{rest}");
+    assert!(log.starts_with("127.0.0.14:"), "{log}");
+    assert!(
+        log.contains("TESTDOM\\x\\n10.0.0.1:4444 CORP\\administrator NTLMv2 -> success\\u{1b}[2J"),
+        "{log}"
+    );
+    assert!(!log.contains('\u{1b}'), "{log}");
 }

@@ -76,22 +76,23 @@ verified) with the server's keys and answered 200 with `ntlmsim: ` + the data, s
 the same way; 400 when it does not verify.
 Bounds: a connection beyond --max-connections (or --max-connections-per-ip from one address; IPv6
 counted per /64) gets 503 and is closed; headers (and the next request on an idle connection) must
-arrive within --header-timeout, a body within --body-timeout (else 408, connection closed); a body
-over 1 MiB gets 413; X-NTLM-Wrap bodies held in memory by all connections together are bounded by
+arrive within --header-timeout, a body within --body-timeout (else 408, connection closed); a
+request head over 128 KiB gets 431, a body over 1 MiB 413; X-NTLM-Wrap bodies held in memory by all connections together are bounded by
 --max-body-memory (503 beyond); other bodies are read and discarded.
 One record per handshake on standard output (JSON Lines with --json): client address, user,
 domain, workstation, client version, offered/challenge/negotiated flags, response kind, MIC,
 the outcome under the enforced policy and under each --what-if-server-min mask. Names from the
 wire are escaped in the human log (one record is always one line) and cut to 256 characters
 (`truncated` lists the cut fields with their length in bytes). Failure records are limited to 10
-per client address, then one per second; a `warning` line counts those suppressed. Records are
+per client address, then one per second; a `warning` line counts those suppressed (before the
+next failure record of that address, every 10 s, and at shutdown). Records are
 written by their own thread through a queue (--log-queue): when standard output does not keep up,
 records are dropped and a `warning` line counts them. In JSON, such lines have a `warning` key
 (`suppressed` or `dropped`), `count`, `message` and, for `suppressed`, `client`.
 The listening address goes to standard error (`listening on http://ADDR/`; port 0 picks a free
 port). Ctrl-C or SIGTERM stops accepting, lets open requests finish (5 s at most; a second signal
 stops waiting), waits 2 s at most for the log to be written, prints a summary to standard error
-and exits 0. Exit code 2 for bad options or an address in use.")]
+(handshakes, then what each bound refused, suppressed or dropped) and exits 0. Exit code 2 for bad options or an address in use.")]
 pub(crate) struct HttpArgs {
     /// Address to listen on, ADDR:PORT (e.g. 127.0.0.1:8080, [::1]:0)
     #[arg(long, value_name = "ADDR:PORT")]

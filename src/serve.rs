@@ -1957,6 +1957,39 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the table holds, addresses that keep asking (in turns)
+        /// end up holding as much as the heaviest holder, give or take one
+        /// (with no other holder: at least `capacity / askers` each), so
+        /// one holder cannot keep the others out.
+        #[test]
+        fn pending_table_converges_to_fair_shares(
+            cap in 1usize..17,
+            n in 1u8..6,
+            fill in proptest::collection::vec(0u8..6, 0..17),
+        ) {
+            let mut t = PendingTable::new(cap, u64::MAX);
+            let filled = !fill.is_empty();
+            for a in fill {
+                let _ = t.admit(IpAddr::from([10, 0, 0, a]), 0);
+            }
+            let askers: Vec<IpAddr> = (0..n).map(|a| IpAddr::from([10, 0, 1, a])).collect();
+            for _ in 0..(3 * cap + 3) {
+                for &a in &askers {
+                    let _ = t.admit(a, 0);
+                }
+            }
+            let heaviest = t.by_address.values().map(BTreeSet::len).max().unwrap_or(0);
+            let counts: Vec<usize> = askers.iter().map(|&a| t.count(a)).collect();
+            // Every asker holds as much as the heaviest holder, give or take one.
+            proptest::prop_assert!(counts.iter().all(|&c| c + 1 >= heaviest), "{counts:?}");
+            if !filled {
+                proptest::prop_assert!(counts.iter().all(|&c| c >= cap / usize::from(n)), "{counts:?}");
+            }
+            proptest::prop_assert_eq!(t.len(), cap);
+        }
+    }
+
     #[test]
     fn a_greedy_address_cannot_keep_an_honest_client_out() {
         let limits = Limits {

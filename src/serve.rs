@@ -907,15 +907,38 @@ struct Note<'a> {
     message: &'a str,
 }
 
+/// `value` as one JSON line safe for a terminal: serde_json escapes only
+/// C0 controls, quotes and backslashes (RFC 8259 7), so every other
+/// [unsafe character](sink::is_unsafe_char) (C1 controls such as U+009B
+/// CSI, DEL, bidi overrides, U+2028) is written as a `\uXXXX` escape too.
+/// The decoded value is unchanged; all such characters are in the Basic
+/// Multilingual Plane, so one escape each.
+fn json_line<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let raw = serde_json::to_string(value)?;
+    if !raw.chars().any(sink::is_unsafe_char) {
+        return Ok(raw);
+    }
+    let mut out = String::with_capacity(raw.len() + 16);
+    for c in raw.chars() {
+        if sink::is_unsafe_char(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 impl LogEntry {
     /// The entry as one line, without the line end: the human line, or one
-    /// JSON object with `json`. Never contains a line break or another
-    /// control character.
+    /// JSON object with `json`. Neither contains a line break, another
+    /// control character or an invisible formatting character
+    /// ([`sink::line_safe`]).
     pub fn line(&self, json: bool) -> String {
         let (warning, count, client, message) = match self {
             Self::Handshake(r) => {
                 return if json {
-                    serde_json::to_string(r).unwrap_or_else(|e| {
+                    json_line(r).unwrap_or_else(|e| {
                         format!(
                             "{{\"warning\":\"unencodable\",\"message\":\"{}\"}}",
                             sink::terminal(&e.to_string()).replace('"', "'")
@@ -947,7 +970,7 @@ impl LogEntry {
                 client,
                 message: &message,
             };
-            serde_json::to_string(&note)
+            json_line(&note)
                 .unwrap_or_else(|_| format!("{{\"warning\":\"{warning}\",\"count\":{count}}}"))
         } else {
             format!("warning: {message}")
@@ -2077,8 +2100,7 @@ mod tests {
         };
         let a = acceptor(0, &[], limits);
         let mut rng = ChaCha20Rng::seed_from_u64(10);
-        let forged =
-            "x\n10.0.0.1:4444 CORP\\administrator NTLMv2 -> success\u{1b}[2J\u{1b}]0;t\u{7}";
+        let forged = "x\n10.0.0.1:4444 CORP\\administrator NTLMv2 -> success\u{1b}[2J\u{1b}]0;t\u{7}\u{9b}1m\u{202e}";
         let long = "W".repeat(1000);
         let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.5:1"));
         let (_, record, _) = handshake(&mut conn, named(forged, "x", &long), &mut rng, 1);
@@ -2097,7 +2119,9 @@ mod tests {
             }]
         );
         let json = LogEntry::Handshake(Box::new(r)).line(true);
-        assert!(!json.contains('\n'));
+        // serde_json leaves C1 controls and U+202E as they are: escaped here.
+        assert!(sink::line_safe(&json), "{json:?}");
+        assert!(json.contains("\\u009b1m\\u202e"), "{json}");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["user"], forged);
         assert_eq!(v["truncated"][0]["field"], "workstation");

@@ -81,8 +81,9 @@ request head over 128 KiB gets 431, a body over 1 MiB 413; X-NTLM-Wrap bodies he
 --max-body-memory (503 beyond); other bodies are read and discarded.
 One record per handshake on standard output (JSON Lines with --json): client address, user,
 domain, workstation, client version, offered/challenge/negotiated flags, response kind, MIC,
-the outcome under the enforced policy and under each --what-if-server-min mask. Names from the
-wire are escaped in the human log (one record is always one line) and cut to 256 characters
+the outcome under the enforced policy and under each --what-if-server-min mask. Control and
+invisible formatting characters in names from the wire are escaped (`\\n`, `\\u{1b}`; `\\u001b` in
+JSON), so one record is always one line; names are cut to 256 characters
 (`truncated` lists the cut fields with their length in bytes). Failure records are limited to 10
 per client address, then one per second; a `warning` line counts those suppressed (before the
 next failure record of that address, every 10 s, and at shutdown). Records are

@@ -403,9 +403,10 @@ fn honest_client_keeps_authenticating_under_attack() {
     let peak = peak_rss_kib(pid);
     assert!(peak < MAX_RSS_KIB, "peak RSS {peak} KiB");
 
-    // Standard output has been blocked all along: SIGTERM still ends it.
-    drop((greedy, stalled, bodies, plain));
+    // Standard output has been blocked all along, and the attackers'
+    // connections are still open: SIGTERM still ends it.
     let rest = terminate(&mut server, stderr);
+    drop((greedy, stalled, bodies, plain));
     assert!(
         counted(&rest, "records dropped") > 0,
         "the blocked output dropped nothing: {rest}"
@@ -485,4 +486,87 @@ fn a_forged_user_name_stays_on_one_escaped_line() {
         "{log}"
     );
     assert!(!log.contains('\u{1b}'), "{log}");
+}
+
+/// --max-connections: a connection over the cap is answered 503 and
+/// closed; once one closes, a new one is served.
+#[test]
+fn connections_over_the_cap_get_503() {
+    let (mut server, stderr) = start_server(&["--max-connections", "3"]);
+    let port = server.port;
+    let mut open: Vec<TcpStream> = (15..18u8)
+        .map(|src| {
+            let mut s = connect_from(src, port).unwrap();
+            assert_eq!(request(&mut s, None).unwrap().0, 401);
+            s
+        })
+        .collect();
+    let mut over = connect_from(18, port).unwrap();
+    let (status, head, body) = read_response(&mut over).unwrap();
+    assert_eq!(status, 503, "{head}");
+    assert_eq!(body, b"too many connections\n");
+    drop(open.pop());
+    // The slot comes back when the server has seen the close.
+    let mut served = None;
+    for _ in 0..100 {
+        let mut s = connect_from(19, port).unwrap();
+        match request(&mut s, None) {
+            Ok((401, _)) => {
+                served = Some(s);
+                break;
+            }
+            _ => thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    assert!(served.is_some(), "no connection served after one closed");
+    let rest = terminate(&mut server, stderr);
+    let over_cap: u64 = rest
+        .split(" over --max-connections,")
+        .next()
+        .and_then(|before| before.rsplit('(').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of connections over the cap: {rest}"));
+    assert!(over_cap >= 1, "{rest}");
+}
+
+/// Shutdown is bounded even with a request whose body never comes (its
+/// timeout far beyond the grace period), and a second signal ends the wait.
+#[test]
+fn a_second_signal_stops_waiting_for_stalled_requests() {
+    let (mut server, mut stderr) = start_server(&["--body-timeout", "60"]);
+    let mut stalled = connect_from(20, server.port).unwrap();
+    stalled
+        .write_all(b"POST / HTTP/1.1\r\nHost: s\r\nContent-Length: 100\r\n\r\n0123456789")
+        .unwrap();
+    thread::sleep(Duration::from_millis(200));
+    let pid = server.child.id().to_string();
+    let term = || {
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(term());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("shutting down"), "{line}");
+    // Signals until it exits (a signal sent before the second listener is
+    // in place is not seen; the next one is).
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        let _ = term();
+        thread::sleep(Duration::from_millis(100));
+    }
+    let status = exited.expect("serve did not stop on a second SIGTERM");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.contains("second signal: not waiting"), "{rest}");
+    assert!(rest.contains("handshakes:"), "{rest}");
+    drop(stalled);
 }

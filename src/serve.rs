@@ -844,7 +844,7 @@ impl Record {
     /// One human line: every string from the wire escaped, so a record is
     /// always exactly one line.
     pub fn line(&self) -> String {
-        let who = if self.user.is_empty() && self.domain.is_empty() {
+        let who = if self.user.is_empty() {
             String::from("-")
         } else {
             format!(
@@ -860,9 +860,6 @@ impl Record {
             self.response_kind.unwrap_or("-"),
             self.offered_flags
         );
-        if !self.workstation.is_empty() {
-            let _ = write!(s, " from {}", self.human("workstation", &self.workstation));
-        }
         if let Some(n) = &self.negotiated_flags {
             let _ = write!(s, " negotiated {n}");
         }
@@ -2101,31 +2098,33 @@ mod tests {
         let a = acceptor(0, &[], limits);
         let mut rng = ChaCha20Rng::seed_from_u64(10);
         let forged = "x\n10.0.0.1:4444 CORP\\administrator NTLMv2 -> success\u{1b}[2J\u{1b}]0;t\u{7}\u{9b}1m\u{202e}";
-        let long = "W".repeat(1000);
+        let user = format!("{forged}{}", "W".repeat(1000));
+        let kept: String = user.chars().take(100).collect();
         let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.5:1"));
-        let (_, record, _) = handshake(&mut conn, named(forged, "x", &long), &mut rng, 1);
+        let (_, record, _) = handshake(&mut conn, named(&user, "x", "WS"), &mut rng, 1);
         let r = record.unwrap();
+        assert_eq!(r.user, kept);
+        assert_eq!(
+            r.truncated,
+            [Truncated {
+                field: "user",
+                bytes: user.len()
+            }]
+        );
         let line = LogEntry::Handshake(Box::new(r.clone())).line(false);
         assert!(sink::line_safe(&line), "{line:?}");
         assert!(line.contains("x\\n10.0.0.1:4444"), "{line}");
         assert!(line.contains("\\u{1b}[2J"), "{line}");
-        assert!(line.contains("\u{2026}(+900 bytes)"), "{line}");
-        assert_eq!(r.workstation.len(), 100);
-        assert_eq!(
-            r.truncated,
-            [Truncated {
-                field: "workstation",
-                bytes: 1000
-            }]
-        );
+        let cut = format!("\u{2026}(+{} bytes)", user.len() - kept.len());
+        assert!(line.contains(&cut), "{line}");
         let json = LogEntry::Handshake(Box::new(r)).line(true);
         // serde_json leaves C1 controls and U+202E as they are: escaped here.
         assert!(sink::line_safe(&json), "{json:?}");
         assert!(json.contains("\\u009b1m\\u202e"), "{json}");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["user"], forged);
-        assert_eq!(v["truncated"][0]["field"], "workstation");
-        assert_eq!(v["truncated"][0]["bytes"], 1000);
+        assert_eq!(v["user"], kept.as_str());
+        assert_eq!(v["truncated"][0]["field"], "user");
+        assert_eq!(v["truncated"][0]["bytes"], user.len());
     }
 
     #[test]

@@ -38,8 +38,8 @@ use ntlm_session::MemoryStore;
 use ntlmsim::parse;
 use ntlmsim::profiles::Catalog;
 use ntlmsim::serve::{
-    Acceptor, Connection, FailureLimiter, GateRefusal, Limits, LogEntry, Record, Reply, Verdict,
-    WrapMode, client_key,
+    Acceptor, BodyReservation, Connection, FailureLimiter, GateRefusal, Limits, LogEntry, Record,
+    Reply, Verdict, WrapMode, client_key,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -386,14 +386,15 @@ fn start_writer(
                 };
                 if let Some(e) = &entry {
                     if write(e).is_err() {
-                        // Standard output is gone (closed pipe): nothing more can be written.
-                        return;
+                        // Standard output is gone (closed pipe): nothing more can be
+                        // written; the summary counts what was not.
+                        break;
                     }
                     bump(&written);
                 }
                 let lost = dropped.swap(0, Ordering::Relaxed);
                 if lost > 0 && write(&LogEntry::Dropped { count: lost }).is_err() {
-                    return;
+                    break;
                 }
                 if entry.is_none() && closing.load(Ordering::Acquire) {
                     break;
@@ -527,7 +528,7 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
         "bounds: {} connections refused ({} over --max-connections, {} over \
          --max-connections-per-ip); {} pending handshakes withdrawn for other clients; \
          {} bodies timed out, {} refused (size or memory); {} failure records suppressed; \
-         {} records dropped (log output too slow){}",
+         {} records dropped (log queue full, or the output closed){}",
         get(&t.refused_total).saturating_add(get(&t.refused_per_address)),
         get(&t.refused_total),
         get(&t.refused_per_address),
@@ -536,13 +537,11 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
         get(&t.body_refused),
         get(&t.suppressed),
         get(&log.dropped_total),
-        if drained {
-            String::new()
-        } else {
-            format!(
-                "; the log output is blocked: {} queued records were not written",
-                get(&log.queued).saturating_sub(get(&log.written))
-            )
+        match get(&log.queued).saturating_sub(get(&log.written)) {
+            0 => String::new(),
+            n if drained =>
+                format!("; {n} queued records were not written (the log output is closed)"),
+            n => format!("; {n} queued records were not written (the log output is blocked)"),
         }
     );
     Ok(Status::Success)
@@ -589,7 +588,7 @@ async fn read_body(
     mut body: Incoming,
     keep: bool,
     acceptor: &Acceptor,
-) -> Result<(Vec<u8>, Option<ntlmsim::serve::BodyReservation>), BodyError> {
+) -> Result<(Vec<u8>, Option<BodyReservation>), BodyError> {
     let max = acceptor.limits().max_body;
     let budget = acceptor.bodies();
     let mut reservation = keep.then(|| budget.reservation());
@@ -671,7 +670,9 @@ async fn handle(
             )));
         }
         Ok(Err(e)) => {
-            bump(&log.totals.body_refused);
+            if !matches!(e, BodyError::Broken) {
+                bump(&log.totals.body_refused);
+            }
             let (status, why) = match e {
                 BodyError::TooLarge => (
                     StatusCode::PAYLOAD_TOO_LARGE,

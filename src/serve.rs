@@ -452,7 +452,7 @@ impl BodyBudget {
         }
     }
 
-    /// An empty reservation, to [`grow`](BodyReservation::grow).
+    /// An empty reservation, to [`grow`](BodyBudget::grow).
     #[must_use]
     pub fn reservation(&self) -> BodyReservation {
         BodyReservation {

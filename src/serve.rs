@@ -98,6 +98,10 @@ pub struct Limits {
     /// Time for a request's body to arrive once its headers have, in
     /// milliseconds.
     pub body_timeout_ms: u64,
+    /// Time a write to a client may stay blocked (a client that sends
+    /// requests but never reads the answers), in milliseconds; then the
+    /// connection is closed.
+    pub send_timeout_ms: u64,
     /// The longest request body, in bytes (`413` beyond).
     pub max_body: usize,
     /// Request body bytes held in memory at once by all connections
@@ -138,6 +142,8 @@ impl Limits {
     pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
     /// Default [`Limits::body_timeout_ms`]: 10 s.
     pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
+    /// Default [`Limits::send_timeout_ms`]: 10 s.
+    pub const DEFAULT_SEND_TIMEOUT_MS: u64 = 10_000;
     /// Default [`Limits::max_body`]: 1 MiB.
     pub const DEFAULT_MAX_BODY: usize = 1 << 20;
     /// Default [`Limits::max_body_memory`]: 32 MiB, 32 bodies of the
@@ -165,6 +171,7 @@ impl Default for Limits {
             max_connections_per_ip: Self::DEFAULT_MAX_CONNECTIONS_PER_IP,
             header_timeout_ms: Self::DEFAULT_HEADER_TIMEOUT_MS,
             body_timeout_ms: Self::DEFAULT_BODY_TIMEOUT_MS,
+            send_timeout_ms: Self::DEFAULT_SEND_TIMEOUT_MS,
             max_body: Self::DEFAULT_MAX_BODY,
             max_body_memory: Self::DEFAULT_MAX_BODY_MEMORY,
             max_field_chars: Self::DEFAULT_MAX_FIELD_CHARS,

@@ -570,3 +570,39 @@ fn a_second_signal_stops_waiting_for_stalled_requests() {
     assert!(rest.contains("handshakes:"), "{rest}");
     drop(stalled);
 }
+
+/// --send-timeout: a client that sends requests and never reads the
+/// answers does not keep its connection: once the server's writes have
+/// been blocked that long, the connection is closed.
+#[test]
+fn a_client_that_never_reads_is_disconnected() {
+    let (mut server, stderr) = start_server(&["--send-timeout", "1", "--header-timeout", "60"]);
+    let mut s = connect_from(21, server.port).unwrap();
+    let mut writer = s.try_clone().unwrap();
+    let sent = thread::spawn(move || {
+        let request = b"GET / HTTP/1.1\r\nHost: r\r\n\r\n".repeat(1000);
+        let mut sent = 0usize;
+        for _ in 0..400 {
+            if writer.write_all(&request).is_err() {
+                break;
+            }
+            sent += 1000;
+        }
+        sent
+    });
+    // Not reading, for longer than the send timeout.
+    thread::sleep(Duration::from_secs(3));
+    let mut answers = Vec::new();
+    let read = s.read_to_end(&mut answers);
+    // Closed by the server (EOF or reset), not still waiting for requests
+    // (that would end in this socket's read timeout).
+    assert!(
+        !matches!(&read, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "{read:?}"
+    );
+    let sent = sent.join().unwrap();
+    let answered = answers.windows(12).filter(|w| w == b"HTTP/1.1 401").count();
+    assert!(answered < sent, "{answered} answers to {sent} requests");
+    drop(s);
+    terminate(&mut server, stderr);
+}

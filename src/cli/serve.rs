@@ -15,12 +15,15 @@
 //! writer a bounded time.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -43,6 +46,7 @@ use ntlmsim::serve::{
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 use super::{CliError, Status};
@@ -76,7 +80,8 @@ verified) with the server's keys and answered 200 with `ntlmsim: ` + the data, s
 the same way; 400 when it does not verify.
 Bounds: a connection beyond --max-connections (or --max-connections-per-ip from one address; IPv6
 counted per /64) gets 503 and is closed; headers (and the next request on an idle connection) must
-arrive within --header-timeout, a body within --body-timeout (else 408, connection closed); a
+arrive within --header-timeout, a body within --body-timeout (else 408, connection closed), and an
+answer must not wait longer than --send-timeout for the client to read (else closed); a
 request head over 128 KiB gets 431, a body over 1 MiB 413; X-NTLM-Wrap bodies held in memory by all connections together are bounded by
 --max-body-memory (503 beyond); other bodies are read and discarded.
 One record per handshake on standard output (JSON Lines with --json): client address, user,
@@ -137,6 +142,9 @@ pub(crate) struct HttpArgs {
     /// Seconds for a request's body to arrive after its headers
     #[arg(long, value_name = "SECONDS", default_value_t = Limits::DEFAULT_BODY_TIMEOUT_MS / 1000)]
     body_timeout: u64,
+    /// Seconds a write to a client may stay blocked (a client that does not read its answers)
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::DEFAULT_SEND_TIMEOUT_MS / 1000)]
+    send_timeout: u64,
     /// MiB of X-NTLM-Wrap request bodies held in memory by all connections together
     #[arg(long, value_name = "MIB", default_value_t = Limits::DEFAULT_MAX_BODY_MEMORY >> 20)]
     max_body_memory: usize,
@@ -158,6 +166,84 @@ const GRACE: Duration = Duration::from_secs(5);
 
 /// How often suppressed-failure counts are written.
 const SUMMARY_EVERY: Duration = Duration::from_secs(10);
+
+/// A client socket whose writes may stay blocked for `limit` at most: a
+/// client that sends requests and never reads the answers would otherwise
+/// hold its connection (and its slot under the caps) for ever, since
+/// hyper's header timeout does not run while an answer is being written.
+/// Hand-written because neither hyper nor tokio offers a write timeout on
+/// a stream; it only wraps `poll_write`/`poll_flush` with one timer.
+struct SendDeadline<T> {
+    inner: T,
+    limit: Duration,
+    /// Running while a write is blocked.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<T> SendDeadline<T> {
+    const fn new(inner: T, limit: Duration) -> Self {
+        Self {
+            inner,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// `Pending` from the inner stream: start or check the timer.
+    fn blocked<R>(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<R>> {
+        let limit = self.limit;
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client did not read its answers",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for SendDeadline<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for SendDeadline<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Pending => self.blocked(cx),
+            done => {
+                self.stalled = None;
+                done
+            }
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending => self.blocked(cx),
+            done => {
+                self.stalled = None;
+                done
+            }
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
 
 /// The answer to a connection beyond the caps, written without waiting
 /// (`try_write`) before the socket is closed.
@@ -191,6 +277,7 @@ fn limits(a: &HttpArgs) -> Result<Limits, CliError> {
         max_connections_per_ip: a.max_connections_per_ip,
         header_timeout_ms: secs(a.header_timeout, "--header-timeout")?,
         body_timeout_ms: secs(a.body_timeout, "--body-timeout")?,
+        send_timeout_ms: secs(a.send_timeout, "--send-timeout")?,
         max_body_memory: a.max_body_memory.saturating_mul(1 << 20),
         log_queue: a.log_queue,
         ..Limits::default()
@@ -481,7 +568,13 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
                     .header_read_timeout(Duration::from_millis(limits.header_timeout_ms))
                     .max_buf_size(MAX_HEAD)
                     .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .serve_connection(
+                        TokioIo::new(SendDeadline::new(
+                            stream,
+                            Duration::from_millis(limits.send_timeout_ms),
+                        )),
+                        service,
+                    );
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
                     // A client that goes away mid-request is its own business.

@@ -763,7 +763,8 @@ pub struct WhatIf {
 /// A name from the wire cut to [`Limits::max_field_chars`] in a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Truncated {
-    /// The record field: `user`, `domain` or `workstation`.
+    /// The record field: `user`, `domain`, `workstation`, or one of them
+    /// with `_raw`.
     pub field: &'static str,
     /// Its length before the cut, in bytes of UTF-8.
     pub bytes: usize,
@@ -784,6 +785,16 @@ pub struct Record {
     pub domain: String,
     /// Workstation from the AUTHENTICATE.
     pub workstation: String,
+    /// The user name as hex when it cannot be decoded (`user` is then
+    /// empty), cut to [`Limits::max_field_chars`] bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_raw: Option<String>,
+    /// The domain name as hex when it cannot be decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_raw: Option<String>,
+    /// The workstation as hex when it cannot be decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workstation_raw: Option<String>,
     /// The names above that were cut to [`Limits::max_field_chars`]
     /// characters (empty when none was).
     pub truncated: Vec<Truncated>,
@@ -848,16 +859,35 @@ impl Record {
         s
     }
 
+    /// A name for the human line: escaped, or its hex when undecodable.
+    fn name(
+        &self,
+        field: &'static str,
+        raw_field: &'static str,
+        value: &str,
+        raw: Option<&String>,
+    ) -> String {
+        match raw {
+            Some(hex) => format!("<undecodable {}>", self.human(raw_field, hex)),
+            None => self.human(field, value),
+        }
+    }
+
     /// One human line: every string from the wire escaped, so a record is
     /// always exactly one line.
     pub fn line(&self) -> String {
-        let who = if self.user.is_empty() {
+        let who = if self.user.is_empty() && self.user_raw.is_none() {
             String::from("-")
         } else {
             format!(
                 "{}\\{}",
-                self.human("domain", &self.domain),
-                self.human("user", &self.user)
+                self.name(
+                    "domain",
+                    "domain_raw",
+                    &self.domain,
+                    self.domain_raw.as_ref()
+                ),
+                self.name("user", "user_raw", &self.user, self.user_raw.as_ref())
             )
         };
         let mut s = format!(
@@ -1466,19 +1496,24 @@ impl Connection {
         let offered = neg.as_ref().map_or(NegotiateFlags::empty(), |n| n.flags);
         let auth = authenticate.and_then(|a| AuthenticateMessage::parse(a).ok());
         let (mut user, mut domain, mut workstation) = (String::new(), String::new(), String::new());
+        let (mut user_raw, mut domain_raw, mut workstation_raw) = (None, None, None);
         let mut negotiated = None;
         let mut response_kind = None;
         let mut mic = false;
         let mut client_version = neg.as_ref().and_then(|n| n.version).map(|v| v.to_string());
         if let Some(a) = &auth {
             let charset = a.flags.charset().unwrap_or(ntlm_wire::Charset::Unicode);
+            // Undecodable names as hex under `*_raw` (the CLI contract).
             let text = |b: &Option<std::borrow::Cow<'_, [u8]>>| {
-                ntlm_wire::text::decode(b.as_deref().unwrap_or_default(), charset)
-                    .unwrap_or_default()
+                let bytes = b.as_deref().unwrap_or_default();
+                match ntlm_wire::text::decode(bytes, charset) {
+                    Ok(s) => (s, None),
+                    Err(_) => (String::new(), Some(hex::encode(bytes))),
+                }
             };
-            user = text(&a.user);
-            domain = text(&a.domain);
-            workstation = text(&a.workstation);
+            (user, user_raw) = text(&a.user);
+            (domain, domain_raw) = text(&a.domain);
+            (workstation, workstation_raw) = text(&a.workstation);
             negotiated = Some(a.flags);
             response_kind = Some(a.response_kind().as_str());
             // A zero-filled MIC slot is no MIC (pyspnego always leaves the slot).
@@ -1496,6 +1531,12 @@ impl Connection {
         let user = bounded(user, "user", max, &mut truncated);
         let domain = bounded(domain, "domain", max, &mut truncated);
         let workstation = bounded(workstation, "workstation", max, &mut truncated);
+        let hex_max = max.saturating_mul(2);
+        let mut raw =
+            |r: Option<String>, field| r.map(|r| bounded(r, field, hex_max, &mut truncated));
+        let user_raw = raw(user_raw, "user_raw");
+        let domain_raw = raw(domain_raw, "domain_raw");
+        let workstation_raw = raw(workstation_raw, "workstation_raw");
         Record {
             time: crate::filetime::to_rfc3339(filetime),
             client: self.client.clone(),
@@ -1503,6 +1544,9 @@ impl Connection {
             user,
             domain,
             workstation,
+            user_raw,
+            domain_raw,
+            workstation_raw,
             truncated,
             client_version,
             offered_flags: hex32(offered.bits()),
@@ -2132,6 +2176,47 @@ mod tests {
         assert_eq!(v["user"], kept.as_str());
         assert_eq!(v["truncated"][0]["field"], "user");
         assert_eq!(v["truncated"][0]["bytes"], user.len());
+    }
+
+    #[test]
+    fn undecodable_names_are_logged_as_hex() {
+        let a = acceptor(0, &[], Limits::default());
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.7:1"));
+        let (neg, c) = Client::start(client("Passw0rd!", true)).unwrap();
+        let (reply, _) = conn.on_request(Some(&header(&neg)), &mut rng, NOW, 0);
+        let Reply::Unauthorized {
+            challenge: Some((_, chal)),
+            ..
+        } = reply
+        else {
+            panic!("no CHALLENGE")
+        };
+        let (auth, _) = c
+            .on_challenge(&B64.decode(chal).unwrap(), &mut rng, NOW)
+            .unwrap();
+        let mut m = AuthenticateMessage::parse(&auth).unwrap();
+        // An odd number of bytes is no UTF-16LE.
+        m.user = Some(b"A\0B".as_slice().into());
+        let (_, record) = conn.on_request(Some(&header(&m.to_vec().unwrap())), &mut rng, NOW, 1);
+        let r = record.unwrap();
+        assert_eq!(
+            (r.user.as_str(), r.user_raw.as_deref()),
+            ("", Some("410042"))
+        );
+        assert_eq!(
+            (r.domain.as_str(), r.domain_raw.as_deref()),
+            ("TESTDOM", None)
+        );
+        assert!(
+            r.line().contains("TESTDOM\\<undecodable 410042>"),
+            "{}",
+            r.line()
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&LogEntry::Handshake(Box::new(r)).line(true)).unwrap();
+        assert_eq!(v["user_raw"], "410042");
+        assert!(v.get("domain_raw").is_none());
     }
 
     #[test]

@@ -89,7 +89,8 @@ domain, workstation, client version, offered/challenge/negotiated flags, respons
 the outcome under the enforced policy and under each --what-if-server-min mask. Control and
 invisible formatting characters in names from the wire are escaped (`\\n`, `\\u{1b}`; `\\u001b` in
 JSON), so one record is always one line; names are cut to 256 characters
-(`truncated` lists the cut fields with their length in bytes). Failure records are limited to 10
+(`truncated` lists the cut fields with their length in bytes); an undecodable name is given as
+hex (`user_raw`, `domain_raw`, `workstation_raw`). Failure records are limited to 10
 per client address, then one per second; a `warning` line counts those suppressed (before the
 next failure record of that address, every 10 s, and at shutdown). Records are
 written by their own thread through a queue (--log-queue): when standard output does not keep up,

@@ -426,6 +426,23 @@ pub fn serve_log(data: &[u8]) {
             panic!("{field} listed as cut but not shorter: {cut:?}");
         }
     }
+    for (field, value, raw) in [
+        ("user_raw", &record.user, &record.user_raw),
+        ("domain_raw", &record.domain, &record.domain_raw),
+        (
+            "workstation_raw",
+            &record.workstation,
+            &record.workstation_raw,
+        ),
+    ] {
+        let Some(raw) = raw else { continue };
+        if !value.is_empty()
+            || raw.len() > 2 * SERVE_FIELD_CHARS
+            || !raw.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            panic!("{field}: {raw:?} beside {value:?}");
+        }
+    }
     let entry = LogEntry::Handshake(Box::new(record.clone()));
     check_serve_line(&record, &entry.line(false), true);
     check_serve_line(&record, &entry.line(true), false);

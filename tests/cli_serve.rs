@@ -292,10 +292,18 @@ fn curl_wrong_password_and_a_user_file() {
     assert_eq!(code, "200");
     let (code, _) = run_curl(&curl, &serve.url, &format!("OTHER\\bob:{PASSWORD}"));
     assert_eq!(code, "200");
-    let (code, _) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:wrong"));
+    let (code, wrong_password) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:wrong"));
     assert_eq!(code, "401");
-    let (code, _) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\mallory:{PASSWORD}"));
+    let (code, unknown_account) =
+        run_curl(&curl, &serve.url, &format!("{DOMAIN}\\mallory:{PASSWORD}"));
     assert_eq!(code, "401");
+    // The same answer on the wire, so accounts cannot be probed; the
+    // records keep the difference.
+    assert_eq!(wrong_password, unknown_account);
+    assert!(
+        wrong_password.contains("STATUS_LOGON_FAILURE"),
+        "{wrong_password}"
+    );
     let (records, _) = serve.stop();
     let results: Vec<(&str, &str)> = records
         .iter()
@@ -315,6 +323,8 @@ fn curl_wrong_password_and_a_user_file() {
         "STATUS_LOGON_FAILURE"
     );
     assert_eq!(s(&records[2], &["outcome", "stage"]), "authenticate");
+    assert!(s(&records[2], &["outcome", "reason"]).contains("does not verify"));
+    assert!(s(&records[3], &["outcome", "reason"]).contains("no such account"));
 }
 
 #[test]

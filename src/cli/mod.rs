@@ -124,7 +124,11 @@ pub(crate) fn main() -> ExitCode {
         Command::Interop(args) => interop::run(args, &mut out),
         Command::Attack(args) => attack::run(args, &mut out),
         Command::Helper(args) => helper::run(args, &mut io::stdin().lock(), &mut io::stdout()),
-        Command::Serve(args) => serve::run(args, &mut io::stdout()),
+        // serve writes its records from a thread of its own, which may still
+        // hold standard output (blocked on a full pipe) when it returns.
+        Command::Serve(args) => {
+            return serve::run(args).map_or_else(|e| fail(&e), |s| ExitCode::from(s.code()));
+        }
         Command::Probe(args) => probe::run(args, &mut out),
         Command::Audit(args) => audit::run(args, &mut io::stdout().lock()),
         Command::Completions(args) => install::completions(args, &mut out),

@@ -238,12 +238,21 @@
 //! | `decode-malformed` | a message that cannot be decoded is refused with STATUS_INVALID_PARAMETER | Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth(); MS-NLMP 2.2.1 | STATUS_INVALID_PARAMETER | observed |
 //! | `sign-altered` | a message signature whose checksum does not verify: SEC_E_MESSAGE_ALTERED | inference: SSPI VerifySignature/DecryptMessage semantics; MS-NLMP 3.4.4 | SEC_E_MESSAGE_ALTERED | inferred |
 //! | `sign-sequence` | a message signature with an unexpected SeqNum: SEC_E_OUT_OF_SEQUENCE | inference: SSPI VerifySignature/DecryptMessage semantics; MS-NLMP 3.4.4 | SEC_E_OUT_OF_SEQUENCE | inferred |
+//! | `cbt-tls-only` | channel bindings are checked only where there is a TLS channel to bind to (HTTPS, LDAPS or StartTLS); over HTTP, LDAP without TLS and SMB the Extended Protection and LdapEnforceChannelBinding settings check nothing | Microsoft documentation: Domain controller: LDAP server channel binding token requirements; KB4034879; inference: RFC 5929 tls-server-end-point is defined only for TLS | none | inferred |
+//! | `epa-allow` | IIS Extended Protection Accept (tokenChecking=Allow): over HTTPS a non-zero MsvAvChannelBindings must match the TLS channel; an absent or all-zero one is accepted; SEC_E_BAD_BINDINGS, HTTP 401 (status inferred) | Microsoft documentation: IIS <extendedProtection> tokenChecking; MS-NLMP 3.2.5.1.2 | SEC_E_BAD_BINDINGS | inferred |
+//! | `epa-require` | IIS Extended Protection Required (tokenChecking=Require): over HTTPS the client must send MsvAvChannelBindings matching the TLS channel; clients that send none (curl without SSPI, DavMail) get HTTP 401; SEC_E_BAD_BINDINGS (status inferred) | Microsoft documentation: IIS <extendedProtection> tokenChecking; MS-NLMP 3.2.5.1.2; observed: curl/curl#3280, mguessan/davmail#352: 401 with Extended Protection | SEC_E_BAD_BINDINGS | inferred |
+//! | `ldap-cbt-when-supported` | LdapEnforceChannelBinding 1 (When supported): over LDAPS a client that sends non-zero MsvAvChannelBindings must send the channel's; one that sends none is accepted; SEC_E_BAD_BINDINGS (bind result 49, data 80090346; status inferred) | KB4034879; Microsoft documentation: Domain controller: LDAP server channel binding token requirements | SEC_E_BAD_BINDINGS | inferred |
+//! | `ldap-cbt-always` | LdapEnforceChannelBinding 2 (Always): over LDAPS every NTLM bind must carry MsvAvChannelBindings matching the channel; SEC_E_BAD_BINDINGS (bind result 49, data 80090346; status inferred) | KB4034879; Microsoft documentation: Domain controller: LDAP server channel binding token requirements | SEC_E_BAD_BINDINGS | inferred |
+//! | `ldap-signing-required` | LDAPServerIntegrity 2 (Require signing): an NTLM SASL bind over LDAP without TLS must negotiate SIGN or SEAL; otherwise the bind fails with LDAP_STRONG_AUTH_REQUIRED; over LDAPS TLS satisfies the requirement | Microsoft documentation: Domain controller: LDAP server signing requirements; Microsoft documentation: ADV190023: Microsoft Guidance for Enabling LDAP Channel Binding and LDAP Signing | LDAP_STRONG_AUTH_REQUIRED | documented |
+//! | `smb-spn-if-provided` | SmbServerNameHardeningLevel 1 (Accept if provided by client): over SMB a non-empty MsvAvTargetName must name this server; an absent or empty one is accepted; STATUS_LOGON_FAILURE (status inferred) | Microsoft documentation: Microsoft network server: Server SPN target name validation level; MS-NLMP 3.2.5.1.2 | STATUS_LOGON_FAILURE | inferred |
+//! | `smb-spn-required` | SmbServerNameHardeningLevel 2 (Required from client): over SMB the client must send MsvAvTargetName naming this server (MsvAvFlags 0x4 exempts it, MS-NLMP); STATUS_LOGON_FAILURE (status inferred) | Microsoft documentation: Microsoft network server: Server SPN target name validation level; MS-NLMP 3.2.5.1.2 | STATUS_LOGON_FAILURE | inferred |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+pub mod binding;
 pub mod certainty;
 mod enforce;
 mod failure;
@@ -258,6 +267,10 @@ mod source;
 mod status;
 mod warnings;
 
+pub use binding::{
+    BindingPolicy, BindingSetting, Carrier, CbtCheck, Checks, ExtendedProtection,
+    LdapChannelBinding, LdapSigning, SmbNameHardening, TargetNameCheck,
+};
 pub use certainty::{Certainty, Reading, certainty, certainty_of_check, certainty_of_exchange};
 pub use enforce::{
     Negotiated, Outcome, bit_rule, bit_rules, check_client_challenge, check_client_target_info,

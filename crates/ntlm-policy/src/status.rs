@@ -35,11 +35,15 @@ pub enum Status {
     StatusNtlmBlocked,
     /// `STATUS_BAD_BINDINGS` (0xC000035B): Samba's channel-binding failure.
     StatusBadBindings,
+    /// `LDAP_STRONG_AUTH_REQUIRED` (8, RFC 4511 strongerAuthRequired): an LDAP
+    /// result code, not an NTSTATUS; a domain controller that requires
+    /// signing refuses a bind without it.
+    LdapStrongAuthRequired,
 }
 
 impl Status {
     /// Every status, in declaration order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::SecEUnsupportedFunction,
         Self::SecEInvalidToken,
         Self::SecELogonDenied,
@@ -52,6 +56,7 @@ impl Status {
         Self::StatusNotSupported,
         Self::StatusNtlmBlocked,
         Self::StatusBadBindings,
+        Self::LdapStrongAuthRequired,
     ];
 
     /// The symbolic name, e.g. `SEC_E_UNSUPPORTED_FUNCTION`.
@@ -69,6 +74,7 @@ impl Status {
             Self::StatusNotSupported => "STATUS_NOT_SUPPORTED",
             Self::StatusNtlmBlocked => "STATUS_NTLM_BLOCKED",
             Self::StatusBadBindings => "STATUS_BAD_BINDINGS",
+            Self::LdapStrongAuthRequired => "LDAP_STRONG_AUTH_REQUIRED",
         }
     }
 
@@ -87,6 +93,7 @@ impl Status {
             Self::StatusNotSupported => 0xC000_00BB,
             Self::StatusNtlmBlocked => 0xC000_0418,
             Self::StatusBadBindings => 0xC000_035B,
+            Self::LdapStrongAuthRequired => 0x0000_0008,
         }
     }
 
@@ -143,6 +150,12 @@ impl Status {
                 "Samba's channel-binding failure",
                 Source::Samba("auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth()"),
             ),
+            Self::LdapStrongAuthRequired => (
+                "an LDAP bind refused by a domain controller with LDAPServerIntegrity 2: \
+                 an NTLM SASL bind that negotiated neither SIGN nor SEAL on a connection \
+                 without TLS",
+                Source::MsDoc("Domain controller: LDAP server signing requirements"),
+            ),
         }
     }
 
@@ -188,7 +201,7 @@ mod tests {
 
     #[test]
     fn codes_match_ms_erref() {
-        let expected: [(&str, u32); 12] = [
+        let expected: [(&str, u32); 13] = [
             ("SEC_E_UNSUPPORTED_FUNCTION", 0x8009_0302),
             ("SEC_E_INVALID_TOKEN", 0x8009_0308),
             ("SEC_E_LOGON_DENIED", 0x8009_030C),
@@ -201,6 +214,7 @@ mod tests {
             ("STATUS_NOT_SUPPORTED", 0xC000_00BB),
             ("STATUS_NTLM_BLOCKED", 0xC000_0418),
             ("STATUS_BAD_BINDINGS", 0xC000_035B),
+            ("LDAP_STRONG_AUTH_REQUIRED", 8),
         ];
         for (status, (name, code)) in Status::ALL.into_iter().zip(expected) {
             assert_eq!(status.name(), name);

@@ -485,6 +485,80 @@ fn channel_bindings() {
     );
 }
 
+/// The channel-binding, target-name and LDAP signing settings, applied per
+/// carrier: each failure names the setting's rule and status.
+#[test]
+fn binding_policy_per_carrier() {
+    use ntlm_policy::{
+        BindingPolicy, Carrier, ExtendedProtection, LdapChannelBinding, LdapSigning,
+        SmbNameHardening,
+    };
+    let channel = [0x42; 16];
+    let spn = "cifs/ntlmsim.testdom.example";
+    let policy = BindingPolicy {
+        extended_protection: ExtendedProtection::Require,
+        ldap_channel_binding: LdapChannelBinding::WhenSupported,
+        ldap_signing: LdapSigning::Require,
+        smb_name_hardening: SmbNameHardening::IfProvided,
+    };
+    let server_on = |carrier: Carrier| {
+        let mut s = server();
+        s.apply_binding_checks(&policy.checks(carrier), Some(channel), spn);
+        s
+    };
+    let with_cbt = |h: [u8; 16]| {
+        let mut c = alice();
+        c.channel_bindings = Some(h);
+        c
+    };
+    // HTTPS, Extended Protection Required: no bindings, wrong bindings fail.
+    let f = failure(run(alice(), server_on(Carrier::Https)));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.rule.id, "epa-require");
+    assert_eq!(f.status, Status::SecEBadBindings);
+    assert_eq!(
+        failure(run(with_cbt([1; 16]), server_on(Carrier::Https)))
+            .rule
+            .id,
+        "epa-require"
+    );
+    assert!(
+        run(with_cbt(channel), server_on(Carrier::Https))
+            .outcome
+            .is_ok()
+    );
+    // Plain HTTP: there is no channel; nothing is checked.
+    assert!(run(alice(), server_on(Carrier::Http)).outcome.is_ok());
+    // LDAPS, When supported: absent accepted, wrong refused.
+    assert!(run(alice(), server_on(Carrier::Ldaps)).outcome.is_ok());
+    let f = failure(run(with_cbt([1; 16]), server_on(Carrier::Ldaps)));
+    assert_eq!(f.rule.id, "ldap-cbt-when-supported");
+    // LDAP without TLS, Require signing: alice requests no integrity.
+    let f = failure(run(alice(), server_on(Carrier::Ldap)));
+    assert_eq!(f.rule.id, "ldap-signing-required");
+    assert_eq!(f.status, Status::LdapStrongAuthRequired);
+    let mut signing = alice();
+    signing.config.integrity = true;
+    assert!(run(signing, server_on(Carrier::Ldap)).outcome.is_ok());
+    // SMB, Accept if provided: absent or empty accepted, a wrong name refused.
+    assert!(run(alice(), server_on(Carrier::Smb)).outcome.is_ok());
+    let mut named = alice();
+    named.target_name = Some("cifs/elsewhere.example".into());
+    let f = failure(run(named.clone(), server_on(Carrier::Smb)));
+    assert_eq!(f.rule.id, "smb-spn-if-provided");
+    assert_eq!(f.status, Status::StatusLogonFailure);
+    named.target_name = Some(spn.to_uppercase());
+    assert!(run(named, server_on(Carrier::Smb)).outcome.is_ok());
+    // Required from client: an empty name fails too.
+    let required = BindingPolicy {
+        smb_name_hardening: SmbNameHardening::Required,
+        ..BindingPolicy::default()
+    };
+    let mut s = server();
+    s.apply_binding_checks(&required.checks(Carrier::Smb), None, spn);
+    assert_eq!(failure(run(alice(), s)).rule.id, "smb-spn-required");
+}
+
 #[test]
 fn target_name_is_checked() {
     let mut srv = server();

@@ -538,6 +538,9 @@ pub struct Checks {
 pub enum CbtCheck {
     /// A non-zero value must match; absent or zero is accepted.
     WhenSupplied,
+    /// A value that is present, all-zero included, must match; an absent
+    /// pair is accepted ([`ZeroBindings::Refused`]).
+    WhenPresent,
     /// A non-zero matching value is required.
     Required,
 }
@@ -551,6 +554,45 @@ pub enum TargetNameCheck {
     Required,
 }
 
+/// How a server whose bindings are checked "when supported" (IIS Accept,
+/// LdapEnforceChannelBinding 1) reads an all-zero MsvAvChannelBindings, the
+/// value a client sends when its application supplies no bindings.
+///
+/// MS-NLMP 3.2.5.1.2 checks only a *non-zero* value. Three public reports
+/// disagree for IIS Extended Protection Accept over HTTPS: Windows curl
+/// with SSPI but without Schannel bindings (curl/curl#3280, curl/curl#12511)
+/// and gss-ntlmssp without application bindings (gssapi/gss-ntlmssp#25)
+/// send an all-zero pair and get 401, while curl's own NTLM code, which
+/// sends no pair at all, logs on (curl/curl#3280). The same SSPI check is
+/// assumed on a domain controller (inference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ZeroBindings {
+    /// A present all-zero value must match like any other (so it fails
+    /// over TLS); an absent pair is accepted. Default: the field reports.
+    #[default]
+    Refused,
+    /// An all-zero value counts as no bindings and is accepted (MS-NLMP
+    /// 3.2.5.1.2 as written).
+    Accepted,
+}
+
+impl ZeroBindings {
+    /// `refused` or `accepted`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Accepted => "accepted",
+        }
+    }
+
+    /// Looks a reading up by name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Refused, Self::Accepted]
+            .into_iter()
+            .find(|z| z.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
 /// The settings of this module on one server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct BindingPolicy {
@@ -562,6 +604,9 @@ pub struct BindingPolicy {
     pub ldap_signing: LdapSigning,
     /// `SmbServerNameHardeningLevel`.
     pub smb_name_hardening: SmbNameHardening,
+    /// How an all-zero MsvAvChannelBindings is read when bindings are
+    /// checked "when supported" (the switch `--zero-channel-bindings`).
+    pub zero_bindings: ZeroBindings,
 }
 
 impl BindingPolicy {
@@ -575,23 +620,30 @@ impl BindingPolicy {
         }
     }
 
-    /// Whether any setting checks anything on any carrier.
+    /// Whether no setting checks anything on any carrier.
     pub fn is_default(&self) -> bool {
-        *self == Self::default()
+        Self {
+            zero_bindings: ZeroBindings::default(),
+            ..*self
+        } == Self::default()
     }
 
     /// The checks a server applies to an exchange over `carrier`.
     pub const fn checks(&self, carrier: Carrier) -> Checks {
+        let when_supported = match self.zero_bindings {
+            ZeroBindings::Refused => CbtCheck::WhenPresent,
+            ZeroBindings::Accepted => CbtCheck::WhenSupplied,
+        };
         let channel_bindings = match carrier {
             Carrier::Https => match self.extended_protection {
                 ExtendedProtection::Off => None,
-                ExtendedProtection::Allow => Some((CbtCheck::WhenSupplied, &rules::EPA_ALLOW)),
+                ExtendedProtection::Allow => Some((when_supported, &rules::EPA_ALLOW)),
                 ExtendedProtection::Require => Some((CbtCheck::Required, &rules::EPA_REQUIRE)),
             },
             Carrier::Ldaps => match self.ldap_channel_binding {
                 LdapChannelBinding::Never => None,
                 LdapChannelBinding::WhenSupported => {
-                    Some((CbtCheck::WhenSupplied, &rules::LDAP_CBT_WHEN_SUPPORTED))
+                    Some((when_supported, &rules::LDAP_CBT_WHEN_SUPPORTED))
                 }
                 LdapChannelBinding::Always => Some((CbtCheck::Required, &rules::LDAP_CBT_ALWAYS)),
             },
@@ -753,6 +805,7 @@ mod tests {
             ldap_channel_binding: LdapChannelBinding::WhenSupported,
             ldap_signing: LdapSigning::Require,
             smb_name_hardening: SmbNameHardening::Required,
+            zero_bindings: ZeroBindings::Accepted,
         };
         let https = p.checks(Carrier::Https);
         assert_eq!(

@@ -745,11 +745,18 @@ pub static CBT_TLS_ONLY: Rule = Rule {
 /// IIS Extended Protection "Accept" (tokenChecking="Allow").
 pub static EPA_ALLOW: Rule = Rule {
     id: "epa-allow",
-    statement: "IIS Extended Protection Accept (tokenChecking=Allow): over HTTPS a non-zero \
-                MsvAvChannelBindings must match the TLS channel; an absent or all-zero one is \
-                accepted; SEC_E_BAD_BINDINGS, HTTP 401 (status inferred)",
+    statement: "IIS Extended Protection Accept (tokenChecking=Allow): over HTTPS a present \
+                MsvAvChannelBindings, all-zero included, must match the TLS channel; an absent \
+                one is accepted (with --zero-channel-bindings accepted an all-zero one is too, \
+                MS-NLMP); SEC_E_BAD_BINDINGS, HTTP 401 (status inferred)",
     source: Source::MsDoc("IIS <extendedProtection> tokenChecking"),
-    also: &[Source::MsNlmp("3.2.5.1.2")],
+    also: &[
+        Source::Observed(
+            "curl/curl#3280, curl/curl#12511, gssapi/gss-ntlmssp#25: an all-zero pair gets 401 \
+             under Accept; curl without SSPI, which sends no pair, logs on (curl/curl#3280)",
+        ),
+        Source::MsNlmp("3.2.5.1.2"),
+    ],
     status: Some(Status::SecEBadBindings),
     basis: Basis::Inferred,
 };
@@ -773,8 +780,9 @@ pub static EPA_REQUIRE: Rule = Rule {
 pub static LDAP_CBT_WHEN_SUPPORTED: Rule = Rule {
     id: "ldap-cbt-when-supported",
     statement: "LdapEnforceChannelBinding 1 (When supported): over LDAPS a client that sends \
-                non-zero MsvAvChannelBindings must send the channel's; one that sends none is \
-                accepted; SEC_E_BAD_BINDINGS (bind result 49, data 80090346; status inferred)",
+                MsvAvChannelBindings must send the channel's (an all-zero value read as for \
+                epa-allow, --zero-channel-bindings); one that sends none is accepted; \
+                SEC_E_BAD_BINDINGS (bind result 49, data 80090346; status inferred)",
     source: Source::Kb(4_034_879),
     also: &[Source::MsDoc(
         "Domain controller: LDAP server channel binding token requirements",

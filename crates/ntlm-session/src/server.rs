@@ -67,6 +67,10 @@ pub enum ChannelBindings {
     Accept([u8; 16]),
     /// As `Accept`, and ApplicationRequiresCBT: the pair must be present and equal.
     Require([u8; 16]),
+    /// A present MsvAvChannelBindings, all-zero included, must equal this
+    /// hash; an absent pair is accepted (IIS Extended Protection Accept as
+    /// observed: curl/curl#12511, gssapi/gss-ntlmssp#25).
+    AcceptPresent([u8; 16]),
 }
 
 /// How a server obtains the ExportedSessionKey when KEY_EXCH is negotiated.
@@ -271,6 +275,9 @@ impl ServerSettings {
         (self.channel_bindings, self.channel_bindings_rule) = match checks.channel_bindings {
             None => (ChannelBindings::Ignore, &rules::AUTH_CHANNEL_BINDINGS),
             Some((ntlm_policy::CbtCheck::WhenSupplied, r)) => (ChannelBindings::Accept(hash), r),
+            Some((ntlm_policy::CbtCheck::WhenPresent, r)) => {
+                (ChannelBindings::AcceptPresent(hash), r)
+            }
             Some((ntlm_policy::CbtCheck::Required, r)) => (ChannelBindings::Require(hash), r),
         };
         match checks.target_name {
@@ -827,6 +834,10 @@ fn check_channel_bindings(
     match mode {
         ChannelBindings::Ignore => Ok(()),
         ChannelBindings::Accept(expected) => match non_zero {
+            Some(h) if h != expected => bad("MsvAvChannelBindings does not match the channel"),
+            _ => Ok(()),
+        },
+        ChannelBindings::AcceptPresent(expected) => match got {
             Some(h) if h != expected => bad("MsvAvChannelBindings does not match the channel"),
             _ => Ok(()),
         },

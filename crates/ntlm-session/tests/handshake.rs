@@ -491,7 +491,7 @@ fn channel_bindings() {
 fn binding_policy_per_carrier() {
     use ntlm_policy::{
         BindingPolicy, Carrier, ExtendedProtection, LdapChannelBinding, LdapSigning,
-        SmbNameHardening,
+        SmbNameHardening, ZeroBindings,
     };
     let channel = [0x42; 16];
     let spn = "cifs/ntlmsim.testdom.example";
@@ -500,6 +500,7 @@ fn binding_policy_per_carrier() {
         ldap_channel_binding: LdapChannelBinding::WhenSupported,
         ldap_signing: LdapSigning::Require,
         smb_name_hardening: SmbNameHardening::IfProvided,
+        zero_bindings: ZeroBindings::Accepted,
     };
     let server_on = |carrier: Carrier| {
         let mut s = server();
@@ -557,6 +558,19 @@ fn binding_policy_per_carrier() {
     let mut s = server();
     s.apply_binding_checks(&required.checks(Carrier::Smb), None, spn);
     assert_eq!(failure(run(alice(), s)).rule.id, "smb-spn-required");
+    // The default reading of "when supported": a present all-zero pair must
+    // match too (it fails over TLS); a client that sends no pair logs on.
+    let accept = BindingPolicy {
+        extended_protection: ExtendedProtection::Allow,
+        ..BindingPolicy::default()
+    };
+    let mut s = server();
+    s.apply_binding_checks(&accept.checks(Carrier::Https), Some(channel), spn);
+    assert_eq!(failure(run(alice(), s.clone())).rule.id, "epa-allow");
+    let mut no_pair = alice();
+    no_pair.av_extensions = false;
+    assert!(run(no_pair, s.clone()).outcome.is_ok());
+    assert!(run(with_cbt(channel), s).outcome.is_ok());
 }
 
 #[test]

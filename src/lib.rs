@@ -26,6 +26,7 @@ pub use ntlm_wire as wire;
 
 pub mod attack;
 pub mod audit;
+pub mod binding;
 pub mod filetime;
 pub mod fleet;
 pub mod helper;

@@ -101,9 +101,23 @@ pub(crate) struct HandshakeArgs {
     /// The server's name, sent as CHALLENGE TargetName (NetBIOS computer name)
     #[arg(long, value_name = "NAME")]
     target_name: Option<String>,
-    /// The SPN the client names in MsvAvTargetName
+    /// The SPN the client names in MsvAvTargetName (default: as the client profile does over
+    /// --carrier)
     #[arg(long, value_name = "SPN")]
     spn: Option<String>,
+    /// What carries the exchange: http, https, ldap, ldaps, smb or other; the --binding settings act
+    /// per carrier (channel bindings only over https and ldaps)
+    #[arg(long, value_name = "CARRIER", default_value = "other")]
+    carrier: String,
+    /// A server setting NAME=VALUE (repeatable): extended-protection=off|allow|require,
+    /// ldap-channel-binding=0|1|2, ldap-signing=1|2, smb-name-hardening=0|1|2, or a registry value
+    /// name (LdapEnforceChannelBinding=2)
+    #[arg(long = "binding", value_name = "NAME=VALUE")]
+    bindings: Vec<String>,
+    /// How an all-zero MsvAvChannelBindings is read when bindings are checked "when supported":
+    /// refused (curl/curl#12511, gssapi/gss-ntlmssp#25) or accepted (MS-NLMP as written)
+    #[arg(long, value_name = "READING", default_value = "refused")]
+    zero_channel_bindings: String,
     /// Print one JSON document
     #[arg(long)]
     json: bool,
@@ -125,10 +139,22 @@ struct MessagesOut {
     authenticate: Option<MessageOut>,
 }
 
+/// The carrier and the server's channel-binding settings of an exchange.
+#[derive(Serialize, Clone)]
+struct BindingOut {
+    carrier: &'static str,
+    /// The settings that differ from the defaults (`name=option`, comma-separated).
+    server_settings: String,
+    /// The SPN the server expects and a client naming it sends.
+    spn: String,
+}
+
 #[derive(Serialize)]
 struct HandshakeOut {
     client: String,
     server: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binding: Option<BindingOut>,
     /// The semantics as `--semantics` reads them back.
     semantics: String,
     messages: MessagesOut,
@@ -211,7 +237,20 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         server.names.nb_computer.clone_from(t);
         server.config.domain_joined = false;
     }
-    client.target_name.clone_from(&args.spn);
+    let carrier = ntlmsim::binding::carrier(&args.carrier).map_err(CliError::new)?;
+    let policy = ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+        .map_err(CliError::new)?;
+    let binding = (carrier != ntlm_policy::Carrier::Other || !policy.is_default()).then(|| {
+        ntlmsim::binding::apply(cp, &mut client, &mut server, &policy, carrier);
+        BindingOut {
+            carrier: carrier.name(),
+            server_settings: policy.describe(),
+            spn: ntlmsim::binding::spn(carrier, &server.names),
+        }
+    });
+    if let Some(spn) = &args.spn {
+        client.target_name = Some(spn.clone());
+    }
 
     let fixed = Fixed {
         server_challenge: args
@@ -262,6 +301,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     let verdict = Verdict {
         semantics: &semantics,
         certainty: &certainty,
+        binding: binding.as_ref(),
     };
     if args.json {
         write_json(&cp.name, &sp.name, &ex, &verdict, out)?;
@@ -297,6 +337,7 @@ fn message_out(bytes: &[u8]) -> Option<MessageOut> {
 struct Verdict<'a> {
     semantics: &'a Semantics,
     certainty: &'a Certainty,
+    binding: Option<&'a BindingOut>,
 }
 
 fn outcome_of(ex: &Exchange, semantics: &Semantics) -> OutcomeJson {
@@ -317,6 +358,7 @@ fn write_json(
     let doc = HandshakeOut {
         client: client.to_owned(),
         server: server.to_owned(),
+        binding: verdict.binding.cloned(),
         semantics: verdict.semantics.spec(),
         messages: MessagesOut {
             negotiate: ex.negotiate.as_ref().and_then(|(m, _)| message_out(m)),
@@ -344,6 +386,19 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         ntlmsim::sink::terminal(client),
         ntlmsim::sink::terminal(server)
     );
+    if let Some(b) = verdict.binding {
+        let settings = if b.server_settings.is_empty() {
+            "defaults"
+        } else {
+            &b.server_settings
+        };
+        let _ = writeln!(
+            s,
+            "carrier: {}    server settings: {settings}    SPN: {}\n",
+            b.carrier,
+            ntlmsim::sink::terminal(&b.spn)
+        );
+    }
     let _ = writeln!(
         s,
         "{:<38} {:>12} {:>12} {:>12}",

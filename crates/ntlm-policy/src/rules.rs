@@ -771,6 +771,10 @@ pub static EPA_REQUIRE: Rule = Rule {
     also: &[
         Source::MsNlmp("3.2.5.1.2"),
         Source::Observed("curl/curl#3280, mguessan/davmail#352: 401 with Extended Protection"),
+        Source::MsDoc(
+            "microsoft/CSS-Exchange#1187 (Exchange Extended Protection guide): NTLMv1, which \
+             carries no AV pairs, is not supported with Extended Protection",
+        ),
     ],
     status: Some(Status::SecEBadBindings),
     basis: Basis::Inferred,

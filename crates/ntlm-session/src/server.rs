@@ -679,11 +679,15 @@ impl ServerAwaitingAuthenticate {
                 .flags_union()
                 .contains(MsvAvFlags::MIC_PRESENT)
         });
-        if let Some(v2) = &v2 {
-            let avs = &v2.client_challenge.av_pairs;
-            check_channel_bindings(s.channel_bindings, s.channel_bindings_rule, avs)?;
-            check_target_name(&s, avs)?;
-        }
+        // Without an NTLMv2 response there are no AV pairs: required channel
+        // bindings or a required target name are absent (MS-NLMP 3.2.5.1.2;
+        // microsoft/CSS-Exchange#1187: NTLMv1 fails under Extended Protection).
+        let no_pairs = AvPairs::new(Vec::new());
+        let avs = v2
+            .as_ref()
+            .map_or(&no_pairs, |v2| &v2.client_challenge.av_pairs);
+        check_channel_bindings(s.channel_bindings, s.channel_bindings_rule, avs)?;
+        check_target_name(&s, avs)?;
         let mut mic_checked = false;
         match (auth.mic.is_some(), announced) {
             (true, true) => {

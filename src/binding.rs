@@ -3,10 +3,13 @@
 //! profile's behaviour ([`crate::profiles::ClientBinding`]) applied to both
 //! sides' settings, as `handshake`, `interop`, fleets and observations do.
 
-use ntlm_policy::{BindingPolicy, Carrier, ZeroBindings};
+use ntlm_policy::{
+    BindingPolicy, Carrier, CbtCheck, Detail, Failure, Side, Stage, TargetNameCheck, ZeroBindings,
+};
 use ntlm_session::{ClientSettings, ServerNames, ServerSettings};
+use ntlm_wire::{NegotiateFlags, ResponseKind};
 
-use crate::profiles::Profile;
+use crate::profiles::{Profile, TargetNameSent};
 
 /// The MD5 of the simulated TLS channel's bindings, which a binding client
 /// and the server both compute. Any value would do: both sides of a
@@ -68,6 +71,73 @@ pub fn apply(
     client_profile.apply_client_binding(client, carrier, SIMULATED_CHANNEL, &name);
 }
 
+/// The channel-binding and target-name failure (first) and the signing
+/// failure (second) the flags-only engine predicts for `client` against a
+/// server with `policy` over `carrier`, from the client profile's
+/// [`ClientBinding`](crate::profiles::ClientBinding) and the negotiated
+/// response and flags: the same decisions the session layer makes on the
+/// AV pairs it receives.
+pub fn flags_only_failures(
+    client: &Profile,
+    policy: &BindingPolicy,
+    carrier: Carrier,
+    response: ResponseKind,
+    flags: NegotiateFlags,
+) -> (Option<Failure>, Option<Failure>) {
+    let checks = policy.checks(carrier);
+    let b = &client.binding;
+    // Only an NTLMv2 response carries AV pairs; a client without the AV
+    // extensions sends neither MsvAvChannelBindings nor MsvAvTargetName.
+    let ext = response == ResponseKind::NtlmV2 && b.target_name != TargetNameSent::Absent;
+    let fail =
+        |rule, note| Failure::new(Side::Server, Stage::Authenticate, rule, Detail::Note(note));
+    let bound = match checks.channel_bindings {
+        None => None,
+        Some((check, rule)) => {
+            // Over TLS the channel's hash is never zero: a zero pair mismatches.
+            let matches = ext && b.binds_over(carrier) && carrier.tls();
+            let zero = ext && !b.binds_over(carrier) && b.zero_pair;
+            match check {
+                CbtCheck::WhenSupplied => None,
+                CbtCheck::WhenPresent if zero => Some(fail(
+                    rule,
+                    "MsvAvChannelBindings does not match the channel",
+                )),
+                CbtCheck::WhenPresent => None,
+                CbtCheck::Required if matches => None,
+                CbtCheck::Required => Some(fail(
+                    rule,
+                    "channel bindings are required but absent or zero",
+                )),
+            }
+        }
+    };
+    let named = match checks.target_name {
+        None => None,
+        Some((check, rule)) => match (check, ext, b.target_name) {
+            (_, true, TargetNameSent::Spn) | (TargetNameCheck::IfProvided, _, _) => None,
+            (TargetNameCheck::Required, true, TargetNameSent::Empty) => {
+                Some(fail(rule, "MsvAvTargetName is not the expected SPN"))
+            }
+            (TargetNameCheck::Required, _, _) => Some(fail(
+                rule,
+                "MsvAvTargetName is absent but the server requires it",
+            )),
+        },
+    };
+    let signing = checks.require_sign_or_seal.and_then(|rule| {
+        (!flags.intersects(NegotiateFlags::NEGOTIATE_SIGN | NegotiateFlags::NEGOTIATE_SEAL)).then(
+            || {
+                fail(
+                    rule,
+                    "the bind negotiated neither SIGN nor SEAL and the connection has no TLS",
+                )
+            },
+        )
+    });
+    (bound.or(named), signing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +188,66 @@ mod tests {
         );
         // Plain HTTP: nothing to bind to, nothing checked.
         assert_eq!(run("curl-7.88", &policy, Carrier::Http), Ok(()));
+    }
+
+    /// The flags-only engine predicts the same channel-binding, target-name
+    /// and signing verdicts as the full handshake, for every client profile,
+    /// carrier and strict or lenient setting.
+    #[test]
+    fn engines_agree_on_binding_verdicts() {
+        use crate::matrix::{Application, Effective, Engine, Options, exchange};
+        use ntlm_policy::{LdapChannelBinding, LdapSigning, SmbNameHardening};
+        let catalog = Catalog::builtin().unwrap();
+        let server = catalog.get("windows-10").unwrap();
+        let strict = BindingPolicy {
+            extended_protection: ExtendedProtection::Require,
+            ldap_channel_binding: LdapChannelBinding::Always,
+            ldap_signing: LdapSigning::Require,
+            smb_name_hardening: SmbNameHardening::Required,
+            zero_bindings: ZeroBindings::Refused,
+        };
+        let lenient = BindingPolicy {
+            extended_protection: ExtendedProtection::Allow,
+            ldap_channel_binding: LdapChannelBinding::WhenSupported,
+            smb_name_hardening: SmbNameHardening::IfProvided,
+            ..BindingPolicy::default()
+        };
+        let mut compared = 0;
+        for client in catalog.profiles.iter().filter(|p| p.role.client()) {
+            for carrier in Carrier::ALL {
+                for (policy, sign) in [(strict, false), (strict, true), (lenient, false)] {
+                    let c = Effective {
+                        min: client.min_client_sec,
+                        lm_level: client.client_lm_level,
+                    };
+                    let s = Effective {
+                        min: server.min_server_sec,
+                        lm_level: server.server_lm_level,
+                    };
+                    let mut opts = Options {
+                        app: Application { sign, seal: false },
+                        engine: Engine::Full,
+                        binding: policy,
+                        carrier,
+                        ..Options::default()
+                    };
+                    let full = exchange(client, c, server, s, &opts).unwrap();
+                    opts.engine = Engine::Flags;
+                    let flags = exchange(client, c, server, s, &opts).unwrap();
+                    let id = |v: &crate::matrix::Verdict| v.as_ref().err().map(|f| f.rule.id);
+                    assert_eq!(
+                        id(&full),
+                        id(&flags),
+                        "{} over {} with {} (sign {sign})",
+                        client.name,
+                        carrier.name(),
+                        policy.describe()
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100, "{compared}");
     }
 
     #[test]

@@ -214,6 +214,11 @@ pub struct Options {
     pub semantics: Semantics,
     /// How exchanges are decided.
     pub engine: Engine,
+    /// The server's channel-binding, target-name and LDAP signing settings
+    /// (`crate::binding`; default: none).
+    pub binding: ntlm_policy::BindingPolicy,
+    /// What carries the exchanges (default `other`: those settings check nothing).
+    pub carrier: ntlm_policy::Carrier,
 }
 
 /// The result of one exchange: the server's report, or who refused and why.
@@ -316,6 +321,7 @@ pub fn evaluate(
             app,
             semantics,
             engine: Engine::Full,
+            ..Options::default()
         },
     )
 }
@@ -355,6 +361,9 @@ fn full(
     cs.config.lm_level = c.lm_level;
     ss.min = s.min;
     ss.config.lm_level = s.lm_level;
+    if opts.carrier != ntlm_policy::Carrier::Other || !opts.binding.is_default() {
+        crate::binding::apply(client, &mut cs, &mut ss, &opts.binding, opts.carrier);
+    }
     let mut rng = ChaCha20Rng::seed_from_u64(0x6e74_6c6d);
     let ex = Pair {
         client: cs,
@@ -392,7 +401,22 @@ fn flags_only(
                         || opts.app.seal)
                     && server.sends_timestamp()
                     && n.challenge.contains(NegotiateFlags::NEGOTIATE_TARGET_INFO);
-                match key_exchange_failure(client, server, n.flags, mic) {
+                // The server's checks in MS-NLMP 3.2.5.1.2 order: the key
+                // exchange, then channel bindings and target name, the MIC,
+                // and the directory's signing requirement last.
+                let kx = key_exchange_failure(client, server, n.flags, mic);
+                let (bound, signing) = crate::binding::flags_only_failures(
+                    client,
+                    &opts.binding,
+                    opts.carrier,
+                    n.response,
+                    n.flags,
+                );
+                let first = match kx {
+                    Some(f) if f.rule.id == ntlm_policy::rules::AUTH_KEY_EXCH.id => Some(f),
+                    kx => bound.or(kx).or(signing),
+                };
+                match first {
                     Some(f) => Err(f),
                     None => Ok(SessionReport {
                         flags: n.flags,
@@ -588,6 +612,7 @@ pub fn run(
             app,
             semantics,
             engine: Engine::Full,
+            ..Options::default()
         },
         &mut |_, _| {},
     )
@@ -850,6 +875,7 @@ mod tests {
                                 app,
                                 semantics,
                                 engine: Engine::Full,
+                                ..Options::default()
                             };
                             let full = exchange(c, ce, s, se, &opts).unwrap();
                             opts.engine = Engine::Flags;

@@ -847,6 +847,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
         },
         semantics,
         engine,
+        ..Options::default()
     };
 
     let show_progress = plan.pairs.len() >= PROGRESS_MIN_PAIRS && std::io::stderr().is_terminal();

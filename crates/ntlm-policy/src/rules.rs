@@ -828,11 +828,16 @@ pub static SMB_SPN_IF_PROVIDED: Rule = Rule {
     id: "smb-spn-if-provided",
     statement: "SmbServerNameHardeningLevel 1 (Accept if provided by client): over SMB a \
                 non-empty MsvAvTargetName must name this server; an absent or empty one is \
-                accepted; STATUS_LOGON_FAILURE (status inferred)",
+                accepted; STATUS_ACCESS_DENIED",
     source: Source::MsDoc("Microsoft network server: Server SPN target name validation level"),
-    also: &[Source::MsNlmp("3.2.5.1.2")],
-    status: Some(Status::StatusLogonFailure),
-    basis: Basis::Inferred,
+    also: &[
+        Source::Observed(
+            "impacket 0.13 impacket/ntlm.py: without MsvAvTargetName 'we will get access denied'",
+        ),
+        Source::MsNlmp("3.2.5.1.2"),
+    ],
+    status: Some(Status::StatusAccessDenied),
+    basis: Basis::Observed,
 };
 
 /// SmbServerNameHardeningLevel 2.
@@ -840,11 +845,16 @@ pub static SMB_SPN_REQUIRED: Rule = Rule {
     id: "smb-spn-required",
     statement: "SmbServerNameHardeningLevel 2 (Required from client): over SMB the client must \
                 send MsvAvTargetName naming this server (MsvAvFlags 0x4 exempts it, MS-NLMP); \
-                STATUS_LOGON_FAILURE (status inferred)",
+                STATUS_ACCESS_DENIED",
     source: Source::MsDoc("Microsoft network server: Server SPN target name validation level"),
-    also: &[Source::MsNlmp("3.2.5.1.2")],
-    status: Some(Status::StatusLogonFailure),
-    basis: Basis::Inferred,
+    also: &[
+        Source::Observed(
+            "impacket 0.13 impacket/ntlm.py: without MsvAvTargetName 'we will get access denied'",
+        ),
+        Source::MsNlmp("3.2.5.1.2"),
+    ],
+    status: Some(Status::StatusAccessDenied),
+    basis: Basis::Observed,
 };
 
 /// Every rule, in the order of an exchange.

@@ -759,3 +759,51 @@ fn profiles_observations_list_the_field_evidence() {
     assert_eq!(code, 2);
     assert!(err.starts_with("error: --semantics"), "{err}");
 }
+
+/// A channel-binding baseline as the change: what Extended Protection
+/// Required breaks over HTTPS, with both engines, and nothing over HTTP.
+#[test]
+fn binding_change_over_a_carrier() {
+    for engine in ["full", "flags"] {
+        let (code, v) = json(&[
+            "interop",
+            "--carrier",
+            "https",
+            "--binding",
+            "extended-protection=require",
+            "--servers",
+            "windows-11",
+            "--clients",
+            "windows-10,curl-7.88,gss-ntlmssp-1.2",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["policy"]["carrier"], "https");
+        assert_eq!(v["policy"]["binding"], "extendedProtection=Require");
+        let pairs = v["pairs"].as_array().unwrap();
+        let get = |c: &str| pairs.iter().find(|p| p["client"] == c).unwrap();
+        assert_eq!(get("windows-10")["change"], "unchanged", "{engine}");
+        for c in ["curl-7.88", "gss-ntlmssp-1.2"] {
+            let p = get(c);
+            assert_eq!(p["breaks"], true, "{engine} {c}");
+            assert_eq!(p["before"]["result"], "success");
+            assert_eq!(p["after"]["rule_id"], "epa-require");
+        }
+    }
+    let (code, v) = json(&[
+        "interop",
+        "--carrier",
+        "http",
+        "--binding",
+        "extended-protection=require",
+        "--servers",
+        "windows-11",
+        "--clients",
+        "curl-7.88",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let (code, _, err) = ntlmsim(&["interop", "--binding", "nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--binding"), "{err}");
+}

@@ -92,6 +92,18 @@ pub(crate) struct InteropArgs {
     /// Print one JSON document
     #[arg(long)]
     json: bool,
+    /// What carries every exchange: http, https, ldap, ldaps, smb or other (see `ntlmsim handshake
+    /// --help`)
+    #[arg(long, value_name = "CARRIER", default_value = "other")]
+    carrier: String,
+    /// New server setting NAME=VALUE for every server (repeatable): extended-protection=allow,
+    /// ldap-channel-binding=2, ldap-signing=2, smb-name-hardening=1, ...
+    #[arg(long = "binding", value_name = "NAME=VALUE")]
+    bindings: Vec<String>,
+    /// How an all-zero MsvAvChannelBindings is read when bindings are checked "when supported":
+    /// refused or accepted
+    #[arg(long, value_name = "READING", default_value = "refused")]
+    zero_channel_bindings: String,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -298,6 +310,12 @@ struct PolicyJson {
     seal: bool,
     engine: &'static str,
     not_reached: Vec<NotReachedJson>,
+    /// The carrier, when not `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carrier: Option<&'static str>,
+    /// The new channel-binding settings of the servers, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binding: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -666,6 +684,19 @@ fn wrap_items(items: &[String], width: usize, first: usize, indent: usize) -> St
     out
 }
 
+/// The change, with the servers' new channel-binding settings of `opts`.
+fn describe_all(change: &Policy, opts: &Options) -> Vec<String> {
+    let mut lines = describe_change(change);
+    if !opts.binding.is_default() {
+        lines.push(format!(
+            "{} on servers, over {}",
+            opts.binding.describe(),
+            opts.carrier.name()
+        ));
+    }
+    lines
+}
+
 fn describe_change(change: &Policy) -> Vec<String> {
     let mut lines = Vec::new();
     let m = |v: MinSessionSecurity| {
@@ -739,11 +770,12 @@ fn human(
         opts.semantics.name(),
         opts.engine
     );
-    let lines = describe_change(change);
+    let lines = describe_all(change, opts);
     if lines.is_empty() {
         let _ = writeln!(
             s,
-            "change: none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)"
+            "change: none given (use --client-min, --server-min, --client-lm-level, --server-lm-level, \
+             --binding)"
         );
     }
     for (i, l) in lines.iter().enumerate() {
@@ -840,14 +872,23 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
         Some(path) => fleet_plan(&catalog, path, args)?,
         None => catalog_plan(&catalog, args)?,
     };
-    let opts = Options {
+    let carrier = ntlmsim::binding::carrier(&args.carrier).map_err(CliError::new)?;
+    let binding = ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+        .map_err(CliError::new)?;
+    // Before: the carrier with no channel-binding setting; after: with them.
+    let before_opts = Options {
         app: Application {
             sign: args.sign,
             seal: args.seal,
         },
         semantics,
         engine,
+        carrier,
         ..Options::default()
+    };
+    let opts = Options {
+        binding,
+        ..before_opts
     };
 
     let show_progress = plan.pairs.len() >= PROGRESS_MIN_PAIRS && std::io::stderr().is_terminal();
@@ -862,7 +903,20 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
             let _ = e.flush();
         }
     };
-    let results = matrix::run_pairs(&plan.peers, &plan.pairs, &change, &opts, &mut progress);
+    let mut results = matrix::run_pairs(&plan.peers, &plan.pairs, &change, &opts, &mut progress);
+    if opts.binding != before_opts.binding {
+        // The same pairs in the same order: only the `before` verdicts are taken.
+        let base = matrix::run_pairs(
+            &plan.peers,
+            &plan.pairs,
+            &change,
+            &before_opts,
+            &mut |_, _| {},
+        );
+        for (r, b) in results.iter_mut().zip(base) {
+            r.before = b.before;
+        }
+    }
     let reach = not_reached(&plan, &change);
 
     if let Some(path) = &args.html {
@@ -872,7 +926,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
                 profiles.push(p.profile);
             }
         }
-        let mut policy: Vec<(String, String)> = describe_change(&change)
+        let mut policy: Vec<(String, String)> = describe_all(&change, &opts)
             .into_iter()
             .map(|l| ("change".to_owned(), l))
             .collect();
@@ -891,7 +945,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
             summary: format!(
                 "{} \u{2014} {} pairs, {} newly break",
                 {
-                    let d = describe_change(&change);
+                    let d = describe_all(&change, &opts);
                     if d.is_empty() {
                         "no change".to_owned()
                     } else {
@@ -930,6 +984,8 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
                 seal: args.seal,
                 engine: engine.name(),
                 not_reached: reach,
+                carrier: (carrier != ntlm_policy::Carrier::Other).then_some(carrier.name()),
+                binding: (!binding.is_default()).then(|| binding.describe()),
             },
             pairs: results
                 .iter()

@@ -59,6 +59,12 @@ pub struct Policy {
     pub server_lm_level: Option<LmCompatibilityLevel>,
     /// Policy semantics.
     pub semantics: Semantics,
+    /// The servers' channel-binding, target-name and LDAP signing settings.
+    pub binding: ntlm_policy::BindingPolicy,
+    /// The captured HTTP and LDAP exchanges ran inside TLS (a capture taken
+    /// behind a TLS-terminating proxy, or decrypted): they are judged as
+    /// HTTPS and LDAPS.
+    pub tls: bool,
 }
 
 impl Default for Policy {
@@ -69,7 +75,24 @@ impl Default for Policy {
             client_lm_level: None,
             server_lm_level: None,
             semantics: Semantics::default(),
+            binding: ntlm_policy::BindingPolicy::default(),
+            tls: false,
         }
+    }
+}
+
+/// The carrier of a captured exchange as the channel-binding settings see
+/// it (`tls`: the HTTP and LDAP exchanges ran inside TLS).
+pub const fn binding_carrier(c: ntlm_capture::Carrier, tls: bool) -> ntlm_policy::Carrier {
+    use ntlm_capture::Carrier as C;
+    use ntlm_policy::Carrier as B;
+    match (c, tls) {
+        (C::Http, false) => B::Http,
+        (C::Http, true) => B::Https,
+        (C::LdapSasl | C::LdapSicily, false) => B::Ldap,
+        (C::LdapSasl | C::LdapSicily, true) => B::Ldaps,
+        (C::Smb1 | C::Smb2, _) => B::Smb,
+        (C::DceRpc | C::Scan, _) => B::Other,
     }
 }
 
@@ -200,6 +223,14 @@ pub struct ExchangeRecord {
     pub response_kind: Option<&'static str>,
     /// Whether the AUTHENTICATE carries a MIC.
     pub mic: Option<bool>,
+    /// MsvAvChannelBindings in the NTLMv2 response: `absent`, `zero` or
+    /// `present` (`absent` for other responses); unset without an AUTHENTICATE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_bindings: Option<&'static str>,
+    /// MsvAvTargetName in the NTLMv2 response (empty when absent or empty;
+    /// hex when it is not UTF-16); unset without an AUTHENTICATE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
     /// What the carrier showed after the AUTHENTICATE.
     pub observed_result: Option<ResultJson>,
     /// The closest built-in client profile, or `none`.
@@ -329,6 +360,49 @@ struct Decoded {
     domain: Option<String>,
     workstation: Option<String>,
     raw_names: BTreeMap<&'static str, String>,
+    /// MsvAvChannelBindings of the NTLMv2 response (`Absent` without one).
+    bindings: Option<ntlm_policy::BindingsSeen>,
+    /// MsvAvTargetName of the NTLMv2 response, and the name.
+    target_name: Option<(ntlm_policy::TargetNameSeen, String)>,
+}
+
+/// What an NTLMv2 response carries as MsvAvChannelBindings and
+/// MsvAvTargetName. A non-zero hash cannot be checked against a channel
+/// the capture does not show: it is taken to be the channel's. A non-empty
+/// name is taken to be the server's (the client named the server it
+/// connected to); both are assumptions `docs/AUDIT.md` states.
+fn av_pairs_seen(
+    a: &AuthenticateMessage<'_>,
+) -> (
+    Option<ntlm_policy::BindingsSeen>,
+    Option<(ntlm_policy::TargetNameSeen, String)>,
+) {
+    use ntlm_policy::{BindingsSeen as B, TargetNameSeen as T};
+    use ntlm_wire::{AvId, MsvAvFlags, NtlmV2Response};
+    let Some(v2) = a
+        .nt_response
+        .as_deref()
+        .filter(|_| a.response_kind() == ResponseKind::NtlmV2)
+        .and_then(|nt| NtlmV2Response::parse(nt).ok())
+    else {
+        return (Some(B::Absent), Some((T::Absent, String::new())));
+    };
+    let avs = &v2.client_challenge.av_pairs;
+    let bindings = match avs.get(AvId::CHANNEL_BINDINGS).map(|p| p.value) {
+        None => B::Absent,
+        Some(v) if v.iter().all(|b| *b == 0) => B::Zero,
+        Some(_) => B::Bound,
+    };
+    let name = avs
+        .get(AvId::TARGET_NAME)
+        .map(|p| ntlm_wire::text::decode_utf16le(p.value).unwrap_or_else(|_| hex::encode(p.value)));
+    let seen = match &name {
+        _ if avs.flags_union().contains(MsvAvFlags::UNTRUSTED_SPN) => T::Untrusted,
+        None => T::Absent,
+        Some(n) if n.is_empty() => T::Empty,
+        Some(_) => T::Named,
+    };
+    (Some(bindings), Some((seen, name.unwrap_or_default())))
 }
 
 fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decoded {
@@ -380,6 +454,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
                 d.claimed_version = d.claimed_version.or(a.version_if_negotiated());
                 d.kind = Some(a.response_kind());
                 d.mic = Some(a.mic.is_some_and(|mic| mic != [0; 16]));
+                (d.bindings, d.target_name) = av_pairs_seen(&a);
                 for (field, raw, slot) in [
                     ("user", a.user.as_deref(), &mut d.user),
                     ("domain", a.domain.as_deref(), &mut d.domain),
@@ -560,6 +635,15 @@ impl Auditor {
                         check_response_accepted(k, &server).map_err(|f| f.with_negotiated(a))?;
                     }
                 }
+                // Channel bindings, target name, then LDAP signing (MS-NLMP
+                // 3.2.5.1.2 order; `docs/POLICY.md`).
+                if let (Some(b), Some((t, _))) = (d.bindings, &d.target_name) {
+                    let checks = p.binding.checks(binding_carrier(x.carrier(), p.tls));
+                    let (bound, signing) = ntlm_policy::binding::judge(&checks, b, *t, a);
+                    if let Some(f) = bound.or(signing) {
+                        return Err(f.with_negotiated(a));
+                    }
+                }
             }
             Ok(())
         })();
@@ -636,6 +720,8 @@ impl Auditor {
             final_flags_names,
             response_kind: d.kind.map(ResponseKind::as_str),
             mic: d.mic,
+            channel_bindings: d.bindings.map(ntlm_policy::BindingsSeen::name),
+            target_name: d.target_name.clone().map(|(_, n)| n),
             observed_result: x.result.map(|r| result_json(&r)),
             client_profile: shape.map_or_else(|| "none".to_owned(), |c| c.name.clone()),
             client_profile_distance: profile.map(|(_, dist)| dist),
@@ -712,6 +798,12 @@ pub struct PolicyJson {
     pub server_lm_level: Option<u8>,
     /// Semantics preset name.
     pub semantics: &'static str,
+    /// The servers' channel-binding settings, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
+    /// Whether HTTP and LDAP exchanges were judged as over TLS.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
 }
 
 impl PolicyJson {
@@ -725,6 +817,8 @@ impl PolicyJson {
             client_lm_level: p.client_lm_level.map(LmCompatibilityLevel::level),
             server_lm_level: p.server_lm_level.map(LmCompatibilityLevel::level),
             semantics: p.semantics.name(),
+            binding: (!p.binding.is_default()).then(|| p.binding.describe()),
+            tls: p.tls,
         }
     }
 }
@@ -958,6 +1052,17 @@ pub fn render_human(
             .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
         p.semantics
     );
+    if let Some(b) = &p.binding {
+        let _ = writeln!(
+            s,
+            "Server settings: {b}; HTTP and LDAP judged as {}",
+            if p.tls {
+                "HTTPS and LDAPS (--tls)"
+            } else {
+                "without TLS (channel bindings not checked)"
+            }
+        );
+    }
     let _ = writeln!(s);
     if !records.is_empty() {
         let _ = writeln!(s, "Exchanges:");
@@ -1422,6 +1527,95 @@ mod tests {
             .map(|(i, x)| auditor.judge("t", i + 1, x, &mut problems))
             .collect();
         (recs, problems)
+    }
+
+    /// The three messages `client` (a built-in profile) sends and receives
+    /// against a Windows 11 server over `carrier`, as the session layer builds them.
+    fn simulated(client: &str, carrier: ntlm_policy::Carrier) -> Messages {
+        use rand_chacha::ChaCha20Rng;
+        use rand_chacha::rand_core::SeedableRng;
+        let catalog = Catalog::builtin().unwrap();
+        let cp = catalog.get(client).unwrap();
+        let mut c = cp
+            .client_settings(Credentials::password("alice", "TESTDOM", "pw"))
+            .unwrap();
+        let mut store = ntlm_session::MemoryStore::new();
+        store.add_password("TESTDOM", "alice", "pw");
+        let mut s = catalog
+            .get("windows-11")
+            .unwrap()
+            .server_settings(std::sync::Arc::new(store))
+            .unwrap();
+        crate::binding::apply(
+            cp,
+            &mut c,
+            &mut s,
+            &ntlm_policy::BindingPolicy::default(),
+            carrier,
+        );
+        let ex = ntlm_session::Pair {
+            client: c,
+            server: s,
+        }
+        .run(
+            &mut ChaCha20Rng::seed_from_u64(5),
+            133_000_000_000_000_000,
+            ntlm_session::Fixed::default(),
+        );
+        Messages {
+            negotiate: ex.negotiate.unwrap().0,
+            challenge: ex.challenge.unwrap().0,
+            authenticate: ex.authenticate.unwrap().0,
+        }
+    }
+
+    /// A capture taken behind a TLS-terminating proxy, judged under
+    /// Extended Protection: a client without channel bindings breaks under
+    /// Required, one with an all-zero pair already under Accept, Windows
+    /// never; without --tls nothing is checked.
+    #[test]
+    fn channel_bindings_in_captures() {
+        use ntlm_policy::{BindingPolicy, Carrier, ExtendedProtection};
+        let policy = |e, tls| Policy {
+            binding: BindingPolicy {
+                extended_protection: e,
+                ..BindingPolicy::default()
+            },
+            tls,
+            ..Policy::default()
+        };
+        let judge = |client: &str, p: Policy| {
+            let (r, problems) = records(
+                &synth::http_exchange_pcap(&simulated(client, Carrier::Https), 200),
+                p,
+            );
+            assert!(problems.is_empty(), "{problems:?}");
+            let r = r.into_iter().next().unwrap();
+            (r.verdict, r.failure.map(|f| f.rule.id), r.channel_bindings)
+        };
+        assert_eq!(
+            judge("windows-11", policy(ExtendedProtection::Require, true)),
+            ("ok", None, Some("present"))
+        );
+        assert_eq!(
+            judge("pyspnego-0.12", policy(ExtendedProtection::Require, true)),
+            ("breaks", Some("epa-require"), Some("absent"))
+        );
+        assert_eq!(
+            judge("pyspnego-0.12", policy(ExtendedProtection::Allow, true)),
+            ("ok", None, Some("absent"))
+        );
+        assert_eq!(
+            judge("gss-ntlmssp-1.2", policy(ExtendedProtection::Allow, true)),
+            ("breaks", Some("epa-allow"), Some("zero"))
+        );
+        assert_eq!(
+            judge(
+                "gss-ntlmssp-1.2",
+                policy(ExtendedProtection::Require, false)
+            ),
+            ("ok", None, Some("zero"))
+        );
     }
 
     fn curl() -> Messages {

@@ -3,9 +3,7 @@
 //! profile's behaviour ([`crate::profiles::ClientBinding`]) applied to both
 //! sides' settings, as `handshake`, `interop`, fleets and observations do.
 
-use ntlm_policy::{
-    BindingPolicy, Carrier, CbtCheck, Detail, Failure, Side, Stage, TargetNameCheck, ZeroBindings,
-};
+use ntlm_policy::{BindingPolicy, BindingsSeen, Carrier, Failure, TargetNameSeen, ZeroBindings};
 use ntlm_session::{ClientSettings, ServerNames, ServerSettings};
 use ntlm_wire::{NegotiateFlags, ResponseKind};
 
@@ -84,58 +82,22 @@ pub fn flags_only_failures(
     response: ResponseKind,
     flags: NegotiateFlags,
 ) -> (Option<Failure>, Option<Failure>) {
-    let checks = policy.checks(carrier);
     let b = &client.binding;
     // Only an NTLMv2 response carries AV pairs; a client without the AV
     // extensions sends neither MsvAvChannelBindings nor MsvAvTargetName.
     let ext = response == ResponseKind::NtlmV2 && b.target_name != TargetNameSent::Absent;
-    let fail =
-        |rule, note| Failure::new(Side::Server, Stage::Authenticate, rule, Detail::Note(note));
-    let bound = match checks.channel_bindings {
-        None => None,
-        Some((check, rule)) => {
-            // Over TLS the channel's hash is never zero: a zero pair mismatches.
-            let matches = ext && b.binds_over(carrier) && carrier.tls();
-            let zero = ext && !b.binds_over(carrier) && b.zero_pair;
-            match check {
-                CbtCheck::WhenSupplied => None,
-                CbtCheck::WhenPresent if zero => Some(fail(
-                    rule,
-                    "MsvAvChannelBindings does not match the channel",
-                )),
-                CbtCheck::WhenPresent => None,
-                CbtCheck::Required if matches => None,
-                CbtCheck::Required => Some(fail(
-                    rule,
-                    "channel bindings are required but absent or zero",
-                )),
-            }
-        }
+    let bindings = match (ext, b.binds_over(carrier), b.zero_pair) {
+        (false, _, _) => BindingsSeen::Absent,
+        (true, true, _) => BindingsSeen::Bound,
+        (true, false, true) => BindingsSeen::Zero,
+        (true, false, false) => BindingsSeen::Absent,
     };
-    let named = match checks.target_name {
-        None => None,
-        Some((check, rule)) => match (check, ext, b.target_name) {
-            (_, true, TargetNameSent::Spn) | (TargetNameCheck::IfProvided, _, _) => None,
-            (TargetNameCheck::Required, true, TargetNameSent::Empty) => {
-                Some(fail(rule, "MsvAvTargetName is not the expected SPN"))
-            }
-            (TargetNameCheck::Required, _, _) => Some(fail(
-                rule,
-                "MsvAvTargetName is absent but the server requires it",
-            )),
-        },
+    let name = match (ext, b.target_name) {
+        (true, TargetNameSent::Spn) => TargetNameSeen::Named,
+        (true, TargetNameSent::Empty) => TargetNameSeen::Empty,
+        _ => TargetNameSeen::Absent,
     };
-    let signing = checks.require_sign_or_seal.and_then(|rule| {
-        (!flags.intersects(NegotiateFlags::NEGOTIATE_SIGN | NegotiateFlags::NEGOTIATE_SEAL)).then(
-            || {
-                fail(
-                    rule,
-                    "the bind negotiated neither SIGN nor SEAL and the connection has no TLS",
-                )
-            },
-        )
-    });
-    (bound.or(named), signing)
+    ntlm_policy::binding::judge(&policy.checks(carrier), bindings, name, flags)
 }
 
 #[cfg(test)]

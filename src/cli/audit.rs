@@ -65,6 +65,19 @@ pub(crate) struct AuditArgs {
     /// `decoded_messages` array in each exchange record)
     #[arg(long)]
     show_messages: bool,
+    /// A server setting NAME=VALUE to judge against (repeatable): extended-protection=require,
+    /// ldap-channel-binding=2, ldap-signing=2, smb-name-hardening=2, ... (see `ntlmsim handshake
+    /// --help`)
+    #[arg(long = "binding", value_name = "NAME=VALUE")]
+    bindings: Vec<String>,
+    /// How an all-zero MsvAvChannelBindings is read when bindings are checked "when supported":
+    /// refused or accepted
+    #[arg(long, value_name = "READING", default_value = "refused")]
+    zero_channel_bindings: String,
+    /// The captured HTTP and LDAP exchanges ran inside TLS (captured behind a TLS-terminating proxy,
+    /// or decrypted): judge them as HTTPS and LDAPS, where channel bindings apply
+    #[arg(long)]
+    tls: bool,
     /// Capture files (pcap or pcapng)
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<String>,
@@ -92,6 +105,9 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
         client_lm_level: level(&args.client_lm_level, "--client-lm-level")?,
         server_lm_level: level(&args.server_lm_level, "--server-lm-level")?,
         semantics,
+        binding: ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+            .map_err(CliError::new)?,
+        tls: args.tls,
     })
 }
 

@@ -17,6 +17,9 @@
 use alloc::format;
 use alloc::string::String;
 
+use ntlm_wire::NegotiateFlags;
+
+use crate::failure::{Detail, Failure, Side, Stage};
 use crate::parse::{self, strip_prefix_ci};
 use crate::rules::{self, Rule};
 
@@ -700,6 +703,102 @@ impl BindingPolicy {
     }
 }
 
+/// What an AUTHENTICATE carried as MsvAvChannelBindings, as far as a
+/// judgement without the channel can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BindingsSeen {
+    /// No MsvAvChannelBindings (or no NTLMv2 response at all).
+    Absent,
+    /// An all-zero value: the client had no bindings.
+    Zero,
+    /// A non-zero value, taken to be the channel's (the client saw the channel).
+    Bound,
+    /// A non-zero value that is not the channel's.
+    Wrong,
+}
+
+impl BindingsSeen {
+    /// `absent`, `zero`, `present` or `wrong`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Absent => "absent",
+            Self::Zero => "zero",
+            Self::Bound => "present",
+            Self::Wrong => "wrong",
+        }
+    }
+}
+
+/// What an AUTHENTICATE carried as MsvAvTargetName.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetNameSeen {
+    /// No MsvAvTargetName (or no NTLMv2 response at all).
+    Absent,
+    /// An empty name.
+    Empty,
+    /// The server's name.
+    Named,
+    /// Another server's name.
+    Wrong,
+    /// MsvAvFlags 0x4: the client says its SPN is untrusted; not checked (MS-NLMP 3.2.5.1.2).
+    Untrusted,
+}
+
+/// The failures `checks` produce for what an AUTHENTICATE carried and the
+/// flags negotiated: the channel-binding or target-name failure (checked
+/// before the MIC, MS-NLMP 3.2.5.1.2) and the signing failure (checked
+/// once the logon verified). The session layer decides the same from the
+/// bytes; the flags-only engine and `audit` decide from this.
+pub fn judge(
+    checks: &Checks,
+    bindings: BindingsSeen,
+    name: TargetNameSeen,
+    flags: NegotiateFlags,
+) -> (Option<Failure>, Option<Failure>) {
+    let fail =
+        |rule, note| Failure::new(Side::Server, Stage::Authenticate, rule, Detail::Note(note));
+    let mismatch = "MsvAvChannelBindings does not match the channel";
+    let bound = checks
+        .channel_bindings
+        .and_then(|(check, rule)| match (check, bindings) {
+            (_, BindingsSeen::Wrong) | (CbtCheck::WhenPresent, BindingsSeen::Zero) => {
+                Some(fail(rule, mismatch))
+            }
+            (CbtCheck::Required, BindingsSeen::Absent | BindingsSeen::Zero) => Some(fail(
+                rule,
+                "channel bindings are required but absent or zero",
+            )),
+            _ => None,
+        });
+    let named = checks
+        .target_name
+        .and_then(|(check, rule)| match (check, name) {
+            (_, TargetNameSeen::Named | TargetNameSeen::Untrusted) => None,
+            (_, TargetNameSeen::Wrong) => {
+                Some(fail(rule, "MsvAvTargetName is not the expected SPN"))
+            }
+            (TargetNameCheck::IfProvided, _) => None,
+            (TargetNameCheck::Required, TargetNameSeen::Empty) => {
+                Some(fail(rule, "MsvAvTargetName is not the expected SPN"))
+            }
+            (TargetNameCheck::Required, TargetNameSeen::Absent) => Some(fail(
+                rule,
+                "MsvAvTargetName is absent but the server requires it",
+            )),
+        });
+    let signing = checks.require_sign_or_seal.and_then(|rule| {
+        (!flags.intersects(NegotiateFlags::NEGOTIATE_SIGN | NegotiateFlags::NEGOTIATE_SEAL)).then(
+            || {
+                fail(
+                    rule,
+                    "the bind negotiated neither SIGN nor SEAL and the connection has no TLS",
+                )
+            },
+        )
+    });
+    (bound.or(named), signing)
+}
+
 /// Reads `name` (`extended-protection`, `ldap-channel-binding`,
 /// `ldap-signing`, `smb-name-hardening`, or a registry value name) with
 /// `value` (a number or an option text): what `--binding NAME=VALUE` takes.
@@ -872,6 +971,81 @@ mod tests {
             parse_assignment("frobnicate=1")
                 .unwrap_err()
                 .contains("frobnicate")
+        );
+    }
+
+    #[test]
+    fn judge_what_was_seen() {
+        let p = BindingPolicy {
+            extended_protection: ExtendedProtection::Allow,
+            smb_name_hardening: SmbNameHardening::Required,
+            ldap_signing: LdapSigning::Require,
+            ..BindingPolicy::default()
+        };
+        let none = NegotiateFlags::empty();
+        let https = p.checks(Carrier::Https);
+        let id = |r: (Option<Failure>, Option<Failure>)| {
+            (r.0.map(|f| f.rule.id), r.1.map(|f| f.rule.id))
+        };
+        assert_eq!(
+            id(judge(
+                &https,
+                BindingsSeen::Absent,
+                TargetNameSeen::Absent,
+                none
+            )),
+            (None, None)
+        );
+        assert_eq!(
+            id(judge(
+                &https,
+                BindingsSeen::Zero,
+                TargetNameSeen::Absent,
+                none
+            )),
+            (Some("epa-allow"), None)
+        );
+        assert_eq!(
+            id(judge(
+                &https,
+                BindingsSeen::Bound,
+                TargetNameSeen::Absent,
+                none
+            )),
+            (None, None)
+        );
+        let smb = p.checks(Carrier::Smb);
+        assert_eq!(
+            id(judge(&smb, BindingsSeen::Zero, TargetNameSeen::Empty, none)),
+            (Some("smb-spn-required"), None)
+        );
+        assert_eq!(
+            id(judge(
+                &smb,
+                BindingsSeen::Absent,
+                TargetNameSeen::Untrusted,
+                none
+            )),
+            (None, None)
+        );
+        let ldap = p.checks(Carrier::Ldap);
+        assert_eq!(
+            id(judge(
+                &ldap,
+                BindingsSeen::Absent,
+                TargetNameSeen::Absent,
+                none
+            )),
+            (None, Some("ldap-signing-required"))
+        );
+        assert_eq!(
+            id(judge(
+                &ldap,
+                BindingsSeen::Absent,
+                TargetNameSeen::Absent,
+                NegotiateFlags::NEGOTIATE_SEAL
+            )),
+            (None, None)
         );
     }
 

@@ -268,8 +268,9 @@ mod status;
 mod warnings;
 
 pub use binding::{
-    BindingPolicy, BindingSetting, Carrier, CbtCheck, Checks, ExtendedProtection,
-    LdapChannelBinding, LdapSigning, SmbNameHardening, TargetNameCheck, ZeroBindings,
+    BindingPolicy, BindingSetting, BindingsSeen, Carrier, CbtCheck, Checks, ExtendedProtection,
+    LdapChannelBinding, LdapSigning, SmbNameHardening, TargetNameCheck, TargetNameSeen,
+    ZeroBindings,
 };
 pub use certainty::{Certainty, Reading, certainty, certainty_of_check, certainty_of_exchange};
 pub use enforce::{

@@ -43,3 +43,4 @@ pub mod report;
 pub mod serve;
 pub mod sink;
 pub mod spnego;
+pub mod tls;

@@ -1357,6 +1357,14 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
             .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
         escape(p.semantics)
     );
+    if let Some(b) = &p.binding {
+        let _ = write!(
+            h,
+            "<p class=\"binding\">Server settings: {} \u{b7} HTTP and LDAP judged {}</p>",
+            escape(b),
+            if p.tls { "as over TLS" } else { "without TLS" }
+        );
+    }
     let _ = write!(
         h,
         "<section class=\"card\"><div class=\"stats\">\

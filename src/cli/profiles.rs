@@ -239,19 +239,22 @@ fn detail(p: &Profile, s: &mut String) {
     if let Some(b) = binding_json(p) {
         let _ = writeln!(
             s,
-            "  binding:         channel bindings over {}; without them {}; MsvAvTargetName {} \
-             (docs/POLICY.md, \"Channel binding and target names\")",
+            "  binding:         channel bindings over {}; MsvAvTargetName {}",
             if b.channel_bindings.is_empty() {
                 "no carrier".to_owned()
             } else {
                 b.channel_bindings.join(", ")
             },
+            b.target_name
+        );
+        let _ = writeln!(
+            s,
+            "                   without bindings: {} (docs/POLICY.md)",
             if b.zero_pair {
                 "an all-zero MsvAvChannelBindings"
             } else {
                 "no MsvAvChannelBindings"
-            },
-            b.target_name
+            }
         );
     }
     let reads = p.honours.names();

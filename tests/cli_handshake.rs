@@ -355,6 +355,9 @@ fn binding_settings_per_carrier_and_profile() {
     let (code, v) = run("gss-ntlmssp-1.2", "https", "extended-protection=allow");
     assert_eq!(code, 1);
     assert_eq!(v["outcome"]["rule_id"], "epa-allow");
+    assert_eq!(v["binding"]["depends_on_zero_channel_bindings"], true);
+    let (_, v) = run("curl-7.88", "https", "extended-protection=require");
+    assert_eq!(v["binding"]["depends_on_zero_channel_bindings"], false);
     let (code, _, err) = ntlmsim(&[
         "handshake",
         "--client",

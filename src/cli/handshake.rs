@@ -147,6 +147,9 @@ struct BindingOut {
     server_settings: String,
     /// The SPN the server expects and a client naming it sends.
     spn: String,
+    /// Whether the verdict changes under the other `--zero-channel-bindings`
+    /// reading (docs/POLICY.md: an unconfirmed behaviour).
+    depends_on_zero_channel_bindings: bool,
 }
 
 #[derive(Serialize)]
@@ -240,12 +243,13 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     let carrier = ntlmsim::binding::carrier(&args.carrier).map_err(CliError::new)?;
     let policy = ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
         .map_err(CliError::new)?;
-    let binding = (carrier != ntlm_policy::Carrier::Other || !policy.is_default()).then(|| {
+    let mut binding = (carrier != ntlm_policy::Carrier::Other || !policy.is_default()).then(|| {
         ntlmsim::binding::apply(cp, &mut client, &mut server, &policy, carrier);
         BindingOut {
             carrier: carrier.name(),
             server_settings: policy.describe(),
             spn: ntlmsim::binding::spn(carrier, &server.names),
+            depends_on_zero_channel_bindings: false,
         }
     });
     if let Some(spn) = &args.spn {
@@ -296,7 +300,34 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         .outcome
         .is_ok()
     });
+    // The other reading of an all-zero MsvAvChannelBindings, with the same
+    // fixed values: does the verdict depend on it?
+    let zero_alt = binding.as_ref().map(|_| {
+        let alt = ntlm_policy::BindingPolicy {
+            zero_bindings: match policy.zero_bindings {
+                ntlm_policy::ZeroBindings::Refused => ntlm_policy::ZeroBindings::Accepted,
+                ntlm_policy::ZeroBindings::Accepted => ntlm_policy::ZeroBindings::Refused,
+            },
+            ..policy
+        };
+        let (mut c, mut v) = (client.clone(), server.clone());
+        ntlmsim::binding::apply(cp, &mut c, &mut v, &alt, carrier);
+        if let Some(spn) = &args.spn {
+            c.target_name = Some(spn.clone());
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(certainty_seed);
+        Pair {
+            client: c,
+            server: v,
+        }
+        .run(&mut rng, now, fixed)
+        .outcome
+        .is_ok()
+    });
     let ex = Pair { client, server }.run(&mut rng, now, fixed);
+    if let (Some(b), Some(alt)) = (binding.as_mut(), zero_alt) {
+        b.depends_on_zero_channel_bindings = alt != ex.outcome.is_ok();
+    }
     let ok = ex.outcome.is_ok();
     let verdict = Verdict {
         semantics: &semantics,
@@ -394,10 +425,18 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         };
         let _ = writeln!(
             s,
-            "carrier: {}    server settings: {settings}    SPN: {}\n",
+            "carrier: {}    server settings: {settings}    SPN: {}",
             b.carrier,
             ntlmsim::sink::terminal(&b.spn)
         );
+        if b.depends_on_zero_channel_bindings {
+            let _ = writeln!(
+                s,
+                "note: the verdict depends on --zero-channel-bindings\n      (how an all-zero \
+                 MsvAvChannelBindings is read; docs/POLICY.md)"
+            );
+        }
+        let _ = writeln!(s);
     }
     let _ = writeln!(
         s,

@@ -25,7 +25,9 @@ The change applies only on the sides given: --server-min changes servers, --clie
 and each value reaches only peers that read it (Windows reads NtlmMinClientSec, NtlmMinServerSec
 and LmCompatibilityLevel; Samba, curl, Linux and the other non-Windows peers read none; see
 `ntlmsim profiles`). Before the change every peer runs with its profile's defaults, or with its
-values from the fleet file.
+values from the fleet file. --binding settings (Extended Protection, LDAP channel binding and
+signing, SMB SPN validation) change every server, over --carrier; the clients send channel bindings
+and target names as their profiles say (`ntlmsim profiles NAME`, docs/POLICY.md).
 
 MASK forms: 0x20080000, 537395200, dword:20080000, registry/secedit lines, or names such as
   require_128bit_encryption,require_NTLMv2_session_security (see `ntlmsim policy explain`).
@@ -43,6 +45,7 @@ Examples:
   ntlmsim interop --server-min 0x20080000
   ntlmsim interop --client-min 0x20080000 --server-min 0x20080000 --sign --html report.html
   ntlmsim interop --fleet fleet.toml --server-lm-level 5 --json
+  ntlmsim interop --carrier https --binding extended-protection=require
 
 Exit codes: 0 nothing breaks; 1 at least one pair breaks; 2 bad usage or input (unknown profile,
 bad mask, fleet file errors with line and key).")]

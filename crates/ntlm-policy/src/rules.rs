@@ -749,7 +749,7 @@ pub static EPA_ALLOW: Rule = Rule {
                 MsvAvChannelBindings, all-zero included, must match the TLS channel; an absent \
                 one is accepted (with --zero-channel-bindings accepted an all-zero one is too, \
                 MS-NLMP); SEC_E_BAD_BINDINGS, HTTP 401 (status inferred)",
-    source: Source::MsDoc("IIS <extendedProtection> tokenChecking"),
+    source: Source::MsDoc("IIS extendedProtection element, tokenChecking attribute"),
     also: &[
         Source::Observed(
             "curl/curl#3280, curl/curl#12511, gssapi/gss-ntlmssp#25: an all-zero pair gets 401 \
@@ -767,7 +767,7 @@ pub static EPA_REQUIRE: Rule = Rule {
     statement: "IIS Extended Protection Required (tokenChecking=Require): over HTTPS the client \
                 must send MsvAvChannelBindings matching the TLS channel; clients that send none \
                 (curl without SSPI, DavMail) get HTTP 401; SEC_E_BAD_BINDINGS (status inferred)",
-    source: Source::MsDoc("IIS <extendedProtection> tokenChecking"),
+    source: Source::MsDoc("IIS extendedProtection element, tokenChecking attribute"),
     also: &[
         Source::MsNlmp("3.2.5.1.2"),
         Source::Observed("curl/curl#3280, mguessan/davmail#352: 401 with Extended Protection"),

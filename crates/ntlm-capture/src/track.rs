@@ -852,7 +852,7 @@ mod tests {
             c.time = time;
             c.handshake();
             c.client_send(b"GET /other HTTP/1.1\r\nHost: s\r\n\r\n");
-            frames.extend(c.frames.drain(..));
+            frames.append(&mut c.frames);
             time = c.time;
         }
         x.frames.clear();
@@ -873,7 +873,7 @@ mod tests {
         );
         x.server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         x.close();
-        frames.extend(x.frames.drain(..));
+        frames.append(&mut x.frames);
         for (n, (p, _)) in frames.iter_mut().enumerate() {
             p.packet = n as u64 + 1;
         }

@@ -291,3 +291,83 @@ fn a_directory_is_walked_in_name_order_and_skipped_files_are_named() {
         "{err}"
     );
 }
+
+/// More connections than the table holds (16,384) start between one
+/// exchange's NEGOTIATE and its CHALLENGE, and stay open: the exchange is
+/// still found whole, and the evictions are reported.
+#[test]
+fn evictions_keep_an_exchange_whole_and_are_reported() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let m = Messages::sample();
+    let mut x = Conversation::new("10.0.0.1:50000", "10.0.0.2:80");
+    x.handshake();
+    x.client_send(
+        format!(
+            "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
+            b64(&m.negotiate)
+        )
+        .as_bytes(),
+    );
+    let mut frames = std::mem::take(&mut x.frames);
+    for i in 0..17_000u32 {
+        let client = std::net::SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 40_000));
+        let mut c = Conversation::between(client, "10.0.0.3:80".parse().unwrap());
+        c.time = x.time;
+        c.handshake();
+        c.client_send(b"GET /other HTTP/1.1\r\nHost: s\r\n\r\n");
+        x.time = c.time;
+        frames.append(&mut c.frames);
+    }
+    x.server_send(
+        format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
+            b64(&m.challenge)
+        )
+        .as_bytes(),
+    );
+    x.client_send(
+        format!(
+            "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
+            b64(&m.authenticate)
+        )
+        .as_bytes(),
+    );
+    x.server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    x.close();
+    frames.append(&mut x.frames);
+    let d = dir("crowded");
+    let path = d.join("crowded.pcap");
+    std::fs::write(&path, synth::capture(PCAP, &frames)).unwrap();
+    let (code, out, err) = text(
+        &Command::new(BIN)
+            .args(["audit", "--json"])
+            .arg(&path)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let recs = records(&out);
+    let xs: Vec<&Value> = recs.iter().filter_map(|r| r.get("exchange")).collect();
+    assert_eq!(xs.len(), 1, "the exchange was split: {xs:?}");
+    assert_eq!(xs[0]["complete"], true, "{}", xs[0]);
+    let s = summary(&recs);
+    let evicted = s["evicted_connections"].as_u64().unwrap();
+    // 17,001 connections, at most 16,384 at once.
+    assert!(evicted >= 17_001 - 16_384, "{s}");
+    assert_eq!(s["files"][0]["evicted_connections"], evicted);
+    assert_eq!(s["files"][0]["evicted_mid_exchange"], 0);
+    let problem = recs
+        .iter()
+        .filter_map(|r| r.get("problem"))
+        .find(|p| p["message"].as_str().unwrap().contains("evicted"))
+        .unwrap();
+    assert_eq!(problem["layer"], "tcp");
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{evicted} connections were evicted")),
+        "{problem}"
+    );
+}

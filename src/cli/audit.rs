@@ -250,15 +250,20 @@ fn sources(args: &[String], skipped: &mut Vec<ProblemRecord>) -> Result<Vec<Sour
             let before = out.len();
             walk(&path, &mut out, skipped)?;
             if out.len() == before {
+                let mine: Vec<&ProblemRecord> = skipped
+                    .iter()
+                    .filter(|p| p.file.starts_with(arg.as_str()))
+                    .collect();
                 return Err(CliError::new(format!(
                     "{arg}: no pcap or pcapng capture in this directory{}",
-                    match skipped
-                        .iter()
-                        .filter(|p| p.file.starts_with(arg.as_str()))
-                        .count()
-                    {
-                        0 => String::new(),
-                        n => format!(" ({n} file(s) skipped: see --json problem records)"),
+                    match mine.first() {
+                        None => String::new(),
+                        Some(p) => format!(
+                            " ({} file(s) skipped; {}: {})",
+                            mine.len(),
+                            p.file,
+                            p.message.trim_start_matches("skipped: ")
+                        ),
                     }
                 )));
             }

@@ -357,6 +357,12 @@ pub trait PairSet: fmt::Debug {
     fn pair_count(&self) -> usize;
     /// Pair `i` (`None` past the end).
     fn pair(&self, i: usize) -> Option<PairRef<'_>>;
+    /// Which outcome pair `i` has: pairs with the same key have the same
+    /// verdicts before and after, so that a renderer can write each
+    /// distinct outcome once. The default is `i` (every pair its own).
+    fn outcome_key(&self, i: usize) -> usize {
+        i
+    }
 }
 
 impl PairSet for [PairResult] {
@@ -725,6 +731,10 @@ impl Matrix<'_, '_> {
 impl PairSet for Matrix<'_, '_> {
     fn pair_count(&self) -> usize {
         self.cells.len()
+    }
+
+    fn outcome_key(&self, i: usize) -> usize {
+        self.cells.get(i).map_or(usize::MAX, |c| c.outcome as usize)
     }
 
     fn pair(&self, i: usize) -> Option<PairRef<'_>> {

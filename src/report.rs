@@ -261,11 +261,7 @@ fn tooltip(r: &PairRef<'_>) -> String {
 }
 
 #[derive(Serialize)]
-struct CellJson<'a> {
-    client: &'a str,
-    server: &'a str,
-    client_profile: &'a str,
-    server_profile: &'a str,
+struct OutcomeCellJson {
     change: &'static str,
     label: &'static str,
     before: OutcomeJson,
@@ -343,7 +339,14 @@ const SCRIPT: &str = r#"
 (function () {
   'use strict';
   var body = document.body;
-  var data = JSON.parse(document.getElementById('pairs').textContent);
+  var doc = JSON.parse(document.getElementById('pairs').textContent);
+  function pair(i) {
+    var p = doc.pairs[i];
+    var o = p && doc.outcomes[p[4]];
+    if (!o) { return null; }
+    return { client: p[0], server: p[1], client_profile: p[2], server_profile: p[3],
+             change: o.change, label: o.label, before: o.before, after: o.after };
+  }
   var panel = document.getElementById('details');
   var cells = document.querySelectorAll('td.cell[data-i]');
   var selected = null;
@@ -388,7 +391,7 @@ const SCRIPT: &str = r#"
     return frag;
   }
   function show(td) {
-    var p = data[Number(td.getAttribute('data-i'))];
+    var p = pair(Number(td.getAttribute('data-i')));
     if (!p) { return; }
     if (selected) { selected.classList.remove('sel'); }
     selected = td;
@@ -413,7 +416,7 @@ const SCRIPT: &str = r#"
   var failing = 0;
   for (var i = 0; i < cells.length; i++) {
     (function (td) {
-      var p = data[Number(td.getAttribute('data-i'))];
+      var p = pair(Number(td.getAttribute('data-i')));
       if (p && p.after.result === 'failure') { failing++; }
       td.addEventListener('click', function () { show(td); });
       td.addEventListener('keydown', function (ev) {
@@ -608,23 +611,44 @@ pub fn html(r: &Report<'_>) -> String {
         escape(env!("CARGO_PKG_VERSION"))
     );
 
-    // Data and script.
-    let data: Vec<CellJson<'_>> = pairs_of(r.results)
-        .map(|p| {
+    // Data and script: each distinct outcome once, and per pair its names
+    // and the index of its outcome, `[client, server, client_profile,
+    // server_profile, outcome]`.
+    let mut index: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut outcomes: Vec<OutcomeCellJson> = Vec::new();
+    let mut pairs = String::from("[");
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
+    for i in 0..r.results.pair_count() {
+        let Some(p) = r.results.pair(i) else {
+            continue;
+        };
+        let o = *index.entry(r.results.outcome_key(i)).or_insert_with(|| {
             let c = p.change();
-            CellJson {
-                client: p.client,
-                server: p.server,
-                client_profile: p.client_profile,
-                server_profile: p.server_profile,
+            outcomes.push(OutcomeCellJson {
                 change: c.name(),
                 label: label(c),
                 before: outcome(p.before),
                 after: outcome(p.after),
-            }
-        })
-        .collect();
-    let json = serde_json::to_string(&data).unwrap_or_else(|_| "[]".to_owned());
+            });
+            outcomes.len() - 1
+        });
+        if pairs.len() > 1 {
+            pairs.push(',');
+        }
+        let _ = write!(
+            pairs,
+            "[{},{},{},{},{o}]",
+            quoted(p.client),
+            quoted(p.server),
+            quoted(p.client_profile),
+            quoted(p.server_profile)
+        );
+    }
+    pairs.push(']');
+    let json = format!(
+        "{{\"outcomes\":{},\"pairs\":{pairs}}}",
+        serde_json::to_string(&outcomes).unwrap_or_else(|_| "[]".to_owned())
+    );
     let _ = write!(
         h,
         "<script id=\"pairs\" type=\"application/json\">{}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",

@@ -749,6 +749,10 @@ pub struct FileJson {
     pub bytes: u64,
     /// Whether it ended early (truncated or malformed).
     pub truncated: bool,
+    /// Connections evicted from the connection table before they ended.
+    pub evicted_connections: u64,
+    /// Of which in the middle of an NTLM exchange (reported in parts).
+    pub evicted_mid_exchange: u64,
 }
 
 /// The `{"summary": {...}}` record.
@@ -768,6 +772,8 @@ pub struct Summary {
     pub breaking: usize,
     /// Problems reported.
     pub problems: usize,
+    /// Connections evicted from the connection tables, all files together.
+    pub evicted_connections: u64,
     /// By verdict (`ok`, `breaks`).
     pub by_verdict: BTreeMap<&'static str, usize>,
     /// By closest client profile.
@@ -791,6 +797,7 @@ impl Summary {
             partial: 0,
             breaking: 0,
             problems: 0,
+            evicted_connections: 0,
             by_verdict: BTreeMap::new(),
             by_client_profile: BTreeMap::new(),
             by_response_kind: BTreeMap::new(),
@@ -877,6 +884,7 @@ impl Summary {
     /// Sets the files and problem count and orders the breaking clients
     /// (most exchanges first).
     pub fn finish(&mut self, files: Vec<FileJson>, problems: usize) {
+        self.evicted_connections = files.iter().map(|f| f.evicted_connections).sum();
         self.files = files;
         self.problems = problems;
         self.breaking_clients

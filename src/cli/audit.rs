@@ -1,7 +1,8 @@
 //! `ntlmsim audit`: the NTLM exchanges of pcap/pcapng captures under a policy.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal, Write as _};
+use std::io::{BufReader, IsTerminal, Read, Write as _};
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ntlm_capture::{CaptureError, Event, Exchange, Extractor};
@@ -26,6 +27,10 @@ simulator would: the server's NtlmMinServerSec on NEGOTIATE and AUTHENTICATE, th
 NtlmMinClientSec on CHALLENGE, and whether the server's LmCompatibilityLevel accepts the observed
 response. Client-side settings apply to clients whose closest profile reads them (Windows).
 
+Inputs are read one at a time, each to its end, as a stream (never seeked): a pipe or FIFO works
+as well as a file (tcpdump -w - | ntlmsim audit -). A directory is walked recursively in name
+order; files in it that are not captures are skipped, each with a problem record saying why.
+
 JSON Lines (--json): one {\"exchange\": {...}} per exchange, {\"problem\": {...}} per problem, then
 one {\"summary\": {...}}. A truncated or malformed capture is reported as a problem and the audit
 goes on.
@@ -34,6 +39,8 @@ Examples:
   ntlmsim audit --server-min 0x20000000 web.pcapng
   ntlmsim audit --server-lm-level 5 --json dc.pcap > audit.jsonl
   ntlmsim audit --client-min 0x20080000 --csv audit.csv --html audit.html *.pcap
+  tcpdump -i eth0 -w - 'port 445 or port 80' | ntlmsim audit --server-min 0x20080000 -
+  ntlmsim audit --json captures/
 
 Exit codes: 0 no exchange breaks; 1 at least one would break; 2 bad usage or an unreadable file.")]
 pub(crate) struct AuditArgs {
@@ -65,7 +72,7 @@ pub(crate) struct AuditArgs {
     /// `decoded_messages` array in each exchange record)
     #[arg(long)]
     show_messages: bool,
-    /// Capture files (pcap or pcapng)
+    /// Capture files (pcap or pcapng), FIFOs, directories (read recursively), or - for standard input
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<String>,
 }
@@ -187,45 +194,193 @@ impl Output<'_> {
     }
 }
 
-/// Checks that every file can be opened and starts like a capture, so
-/// that a bad file is reported before any output.
-fn open_all(paths: &[String]) -> Result<Vec<File>, CliError> {
-    paths
-        .iter()
-        .map(|path| {
-            let mut f = File::open(path).map_err(|e| bad(&format!("cannot open {path}"), e))?;
-            let mut magic = [0u8; 4];
-            let n = std::io::Read::read(&mut f, &mut magic)
-                .map_err(|e| bad(&format!("cannot read {path}"), e))?;
-            let known: [[u8; 4]; 5] = [
-                [0xd4, 0xc3, 0xb2, 0xa1],
-                [0xa1, 0xb2, 0xc3, 0xd4],
-                [0x4d, 0x3c, 0xb2, 0xa1],
-                [0xa1, 0xb2, 0x3c, 0x4d],
-                [0x0a, 0x0d, 0x0d, 0x0a],
-            ];
-            if n == 0 {
-                return Err(bad(path, CaptureError::Empty));
-            }
-            if n < 4 || !known.contains(&magic) {
-                let magic = magic.get(..n).unwrap_or_default();
-                return Err(bad(
-                    path,
-                    CaptureError::NotACapture {
-                        magic: hex::encode(magic),
-                    },
+/// The first four bytes of a pcap (either byte order, micro- or
+/// nanoseconds) or a pcapng section header.
+const MAGICS: [[u8; 4]; 5] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x0a, 0x0d, 0x0d, 0x0a],
+];
+
+/// One input to read, in order.
+#[derive(Debug)]
+enum Source {
+    /// Standard input (`-`).
+    Stdin,
+    /// A regular file, checked to start like a capture.
+    File(PathBuf),
+    /// A FIFO, character device or other file that can only be read once,
+    /// from the start (never checked in advance, never seeked).
+    Stream(PathBuf),
+}
+
+impl Source {
+    /// The name records carry: the path as given or found, `-` for stdin.
+    fn label(&self) -> String {
+        match self {
+            Self::Stdin => "-".to_owned(),
+            Self::File(p) | Self::Stream(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Whether a regular file starts like a capture: `Ok(Err(why))` when it
+/// does not, `Err` when it cannot be read. The file is closed on return.
+fn check_magic(path: &Path) -> Result<Result<(), CaptureError>, std::io::Error> {
+    let mut f = File::open(path)?;
+    let mut magic = [0u8; 4];
+    let mut n = 0;
+    while n < magic.len() {
+        let Some(rest) = magic.get_mut(n..) else {
+            break;
+        };
+        match f.read(rest) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(if n == 0 {
+        Err(CaptureError::Empty)
+    } else if n < 4 || !MAGICS.contains(&magic) {
+        Err(CaptureError::NotACapture {
+            magic: hex::encode(magic.get(..n).unwrap_or_default()),
+        })
+    } else {
+        Ok(())
+    })
+}
+
+/// The inputs named on the command line, in order: `-` is standard input,
+/// a directory is walked (sorted by name, recursively; files that are not
+/// captures are skipped and noted in `skipped`). Regular files named
+/// directly are checked to start like a capture, one at a time, so that a
+/// bad one is reported before any output; nothing stays open.
+fn sources(args: &[String], skipped: &mut Vec<ProblemRecord>) -> Result<Vec<Source>, CliError> {
+    let mut out = Vec::new();
+    let mut stdin = false;
+    for arg in args {
+        if arg == "-" {
+            if stdin {
+                return Err(CliError::new(
+                    "- (standard input) can be read only once; give it once",
                 ));
             }
-            std::io::Seek::rewind(&mut f).map_err(|e| bad(&format!("cannot read {path}"), e))?;
-            Ok(f)
-        })
-        .collect()
+            stdin = true;
+            out.push(Source::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(arg);
+        let meta = std::fs::metadata(&path).map_err(|e| bad(&format!("cannot open {arg}"), e))?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(&path, &mut out, skipped)?;
+            if out.len() == before {
+                let mine: Vec<&ProblemRecord> = skipped
+                    .iter()
+                    .filter(|p| p.file.starts_with(arg.as_str()))
+                    .collect();
+                return Err(CliError::new(format!(
+                    "{arg}: no pcap or pcapng capture in this directory{}",
+                    match mine.first() {
+                        None => String::new(),
+                        Some(p) => format!(
+                            " ({} file(s) skipped; {}: {})",
+                            mine.len(),
+                            p.file,
+                            p.message.trim_start_matches("skipped: ")
+                        ),
+                    }
+                )));
+            }
+        } else if meta.is_file() {
+            match check_magic(&path) {
+                Ok(Ok(())) => out.push(Source::File(path)),
+                Ok(Err(e)) => return Err(bad(arg, e)),
+                Err(e) => return Err(bad(&format!("cannot read {arg}"), e)),
+            }
+        } else {
+            out.push(Source::Stream(path));
+        }
+    }
+    Ok(out)
+}
+
+/// A directory's capture files, sorted by name at every level (walkdir,
+/// following symbolic links, with loop detection); the rest noted as skipped.
+fn walk(
+    root: &Path,
+    out: &mut Vec<Source>,
+    skipped: &mut Vec<ProblemRecord>,
+) -> Result<(), CliError> {
+    let mut skip = |file: String, message: String| {
+        skipped.push(ProblemRecord {
+            file,
+            packet: None,
+            layer: "capture",
+            message,
+        });
+    };
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let file = e
+                    .path()
+                    .map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                skip(file, format!("skipped: {e}"));
+                continue;
+            }
+        };
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        let path = entry.into_path();
+        let label = path.display().to_string();
+        if !ft.is_file() {
+            skip(
+                label,
+                "skipped: not a regular file (name a FIFO or device on the command line to read it)"
+                    .to_owned(),
+            );
+            continue;
+        }
+        match check_magic(&path) {
+            Ok(Ok(())) => out.push(Source::File(path)),
+            Ok(Err(e)) => skip(label, format!("skipped: {e}")),
+            Err(e) => skip(label, format!("skipped: cannot read: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Opens one source for reading, with its size when known (for progress).
+fn open(source: &Source) -> Result<(Box<dyn Read + Send>, u64), CliError> {
+    match source {
+        Source::Stdin => Ok((Box::new(std::io::stdin()), 0)),
+        Source::File(p) | Source::Stream(p) => {
+            let f = File::open(p).map_err(|e| bad(&format!("cannot open {}", p.display()), e))?;
+            let size = match source {
+                Source::File(_) => f.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => 0,
+            };
+            Ok((Box::new(f), size))
+        }
+    }
 }
 
 pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<Status, CliError> {
     let policy = policy(args)?;
     let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
-    let files = open_all(&args.captures)?;
+    let mut problems: Vec<ProblemRecord> = Vec::new();
+    let inputs = sources(&args.captures, &mut problems)?;
     let auditor = Auditor::new(policy, &catalog);
     let mut out = Output {
         w: std::io::BufWriter::with_capacity(1 << 16, stdout),
@@ -238,11 +393,13 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         summary: Summary::empty(auditor.policy()),
         closed: false,
     };
-    let mut problems: Vec<ProblemRecord> = Vec::new();
     let mut file_info = Vec::new();
     let tty = std::io::stderr().is_terminal();
-    for (i, (path, file)) in args.captures.iter().zip(files).enumerate() {
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // One input at a time: each is read to its end and closed before the
+    // next is opened, so any number of files fits in the descriptor limit.
+    for (i, source) in inputs.iter().enumerate() {
+        let path = &source.label();
+        let (file, size) = open(source)?;
         let show = tty && size >= PROGRESS_FROM;
         let mut failed: Option<CliError> = None;
         let mut sink = |e: Event| match e {
@@ -272,9 +429,15 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         };
         let summary = Extractor::default()
             .run(i, BufReader::with_capacity(1 << 20, file), &mut sink)
-            .map_err(|e| match e {
-                CaptureError::Io(e) => bad(&format!("cannot read {path}"), e),
-                other => bad(path, other),
+            .map_err(|e| {
+                let name = match source {
+                    Source::Stdin => "standard input (-)",
+                    _ => path.as_str(),
+                };
+                match e {
+                    CaptureError::Io(e) => bad(&format!("cannot read {name}"), e),
+                    other => bad(name, other),
+                }
             })?;
         if let Some(e) = failed {
             return Err(e);
@@ -287,6 +450,8 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
             packets: summary.packets,
             bytes: summary.bytes,
             truncated: summary.truncated,
+            evicted_connections: summary.evicted_connections,
+            evicted_mid_exchange: summary.evicted_mid_exchange,
         });
     }
     out.summary.finish(file_info, problems.len());

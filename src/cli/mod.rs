@@ -121,7 +121,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Handshake(args) => handshake::run(args, &mut out),
         Command::Policy(args) => policy::run(args, &mut out),
         Command::Profiles(args) => profiles::run(args, &mut out),
-        Command::Interop(args) => interop::run(args, &mut out),
+        Command::Interop(args) => interop::run(args, &mut io::stdout().lock()),
         Command::Attack(args) => attack::run(args, &mut out),
         Command::Helper(args) => helper::run(args, &mut io::stdin().lock(), &mut io::stdout()),
         // serve writes its records from a thread of its own, which may still

@@ -10,12 +10,13 @@ use ntlmsim::audit::{
     Auditor, ExchangeRecord, FileJson, HUMAN_ROWS, Policy, ProblemRecord, Summary, csv, html,
     render_human,
 };
+use ntlmsim::events::{EventAuditor, EventRecord};
 use ntlmsim::profiles::Catalog;
 use serde::Serialize;
 
 use super::{CliError, Status};
 
-/// Read pcap/pcapng captures, find every NTLM exchange and say which would break under a policy.
+/// Read pcap/pcapng captures and Windows event logs, and say which NTLM connections would break under a policy.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Reads pcap and pcapng files (Ethernet, VLAN, Linux cooked SLL/SLL2, loopback, raw IP, GRE and
@@ -26,16 +27,26 @@ simulator would: the server's NtlmMinServerSec on NEGOTIATE and AUTHENTICATE, th
 NtlmMinClientSec on CHALLENGE, and whether the server's LmCompatibilityLevel accepts the observed
 response. Client-side settings apply to clients whose closest profile reads them (Windows).
 
-JSON Lines (--json): one {\"exchange\": {...}} per exchange, {\"problem\": {...}} per problem, then
-one {\"summary\": {...}}. A truncated or malformed capture is reported as a problem and the audit
-goes on.
+Windows event logs are recognised by content, in any mix with captures: EVTX files, event XML
+(wevtutil qe /f:xml or /f:RenderedXml, Get-WinEvent ToXml(); UTF-8 or UTF-16) and JSON Lines as
+evtx_dump -o jsonl writes them. Security 4624/4625 are judged on LmPackageName (the response kind)
+and KeyLength (the 128-bit question; 0 means no session key and settles nothing); 4010/4011 on
+the negotiated and required masks they log; 4776, 8001-8006, 4020-4033 and LsaSrv 6038/6039 are
+counted as NTLM use and judged only where they carry what a verdict needs. A requirement the event
+cannot settle gives the verdict unknown, never ok. See docs/AUDIT.md.
+
+JSON Lines (--json): one {\"exchange\": {...}} per exchange and {\"event\": {...}} per NTLM event,
+{\"problem\": {...}} per problem, then one {\"summary\": {...}}. A truncated or malformed capture
+or event log is reported as a problem and the audit goes on.
 
 Examples:
   ntlmsim audit --server-min 0x20000000 web.pcapng
   ntlmsim audit --server-lm-level 5 --json dc.pcap > audit.jsonl
   ntlmsim audit --client-min 0x20080000 --csv audit.csv --html audit.html *.pcap
+  ntlmsim audit --server-lm-level 5 --events-csv ntlm.csv Security.evtx dc1.xml
 
-Exit codes: 0 no exchange breaks; 1 at least one would break; 2 bad usage or an unreadable file.")]
+Exit codes: 0 nothing breaks; 1 an exchange or event shows a connection that would break;
+2 bad usage or an unreadable file.")]
 pub(crate) struct AuditArgs {
     /// NtlmMinClientSec to apply to the clients
     #[arg(long, value_name = "MASK", default_value = "0")]
@@ -61,7 +72,10 @@ pub(crate) struct AuditArgs {
     /// Also write a self-contained HTML report to FILE
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
-    /// Capture files (pcap or pcapng)
+    /// Also write the NTLM events of event logs as CSV to FILE
+    #[arg(long, value_name = "FILE")]
+    events_csv: Option<String>,
+    /// Capture files (pcap or pcapng) and Windows event logs (EVTX, event XML, evtx_dump JSON Lines)
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<String>,
 }
@@ -95,6 +109,8 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
 enum Line<'a> {
     #[serde(rename = "exchange")]
     Exchange(&'a ExchangeRecord),
+    #[serde(rename = "event")]
+    Event(&'a EventRecord),
     #[serde(rename = "problem")]
     Problem(&'a ProblemRecord),
     #[serde(rename = "summary")]
@@ -158,16 +174,29 @@ impl Output<'_> {
     }
 }
 
-/// Checks that every file can be opened and starts like a capture, so
-/// that a bad file is reported before any output.
-fn open_all(paths: &[String]) -> Result<Vec<File>, CliError> {
+/// Checks that every file can be opened and starts like a capture or an
+/// event log (`Some(format)`), so that a bad file is reported before any
+/// output.
+fn open_all(paths: &[String]) -> Result<Vec<(File, Option<ntlm_events::Format>)>, CliError> {
     paths
         .iter()
         .map(|path| {
             let mut f = File::open(path).map_err(|e| bad(&format!("cannot open {path}"), e))?;
+            let mut start = [0u8; ntlm_events::SNIFF_LEN];
+            let mut got = 0;
+            while let Some(rest) = start.get_mut(got..).filter(|r| !r.is_empty()) {
+                match std::io::Read::read(&mut f, rest) {
+                    Ok(0) => break,
+                    Ok(k) => got += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(bad(&format!("cannot read {path}"), e)),
+                }
+            }
             let mut magic = [0u8; 4];
-            let n = std::io::Read::read(&mut f, &mut magic)
-                .map_err(|e| bad(&format!("cannot read {path}"), e))?;
+            let n = got.min(4);
+            if let (Some(m), Some(s)) = (magic.get_mut(..n), start.get(..n)) {
+                m.copy_from_slice(s);
+            }
             let known: [[u8; 4]; 5] = [
                 [0xd4, 0xc3, 0xb2, 0xa1],
                 [0xa1, 0xb2, 0xc3, 0xd4],
@@ -178,7 +207,8 @@ fn open_all(paths: &[String]) -> Result<Vec<File>, CliError> {
             if n == 0 {
                 return Err(bad(path, CaptureError::Empty));
             }
-            if n < 4 || !known.contains(&magic) {
+            let events = start.get(..got).and_then(ntlm_events::sniff);
+            if (n < 4 || !known.contains(&magic)) && events.is_none() {
                 let magic = magic.get(..n).unwrap_or_default();
                 return Err(bad(
                     path,
@@ -188,7 +218,8 @@ fn open_all(paths: &[String]) -> Result<Vec<File>, CliError> {
                 ));
             }
             std::io::Seek::rewind(&mut f).map_err(|e| bad(&format!("cannot read {path}"), e))?;
-            Ok(f)
+            let is_capture = n == 4 && known.contains(&magic);
+            Ok((f, if is_capture { None } else { events }))
         })
         .collect()
 }
@@ -211,7 +242,38 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
     let mut problems: Vec<ProblemRecord> = Vec::new();
     let mut file_info = Vec::new();
     let tty = std::io::stderr().is_terminal();
-    for (i, (path, file)) in args.captures.iter().zip(files).enumerate() {
+    let event_auditor = EventAuditor::new(auditor.policy().clone());
+    let mut event_records: Vec<EventRecord> = Vec::new();
+    let keep_events = args.events_csv.is_some() || args.html.is_some();
+    for (i, (path, (file, format))) in args.captures.iter().zip(files).enumerate() {
+        if let Some(format) = format {
+            let mut events = std::mem::take(&mut out.summary.events);
+            let mut failed: Option<CliError> = None;
+            ntlmsim::events::audit_file(
+                path,
+                format,
+                BufReader::with_capacity(1 << 20, file),
+                &event_auditor,
+                &mut events,
+                &mut |r| {
+                    if failed.is_none() {
+                        if let Err(e) = out.write(&Line::Event(&r)) {
+                            failed = Some(e);
+                        }
+                    }
+                    if keep_events || (!out.json && event_records.len() < HUMAN_ROWS * 5) {
+                        event_records.push(r);
+                    }
+                },
+                &mut |p| problems.push(p),
+            )
+            .map_err(|e| bad(&format!("cannot read {path}"), e))?;
+            out.summary.events = events;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            continue;
+        }
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let show = tty && size >= PROGRESS_FROM;
         let mut failed: Option<CliError> = None;
@@ -258,16 +320,24 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
             truncated: summary.truncated,
         });
     }
+    let event_breaking = out.summary.events.finish();
+    out.summary.breaking_clients.extend(event_breaking);
     out.summary.finish(file_info, problems.len());
     if let Some(path) = &args.csv {
         std::fs::write(path, csv(&out.records))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
     if let Some(path) = &args.html {
-        std::fs::write(path, html(&out.summary, &out.records, &problems))
+        let page = html(&out.summary, &out.records, &problems);
+        let page = ntlmsim::events::html_into(page, &out.summary.events, &event_records);
+        std::fs::write(path, page)
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
-    let status = if out.summary.breaking > 0 {
+    if let Some(path) = &args.events_csv {
+        std::fs::write(path, ntlmsim::events::csv(&event_records))
+            .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
+    }
+    let status = if out.summary.breaking > 0 || out.summary.events.events_breaking > 0 {
         Status::Negative
     } else {
         Status::Success
@@ -279,7 +349,11 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         let summary = std::mem::replace(&mut out.summary, Summary::empty(&Policy::default()));
         out.write(&Line::Summary(&summary))?;
     } else {
-        let text = render_human(&out.summary, &out.records, &problems);
+        let mut text = render_human(&out.summary, &out.records, &problems);
+        text.push_str(&ntlmsim::events::render_human(
+            &out.summary.events,
+            &event_records,
+        ));
         if let Err(e) = out.w.write_all(text.as_bytes()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
                 return Err(bad("cannot write to standard output", e));

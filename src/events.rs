@@ -1000,10 +1000,9 @@ impl EventSummary {
                 rule: f.rule.source.to_string(),
                 indexes: Vec::new(),
             });
+        // `exchanges` counts the breaking events; `indexes` stays empty,
+        // since it numbers exchange records (the events are in `event_clients`).
         e.exchanges += 1;
-        if e.indexes.len() < crate::audit::HUMAN_ROWS {
-            e.indexes.push(r.index);
-        }
         if let Some(u) = &r.user {
             let who = r
                 .domain

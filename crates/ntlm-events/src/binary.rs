@@ -78,6 +78,16 @@ pub(crate) fn read(r: &mut impl Read, sink: &mut Sink<'_>) -> Result<(), Error> 
         if blank {
             continue;
         }
+        if let Some(magic) = data.get(..8).filter(|m| *m != b"ElfChnk\0") {
+            let shown: String = magic.iter().map(|b| format!("{b:02x}")).collect();
+            sink.problem(
+                place,
+                format!(
+                    "bad chunk magic 0x{shown} (expected \"ElfChnk\\0\"); its records are not read"
+                ),
+            );
+            continue;
+        }
         let mut chunk = match EvtxChunkData::new(std::mem::take(&mut data), true) {
             Ok(c) => c,
             Err(e) => {

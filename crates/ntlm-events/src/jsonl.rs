@@ -63,13 +63,7 @@ pub(crate) fn read(mut r: impl BufRead, sink: &mut Sink<'_>) -> Result<(), Error
                     m,
                 ),
             },
-            Err(e) => sink.problem(
-                Place {
-                    offset: Some(e.column() as u64),
-                    ..place
-                },
-                format!("not JSON: {e}"),
-            ),
+            Err(e) => sink.problem(place, format!("not JSON (column {}): {e}", e.column())),
         }
     }
     if events == 0 {

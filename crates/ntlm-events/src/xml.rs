@@ -39,8 +39,9 @@ struct Building {
 /// Reads every `<Event>` element of `r`. Returns an error only for I/O;
 /// malformed XML ends the file with a problem naming the byte offset.
 pub(crate) fn read_stream<R: BufRead>(r: R, sink: &mut Sink<'_>) -> Result<(), Error> {
+    let problems = sink.problems;
     let events = read_events(r, sink, None)?;
-    if events == 0 {
+    if events == 0 && sink.problems == problems {
         sink.problem(
             Place::default(),
             "no <Event> element (is this an event log export?)",

@@ -242,9 +242,16 @@ fn damaged_evtx_files_are_problems_not_panics() {
     let free = u32::from_le_bytes(bad[4096 + 48..4096 + 52].try_into().unwrap()) as usize;
     let crc = crc32(&bad[4096 + 512..4096 + free]);
     bad[4096 + 52..4096 + 56].copy_from_slice(&crc.to_le_bytes());
+    let header = [&bad[4096..4096 + 120], &bad[4096 + 128..4096 + 512]].concat();
+    let crc = crc32(&header);
+    bad[4096 + 124..4096 + 128].copy_from_slice(&crc.to_le_bytes());
     let (n, p) = problems_of(&bad);
-    assert!(!p.is_empty() && n < all, "{n} {p:?}");
-    assert!(p.iter().all(|p| p.contains("chunk 0")), "{p:?}");
+    assert_eq!(n, all - 1, "{p:?}");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].contains("chunk 0") && p[0].contains("bad record") && p[0].contains("0x1200"),
+        "{p:?}"
+    );
     // Truncated in the middle of the second chunk.
     let (n, p) = problems_of(&good[..4096 + 65536 + 30000]);
     assert!(n > 0 && n < all);

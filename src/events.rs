@@ -170,6 +170,15 @@ fn number(v: &str) -> Option<u32> {
     }
 }
 
+/// The event IDs whose data the judging may use (see [`family`]); the
+/// others are only counted.
+pub const fn wanted(event_id: u32) -> bool {
+    matches!(
+        event_id,
+        4624 | 4625 | 4776 | 4010 | 4011 | 4020..=4025 | 4030..=4033 | 8001..=8006 | 6038 | 6039
+    )
+}
+
 /// The response kind an `LmPackageName`-like value names.
 fn kind_of_package(v: &str) -> Option<ResponseKind> {
     let v = v.trim().to_ascii_uppercase().replace(['-', '_'], " ");
@@ -1048,7 +1057,8 @@ pub fn audit_file(
 ) -> Result<(), std::io::Error> {
     let layer = format.name();
     let mut ntlm = 0u64;
-    let res = ntlm_events::read_format(format, &[], file, &mut |item| match item {
+    let res = ntlm_events::read_filtered(format, &[], file, &wanted, &mut |item| match item {
+        ntlm_events::Item::Other { event_id, .. } => summary.count_read(event_id),
         ntlm_events::Item::Event(e) => {
             summary.count_read(e.event_id);
             if let Some(mut r) = auditor.judge(path, &e) {

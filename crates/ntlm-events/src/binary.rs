@@ -20,7 +20,11 @@ const CHUNK: usize = 65536;
 /// Record errors reported per chunk before the rest of it is skipped.
 const MAX_RECORD_ERRORS: usize = 64;
 
-pub(crate) fn read(r: &mut impl Read, sink: &mut Sink<'_>) -> Result<(), Error> {
+pub(crate) fn read(
+    r: &mut impl Read,
+    sink: &mut Sink<'_>,
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) -> Result<(), Error> {
     let mut header = vec![0u8; FILE_HEADER];
     let n = read_full(r, &mut header)?;
     if n < 128 {
@@ -63,7 +67,10 @@ pub(crate) fn read(r: &mut impl Read, sink: &mut Sink<'_>) -> Result<(), Error> 
         if got == 0 {
             return Ok(());
         }
-        let blank = data.iter().take(got).all(|&b| b == 0);
+        // Unused (pre-allocated) chunks are all zeros; a chunk starting with
+        // its magic is not.
+        let blank =
+            !data.starts_with(b"ElfChnk\0") && all_zero(data.get(..got).unwrap_or_default());
         if got < CHUNK {
             if !blank {
                 sink.problem(
@@ -74,7 +81,6 @@ pub(crate) fn read(r: &mut impl Read, sink: &mut Sink<'_>) -> Result<(), Error> 
             return Ok(());
         }
         number += 1;
-        // Unused (pre-allocated) chunks are all zeros.
         if blank {
             continue;
         }
@@ -97,9 +103,15 @@ pub(crate) fn read(r: &mut impl Read, sink: &mut Sink<'_>) -> Result<(), Error> 
             }
         };
         chunk.number = Some(number - 1);
-        read_chunk(&mut chunk, &settings, &place, sink)?;
+        read_chunk(&mut chunk, &settings, &place, sink, wanted);
         data = std::mem::take(&mut chunk.data);
     }
+}
+
+/// Whether every byte is zero (OR-folded in blocks, which vectorises).
+fn all_zero(b: &[u8]) -> bool {
+    b.chunks(256)
+        .all(|c| c.iter().fold(0u8, |acc, &x| acc | x) == 0)
 }
 
 fn read_chunk(
@@ -107,12 +119,13 @@ fn read_chunk(
     settings: &Arc<ParserSettings>,
     place: &Place,
     sink: &mut Sink<'_>,
-) -> Result<(), Error> {
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) {
     let mut parsed = match chunk.parse(Arc::clone(settings)) {
         Ok(p) => p,
         Err(e) => {
             sink.problem(place.clone(), format!("{e}; its records are not read"));
-            return Ok(());
+            return;
         }
     };
     let mut errors = 0;
@@ -126,7 +139,7 @@ fn read_chunk(
                         place.clone(),
                         format!("more than {MAX_RECORD_ERRORS} bad records: the rest of the chunk is skipped"),
                     );
-                    return Ok(());
+                    return;
                 }
                 sink.problem(place.clone(), format!("bad record: {e}"));
                 continue;
@@ -134,7 +147,7 @@ fn read_chunk(
         };
         let id = rec.event_record_id;
         match rec.into_xml_bytes() {
-            Ok(x) => xml::read_record(&x.data, id, sink)?,
+            Ok(x) => xml::read_record(&x.data, id, sink, wanted),
             Err(e) => sink.problem(
                 Place {
                     record: Some(id),
@@ -144,5 +157,4 @@ fn read_chunk(
             ),
         }
     }
-    Ok(())
 }

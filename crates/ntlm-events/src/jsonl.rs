@@ -9,7 +9,11 @@ use serde_json::{Map, Value};
 
 use crate::{Error, Event, MAX_LINE, Place, Sink};
 
-pub(crate) fn read(mut r: impl BufRead, sink: &mut Sink<'_>) -> Result<(), Error> {
+pub(crate) fn read(
+    mut r: impl BufRead,
+    sink: &mut Sink<'_>,
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) -> Result<(), Error> {
     let mut line = Vec::with_capacity(4096);
     let mut number = 0u64;
     let mut events = 0u64;
@@ -53,7 +57,11 @@ pub(crate) fn read(mut r: impl BufRead, sink: &mut Sink<'_>) -> Result<(), Error
             Ok(v) => match event(&v) {
                 Ok(e) => {
                     events += 1;
-                    sink.event(e);
+                    if wanted.is_none_or(|w| w(e.event_id)) {
+                        sink.event(e);
+                    } else {
+                        sink.other(e.event_id, e.record_id);
+                    }
                 }
                 Err(m) => sink.problem(
                     Place {

@@ -235,6 +235,14 @@ impl fmt::Display for Problem {
 pub enum Item {
     /// An event record.
     Event(Event),
+    /// An event record the caller's filter did not want ([`read_filtered`]):
+    /// only its IDs were read.
+    Other {
+        /// `System/EventID`.
+        event_id: u32,
+        /// `System/EventRecordID`.
+        record_id: Option<u64>,
+    },
     /// A problem; reading went on.
     Problem(Problem),
 }
@@ -244,7 +252,7 @@ pub enum Item {
 pub struct Stats {
     /// The form recognised.
     pub format: Format,
-    /// Event records yielded.
+    /// Event records yielded ([`Item::Event`] and [`Item::Other`]).
     pub events: u64,
     /// Problems yielded.
     pub problems: u64,
@@ -325,6 +333,14 @@ impl Sink<'_> {
         (self.f)(Item::Event(e));
     }
 
+    pub(crate) fn other(&mut self, event_id: u32, record_id: Option<u64>) {
+        self.events += 1;
+        (self.f)(Item::Other {
+            event_id,
+            record_id,
+        });
+    }
+
     pub(crate) fn problem(&mut self, place: Place, message: impl Into<String>) {
         self.problems += 1;
         (self.f)(Item::Problem(Problem {
@@ -364,7 +380,7 @@ pub fn read<R: Read>(r: R, sink: &mut dyn FnMut(Item)) -> Result<Stats, Error> {
     let format = sniff(prefix).ok_or_else(|| Error::NotEvents {
         start: prefix.iter().take(8).map(|b| format!("{b:02x}")).collect(),
     })?;
-    read_as(format, prefix, r, sink)
+    read_as(format, prefix, r, None, sink)
 }
 
 /// Reads a stream whose form is known; `prefix` is what was already read
@@ -382,6 +398,30 @@ pub fn read_format<R: Read>(
             inner: r,
             bytes: prefix.len() as u64,
         },
+        None,
+        sink,
+    )
+}
+
+/// [`read_format`] for a caller that needs the data of some events only:
+/// an event whose `EventID` `wanted` rejects is yielded as [`Item::Other`]
+/// and its data is neither kept nor, for EVTX records, read past
+/// `System`. Auditing a large Security log this way skips most of it.
+pub fn read_filtered<R: Read>(
+    format: Format,
+    prefix: &[u8],
+    r: R,
+    wanted: &dyn Fn(u32) -> bool,
+    sink: &mut dyn FnMut(Item),
+) -> Result<Stats, Error> {
+    read_as(
+        format,
+        prefix,
+        Counting {
+            inner: r,
+            bytes: prefix.len() as u64,
+        },
+        Some(wanted),
         sink,
     )
 }
@@ -390,6 +430,7 @@ fn read_as<R: Read>(
     format: Format,
     prefix: &[u8],
     r: Counting<R>,
+    wanted: Option<&dyn Fn(u32) -> bool>,
     sink: &mut dyn FnMut(Item),
 ) -> Result<Stats, Error> {
     let mut s = Sink {
@@ -402,15 +443,27 @@ fn read_as<R: Read>(
         bytes: 0,
     };
     match format {
-        Format::Evtx => binary::read(&mut input, &mut s)?,
-        Format::Xml => xml::read_stream(io::BufReader::with_capacity(1 << 16, &mut input), &mut s)?,
+        Format::Evtx => binary::read(&mut input, &mut s, wanted)?,
+        Format::Xml => xml::read_stream(
+            io::BufReader::with_capacity(1 << 16, &mut input),
+            &mut s,
+            wanted,
+        )?,
         Format::XmlUtf16Le | Format::XmlUtf16Be => {
             let big = format == Format::XmlUtf16Be;
             let decoded = utf16::Utf16ToUtf8::new(&mut input, big);
-            xml::read_stream(io::BufReader::with_capacity(1 << 16, decoded), &mut s)?;
+            xml::read_stream(
+                io::BufReader::with_capacity(1 << 16, decoded),
+                &mut s,
+                wanted,
+            )?;
         }
         Format::JsonLines => {
-            jsonl::read(io::BufReader::with_capacity(1 << 16, &mut input), &mut s)?;
+            jsonl::read(
+                io::BufReader::with_capacity(1 << 16, &mut input),
+                &mut s,
+                wanted,
+            )?;
         }
     }
     Ok(Stats {

@@ -34,13 +34,19 @@ struct Building {
     record_id: Option<String>,
     /// Depth of the `<Event>` element.
     depth: usize,
+    /// The caller does not want this event's data.
+    skip: bool,
 }
 
 /// Reads every `<Event>` element of `r`. Returns an error only for I/O;
 /// malformed XML ends the file with a problem naming the byte offset.
-pub(crate) fn read_stream<R: BufRead>(r: R, sink: &mut Sink<'_>) -> Result<(), Error> {
+pub(crate) fn read_stream<R: BufRead>(
+    r: R,
+    sink: &mut Sink<'_>,
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) -> Result<(), Error> {
     let problems = sink.problems;
-    let events = read_events(r, sink, None)?;
+    let events = read_events(r, sink, wanted)?;
     if events == 0 && sink.problems == problems {
         sink.problem(
             Place::default(),
@@ -52,9 +58,15 @@ pub(crate) fn read_stream<R: BufRead>(r: R, sink: &mut Sink<'_>) -> Result<(), E
 
 /// Reads one record's XML as rendered by the EVTX reader; the record ID of
 /// its header stands in when the XML lacks one.
-pub(crate) fn read_record(xml: &[u8], record: u64, sink: &mut Sink<'_>) -> Result<(), Error> {
-    let n = read_events(xml, sink, Some(record))?;
-    if n == 0 {
+pub(crate) fn read_record(
+    xml: &[u8],
+    record: u64,
+    sink: &mut Sink<'_>,
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) {
+    let problems = sink.problems;
+    let n = read_slice(xml, sink, record, wanted);
+    if n == 0 && sink.problems == problems {
         sink.problem(
             Place {
                 record: Some(record),
@@ -63,7 +75,6 @@ pub(crate) fn read_record(xml: &[u8], record: u64, sink: &mut Sink<'_>) -> Resul
             "the record rendered no <Event> element",
         );
     }
-    Ok(())
 }
 
 fn local(name: &[u8]) -> &[u8] {
@@ -74,14 +85,22 @@ fn local(name: &[u8]) -> &[u8] {
 }
 
 fn attr(e: &BytesStart<'_>, want: &[u8]) -> Option<String> {
-    e.attributes()
+    let a = e
+        .attributes()
+        .with_checks(false)
         .flatten()
-        .find(|a| local(a.key.as_ref()) == want)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
+        .find(|a| local(a.key.as_ref()) == want)?;
+    // Most values need no normalisation: no reference, no white space to fold.
+    let raw = a.value.as_ref();
+    if !raw
+        .iter()
+        .any(|&b| matches!(b, b'&' | b'\t' | b'\r' | b'\n'))
+    {
+        return std::str::from_utf8(raw).ok().map(str::to_owned);
+    }
+    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .ok()
+        .map(|v| v.into_owned())
 }
 
 fn push_text(buf: &mut String, s: &str) {
@@ -120,166 +139,247 @@ fn resolve_ref(name: &str) -> String {
     }
 }
 
-#[allow(clippy::too_many_lines)]
-fn read_events<R: BufRead>(r: R, sink: &mut Sink<'_>, record: Option<u64>) -> Result<u64, Error> {
+/// Which section of an event an element is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    System,
+    EventData,
+    UserData,
+    Other,
+}
+
+/// The event state machine, fed by either driver below.
+struct Machine<'f> {
+    /// Sections of the open elements inside the current event (at most 64 kept).
+    path: Vec<Tag>,
+    /// Open elements beyond the kept path.
+    deeper: usize,
+    depth: usize,
+    cur: Option<Building>,
+    target: Target,
+    text: String,
+    count: u64,
+    record: Option<u64>,
+    wanted: Option<&'f dyn Fn(u32) -> bool>,
+}
+
+/// What the machine wants the driver to do next.
+enum Step {
+    Go,
+    /// The single record of an EVTX rendering is done: stop reading it.
+    Stop,
+}
+
+impl Machine<'_> {
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool, at: u64, sink: &mut Sink<'_>) {
+        let name = e.local_name();
+        let name = name.as_ref();
+        let Some(b) = self.cur.as_mut() else {
+            if name == b"Event" {
+                if empty {
+                    sink.problem(
+                        Place {
+                            record: self.record,
+                            offset: self.record.is_none().then_some(at),
+                            ..Place::default()
+                        },
+                        "empty <Event/> element",
+                    );
+                } else {
+                    self.cur = Some(Building {
+                        depth: self.depth,
+                        ..Building::default()
+                    });
+                    self.path.clear();
+                    self.deeper = 0;
+                }
+            }
+            if !empty {
+                self.depth += 1;
+            }
+            return;
+        };
+        // A new element: a UserData element that had text waiting is not a leaf.
+        if matches!(self.target, Target::UserLeaf(_)) {
+            self.target = Target::None;
+        }
+        self.text.clear();
+        let top = self.path.first().copied();
+        let parent_is_top = self.path.len() == 1 && self.deeper == 0;
+        let tag = match (top, name) {
+            (None, b"System") => Tag::System,
+            (None, b"EventData") => Tag::EventData,
+            (None, b"UserData") => Tag::UserData,
+            (Some(t), _) => t,
+            (None, _) => Tag::Other,
+        };
+        self.target = match (top, parent_is_top) {
+            (Some(Tag::System), true) => match name {
+                b"Provider" => {
+                    b.event.provider = attr(e, b"Name").unwrap_or_default();
+                    Target::None
+                }
+                b"TimeCreated" => {
+                    b.event.time = attr(e, b"SystemTime").unwrap_or_default();
+                    Target::None
+                }
+                b"EventID" => Target::EventId,
+                b"EventRecordID" => Target::RecordId,
+                b"Channel" => Target::Channel,
+                b"Computer" => Target::Computer,
+                _ => Target::None,
+            },
+            (Some(Tag::EventData), true) if name == b"Data" && !b.skip => {
+                Target::Data(attr(e, b"Name").unwrap_or_else(|| "Data".into()))
+            }
+            (Some(Tag::UserData), _) if !b.skip => {
+                Target::UserLeaf(String::from_utf8_lossy(name).into_owned())
+            }
+            _ => Target::None,
+        };
+        if empty {
+            finish_target(b, &mut self.target, &mut self.text, self.wanted);
+        } else {
+            if self.path.len() < 64 {
+                self.path.push(tag);
+            } else {
+                self.deeper += 1;
+            }
+            self.depth += 1;
+        }
+    }
+
+    fn end(&mut self, sink: &mut Sink<'_>) -> Step {
+        self.depth = self.depth.saturating_sub(1);
+        let Some(b) = self.cur.as_mut() else {
+            return Step::Go;
+        };
+        if self.depth == b.depth {
+            self.target = Target::None;
+            self.text.clear();
+            if let Some(b) = self.cur.take() {
+                self.count += 1;
+                emit(b, self.record, sink);
+            }
+            return Step::Go;
+        }
+        finish_target(b, &mut self.target, &mut self.text, self.wanted);
+        let left_system = self.path.len() == 1 && self.path.first() == Some(&Tag::System);
+        if self.deeper > 0 {
+            self.deeper -= 1;
+        } else {
+            self.path.pop();
+        }
+        // A record the caller does not want: once System is read, the rest
+        // of a single rendered record need not be.
+        if left_system && b.skip && self.record.is_some() {
+            if let Some(b) = self.cur.take() {
+                self.count += 1;
+                emit(b, self.record, sink);
+            }
+            return Step::Stop;
+        }
+        Step::Go
+    }
+
+    fn text(&mut self, s: &str) {
+        if self.target != Target::None {
+            push_text(&mut self.text, s);
+        }
+    }
+
+    fn reference(&mut self, name: &[u8]) {
+        if self.target != Target::None {
+            let name = String::from_utf8_lossy(name);
+            push_text(&mut self.text, &resolve_ref(&name));
+        }
+    }
+
+    fn malformed(&mut self, e: &quick_xml::Error, at: u64, sink: &mut Sink<'_>) {
+        let within = self
+            .cur
+            .as_ref()
+            .and_then(|b| b.record_id.as_deref())
+            .and_then(|r| r.trim().parse().ok())
+            .or(self.record);
+        sink.problem(
+            Place {
+                record: within,
+                offset: self.record.is_none().then_some(at),
+                ..Place::default()
+            },
+            format!("malformed XML: {e}; the rest of the input is not read"),
+        );
+    }
+
+    fn eof(&mut self, at: u64, sink: &mut Sink<'_>) {
+        if let Some(b) = self.cur.take() {
+            sink.problem(
+                Place {
+                    record: b
+                        .record_id
+                        .and_then(|r| r.trim().parse().ok())
+                        .or(self.record),
+                    offset: self.record.is_none().then_some(at),
+                    ..Place::default()
+                },
+                "truncated: the input ends inside an <Event> element",
+            );
+        }
+    }
+}
+
+fn machine(record: Option<u64>, wanted: Option<&dyn Fn(u32) -> bool>) -> Machine<'_> {
+    Machine {
+        path: Vec::with_capacity(8),
+        deeper: 0,
+        depth: 0,
+        cur: None,
+        target: Target::None,
+        text: String::new(),
+        count: 0,
+        record,
+        wanted,
+    }
+}
+
+fn io_error(e: &std::io::Error) -> Error {
+    Error::Io(std::io::Error::new(e.kind(), e.to_string()))
+}
+
+/// The streaming driver: any `BufRead`, one token buffered at a time.
+fn read_events<R: BufRead>(
+    r: R,
+    sink: &mut Sink<'_>,
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) -> Result<u64, Error> {
     let mut reader = Reader::from_reader(r);
     let mut buf = Vec::with_capacity(4096);
-    // Local names of the open elements inside the current event, outermost first.
-    let mut path: Vec<Vec<u8>> = Vec::new();
-    let mut depth = 0usize;
-    let mut cur: Option<Building> = None;
-    let mut target = Target::None;
-    let mut text = String::new();
-    let mut count = 0u64;
+    let mut m = machine(None, wanted);
     loop {
         let ev = match reader.read_event_into(&mut buf) {
             Ok(ev) => ev,
-            Err(quick_xml::Error::Io(e)) => {
-                return Err(Error::Io(std::io::Error::new(e.kind(), e.to_string())));
-            }
+            Err(quick_xml::Error::Io(e)) => return Err(io_error(&e)),
             Err(e) => {
-                let at = reader.error_position();
-                let within = cur
-                    .as_ref()
-                    .and_then(|b| b.record_id.as_deref())
-                    .and_then(|r| r.trim().parse().ok())
-                    .or(record);
-                sink.problem(
-                    Place {
-                        record: within,
-                        offset: record.is_none().then_some(at),
-                        ..Place::default()
-                    },
-                    format!("malformed XML: {e}; the rest of the input is not read"),
-                );
-                return Ok(count);
+                m.malformed(&e, reader.error_position(), sink);
+                return Ok(m.count);
             }
         };
         match ev {
-            X::Start(ref e) | X::Empty(ref e) => {
-                let empty = matches!(ev, X::Empty(_));
-                let name = local(e.name().as_ref()).to_vec();
-                match cur.as_mut() {
-                    None => {
-                        if name == b"Event" {
-                            let b = Building {
-                                depth,
-                                ..Building::default()
-                            };
-                            if empty {
-                                sink.problem(
-                                    Place {
-                                        record,
-                                        offset: record.is_none().then(|| reader.buffer_position()),
-                                        ..Place::default()
-                                    },
-                                    "empty <Event/> element",
-                                );
-                            } else {
-                                cur = Some(b);
-                                path.clear();
-                            }
-                        }
-                    }
-                    Some(b) => {
-                        // A new element: a UserData element that had text
-                        // waiting is not a leaf.
-                        if matches!(target, Target::UserLeaf(_)) {
-                            target = Target::None;
-                        }
-                        text.clear();
-                        let parent = path.last().map(Vec::as_slice);
-                        let top = path.first().map(Vec::as_slice);
-                        match (top, parent, name.as_slice()) {
-                            (Some(b"System"), Some(b"System"), b"Provider") => {
-                                b.event.provider = attr(e, b"Name").unwrap_or_default();
-                            }
-                            (Some(b"System"), Some(b"System"), b"TimeCreated") => {
-                                b.event.time = attr(e, b"SystemTime").unwrap_or_default();
-                            }
-                            (Some(b"System"), Some(b"System"), b"EventID") => {
-                                target = Target::EventId;
-                            }
-                            (Some(b"System"), Some(b"System"), b"EventRecordID") => {
-                                target = Target::RecordId;
-                            }
-                            (Some(b"System"), Some(b"System"), b"Channel") => {
-                                target = Target::Channel;
-                            }
-                            (Some(b"System"), Some(b"System"), b"Computer") => {
-                                target = Target::Computer;
-                            }
-                            (Some(b"EventData"), Some(b"EventData"), b"Data") => {
-                                let n = attr(e, b"Name").unwrap_or_else(|| "Data".into());
-                                target = Target::Data(n);
-                            }
-                            (Some(b"UserData"), Some(_), _) => {
-                                target =
-                                    Target::UserLeaf(String::from_utf8_lossy(&name).into_owned());
-                            }
-                            _ => target = Target::None,
-                        }
-                        if empty {
-                            finish_target(b, &mut target, &mut text);
-                        } else if path.len() < 64 {
-                            path.push(name);
-                        } else {
-                            path.push(Vec::new());
-                        }
-                    }
-                }
-                if !empty {
-                    depth += 1;
-                }
-            }
+            X::Start(ref e) => m.start(e, false, reader.buffer_position(), sink),
+            X::Empty(ref e) => m.start(e, true, reader.buffer_position(), sink),
             X::End(_) => {
-                depth = depth.saturating_sub(1);
-                if let Some(b) = cur.as_mut() {
-                    if depth == b.depth {
-                        target = Target::None;
-                        text.clear();
-                        if let Some(b) = cur.take() {
-                            count += 1;
-                            emit(b, record, sink);
-                        }
-                    } else {
-                        finish_target(b, &mut target, &mut text);
-                        path.pop();
-                    }
-                }
+                let _ = m.end(sink);
             }
-            X::Text(t) => {
-                // Text is kept as logged, white space included.
-                if target != Target::None {
-                    match t.decode() {
-                        Ok(s) => push_text(&mut text, &s),
-                        Err(_) => push_text(&mut text, &String::from_utf8_lossy(&t)),
-                    }
-                }
-            }
-            X::CData(t) => {
-                if target != Target::None {
-                    push_text(&mut text, &String::from_utf8_lossy(&t));
-                }
-            }
-            X::GeneralRef(r) => {
-                if target != Target::None {
-                    let name = String::from_utf8_lossy(&r);
-                    push_text(&mut text, &resolve_ref(&name));
-                }
-            }
+            X::Text(t) => match t.decode() {
+                Ok(s) => m.text(&s),
+                Err(_) => m.text(&String::from_utf8_lossy(&t)),
+            },
+            X::CData(t) => m.text(&String::from_utf8_lossy(&t)),
+            X::GeneralRef(r) => m.reference(&r),
             X::Eof => {
-                if let Some(b) = cur {
-                    sink.problem(
-                        Place {
-                            record: b.record_id.and_then(|r| r.trim().parse().ok()).or(record),
-                            offset: record.is_none().then(|| reader.buffer_position()),
-                            ..Place::default()
-                        },
-                        "truncated: the input ends inside an <Event> element",
-                    );
-                }
-                return Ok(count);
+                m.eof(reader.buffer_position(), sink);
+                return Ok(m.count);
             }
             X::Decl(_) | X::PI(_) | X::DocType(_) | X::Comment(_) => {}
         }
@@ -287,12 +387,79 @@ fn read_events<R: BufRead>(r: R, sink: &mut Sink<'_>, record: Option<u64>) -> Re
     }
 }
 
-/// Stores the collected text where it belongs.
-fn finish_target(b: &mut Building, target: &mut Target, text: &mut String) {
+/// The in-memory driver for one rendered record: borrows from the bytes,
+/// copies nothing, and stops after System when the caller does not want
+/// the event.
+fn read_slice(
+    xml: &[u8],
+    sink: &mut Sink<'_>,
+    record: u64,
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) -> u64 {
+    let mut reader = Reader::from_reader(xml);
+    let mut m = machine(Some(record), wanted);
+    loop {
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(e) => {
+                m.malformed(&e, reader.error_position(), sink);
+                return m.count;
+            }
+        };
+        let step = match ev {
+            X::Start(ref e) => {
+                m.start(e, false, 0, sink);
+                Step::Go
+            }
+            X::Empty(ref e) => {
+                m.start(e, true, 0, sink);
+                Step::Go
+            }
+            X::End(_) => m.end(sink),
+            X::Text(t) => {
+                match t.decode() {
+                    Ok(s) => m.text(&s),
+                    Err(_) => m.text(&String::from_utf8_lossy(&t)),
+                }
+                Step::Go
+            }
+            X::CData(t) => {
+                m.text(&String::from_utf8_lossy(&t));
+                Step::Go
+            }
+            X::GeneralRef(r) => {
+                m.reference(&r);
+                Step::Go
+            }
+            X::Eof => {
+                m.eof(0, sink);
+                return m.count;
+            }
+            X::Decl(_) | X::PI(_) | X::DocType(_) | X::Comment(_) => Step::Go,
+        };
+        if matches!(step, Step::Stop) {
+            return m.count;
+        }
+    }
+}
+
+/// Stores the collected text where it belongs; an EventID the caller does
+/// not want marks the event to be skipped.
+fn finish_target(
+    b: &mut Building,
+    target: &mut Target,
+    text: &mut String,
+    wanted: Option<&dyn Fn(u32) -> bool>,
+) {
     let t = std::mem::take(text);
     match std::mem::replace(target, Target::None) {
         Target::None => {}
-        Target::EventId => b.event_id = Some(t),
+        Target::EventId => {
+            if let (Some(w), Ok(id)) = (wanted, t.trim().parse::<u32>()) {
+                b.skip = !w(id);
+            }
+            b.event_id = Some(t);
+        }
         Target::RecordId => b.record_id = Some(t),
         Target::Channel => b.event.channel = t,
         Target::Computer => b.event.computer = t,
@@ -307,7 +474,11 @@ fn emit(b: Building, record: Option<u64>, sink: &mut Sink<'_>) {
     match b.event_id.as_deref().map(|s| s.trim().parse::<u32>()) {
         Some(Ok(id)) => {
             e.event_id = id;
-            sink.event(e);
+            if b.skip {
+                sink.other(id, e.record_id);
+            } else {
+                sink.event(e);
+            }
         }
         other => sink.problem(
             Place {

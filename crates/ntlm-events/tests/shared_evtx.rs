@@ -30,6 +30,7 @@ fn events(bytes: &[u8]) -> (Vec<Event>, Vec<String>) {
     read(bytes, &mut |i| match i {
         Item::Event(e) => ev.push(e),
         Item::Problem(p) => problems.push(p.to_string()),
+        Item::Other { .. } => panic!("no filter, no Other"),
     })
     .unwrap();
     (ev, problems)
@@ -280,4 +281,43 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !c
+}
+
+/// Filtered reading yields the same events for the wanted IDs and only the
+/// IDs of the others, in the same order.
+#[test]
+fn filtered_reading_keeps_the_wanted_events_whole() {
+    let Some(d) = dir() else { return };
+    let wanted = |id: u32| matches!(id, 4624 | 4625 | 4776);
+    for (name, ..) in EXPECTED {
+        let bytes = std::fs::read(d.join(name)).unwrap();
+        let (all, _) = events(&bytes);
+        let mut got = Vec::new();
+        let stats = ntlm_events::read_filtered(
+            ntlm_events::Format::Evtx,
+            &[],
+            &bytes[..],
+            &wanted,
+            &mut |i| got.push(i),
+        )
+        .unwrap();
+        assert_eq!(stats.events as usize, all.len(), "{name}");
+        assert_eq!(got.len(), all.len(), "{name}");
+        for (i, e) in got.iter().zip(&all) {
+            match i {
+                Item::Event(x) => {
+                    assert!(wanted(x.event_id));
+                    assert_eq!(x, e);
+                }
+                Item::Other {
+                    event_id,
+                    record_id,
+                } => {
+                    assert!(!wanted(*event_id));
+                    assert_eq!((*event_id, *record_id), (e.event_id, e.record_id));
+                }
+                Item::Problem(p) => panic!("{p}"),
+            }
+        }
+    }
 }

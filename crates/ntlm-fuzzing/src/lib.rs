@@ -354,6 +354,10 @@ pub fn events(data: &[u8]) {
                 records.push(r);
             }
         }
+        Item::Other { event_id, .. } => {
+            seen += 1;
+            summary.count_read(event_id);
+        }
         Item::Problem(p) => {
             problems += 1;
             if p.message.is_empty() {
@@ -362,6 +366,9 @@ pub fn events(data: &[u8]) {
         }
     };
     let result = match format {
+        Some(f) if choice & 0x80 != 0 => {
+            ntlm_events::read_filtered(f, &[], rest, &ntlmsim::events::wanted, &mut sink)
+        }
         Some(f) => ntlm_events::read_format(f, &[], rest, &mut sink),
         None => ntlm_events::read(rest, &mut sink),
     };

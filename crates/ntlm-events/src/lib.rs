@@ -405,8 +405,8 @@ pub fn read_format<R: Read>(
 
 /// [`read_format`] for a caller that needs the data of some events only:
 /// an event whose `EventID` `wanted` rejects is yielded as [`Item::Other`]
-/// and its data is neither kept nor, for EVTX records, read past
-/// `System`. Auditing a large Security log this way skips most of it.
+/// and its data is neither kept nor, for EVTX records, read past its
+/// `EventRecordID`. Auditing a large Security log this way skips most of it.
 pub fn read_filtered<R: Read>(
     format: Format,
     prefix: &[u8],

@@ -270,9 +270,10 @@ impl Machine<'_> {
         } else {
             self.path.pop();
         }
-        // A record the caller does not want: once System is read, the rest
-        // of a single rendered record need not be.
-        if left_system && b.skip && self.record.is_some() {
+        // A record the caller does not want: once its EventRecordID (or,
+        // without one, System) is read, the rest of a single rendered
+        // record need not be.
+        if (left_system || b.record_id.is_some()) && b.skip && self.record.is_some() {
             if let Some(b) = self.cur.take() {
                 self.count += 1;
                 emit(b, self.record, sink);

@@ -929,7 +929,9 @@ pub struct EventSummary {
     pub event_clients: Vec<HostSummary>,
     /// Per server (`Computer`).
     pub event_servers: Vec<HostSummary>,
-    /// Hosts beyond the kept ones.
+    /// Targets named by the events (outgoing-NTLM audit events), with counts.
+    pub event_targets: BTreeMap<String, usize>,
+    /// Hosts (and targets) beyond the kept ones.
     #[serde(skip_serializing_if = "is_zero")]
     pub event_hosts_not_listed: usize,
     #[serde(skip)]
@@ -974,6 +976,15 @@ impl EventSummary {
                 host_entry(&mut self.event_clients, &mut self.event_hosts_not_listed, c)
             {
                 h.add(r);
+            }
+        }
+        if let Some(t) = &r.target {
+            if let Some(n) = self.event_targets.get_mut(t) {
+                *n += 1;
+            } else if self.event_targets.len() < MAX_HOSTS {
+                self.event_targets.insert(t.clone(), 1);
+            } else {
+                self.event_hosts_not_listed += 1;
             }
         }
         if !r.server.is_empty() {

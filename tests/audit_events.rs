@@ -522,6 +522,7 @@ fn restrict_ntlm_audit_events_are_counted_not_judged() {
         );
     }
     assert_eq!(events[0]["target"], "HTTP/intranet.corp.example");
+    assert_eq!(summary["event_targets"]["HTTP/intranet.corp.example"], 1);
     assert_eq!(events[0]["user"], "alice");
     assert_eq!(events[1]["user"], "PC7$");
     assert_eq!(events[2]["workstation"], "PC9");

@@ -33,7 +33,7 @@ evtx_dump -o jsonl writes them. Security 4624/4625 are judged on LmPackageName (
 and KeyLength (the 128-bit question; 0 means no session key and settles nothing); 4010/4011 on
 the negotiated and required masks they log; 4776, 8001-8006, 4020-4033 and LsaSrv 6038/6039 are
 counted as NTLM use and judged only where they carry what a verdict needs. A requirement the event
-cannot settle gives the verdict unknown, never ok. See docs/AUDIT.md.
+cannot settle gives the verdict unknown, never ok. See docs/EVENTS.md.
 
 JSON Lines (--json): one {\"exchange\": {...}} per exchange and {\"event\": {...}} per NTLM event,
 {\"problem\": {...}} per problem, then one {\"summary\": {...}}. A truncated or malformed capture
@@ -244,7 +244,10 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
     let tty = std::io::stderr().is_terminal();
     let event_auditor = EventAuditor::new(auditor.policy().clone());
     let mut event_records: Vec<EventRecord> = Vec::new();
-    let keep_events = args.events_csv.is_some() || args.html.is_some();
+    // --events-csv needs every record; the HTML and human views show at
+    // most HUMAN_ROWS * 5 of them (the per-host summary counts them all).
+    let keep_all_events = args.events_csv.is_some();
+    let keep_some_events = args.html.is_some() || !out.json;
     for (i, (path, (file, format))) in args.captures.iter().zip(files).enumerate() {
         if let Some(format) = format {
             let mut events = std::mem::take(&mut out.summary.events);
@@ -261,7 +264,8 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
                             failed = Some(e);
                         }
                     }
-                    if keep_events || (!out.json && event_records.len() < HUMAN_ROWS * 5) {
+                    if keep_all_events || (keep_some_events && event_records.len() < HUMAN_ROWS * 5)
+                    {
                         event_records.push(r);
                     }
                 },

@@ -138,8 +138,7 @@ const SRC_4624: &str =
 const SRC_4776: &str = "Microsoft Learn, 4776(S, F): The computer attempted to validate the credentials for an account";
 const SRC_V1: &str =
     "KB2701704: 4624 shows NTLM V1 for NTLMv2 logons validated by a Windows Server 2003 DC";
-const SRC_BLOCK: &str =
-    "Microsoft-Windows-NTLM manifest, events 4010/4011; microsoft/mssql-jdbc#1180";
+const SRC_BLOCK: &str = "Microsoft-Windows-NTLM 4010/4011 (NTLM Minimum Client/Server Security Block); microsoft/mssql-jdbc#1180";
 const SRC_RESTRICT: &str =
     "Microsoft-Windows-NTLM manifest, events 8001-8006 (Network security: Restrict NTLM audit)";
 const SRC_24H2: &str = "KB5064479 (NTLM auditing enhancements, Windows 11 24H2 / Server 2025)";
@@ -518,9 +517,10 @@ impl EventAuditor {
 
     fn block(&self, e: &Event, server: bool, r: &mut EventRecord) {
         r.kind = "min-security-block";
-        // Field names per the Microsoft-Windows-NTLM manifest; the
-        // positional fallbacks follow its message ("Negotiated Security
-        // Flags: %3", "Minimum Security Flags: %4").
+        // Data names as OSSEM's event-4010.md/event-4011.md use them; the
+        // positional fallbacks follow the message order seen in
+        // microsoft/mssql-jdbc#1180 (PID, process name, negotiated flags,
+        // minimum flags).
         let field = |names: &[&'static str], pos: usize| {
             first_of(e, names).or_else(|| {
                 e.data
@@ -1502,9 +1502,9 @@ mod tests {
         assert!(policy(0, None).judge("f", &k).is_none());
     }
 
-    /// 4011 as the Microsoft-Windows-NTLM manifest defines it (CallerPID,
-    /// ProcessName, NegotiatedSecurity, RequiredSecurity), with the values
-    /// of microsoft/mssql-jdbc#1180.
+    /// 4011 with the Data names OSSEM's event-4011.md uses (CallerPID,
+    /// ProcessName, NegotiatedSecurity, RequiredSecurity) in the order of
+    /// the message rendered in microsoft/mssql-jdbc#1180, with its values.
     #[test]
     fn min_server_security_block_from_mssql_jdbc_1180() {
         let xml = r#"<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-NTLM" Guid="{AC43300D-5FCC-4800-8E99-1BD3F85F0320}"/><EventID>4011</EventID><TimeCreated SystemTime="2019-11-08T10:00:00.0000000Z"/><EventRecordID>42</EventRecordID><Channel>Microsoft-Windows-NTLM/Operational</Channel><Computer>sql.example.com</Computer></System><EventData><Data Name="CallerPID">3360</Data><Data Name="ProcessName">C:\Program Files\Microsoft SQL Server\bin\sqlservr.exe</Data><Data Name="NegotiatedSecurity">0x2818205</Data><Data Name="RequiredSecurity">0x20080000</Data></EventData></Event>"#;

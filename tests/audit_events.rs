@@ -362,11 +362,14 @@ fn ntlmv1_logon_breaks_at_level_5() {
     assert!(csv.contains(",breaks,server,authenticate,"), "{csv}");
 }
 
-/// 4010 and 4011 as the Microsoft-Windows-NTLM manifest defines them
-/// (CallerPID, ProcessName, NegotiatedSecurity, RequiredSecurity; OSSEM
-/// event-4010.md / event-4011.md), in one wevtutil-style file, UTF-16 as
-/// PowerShell writes it. The 4011 values are those of
-/// microsoft/mssql-jdbc#1180.
+/// 4010 and 4011 of the Microsoft-Windows-NTLM provider: the message
+/// (rendered in microsoft/mssql-jdbc#1180) gives the order calling process
+/// PID, process name, negotiated security flags, minimum security flags;
+/// the Data names CallerPID, ProcessName, NegotiatedSecurity and
+/// RequiredSecurity are those OSSEM's event-4010.md / event-4011.md use (the
+/// reader also falls back on the third and fourth Data by position). One
+/// wevtutil-style file, UTF-16 as PowerShell writes it; the 4011 values are
+/// those of microsoft/mssql-jdbc#1180.
 #[test]
 fn minimum_security_block_events() {
     let xml = [

@@ -784,6 +784,9 @@ pub struct Summary {
     pub by_carrier: BTreeMap<&'static str, Counts>,
     /// The clients that would break, most exchanges first.
     pub breaking_clients: Vec<BreakingClient>,
+    /// What the event logs read say (`events`, `by_event_id`, ...).
+    #[serde(flatten)]
+    pub events: crate::events::EventSummary,
 }
 
 impl Summary {
@@ -803,6 +806,7 @@ impl Summary {
             by_response_kind: BTreeMap::new(),
             by_carrier: BTreeMap::new(),
             breaking_clients: Vec::new(),
+            events: crate::events::EventSummary::default(),
         }
     }
 

@@ -287,7 +287,7 @@ fn a_directory_is_walked_in_name_order_and_skipped_files_are_named() {
     assert!(out.is_empty());
     assert!(
         err.starts_with(&format!(
-            "error: {}: no pcap or pcapng capture in this directory (1 file(s) skipped; {}: \
+            "error: {}: no pcap or pcapng capture or event log in this directory (1 file(s) skipped; {}: \
              not a pcap or pcapng capture (file starts with 68656c6c",
             none.to_str().unwrap(),
             none.join("readme").to_str().unwrap()

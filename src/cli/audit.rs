@@ -1,4 +1,5 @@
-//! `ntlmsim audit`: the NTLM exchanges of pcap/pcapng captures under a policy.
+//! `ntlmsim audit`: the NTLM exchanges of pcap/pcapng captures, and the NTLM events of Windows
+//! event logs, under a policy.
 
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Read, Write as _};
@@ -11,6 +12,7 @@ use ntlmsim::audit::{
     Auditor, ExchangeRecord, FileJson, HUMAN_ROWS, Policy, ProblemRecord, Summary, csv, html,
     render_human,
 };
+use ntlmsim::events::{EventAuditor, EventRecord};
 use ntlmsim::profiles::Catalog;
 use serde::Serialize;
 
@@ -27,13 +29,22 @@ simulator would: the server's NtlmMinServerSec on NEGOTIATE and AUTHENTICATE, th
 NtlmMinClientSec on CHALLENGE, and whether the server's LmCompatibilityLevel accepts the observed
 response. Client-side settings apply to clients whose closest profile reads them (Windows).
 
+Windows event logs are recognised by content, in any mix with captures: EVTX files, event XML
+(wevtutil qe /f:xml or /f:RenderedXml, Get-WinEvent ToXml(); UTF-8 or UTF-16) and JSON Lines as
+evtx_dump -o jsonl writes them. Security 4624/4625 are judged on LmPackageName (the response kind)
+and KeyLength (the 128-bit question; 0 means no session key and settles nothing); 4010/4011 on
+the negotiated and required masks they log; 4776, 8001-8006, 4020-4033 and LsaSrv 6038/6039 are
+counted as NTLM use and judged only where they carry what a verdict needs. A requirement the event
+cannot settle gives the verdict unknown, never ok. See docs/EVENTS.md.
+
 Inputs are read one at a time, each to its end, as a stream (never seeked): a pipe or FIFO works
 as well as a file (tcpdump -w - | ntlmsim audit -). A directory is walked recursively in name
-order; files in it that are not captures are skipped, each with a problem record saying why.
+order; files in it that are neither captures nor event logs are skipped, each with a problem
+record saying why.
 
-JSON Lines (--json): one {\"exchange\": {...}} per exchange, {\"problem\": {...}} per problem, then
-one {\"summary\": {...}}. A truncated or malformed capture is reported as a problem and the audit
-goes on.
+JSON Lines (--json): one {\"exchange\": {...}} per exchange and {\"event\": {...}} per NTLM event,
+{\"problem\": {...}} per problem, then one {\"summary\": {...}}. A truncated or malformed capture
+or event log is reported as a problem and the audit goes on.
 
 Examples:
   ntlmsim audit --server-min 0x20000000 web.pcapng
@@ -41,8 +52,10 @@ Examples:
   ntlmsim audit --client-min 0x20080000 --csv audit.csv --html audit.html *.pcap
   tcpdump -i eth0 -w - 'port 445 or port 80' | ntlmsim audit --server-min 0x20080000 -
   ntlmsim audit --json captures/
+  ntlmsim audit --server-lm-level 5 --events-csv ntlm.csv Security.evtx dc1.xml
 
-Exit codes: 0 no exchange breaks; 1 at least one would break; 2 bad usage or an unreadable file.")]
+Exit codes: 0 nothing breaks; 1 an exchange or event shows a connection that would break;
+2 bad usage or an unreadable file.")]
 pub(crate) struct AuditArgs {
     /// NtlmMinClientSec to apply to the clients (default: 0, no minimum)
     #[arg(long, value_name = "MASK")]
@@ -72,7 +85,11 @@ pub(crate) struct AuditArgs {
     /// `decoded_messages` array in each exchange record)
     #[arg(long)]
     show_messages: bool,
-    /// Capture files (pcap or pcapng), FIFOs, directories (read recursively), or - for standard input
+    /// Also write the NTLM events of event logs as CSV to FILE
+    #[arg(long, value_name = "FILE")]
+    events_csv: Option<String>,
+    /// Capture files (pcap or pcapng) and Windows event logs (EVTX, event XML, evtx_dump JSON
+    /// Lines), FIFOs, directories (read recursively), or - for standard input
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<String>,
 }
@@ -106,6 +123,8 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
 enum Line<'a> {
     #[serde(rename = "exchange")]
     Exchange(ExchangeLine<'a>),
+    #[serde(rename = "event")]
+    Event(&'a EventRecord),
     #[serde(rename = "problem")]
     Problem(&'a ProblemRecord),
     #[serde(rename = "summary")]
@@ -204,13 +223,59 @@ const MAGICS: [[u8; 4]; 5] = [
     [0x0a, 0x0d, 0x0d, 0x0a],
 ];
 
+/// What an input holds, recognised by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A pcap or pcapng capture.
+    Capture,
+    /// A Windows event log in this form.
+    Events(ntlm_events::Format),
+}
+
+/// Recognises the first bytes of an input (at most
+/// [`ntlm_events::SNIFF_LEN`]): a capture by its magic, else an event log by
+/// content.
+fn kind(start: &[u8]) -> Result<Kind, CaptureError> {
+    let n = start.len().min(4);
+    let magic = start.get(..n).unwrap_or_default();
+    if n == 4 && MAGICS.iter().any(|m| m.as_slice() == magic) {
+        return Ok(Kind::Capture);
+    }
+    if let Some(format) = ntlm_events::sniff(start) {
+        return Ok(Kind::Events(format));
+    }
+    Err(if n == 0 {
+        CaptureError::Empty
+    } else {
+        CaptureError::NotACapture {
+            magic: hex::encode(magic),
+        }
+    })
+}
+
+/// Reads up to [`ntlm_events::SNIFF_LEN`] bytes from the start of `r`.
+fn read_start(r: &mut dyn Read) -> Result<Vec<u8>, std::io::Error> {
+    let mut start = vec![0u8; ntlm_events::SNIFF_LEN];
+    let mut n = 0;
+    while let Some(rest) = start.get_mut(n..).filter(|r| !r.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    start.truncate(n);
+    Ok(start)
+}
+
 /// One input to read, in order.
 #[derive(Debug)]
 enum Source {
     /// Standard input (`-`).
     Stdin,
-    /// A regular file, checked to start like a capture.
-    File(PathBuf),
+    /// A regular file, checked to start like a capture or an event log.
+    File(PathBuf, Kind),
     /// A FIFO, character device or other file that can only be read once,
     /// from the start (never checked in advance, never seeked).
     Stream(PathBuf),
@@ -221,37 +286,17 @@ impl Source {
     fn label(&self) -> String {
         match self {
             Self::Stdin => "-".to_owned(),
-            Self::File(p) | Self::Stream(p) => p.display().to_string(),
+            Self::File(p, _) | Self::Stream(p) => p.display().to_string(),
         }
     }
 }
 
-/// Whether a regular file starts like a capture: `Ok(Err(why))` when it
-/// does not, `Err` when it cannot be read. The file is closed on return.
-fn check_magic(path: &Path) -> Result<Result<(), CaptureError>, std::io::Error> {
+/// What a regular file holds: `Ok(Err(why))` when it is neither a
+/// capture nor an event log, `Err` when it cannot be read. The file is
+/// closed on return.
+fn check_magic(path: &Path) -> Result<Result<Kind, CaptureError>, std::io::Error> {
     let mut f = File::open(path)?;
-    let mut magic = [0u8; 4];
-    let mut n = 0;
-    while n < magic.len() {
-        let Some(rest) = magic.get_mut(n..) else {
-            break;
-        };
-        match f.read(rest) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(if n == 0 {
-        Err(CaptureError::Empty)
-    } else if n < 4 || !MAGICS.contains(&magic) {
-        Err(CaptureError::NotACapture {
-            magic: hex::encode(magic.get(..n).unwrap_or_default()),
-        })
-    } else {
-        Ok(())
-    })
+    Ok(kind(&read_start(&mut f)?))
 }
 
 /// The inputs named on the command line, in order: `-` is standard input,
@@ -284,7 +329,7 @@ fn sources(args: &[String], skipped: &mut Vec<ProblemRecord>) -> Result<Vec<Sour
                     .filter(|p| p.file.starts_with(arg.as_str()))
                     .collect();
                 return Err(CliError::new(format!(
-                    "{arg}: no pcap or pcapng capture in this directory{}",
+                    "{arg}: no pcap or pcapng capture or event log in this directory{}",
                     match mine.first() {
                         None => String::new(),
                         Some(p) => format!(
@@ -298,7 +343,7 @@ fn sources(args: &[String], skipped: &mut Vec<ProblemRecord>) -> Result<Vec<Sour
             }
         } else if meta.is_file() {
             match check_magic(&path) {
-                Ok(Ok(())) => out.push(Source::File(path)),
+                Ok(Ok(k)) => out.push(Source::File(path, k)),
                 Ok(Err(e)) => return Err(bad(arg, e)),
                 Err(e) => return Err(bad(&format!("cannot read {arg}"), e)),
             }
@@ -353,7 +398,7 @@ fn walk(
             continue;
         }
         match check_magic(&path) {
-            Ok(Ok(())) => out.push(Source::File(path)),
+            Ok(Ok(k)) => out.push(Source::File(path, k)),
             Ok(Err(e)) => skip(label, format!("skipped: {e}")),
             Err(e) => skip(label, format!("skipped: cannot read: {e}")),
         }
@@ -361,19 +406,31 @@ fn walk(
     Ok(())
 }
 
-/// Opens one source for reading, with its size when known (for progress).
-fn open(source: &Source) -> Result<(Box<dyn Read + Send>, u64), CliError> {
-    match source {
-        Source::Stdin => Ok((Box::new(std::io::stdin()), 0)),
-        Source::File(p) | Source::Stream(p) => {
+/// Opens one source for reading: what it holds, a reader from its first
+/// byte, and its size when known (for progress). A stream's first bytes are
+/// read to recognise it and given back in front of the rest.
+fn open(source: &Source) -> Result<(Kind, Box<dyn Read + Send>, u64), CliError> {
+    let (mut r, size): (Box<dyn Read + Send>, u64) = match source {
+        Source::Stdin => (Box::new(std::io::stdin()), 0),
+        Source::File(p, _) | Source::Stream(p) => {
             let f = File::open(p).map_err(|e| bad(&format!("cannot open {}", p.display()), e))?;
             let size = match source {
-                Source::File(_) => f.metadata().map(|m| m.len()).unwrap_or(0),
+                Source::File(..) => f.metadata().map(|m| m.len()).unwrap_or(0),
                 _ => 0,
             };
-            Ok((Box::new(f), size))
+            (Box::new(f), size)
         }
+    };
+    if let Source::File(_, k) = source {
+        return Ok((*k, r, size));
     }
+    let name = match source {
+        Source::Stdin => "standard input (-)".to_owned(),
+        _ => source.label(),
+    };
+    let start = read_start(&mut r).map_err(|e| bad(&format!("cannot read {name}"), e))?;
+    let k = kind(&start).map_err(|e| bad(&name, e))?;
+    Ok((k, Box::new(std::io::Cursor::new(start).chain(r)), size))
 }
 
 pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<Status, CliError> {
@@ -395,11 +452,46 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
     };
     let mut file_info = Vec::new();
     let tty = std::io::stderr().is_terminal();
+    let event_auditor = EventAuditor::new(auditor.policy().clone());
+    let mut event_records: Vec<EventRecord> = Vec::new();
+    // --events-csv needs every record; the HTML and human views show at
+    // most HUMAN_ROWS * 5 of them (the per-host summary counts them all).
+    let keep_all_events = args.events_csv.is_some();
+    let keep_some_events = args.html.is_some() || !out.json;
     // One input at a time: each is read to its end and closed before the
     // next is opened, so any number of files fits in the descriptor limit.
     for (i, source) in inputs.iter().enumerate() {
         let path = &source.label();
-        let (file, size) = open(source)?;
+        let (kind, file, size) = open(source)?;
+        if let Kind::Events(format) = kind {
+            let mut events = std::mem::take(&mut out.summary.events);
+            let mut failed: Option<CliError> = None;
+            ntlmsim::events::audit_file(
+                path,
+                format,
+                BufReader::with_capacity(1 << 20, file),
+                &event_auditor,
+                &mut events,
+                &mut |r| {
+                    if failed.is_none() {
+                        if let Err(e) = out.write(&Line::Event(&r)) {
+                            failed = Some(e);
+                        }
+                    }
+                    if keep_all_events || (keep_some_events && event_records.len() < HUMAN_ROWS * 5)
+                    {
+                        event_records.push(r);
+                    }
+                },
+                &mut |p| problems.push(p),
+            )
+            .map_err(|e| bad(&format!("cannot read {path}"), e))?;
+            out.summary.events = events;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            continue;
+        }
         let show = tty && size >= PROGRESS_FROM;
         let mut failed: Option<CliError> = None;
         let mut sink = |e: Event| match e {
@@ -454,16 +546,24 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
             evicted_mid_exchange: summary.evicted_mid_exchange,
         });
     }
+    let event_breaking = out.summary.events.finish();
+    out.summary.breaking_clients.extend(event_breaking);
     out.summary.finish(file_info, problems.len());
     if let Some(path) = &args.csv {
         std::fs::write(path, csv(&out.records))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
     if let Some(path) = &args.html {
-        std::fs::write(path, html(&out.summary, &out.records, &problems))
+        let page = html(&out.summary, &out.records, &problems);
+        let page = ntlmsim::events::html_into(page, &out.summary.events, &event_records);
+        std::fs::write(path, page)
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
-    let status = if out.summary.breaking > 0 {
+    if let Some(path) = &args.events_csv {
+        std::fs::write(path, ntlmsim::events::csv(&event_records))
+            .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
+    }
+    let status = if out.summary.breaking > 0 || out.summary.events.events_breaking > 0 {
         Status::Negative
     } else {
         Status::Success
@@ -476,6 +576,10 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         out.write(&Line::Summary(&summary))?;
     } else {
         let mut text = render_human(&out.summary, &out.records, &problems);
+        text.push_str(&ntlmsim::events::render_human(
+            &out.summary.events,
+            &event_records,
+        ));
         text.push_str(&policy_note(args));
         if args.show_messages {
             text.push_str(&messages_section(&out.messages));

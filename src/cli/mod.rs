@@ -63,7 +63,7 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Probe a real HTTP server that offers NTLM: its CHALLENGE, the verdict, optionally log on
     Probe(Box<probe::ProbeArgs>),
-    /// Find every NTLM exchange in pcap/pcapng captures and say which would break under a policy
+    /// Judge the NTLM in pcap/pcapng captures and Windows event logs: which connections would break under a policy
     Audit(Box<audit::AuditArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(install::CompletionsArgs),

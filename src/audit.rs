@@ -1178,7 +1178,7 @@ pub fn render_human(
 }
 
 /// The CSV columns, in order.
-const CSV_COLUMNS: [&str; 26] = [
+const CSV_COLUMNS: [&str; 27] = [
     "index",
     "file",
     "carrier",
@@ -1205,6 +1205,7 @@ const CSV_COLUMNS: [&str; 26] = [
     "missing_flags",
     "missing_names",
     "rule",
+    "certainty",
 ];
 
 /// The exchanges as CSV (RFC 4180), one row per exchange, every cell
@@ -1247,6 +1248,7 @@ pub fn csv(records: &[ExchangeRecord]) -> String {
             f.map(|f| names(f.missing).join("|")).unwrap_or_default(),
             f.map(|f| format!("{} ({})", f.rule.id, f.rule.source))
                 .unwrap_or_default(),
+            r.certainty.summary.clone(),
         ];
         s.push_str(&sink::csv_row(&row));
     }
@@ -1296,6 +1298,14 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
                 )
             },
         );
+        let verdict = if r.certainty.holds_under_every_reading {
+            verdict
+        } else {
+            format!(
+                "{verdict}<br><span class=\"muted\">{}</span>",
+                escape(&r.certainty.summary)
+            )
+        };
         let _ = write!(
             h,
             "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}-{}</span></td><td>{}</td>\

@@ -260,9 +260,28 @@ fn human_csv_and_html() {
         "{}",
         rows[2]
     );
+    // The last column: the verdict's certainty over the documented readings.
+    assert!(rows[0].ends_with(",rule,certainty"), "{}", rows[0]);
+    assert!(
+        rows[2]
+            .ends_with(",\"breaks only under rule-128=strict; works under every other reading\""),
+        "{}",
+        rows[2]
+    );
+    assert!(
+        rows[1].ends_with(",works under every documented reading (128 combinations of 7 switches)"),
+        "{}",
+        rows[1]
+    );
     let page = std::fs::read_to_string(html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("data-exchanges=\"2\" data-breaking=\"1\""));
+    assert!(
+        page.contains(
+            "<span class=\"muted\">breaks only under rule-128=strict; works under every other reading</span>"
+        ),
+        "{page}"
+    );
     assert!(page.contains("192.0.2.2 <span class=\"muted\">(curl-7.88)</span>"));
     assert!(!page.contains("<script"));
 }

@@ -439,6 +439,26 @@ fn each_verdict_says_whether_every_reading_agrees() {
         ),
         "{out}"
     );
+
+    // The HTML report: in each outcome's data (the details panel), and in
+    // the tooltip of a cell whose verdict some reading reverses.
+    let page = temp_file("certainty.html", "");
+    let page = page.to_str().unwrap();
+    let (code, _, err) = ntlmsim(&[&args[..], &["--html", page]].concat());
+    assert_eq!(code, 1, "{err}");
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(
+        html.contains(
+            "\"certainty\":\"breaks under every documented reading (128 combinations of 7 switches)\""
+        ),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("certainty: breaks under 96 of 128 readings; depends on rule-128, ess;")
+            .count(),
+        2,
+        "{html}"
+    );
 }
 
 #[test]

@@ -1365,7 +1365,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
     // once: the HTML report and the grid (a few hundred pairs at most).
     let keep_cells = args.html.is_some() || (!args.json && plan.count <= GRID_MAX_PAIRS);
     let mut run = evaluate(&plan, &change, &opts, keep_cells, &mut progress);
-    certainties(&mut run, args.json);
+    certainties(&mut run, args.json || args.html.is_some());
     let matrix = run.cells.clone().map(|cells| run.ev.matrix(cells));
     let reach = not_reached(&plan, &change);
 
@@ -1411,6 +1411,20 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
             options: opts,
             profiles,
             hosts: plan.hosts.clone(),
+            certainties: run
+                .info
+                .iter()
+                .zip(run.ev.outcomes())
+                .map(|(i, o)| {
+                    let (verdict, opposite) = verdict_words(o.after.is_ok());
+                    i.certainty.as_ref().map(|c| {
+                        (
+                            c.summary(verdict, opposite).to_string(),
+                            c.holds_under_every_reading(),
+                        )
+                    })
+                })
+                .collect(),
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;

@@ -25,9 +25,9 @@
 //! [`Summary`]), a human summary ([`render_human`]), CSV ([`csv`]) and a
 //! self-contained HTML report ([`html`]).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
 
 use ntlm_capture::{Exchange, NtlmMessage, Problem};
 use ntlm_policy::{
@@ -112,13 +112,28 @@ const MAX_PROFILE_BITS: u32 = 3;
 /// Judges exchanges under a policy.
 ///
 /// It keeps the certainty of each distinct case it judged (at most 4,096
-/// of them), in a `RefCell`: an auditor is used from one
-/// thread at a time.
+/// of them).
 #[derive(Debug, Clone)]
 pub struct Auditor {
     policy: Policy,
     clients: Vec<ClientShape>,
-    certainties: RefCell<HashMap<Case, Certainty>>,
+    certainties: Certainties,
+}
+
+/// The certainties an [`Auditor`] has computed, by case.
+#[derive(Debug, Default)]
+struct Certainties(Mutex<HashMap<Case, Certainty>>);
+
+impl Certainties {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Case, Certainty>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Clone for Certainties {
+    fn clone(&self) -> Self {
+        Self(Mutex::new(self.map().clone()))
+    }
 }
 
 /// An observed carrier result.
@@ -516,7 +531,7 @@ impl Auditor {
         Self {
             policy,
             clients,
-            certainties: RefCell::new(HashMap::new()),
+            certainties: Certainties::default(),
         }
     }
 
@@ -524,14 +539,14 @@ impl Auditor {
     /// reading of the semantics switches ([`ntlm_policy::certainty`]).
     /// Captures hold few distinct cases, so each is evaluated once.
     fn certainty(&self, case: &Case) -> Certainty {
-        if let Some(c) = self.certainties.borrow().get(case) {
+        if let Some(c) = self.certainties.map().get(case) {
             return c.clone();
         }
         let p = &self.policy;
         let c = ntlm_policy::certainty(&p.semantics, |sem| {
             decide(case, p, sem, &mut Vec::new()).is_ok()
         });
-        let mut cache = self.certainties.borrow_mut();
+        let mut cache = self.certainties.map();
         if cache.len() < CERTAINTY_CACHE {
             cache.insert(*case, c.clone());
         }

@@ -435,7 +435,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     );
     assert!(
         out.contains(
-            "certainty: 2 of the 4 newly breaking pairs break under every documented reading of the semantics\n           switches; the others only under some (see each group's certainty)\n"
+            "\ncertainty: 2 of the 4 newly breaking pairs break under every documented reading of the semantics\n           switches; the others only under some (see each group's certainty)\nsummary: 4 pairs:"
         ),
         "{out}"
     );

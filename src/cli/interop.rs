@@ -1284,16 +1284,7 @@ fn human(
         );
     }
     let sum = run.counts;
-    let _ = writeln!(
-        s,
-        "\nsummary: {} pairs: {} newly break, {} already broken, {} fixed, {} work ({} negotiate differently)",
-        sum.pairs,
-        sum.breaking,
-        sum.already_broken,
-        sum.fixed,
-        sum.unchanged + sum.changed,
-        sum.changed
-    );
+    // Before the summary, which stays the last line.
     if sum.breaking > 0 {
         let line = format!(
             "{} of the {} newly breaking pairs break under every documented reading of the semantics switches{}",
@@ -1305,8 +1296,19 @@ fn human(
                 ""
             }
         );
-        let _ = writeln!(s, "certainty: {}", wrap(&line, WIDTH, 11));
+        let _ = writeln!(s, "\ncertainty: {}", wrap(&line, WIDTH, 11));
     }
+    let _ = writeln!(
+        s,
+        "{}summary: {} pairs: {} newly break, {} already broken, {} fixed, {} work ({} negotiate differently)",
+        if sum.breaking > 0 { "" } else { "\n" },
+        sum.pairs,
+        sum.breaking,
+        sum.already_broken,
+        sum.fixed,
+        sum.unchanged + sum.changed,
+        sum.changed
+    );
     out.put(s.as_bytes())
 }
 

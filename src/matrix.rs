@@ -17,7 +17,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Outcome, Semantics};
+use ntlm_policy::{
+    Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Outcome, Semantics,
+};
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair, SessionReport};
 use ntlm_wire::{NegotiateFlags, ResponseKind};
 use rand_chacha::ChaCha20Rng;
@@ -613,9 +615,17 @@ pub struct Evaluator<'p, 'a> {
     /// cannot play its role.
     pairs: HashMap<(u32, u32), Option<u32>>,
     /// Verdicts by what the engine reads, shared between before and after.
-    verdicts: HashMap<(usize, Effective, usize, Effective), Option<Verdict>>,
+    verdicts: HashMap<Exchange, Option<Verdict>>,
     outcomes: Vec<PairOutcome>,
+    /// Per outcome: what its after verdict's engine read.
+    after_exchanges: Vec<Exchange>,
+    /// The certainty of each after verdict asked for, by what it read.
+    certainties: HashMap<Exchange, Option<Certainty>>,
 }
+
+/// What an exchange reads besides the run's [`Options`]: the client kind and
+/// its effective settings, the server kind and its.
+type Exchange = (usize, Effective, usize, Effective);
 
 impl<'p, 'a> Evaluator<'p, 'a> {
     /// An evaluator for pairs of `peers`, before (each peer's own settings)
@@ -670,6 +680,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             pairs: HashMap::new(),
             verdicts: HashMap::new(),
             outcomes: Vec::new(),
+            after_exchanges: Vec::new(),
+            certainties: HashMap::new(),
         }
     }
 
@@ -693,7 +705,61 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let before = self.verdict(ck, cbefore, sk, sbefore)?;
         let after = self.verdict(ck, cafter, sk, safter)?;
         self.outcomes.push(PairOutcome { before, after });
+        self.after_exchanges.push((ck, cafter, sk, safter));
         u32::try_from(self.outcomes.len() - 1).ok()
+    }
+
+    /// Whether the after verdict of outcome `outcome` (an index into
+    /// [`Evaluator::outcomes`]) works or breaks under every documented
+    /// reading of the semantics switches ([`ntlm_policy::certainty`]): the
+    /// same exchange, with the run's application requests, under each
+    /// reading. `None` when the index is out of range.
+    ///
+    /// The readings are decided by the flags-only engine ([`Engine::Flags`],
+    /// about 140 exchanges, each far cheaper than a full one): the switches
+    /// only change policy decisions, which both engines take through the
+    /// same `ntlm-policy` functions (a test checks that both engines give the
+    /// same certainty on the built-in catalog). When the flags-only engine
+    /// does not reach the run's verdict under the chosen semantics (the one
+    /// known difference, see [`Engine::Flags`]), the run's own engine
+    /// decides every reading instead. Computed the first time it is asked
+    /// for and shared by every outcome whose after exchange reads the same.
+    pub fn certainty(&mut self, outcome: u32) -> Option<Certainty> {
+        let key = *self.after_exchanges.get(usize::try_from(outcome).ok()?)?;
+        if let Some(known) = self.certainties.get(&key) {
+            return known.clone();
+        }
+        let works = self
+            .outcomes
+            .get(usize::try_from(outcome).ok()?)
+            .map(|o| o.after.is_ok());
+        let (c, ce, s, se) = key;
+        let computed = match (self.kinds.get(c).copied(), self.kinds.get(s).copied()) {
+            (Some(cp), Some(sp)) => {
+                let opts = self.opts;
+                // `None` (a profile cannot play its role) is the same under
+                // every reading: it is not a verdict.
+                let decide = |engine: Engine, sem: &Semantics| {
+                    let o = Options {
+                        semantics: *sem,
+                        engine,
+                        ..opts
+                    };
+                    exchange(cp, ce, sp, se, &o).map(|v| v.is_ok())
+                };
+                let engine = if decide(Engine::Flags, &opts.semantics) == works {
+                    Engine::Flags
+                } else {
+                    opts.engine
+                };
+                Some(ntlm_policy::certainty(&opts.semantics, |sem| {
+                    decide(engine, sem)
+                }))
+            }
+            _ => None,
+        };
+        self.certainties.insert(key, computed.clone());
+        computed
     }
 
     fn verdict(&mut self, c: usize, ce: Effective, s: usize, se: Effective) -> Option<Verdict> {
@@ -1085,6 +1151,73 @@ mod tests {
     /// The flags-only engine must reach the same verdict as complete
     /// handshakes for every built-in pair: same success flags, response and
     /// MIC, or the same side, stage, status, rule and missing bits.
+    /// The certainty of an after verdict, computed with the flags-only
+    /// engine, is the one the full engine gives reading by reading.
+    #[test]
+    fn certainty_matches_the_full_engine_under_every_reading() {
+        let cat = catalog();
+        let peers: Vec<Peer<'_>> = cat.profiles.iter().map(Peer::of).collect();
+        let change = Policy {
+            server_min: mask(0x2000_0030),
+            client_min: mask(0x2008_0000),
+            client_lm_level: Some(LmCompatibilityLevel::L2),
+            server_lm_level: Some(LmCompatibilityLevel::L5),
+        };
+        let opts = Options {
+            app: Application {
+                sign: true,
+                seal: false,
+            },
+            ..Options::default()
+        };
+        let pairs: Vec<(usize, usize)> = (0..peers.len())
+            .flat_map(|c| (0..peers.len()).map(move |s| (c, s)))
+            .collect();
+        let mut ev = Evaluator::new(&peers, &change, &opts);
+        let ids: Vec<Option<u32>> = pairs.iter().map(|&(c, s)| ev.outcome(c, s)).collect();
+        // Every pair's after verdict under each reading, from whole runs
+        // with the full engine.
+        let mut by_reading: HashMap<Semantics, Vec<Option<bool>>> = HashMap::new();
+        let (mut certain, mut uncertain) = (0, 0);
+        for (k, id) in ids.iter().enumerate() {
+            let Some(id) = *id else { continue };
+            let got = ev.certainty(id).unwrap();
+            let want = ntlm_policy::certainty(&opts.semantics, |sem| {
+                by_reading
+                    .entry(*sem)
+                    .or_insert_with(|| {
+                        let mut e = Evaluator::new(
+                            &peers,
+                            &change,
+                            &Options {
+                                semantics: *sem,
+                                ..opts
+                            },
+                        );
+                        pairs
+                            .iter()
+                            .map(|&(c, s)| {
+                                let o = e.outcome(c, s)?;
+                                e.outcomes().get(o as usize).map(|o| o.after.is_ok())
+                            })
+                            .collect()
+                    })
+                    .get(k)
+                    .copied()
+                    .flatten()
+            });
+            assert_eq!(got, want, "pair {:?}", pairs.get(k));
+            if got.holds_under_every_reading() {
+                certain += 1;
+            } else {
+                uncertain += 1;
+            }
+        }
+        // Both kinds occur, so the comparison covers the switches.
+        assert!(certain > 0 && uncertain > 0, "{certain} / {uncertain}");
+        assert_eq!(ev.certainty(u32::MAX), None);
+    }
+
     #[test]
     fn engines_agree_on_the_builtin_catalog() {
         let cat = catalog();

@@ -62,6 +62,11 @@ pub struct Report<'a> {
     pub profiles: Vec<&'a Profile>,
     /// Fleet hosts (empty for a catalog matrix).
     pub hosts: Vec<HostInfo>,
+    /// Whether each distinct outcome's after verdict holds under every
+    /// documented reading of the semantics switches (the one-line account
+    /// of [`ntlm_policy::Certainty::summary`] and whether it holds), by the
+    /// outcome's [`PairSet::outcome_key`]; empty when not computed.
+    pub certainties: Vec<Option<(String, bool)>>,
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values.
@@ -241,7 +246,7 @@ fn verdict_lines(v: &Verdict) -> String {
     }
 }
 
-fn tooltip(r: &PairRef<'_>) -> String {
+fn tooltip(r: &PairRef<'_>, certainty: Option<&(String, bool)>) -> String {
     let c = r.change();
     let mut s = format!("{} \u{2192} {}: {}", r.client, r.server, label(c));
     match c {
@@ -257,6 +262,9 @@ fn tooltip(r: &PairRef<'_>) -> String {
             );
         }
     }
+    if let Some((text, false)) = certainty {
+        let _ = write!(s, "\ncertainty: {text}");
+    }
     s
 }
 
@@ -266,6 +274,8 @@ struct OutcomeCellJson {
     label: &'static str,
     before: OutcomeJson,
     after: OutcomeJson,
+    /// The after verdict's certainty, when known.
+    certainty: Option<String>,
 }
 
 fn outcome(v: &Verdict) -> OutcomeJson {
@@ -345,7 +355,8 @@ const SCRIPT: &str = r#"
     var o = p && doc.outcomes[p[4]];
     if (!o) { return null; }
     return { client: p[0], server: p[1], client_profile: p[2], server_profile: p[3],
-             change: o.change, label: o.label, before: o.before, after: o.after };
+             change: o.change, label: o.label, before: o.before, after: o.after,
+             certainty: o.certainty };
   }
   var panel = document.getElementById('details');
   var cells = document.querySelectorAll('td.cell[data-i]');
@@ -361,7 +372,7 @@ const SCRIPT: &str = r#"
     dl.appendChild(el('dt', null, k));
     dl.appendChild(el('dd', mono ? 'mono' : null, v));
   }
-  function outcome(title, o) {
+  function outcome(title, o, certainty) {
     var frag = document.createDocumentFragment();
     frag.appendChild(el('h4', null, title));
     var dl = el('dl');
@@ -387,6 +398,7 @@ const SCRIPT: &str = r#"
       row(dl, 'rule', o.rule_id + ': ' + o.rule_statement);
       row(dl, 'source', o.rule + ' [' + o.basis + ']');
     }
+    row(dl, 'certainty', certainty);
     frag.appendChild(dl);
     return frag;
   }
@@ -402,7 +414,7 @@ const SCRIPT: &str = r#"
       panel.appendChild(el('div', 'muted', p.client_profile + ' \u2192 ' + p.server_profile));
     }
     panel.appendChild(el('span', 'tag ' + td.getAttribute('data-class'), p.label));
-    panel.appendChild(outcome('after the change', p.after));
+    panel.appendChild(outcome('after the change', p.after, p.certainty));
     panel.appendChild(outcome('before', p.before));
   }
   function highlight(td, on) {
@@ -629,6 +641,7 @@ pub fn html(r: &Report<'_>) -> String {
                 label: label(c),
                 before: outcome(p.before),
                 after: outcome(p.after),
+                certainty: certainty(r, i).map(|(text, _)| text.clone()),
             });
             outcomes.len() - 1
         });
@@ -657,13 +670,20 @@ pub fn html(r: &Report<'_>) -> String {
     h
 }
 
-fn cell(i: usize, col: usize, p: &PairRef<'_>, h: &mut String) {
+/// The certainty of pair `i`'s after verdict, when known.
+fn certainty<'r>(r: &'r Report<'_>, i: usize) -> Option<&'r (String, bool)> {
+    r.certainties
+        .get(r.results.outcome_key(i))
+        .and_then(Option::as_ref)
+}
+
+fn cell(i: usize, col: usize, p: &PairRef<'_>, r: &Report<'_>, h: &mut String) {
     let c = p.change();
     let _ = write!(
         h,
         "<td class=\"cell {cls}\" data-class=\"{cls}\" data-i=\"{i}\" data-col=\"{col}\" \
          tabindex=\"0\" title=\"{}\">{}</td>",
-        escape(&tooltip(p)),
+        escape(&tooltip(p, certainty(r, i))),
         escape(&cell_text(p)),
         cls = class(c)
     );
@@ -692,7 +712,7 @@ fn grid(r: &Report<'_>, h: &mut String) {
                 .get(&(c.as_str(), s.as_str()))
                 .and_then(|&i| r.results.pair(i).map(|p| (i, p)))
             {
-                Some((i, p)) => cell(i, col, &p, h),
+                Some((i, p)) => cell(i, col, &p, r, h),
                 None => h.push_str("<td class=\"na\" title=\"not paired\"></td>"),
             }
         }
@@ -713,7 +733,7 @@ fn list(r: &Report<'_>, h: &mut String) {
             escape(p.client),
             escape(p.server)
         );
-        cell(i, 0, &p, h);
+        cell(i, 0, &p, r, h);
         h.push_str("</tr>");
     }
     h.push_str("</tbody></table>");
@@ -777,6 +797,7 @@ observed = "&lt;"
             options: Options::default(),
             profiles: vec![evil, xp],
             hosts: Vec::new(),
+            certainties: Vec::new(),
         };
         let page = html(&report);
         assert!(!page.contains("<script>alert"), "raw script in the page");
@@ -829,6 +850,7 @@ lm_level = 3
             options: Options::default(),
             profiles: vec![evil],
             hosts: Vec::new(),
+            certainties: Vec::new(),
         };
         let page = html(&report);
         // The server name is written into title="..." attributes: its quotes

@@ -161,6 +161,11 @@ fn report_renders_in_headless_chromium() {
     );
     // The details panel was filled in for the first newly broken cell.
     assert!(dom.contains("after the change"), "details panel empty");
+    // With the after verdict's certainty over the documented readings.
+    assert!(
+        dom.contains("<dt>certainty</dt><dd>breaks "),
+        "no certainty in the details panel"
+    );
 
     // A screenshot, kept next to the report for a human to look at.
     let shot = dir.join("report.png");

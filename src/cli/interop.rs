@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 
 use clap::Args;
-use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlmsim::fleet::Fleet;
 use ntlmsim::matrix::{
     self, Application, Cell, Change, Engine, Evaluator, Matrix, Options, PairRef, PairSet, Peer,
     Policy,
 };
-use ntlmsim::outcome::{OutcomeJson, hex32, names};
+use ntlmsim::outcome::{CertaintyJson, OutcomeJson, hex32, names, verdict_words};
 use ntlmsim::profiles::{Catalog, Profile};
 use ntlmsim::report::{self, HostInfo, Report};
 use ntlmsim::sink;
@@ -330,12 +330,17 @@ struct PairJson<'a> {
     after: OutcomeJson,
     breaks: bool,
     change: &'static str,
+    /// Whether the after verdict holds under every documented reading.
+    certainty: Option<CertaintyJson>,
 }
 
 #[derive(Serialize)]
 struct SummaryJson {
     pairs: usize,
     breaking: usize,
+    /// Of the newly breaking pairs, those that break under every documented
+    /// reading of the semantics switches.
+    breaking_under_every_reading: usize,
     already_broken: usize,
     fixed: usize,
     changed: usize,
@@ -382,6 +387,7 @@ fn outcome(v: &matrix::Verdict) -> OutcomeJson {
 struct Counts {
     pairs: usize,
     breaking: usize,
+    breaking_under_every_reading: usize,
     already_broken: usize,
     fixed: usize,
     changed: usize,
@@ -404,6 +410,7 @@ impl Counts {
         SummaryJson {
             pairs: self.pairs,
             breaking: self.breaking,
+            breaking_under_every_reading: self.breaking_under_every_reading,
             already_broken: self.already_broken,
             fixed: self.fixed,
             changed: self.changed,
@@ -518,7 +525,8 @@ fn write_json(
         .ev
         .outcomes()
         .iter()
-        .map(|o| {
+        .enumerate()
+        .map(|(i, o)| {
             let item = PairJson {
                 client: "",
                 server: "",
@@ -528,6 +536,9 @@ fn write_json(
                 after: outcome(&o.after),
                 breaks: o.before.is_ok() && o.after.is_err(),
                 change: o.change().name(),
+                certainty: run
+                    .certainty(i)
+                    .map(|c| CertaintyJson::new(c, o.after.is_ok())),
             };
             let text = serde_json::to_string_pretty(&item)
                 .map_err(|e| bad("JSON", e))?
@@ -588,17 +599,24 @@ fn write_json(
 }
 
 /// What one distinct outcome is, for the counts and groups.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Info {
     change: Change,
     /// Its group among the newly breaking (see [`breaking`]).
     group: Option<usize>,
+    /// Pairs with this outcome.
+    pairs: usize,
+    /// Whether its after verdict holds under every documented reading
+    /// (known once [`certainties`] has run).
+    certainty: Option<Certainty>,
 }
 
 /// Newly breaking pairs with the same failure.
 struct Group {
     failure: Failure,
     count: usize,
+    /// The distinct outcomes in the group.
+    outcomes: Vec<usize>,
     /// The first [`LIST_MAX`] pairs (peer indices).
     sample: Vec<(usize, usize)>,
 }
@@ -618,6 +636,11 @@ struct Run<'r, 'c> {
 }
 
 impl Run<'_, '_> {
+    /// The certainty of outcome `o`'s after verdict, once computed.
+    fn certainty(&self, o: usize) -> Option<&Certainty> {
+        self.info.get(o).and_then(|i| i.certainty.as_ref())
+    }
+
     /// Calls `f(client, server, outcome)` for every pair in order, until it
     /// returns false.
     fn each(&self, f: &mut dyn FnMut(usize, usize, usize) -> bool) {
@@ -695,6 +718,7 @@ fn evaluate<'r, 'c>(
                             run.groups.push(Group {
                                 failure: *f,
                                 count: 0,
+                                outcomes: Vec::new(),
                                 sample: Vec::new(),
                             });
                             run.groups.len() - 1
@@ -703,19 +727,29 @@ fn evaluate<'r, 'c>(
                 ),
                 _ => None,
             };
-            run.info.push(Info { change, group });
+            if let Some(g) = group.and_then(|g| run.groups.get_mut(g)) {
+                g.outcomes.push(run.info.len());
+            }
+            run.info.push(Info {
+                change,
+                group,
+                pairs: 0,
+                certainty: None,
+            });
         }
-        let Some(info) = run.info.get(o).copied() else {
+        let Some(info) = run.info.get_mut(o) else {
             continue;
         };
-        run.counts.add(info.change);
-        if let Some(g) = info.group.and_then(|g| run.groups.get_mut(g)) {
+        info.pairs += 1;
+        let (change, group) = (info.change, info.group);
+        run.counts.add(change);
+        if let Some(g) = group.and_then(|g| run.groups.get_mut(g)) {
             g.count += 1;
             if g.sample.len() < LIST_MAX {
                 g.sample.push((c, s));
             }
         }
-        if info.change == Change::Fixed && run.fixed.len() < LIST_MAX {
+        if change == Change::Fixed && run.fixed.len() < LIST_MAX {
             run.fixed.push((c, s));
         }
         if let Some(cells) = &mut run.cells {
@@ -724,6 +758,30 @@ fn evaluate<'r, 'c>(
     }
     progress(total, total);
     run
+}
+
+/// Computes the certainty of the after verdicts ([`Evaluator::certainty`]):
+/// of every distinct outcome with `all`, else of the newly breaking ones
+/// (what the human output shows). Counts the newly breaking pairs whose
+/// verdict holds under every documented reading.
+fn certainties(run: &mut Run<'_, '_>, all: bool) {
+    for o in 0..run.info.len() {
+        let Some(info) = run.info.get(o) else {
+            continue;
+        };
+        if !all && info.change != Change::NewlyBroken {
+            continue;
+        }
+        let c = u32::try_from(o).ok().and_then(|i| run.ev.certainty(i));
+        if let Some(info) = run.info.get_mut(o) {
+            if info.change == Change::NewlyBroken
+                && c.as_ref().is_some_and(Certainty::holds_under_every_reading)
+            {
+                run.counts.breaking_under_every_reading += info.pairs;
+            }
+            info.certainty = c;
+        }
+    }
 }
 
 // --- Human output -----------------------------------------------------------
@@ -990,6 +1048,7 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
                 12 + f.rule.id.len()
             )
         );
+        group_certainty(run, g, s);
         let items = capped(pair_names(run, &g.sample), g.count);
         let head = format!(
             "      {} pair{}:",
@@ -998,6 +1057,38 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
         );
         let indent = head.chars().count() + 1;
         let _ = writeln!(s, "{head} {}", wrap_items(&items, WIDTH, indent, 10));
+    }
+}
+
+/// The certainty line(s) of a group of newly breaking pairs: one when every
+/// outcome in it is as certain, else one per distinct account with its
+/// pair count.
+fn group_certainty(run: &Run<'_, '_>, g: &Group, s: &mut String) {
+    let (verdict, opposite) = verdict_words(false);
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    for &o in &g.outcomes {
+        let (Some(c), Some(info)) = (run.certainty(o), run.info.get(o)) else {
+            continue;
+        };
+        let text = c.summary(verdict, opposite).to_string();
+        match lines.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, n)) => *n += info.pairs,
+            None => lines.push((text, info.pairs)),
+        }
+    }
+    // The most certain first: under every reading, then by pairs.
+    lines.sort_by_key(|(t, n)| (!t.contains("every documented"), usize::MAX - n));
+    for (text, n) in &lines {
+        let head = if lines.len() == 1 {
+            "      certainty:".to_owned()
+        } else {
+            format!(
+                "      certainty ({n} pair{}):",
+                if *n == 1 { "" } else { "s" }
+            )
+        };
+        let indent = head.chars().count() + 1;
+        let _ = writeln!(s, "{head} {}", wrap(text, WIDTH, indent));
     }
 }
 
@@ -1193,9 +1284,24 @@ fn human(
         );
     }
     let sum = run.counts;
+    // Before the summary, which stays the last line.
+    if sum.breaking > 0 {
+        let line = format!(
+            "{} of the {} newly breaking pairs break under every documented reading of the semantics switches{}",
+            sum.breaking_under_every_reading,
+            sum.breaking,
+            if sum.breaking_under_every_reading < sum.breaking {
+                "; the others only under some (see each group's certainty)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(s, "\ncertainty: {}", wrap(&line, WIDTH, 11));
+    }
     let _ = writeln!(
         s,
-        "\nsummary: {} pairs: {} newly break, {} already broken, {} fixed, {} work ({} negotiate differently)",
+        "{}summary: {} pairs: {} newly break, {} already broken, {} fixed, {} work ({} negotiate differently)",
+        if sum.breaking > 0 { "" } else { "\n" },
         sum.pairs,
         sum.breaking,
         sum.already_broken,
@@ -1260,7 +1366,8 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
     // Per-pair cells are kept only for the views that need every pair at
     // once: the HTML report and the grid (a few hundred pairs at most).
     let keep_cells = args.html.is_some() || (!args.json && plan.count <= GRID_MAX_PAIRS);
-    let run = evaluate(&plan, &change, &opts, keep_cells, &mut progress);
+    let mut run = evaluate(&plan, &change, &opts, keep_cells, &mut progress);
+    certainties(&mut run, args.json || args.html.is_some());
     let matrix = run.cells.clone().map(|cells| run.ev.matrix(cells));
     let reach = not_reached(&plan, &change);
 
@@ -1306,6 +1413,20 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
             options: opts,
             profiles,
             hosts: plan.hosts.clone(),
+            certainties: run
+                .info
+                .iter()
+                .zip(run.ev.outcomes())
+                .map(|(i, o)| {
+                    let (verdict, opposite) = verdict_words(o.after.is_ok());
+                    i.certainty.as_ref().map(|c| {
+                        (
+                            c.summary(verdict, opposite).to_string(),
+                            c.holds_under_every_reading(),
+                        )
+                    })
+                })
+                .collect(),
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
@@ -1468,11 +1589,37 @@ mod tests {
             };
             let pairs: Vec<_> = plan.pairs().collect();
             let results = matrix::run_pairs(&plan.peers, &pairs, &change, &opts, &mut |_, _| {});
-            let mut counts = Counts::default();
-            for r in &results {
-                counts.add(r.change());
-            }
             let semantics = Semantics::default();
+            // Each pair's after verdict under every reading, from whole runs
+            // with the full engine (the run under test uses the flags engine
+            // for the other readings).
+            let mut by_reading: HashMap<Semantics, Vec<bool>> = HashMap::new();
+            let mut after_under = |sem: &Semantics, i: usize| {
+                by_reading
+                    .entry(*sem)
+                    .or_insert_with(|| {
+                        let o = Options {
+                            semantics: *sem,
+                            ..opts
+                        };
+                        matrix::run_pairs(&plan.peers, &pairs, &change, &o, &mut |_, _| {})
+                            .iter()
+                            .map(|r| r.after.is_ok())
+                            .collect()
+                    })
+                    .get(i)
+                    .copied()
+            };
+            let certainties: Vec<Certainty> = (0..results.len())
+                .map(|i| ntlm_policy::certainty(&semantics, |sem| after_under(sem, i)))
+                .collect();
+            let mut counts = Counts::default();
+            for (r, c) in results.iter().zip(&certainties) {
+                counts.add(r.change());
+                if r.breaks() && c.holds_under_every_reading() {
+                    counts.breaking_under_every_reading += 1;
+                }
+            }
             let doc = InteropJson {
                 policy: PolicyJson {
                     client_min: change.client_min.map(|m| hex32(m.bits())),
@@ -1491,7 +1638,8 @@ mod tests {
                 },
                 pairs: results
                     .iter()
-                    .map(|r| PairJson {
+                    .zip(&certainties)
+                    .map(|(r, c)| PairJson {
                         client: &r.client,
                         server: &r.server,
                         client_profile: &r.client_profile,
@@ -1500,6 +1648,7 @@ mod tests {
                         after: outcome(&r.after),
                         breaks: r.breaks(),
                         change: r.change().name(),
+                        certainty: Some(CertaintyJson::new(c, r.after.is_ok())),
                     })
                     .collect(),
                 summary: counts.json(),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write as _};
+use std::io::Write as _;
 
 use clap::Args;
 use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
@@ -19,7 +19,7 @@ use ntlmsim::sink;
 use serde::Serialize;
 
 use super::profiles::{fit, load_catalog, wrap};
-use super::{CliError, Status};
+use super::{CliError, Status, term};
 
 /// Every client × server pair before and after a policy change.
 #[derive(Debug, Args)]
@@ -1245,16 +1245,12 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         engine,
     };
 
-    let show_progress = plan.count >= PROGRESS_MIN_PAIRS && std::io::stderr().is_terminal();
+    let mut line = term::Progress::new(plan.count >= PROGRESS_MIN_PAIRS);
     let mut progress = |done: usize, total: usize| {
-        if show_progress {
-            let mut e = std::io::stderr().lock();
-            if done >= total {
-                let _ = write!(e, "\r\x1b[K");
-            } else {
-                let _ = write!(e, "\revaluating pairs: {done}/{total}");
-            }
-            let _ = e.flush();
+        if done >= total {
+            line.clear();
+        } else {
+            line.show(&format!("evaluating pairs: {done}/{total}"));
         }
     };
     // Per-pair cells are kept only for the views that need every pair at
@@ -1335,7 +1331,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         };
         write_json(&head, &run, &mut out)?;
     } else {
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let colour = term::stdout_colour();
         let dense = plan.clients.len().saturating_mul(plan.servers.len());
         let pairs = run.counts.pairs;
         let as_list = args.list

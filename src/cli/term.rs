@@ -7,8 +7,9 @@
 //! - `always` and `never` win over the environment: no-color.org asks that
 //!   "per-instance command-line arguments should override `NO_COLOR`";
 //! - under `auto`, a non-empty `NO_COLOR` turns colour off (no-color.org), a
-//!   non-empty `CLICOLOR_FORCE` other than `0` turns it on even into a pipe,
-//!   `CLICOLOR=0` turns it off (bixense.com/clicolors), and otherwise colour
+//!   non-empty `CLICOLOR_FORCE` turns it on even into a pipe, `CLICOLOR=0`
+//!   turns it off (bixense.com/clicolors; any non-empty `CLICOLOR_FORCE`
+//!   counts, `0` included, as clap reads it), and otherwise colour
 //!   is used only when standard output is a terminal whose `TERM` is set and
 //!   not `dumb`.
 //!
@@ -31,7 +32,7 @@ use clap::ColorChoice;
 pub(crate) struct ColourEnv {
     /// `NO_COLOR` is set and not empty.
     pub(crate) no_color: bool,
-    /// `CLICOLOR_FORCE` is set, not empty and not `0`.
+    /// `CLICOLOR_FORCE` is set and not empty.
     pub(crate) clicolor_force: bool,
     /// `CLICOLOR`: `Some(false)` when it is `0`.
     pub(crate) clicolor: Option<bool>,

@@ -20,7 +20,7 @@ const INTEROP: &[&str] = &["interop", "--server-min", "0x20080000"];
 /// (exit code, stdout, stderr).
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(BIN);
-    for var in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR"] {
+    for var in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "COLUMNS"] {
         cmd.env_remove(var);
     }
     cmd.env("TERM", "xterm-256color");
@@ -126,11 +126,12 @@ fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<String> {
         ntlm_testsupport::skip("running on a pseudo-terminal: script (util-linux) not found");
         return None;
     }
-    // Arguments are fixed words without quotes or spaces.
+    // Arguments are fixed words without quotes or spaces. The terminal is
+    // 72 columns wide.
     assert!(args.iter().all(|a| !a.contains([' ', '\'', '"'])));
-    let line = format!("{BIN} {}", args.join(" "));
+    let line = format!("stty cols 72 rows 50; {BIN} {}", args.join(" "));
     let mut cmd = Command::new("script");
-    for var in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR"] {
+    for var in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "COLUMNS"] {
         cmd.env_remove(var);
     }
     cmd.env("TERM", "xterm-256color").envs(env.iter().copied());
@@ -157,6 +158,53 @@ fn a_terminal_gets_colour_unless_it_is_dumb_or_declined() {
     assert!(!coloured(&out), "colour under NO_COLOR");
     let out = on_a_terminal(&[&["--color", "never"], INTEROP].concat(), &[]).unwrap();
     assert!(!coloured(&out), "colour under --color never");
+}
+
+/// Every line of `out` but the summary (kept whole: the one line a script
+/// greps) within `width` columns.
+fn assert_fits(out: &str, width: usize) {
+    assert!(out.contains("summary: "), "{out}");
+    for line in out.lines().filter(|l| !l.starts_with("summary: ")) {
+        let line = line.trim_end_matches('\r');
+        assert!(
+            line.chars().count() <= width,
+            "{} columns, more than {width}: {line}",
+            line.chars().count()
+        );
+    }
+}
+
+#[test]
+fn the_grid_keeps_to_columns_in_a_pipe() {
+    for args in [
+        INTEROP,
+        &["interop"][..],
+        &[INTEROP, &["--seal"]].concat()[..],
+    ] {
+        let (_, wide, _) = run(args, &[]);
+        assert_fits(&wide, 100);
+        let (_, narrow, _) = run(args, &[("COLUMNS", "72")]);
+        assert_fits(&narrow, 72);
+        // The same verdicts, laid out again: more lines, no fewer cells.
+        assert!(narrow.lines().count() > wide.lines().count(), "{narrow}");
+        let cells = |t: &str| t.matches("ok").count();
+        assert_eq!(cells(&narrow), cells(&wide));
+        // Wider than 100 or unreadable: the design width.
+        for columns in ["200", "wide"] {
+            let (_, out, _) = run(args, &[("COLUMNS", columns)]);
+            assert_eq!(out, wide, "COLUMNS={columns}");
+        }
+    }
+}
+
+#[test]
+fn a_narrow_terminal_gets_a_narrower_grid() {
+    let Some(out) = on_a_terminal(&[&["--color", "never"], INTEROP].concat(), &[]) else {
+        return;
+    };
+    assert_fits(&out, 72);
+    let (_, wide, _) = run(INTEROP, &[]);
+    assert!(out.lines().count() > wide.lines().count(), "{out}");
 }
 
 /// Runs `ntlmsim ARGS` with the read end of its standard output closed

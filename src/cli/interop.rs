@@ -728,8 +728,11 @@ fn evaluate<'r, 'c>(
 
 // --- Human output -----------------------------------------------------------
 
-/// The screen width the human output keeps to.
-const WIDTH: usize = 100;
+/// The screen width the human output keeps to: 100 columns, fewer on a
+/// narrower terminal (see `term`).
+fn width() -> usize {
+    term::width()
+}
 /// Above this many pairs (or for a sparse fleet) the grid becomes a list.
 const GRID_MAX_PAIRS: usize = 600;
 /// The most names a human-readable list shows.
@@ -812,7 +815,7 @@ fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
         .max()
         .unwrap_or(0)
         .clamp(CORNER.len(), 24);
-    let per_block = (WIDTH.saturating_sub(cw + 1) / CELL).max(1);
+    let per_block = (width().saturating_sub(cw + 1) / CELL).max(1);
     let keys: Vec<String> = (0..plan.servers.len()).map(key).collect();
     // Server legend.
     let mut legend = String::from("servers:");
@@ -820,7 +823,7 @@ fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
     for (k, name) in keys.iter().zip(&plan.servers) {
         let item = format!("{k} {}", sink::terminal_bounded(name, NAME_CHARS));
         let len = item.chars().count() + 2;
-        if col + len > WIDTH {
+        if col + len > width() {
             legend.push_str("\n        ");
             col = 8;
         }
@@ -970,14 +973,20 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
     );
     for (i, g) in run.groups.iter().enumerate() {
         let f = &g.failure;
-        let head = format!("[{}] {}", i + 1, report::failure_line(f));
+        // Printed from column 2; continued under the text after `[n] `.
+        let head = wrap(
+            &format!("[{}] {}", i + 1, report::failure_line(f)),
+            width(),
+            6,
+        );
         let _ = writeln!(s, "\n  {}", paint.paint(&head, Change::NewlyBroken));
         if !f.missing.is_empty() {
             let _ = writeln!(
                 s,
                 "      missing {} {}",
                 hex32(f.missing.bits()),
-                wrap(&names(f.missing).join(" | "), WIDTH, 17)
+                // After `      missing 0x12345678 `.
+                wrap(&names(f.missing).join(" | "), width(), 25)
             );
         }
         let _ = writeln!(
@@ -986,8 +995,9 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
             f.rule.id,
             wrap(
                 &format!("{} [{}]", f.rule.source, f.rule.basis),
-                WIDTH,
-                12 + f.rule.id.len()
+                width(),
+                // After `      rule ID: `.
+                13 + f.rule.id.len()
             )
         );
         let items = capped(pair_names(run, &g.sample), g.count);
@@ -997,7 +1007,7 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
             if g.count == 1 { "" } else { "s" }
         );
         let indent = head.chars().count() + 1;
-        let _ = writeln!(s, "{head} {}", wrap_items(&items, WIDTH, indent, 10));
+        let _ = writeln!(s, "{head} {}", wrap_items(&items, width(), indent, 10));
     }
 }
 
@@ -1129,15 +1139,27 @@ fn human(
     );
     let _ = writeln!(
         s,
-        "semantics {}, application requests {app}, engine {}",
-        opts.semantics.name(),
-        opts.engine
+        "{}",
+        wrap(
+            &format!(
+                "semantics {}, application requests {app}, engine {}",
+                opts.semantics.name(),
+                opts.engine
+            ),
+            width(),
+            0
+        )
     );
     let lines = describe_change(change);
     if lines.is_empty() {
         let _ = writeln!(
             s,
-            "change: none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)"
+            "change: {}",
+            wrap(
+                "none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)",
+                width(),
+                8
+            )
         );
     }
     for (i, l) in lines.iter().enumerate() {
@@ -1145,7 +1167,7 @@ fn human(
             s,
             "{}{}",
             if i == 0 { "change: " } else { "        " },
-            wrap(l, WIDTH, 8)
+            wrap(l, width(), 8)
         );
     }
     for value in [
@@ -1163,7 +1185,7 @@ fn human(
         if !peers.is_empty() {
             let head = format!("        not reaching (they do not read {value}):");
             let indent = head.chars().count() + 1;
-            let _ = writeln!(s, "{head} {}", wrap_items(&peers, WIDTH, indent, 8));
+            let _ = writeln!(s, "{head} {}", wrap_items(&peers, width(), indent, 8));
         }
     }
     s.push('\n');
@@ -1172,7 +1194,14 @@ fn human(
             grid(plan, m, paint, &mut s);
             let _ = writeln!(
                 s,
-                "ok works before and after, ok* works but negotiates differently, !Sn newly broken, xSn already\nbroken, +ok fixed; S/C: the server/client refuses, n/c/a: on receipt of NEGOTIATE/CHALLENGE/\nAUTHENTICATE.\n"
+                "{}\n",
+                wrap(
+                    "ok works before and after, ok* works but negotiates differently, !Sn newly broken, \
+                     xSn already broken, +ok fixed; S/C: the server/client refuses, n/c/a: on receipt of \
+                     NEGOTIATE/CHALLENGE/AUTHENTICATE.",
+                    width(),
+                    0
+                )
             );
         }
         _ => {
@@ -1189,7 +1218,7 @@ fn human(
             s,
             "\n{} fixed: {}",
             paint.paint(&format!("{nfixed} pair(s)"), Change::Fixed),
-            wrap_items(&fixed, WIDTH, 14 + nfixed.to_string().len(), 2)
+            wrap_items(&fixed, width(), 14 + nfixed.to_string().len(), 2)
         );
     }
     let sum = run.counts;

@@ -18,6 +18,11 @@
 //! pipe, and the line is cleared when the work ends or fails, so that an
 //! `error: ...` that follows starts on a line of its own.
 //!
+//! Width: the human output keeps to 100 columns, or to a narrower terminal's
+//! width when standard output is one (`terminal_size`, as clap measures it
+//! for `--help`), else to `COLUMNS` when it holds a number below 100; never
+//! below 40.
+//!
 //! The environment is read through `anstyle-query`, the crate clap itself
 //! uses for these conventions, so `--help` and the tool's own output agree.
 
@@ -77,6 +82,7 @@ pub(crate) const fn colour(choice: ColorChoice, env: ColourEnv, is_terminal: boo
 struct Decided {
     stdout_colour: bool,
     progress: bool,
+    width: usize,
 }
 
 static DECIDED: OnceLock<Decided> = OnceLock::new();
@@ -87,6 +93,7 @@ pub(crate) fn init(choice: ColorChoice) {
     let decided = Decided {
         stdout_colour: colour(choice, env, std::io::stdout().is_terminal()),
         progress: std::io::stderr().is_terminal() && env.term_ansi,
+        width: measured_width(),
     };
     // A second call (none today) keeps the first decision.
     let _ = DECIDED.set(decided);
@@ -98,8 +105,38 @@ fn decided() -> Decided {
         Decided {
             stdout_colour: colour(ColorChoice::Auto, env, std::io::stdout().is_terminal()),
             progress: std::io::stderr().is_terminal() && env.term_ansi,
+            width: measured_width(),
         }
     })
+}
+
+/// The widest line of human output, by design.
+pub(crate) const MAX_WIDTH: usize = 100;
+/// The narrowest width honoured: below it no table is readable anyway.
+pub(crate) const MIN_WIDTH: usize = 40;
+
+/// The width to keep to, given standard output's terminal width (if it is a
+/// terminal of known size) and `COLUMNS`.
+pub(crate) fn width_for(terminal: Option<usize>, columns: Option<&str>) -> usize {
+    terminal
+        .filter(|w| *w > 0)
+        .or_else(|| {
+            columns
+                .and_then(|c| c.trim().parse::<usize>().ok())
+                .filter(|w| *w > 0)
+        })
+        .map_or(MAX_WIDTH, |w| w.clamp(MIN_WIDTH, MAX_WIDTH))
+}
+
+fn measured_width() -> usize {
+    let terminal = terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(terminal_size::Width(w), _)| usize::from(w));
+    width_for(terminal, std::env::var("COLUMNS").ok().as_deref())
+}
+
+/// The width the human output keeps to (see the module documentation).
+pub(crate) fn width() -> usize {
+    decided().width
 }
 
 /// Whether the human output on standard output may carry ANSI colour.
@@ -247,6 +284,20 @@ mod tests {
             ..PLAIN
         };
         assert!(!colour(ColorChoice::Never, force, true));
+    }
+
+    #[test]
+    fn width_follows_a_narrower_terminal_then_columns() {
+        assert_eq!(width_for(None, None), MAX_WIDTH);
+        assert_eq!(width_for(Some(80), None), 80);
+        assert_eq!(width_for(Some(200), None), MAX_WIDTH);
+        assert_eq!(width_for(Some(10), None), MIN_WIDTH);
+        // The terminal's own size wins over COLUMNS; COLUMNS serves a pipe.
+        assert_eq!(width_for(Some(90), Some("60")), 90);
+        assert_eq!(width_for(None, Some("60")), 60);
+        assert_eq!(width_for(Some(0), Some(" 72 ")), 72);
+        assert_eq!(width_for(None, Some("wide")), MAX_WIDTH);
+        assert_eq!(width_for(None, Some("0")), MAX_WIDTH);
     }
 
     fn args(list: &[&str]) -> Vec<OsString> {

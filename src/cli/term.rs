@@ -1,6 +1,6 @@
-//! How the tool meets a terminal: whether the human output is coloured, and
-//! whether progress is drawn on standard error. One place decides both, so
-//! every subcommand follows the same rules.
+//! How the tool meets a terminal: whether the human output is coloured, how
+//! wide it may be, and whether progress is drawn on standard error. One
+//! place decides all three, so every subcommand follows the same rules.
 //!
 //! Colour (`--color auto|always|never`, default `auto`):
 //!

@@ -2,7 +2,7 @@
 //! event logs, under a policy.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal, Read, Write as _};
+use std::io::{BufReader, Read, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -16,7 +16,7 @@ use ntlmsim::events::{EventAuditor, EventRecord};
 use ntlmsim::profiles::Catalog;
 use serde::Serialize;
 
-use super::{CliError, Status};
+use super::{CliError, Status, term};
 
 /// Read pcap/pcapng captures, find every NTLM exchange and say which would break under a policy.
 #[derive(Debug, Args)]
@@ -451,7 +451,6 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         closed: false,
     };
     let mut file_info = Vec::new();
-    let tty = std::io::stderr().is_terminal();
     let event_auditor = EventAuditor::new(auditor.policy().clone());
     let mut event_records: Vec<EventRecord> = Vec::new();
     // --events-csv needs every record; the HTML and human views show at
@@ -492,7 +491,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
             }
             continue;
         }
-        let show = tty && size >= PROGRESS_FROM;
+        let mut line = term::Progress::new(size >= PROGRESS_FROM);
         let mut failed: Option<CliError> = None;
         let mut sink = |e: Event| match e {
             // Judged at once, in the order connections end: the message
@@ -508,15 +507,12 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
             }
             Event::Problem(p) => problems.push(ProblemRecord::new(path, &p)),
             Event::Progress { bytes } => {
-                if show {
-                    let pct = bytes.saturating_mul(100) / size.max(1);
-                    let _ = write!(
-                        std::io::stderr().lock(),
-                        "\r{path}: {} of {} MB ({pct}%)",
-                        bytes >> 20,
-                        size >> 20
-                    );
-                }
+                let pct = bytes.saturating_mul(100) / size.max(1);
+                line.show(&format!(
+                    "{path}: {} of {} MB ({pct}%)",
+                    bytes >> 20,
+                    size >> 20
+                ));
             }
         };
         let summary = Extractor::default()
@@ -534,9 +530,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         if let Some(e) = failed {
             return Err(e);
         }
-        if show {
-            let _ = writeln!(std::io::stderr().lock());
-        }
+        drop(line);
         file_info.push(FileJson {
             file: path.clone(),
             packets: summary.packets,

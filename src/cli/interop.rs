@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write as _};
+use std::io::Write as _;
 
 use clap::Args;
 use ntlm_policy::{Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
@@ -19,7 +19,7 @@ use ntlmsim::sink;
 use serde::Serialize;
 
 use super::profiles::{fit, load_catalog, wrap};
-use super::{CliError, Status};
+use super::{CliError, Status, term};
 
 /// Every client × server pair before and after a policy change.
 #[derive(Debug, Args)]
@@ -786,8 +786,11 @@ fn certainties(run: &mut Run<'_, '_>, all: bool) {
 
 // --- Human output -----------------------------------------------------------
 
-/// The screen width the human output keeps to.
-const WIDTH: usize = 100;
+/// The screen width the human output keeps to: 100 columns, fewer on a
+/// narrower terminal (see `term`).
+fn width() -> usize {
+    term::width()
+}
 /// Above this many pairs (or for a sparse fleet) the grid becomes a list.
 const GRID_MAX_PAIRS: usize = 600;
 /// The most names a human-readable list shows.
@@ -870,7 +873,7 @@ fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
         .max()
         .unwrap_or(0)
         .clamp(CORNER.len(), 24);
-    let per_block = (WIDTH.saturating_sub(cw + 1) / CELL).max(1);
+    let per_block = (width().saturating_sub(cw + 1) / CELL).max(1);
     let keys: Vec<String> = (0..plan.servers.len()).map(key).collect();
     // Server legend.
     let mut legend = String::from("servers:");
@@ -878,7 +881,7 @@ fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
     for (k, name) in keys.iter().zip(&plan.servers) {
         let item = format!("{k} {}", sink::terminal_bounded(name, NAME_CHARS));
         let len = item.chars().count() + 2;
-        if col + len > WIDTH {
+        if col + len > width() {
             legend.push_str("\n        ");
             col = 8;
         }
@@ -1028,14 +1031,20 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
     );
     for (i, g) in run.groups.iter().enumerate() {
         let f = &g.failure;
-        let head = format!("[{}] {}", i + 1, report::failure_line(f));
+        // Printed from column 2; continued under the text after `[n] `.
+        let head = wrap(
+            &format!("[{}] {}", i + 1, report::failure_line(f)),
+            width(),
+            6,
+        );
         let _ = writeln!(s, "\n  {}", paint.paint(&head, Change::NewlyBroken));
         if !f.missing.is_empty() {
             let _ = writeln!(
                 s,
                 "      missing {} {}",
                 hex32(f.missing.bits()),
-                wrap(&names(f.missing).join(" | "), WIDTH, 17)
+                // After `      missing 0x12345678 `.
+                wrap(&names(f.missing).join(" | "), width(), 25)
             );
         }
         let _ = writeln!(
@@ -1044,8 +1053,9 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
             f.rule.id,
             wrap(
                 &format!("{} [{}]", f.rule.source, f.rule.basis),
-                WIDTH,
-                12 + f.rule.id.len()
+                width(),
+                // After `      rule ID: `.
+                13 + f.rule.id.len()
             )
         );
         group_certainty(run, g, s);
@@ -1056,7 +1066,7 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
             if g.count == 1 { "" } else { "s" }
         );
         let indent = head.chars().count() + 1;
-        let _ = writeln!(s, "{head} {}", wrap_items(&items, WIDTH, indent, 10));
+        let _ = writeln!(s, "{head} {}", wrap_items(&items, width(), indent, 10));
     }
 }
 
@@ -1088,7 +1098,7 @@ fn group_certainty(run: &Run<'_, '_>, g: &Group, s: &mut String) {
             )
         };
         let indent = head.chars().count() + 1;
-        let _ = writeln!(s, "{head} {}", wrap(text, WIDTH, indent));
+        let _ = writeln!(s, "{head} {}", wrap(text, width(), indent));
     }
 }
 
@@ -1220,15 +1230,27 @@ fn human(
     );
     let _ = writeln!(
         s,
-        "semantics {}, application requests {app}, engine {}",
-        opts.semantics.name(),
-        opts.engine
+        "{}",
+        wrap(
+            &format!(
+                "semantics {}, application requests {app}, engine {}",
+                opts.semantics.name(),
+                opts.engine
+            ),
+            width(),
+            0
+        )
     );
     let lines = describe_change(change);
     if lines.is_empty() {
         let _ = writeln!(
             s,
-            "change: none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)"
+            "change: {}",
+            wrap(
+                "none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)",
+                width(),
+                8
+            )
         );
     }
     for (i, l) in lines.iter().enumerate() {
@@ -1236,7 +1258,7 @@ fn human(
             s,
             "{}{}",
             if i == 0 { "change: " } else { "        " },
-            wrap(l, WIDTH, 8)
+            wrap(l, width(), 8)
         );
     }
     for value in [
@@ -1254,7 +1276,7 @@ fn human(
         if !peers.is_empty() {
             let head = format!("        not reaching (they do not read {value}):");
             let indent = head.chars().count() + 1;
-            let _ = writeln!(s, "{head} {}", wrap_items(&peers, WIDTH, indent, 8));
+            let _ = writeln!(s, "{head} {}", wrap_items(&peers, width(), indent, 8));
         }
     }
     s.push('\n');
@@ -1263,7 +1285,14 @@ fn human(
             grid(plan, m, paint, &mut s);
             let _ = writeln!(
                 s,
-                "ok works before and after, ok* works but negotiates differently, !Sn newly broken, xSn already\nbroken, +ok fixed; S/C: the server/client refuses, n/c/a: on receipt of NEGOTIATE/CHALLENGE/\nAUTHENTICATE.\n"
+                "{}\n",
+                wrap(
+                    "ok works before and after, ok* works but negotiates differently, !Sn newly broken, \
+                     xSn already broken, +ok fixed; S/C: the server/client refuses, n/c/a: on receipt of \
+                     NEGOTIATE/CHALLENGE/AUTHENTICATE.",
+                    width(),
+                    0
+                )
             );
         }
         _ => {
@@ -1280,7 +1309,7 @@ fn human(
             s,
             "\n{} fixed: {}",
             paint.paint(&format!("{nfixed} pair(s)"), Change::Fixed),
-            wrap_items(&fixed, WIDTH, 14 + nfixed.to_string().len(), 2)
+            wrap_items(&fixed, width(), 14 + nfixed.to_string().len(), 2)
         );
     }
     let sum = run.counts;
@@ -1296,7 +1325,7 @@ fn human(
                 ""
             }
         );
-        let _ = writeln!(s, "\ncertainty: {}", wrap(&line, WIDTH, 11));
+        let _ = writeln!(s, "\ncertainty: {}", wrap(&line, width(), 11));
     }
     let _ = writeln!(
         s,
@@ -1351,16 +1380,12 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         engine,
     };
 
-    let show_progress = plan.count >= PROGRESS_MIN_PAIRS && std::io::stderr().is_terminal();
+    let mut line = term::Progress::new(plan.count >= PROGRESS_MIN_PAIRS);
     let mut progress = |done: usize, total: usize| {
-        if show_progress {
-            let mut e = std::io::stderr().lock();
-            if done >= total {
-                let _ = write!(e, "\r\x1b[K");
-            } else {
-                let _ = write!(e, "\revaluating pairs: {done}/{total}");
-            }
-            let _ = e.flush();
+        if done >= total {
+            line.clear();
+        } else {
+            line.show(&format!("evaluating pairs: {done}/{total}"));
         }
     };
     // Per-pair cells are kept only for the views that need every pair at
@@ -1456,7 +1481,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         };
         write_json(&head, &run, &mut out)?;
     } else {
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let colour = term::stdout_colour();
         let dense = plan.clients.len().saturating_mul(plan.servers.len());
         let pairs = run.counts.pairs;
         let as_list = args.list

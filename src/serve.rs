@@ -46,16 +46,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ntlm_policy::{
-    Detail, Failure, MinSessionSecurity, Side, Stage, rules, server_on_authenticate,
+    Detail, Failure, MinSessionSecurity, Semantics, Side, Stage, rules, server_on_authenticate,
+    server_on_negotiate,
 };
 use ntlm_session::{Established, Server, ServerAwaitingAuthenticate, ServerSettings};
 use ntlm_wire::{
     AuthenticateMessage, MessageSignature, MessageType, NegotiateFlags, NegotiateMessage,
+    ResponseKind,
 };
 use rand_chacha::rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 
-use crate::outcome::{OutcomeJson, hex32, names};
+use crate::outcome::{CertaintyJson, OutcomeJson, hex32, names};
 use crate::sink;
 
 /// The HTTP authentication scheme a token came with (RFC 4559 `Negotiate`
@@ -638,7 +640,22 @@ pub struct Acceptor {
     evicted: AtomicU64,
     gate: ConnectionGate,
     bodies: BodyBudget,
+    certainties: Mutex<HashMap<CertaintyCase, CertaintyJson>>,
 }
+
+/// What the certainty of a verdict reads: the NEGOTIATE flags, the
+/// CHALLENGE flags the client answered with its AUTHENTICATE flags and
+/// response (when it answered), the mask, and whether the verdict is a
+/// success.
+type CertaintyCase = (NegotiateFlags, Option<Answer>, MinSessionSecurity, bool);
+
+/// A client's answer: the CHALLENGE flags it received, the AUTHENTICATE
+/// flags it sent and its response.
+pub type Answer = (NegotiateFlags, NegotiateFlags, ResponseKind);
+
+/// Most distinct cases whose certainty an [`Acceptor`] keeps; beyond it each
+/// further one is evaluated without being kept.
+pub const CERTAINTY_CACHE: usize = 4096;
 
 impl Acceptor {
     /// An acceptor enforcing `settings`, judging every handshake also under
@@ -655,7 +672,64 @@ impl Acceptor {
             evicted: AtomicU64::new(0),
             gate: ConnectionGate::new(limits.max_connections, limits.max_connections_per_ip),
             bodies: BodyBudget::new(limits.max_body_memory),
+            certainties: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether a verdict (`works` or not) on a client that offered
+    /// `offered` and, when it answered, gave `answer`, under `mask`, is the
+    /// same under every documented reading of the semantics switches
+    /// ([`ntlm_policy::certainty`]).
+    ///
+    /// The switches only change the server's two policy decisions
+    /// (`ntlm_policy::server_on_negotiate` and `server_on_authenticate`), so
+    /// each reading repeats those over the observed flags. A reading whose
+    /// CHALLENGE carries other flags than the one the client answered gets
+    /// the answer the client would give it: the AUTHENTICATE flags less
+    /// those that CHALLENGE drops, plus those it adds that the client
+    /// offered; flags the client sent beyond its CHALLENGE stay. A verdict
+    /// the two decisions do not explain (the policy passes under the
+    /// enforced semantics, yet the handshake failed: a wrong password, an
+    /// expired CHALLENGE, a bad MIC) fails under every reading. Each
+    /// distinct case is evaluated once (at most [`CERTAINTY_CACHE`] are
+    /// kept).
+    pub fn certainty(
+        &self,
+        offered: NegotiateFlags,
+        answer: Option<Answer>,
+        mask: MinSessionSecurity,
+        works: bool,
+    ) -> CertaintyJson {
+        let key = (offered, answer, mask, works);
+        if let Some(c) = lock(&self.certainties).get(&key) {
+            return c.clone();
+        }
+        let config = &self.settings.config;
+        let policy = |sem: &Semantics| {
+            server_on_negotiate(offered, config, mask, sem).is_ok_and(|challenge| {
+                answer.is_none_or(|(answered, flags, kind)| {
+                    let own = flags.difference(answered);
+                    let flags = flags
+                        .intersection(challenge)
+                        .union(challenge.intersection(offered).difference(answered))
+                        .union(own);
+                    server_on_authenticate(challenge, flags, kind, config, mask, sem).is_ok()
+                })
+            })
+        };
+        let chosen = self.settings.semantics;
+        let c = if policy(&chosen) == works {
+            ntlm_policy::certainty(&chosen, policy)
+        } else {
+            // Not a policy failure: it fails whatever the reading.
+            ntlm_policy::certainty(&chosen, |_| false)
+        };
+        let json = CertaintyJson::new(&c, works);
+        let mut cache = lock(&self.certainties);
+        if cache.len() < CERTAINTY_CACHE {
+            cache.insert(key, json.clone());
+        }
+        json
     }
 
     /// Connections holding a CHALLENGE now.
@@ -758,6 +832,10 @@ pub struct WhatIf {
     pub method: WhatIfMethod,
     /// The verdict.
     pub outcome: OutcomeJson,
+    /// Whether the verdict is the same under every documented reading of
+    /// the semantics switches ([`Acceptor::certainty`]); `null` when the
+    /// NEGOTIATE could not be decoded.
+    pub certainty: Option<CertaintyJson>,
 }
 
 /// A name from the wire cut to [`Limits::max_field_chars`] in a record.
@@ -818,6 +896,10 @@ pub struct Record {
     pub outcome: OutcomeJson,
     /// The verdict under each what-if mask.
     pub what_if: Vec<WhatIf>,
+    /// Whether the enforced verdict is the same under every documented
+    /// reading of the semantics switches ([`Acceptor::certainty`]); `null`
+    /// when the NEGOTIATE could not be decoded.
+    pub certainty: Option<CertaintyJson>,
 }
 
 /// `s` cut to `max_chars` characters; the cut is noted in `truncated`.
@@ -901,8 +983,10 @@ impl Record {
             let _ = write!(s, " negotiated {n}");
         }
         let _ = write!(s, " -> {}", verdict(&self.outcome));
+        uncertain(&mut s, self.certainty.as_ref());
         for w in &self.what_if {
             let _ = write!(s, " | what-if {}: {}", w.server_min, verdict(&w.outcome));
+            uncertain(&mut s, w.certainty.as_ref());
         }
         s
     }
@@ -1009,6 +1093,14 @@ impl LogEntry {
         } else {
             format!("warning: {message}")
         }
+    }
+}
+
+/// ` [breaks only under rule-128=strict; works under every other reading]`
+/// after a verdict that some documented reading reverses.
+fn uncertain(s: &mut String, c: Option<&CertaintyJson>) {
+    if let Some(c) = c.filter(|c| !c.holds_under_every_reading) {
+        let _ = write!(s, " [{}]", c.summary);
     }
 }
 
@@ -1476,11 +1568,36 @@ impl Connection {
         WhatIf {
             server_min,
             method,
+            certainty: self.certainty(
+                r.negotiate,
+                Some((r.challenge_flags, r.authenticate)),
+                mask,
+                outcome.is_ok(),
+            ),
             outcome: match &outcome {
                 Ok(report) => OutcomeJson::success(report, None),
                 Err(f) => OutcomeJson::failure(f),
             },
         }
+    }
+
+    /// [`Acceptor::certainty`] from the messages as received; `None` when
+    /// the NEGOTIATE does not decode. An AUTHENTICATE that does not decode
+    /// counts as none.
+    fn certainty(
+        &self,
+        negotiate: &[u8],
+        answer: Option<(NegotiateFlags, &[u8])>,
+        mask: MinSessionSecurity,
+        works: bool,
+    ) -> Option<CertaintyJson> {
+        let offered = NegotiateMessage::parse(negotiate).ok()?.flags;
+        let answer = answer.and_then(|(challenge, a)| {
+            AuthenticateMessage::parse(a)
+                .ok()
+                .map(|a| (challenge, a.flags, a.response_kind()))
+        });
+        Some(self.acceptor.certainty(offered, answer, mask, works))
     }
 
     fn record(
@@ -1561,6 +1678,12 @@ impl Connection {
                 Err(f) => OutcomeJson::failure(f),
             },
             what_if: Vec::new(),
+            certainty: self.certainty(
+                negotiate,
+                challenge_flags.zip(authenticate),
+                self.acceptor.settings.min,
+                outcome.is_ok(),
+            ),
         }
     }
 }
@@ -1708,6 +1831,57 @@ mod tests {
             r.line()
                 .contains("what-if 0x20000000: FAIL server at negotiate")
         );
+    }
+
+    #[test]
+    fn each_verdict_says_whether_every_reading_agrees() {
+        let a = acceptor(0, &[0x2000_0000], Limits::default());
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        // A client that seals without 128-bit keys: refused under a 128-bit
+        // what-if whatever the reading; a client that does not seal only
+        // under the strict reading of the 128-bit rule.
+        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.3:1000"));
+        let (_, record, _) = handshake(&mut conn, client("Passw0rd!", false), &mut rng, 1);
+        let r = record.unwrap();
+        let c = r.certainty.as_ref().unwrap();
+        assert_eq!(c.verdict, "works");
+        assert!(c.holds_under_every_reading, "{c:?}");
+        let c = r.what_if[0].certainty.as_ref().unwrap();
+        assert_eq!(c.verdict, "breaks");
+        assert!(c.holds_under_every_reading, "{c:?}");
+        let mut plain = client("Passw0rd!", false);
+        plain.config.integrity = false;
+        plain.config.confidentiality = false;
+        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.4:1000"));
+        let (_, record, _) = handshake(&mut conn, plain, &mut rng, 1);
+        let r = record.unwrap();
+        assert!(r.certainty.as_ref().unwrap().holds_under_every_reading);
+        let c = r.what_if[0].certainty.as_ref().unwrap();
+        assert_eq!(c.verdict, "works");
+        assert!(!c.holds_under_every_reading, "{c:?}");
+        assert_eq!(c.reversed_by, ["rule-128=strict"]);
+        assert_eq!(c.only_under, ["rule-128=kb239869"]);
+        // The human line notes only the verdict that a reading reverses.
+        assert!(
+            r.line().ends_with(
+                "-> success | what-if 0x20000000: success \
+                 [works only under rule-128=kb239869; breaks under every other reading]"
+            ),
+            "{}",
+            r.line()
+        );
+        // A wrong password fails under every reading, enforced or what-if.
+        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.5:1000"));
+        let (_, record, _) = handshake(&mut conn, client("wrong", false), &mut rng, 1);
+        let r = record.unwrap();
+        assert_eq!(failure(&r.outcome).status, "STATUS_LOGON_FAILURE");
+        for c in [&r.certainty, &r.what_if[0].certainty] {
+            let c = c.as_ref().unwrap();
+            assert_eq!(c.verdict, "breaks");
+            assert!(c.holds_under_every_reading, "{c:?}");
+        }
+        // Each distinct case is evaluated once.
+        assert_eq!(lock(&a.certainties).len(), 5);
     }
 
     #[test]

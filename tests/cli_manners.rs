@@ -74,7 +74,9 @@ fn shared_capture(name: &str) -> Option<PathBuf> {
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("note: skipping the part that needs ../shared/captures/{name} (not present)");
+        ntlm_testsupport::skip(&format!(
+            "the part that needs ../shared/captures/{name} (not present)"
+        ));
         None
     }
 }
@@ -458,8 +460,19 @@ fn every_result_command_speaks_json() {
     // The server refused the NEGOTIATE: no CHALLENGE was sent.
     assert_eq!(hs[2]["messages"].as_array().unwrap().len(), 1);
     assert_eq!(hs[0]["messages"][2]["type"], "AUTHENTICATE");
+    // Each verdict says whether every documented reading agrees.
+    assert_eq!(hs[0]["certainty"]["verdict"], "works");
+    assert_eq!(hs[2]["certainty"]["verdict"], "breaks");
+    assert!(hs.iter().all(|h| h["certainty"]["readings"] == 128));
     let pairs = &d["matrix"]["interop"]["summary"]["pairs"];
     assert_eq!(pairs, 32);
+    assert!(
+        d["matrix"]["interop"]["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["certainty"]["readings"] == 128)
+    );
     assert!(
         d["next"]
             .as_array()

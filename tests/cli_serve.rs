@@ -236,6 +236,18 @@ fn curl_authenticates_and_a_128_bit_what_if_breaks_it() {
     assert_eq!(names(&w128["outcome"]["missing_names"]), ["NEGOTIATE_128"]);
     // curl offers ESS: a 0x80000 minimum is satisfied.
     assert_eq!(s(&w[1], &["outcome", "result"]), "success");
+    // Each verdict says whether every documented reading agrees: the
+    // 128-bit what-if refuses curl, which seals nothing, only under the
+    // strict reading of the 128-bit rule.
+    assert_eq!(r["certainty"]["holds_under_every_reading"], true);
+    assert_eq!(s(&r["certainty"], &["verdict"]), "works");
+    assert_eq!(s(&w128["certainty"], &["verdict"]), "breaks");
+    assert_eq!(w128["certainty"]["holds_under_every_reading"], false);
+    assert_eq!(
+        names(&w128["certainty"]["reversed_by"]),
+        ["rule-128=kb239869"]
+    );
+    assert_eq!(w[1]["certainty"]["holds_under_every_reading"], true);
     assert!(
         summary.contains("1 handshakes: 1 succeeded, 0 failed; 1 would fail"),
         "{summary}"

@@ -39,6 +39,7 @@ pub const ORACLES: &[(&str, Oracle)] = &[
     ("helper_names", helper_names),
     ("audit_sinks", audit_sinks),
     ("serve_log", serve_log),
+    ("events", events),
 ];
 
 /// 2026-01-01T00:00:00Z as a FILETIME: the fixed clock of the session oracles.
@@ -696,4 +697,94 @@ pub fn serve_log(data: &[u8]) {
     let entry = LogEntry::Handshake(Box::new(record.clone()));
     check_serve_line(&record, &entry.line(false), true);
     check_serve_line(&record, &entry.line(true), false);
+}
+/// Arbitrary bytes as an event log: the first byte chooses the form (EVTX,
+/// UTF-8 XML, UTF-16 XML, JSON Lines, or recognised by content), the rest
+/// goes through the reader (`ntlm-events`), the judging under a strict
+/// policy and every rendering (`ntlmsim::events`).
+pub fn events(data: &[u8]) {
+    use ntlm_events::{Format, Item};
+    use ntlmsim::events::{EventAuditor, EventSummary, csv, html_into, render_human};
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let format = match choice % 5 {
+        0 => Some(Format::Evtx),
+        1 => Some(Format::Xml),
+        2 => Some(Format::XmlUtf16Le),
+        3 => Some(Format::JsonLines),
+        _ => None,
+    };
+    let auditor = EventAuditor::new(ntlmsim::audit::Policy {
+        client_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
+        server_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
+        server_lm_level: Some(ntlm_policy::LmCompatibilityLevel::L5),
+        ..ntlmsim::audit::Policy::default()
+    });
+    let mut summary = EventSummary::default();
+    let mut records = Vec::new();
+    let mut seen = 0u64;
+    let mut problems = 0u64;
+    let mut sink = |item: Item| match item {
+        Item::Event(e) => {
+            seen += 1;
+            summary.count_read(e.event_id);
+            if e.data.len() > ntlm_events::MAX_FIELDS
+                || e.data.iter().any(|(_, v)| v.len() > ntlm_events::MAX_VALUE)
+            {
+                panic!("an event beyond the field bounds: {} fields", e.data.len());
+            }
+            if let Some(mut r) = auditor.judge("fuzz", &e) {
+                r.index = summary.events + 1;
+                if r.verdict == "unknown" && r.reason.is_empty() {
+                    panic!("an unknown verdict without a reason: {r:?}");
+                }
+                if (r.verdict == "breaks") != r.breaks() {
+                    panic!("verdict {} and failure {:?} disagree", r.verdict, r.failure);
+                }
+                summary.add(&r);
+                records.push(r);
+            }
+        }
+        Item::Other { event_id, .. } => {
+            seen += 1;
+            summary.count_read(event_id);
+        }
+        Item::Problem(p) => {
+            problems += 1;
+            if p.message.is_empty() {
+                panic!("a problem without a message: {p:?}");
+            }
+        }
+    };
+    let result = match format {
+        Some(f) if choice & 0x80 != 0 => {
+            ntlm_events::read_filtered(f, &[], rest, &ntlmsim::events::wanted, &mut sink)
+        }
+        Some(f) => ntlm_events::read_format(f, &[], rest, &mut sink),
+        None => ntlm_events::read(rest, &mut sink),
+    };
+    if let Ok(stats) = result {
+        if stats.events != seen || stats.problems != problems {
+            panic!("stats {stats:?} but {seen} events and {problems} problems seen");
+        }
+        if stats.bytes > rest.len() as u64 {
+            panic!("read {} bytes of {}", stats.bytes, rest.len());
+        }
+    }
+    let _ = summary.finish();
+    let _ = render_human(&summary, &records);
+    let _ = csv(&records);
+    let page = html_into("<main></main>".to_owned(), &summary, &records);
+    for r in &records {
+        if serde_json::to_string(r).is_err() {
+            panic!("a record that does not serialize: {r:?}");
+        }
+    }
+    if records
+        .iter()
+        .any(|r| page.contains(&format!("<script>{}", r.computer)))
+    {
+        panic!("unescaped event text in the HTML");
+    }
 }

@@ -20,6 +20,7 @@ use ntlm_policy::{
 };
 use serde::Serialize;
 
+use crate::actions::{Actions, Configured};
 use crate::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
 use crate::outcome::{OutcomeJson, hex32, names};
 use crate::profiles::Profile;
@@ -62,6 +63,9 @@ pub struct Report<'a> {
     pub profiles: Vec<&'a Profile>,
     /// Fleet hosts (empty for a catalog matrix).
     pub hosts: Vec<HostInfo>,
+    /// The changed NtlmMinClientSec/NtlmMinServerSec values, from which the
+    /// "What to do" section computes relaxed values.
+    pub configured: Configured,
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values.
@@ -442,11 +446,12 @@ pub fn html(r: &Report<'_>) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n\
+         <title>{}</title>\n<style>{CSS}{}</style>\n\
          <script>window.addEventListener('error', function (e) {{ document.body && \
          document.body.setAttribute('data-script-error', String(e.message || e)); }});</script>\n\
          </head>\n<body data-pairs=\"{}\" data-expected-failing=\"{failing}\">\n",
         escape(&r.title),
+        crate::actions::CSS,
         r.results.pair_count()
     );
     let _ = write!(
@@ -479,6 +484,19 @@ pub fn html(r: &Report<'_>) -> String {
         );
     }
     h.push_str("</div></section>\n");
+
+    // What to do about the pairs the change breaks.
+    let mut actions = Actions::new();
+    for p in pairs_of(r.results) {
+        if let (Change::NewlyBroken, Err(f)) = (p.change(), p.after) {
+            actions.add(
+                (p.client, p.client_profile),
+                (p.server, p.server_profile),
+                f,
+            );
+        }
+    }
+    actions.html("pair", r.configured, &mut h);
 
     // Grid (or list) and details panel.
     h.push_str("<section class=\"card\"><h2>Client \u{d7} server</h2>\n<div class=\"legend\">");
@@ -777,6 +795,7 @@ observed = "&lt;"
             options: Options::default(),
             profiles: vec![evil, xp],
             hosts: Vec::new(),
+            configured: Configured::default(),
         };
         let page = html(&report);
         assert!(!page.contains("<script>alert"), "raw script in the page");
@@ -829,6 +848,7 @@ lm_level = 3
             options: Options::default(),
             profiles: vec![evil],
             hosts: Vec::new(),
+            configured: Configured::default(),
         };
         let page = html(&report);
         // The server name is written into title="..." attributes: its quotes

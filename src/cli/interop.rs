@@ -1306,6 +1306,10 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
             options: opts,
             profiles,
             hosts: plan.hosts.clone(),
+            configured: ntlmsim::actions::Configured {
+                client_min: change.client_min.map(|m| m.bits()),
+                server_min: change.server_min.map(|m| m.bits()),
+            },
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;

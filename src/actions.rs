@@ -1,0 +1,564 @@
+//! What to do about the connections a policy change breaks, for the HTML
+//! reports (`interop --html`, `audit --html`).
+//!
+//! The failures are grouped by cause: which side refuses, on receipt of
+//! which message, under which rule, with which bits missing. Each cause
+//! lists the hosts on the refusing side and on the other side (the ones
+//! that lack what is required), and the ways to remove it that follow from
+//! the failure itself: the other side offers the missing bits, or the
+//! refusing side's value leaves them out (the value is computed: the
+//! configured value without the missing bits, which are the same bit
+//! positions in NtlmMinClientSec/NtlmMinServerSec as in the flags, KB239869).
+//! A host ranking says which hosts are in the most broken connections, and
+//! every host list is also given as plain text, one name a line, to paste
+//! into a ticket, a group or an exception list.
+//!
+//! Nothing here is run again under the relaxed value: the page says that a
+//! relaxed value removes *this* failure and that the change should be
+//! simulated again with it.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use ntlm_policy::{Detail, Failure, Side, Stage};
+
+use crate::outcome::{hex32, names};
+use crate::report::escape;
+
+/// Host names shown inline per list; the text box holds them all.
+pub const INLINE_HOSTS: usize = 40;
+
+/// Hosts shown in the ranking.
+pub const RANKED_HOSTS: usize = 25;
+
+/// What the two sides were asked for, to compute relaxed values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Configured {
+    /// NtlmMinClientSec as changed (`None`: not changed).
+    pub client_min: Option<u32>,
+    /// NtlmMinServerSec as changed (`None`: not changed).
+    pub server_min: Option<u32>,
+}
+
+/// The key of a cause: refusing side, stage, rule, missing bits, detail kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    side: Side,
+    stage: Stage,
+    rule: &'static str,
+    missing: u32,
+    detail: Detail,
+}
+
+/// One cause and the hosts it breaks.
+#[derive(Debug, Clone)]
+pub struct Group<'a> {
+    /// A failure of this cause (they differ only in the flags evaluated).
+    pub failure: Failure,
+    /// Broken connections (pairs or exchanges) with this cause.
+    pub count: usize,
+    /// Hosts on the refusing side, with their count.
+    pub refusing: HashMap<&'a str, usize>,
+    /// Hosts on the other side, with their count.
+    pub other: HashMap<&'a str, usize>,
+    /// Profiles of the hosts on the other side.
+    pub other_profiles: HashMap<&'a str, usize>,
+}
+
+/// One host's share of the broken connections.
+#[derive(Debug, Clone, Default)]
+pub struct HostLoad<'a> {
+    /// Its profile (the closest one, for captured clients).
+    pub profile: &'a str,
+    /// Broken connections in which it is the client.
+    pub as_client: usize,
+    /// Broken connections in which it is the server.
+    pub as_server: usize,
+}
+
+/// The broken connections of a report, grouped for action.
+#[derive(Debug, Default)]
+pub struct Actions<'a> {
+    groups: HashMap<Key, Group<'a>>,
+    hosts: HashMap<&'a str, HostLoad<'a>>,
+    total: usize,
+}
+
+impl<'a> Actions<'a> {
+    /// No broken connection yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one broken connection between `client` and `server` (host
+    /// names or addresses) with their profiles.
+    pub fn add(
+        &mut self,
+        client: (&'a str, &'a str),
+        server: (&'a str, &'a str),
+        failure: &Failure,
+    ) {
+        self.total += 1;
+        let key = Key {
+            side: failure.side,
+            stage: failure.stage,
+            rule: failure.rule.id,
+            missing: failure.missing.bits(),
+            detail: failure.detail,
+        };
+        let (refusing, other) = match failure.side {
+            Side::Server => (server, client),
+            Side::Client => (client, server),
+        };
+        let g = self.groups.entry(key).or_insert_with(|| Group {
+            failure: *failure,
+            count: 0,
+            refusing: HashMap::new(),
+            other: HashMap::new(),
+            other_profiles: HashMap::new(),
+        });
+        g.count += 1;
+        *g.refusing.entry(refusing.0).or_insert(0) += 1;
+        *g.other.entry(other.0).or_insert(0) += 1;
+        *g.other_profiles.entry(other.1).or_insert(0) += 1;
+        let c = self.hosts.entry(client.0).or_default();
+        c.profile = client.1;
+        c.as_client += 1;
+        let s = self.hosts.entry(server.0).or_default();
+        s.profile = server.1;
+        s.as_server += 1;
+    }
+
+    /// Broken connections added.
+    pub const fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The causes, the most connections first (then by rule, for a stable order).
+    pub fn groups(&self) -> Vec<&Group<'a>> {
+        let mut g: Vec<&Group<'a>> = self.groups.values().collect();
+        g.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.failure.rule.id.cmp(b.failure.rule.id))
+                .then_with(|| a.failure.missing.bits().cmp(&b.failure.missing.bits()))
+                .then_with(|| a.failure.side.cmp(&b.failure.side))
+                .then_with(|| a.failure.stage.cmp(&b.failure.stage))
+        });
+        g
+    }
+
+    /// The hosts, the most broken connections first (then by name).
+    pub fn ranked_hosts(&self) -> Vec<(&'a str, &HostLoad<'a>)> {
+        let mut v: Vec<(&'a str, &HostLoad<'a>)> =
+            self.hosts.iter().map(|(k, v)| (*k, v)).collect();
+        v.sort_by(|a, b| {
+            (b.1.as_client + b.1.as_server)
+                .cmp(&(a.1.as_client + a.1.as_server))
+                .then_with(|| a.0.cmp(b.0))
+        });
+        v
+    }
+
+    /// The "What to do" section: one line saying how much breaks, then one
+    /// card per cause and the host ranking. `unit` names a connection
+    /// (`pair`, `exchange`); `client_word`/`server_word` name the hosts of
+    /// each side as the page does.
+    pub fn html(&self, unit: &str, configured: Configured, h: &mut String) {
+        h.push_str("<section class=\"card\" id=\"actions\"><h2>What to do</h2>");
+        if self.total == 0 {
+            let _ = writeln!(
+                h,
+                "<p class=\"verdict good\">No {unit} breaks under this change: nothing to fix \
+                 before applying it.</p></section>"
+            );
+            return;
+        }
+        let groups = self.groups();
+        let clients = self.hosts.values().filter(|l| l.as_client > 0).count();
+        let servers = self.hosts.values().filter(|l| l.as_server > 0).count();
+        let _ = write!(
+            h,
+            "<p class=\"verdict bad\">{} {} break{} under this change, between {} client{} and {} \
+             server{}, for {} reason{}. Fix each reason below before applying the change, or apply \
+             it only where nothing breaks.</p>",
+            self.total,
+            plural(unit, self.total),
+            if self.total == 1 { "s" } else { "" },
+            clients,
+            if clients == 1 { "" } else { "s" },
+            servers,
+            if servers == 1 { "" } else { "s" },
+            groups.len(),
+            if groups.len() == 1 { "" } else { "s" },
+        );
+        for (n, g) in groups.iter().enumerate() {
+            group_html(n + 1, g, unit, configured, h);
+        }
+        ranking_html(&self.ranked_hosts(), unit, h);
+        h.push_str("</section>\n");
+    }
+}
+
+fn plural(unit: &str, n: usize) -> String {
+    if n == 1 {
+        unit.to_owned()
+    } else {
+        format!("{unit}s")
+    }
+}
+
+/// `side` refuses; the other side's word.
+const fn other_side(side: Side) -> &'static str {
+    match side {
+        Side::Server => "client",
+        Side::Client => "server",
+    }
+}
+
+const fn setting(side: Side) -> &'static str {
+    match side {
+        Side::Server => "NtlmMinServerSec",
+        Side::Client => "NtlmMinClientSec",
+    }
+}
+
+/// The ways to remove a cause, as HTML list items.
+fn remedies(g: &Group<'_>, configured: Configured) -> Vec<String> {
+    let f = &g.failure;
+    let side = f.side.name();
+    let other = other_side(f.side);
+    let mut out = Vec::new();
+    match f.detail {
+        Detail::MinimumSecurity => {
+            let missing = names(f.missing).join(" | ");
+            out.push(format!(
+                "Make the {other}s below negotiate <code>{}</code> ({}); <code>ntlmsim \
+                 profiles NAME</code> shows what a profile supports, with its sources.",
+                escape(&missing),
+                hex32(f.missing.bits())
+            ));
+            let value = match f.side {
+                Side::Server => configured.server_min,
+                Side::Client => configured.client_min,
+            };
+            match value {
+                Some(v) if v & f.missing.bits() != 0 => {
+                    let relaxed = v & !f.missing.bits();
+                    out.push(format!(
+                        "Or, until then, set {} on the {side}s below to <code>{}</code> instead \
+                         of <code>{}</code> (without the missing bits). That removes this \
+                         failure only: run this report again with that value.",
+                        setting(f.side),
+                        hex32(relaxed),
+                        hex32(v)
+                    ));
+                }
+                _ => out.push(format!(
+                    "Or leave the missing bits out of {} on the {side}s below.",
+                    setting(f.side)
+                )),
+            }
+        }
+        Detail::ResponseRefused { kind, level } => out.push(format!(
+            "The {other}s below send {} responses, which LmCompatibilityLevel {} on the {side} \
+             refuses: make them send a response that level accepts (the rule below), or keep \
+             the {side}s' LmCompatibilityLevel where it was.",
+            escape(kind.as_str()),
+            level.level()
+        )),
+        Detail::ResponseUnverifiable { kind } => out.push(format!(
+            "The {side}s below cannot verify {} responses at all: update or replace them, or \
+             have the {other}s send a response they can verify (KB954387's workaround: a lower \
+             client LmCompatibilityLevel).",
+            escape(kind.as_str())
+        )),
+        Detail::Blocked => out.push(format!(
+            "NTLM is blocked on the {side}s below: add the {other}s to their NTLM exceptions, or \
+             move these connections to Kerberos."
+        )),
+        _ => out.push(format!(
+            "No minimum-security value decides this failure: the rule below says what the \
+             {side} requires of the {other}s below; change them to meet it."
+        )),
+    }
+    out
+}
+
+fn host_list(title: &str, hosts: &HashMap<&str, usize>, unit: &str, h: &mut String) {
+    let mut v: Vec<(&str, usize)> = hosts.iter().map(|(k, n)| (*k, *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let _ = write!(
+        h,
+        "<div class=\"hosts\"><h4>{} ({})</h4><p>",
+        escape(title),
+        v.len()
+    );
+    for (i, (name, n)) in v.iter().take(INLINE_HOSTS).enumerate() {
+        if i > 0 {
+            h.push_str(", ");
+        }
+        let _ = write!(
+            h,
+            "<span title=\"{n} {}\">{}</span>",
+            escape(&plural(unit, *n)),
+            escape(name)
+        );
+    }
+    if v.len() > INLINE_HOSTS {
+        let _ = write!(
+            h,
+            " <span class=\"muted\">and {} more</span>",
+            v.len() - INLINE_HOSTS
+        );
+    }
+    h.push_str("</p>");
+    let mut names: Vec<&str> = v.iter().map(|(k, _)| *k).collect();
+    names.sort_unstable();
+    let _ = write!(
+        h,
+        "<details><summary>as text, one a line</summary><textarea readonly rows=\"{}\" \
+         aria-label=\"{}\">{}</textarea></details></div>",
+        names.len().clamp(2, 12),
+        escape(title),
+        escape(&names.join("\n"))
+    );
+}
+
+fn group_html(n: usize, g: &Group<'_>, unit: &str, configured: Configured, h: &mut String) {
+    let f = &g.failure;
+    let what = if f.missing.is_empty() {
+        f.reason().to_string()
+    } else {
+        format!("missing {}", names(f.missing).join(" | "))
+    };
+    let _ = write!(
+        h,
+        "<div class=\"cause\" data-count=\"{}\"><h3>{n}. {} {}: the {} refuses on receipt of {} \
+         \u{2014} {}</h3><ul class=\"todo\">",
+        g.count,
+        g.count,
+        escape(&plural(unit, g.count)),
+        f.side,
+        f.stage.message(),
+        escape(&what)
+    );
+    for r in remedies(g, configured) {
+        let _ = write!(h, "<li>{r}</li>");
+    }
+    let _ = write!(
+        h,
+        "</ul><p class=\"muted\">status {} ({}) \u{b7} rule <code>{}</code>: {} \u{b7} source: {} \
+         [{}]</p>",
+        escape(f.status.name()),
+        hex32(f.status.code()),
+        escape(f.rule.id),
+        escape(f.rule.statement),
+        escape(&f.rule.source.to_string()),
+        escape(&f.rule.basis.to_string())
+    );
+    let other = other_side(f.side);
+    let mut profiles: Vec<(&str, usize)> = g.other_profiles.iter().map(|(k, n)| (*k, *n)).collect();
+    profiles.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    profiles.retain(|(p, _)| !p.is_empty());
+    if profiles.is_empty() {
+        h.push_str("<div class=\"two-lists\">");
+    } else {
+        let _ = write!(h, "<p>{other} profiles: ");
+    }
+    for (i, (p, n)) in profiles.iter().enumerate() {
+        if i > 0 {
+            h.push_str(", ");
+        }
+        let _ = write!(h, "<code>{}</code> ({n})", escape(p));
+    }
+    if !profiles.is_empty() {
+        h.push_str("</p><div class=\"two-lists\">");
+    }
+    host_list(&format!("{other}s to change"), &g.other, unit, h);
+    host_list(&format!("{}s that refuse", f.side), &g.refusing, unit, h);
+    h.push_str("</div></div>");
+}
+
+fn ranking_html(hosts: &[(&str, &HostLoad<'_>)], unit: &str, h: &mut String) {
+    let _ = write!(
+        h,
+        "<h3>Hosts in the most broken {}</h3><table class=\"kv rank\"><tr><th>host</th>\
+         <th>profile</th><th>as client</th><th>as server</th><th>total</th></tr>",
+        escape(&plural(unit, 2))
+    );
+    for (name, l) in hosts.iter().take(RANKED_HOSTS) {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(name),
+            escape(if l.profile.is_empty() { "-" } else { l.profile }),
+            l.as_client,
+            l.as_server,
+            l.as_client + l.as_server
+        );
+    }
+    h.push_str("</table>");
+    if hosts.len() > RANKED_HOSTS {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">{} more host(s) are in fewer broken {}.</p>",
+            hosts.len() - RANKED_HOSTS,
+            escape(&plural(unit, 2))
+        );
+    }
+}
+
+/// CSS for the section, added to each report's style sheet.
+pub const CSS: &str = r"
+p.verdict{font-size:15px;font-weight:600;margin:0 0 10px;padding:8px 12px;border-radius:6px}
+p.verdict.bad{background:#fdecea;color:#8a1c17;border:1px solid #f2b8b5}
+p.verdict.good{background:#e3f4e8;color:#17612f;border:1px solid #b7dfc3}
+div.cause{border:1px solid #d7dbe0;border-left:5px solid #d6312b;border-radius:6px;padding:8px 14px;margin:10px 0}
+div.cause h3{font-size:14px;margin:2px 0 6px}
+ul.todo{margin:4px 0 6px 18px;padding:0}
+ul.todo li{margin:2px 0}
+div.two-lists{display:flex;gap:18px;flex-wrap:wrap}
+div.hosts{flex:1 1 320px;min-width:0}
+div.hosts h4{margin:6px 0 2px;font-size:13px}
+div.hosts p{margin:0;overflow-wrap:anywhere}
+div.hosts textarea{width:100%;font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+table.rank td{font-variant-numeric:tabular-nums}
+@media print{header{background:none!important;color:#000!important}header p{color:#333!important}
+section.card{break-inside:auto;border:none}div.cause{break-inside:avoid}
+.gridwrap{max-height:none!important;overflow:visible!important}aside.details{display:none!important}
+div.hosts details{display:none}}
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntlm_policy::Rule;
+    use ntlm_wire::NegotiateFlags as F;
+
+    fn min_failure(side: Side, missing: F) -> Failure {
+        let rule = Rule::by_id(match side {
+            Side::Server => "min-flags-server",
+            Side::Client => "min-flags-client",
+        })
+        .unwrap();
+        Failure::minimum_security(
+            side,
+            match side {
+                Side::Server => Stage::Negotiate,
+                Side::Client => Stage::Challenge,
+            },
+            rule,
+            F::NEGOTIATE_128 | F::NEGOTIATE_EXTENDED_SESSIONSECURITY,
+            F::NEGOTIATE_128,
+            missing,
+        )
+    }
+
+    #[test]
+    fn groups_by_cause_and_names_both_sides() {
+        let ess = min_failure(Side::Server, F::NEGOTIATE_EXTENDED_SESSIONSECURITY);
+        let blocked = Failure::new(
+            Side::Server,
+            Stage::Authenticate,
+            Rule::by_id("server-blocked").unwrap(),
+            Detail::Blocked,
+        );
+        let mut a = Actions::new();
+        a.add(("xp1", "windows-xp"), ("fs1", "windows-2019"), &ess);
+        a.add(("xp2", "windows-xp"), ("fs1", "windows-2019"), &ess);
+        a.add(("xp1", "windows-xp"), ("fs2", "windows-2019"), &ess);
+        a.add(("nas", "nas-v1"), ("dc", "windows-2022"), &blocked);
+        assert_eq!(a.total(), 4);
+        let g = a.groups();
+        assert_eq!(g.len(), 2);
+        assert_eq!(g[0].count, 3);
+        assert_eq!(g[0].other.get("xp1"), Some(&2));
+        assert_eq!(g[0].other.len(), 2);
+        assert_eq!(g[0].refusing.len(), 2);
+        assert_eq!(g[1].failure.rule.id, "server-blocked");
+        let rank = a.ranked_hosts();
+        assert_eq!(rank[0].0, "fs1");
+        assert_eq!(rank[0].1.as_server, 2);
+        assert_eq!(rank[1].0, "xp1");
+        assert_eq!(rank[1].1.as_client, 2);
+
+        let mut h = String::new();
+        a.html(
+            "pair",
+            Configured {
+                client_min: None,
+                server_min: Some(0x2008_0000),
+            },
+            &mut h,
+        );
+        assert!(
+            h.contains(
+                "4 pairs break under this change, between 3 clients and 3 servers, for 2 reasons"
+            ),
+            "{h}"
+        );
+        // The relaxed value: the configured one without the missing bit.
+        assert!(h.contains("set NtlmMinServerSec on the servers below to <code>0x20000000</code> instead of <code>0x20080000</code>"), "{h}");
+        assert!(h.contains("NEGOTIATE_EXTENDED_SESSIONSECURITY"));
+        assert!(h.contains("NTLM is blocked on the servers below"));
+        // Host lists as text, one a line, sorted.
+        assert!(h.contains(">xp1\nxp2</textarea>"), "{h}");
+        assert!(h.contains(">fs1\nfs2</textarea>"), "{h}");
+    }
+
+    #[test]
+    fn client_side_failures_relax_the_client_value_and_nothing_breaking_says_so() {
+        let f = min_failure(Side::Client, F::NEGOTIATE_128);
+        let mut a = Actions::new();
+        a.add(("w11", "windows-11"), ("nas", "nas-v1"), &f);
+        let mut h = String::new();
+        a.html(
+            "exchange",
+            Configured {
+                client_min: Some(0x2008_0000),
+                server_min: None,
+            },
+            &mut h,
+        );
+        assert!(h.contains("1 exchange breaks"), "{h}");
+        assert!(
+            h.contains("Make the servers below negotiate <code>NEGOTIATE_128</code>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("to <code>0x00080000</code> instead of <code>0x20080000</code>"),
+            "{h}"
+        );
+        // Without a configured value that holds the bits, no value is invented.
+        let mut h = String::new();
+        a.html("exchange", Configured::default(), &mut h);
+        assert!(
+            h.contains("leave the missing bits out of NtlmMinClientSec"),
+            "{h}"
+        );
+        assert!(!h.contains("instead of"));
+
+        let mut h = String::new();
+        Actions::new().html("pair", Configured::default(), &mut h);
+        assert!(h.contains("No pair breaks under this change"), "{h}");
+    }
+
+    #[test]
+    fn hostile_host_names_are_escaped_in_lists_and_text_boxes() {
+        let f = min_failure(Side::Server, F::NEGOTIATE_128);
+        let mut a = Actions::new();
+        a.add(
+            ("</textarea><script>alert(1)</script>", "<b>p</b>"),
+            ("\"><img src=x>", "s"),
+            &f,
+        );
+        let mut h = String::new();
+        a.html("pair", Configured::default(), &mut h);
+        assert!(!h.contains("<script"), "{h}");
+        assert!(!h.contains("<img"), "{h}");
+        assert!(!h.contains("<b>p"), "{h}");
+        assert_eq!(h.matches("</textarea>").count(), 2);
+        assert!(h.contains("&lt;/textarea&gt;&lt;script&gt;"));
+    }
+}

@@ -40,14 +40,58 @@ pub struct Configured {
     pub server_min: Option<u32>,
 }
 
-/// The key of a cause: refusing side, stage, rule, missing bits, detail kind.
+/// A cause of failure: refusing side, stage, rule, missing bits and the
+/// kind of detail. Failures with the same cause have the same remedies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+pub struct Cause {
     side: Side,
     stage: Stage,
     rule: &'static str,
     missing: u32,
     detail: Detail,
+}
+
+impl Cause {
+    /// The cause of `f`.
+    pub const fn of(f: &Failure) -> Self {
+        Self {
+            side: f.side,
+            stage: f.stage,
+            rule: f.rule.id,
+            missing: f.missing.bits(),
+            detail: f.detail,
+        }
+    }
+}
+
+/// The value that removes a minimum-security failure: the refusing side's
+/// configured value without the missing bits. `None` for other failures,
+/// or when the side's value was not changed or lacks those bits.
+pub fn relaxed_value(f: &Failure, configured: Configured) -> Option<(Side, u32)> {
+    if f.detail != Detail::MinimumSecurity {
+        return None;
+    }
+    let value = match f.side {
+        Side::Server => configured.server_min,
+        Side::Client => configured.client_min,
+    }?;
+    (value & f.missing.bits() != 0).then_some((f.side, value & !f.missing.bits()))
+}
+
+/// A relaxed value ([`relaxed_value`]) simulated on the connections of one
+/// cause.
+#[derive(Debug, Clone)]
+pub struct Relaxed {
+    /// The cause.
+    pub cause: Cause,
+    /// The relaxed value.
+    pub value: u32,
+    /// Connections simulated with it.
+    pub checked: usize,
+    /// Of those, the ones that work.
+    pub works: usize,
+    /// One that still fails, and how (`client → server: failure`).
+    pub example: Option<String>,
 }
 
 /// One cause and the hosts it breaks.
@@ -79,7 +123,7 @@ pub struct HostLoad<'a> {
 /// The broken connections of a report, grouped for action.
 #[derive(Debug, Default)]
 pub struct Actions<'a> {
-    groups: HashMap<Key, Group<'a>>,
+    groups: HashMap<Cause, Group<'a>>,
     hosts: HashMap<&'a str, HostLoad<'a>>,
     total: usize,
 }
@@ -99,13 +143,7 @@ impl<'a> Actions<'a> {
         failure: &Failure,
     ) {
         self.total += 1;
-        let key = Key {
-            side: failure.side,
-            stage: failure.stage,
-            rule: failure.rule.id,
-            missing: failure.missing.bits(),
-            detail: failure.detail,
-        };
+        let key = Cause::of(failure);
         let (refusing, other) = match failure.side {
             Side::Server => (server, client),
             Side::Client => (client, server),
@@ -164,7 +202,8 @@ impl<'a> Actions<'a> {
     /// card per cause and the host ranking. `unit` names a connection
     /// (`pair`, `exchange`); `client_word`/`server_word` name the hosts of
     /// each side as the page does.
-    pub fn html(&self, unit: &str, configured: Configured, h: &mut String) {
+    /// `relaxed` holds the relaxed values that were simulated, if any.
+    pub fn html(&self, unit: &str, configured: Configured, relaxed: &[Relaxed], h: &mut String) {
         h.push_str("<section class=\"card\" id=\"actions\"><h2>What to do</h2>");
         if self.total == 0 {
             let _ = writeln!(
@@ -193,7 +232,8 @@ impl<'a> Actions<'a> {
             if groups.len() == 1 { "" } else { "s" },
         );
         for (n, g) in groups.iter().enumerate() {
-            group_html(n + 1, g, unit, configured, h);
+            let tried = relaxed.iter().find(|r| r.cause == Cause::of(&g.failure));
+            group_html(n + 1, g, unit, configured, tried, h);
         }
         ranking_html(&self.ranked_hosts(), unit, h);
         h.push_str("</section>\n");
@@ -224,7 +264,12 @@ const fn setting(side: Side) -> &'static str {
 }
 
 /// The ways to remove a cause, as HTML list items.
-fn remedies(g: &Group<'_>, configured: Configured) -> Vec<String> {
+fn remedies(
+    g: &Group<'_>,
+    unit: &str,
+    configured: Configured,
+    tried: Option<&Relaxed>,
+) -> Vec<String> {
     let f = &g.failure;
     let side = f.side.name();
     let other = other_side(f.side);
@@ -238,23 +283,51 @@ fn remedies(g: &Group<'_>, configured: Configured) -> Vec<String> {
                 escape(&missing),
                 hex32(f.missing.bits())
             ));
-            let value = match f.side {
-                Side::Server => configured.server_min,
-                Side::Client => configured.client_min,
-            };
-            match value {
-                Some(v) if v & f.missing.bits() != 0 => {
-                    let relaxed = v & !f.missing.bits();
-                    out.push(format!(
+            match (relaxed_value(f, configured), &configured) {
+                (Some((_, relaxed)), c) => {
+                    let was = match f.side {
+                        Side::Server => c.server_min,
+                        Side::Client => c.client_min,
+                    }
+                    .unwrap_or(relaxed);
+                    let mut s = format!(
                         "Or, until then, set {} on the {side}s below to <code>{}</code> instead \
-                         of <code>{}</code> (without the missing bits). That removes this \
-                         failure only: run this report again with that value.",
+                         of <code>{}</code> (without the missing bits). ",
                         setting(f.side),
                         hex32(relaxed),
-                        hex32(v)
-                    ));
+                        hex32(was)
+                    );
+                    match tried.filter(|t| t.value == relaxed) {
+                        Some(t) if t.works == t.checked && t.checked == g.count => {
+                            let _ = write!(
+                                s,
+                                "<b>Simulated:</b> with that value all {} {} of this cause work.",
+                                t.checked,
+                                escape(&plural(unit, t.checked))
+                            );
+                        }
+                        Some(t) => {
+                            let _ = write!(
+                                s,
+                                "<b>Simulated</b> on {} of the {} {}: {} work, {} still fail",
+                                t.checked,
+                                g.count,
+                                escape(&plural(unit, g.count)),
+                                t.works,
+                                t.checked - t.works
+                            );
+                            if let Some(e) = &t.example {
+                                let _ = write!(s, ", e.g. {}", escape(e));
+                            }
+                            s.push('.');
+                        }
+                        None => s.push_str(
+                            "That removes this failure only: run this report again with that value.",
+                        ),
+                    }
+                    out.push(s);
                 }
-                _ => out.push(format!(
+                (None, _) => out.push(format!(
                     "Or leave the missing bits out of {} on the {side}s below.",
                     setting(f.side)
                 )),
@@ -325,7 +398,14 @@ fn host_list(title: &str, hosts: &HashMap<&str, usize>, unit: &str, h: &mut Stri
     );
 }
 
-fn group_html(n: usize, g: &Group<'_>, unit: &str, configured: Configured, h: &mut String) {
+fn group_html(
+    n: usize,
+    g: &Group<'_>,
+    unit: &str,
+    configured: Configured,
+    tried: Option<&Relaxed>,
+    h: &mut String,
+) {
     let f = &g.failure;
     let what = if f.missing.is_empty() {
         f.reason().to_string()
@@ -343,7 +423,7 @@ fn group_html(n: usize, g: &Group<'_>, unit: &str, configured: Configured, h: &m
         f.stage.message(),
         escape(&what)
     );
-    for r in remedies(g, configured) {
+    for r in remedies(g, unit, configured, tried) {
         let _ = write!(h, "<li>{r}</li>");
     }
     let _ = write!(
@@ -490,6 +570,7 @@ mod tests {
                 client_min: None,
                 server_min: Some(0x2008_0000),
             },
+            &[],
             &mut h,
         );
         assert!(
@@ -519,6 +600,7 @@ mod tests {
                 client_min: Some(0x2008_0000),
                 server_min: None,
             },
+            &[],
             &mut h,
         );
         assert!(h.contains("1 exchange breaks"), "{h}");
@@ -532,7 +614,7 @@ mod tests {
         );
         // Without a configured value that holds the bits, no value is invented.
         let mut h = String::new();
-        a.html("exchange", Configured::default(), &mut h);
+        a.html("exchange", Configured::default(), &[], &mut h);
         assert!(
             h.contains("leave the missing bits out of NtlmMinClientSec"),
             "{h}"
@@ -540,8 +622,52 @@ mod tests {
         assert!(!h.contains("instead of"));
 
         let mut h = String::new();
-        Actions::new().html("pair", Configured::default(), &mut h);
+        Actions::new().html("pair", Configured::default(), &[], &mut h);
         assert!(h.contains("No pair breaks under this change"), "{h}");
+    }
+
+    #[test]
+    fn a_simulated_relaxed_value_is_reported_as_simulated() {
+        let f = min_failure(Side::Server, F::NEGOTIATE_EXTENDED_SESSIONSECURITY);
+        let configured = Configured {
+            client_min: None,
+            server_min: Some(0x2008_0000),
+        };
+        assert_eq!(
+            relaxed_value(&f, configured),
+            Some((Side::Server, 0x2000_0000))
+        );
+        let mut a = Actions::new();
+        a.add(("a", "p"), ("s", "q"), &f);
+        a.add(("b", "p"), ("s", "q"), &f);
+        let tried = |works: usize, example: Option<&str>| Relaxed {
+            cause: Cause::of(&f),
+            value: 0x2000_0000,
+            checked: 2,
+            works,
+            example: example.map(str::to_owned),
+        };
+        let mut h = String::new();
+        a.html("pair", configured, &[tried(2, None)], &mut h);
+        assert!(
+            h.contains("<b>Simulated:</b> with that value all 2 pairs of this cause work."),
+            "{h}"
+        );
+        let mut h = String::new();
+        a.html(
+            "pair",
+            configured,
+            &[tried(1, Some("b \u{2192} s: <x>"))],
+            &mut h,
+        );
+        assert!(h.contains("<b>Simulated</b> on 2 of the 2 pairs: 1 work, 1 still fail, e.g. b \u{2192} s: &lt;x&gt;."), "{h}");
+        // A simulation of another value is not reported against this one.
+        let mut other = tried(2, None);
+        other.value = 0x10;
+        let mut h = String::new();
+        a.html("pair", configured, &[other], &mut h);
+        assert!(h.contains("run this report again with that value"), "{h}");
+        assert!(!h.contains("Simulated"));
     }
 
     #[test]
@@ -554,7 +680,7 @@ mod tests {
             &f,
         );
         let mut h = String::new();
-        a.html("pair", Configured::default(), &mut h);
+        a.html("pair", Configured::default(), &[], &mut h);
         assert!(!h.contains("<script"), "{h}");
         assert!(!h.contains("<img"), "{h}");
         assert!(!h.contains("<b>p"), "{h}");

@@ -1293,6 +1293,7 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
             client_min: value(&p.client_min),
             server_min: value(&p.server_min),
         },
+        &[],
         &mut h,
     );
     h.push_str("<section class=\"card\"><h2>Clients that would break</h2>");

@@ -20,7 +20,7 @@ use ntlm_policy::{
 };
 use serde::Serialize;
 
-use crate::actions::{Actions, Configured};
+use crate::actions::{Actions, Configured, Relaxed};
 use crate::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
 use crate::outcome::{OutcomeJson, hex32, names};
 use crate::profiles::Profile;
@@ -66,6 +66,8 @@ pub struct Report<'a> {
     /// The changed NtlmMinClientSec/NtlmMinServerSec values, from which the
     /// "What to do" section computes relaxed values.
     pub configured: Configured,
+    /// Relaxed values simulated on the pairs of their cause.
+    pub relaxed: Vec<Relaxed>,
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values.
@@ -496,7 +498,7 @@ pub fn html(r: &Report<'_>) -> String {
             );
         }
     }
-    actions.html("pair", r.configured, &mut h);
+    actions.html("pair", r.configured, &r.relaxed, &mut h);
 
     // Grid (or list) and details panel.
     h.push_str("<section class=\"card\"><h2>Client \u{d7} server</h2>\n<div class=\"legend\">");
@@ -796,6 +798,7 @@ observed = "&lt;"
             profiles: vec![evil, xp],
             hosts: Vec::new(),
             configured: Configured::default(),
+            relaxed: Vec::new(),
         };
         let page = html(&report);
         assert!(!page.contains("<script>alert"), "raw script in the page");
@@ -849,6 +852,7 @@ lm_level = 3
             profiles: vec![evil],
             hosts: Vec::new(),
             configured: Configured::default(),
+            relaxed: Vec::new(),
         };
         let page = html(&report);
         // The server name is written into title="..." attributes: its quotes

@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write as _};
 
 use clap::Args;
 use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlmsim::actions;
 use ntlmsim::fleet::Fleet;
 use ntlmsim::matrix::{
     self, Application, Cell, Change, Engine, Evaluator, Matrix, Options, PairRef, PairSet, Peer,
@@ -726,6 +727,98 @@ fn evaluate<'r, 'c>(
     run
 }
 
+/// A cause, the side whose value is relaxed, the relaxed value and the pairs
+/// to simulate it on.
+type Pending = (actions::Cause, ntlm_policy::Side, u32, Vec<(usize, usize)>);
+
+/// Pairs simulated per relaxed value in the HTML report (the rest are counted).
+const RELAX_CHECK_MAX: usize = 100_000;
+
+/// The relaxed values of the HTML report's "What to do" section, simulated:
+/// for each minimum-security cause of newly broken pairs, the changed value
+/// without the missing bits ([`actions::relaxed_value`]), run on that
+/// cause's pairs (at most [`RELAX_CHECK_MAX`] of them) with everything else
+/// as in the change.
+fn relaxed_checks(
+    run: &Run<'_, '_>,
+    plan: &Plan<'_>,
+    change: &Policy,
+    opts: &Options,
+    configured: actions::Configured,
+) -> Vec<actions::Relaxed> {
+    let mut pending: Vec<Pending> = Vec::new();
+    let outcomes = run.ev.outcomes();
+    run.each(&mut |c, s, o| {
+        let Some(x) = outcomes.get(o) else {
+            return true;
+        };
+        let (Change::NewlyBroken, Err(f)) = (x.change(), &x.after) else {
+            return true;
+        };
+        let Some((side, value)) = actions::relaxed_value(f, configured) else {
+            return true;
+        };
+        let cause = actions::Cause::of(f);
+        let i = match pending.iter().position(|p| p.0 == cause) {
+            Some(i) => i,
+            None => {
+                pending.push((cause, side, value, Vec::new()));
+                pending.len() - 1
+            }
+        };
+        if let Some(p) = pending.get_mut(i)
+            && p.3.len() < RELAX_CHECK_MAX
+        {
+            p.3.push((c, s));
+        }
+        true
+    });
+    pending
+        .into_iter()
+        .map(|(cause, side, value, pairs)| {
+            let mut relaxed = *change;
+            let v = Some(MinSessionSecurity::from_registry(value));
+            match side {
+                ntlm_policy::Side::Server => relaxed.server_min = v,
+                ntlm_policy::Side::Client => relaxed.client_min = v,
+            }
+            let mut ev = Evaluator::new(&plan.peers, &relaxed, opts);
+            let mut out = actions::Relaxed {
+                cause,
+                value,
+                checked: 0,
+                works: 0,
+                example: None,
+            };
+            for (c, s) in pairs {
+                let Some(o) = ev.outcome(c, s) else {
+                    continue;
+                };
+                let Some(x) = ev.outcomes().get(o as usize) else {
+                    continue;
+                };
+                out.checked += 1;
+                match &x.after {
+                    Ok(_) => out.works += 1,
+                    Err(f) => {
+                        if out.example.is_none() {
+                            let name =
+                                |i: usize| plan.peers.get(i).map_or("?", |p| p.name.as_str());
+                            out.example = Some(format!(
+                                "{} \u{2192} {}: {}",
+                                name(c),
+                                name(s),
+                                report::failure_line(f)
+                            ));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 // --- Human output -----------------------------------------------------------
 
 /// The screen width the human output keeps to.
@@ -1284,6 +1377,10 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                 format!("{} ({}): does not read {}", r.peer, r.profile, r.value),
             ));
         }
+        let configured = actions::Configured {
+            client_min: change.client_min.map(|m| m.bits()),
+            server_min: change.server_min.map(|m| m.bits()),
+        };
         let report = Report {
             title: "NTLM policy impact".into(),
             summary: format!(
@@ -1306,10 +1403,8 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
             options: opts,
             profiles,
             hosts: plan.hosts.clone(),
-            configured: ntlmsim::actions::Configured {
-                client_min: change.client_min.map(|m| m.bits()),
-                server_min: change.server_min.map(|m| m.bits()),
-            },
+            configured,
+            relaxed: relaxed_checks(&run, &plan, &change, &opts, configured),
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;

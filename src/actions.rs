@@ -414,9 +414,14 @@ fn group_html(
     };
     let _ = write!(
         h,
-        "<div class=\"cause\" data-count=\"{}\"><h3>{n}. {} {}: the {} refuses on receipt of {} \
+        "<div class=\"cause\" data-count=\"{}\" data-side=\"{}\" data-stage=\"{}\" \
+         data-rule=\"{}\" data-missing=\"{}\"><h3>{n}. {} {}: the {} refuses on receipt of {} \
          \u{2014} {}</h3><ul class=\"todo\">",
         g.count,
+        f.side.name(),
+        f.stage.name(),
+        escape(f.rule.id),
+        hex32(f.missing.bits()),
         g.count,
         escape(&plural(unit, g.count)),
         f.side,

@@ -8,9 +8,15 @@
 //! data is embedded as JSON with `<`, `>` and `&` escaped so that it cannot
 //! close its `<script>` element.
 //!
+//! Above the grid, a "What to do" section ([`crate::actions`]) groups the
+//! newly broken pairs by cause, with the hosts to change, the hosts that
+//! refuse and the relaxed value simulated; the script gives each cause a
+//! button that shows only its pairs in the grid.
+//!
 //! When its script has run, the page sets `data-failing-cells` (the number
 //! of cells whose pair fails after the change) and `data-ready="1"` on
-//! `<body>`; an uncaught script error sets `data-script-error`.
+//! `<body>`, and `data-cells` (the grid cells it found) on each cause; an
+//! uncaught script error sets `data-script-error`.
 
 use std::fmt::Write as _;
 
@@ -318,6 +324,8 @@ td.ab{background:var(--ab);color:var(--ab-fg)}
 td.fx{background:var(--fx);color:var(--fx-fg)}
 td.na{background:repeating-linear-gradient(45deg,#f1f2f4,#f1f2f4 4px,#e7e9ec 4px,#e7e9ec 8px)}
 th.hl{color:#1f6feb!important;font-weight:700!important}
+table.grid.focus td.cell:not(.mark){opacity:.18}
+div.cause button.show{margin-left:10px;font:inherit;font-size:12px;font-weight:500;padding:1px 8px;border:1px solid #8a95a3;border-radius:4px;background:#fff;cursor:pointer}
 aside.details{position:sticky;top:12px;width:420px;flex:0 0 420px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px;min-height:200px}
 aside.details h3{margin:0 0 4px;font-size:15px}
 aside.details .tag{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;margin-bottom:8px}
@@ -434,6 +442,48 @@ const SCRIPT: &str = r#"
   }
   var first = document.querySelector('td.cell.nb') || document.querySelector('td.cell.ab');
   if (first) { show(first); }
+  // "What to do": each cause finds its newly broken cells (same side,
+  // message, rule and missing bits), counts them in data-cells, and gets a
+  // button that shows only them in the grid.
+  var grid = document.querySelector('table.grid');
+  var causes = document.querySelectorAll('div.cause');
+  var active = null;
+  function ofCause(div, p) {
+    return p && p.change === 'newly-broken' && p.after.result === 'failure' &&
+      p.after.side === div.getAttribute('data-side') &&
+      p.after.stage === div.getAttribute('data-stage') &&
+      p.after.rule_id === div.getAttribute('data-rule') &&
+      p.after.missing === div.getAttribute('data-missing');
+  }
+  for (var k = 0; k < causes.length; k++) {
+    (function (div) {
+      var mine = [];
+      for (var j = 0; j < cells.length; j++) {
+        if (ofCause(div, pair(Number(cells[j].getAttribute('data-i'))))) { mine.push(cells[j]); }
+      }
+      div.setAttribute('data-cells', String(mine.length));
+      if (!grid || mine.length === 0) { return; }
+      var button = el('button', 'show', 'Show only these pairs in the grid');
+      button.type = 'button';
+      button.addEventListener('click', function () {
+        var on = active !== div;
+        var old = document.querySelectorAll('td.cell.mark');
+        for (var m = 0; m < old.length; m++) { old[m].classList.remove('mark'); }
+        var buttons = document.querySelectorAll('div.cause button.show');
+        for (var b = 0; b < buttons.length; b++) { buttons[b].textContent = 'Show only these pairs in the grid'; }
+        grid.classList.toggle('focus', on);
+        active = on ? div : null;
+        if (on) {
+          for (var n = 0; n < mine.length; n++) { mine[n].classList.add('mark'); }
+          button.textContent = 'Show every pair again';
+          show(mine[0]);
+          grid.scrollIntoView({ block: 'nearest' });
+        }
+      });
+      var h3 = div.querySelector('h3');
+      if (h3) { h3.appendChild(button); }
+    })(causes[k]);
+  }
   body.setAttribute('data-failing-cells', String(failing));
   body.setAttribute('data-ready', '1');
 })();

@@ -321,9 +321,15 @@ fn remedies(
                             }
                             s.push('.');
                         }
-                        None => s.push_str(
-                            "That removes this failure only: run this report again with that value.",
-                        ),
+                        None => {
+                            let _ = write!(
+                                s,
+                                "That removes this failure only: run this report again with \
+                                 <code>--{}-min {}</code> to see whether anything else fails.",
+                                side,
+                                hex32(relaxed)
+                            );
+                        }
                     }
                     out.push(s);
                 }
@@ -671,7 +677,10 @@ mod tests {
         other.value = 0x10;
         let mut h = String::new();
         a.html("pair", configured, &[other], &mut h);
-        assert!(h.contains("run this report again with that value"), "{h}");
+        assert!(
+            h.contains("run this report again with <code>--server-min 0x20000000</code>"),
+            "{h}"
+        );
         assert!(!h.contains("Simulated"));
     }
 

@@ -87,7 +87,8 @@ pub(crate) struct InteropArgs {
     /// How exchanges are decided: full (complete handshakes) or flags (flags only)
     #[arg(long, value_name = "ENGINE", default_value = "full")]
     engine: String,
-    /// Also write a self-contained HTML report to FILE
+    /// Also write a self-contained HTML report to FILE: what to do (the newly broken pairs by
+    /// cause, the hosts to change, a relaxed value simulated), the grid, the sources
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
     /// List the pairs instead of drawing the grid

@@ -38,6 +38,11 @@ pub struct Configured {
     pub client_min: Option<u32>,
     /// NtlmMinServerSec as changed (`None`: not changed).
     pub server_min: Option<u32>,
+    /// Whether the change sets a value on the clients (NtlmMinClientSec or
+    /// their LmCompatibilityLevel).
+    pub clients_changed: bool,
+    /// Whether the change sets a value on the servers.
+    pub servers_changed: bool,
 }
 
 /// A cause of failure: refusing side, stage, rule, missing bits and the
@@ -126,6 +131,8 @@ pub struct Actions<'a> {
     groups: HashMap<Cause, Group<'a>>,
     hosts: HashMap<&'a str, HostLoad<'a>>,
     total: usize,
+    clients: Vec<&'a str>,
+    servers: Vec<&'a str>,
 }
 
 impl<'a> Actions<'a> {
@@ -165,6 +172,35 @@ impl<'a> Actions<'a> {
         let s = self.hosts.entry(server.0).or_default();
         s.profile = server.1;
         s.as_server += 1;
+    }
+
+    /// Every client and server of the report, broken or not, for the list
+    /// of hosts where the change breaks nothing.
+    pub fn set_hosts(&mut self, clients: Vec<&'a str>, servers: Vec<&'a str>) {
+        self.clients = clients;
+        self.servers = servers;
+    }
+
+    /// The clients (`Side::Client`) or servers of [`Actions::set_hosts`] in
+    /// no broken connection in that role, sorted and without repeats.
+    pub fn unbroken(&self, role: Side) -> Vec<&'a str> {
+        let all = match role {
+            Side::Client => &self.clients,
+            Side::Server => &self.servers,
+        };
+        let mut v: Vec<&'a str> = all
+            .iter()
+            .copied()
+            .filter(|h| {
+                self.hosts.get(h).is_none_or(|l| match role {
+                    Side::Client => l.as_client == 0,
+                    Side::Server => l.as_server == 0,
+                })
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// Broken connections added.
@@ -234,6 +270,35 @@ impl<'a> Actions<'a> {
         for (n, g) in groups.iter().enumerate() {
             let tried = relaxed.iter().find(|r| r.cause == Cause::of(&g.failure));
             group_html(n + 1, g, unit, configured, tried, h);
+        }
+        for (role, changed, setting) in [
+            (
+                Side::Server,
+                configured.servers_changed,
+                "the server-side values",
+            ),
+            (
+                Side::Client,
+                configured.clients_changed,
+                "the client-side values",
+            ),
+        ] {
+            let safe = self.unbroken(role);
+            if !changed || safe.is_empty() {
+                continue;
+            }
+            let _ = write!(
+                h,
+                "<div class=\"safe\"><h3>{}s where the change breaks nothing ({})</h3><p>No \
+                 {unit} of these {}s breaks under this change: {setting} can be applied to them \
+                 first. {}s whose profile does not read a value the change sets are not listed.</p>",
+                capitalized(role.name()),
+                safe.len(),
+                role.name(),
+                capitalized(role.name()),
+            );
+            name_list(&format!("{}s where nothing breaks", role.name()), &safe, h);
+            h.push_str("</div>");
         }
         ranking_html(&self.ranked_hosts(), unit, h);
         h.push_str("</section>\n");
@@ -362,6 +427,40 @@ fn remedies(
         )),
     }
     out
+}
+
+fn capitalized(word: &str) -> String {
+    let mut c = word.chars();
+    c.next().map_or_else(String::new, |f| {
+        f.to_uppercase().chain(c).collect::<String>()
+    })
+}
+
+/// Names inline (at most [`INLINE_HOSTS`]) and all of them in a text box,
+/// one a line.
+fn name_list(title: &str, names: &[&str], h: &mut String) {
+    let _ = write!(h, "<div class=\"hosts\"><p>");
+    for (i, name) in names.iter().take(INLINE_HOSTS).enumerate() {
+        if i > 0 {
+            h.push_str(", ");
+        }
+        h.push_str(&escape(name));
+    }
+    if names.len() > INLINE_HOSTS {
+        let _ = write!(
+            h,
+            " <span class=\"muted\">and {} more</span>",
+            names.len() - INLINE_HOSTS
+        );
+    }
+    let _ = write!(
+        h,
+        "</p><details><summary>as text, one a line</summary><textarea readonly rows=\"{}\" \
+         aria-label=\"{}\">{}</textarea></details></div>",
+        names.len().clamp(2, 12),
+        escape(title),
+        escape(&names.join("\n"))
+    );
 }
 
 fn host_list(title: &str, hosts: &HashMap<&str, usize>, unit: &str, h: &mut String) {
@@ -507,6 +606,8 @@ p.verdict.bad{background:#fdecea;color:#8a1c17;border:1px solid #f2b8b5}
 p.verdict.good{background:#e3f4e8;color:#17612f;border:1px solid #b7dfc3}
 div.cause{border:1px solid #d7dbe0;border-left:5px solid #d6312b;border-radius:6px;padding:8px 14px;margin:10px 0}
 div.cause h3{font-size:14px;margin:2px 0 6px}
+div.safe{border:1px solid #d7dbe0;border-left:5px solid #17612f;border-radius:6px;padding:8px 14px;margin:10px 0}
+div.safe h3{font-size:14px;margin:2px 0 6px}div.safe p{margin:0 0 4px}
 ul.todo{margin:4px 0 6px 18px;padding:0}
 ul.todo li{margin:2px 0}
 div.two-lists{display:flex;gap:18px;flex-wrap:wrap}
@@ -580,6 +681,7 @@ mod tests {
             Configured {
                 client_min: None,
                 server_min: Some(0x2008_0000),
+                ..Configured::default()
             },
             &[],
             &mut h,
@@ -610,6 +712,7 @@ mod tests {
             Configured {
                 client_min: Some(0x2008_0000),
                 server_min: None,
+                ..Configured::default()
             },
             &[],
             &mut h,
@@ -643,6 +746,7 @@ mod tests {
         let configured = Configured {
             client_min: None,
             server_min: Some(0x2008_0000),
+            ..Configured::default()
         };
         assert_eq!(
             relaxed_value(&f, configured),
@@ -682,6 +786,33 @@ mod tests {
             "{h}"
         );
         assert!(!h.contains("Simulated"));
+    }
+
+    #[test]
+    fn hosts_in_no_broken_connection_are_listed_for_the_sides_the_change_sets() {
+        let f = min_failure(Side::Server, F::NEGOTIATE_128);
+        let mut a = Actions::new();
+        a.add(("c1", "p"), ("s1", "q"), &f);
+        a.set_hosts(vec!["c1", "c2", "c2"], vec!["s1", "s2", "s3"]);
+        assert_eq!(a.unbroken(Side::Server), ["s2", "s3"]);
+        assert_eq!(a.unbroken(Side::Client), ["c2"]);
+        let mut h = String::new();
+        let only_servers = Configured {
+            server_min: Some(0x2000_0000),
+            servers_changed: true,
+            ..Configured::default()
+        };
+        a.html("pair", only_servers, &[], &mut h);
+        assert!(
+            h.contains("Servers where the change breaks nothing (2)"),
+            "{h}"
+        );
+        assert!(h.contains(">s2\ns3</textarea>"), "{h}");
+        // The clients' values were not changed: no list for them.
+        assert!(
+            !h.contains("Clients where the change breaks nothing"),
+            "{h}"
+        );
     }
 
     #[test]

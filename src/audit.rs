@@ -1286,12 +1286,24 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
             );
         }
     }
+    actions.set_hosts(
+        records
+            .iter()
+            .filter(|r| r.client_policy_applies)
+            .map(ExchangeRecord::client_host)
+            .collect(),
+        records.iter().map(|r| host(&r.server)).collect(),
+    );
     let value = |v: &str| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok();
     actions.html(
         "exchange",
         crate::actions::Configured {
             client_min: value(&p.client_min),
             server_min: value(&p.server_min),
+            clients_changed: value(&p.client_min).is_some_and(|v| v != 0)
+                || p.client_lm_level.is_some(),
+            servers_changed: value(&p.server_min).is_some_and(|v| v != 0)
+                || p.server_lm_level.is_some(),
         },
         &[],
         &mut h,

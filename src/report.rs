@@ -74,6 +74,10 @@ pub struct Report<'a> {
     pub configured: Configured,
     /// Relaxed values simulated on the pairs of their cause.
     pub relaxed: Vec<Relaxed>,
+    /// Clients and servers the change does not reach for a value it sets on
+    /// them (their profile does not read it): never listed as hosts where
+    /// the change breaks nothing.
+    pub not_reached: Vec<String>,
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values.
@@ -548,6 +552,19 @@ pub fn html(r: &Report<'_>) -> String {
             );
         }
     }
+    let reached = |h: &&String| !r.not_reached.contains(h);
+    actions.set_hosts(
+        r.clients
+            .iter()
+            .filter(reached)
+            .map(String::as_str)
+            .collect(),
+        r.servers
+            .iter()
+            .filter(reached)
+            .map(String::as_str)
+            .collect(),
+    );
     actions.html("pair", r.configured, &r.relaxed, &mut h);
 
     // Grid (or list) and details panel.
@@ -849,6 +866,7 @@ observed = "&lt;"
             hosts: Vec::new(),
             configured: Configured::default(),
             relaxed: Vec::new(),
+            not_reached: Vec::new(),
         };
         let page = html(&report);
         assert!(!page.contains("<script>alert"), "raw script in the page");
@@ -903,6 +921,7 @@ lm_level = 3
             hosts: Vec::new(),
             configured: Configured::default(),
             relaxed: Vec::new(),
+            not_reached: Vec::new(),
         };
         let page = html(&report);
         // The server name is written into title="..." attributes: its quotes

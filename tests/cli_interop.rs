@@ -777,6 +777,54 @@ fn html_report_says_what_to_do() {
     );
     assert!(html.contains("Hosts in the most broken pairs"));
 
+    // A server none of whose pairs breaks is listed as one to apply the
+    // change to first; a server the change does not reach (Samba) is not.
+    let fleet2 = temp_file(
+        "actions-fleet.toml",
+        r#"
+[[host]]
+name = "fs01"
+profile = "windows-7-upgraded"
+role = "server"
+[[host]]
+name = "fs02"
+profile = "windows-11"
+role = "server"
+[[host]]
+name = "files-linux"
+profile = "samba-4"
+role = "server"
+[[host]]
+name = "ws-admin"
+profile = "windows-11"
+role = "client"
+talks_to = ["fs01", "fs02", "files-linux"]
+[[host]]
+name = "sql-reports"
+profile = "jtds-1.3"
+role = "client"
+talks_to = ["fs01", "files-linux"]
+"#,
+    );
+    let safe = dir.join("safe-actions.html");
+    let (code, _) = json(&[
+        "interop",
+        "--fleet",
+        fleet2.to_str().unwrap(),
+        "--server-min",
+        "0x20080000",
+        "--html",
+        safe.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let html = std::fs::read_to_string(&safe).unwrap();
+    assert!(
+        html.contains("Servers where the change breaks nothing (1)"),
+        "{html}"
+    );
+    assert!(html.contains(">fs02</textarea>"), "{html}");
+    assert!(!html.contains(">files-linux\nfs02</textarea>"));
+
     // Both sides changed: relaxing the servers alone leaves the pairs whose
     // client also refuses, and the page says which.
     let both = dir.join("both-actions.html");

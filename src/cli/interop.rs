@@ -1381,6 +1381,8 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         let configured = actions::Configured {
             client_min: change.client_min.map(|m| m.bits()),
             server_min: change.server_min.map(|m| m.bits()),
+            clients_changed: change.client_min.is_some() || change.client_lm_level.is_some(),
+            servers_changed: change.server_min.is_some() || change.server_lm_level.is_some(),
         };
         let report = Report {
             title: "NTLM policy impact".into(),
@@ -1406,6 +1408,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
             hosts: plan.hosts.clone(),
             configured,
             relaxed: relaxed_checks(&run, &plan, &change, &opts, configured),
+            not_reached: reach.iter().map(|r| r.peer.clone()).collect(),
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;

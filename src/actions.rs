@@ -112,6 +112,8 @@ pub struct Group<'a> {
     pub other: HashMap<&'a str, usize>,
     /// Profiles of the hosts on the other side.
     pub other_profiles: HashMap<&'a str, usize>,
+    /// Users seen in these connections (`DOMAIN\user`), for captures.
+    pub users: HashMap<String, usize>,
 }
 
 /// One host's share of the broken connections.
@@ -161,6 +163,7 @@ impl<'a> Actions<'a> {
             refusing: HashMap::new(),
             other: HashMap::new(),
             other_profiles: HashMap::new(),
+            users: HashMap::new(),
         });
         g.count += 1;
         *g.refusing.entry(refusing.0).or_insert(0) += 1;
@@ -172,6 +175,14 @@ impl<'a> Actions<'a> {
         let s = self.hosts.entry(server.0).or_default();
         s.profile = server.1;
         s.as_server += 1;
+    }
+
+    /// Records a user of a broken connection already [added](Actions::add)
+    /// with `failure` (captures name the user in the AUTHENTICATE).
+    pub fn add_user(&mut self, failure: &Failure, user: String) {
+        if let Some(g) = self.groups.get_mut(&Cause::of(failure)) {
+            *g.users.entry(user).or_insert(0) += 1;
+        }
     }
 
     /// Every client and server of the report, broken or not, for the list
@@ -567,6 +578,10 @@ fn group_html(
     }
     host_list(&format!("{other}s to change"), &g.other, unit, h);
     host_list(&format!("{}s that refuse", f.side), &g.refusing, unit, h);
+    if !g.users.is_empty() {
+        let users: HashMap<&str, usize> = g.users.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        host_list("users to inform", &users, unit, h);
+    }
     h.push_str("</div></div>");
 }
 

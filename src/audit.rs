@@ -1284,6 +1284,9 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
                 (host(&r.server), ""),
                 f,
             );
+            if r.user.is_some() {
+                actions.add_user(f, who(r));
+            }
         }
     }
     actions.set_hosts(

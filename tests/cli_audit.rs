@@ -223,6 +223,7 @@ fn human_csv_and_html() {
          <code>0x20000000</code>"
     ));
     assert!(page.contains(">192.0.2.2</textarea>"));
+    assert!(page.contains(">EXAMPLE\\bob</textarea>"), "{page}");
     assert!(page.contains("run this report again with <code>--server-min 0x00000000</code>"));
 }
 

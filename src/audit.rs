@@ -1699,6 +1699,13 @@ mod tests {
         // Every attribute value is closed where the markup closes it: no
         // quote from a name opens a new attribute.
         assert!(!page.contains("\" onerror="));
+        // The users reach the What to do section's lists, escaped: no name
+        // closes its text box early.
+        assert!(page.contains("users to inform"));
+        assert_eq!(
+            page.matches("<textarea").count(),
+            page.matches("</textarea>").count()
+        );
     }
 
     #[test]

@@ -6,16 +6,22 @@
 //! lists the hosts on the refusing side and on the other side (the ones
 //! that lack what is required), and the ways to remove it that follow from
 //! the failure itself: the other side offers the missing bits, or the
-//! refusing side's value leaves them out (the value is computed: the
-//! configured value without the missing bits, which are the same bit
-//! positions in NtlmMinClientSec/NtlmMinServerSec as in the flags, KB239869).
-//! A host ranking says which hosts are in the most broken connections, and
-//! every host list is also given as plain text, one name a line, to paste
-//! into a ticket, a group or an exception list.
+//! refusing side's value leaves them out. That value is computed: the
+//! configured value without the missing bits, which have the same positions
+//! in NtlmMinClientSec/NtlmMinServerSec (KB239869: 0x10, 0x20, 0x80000,
+//! 0x20000000, 0x80000000) as in the negotiate flags (MS-NLMP 2.2.2.5:
+//! SIGN, SEAL, EXTENDED_SESSIONSECURITY, 128, 56). The hosts in no broken
+//! connection, per side the change sets a value on, are where it can be
+//! applied first; a ranking says which hosts are in the most broken
+//! connections; every list is also given as plain text, one name a line,
+//! to paste into a ticket, a group or an exception list.
 //!
-//! Nothing here is run again under the relaxed value: the page says that a
-//! relaxed value removes *this* failure and that the change should be
-//! simulated again with it.
+//! This module does not simulate anything. A caller that can run the
+//! relaxed value on a cause's connections (`interop` can; `audit` cannot,
+//! it judges captured messages) passes the result as a [`Relaxed`], and
+//! the page says how many then work; otherwise the page says the value
+//! removes *this* failure only and names the option to run the report
+//! again with.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use ntlm_policy::{Detail, Failure, Side, Stage};
+use ntlm_wire::NegotiateFlags;
 
 use crate::outcome::{hex32, names};
 use crate::report::escape;
@@ -365,6 +366,21 @@ fn remedies(
                 escape(&missing),
                 hex32(f.missing.bits())
             ));
+            if f.side == Side::Server
+                && f.missing
+                    .contains(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY)
+                && let Some(rule) = ntlm_policy::Rule::by_id("neg-client-ess")
+            {
+                out.push(format!(
+                    "Where such a client reads LmCompatibilityLevel (Windows), a level of 1 or \
+                     higher makes it request EXTENDED_SESSIONSECURITY: rule <code>{}</code>, {} \
+                     (source: {} [{}]).",
+                    escape(rule.id),
+                    escape(rule.statement),
+                    escape(&rule.source.to_string()),
+                    escape(&rule.basis.to_string())
+                ));
+            }
             match (relaxed_value(f, configured), &configured) {
                 (Some((_, relaxed)), c) => {
                     let was = match f.side {
@@ -716,6 +732,8 @@ mod tests {
         // The relaxed value: the configured one without the missing bit.
         assert!(h.contains("set NtlmMinServerSec on the servers below to <code>0x20000000</code> instead of <code>0x20080000</code>"), "{h}");
         assert!(h.contains("NEGOTIATE_EXTENDED_SESSIONSECURITY"));
+        // The client-side setting that makes Windows clients request it, with its rule.
+        assert!(h.contains("a level of 1 or higher makes it request EXTENDED_SESSIONSECURITY: rule <code>neg-client-ess</code>"), "{h}");
         assert!(h.contains("NTLM is blocked on the servers below"));
         // Host lists as text, one a line, sorted.
         assert!(h.contains(">xp1\nxp2</textarea>"), "{h}");

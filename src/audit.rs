@@ -1100,52 +1100,55 @@ pub fn render_human(
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "By verdict:");
-    for (v, n) in &summary.by_verdict {
-        let _ = writeln!(s, "  {v:<12} {n}");
-    }
-    if summary.breaking > 0 {
-        let _ = writeln!(
-            s,
-            "  of the {} breaking, {} break under every documented reading of the semantics switches",
-            summary.breaking, summary.breaking_under_every_reading
-        );
-    }
-    for (title, rows) in [
-        (
-            "By client profile:",
-            summary
-                .by_client_profile
-                .iter()
-                .map(|(k, c)| (k.clone(), *c))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "By response kind:",
-            summary
-                .by_response_kind
-                .iter()
-                .map(|(k, c)| ((*k).to_owned(), *c))
-                .collect(),
-        ),
-        (
-            "By carrier:",
-            summary
-                .by_carrier
-                .iter()
-                .map(|(k, c)| ((*k).to_owned(), *c))
-                .collect(),
-        ),
-    ] {
-        let _ = writeln!(s, "{title}");
-        for (k, c) in rows {
+    // An input with no exchange (event logs only) gets no empty headings.
+    if summary.exchanges > 0 {
+        let _ = writeln!(s, "By verdict:");
+        for (v, n) in &summary.by_verdict {
+            let _ = writeln!(s, "  {v:<12} {n}");
+        }
+        if summary.breaking > 0 {
             let _ = writeln!(
                 s,
-                "  {:<20} {:>6} exchange(s), {} would break",
-                sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
-                c.exchanges,
-                c.breaking
+                "  of the {} breaking, {} break under every documented reading of the semantics switches",
+                summary.breaking, summary.breaking_under_every_reading
             );
+        }
+        for (title, rows) in [
+            (
+                "By client profile:",
+                summary
+                    .by_client_profile
+                    .iter()
+                    .map(|(k, c)| (k.clone(), *c))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "By response kind:",
+                summary
+                    .by_response_kind
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+            (
+                "By carrier:",
+                summary
+                    .by_carrier
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+        ] {
+            let _ = writeln!(s, "{title}");
+            for (k, c) in rows {
+                let _ = writeln!(
+                    s,
+                    "  {:<20} {:>6} exchange(s), {} would break",
+                    sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
+                    c.exchanges,
+                    c.breaking
+                );
+            }
         }
     }
     let _ = writeln!(s);

@@ -1211,52 +1211,55 @@ pub fn render_human(
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "By verdict:");
-    for (v, n) in &summary.by_verdict {
-        let _ = writeln!(s, "  {v:<12} {n}");
-    }
-    if summary.breaking > 0 {
-        let _ = writeln!(
-            s,
-            "  of the {} breaking, {} break under every documented reading of the semantics switches",
-            summary.breaking, summary.breaking_under_every_reading
-        );
-    }
-    for (title, rows) in [
-        (
-            "By client profile:",
-            summary
-                .by_client_profile
-                .iter()
-                .map(|(k, c)| (k.clone(), *c))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "By response kind:",
-            summary
-                .by_response_kind
-                .iter()
-                .map(|(k, c)| ((*k).to_owned(), *c))
-                .collect(),
-        ),
-        (
-            "By carrier:",
-            summary
-                .by_carrier
-                .iter()
-                .map(|(k, c)| ((*k).to_owned(), *c))
-                .collect(),
-        ),
-    ] {
-        let _ = writeln!(s, "{title}");
-        for (k, c) in rows {
+    // An input with no exchange (event logs only) gets no empty headings.
+    if summary.exchanges > 0 {
+        let _ = writeln!(s, "By verdict:");
+        for (v, n) in &summary.by_verdict {
+            let _ = writeln!(s, "  {v:<12} {n}");
+        }
+        if summary.breaking > 0 {
             let _ = writeln!(
                 s,
-                "  {:<20} {:>6} exchange(s), {} would break",
-                sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
-                c.exchanges,
-                c.breaking
+                "  of the {} breaking, {} break under every documented reading of the semantics switches",
+                summary.breaking, summary.breaking_under_every_reading
             );
+        }
+        for (title, rows) in [
+            (
+                "By client profile:",
+                summary
+                    .by_client_profile
+                    .iter()
+                    .map(|(k, c)| (k.clone(), *c))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "By response kind:",
+                summary
+                    .by_response_kind
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+            (
+                "By carrier:",
+                summary
+                    .by_carrier
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+        ] {
+            let _ = writeln!(s, "{title}");
+            for (k, c) in rows {
+                let _ = writeln!(
+                    s,
+                    "  {:<20} {:>6} exchange(s), {} would break",
+                    sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
+                    c.exchanges,
+                    c.breaking
+                );
+            }
         }
     }
     let _ = writeln!(s);
@@ -1472,10 +1475,11 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>NTLM capture audit</title>\n<style>{HTML_CSS}</style></head>\n\
+         <title>NTLM capture audit</title>\n<style>{HTML_CSS}{}</style></head>\n\
          <body data-exchanges=\"{}\" data-breaking=\"{}\"><header><h1>NTLM capture audit</h1>\
          <p>NtlmMinClientSec {} \u{b7} NtlmMinServerSec {} \u{b7} client LmCompatibilityLevel {} \
          \u{b7} server LmCompatibilityLevel {} \u{b7} semantics {}</p></header><main>",
+        crate::actions::CSS,
         summary.exchanges,
         summary.breaking,
         escape(&p.client_min),
@@ -1507,6 +1511,42 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
         summary.exchanges - summary.breaking,
         summary.partial,
         summary.problems
+    );
+    // What to do about the exchanges that would break.
+    let mut actions = crate::actions::Actions::new();
+    for r in records {
+        if let Some(f) = &r.failure {
+            actions.add(
+                (r.client_host(), r.client_profile.as_str()),
+                (host(&r.server), ""),
+                f,
+            );
+            if r.user.is_some() {
+                actions.add_user(f, who(r));
+            }
+        }
+    }
+    actions.set_hosts(
+        records
+            .iter()
+            .filter(|r| r.client_policy_applies)
+            .map(ExchangeRecord::client_host)
+            .collect(),
+        records.iter().map(|r| host(&r.server)).collect(),
+    );
+    let value = |v: &str| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok();
+    actions.html(
+        "exchange",
+        crate::actions::Configured {
+            client_min: value(&p.client_min),
+            server_min: value(&p.server_min),
+            clients_changed: value(&p.client_min).is_some_and(|v| v != 0)
+                || p.client_lm_level.is_some(),
+            servers_changed: value(&p.server_min).is_some_and(|v| v != 0)
+                || p.server_lm_level.is_some(),
+        },
+        &[],
+        &mut h,
     );
     h.push_str("<section class=\"card\"><h2>Clients that would break</h2>");
     if summary.breaking_clients.is_empty() {
@@ -1985,6 +2025,13 @@ mod tests {
         // Every attribute value is closed where the markup closes it: no
         // quote from a name opens a new attribute.
         assert!(!page.contains("\" onerror="));
+        // The users reach the What to do section's lists, escaped: no name
+        // closes its text box early.
+        assert!(page.contains("users to inform"));
+        assert_eq!(
+            page.matches("<textarea").count(),
+            page.matches("</textarea>").count()
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub use ntlm_policy as policy;
 pub use ntlm_session as session;
 pub use ntlm_wire as wire;
 
+pub mod actions;
 pub mod attack;
 pub mod audit;
 pub mod binding;

@@ -284,6 +284,18 @@ fn human_csv_and_html() {
     );
     assert!(page.contains("192.0.2.2 <span class=\"muted\">(curl-7.88)</span>"));
     assert!(!page.contains("<script"));
+    // What to do: the cause, the client to change, the relaxed value.
+    assert!(page.contains(
+        "1 exchange breaks under this change, between 1 client and 1 server, for 1 reason."
+    ));
+    assert!(page.contains("Make the clients below negotiate <code>NEGOTIATE_128</code>"));
+    assert!(page.contains(
+        "set NtlmMinServerSec on the servers below to <code>0x00000000</code> instead of \
+         <code>0x20000000</code>"
+    ));
+    assert!(page.contains(">192.0.2.2</textarea>"));
+    assert!(page.contains(">EXAMPLE\\bob</textarea>"), "{page}");
+    assert!(page.contains("run this report again with <code>--server-min 0x00000000</code>"));
 }
 
 #[test]

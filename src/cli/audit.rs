@@ -78,7 +78,8 @@ pub(crate) struct AuditArgs {
     /// Also write the exchanges as CSV to FILE
     #[arg(long, value_name = "FILE")]
     csv: Option<String>,
-    /// Also write a self-contained HTML report to FILE
+    /// Also write a self-contained HTML report to FILE: what to do (the breaking exchanges by
+    /// cause, the hosts to change), the clients, every exchange
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
     /// Also print each exchange's messages decoded, as `ntlmsim decode` shows them (JSON: a

@@ -7,6 +7,7 @@ use std::io::Write as _;
 
 use clap::Args;
 use ntlm_policy::{Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlmsim::actions;
 use ntlmsim::fleet::Fleet;
 use ntlmsim::matrix::{
     self, Application, Cell, Change, Engine, Evaluator, Matrix, Options, PairRef, PairSet, Peer,
@@ -89,7 +90,8 @@ pub(crate) struct InteropArgs {
     /// How exchanges are decided: full (complete handshakes) or flags (flags only)
     #[arg(long, value_name = "ENGINE", default_value = "full")]
     engine: String,
-    /// Also write a self-contained HTML report to FILE
+    /// Also write a self-contained HTML report to FILE: what to do (the newly broken pairs by
+    /// cause, the hosts to change, a relaxed value simulated), the grid, the sources
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
     /// List the pairs instead of drawing the grid
@@ -806,6 +808,98 @@ fn certainties(run: &mut Run<'_, '_>, all: bool) {
     }
 }
 
+/// A cause, the side whose value is relaxed, the relaxed value and the pairs
+/// to simulate it on.
+type Pending = (actions::Cause, ntlm_policy::Side, u32, Vec<(usize, usize)>);
+
+/// Pairs simulated per relaxed value in the HTML report (the rest are counted).
+const RELAX_CHECK_MAX: usize = 100_000;
+
+/// The relaxed values of the HTML report's "What to do" section, simulated:
+/// for each minimum-security cause of newly broken pairs, the changed value
+/// without the missing bits ([`actions::relaxed_value`]), run on that
+/// cause's pairs (at most [`RELAX_CHECK_MAX`] of them) with everything else
+/// as in the change.
+fn relaxed_checks(
+    run: &Run<'_, '_>,
+    plan: &Plan<'_>,
+    change: &Policy,
+    opts: &Options,
+    configured: actions::Configured,
+) -> Vec<actions::Relaxed> {
+    let mut pending: Vec<Pending> = Vec::new();
+    let outcomes = run.ev.outcomes();
+    run.each(&mut |c, s, o| {
+        let Some(x) = outcomes.get(o) else {
+            return true;
+        };
+        let (Change::NewlyBroken, Err(f)) = (x.change(), &x.after) else {
+            return true;
+        };
+        let Some((side, value)) = actions::relaxed_value(f, configured) else {
+            return true;
+        };
+        let cause = actions::Cause::of(f);
+        let i = match pending.iter().position(|p| p.0 == cause) {
+            Some(i) => i,
+            None => {
+                pending.push((cause, side, value, Vec::new()));
+                pending.len() - 1
+            }
+        };
+        if let Some(p) = pending.get_mut(i)
+            && p.3.len() < RELAX_CHECK_MAX
+        {
+            p.3.push((c, s));
+        }
+        true
+    });
+    pending
+        .into_iter()
+        .map(|(cause, side, value, pairs)| {
+            let mut relaxed = *change;
+            let v = Some(MinSessionSecurity::from_registry(value));
+            match side {
+                ntlm_policy::Side::Server => relaxed.server_min = v,
+                ntlm_policy::Side::Client => relaxed.client_min = v,
+            }
+            let mut ev = Evaluator::new(&plan.peers, &relaxed, opts);
+            let mut out = actions::Relaxed {
+                cause,
+                value,
+                checked: 0,
+                works: 0,
+                example: None,
+            };
+            for (c, s) in pairs {
+                let Some(o) = ev.outcome(c, s) else {
+                    continue;
+                };
+                let Some(x) = ev.outcomes().get(o as usize) else {
+                    continue;
+                };
+                out.checked += 1;
+                match &x.after {
+                    Ok(_) => out.works += 1,
+                    Err(f) => {
+                        if out.example.is_none() {
+                            let name =
+                                |i: usize| plan.peers.get(i).map_or("?", |p| p.name.as_str());
+                            out.example = Some(format!(
+                                "{} \u{2192} {}: {}",
+                                name(c),
+                                name(s),
+                                report::failure_line(f)
+                            ));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 // --- Human output -----------------------------------------------------------
 
 /// The screen width the human output keeps to: 100 columns, fewer on a
@@ -1469,6 +1563,12 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                 format!("{} ({}): does not read {}", r.peer, r.profile, r.value),
             ));
         }
+        let configured = actions::Configured {
+            client_min: change.client_min.map(|m| m.bits()),
+            server_min: change.server_min.map(|m| m.bits()),
+            clients_changed: change.client_min.is_some() || change.client_lm_level.is_some(),
+            servers_changed: change.server_min.is_some() || change.server_lm_level.is_some(),
+        };
         let report = Report {
             title: "NTLM policy impact".into(),
             summary: format!(
@@ -1505,6 +1605,9 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                     })
                 })
                 .collect(),
+            configured,
+            relaxed: relaxed_checks(&run, &plan, &change, &opts, configured),
+            not_reached: reach.iter().map(|r| r.peer.clone()).collect(),
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;

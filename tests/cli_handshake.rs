@@ -311,3 +311,27 @@ fn lm_key_under_128_is_a_56_bit_key_and_the_verdict_warns() {
     let (_, v) = json(&["handshake", "--sign"]);
     assert_eq!(v["outcome"]["weak_key_under_128"], false);
 }
+
+/// The unconfirmed facts of both profiles come with the verdict.
+#[test]
+fn the_verdict_names_the_assumed_profile_facts() {
+    let args = [
+        "handshake",
+        "--client",
+        "windows-xp",
+        "--server",
+        "windows-11",
+        "--server-min",
+        "0x20080000",
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 1);
+    let assumed = v["assumed"].as_array().unwrap();
+    let xp = assumed
+        .iter()
+        .find(|a| a["profile"] == "windows-xp")
+        .unwrap();
+    assert!(!xp["facts"].as_str().unwrap().is_empty(), "{xp}");
+    let (_, text, _) = ntlmsim(&args);
+    assert!(text.contains("  assumed:    windows-xp: "), "{text}");
+}

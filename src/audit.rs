@@ -758,7 +758,7 @@ impl Auditor {
                 anonymous: kind == Some(ResponseKind::Anonymous),
                 weak_key_under_128: ntlm_policy::weak_key_under_128(negotiated),
             }),
-            Err(f) => OutcomeJson::failure(f),
+            Err(f) => OutcomeJson::failure_under(f, &p.semantics),
         };
         let first = x.first();
         let last = x.last();

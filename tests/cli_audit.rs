@@ -31,9 +31,18 @@ fn dir() -> PathBuf {
     d
 }
 
+/// Writes `name` atomically (a temporary file renamed over it): tests run
+/// in parallel and several write the same fixture while others read it.
 fn write(name: &str, bytes: &[u8]) -> String {
     let p = dir().join(name);
-    std::fs::write(&p, bytes).unwrap();
+    let thread = format!("{:?}", std::thread::current().id());
+    let tmp = dir().join(format!(
+        "{name}.{}.{}.tmp",
+        std::process::id(),
+        thread.trim_start_matches("ThreadId(").trim_end_matches(')')
+    ));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, &p).unwrap();
     p.to_str().unwrap().to_owned()
 }
 

@@ -406,3 +406,27 @@ fn binding_settings_per_carrier_and_profile() {
     assert_eq!(code, 2);
     assert!(err.contains("LDAPServerIntegrity 5"), "{err}");
 }
+
+/// The unconfirmed facts of both profiles come with the verdict.
+#[test]
+fn the_verdict_names_the_assumed_profile_facts() {
+    let args = [
+        "handshake",
+        "--client",
+        "windows-xp",
+        "--server",
+        "windows-11",
+        "--server-min",
+        "0x20080000",
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 1);
+    let assumed = v["assumed"].as_array().unwrap();
+    let xp = assumed
+        .iter()
+        .find(|a| a["profile"] == "windows-xp")
+        .unwrap();
+    assert!(!xp["facts"].as_str().unwrap().is_empty(), "{xp}");
+    let (_, text, _) = ntlmsim(&args);
+    assert!(text.contains("  assumed:    windows-xp: "), "{text}");
+}

@@ -1040,3 +1040,31 @@ fn binding_change_over_a_carrier() {
     assert_eq!(code, 2);
     assert!(err.contains("--binding"), "{err}");
 }
+
+/// Each missing bit of a broken pair carries its own rule and basis
+/// (`missing_rules`), as in `handshake --json`.
+#[test]
+fn broken_pairs_name_a_rule_per_missing_bit() {
+    let (code, v) = json(&[
+        "interop",
+        "--server-min",
+        "0xa0080000",
+        "--clients",
+        "curl-7.88",
+        "--servers",
+        "windows-11",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let after = &v["pairs"][0]["after"];
+    let missing = after["missing_names"].as_array().unwrap();
+    let rules = after["missing_rules"].as_array().unwrap();
+    assert_eq!(rules.len(), missing.len(), "{after}");
+    for (r, m) in rules.iter().zip(missing) {
+        assert_eq!(&r["name"], m);
+        assert!(r["rule_id"].is_string() && r["basis"].is_string(), "{r}");
+    }
+    assert!(
+        rules.iter().any(|r| r["rule_id"] == "min-56"),
+        "the 56-bit bit has its own rule: {after}"
+    );
+}

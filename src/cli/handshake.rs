@@ -163,6 +163,17 @@ struct HandshakeOut {
     messages: MessagesOut,
     outcome: OutcomeJson,
     certainty: CertaintyJson,
+    /// The facts of the two profiles that no public source confirms (their
+    /// `assumed` text): the verdict rests on them too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assumed: Vec<AssumedJson>,
+}
+
+/// One profile's unconfirmed facts.
+#[derive(Serialize)]
+struct AssumedJson {
+    profile: String,
+    facts: String,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -329,10 +340,19 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         b.depends_on_zero_channel_bindings = alt != ex.outcome.is_ok();
     }
     let ok = ex.outcome.is_ok();
+    let assumed: Vec<AssumedJson> = [cp, sp]
+        .iter()
+        .filter(|p| !p.assumed.trim().is_empty())
+        .map(|p| AssumedJson {
+            profile: p.name.clone(),
+            facts: p.assumed.trim().to_owned(),
+        })
+        .collect();
     let verdict = Verdict {
         semantics: &semantics,
         certainty: &certainty,
         binding: binding.as_ref(),
+        assumed: &assumed,
     };
     if args.json {
         write_json(&cp.name, &sp.name, &ex, &verdict, out)?;
@@ -369,6 +389,7 @@ struct Verdict<'a> {
     semantics: &'a Semantics,
     certainty: &'a Certainty,
     binding: Option<&'a BindingOut>,
+    assumed: &'a [AssumedJson],
 }
 
 fn outcome_of(ex: &Exchange, semantics: &Semantics) -> OutcomeJson {
@@ -398,6 +419,14 @@ fn write_json(
         },
         outcome: outcome_of(ex, verdict.semantics),
         certainty: CertaintyJson::new(verdict.certainty, ex.outcome.is_ok()),
+        assumed: verdict
+            .assumed
+            .iter()
+            .map(|a| AssumedJson {
+                profile: a.profile.clone(),
+                facts: a.facts.clone(),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
     out.push(b'\n');
@@ -537,5 +566,13 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         verdict.certainty,
         ex.outcome.is_ok(),
     ));
+    for a in verdict.assumed {
+        let _ = writeln!(
+            s,
+            "  assumed:    {}: {}",
+            ntlmsim::sink::terminal(&a.profile),
+            ntlmsim::sink::terminal(&a.facts)
+        );
+    }
     s
 }

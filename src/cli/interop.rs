@@ -398,10 +398,12 @@ struct InteropJson<'a> {
     summary: SummaryJson,
 }
 
-fn outcome(v: &matrix::Verdict) -> OutcomeJson {
+/// A verdict as JSON; a failure lists each missing bit with its own rule
+/// under `semantics` (`missing_rules`).
+fn outcome(v: &matrix::Verdict, semantics: &Semantics) -> OutcomeJson {
     match v {
         Ok(r) => OutcomeJson::success(r, None),
-        Err(f) => OutcomeJson::failure(f),
+        Err(f) => OutcomeJson::failure_under(f, semantics),
     }
 }
 
@@ -531,6 +533,7 @@ impl<'w> Out<'w> {
 fn write_json(
     head: &InteropJson<'_>,
     run: &Run<'_, '_>,
+    semantics: &Semantics,
     out: &mut Out<'_>,
 ) -> Result<(), CliError> {
     let doc = serde_json::to_string_pretty(head).map_err(|e| bad("JSON", e))?;
@@ -555,8 +558,8 @@ fn write_json(
                 server: "",
                 client_profile: "",
                 server_profile: "",
-                before: outcome(&o.before),
-                after: outcome(&o.after),
+                before: outcome(&o.before, semantics),
+                after: outcome(&o.after, semantics),
                 breaks: o.before.is_ok() && o.after.is_err(),
                 change: o.change().name(),
                 certainty: run
@@ -1637,7 +1640,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
             pairs: Vec::new(),
             summary: run.counts.json(),
         };
-        write_json(&head, &run, &mut out)?;
+        write_json(&head, &run, &semantics, &mut out)?;
     } else {
         let colour = term::stdout_colour();
         let dense = plan.clients.len().saturating_mul(plan.servers.len());
@@ -1829,8 +1832,8 @@ mod tests {
                         server: &r.server,
                         client_profile: &r.client_profile,
                         server_profile: &r.server_profile,
-                        before: outcome(&r.before),
-                        after: outcome(&r.after),
+                        before: outcome(&r.before, &semantics),
+                        after: outcome(&r.after, &semantics),
                         breaks: r.breaks(),
                         change: r.change().name(),
                         certainty: Some(CertaintyJson::new(c, r.after.is_ok())),

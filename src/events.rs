@@ -169,7 +169,7 @@ fn number(v: &str) -> Option<u32> {
     }
 }
 
-/// The event IDs whose data the judging may use (see [`family`]); the
+/// The event IDs whose data the judging may use (see `family`); the
 /// others are only counted.
 pub const fn wanted(event_id: u32) -> bool {
     matches!(

@@ -759,7 +759,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
 
     /// Whether the after verdict of outcome `outcome` (an index into
     /// [`Evaluator::outcomes`]) works or breaks under every documented
-    /// reading of the semantics switches ([`ntlm_policy::certainty`]): the
+    /// reading of the semantics switches ([`ntlm_policy::certainty()`]): the
     /// same exchange, with the run's application requests, under each
     /// reading. `None` when the index is out of range.
     ///

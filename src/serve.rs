@@ -679,7 +679,7 @@ impl Acceptor {
     /// Whether a verdict (`works` or not) on a client that offered
     /// `offered` and, when it answered, gave `answer`, under `mask`, is the
     /// same under every documented reading of the semantics switches
-    /// ([`ntlm_policy::certainty`]).
+    /// ([`ntlm_policy::certainty()`]).
     ///
     /// The switches only change the server's two policy decisions
     /// (`ntlm_policy::server_on_negotiate` and `server_on_authenticate`), so

@@ -163,6 +163,15 @@
 //! outside `...\Lsa\MSV1_0`, `LmCompatibilityLevel` outside `...\Lsa`) is flagged. Errors name the
 //! line and column.
 //!
+//! The same reader takes the Restrict NTLM values (`RestrictSendingNTLMTraffic`,
+//! `RestrictReceivingNTLMTraffic`, `AuditReceivingNTLMTraffic` under `MSV1_0`; `RestrictNTLMInDomain`,
+//! `AuditNTLMInDomain` under `Services\Netlogon\Parameters`), `BlockNtlmv1SSO` (KB5066470), the SMB
+//! client's `BlockNTLM`, their Group Policy text ("Network security: Restrict NTLM: Incoming NTLM
+//! traffic  Deny all accounts", "Block NTLM (LM, NTLM, NTLMv2)  Enabled") and the REG_MULTI_SZ
+//! exception lists (`ClientAllowedNTLMServers`, `DCAllowedNTLMServers`, `BlockNTLMServerExceptionList`)
+//! as `reg query`, `reg add`, `.reg` `hex(7):`, secedit `7,a,b`, PowerShell `{a, b}` or policy text.
+//! What each one decides, and the events it writes, is in `ntlm_policy::restrict`.
+//!
 //! # LmCompatibilityLevel
 //!
 //! | Level | Client sends | Requests ESS | Server / DC accepts | Sources |
@@ -262,6 +271,7 @@ mod mask;
 mod negotiate;
 mod parse;
 pub mod paste;
+mod paste_restrict;
 pub mod restrict;
 pub mod rules;
 mod semantics;

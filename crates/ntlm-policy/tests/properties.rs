@@ -368,9 +368,10 @@ proptest! {
             let values: Vec<_> = got
                 .settings
                 .iter()
-                .map(|s| match s.setting {
+                .map(|s| match &s.setting {
                     ntlm_policy::Setting::MinSessionSecurity(p) => (p.mask.bits(), None),
-                    ntlm_policy::Setting::LmCompatibilityLevel { level, .. } => (0, Some(level)),
+                    ntlm_policy::Setting::LmCompatibilityLevel { level, .. } => (0, Some(*level)),
+                    _ => (u32::MAX, None),
                 })
                 .collect();
             prop_assert_eq!(values, vec![(client, None), (server, None), (0, Some(level))], "{}", paste);
@@ -384,7 +385,7 @@ proptest! {
                 labels.join(", ")
             );
             let got = ntlm_policy::read_settings(&text).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-            let bits = match got.settings.first().map(|s| s.setting) {
+            let bits = match got.settings.first().map(|s| &s.setting) {
                 Some(ntlm_policy::Setting::MinSessionSecurity(p)) => p.mask.bits(),
                 _ => u32::MAX,
             };
@@ -393,7 +394,7 @@ proptest! {
         let text = format!("Network security: LAN Manager authentication level  {}", level.name());
         let got = ntlm_policy::read_settings(&text).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         prop_assert_eq!(
-            got.settings.first().map(|s| s.setting),
+            got.settings.first().map(|s| s.setting.clone()),
             Some(ntlm_policy::Setting::LmCompatibilityLevel { level, form: ntlm_policy::InputForm::PolicyText })
         );
     }

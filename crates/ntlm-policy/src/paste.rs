@@ -26,7 +26,8 @@ use crate::mask::{InputForm, MinSessionSecurity, ParsedMask, PolicyValue};
 use crate::parse::{self, LineForm, ParseError, strip_prefix_ci};
 use crate::paste_restrict::{self as restrict, Known};
 pub use crate::paste_restrict::{
-    ExceptionList, LANMAN_PARAMETERS_KEY, LANMAN_POLICY_KEY, NETLOGON_KEY, RestrictValue,
+    ExceptionList, Explanation, LANMAN_PARAMETERS_KEY, LANMAN_POLICY_KEY, NETLOGON_KEY,
+    RestrictValue,
 };
 
 /// The registry key Windows reads `NtlmMinClientSec` / `NtlmMinServerSec` from (KB239869).

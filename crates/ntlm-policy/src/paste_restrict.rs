@@ -12,7 +12,11 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::parse::{self, LineForm, strip_prefix_ci};
-use crate::restrict::{AuditIncoming, DomainScope, Incoming, Ntlmv1Sso, Outgoing};
+use crate::restrict::{
+    AuditIncoming, DomainScope, EVENT_4001, EVENT_4002, EVENT_4004, EVENT_4024, EVENT_4025,
+    EVENT_8001, EVENT_8002, EVENT_8004, Event, Incoming, Ntlmv1Sso, Outgoing,
+};
+use crate::rules::{self, Rule};
 
 use crate::paste::MSV1_0_KEY;
 
@@ -119,6 +123,218 @@ impl RestrictValue {
             }
             Self::Domain(_) | Self::AuditDomain(_) => &[NETLOGON_KEY],
             Self::SmbBlockNtlm(_) => &[LANMAN_POLICY_KEY, LANMAN_PARAMETERS_KEY],
+        }
+    }
+}
+
+static R_RESTRICT_OUTGOING_AUDIT: [&Rule; 1] = [&rules::RESTRICT_OUTGOING_AUDIT];
+static R_RESTRICT_OUTGOING_DENY: [&Rule; 1] = [&rules::RESTRICT_OUTGOING_DENY];
+static R_RESTRICT_INCOMING_DENY: [&Rule; 1] = [&rules::RESTRICT_INCOMING_DENY];
+static R_RESTRICT_INCOMING_AUDIT: [&Rule; 1] = [&rules::RESTRICT_INCOMING_AUDIT];
+static R_RESTRICT_DOMAIN_DENY_DC_NTLM_BLOCKED: [&Rule; 2] =
+    [&rules::RESTRICT_DOMAIN_DENY, &rules::DC_NTLM_BLOCKED];
+static R_RESTRICT_DOMAIN_AUDIT: [&Rule; 1] = [&rules::RESTRICT_DOMAIN_AUDIT];
+static R_NTLMV1_SSO_AUDIT: [&Rule; 1] = [&rules::NTLMV1_SSO_AUDIT];
+static R_NTLMV1_SSO_BLOCK: [&Rule; 1] = [&rules::NTLMV1_SSO_BLOCK];
+static R_SMB_CLIENT_BLOCK_NTLM: [&Rule; 1] = [&rules::SMB_CLIENT_BLOCK_NTLM];
+static R_RESTRICT_DOMAIN_DENY: [&Rule; 1] = [&rules::RESTRICT_DOMAIN_DENY];
+
+/// What a setting does: which host applies it, whether it can break a
+/// logon or only logs, in one sentence, with its events and rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Explanation {
+    /// `client`, `server` or `dc`.
+    pub host: &'static str,
+    /// `breaks` (it refuses logons in its scope), `logs` (audit only: "would
+    /// be logged") or `none` (allows everything).
+    pub effect: &'static str,
+    /// The meaning in one sentence.
+    pub meaning: &'static str,
+    /// The events it writes.
+    pub events: &'static [Event],
+    /// The rules it applies.
+    pub rules: &'static [&'static Rule],
+}
+
+impl RestrictValue {
+    /// What this value does ([`Explanation`]).
+    pub fn explain(self) -> Explanation {
+        fn x(
+            host: &'static str,
+            effect: &'static str,
+            meaning: &'static str,
+            events: &'static [Event],
+            rules: &'static [&'static Rule],
+        ) -> Explanation {
+            Explanation {
+                host,
+                effect,
+                meaning,
+                events,
+                rules,
+            }
+        }
+        match self {
+            Self::Outgoing(Outgoing::AllowAll) => x(
+                "client",
+                "none",
+                "this client uses NTLM with any remote server",
+                &[],
+                &[],
+            ),
+            Self::Outgoing(Outgoing::AuditAll) => x(
+                "client",
+                "logs",
+                "this client logs event 8001 for every NTLM request to a remote server and \
+                 proceeds: the requests Deny all would block are logged, nothing breaks",
+                &[EVENT_8001],
+                &R_RESTRICT_OUTGOING_AUDIT,
+            ),
+            Self::Outgoing(Outgoing::DenyAll) => x(
+                "client",
+                "breaks",
+                "this client sends no NTLM to a remote server missing from \
+                 ClientAllowedNTLMServers: the logon fails with STATUS_NTLM_BLOCKED \
+                 (ERROR_NTLM_BLOCKED 1937) and event 4001 is logged",
+                &[EVENT_4001],
+                &R_RESTRICT_OUTGOING_DENY,
+            ),
+            Self::Incoming(Incoming::AllowAll) => x(
+                "server",
+                "none",
+                "this server accepts NTLM logons of every account",
+                &[],
+                &[],
+            ),
+            Self::Incoming(Incoming::DenyDomainAccounts) => x(
+                "server",
+                "breaks",
+                "this server refuses NTLM logons of domain accounts (local accounts still log \
+                 on) with STATUS_NTLM_BLOCKED and logs event 4002",
+                &[EVENT_4002],
+                &R_RESTRICT_INCOMING_DENY,
+            ),
+            Self::Incoming(Incoming::DenyAll) => x(
+                "server",
+                "breaks",
+                "this server refuses every NTLM logon with STATUS_NTLM_BLOCKED and logs event 4002",
+                &[EVENT_4002],
+                &R_RESTRICT_INCOMING_DENY,
+            ),
+            Self::AuditIncoming(AuditIncoming::Disabled) => {
+                x("server", "none", "no audit of incoming NTLM", &[], &[])
+            }
+            Self::AuditIncoming(AuditIncoming::DomainAccounts) => x(
+                "server",
+                "logs",
+                "this server logs event 8002 for each NTLM logon of a domain account that Deny \
+                 all domain accounts would refuse, and accepts it: it would be logged, nothing \
+                 breaks",
+                &[EVENT_8002],
+                &R_RESTRICT_INCOMING_AUDIT,
+            ),
+            Self::AuditIncoming(AuditIncoming::AllAccounts) => x(
+                "server",
+                "logs",
+                "this server logs event 8002 for each NTLM logon that Deny all accounts would \
+                 refuse, and accepts it: it would be logged, nothing breaks",
+                &[EVENT_8002],
+                &R_RESTRICT_INCOMING_AUDIT,
+            ),
+            Self::Domain(DomainScope::Disabled) => x(
+                "dc",
+                "none",
+                "this DC passes every NTLM pass-through logon",
+                &[],
+                &[],
+            ),
+            Self::Domain(_) => x(
+                "dc",
+                "breaks",
+                "this DC refuses NTLM pass-through logons in the option's scope unless the \
+                 server is on DCAllowedNTLMServers: it returns STATUS_NTLM_BLOCKED, the server \
+                 answers the client STATUS_NOT_SUPPORTED, and event 4004 is logged on the DC",
+                &[EVENT_4004],
+                &R_RESTRICT_DOMAIN_DENY_DC_NTLM_BLOCKED,
+            ),
+            Self::AuditDomain(DomainScope::Disabled) => {
+                x("dc", "none", "no audit of NTLM in this domain", &[], &[])
+            }
+            Self::AuditDomain(_) => x(
+                "dc",
+                "logs",
+                "this DC logs event 8004 for each pass-through logon the same option of NTLM \
+                 authentication in this domain would refuse, and passes it: it would be logged, \
+                 nothing breaks",
+                &[EVENT_8004],
+                &R_RESTRICT_DOMAIN_AUDIT,
+            ),
+            Self::Ntlmv1Sso(Ntlmv1Sso::Audit) => x(
+                "client",
+                "logs",
+                "on Windows 11 24H2 / Server 2025 without Credential Guard, single sign-on with \
+                 NTLMv1-derived credentials (MS-CHAPv2 in a domain) logs event 4024 and proceeds: \
+                 it would be logged, nothing breaks",
+                &[EVENT_4024],
+                &R_NTLMV1_SSO_AUDIT,
+            ),
+            Self::Ntlmv1Sso(Ntlmv1Sso::Enforce) => x(
+                "client",
+                "breaks",
+                "on Windows 11 24H2 / Server 2025 without Credential Guard, single sign-on with \
+                 NTLMv1-derived credentials is blocked (event 4025); with Credential Guard \
+                 running nothing changes",
+                &[EVENT_4025],
+                &R_NTLMV1_SSO_BLOCK,
+            ),
+            Self::SmbBlockNtlm(false) => x(
+                "client",
+                "none",
+                "the SMB client uses NTLM when Kerberos is not available",
+                &[],
+                &[],
+            ),
+            Self::SmbBlockNtlm(true) => x(
+                "client",
+                "breaks",
+                "the SMB client (Windows 11 24H2 / Server 2025 and later) does not use NTLM for \
+                 SMB connections to servers missing from BlockNTLMServerExceptionList; other \
+                 protocols are unaffected",
+                &[],
+                &R_SMB_CLIENT_BLOCK_NTLM,
+            ),
+        }
+    }
+}
+
+impl ExceptionList {
+    /// What this list does.
+    pub fn explain(self) -> Explanation {
+        match self {
+            Self::ClientAllowedNtlmServers => Explanation {
+                host: "client",
+                effect: "none",
+                meaning: "remote servers this client may still use NTLM with when Outgoing NTLM \
+                          traffic to remote servers is Deny all ('*' is a wildcard)",
+                events: &[],
+                rules: &R_RESTRICT_OUTGOING_DENY,
+            },
+            Self::DcAllowedNtlmServers => Explanation {
+                host: "dc",
+                effect: "none",
+                meaning: "servers whose NTLM pass-through logons this DC still passes when NTLM \
+                          authentication in this domain denies them ('*' is a wildcard)",
+                events: &[],
+                rules: &R_RESTRICT_DOMAIN_DENY,
+            },
+            Self::SmbServerExceptions => Explanation {
+                host: "client",
+                effect: "none",
+                meaning: "SMB servers (IP addresses, NetBIOS names, FQDNs) the SMB client may \
+                          still use NTLM with when Block NTLM is enabled",
+                events: &[],
+                rules: &R_SMB_CLIENT_BLOCK_NTLM,
+            },
         }
     }
 }

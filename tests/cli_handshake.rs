@@ -311,3 +311,102 @@ fn lm_key_under_128_is_a_56_bit_key_and_the_verdict_warns() {
     let (_, v) = json(&["handshake", "--sign"]);
     assert_eq!(v["outcome"]["weak_key_under_128"], false);
 }
+
+#[test]
+fn restrict_ntlm_blocks_with_status_and_event_and_audit_only_logs() {
+    let (code, v) = json(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--client-restrict",
+        "RestrictSendingNTLMTraffic    REG_DWORD    0x2",
+        "--client-restrict",
+        "ClientAllowedNTLMServers    REG_MULTI_SZ    nas01\\0*.legacy.corp",
+        "--restrict-target",
+        "web01",
+    ]);
+    assert_eq!(code, 1);
+    let o = &v["outcome"];
+    assert_eq!(
+        (&o["side"], &o["stage"], &o["status"], &o["status_code"]),
+        (
+            &"client".into(),
+            &"negotiate".into(),
+            &"STATUS_NTLM_BLOCKED".into(),
+            &"0xc0000418".into()
+        )
+    );
+    assert_eq!(o["rule_id"], "restrict-outgoing-deny");
+    assert_eq!(v["restrict_events"][0]["id"], 4001);
+    assert_eq!(v["restrict_events"][0]["effect"], "blocked");
+    assert!(v["messages"].get("negotiate").is_none());
+
+    // The same client to an excepted server logs on.
+    let (code, _) = json(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--client-restrict",
+        "RestrictSendingNTLMTraffic    REG_DWORD    0x2",
+        "--client-restrict",
+        "ClientAllowedNTLMServers    REG_MULTI_SZ    nas01\\0*.legacy.corp",
+        "--restrict-target",
+        "files.LEGACY.corp",
+    ]);
+    assert_eq!(code, 0);
+
+    // Audit everywhere: success, three events that would be logged.
+    let (code, out, _) = ntlmsim(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--client-restrict",
+        "Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers  Audit all",
+        "--server-restrict",
+        "AuditReceivingNTLMTraffic : 2",
+        "--dc-restrict",
+        "Network security: Restrict NTLM: Audit NTLM authentication in this domain  Enable all",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    for id in ["8001", "8002", "8004"] {
+        assert!(
+            out.contains(&format!("event {id} on the"))
+                && out.contains("would be logged, nothing breaks"),
+            "{out}"
+        );
+    }
+
+    // The DC: STATUS_NOT_SUPPORTED from the server, event 4004 on the DC.
+    let (code, v) = json(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--dc-restrict",
+        "RestrictNTLMInDomain    REG_DWORD    0x3",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["status"], "STATUS_NOT_SUPPORTED");
+    assert_eq!(v["outcome"]["rule_id"], "restrict-domain-deny");
+    assert_eq!(v["restrict_events"][0]["host"], "dc");
+    assert_eq!(v["account"], "domain");
+
+    // A setting of another kind is refused with the option to use.
+    let (code, _, err) = ntlmsim(&[
+        "handshake",
+        "--server-restrict",
+        "NtlmMinServerSec    REG_DWORD    0x20080000",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--server-restrict: line 1: ") && err.contains("--server-min"),
+        "{err}"
+    );
+}

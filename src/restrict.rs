@@ -1,0 +1,127 @@
+//! Restrict NTLM settings for the simulations: read from what administrators
+//! paste (any form `policy explain` reads), and the events of an exchange as
+//! JSON and text.
+
+use ntlm_policy::paste::{ExceptionList, RestrictValue, Setting};
+use ntlm_policy::restrict::Restrictions;
+use ntlm_session::Logged;
+use serde::Serialize;
+
+/// Applies one pasted setting to `r`. Settings other than Restrict NTLM,
+/// Block NTLM, BlockNtlmv1SSO and their exception lists are refused, naming
+/// the option that sets them.
+pub fn apply(r: &mut Restrictions, setting: &Setting) -> Result<(), String> {
+    match setting {
+        Setting::Restrict { value, .. } => {
+            match *value {
+                RestrictValue::Outgoing(v) => r.outgoing = v,
+                RestrictValue::Incoming(v) => r.incoming = v,
+                RestrictValue::AuditIncoming(v) => r.audit_incoming = v,
+                RestrictValue::Domain(v) => r.domain = v,
+                RestrictValue::AuditDomain(v) => r.audit_domain = v,
+                RestrictValue::Ntlmv1Sso(v) => r.ntlmv1_sso = Some(v),
+                RestrictValue::SmbBlockNtlm(b) => r.smb_block_ntlm = b,
+            }
+            Ok(())
+        }
+        Setting::Exceptions { list, names, .. } => {
+            let target = match list {
+                ExceptionList::ClientAllowedNtlmServers => &mut r.outgoing_exceptions,
+                ExceptionList::DcAllowedNtlmServers => &mut r.domain_exceptions,
+                ExceptionList::SmbServerExceptions => &mut r.smb_exceptions,
+            };
+            target.clone_from(names);
+            Ok(())
+        }
+        Setting::MinSessionSecurity(_) => Err(
+            "NtlmMinClientSec/NtlmMinServerSec is set with --client-min/--server-min, not here"
+                .to_owned(),
+        ),
+        Setting::LmCompatibilityLevel { .. } => Err(
+            "LmCompatibilityLevel is set with --client-lm-level/--server-lm-level, not here"
+                .to_owned(),
+        ),
+    }
+}
+
+/// Reads every setting of every paste into one [`Restrictions`] (later values win).
+pub fn from_pastes(pastes: &[String]) -> Result<Restrictions, String> {
+    let mut r = Restrictions::default();
+    for p in pastes {
+        let read = ntlm_policy::read_settings(p).map_err(|e| e.to_string())?;
+        for s in &read.settings {
+            apply(&mut r, &s.setting).map_err(|e| format!("line {}: {e}", s.line))?;
+        }
+    }
+    Ok(r)
+}
+
+/// One event of an exchange, as JSON.
+#[derive(Debug, Serialize)]
+pub struct EventJson {
+    /// Event ID.
+    pub id: u16,
+    /// The log it is written to.
+    pub log: &'static str,
+    /// Its title.
+    pub title: &'static str,
+    /// `client`, `server` or `dc`.
+    pub host: &'static str,
+    /// `blocked` or `logged` (audit: would be logged, nothing breaks).
+    pub effect: &'static str,
+    /// The rule that wrote it.
+    pub rule: &'static str,
+}
+
+/// The events as JSON.
+pub fn events_json(events: &[Logged]) -> Vec<EventJson> {
+    events
+        .iter()
+        .map(|l| EventJson {
+            id: l.event.id,
+            log: l.event.log,
+            title: l.event.title,
+            host: l.event.host,
+            effect: if l.blocked { "blocked" } else { "logged" },
+            rule: l.rule.id,
+        })
+        .collect()
+}
+
+/// The events as text lines (`  event 8001 on the client (would be logged, nothing breaks): ...`).
+pub fn render_events(events: &[Logged]) -> String {
+    let mut s = String::new();
+    for l in events {
+        let effect = if l.blocked {
+            "blocked"
+        } else {
+            "would be logged, nothing breaks"
+        };
+        s.push_str(&format!(
+            "  event {} on the {} ({effect}): {} [{}; rule {}]\n",
+            l.event.id, l.event.host, l.event.title, l.event.log, l.rule.id
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntlm_policy::restrict::{DomainScope, Outgoing};
+
+    #[test]
+    fn pastes_accumulate_and_foreign_settings_are_refused() {
+        let r = from_pastes(&[
+            "RestrictSendingNTLMTraffic    REG_DWORD    0x2".to_owned(),
+            "Network security: Restrict NTLM: Add remote server exceptions for NTLM authentication  nas01".to_owned(),
+            "Network security: Restrict NTLM: NTLM authentication in this domain  Deny all".to_owned(),
+        ]);
+        let r = r.unwrap_or_default();
+        assert_eq!(r.outgoing, Outgoing::DenyAll);
+        assert_eq!(r.outgoing_exceptions, ["nas01"]);
+        assert_eq!(r.domain, DomainScope::All);
+        let e = from_pastes(&["NtlmMinClientSec    REG_DWORD    0x20080000".to_owned()]);
+        assert!(e.is_err_and(|e| e.contains("--client-min")));
+    }
+}

@@ -178,6 +178,9 @@ struct ClientSpec {
     key_exchange: Option<String>,
     #[serde(default)]
     mic_announced: Option<String>,
+    /// LM and NTLMv1 removed (Windows 11 24H2 / Server 2025): NTLMv2 whatever LmCompatibilityLevel says.
+    #[serde(default)]
+    ntlmv1_removed: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -396,6 +399,7 @@ impl Profile {
                             f.resolve(NegotiateFlags::all())
                         })?,
                     os: osg,
+                    ntlmv1_removed: c.ntlmv1_removed,
                     flags_override: c
                         .flags
                         .as_ref()

@@ -210,7 +210,7 @@ pub const fn check_client_challenge(
         client_min,
         client.os,
         challenge,
-        Some(client.lm_level.sends_ntlmv2()),
+        Some(client.effective_lm_level().sends_ntlmv2()),
         semantics,
     )
 }
@@ -222,7 +222,7 @@ pub const fn check_client_target_info(
     client: &ClientConfig,
     has_netbios_names: bool,
 ) -> Result<(), Failure> {
-    if client.lm_level.sends_ntlmv2()
+    if client.effective_lm_level().sends_ntlmv2()
         && (client.integrity || client.confidentiality)
         && !has_netbios_names
     {
@@ -555,7 +555,7 @@ pub const fn negotiate_only(
         return Outcome::Failure(f.with_negotiated(challenge));
     }
     let client_required = enforced_requirement(client_min, client.os, semantics);
-    let ntlmv2 = client.lm_level.sends_ntlmv2();
+    let ntlmv2 = client.effective_lm_level().sends_ntlmv2();
     let missing = client_required.difference(granted(challenge, ess_deferred && ntlmv2, kb128));
     if !missing.is_empty() {
         return Outcome::Failure(min_failure(
@@ -572,7 +572,7 @@ pub const fn negotiate_only(
     }
 
     let authenticate = authenticate_flags(challenge);
-    let response = client.lm_level.client_response(authenticate);
+    let response = client.effective_lm_level().client_response(authenticate);
     if ess_deferred && !ntlmv2 {
         let missing = server_required.difference(granted(authenticate, false, kb128));
         if !missing.is_empty() {
@@ -625,7 +625,7 @@ pub const fn negotiate_stepwise(
         Ok(a) => a,
         Err(f) => return Outcome::Failure(f),
     };
-    let response = client.lm_level.client_response(authenticate);
+    let response = client.effective_lm_level().client_response(authenticate);
     match server_on_authenticate(
         challenge,
         authenticate,

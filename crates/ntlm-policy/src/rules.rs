@@ -413,13 +413,14 @@ pub static NTLMV1_REMOVED: Rule = Rule {
     id: "ntlmv1-removed",
     statement: "Windows 11 24H2 and Windows Server 2025 no longer send LM or NTLMv1 responses \
                 whatever LmCompatibilityLevel says (the client sends NTLMv2), so a server that \
-                verifies only NTLMv1 refuses the logon; the client reports ERROR_NTLM_BLOCKED",
+                verifies only NTLMv1 refuses the logon (auth-cannot-verify); users report \
+                ERROR_NTLM_BLOCKED on the client, which check on the client produces it is unknown",
     source: Source::Kb(5_066_470),
     also: &[
         Source::MsDoc("Removed features and functionality in Windows client (NTLMv1)"),
         Source::Observed(NTLM_BLOCKED_OBSERVED),
     ],
-    status: Some(Status::StatusNtlmBlocked),
+    status: None,
     basis: Basis::Documented,
 };
 

@@ -105,6 +105,7 @@ fn client(with_override: bool) -> impl Strategy<Value = ClientConfig> {
                 datagram: b[2],
                 identify: b[3],
                 blocked: b[4] && b[0] && b[1],
+                ntlmv1_removed: b[2] && b[3],
                 os,
                 flags_override: with_override.then_some(forced),
             },

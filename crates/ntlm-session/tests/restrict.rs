@@ -204,3 +204,27 @@ fn smb_block_applies_to_smb_only() {
         ))
     );
 }
+
+#[test]
+fn a_client_with_ntlmv1_removed_sends_ntlmv2_at_any_level() {
+    for level in [0u8, 1, 2] {
+        let mut c = alice();
+        c.config.lm_level = ntlm_policy::LmCompatibilityLevel::from_u8(level).unwrap();
+        c.config.ntlmv1_removed = true;
+        let r = run(c, server(), &RestrictPath::default());
+        let (auth, _) = r.exchange.authenticate.as_ref().unwrap();
+        let a = ntlm_wire::AuthenticateMessage::parse(auth).unwrap();
+        assert_eq!(
+            a.response_kind(),
+            ntlm_wire::ResponseKind::NtlmV2,
+            "level {level}"
+        );
+        assert!(r.exchange.outcome.is_ok());
+    }
+    let mut c = alice();
+    c.config.lm_level = ntlm_policy::LmCompatibilityLevel::L1;
+    let r = run(c, server(), &RestrictPath::default());
+    let (auth, _) = r.exchange.authenticate.as_ref().unwrap();
+    let a = ntlm_wire::AuthenticateMessage::parse(auth).unwrap();
+    assert_ne!(a.response_kind(), ntlm_wire::ResponseKind::NtlmV2);
+}

@@ -616,6 +616,84 @@ impl Restrictions {
     }
 }
 
+/// The NTLM package of a logon as event 4624 names it ("Package Name (NTLM
+/// only)": `NTLM V1`, `NTLM V2`, `LM`), read into a response kind.
+/// NTLM V1 covers NTLMv1 and the NTLM2 session response (both are refused
+/// together by LmCompatibilityLevel 5). `None`: not one of them (`-` for
+/// Kerberos logons).
+pub fn package_kind(package: &str) -> Option<ntlm_wire::ResponseKind> {
+    match crate::parse::squash(package).as_str() {
+        "ntlmv1" | "ntlm" => Some(ntlm_wire::ResponseKind::NtlmV1),
+        "ntlmv2" => Some(ntlm_wire::ResponseKind::NtlmV2),
+        "lm" => Some(ntlm_wire::ResponseKind::Lm),
+        _ => None,
+    }
+}
+
+/// A host that accepts NTLM logons, and its DC, as a logon judge sees them.
+#[derive(Debug, Clone, Copy)]
+pub struct Acceptor<'a> {
+    /// The server's (or its DC's) LmCompatibilityLevel.
+    pub lm_level: crate::LmCompatibilityLevel,
+    /// The server's Restrict NTLM settings.
+    pub server: &'a Restrictions,
+    /// Its DC's Restrict NTLM settings.
+    pub dc: &'a Restrictions,
+    /// The server's name (matched against DCAllowedNTLMServers).
+    pub name: &'a str,
+    /// Whether the server is domain-joined.
+    pub domain_joined: bool,
+}
+
+/// Would a logon already seen (an event 4624 with its package and account)
+/// be refused under these settings? The server's Restrict NTLM settings
+/// first, then its DC's, then the LmCompatibilityLevel that verifies the
+/// response (`lm-refuse-lm`, `lm-refuse-ntlmv1`). Audit settings give
+/// [`Verdict::Logged`]. For the event-log audit: `package` is the 4624
+/// "Package Name (NTLM only)" text ([`package_kind`]); an unknown package is
+/// [`Verdict::Allowed`] (not an NTLM logon).
+pub fn judge_logon(package: &str, account: Account, at: &Acceptor<'_>) -> Verdict {
+    let Some(kind) = package_kind(package) else {
+        return Verdict::Allowed;
+    };
+    let server = at.server.server_incoming(account);
+    if matches!(server, Verdict::Blocked(..)) {
+        return server;
+    }
+    let account = if at.domain_joined {
+        account
+    } else {
+        Account::Local
+    };
+    let dc = at.dc.dc_in_domain(account, at.name, at.domain_joined);
+    if matches!(dc, Verdict::Blocked(..)) {
+        return dc;
+    }
+    if !at.lm_level.accepts(kind) {
+        let rule = if matches!(kind, ntlm_wire::ResponseKind::Lm) {
+            &rules::LM_REFUSE_LM
+        } else {
+            &rules::LM_REFUSE_NTLMV1
+        };
+        return Verdict::Blocked(
+            Failure::new(
+                Side::Server,
+                Stage::Authenticate,
+                rule,
+                Detail::ResponseRefused {
+                    kind,
+                    level: at.lm_level,
+                },
+            ),
+            None,
+        );
+    }
+    match (server, dc) {
+        (v @ Verdict::Logged(..), _) | (_, v @ Verdict::Logged(..)) => v,
+        _ => Verdict::Allowed,
+    }
+}
+
 /// The status Windows reports for a blocked NTLM connection (STATUS_NTLM_BLOCKED),
 /// with the Win32 error an application shows (ERROR_NTLM_BLOCKED, 1937).
 pub const BLOCKED_STATUS: Status = Status::StatusNtlmBlocked;
@@ -781,6 +859,49 @@ mod tests {
             r.dc_in_domain(Domain, "app02", true).event().map(|e| e.id),
             Some(4004)
         );
+    }
+
+    #[test]
+    fn logons_seen_in_4624_are_judged_in_windows_order() {
+        use crate::LmCompatibilityLevel as L;
+        let none = Restrictions::default();
+        let at = |lm_level, server, dc| Acceptor {
+            lm_level,
+            server,
+            dc,
+            name: "app01",
+            domain_joined: true,
+        };
+        assert_eq!(
+            judge_logon("NTLM V1", Account::Domain, &at(L::L3, &none, &none)),
+            Verdict::Allowed
+        );
+        let v = judge_logon("NTLM V1", Account::Domain, &at(L::L5, &none, &none));
+        assert_eq!(v.failure().map(|f| f.rule.id), Some("lm-refuse-ntlmv1"));
+        assert_eq!(
+            judge_logon("NTLM V2", Account::Domain, &at(L::L5, &none, &none)),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            judge_logon("-", Account::Domain, &at(L::L5, &none, &none)),
+            Verdict::Allowed
+        );
+        let deny = Restrictions {
+            incoming: Incoming::DenyDomainAccounts,
+            ..Restrictions::default()
+        };
+        let v = judge_logon("NTLM V2", Account::Domain, &at(L::L3, &deny, &none));
+        assert_eq!(v.event().map(|e| e.id), Some(4002));
+        assert_eq!(
+            judge_logon("NTLM V2", Account::Local, &at(L::L3, &deny, &none)),
+            Verdict::Allowed
+        );
+        let audit_dc = Restrictions {
+            audit_domain: DomainScope::DomainAccounts,
+            ..Restrictions::default()
+        };
+        let v = judge_logon("NTLM V2", Account::Domain, &at(L::L3, &none, &audit_dc));
+        assert_eq!((v.name(), v.event().map(|e| e.id)), ("logged", Some(8004)));
     }
 
     #[test]

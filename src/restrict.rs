@@ -56,6 +56,55 @@ pub fn from_pastes(pastes: &[String]) -> Result<Restrictions, String> {
     Ok(r)
 }
 
+/// Applies a restriction path to a verdict the policy engines reached
+/// without it (the matrix's full and flags-only engines), in the order of
+/// `ntlm_session::Pair::run_restricted`: the client's outgoing settings
+/// (when `client_reads`), then the server's incoming settings and its DC's
+/// (when `server_reads`), for a domain account (the matrix's user). A block
+/// replaces a success or the server's own verdict on the AUTHENTICATE;
+/// audit settings change nothing. Peers that do not read Windows policy
+/// (`client_reads`/`server_reads` false: the non-Windows profiles) are not
+/// restricted.
+pub fn apply_to_verdict(
+    verdict: crate::matrix::Verdict,
+    path: &ntlm_session::RestrictPath,
+    client_reads: bool,
+    server_reads: bool,
+    server_name: &str,
+    server_domain_joined: bool,
+) -> crate::matrix::Verdict {
+    use ntlm_policy::restrict::{Account, Verdict as V};
+    use ntlm_policy::{Side, Stage};
+    if client_reads {
+        let target = path.target.as_deref().unwrap_or(server_name);
+        if let V::Blocked(f, _) = path.client.client_outgoing(target, path.transport) {
+            return Err(f);
+        }
+    }
+    let replaceable = match &verdict {
+        Ok(_) => true,
+        Err(f) => f.side == Side::Server && f.stage == Stage::Authenticate,
+    };
+    if !server_reads || !replaceable {
+        return verdict;
+    }
+    let account = if server_domain_joined {
+        Account::Domain
+    } else {
+        Account::Local
+    };
+    if let V::Blocked(f, _) = path.server.server_incoming(account) {
+        return Err(f);
+    }
+    if let V::Blocked(f, _) = path
+        .dc
+        .dc_in_domain(account, server_name, server_domain_joined)
+    {
+        return Err(f);
+    }
+    verdict
+}
+
 /// One event of an exchange, as JSON.
 #[derive(Debug, Serialize)]
 pub struct EventJson {

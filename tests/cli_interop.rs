@@ -759,3 +759,64 @@ fn profiles_observations_list_the_field_evidence() {
     assert_eq!(code, 2);
     assert!(err.starts_with("error: --semantics"), "{err}");
 }
+
+#[test]
+fn restrict_ntlm_in_the_change_breaks_windows_pairs_in_both_engines() {
+    for engine in ["full", "flags"] {
+        let (code, v) = json(&[
+            "interop",
+            "--engine",
+            engine,
+            "--clients",
+            "windows-11,samba-4",
+            "--servers",
+            "windows-10,samba-4",
+            "--server-restrict",
+            "Network security: Restrict NTLM: Incoming NTLM traffic  Deny all domain accounts",
+        ]);
+        assert_eq!(code, 1, "{engine}");
+        let pairs = v["pairs"].as_array().unwrap();
+        let after = |c: &str, s: &str| {
+            pairs
+                .iter()
+                .find(|p| p["client"] == c && p["server"] == s)
+                .map(|p| p["after"].clone())
+                .unwrap()
+        };
+        // A Windows server reads the policy: refused on the AUTHENTICATE.
+        let a = after("windows-11", "windows-10");
+        assert_eq!(a["status"], "STATUS_NTLM_BLOCKED", "{engine}");
+        assert_eq!(a["stage"], "authenticate", "{engine}");
+        assert_eq!(a["rule_id"], "restrict-incoming-deny", "{engine}");
+        // Samba reads no Windows policy.
+        assert_eq!(
+            after("windows-11", "samba-4")["result"],
+            "success",
+            "{engine}"
+        );
+    }
+    // Windows 11 24H2 no longer follows LmCompatibilityLevel 1 to an NTLMv1-only NAS.
+    for engine in ["full", "flags"] {
+        let (_, v) = json(&[
+            "interop",
+            "--engine",
+            engine,
+            "--clients",
+            "windows-11,windows-11-24h2",
+            "--servers",
+            "ntlmv1-nas",
+            "--client-lm-level",
+            "1",
+        ]);
+        let pairs = v["pairs"].as_array().unwrap();
+        let after = |c: &str| {
+            pairs
+                .iter()
+                .find(|p| p["client"] == c)
+                .map(|p| p["after"]["result"].clone())
+                .unwrap()
+        };
+        assert_eq!(after("windows-11"), "success", "{engine}");
+        assert_eq!(after("windows-11-24h2"), "failure", "{engine}");
+    }
+}

@@ -83,6 +83,19 @@ pub(crate) struct InteropArgs {
     /// How exchanges are decided: full (complete handshakes) or flags (flags only)
     #[arg(long, value_name = "ENGINE", default_value = "full")]
     engine: String,
+    /// Restrict NTLM settings the change adds on every client, in any form `policy explain` reads
+    /// (RestrictSendingNTLMTraffic, ClientAllowedNTLMServers matched against server names);
+    /// repeatable; reaches only peers that read Windows policy
+    #[arg(long, value_name = "SETTINGS")]
+    client_restrict: Vec<String>,
+    /// Restrict NTLM settings the change adds on every server (RestrictReceivingNTLMTraffic);
+    /// repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    server_restrict: Vec<String>,
+    /// Restrict NTLM settings the change adds on the servers' DC (RestrictNTLMInDomain,
+    /// DCAllowedNTLMServers); repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    dc_restrict: Vec<String>,
     /// Also write a self-contained HTML report to FILE
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
@@ -706,6 +719,7 @@ fn human(
     plan: &Plan<'_>,
     results: &[PairResult],
     change: &Policy,
+    restrict: &[String],
     opts: &Options,
     reach: &[NotReachedJson],
     view: View,
@@ -739,7 +753,8 @@ fn human(
         opts.semantics.name(),
         opts.engine
     );
-    let lines = describe_change(change);
+    let mut lines = describe_change(change);
+    lines.extend_from_slice(restrict);
     if lines.is_empty() {
         let _ = writeln!(
             s,
@@ -810,6 +825,98 @@ fn human(
     s
 }
 
+/// The Restrict NTLM settings the change adds (`--client-restrict`, ...).
+fn restrict_path(args: &InteropArgs) -> Result<ntlm_session::RestrictPath, CliError> {
+    let read = |v: &[String], what: &str| {
+        ntlmsim::restrict::from_pastes(v).map_err(|e| CliError::new(format!("{what}: {e}")))
+    };
+    Ok(ntlm_session::RestrictPath {
+        client: read(&args.client_restrict, "--client-restrict")?,
+        server: read(&args.server_restrict, "--server-restrict")?,
+        dc: read(&args.dc_restrict, "--dc-restrict")?,
+        target: None,
+        transport: ntlm_policy::restrict::Transport::Other,
+    })
+}
+
+/// One line per Restrict NTLM setting the change adds.
+fn describe_restrict(path: &ntlm_session::RestrictPath) -> Vec<String> {
+    use ntlm_policy::restrict::{AuditIncoming, DomainScope, Incoming, Outgoing};
+    let mut l = Vec::new();
+    let (c, s, d) = (&path.client, &path.server, &path.dc);
+    if c.outgoing != Outgoing::AllowAll {
+        l.push(format!(
+            "Restrict NTLM: Outgoing NTLM traffic -> {} on clients",
+            c.outgoing.option_text()
+        ));
+    }
+    if !c.outgoing_exceptions.is_empty() {
+        l.push(format!(
+            "remote server exceptions: {}",
+            c.outgoing_exceptions.join(", ")
+        ));
+    }
+    if c.smb_block_ntlm {
+        l.push("SMB client Block NTLM on clients (SMB only; not modelled here)".to_owned());
+    }
+    if s.incoming != Incoming::AllowAll {
+        l.push(format!(
+            "Restrict NTLM: Incoming NTLM traffic -> {} on servers",
+            s.incoming.option_text()
+        ));
+    }
+    if s.audit_incoming != AuditIncoming::Disabled {
+        l.push(format!(
+            "Audit Incoming NTLM Traffic -> {} on servers (logs only)",
+            s.audit_incoming.option_text()
+        ));
+    }
+    if d.domain != DomainScope::Disabled {
+        l.push(format!(
+            "Restrict NTLM: NTLM authentication in this domain -> {} on the DC",
+            d.domain.option_text()
+        ));
+    }
+    if d.audit_domain != DomainScope::Disabled {
+        l.push(format!(
+            "Audit NTLM authentication in this domain -> {} on the DC (logs only)",
+            d.audit_domain.audit_option_text()
+        ));
+    }
+    if !d.domain_exceptions.is_empty() {
+        l.push(format!(
+            "server exceptions in this domain: {}",
+            d.domain_exceptions.join(", ")
+        ));
+    }
+    l
+}
+
+/// Applies the Restrict NTLM part of the change to each pair's "after"
+/// verdict; it reaches only peers that read Windows policy.
+fn apply_restrictions(
+    results: &mut [matrix::PairResult],
+    peers: &[matrix::Peer<'_>],
+    path: &ntlm_session::RestrictPath,
+) {
+    let find = |name: &str| peers.iter().find(|p| p.name == name).map(|p| p.profile);
+    for r in results {
+        let (Some(c), Some(s)) = (find(&r.client), find(&r.server)) else {
+            continue;
+        };
+        let reads = |p: &Profile| p.honours != ntlmsim::profiles::Honours::NONE;
+        let joined = s.server_config().is_some_and(|c| c.domain_joined);
+        r.after = ntlmsim::restrict::apply_to_verdict(
+            r.after.clone(),
+            path,
+            reads(c),
+            reads(s),
+            &r.server,
+            joined,
+        );
+    }
+}
+
 pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     let (catalog, _) = load_catalog(args.catalog.as_deref())?;
     let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
@@ -861,7 +968,11 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
             let _ = e.flush();
         }
     };
-    let results = matrix::run_pairs(&plan.peers, &plan.pairs, &change, &opts, &mut progress);
+    let mut results = matrix::run_pairs(&plan.peers, &plan.pairs, &change, &opts, &mut progress);
+    let restrict = restrict_path(args)?;
+    if !restrict.is_default() {
+        apply_restrictions(&mut results, &plan.peers, &restrict);
+    }
     let reach = not_reached(&plan, &change);
 
     if let Some(path) = &args.html {
@@ -873,6 +984,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
         }
         let mut policy: Vec<(String, String)> = describe_change(&change)
             .into_iter()
+            .chain(describe_restrict(&restrict))
             .map(|l| ("change".to_owned(), l))
             .collect();
         if policy.is_empty() {
@@ -957,6 +1069,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
             &plan,
             &results,
             &change,
+            &describe_restrict(&restrict),
             &opts,
             &reach,
             View {

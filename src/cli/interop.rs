@@ -895,8 +895,8 @@ fn describe_restrict(path: &ntlm_session::RestrictPath) -> Vec<String> {
 /// Applies the Restrict NTLM part of the change to each pair's "after"
 /// verdict; it reaches only peers that read Windows policy.
 fn apply_restrictions(
-    results: &mut [matrix::PairResult],
-    peers: &[matrix::Peer<'_>],
+    results: &mut [PairResult],
+    peers: &[Peer<'_>],
     path: &ntlm_session::RestrictPath,
 ) {
     let find = |name: &str| peers.iter().find(|p| p.name == name).map(|p| p.profile);

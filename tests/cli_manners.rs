@@ -460,6 +460,17 @@ fn every_result_command_speaks_json() {
     assert_eq!(hs[0]["messages"][2]["type"], "AUTHENTICATE");
     let pairs = &d["matrix"]["interop"]["summary"]["pairs"];
     assert_eq!(pairs, 32);
+    // The 2026 baseline: the DC's Restrict NTLM breaks the pairs to the
+    // server that is not on its exception list.
+    let b = &d["baseline_2026"]["interop"];
+    assert_eq!(b["summary"]["pairs"], 15);
+    let to_2025 = b["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["client"] == "windows-11" && p["server"] == "windows-server-2025")
+        .unwrap();
+    assert_eq!(to_2025["after"]["rule_id"], "restrict-domain-deny");
     assert!(
         d["next"]
             .as_array()

@@ -59,6 +59,8 @@ pub struct Policy {
     pub server_lm_level: Option<LmCompatibilityLevel>,
     /// Policy semantics.
     pub semantics: Semantics,
+    /// Restrict NTLM on the clients, the servers and their DC (default: none).
+    pub restrict: ntlm_session::RestrictPath,
 }
 
 impl Default for Policy {
@@ -69,6 +71,7 @@ impl Default for Policy {
             client_lm_level: None,
             server_lm_level: None,
             semantics: Semantics::default(),
+            restrict: ntlm_session::RestrictPath::default(),
         }
     }
 }
@@ -329,6 +332,10 @@ struct Decoded {
     domain: Option<String>,
     workstation: Option<String>,
     raw_names: BTreeMap<&'static str, String>,
+    /// The CHALLENGE's MsvAvNbComputerName and whether it names a domain
+    /// target (TARGET_TYPE_DOMAIN), for Restrict NTLM's account kind.
+    server_computer: Option<String>,
+    server_in_domain: bool,
 }
 
 fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decoded {
@@ -359,7 +366,15 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
     }
     if let Some(m) = &x.challenge {
         match ChallengeMessage::parse(&m.bytes) {
-            Ok(c) => d.challenge = Some(c.flags),
+            Ok(c) => {
+                d.challenge = Some(c.flags);
+                d.server_in_domain = c.flags.contains(NegotiateFlags::TARGET_TYPE_DOMAIN);
+                d.server_computer = c
+                    .target_info
+                    .as_ref()
+                    .and_then(|t| t.get(ntlm_wire::AvId::NB_COMPUTER_NAME))
+                    .and_then(|p| ntlm_wire::text::decode_utf16le(p.value).ok());
+            }
             Err(e) => match ChallengeMessage::parse_lenient(&m.bytes) {
                 Ok(c) => {
                     problem(m, format!("CHALLENGE decoded leniently: {e}"));
@@ -408,6 +423,57 @@ fn bits(f: NegotiateFlags) -> u32 {
 }
 
 impl Auditor {
+    /// The verdict under the policy's Restrict NTLM settings
+    /// (`crate::restrict::apply_to_verdict`'s order): the client's outgoing
+    /// settings when it reads Windows policy (matched against the CHALLENGE's
+    /// NetBIOS computer name), then the server's and its DC's, for a local
+    /// account when the AUTHENTICATE's domain is the server's computer name or
+    /// the server is not in a domain, else a domain account.
+    fn restricted(
+        &self,
+        result: Result<(), Failure>,
+        d: &Decoded,
+        client_reads: bool,
+    ) -> Result<(), Failure> {
+        use ntlm_policy::restrict::{Account, Verdict as V};
+        let path = &self.policy.restrict;
+        if path.is_default() {
+            return result;
+        }
+        let server = d.server_computer.as_deref().unwrap_or("");
+        if client_reads {
+            let target = path.target.as_deref().unwrap_or(server);
+            if let V::Blocked(f, _) = path.client.client_outgoing(target, path.transport) {
+                return Err(f);
+            }
+        }
+        let replaceable = match &result {
+            Ok(()) => true,
+            Err(f) => {
+                f.side == ntlm_policy::Side::Server && f.stage == ntlm_policy::Stage::Authenticate
+            }
+        };
+        if d.final_flags.is_none() || !replaceable {
+            return result;
+        }
+        let local = !d.server_in_domain
+            || d.domain
+                .as_deref()
+                .is_some_and(|dom| !dom.is_empty() && dom.eq_ignore_ascii_case(server));
+        let account = if local {
+            Account::Local
+        } else {
+            Account::Domain
+        };
+        if let V::Blocked(f, _) = path.server.server_incoming(account) {
+            return Err(f);
+        }
+        if let V::Blocked(f, _) = path.dc.dc_in_domain(account, server, d.server_in_domain) {
+            return Err(f);
+        }
+        result
+    }
+
     /// An auditor for `policy`, matching clients against `catalog`.
     pub fn new(policy: Policy, catalog: &Catalog) -> Self {
         let clients = catalog
@@ -563,6 +629,7 @@ impl Auditor {
             }
             Ok(())
         })();
+        let result = self.restricted(result, &d, shape.is_none_or(|c| c.honours != Honours::NONE));
         let negotiated = final_flags
             .or(challenge)
             .or(offered)
@@ -1485,6 +1552,36 @@ mod tests {
             r[0].client_profile
         );
         assert_eq!(r[0].mic, Some(true));
+    }
+
+    #[test]
+    fn restrict_ntlm_on_the_server_judges_the_account_kind() {
+        let policy = |incoming: &str| Policy {
+            restrict: ntlm_session::RestrictPath {
+                server: crate::restrict::from_pastes(&[incoming.to_owned()]).unwrap_or_default(),
+                ..ntlm_session::RestrictPath::default()
+            },
+            ..Policy::default()
+        };
+        let deny_all = policy("RestrictReceivingNTLMTraffic    REG_DWORD    0x2");
+        let deny_domain = policy("RestrictReceivingNTLMTraffic    REG_DWORD    0x1");
+        // The sample server is standalone (TARGET_TYPE_SERVER): a local account.
+        let standalone = synth::http_exchange_pcap(&Messages::sample(), 200);
+        let (r, _) = records(&standalone, deny_all);
+        assert_eq!(r[0].verdict, "breaks");
+        assert_eq!(
+            failure_json(&r[0]).map(|f| (f.status, f.rule_id)),
+            Some(("STATUS_NTLM_BLOCKED", "restrict-incoming-deny"))
+        );
+        let (r, _) = records(&standalone, deny_domain.clone());
+        assert_eq!(r[0].verdict, "ok");
+        // A domain member (TARGET_TYPE_DOMAIN): a domain account, refused.
+        let member = Messages::new(&Spec {
+            challenge_flags: (0xe28a_8215 & !0x0002_0000) | 0x0001_0000,
+            ..Spec::default()
+        });
+        let (r, _) = records(&synth::http_exchange_pcap(&member, 200), deny_domain);
+        assert_eq!(r[0].verdict, "breaks");
     }
 
     #[test]

@@ -820,3 +820,51 @@ fn restrict_ntlm_in_the_change_breaks_windows_pairs_in_both_engines() {
         assert_eq!(after("windows-11-24h2"), "failure", "{engine}");
     }
 }
+
+#[test]
+fn fleet_hosts_carry_their_own_restrict_ntlm_values() {
+    let fleet = temp_file(
+        "restrict-fleet.toml",
+        "[[host]]\nname = \"ws01\"\nprofile = \"windows-11\"\nrole = \"client\"\n\
+         RestrictSendingNTLMTraffic = \"Deny all\"\nClientAllowedNTLMServers = [\"app*\"]\n\
+         talks_to = [\"app01\", \"files01\"]\n\n\
+         [[host]]\nname = \"app01\"\nprofile = \"windows-10\"\nrole = \"server\"\n\n\
+         [[host]]\nname = \"files01\"\nprofile = \"windows-10\"\nrole = \"server\"\n\
+         RestrictReceivingNTLMTraffic = 1\n",
+    );
+    let path = fleet.to_str().unwrap();
+    let (_, v) = json(&["interop", "--fleet", path]);
+    let pair = |v: &Value, s: &str| {
+        v["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["server"] == s)
+            .cloned()
+            .unwrap()
+    };
+    // The host's own deny holds before and after; app01 is an exception.
+    assert_eq!(pair(&v, "app01")["before"]["result"], "success");
+    let f = pair(&v, "files01");
+    assert_eq!(f["before"]["rule_id"], "restrict-outgoing-deny");
+    assert_eq!(f["before"]["side"], "client");
+    // Lifting the client's deny in the change: files01's own incoming deny now refuses.
+    let (_, v) = json(&[
+        "interop",
+        "--fleet",
+        path,
+        "--client-restrict",
+        "RestrictSendingNTLMTraffic    REG_DWORD    0x0",
+    ]);
+    let f = pair(&v, "files01");
+    assert_eq!(f["after"]["rule_id"], "restrict-incoming-deny");
+    // A bad value names its key and line.
+    let bad = temp_file(
+        "restrict-fleet-bad.toml",
+        "[[host]]\nname = \"ws01\"\nprofile = \"windows-11\"\nRestrictSendingNTLMTraffic = 7\n",
+    );
+    assert_bad_usage(
+        &["interop", "--fleet", bad.to_str().unwrap()],
+        "RestrictSendingNTLMTraffic",
+    );
+}

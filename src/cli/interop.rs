@@ -128,6 +128,8 @@ struct Plan<'c> {
     clients: Vec<String>,
     servers: Vec<String>,
     hosts: Vec<HostInfo>,
+    /// Each fleet host's own Restrict NTLM values, by host name.
+    restrict: Vec<(String, ntlm_policy::restrict::Restrictions)>,
 }
 
 fn settings_text(p: &Policy) -> String {
@@ -207,6 +209,7 @@ fn catalog_plan<'c>(catalog: &'c Catalog, args: &InteropArgs) -> Result<Plan<'c>
         clients: clients.iter().map(|p| p.name.clone()).collect(),
         servers: servers.iter().map(|p| p.name.clone()).collect(),
         hosts: Vec::new(),
+        restrict: Vec::new(),
     })
 }
 
@@ -259,12 +262,19 @@ fn fleet_plan<'c>(
             description: h.description.clone(),
         })
         .collect();
+    let restrict = fleet
+        .hosts
+        .iter()
+        .filter(|h| !h.restrict.is_default())
+        .map(|h| (h.name.clone(), h.restrict.clone()))
+        .collect();
     Ok(Plan {
         peers,
         pairs,
         clients,
         servers,
         hosts,
+        restrict,
     })
 }
 
@@ -892,28 +902,62 @@ fn describe_restrict(path: &ntlm_session::RestrictPath) -> Vec<String> {
     l
 }
 
-/// Applies the Restrict NTLM part of the change to each pair's "after"
-/// verdict; it reaches only peers that read Windows policy.
+/// Applies Restrict NTLM to each pair: a fleet host's own values before and
+/// after, the change's (`--client-restrict`, ...) after, overriding the
+/// host's where set; they reach only peers that read Windows policy.
 fn apply_restrictions(
     results: &mut [PairResult],
-    peers: &[Peer<'_>],
-    path: &ntlm_session::RestrictPath,
+    plan: &Plan<'_>,
+    change: &ntlm_session::RestrictPath,
+    (client_given, server_given): (bool, bool),
 ) {
-    let find = |name: &str| peers.iter().find(|p| p.name == name).map(|p| p.profile);
+    use ntlm_policy::restrict::Restrictions;
+    let find = |name: &str| {
+        plan.peers
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.profile)
+    };
+    let own = |name: &str| {
+        plan.restrict
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    };
     for r in results {
         let (Some(c), Some(s)) = (find(&r.client), find(&r.server)) else {
             continue;
         };
         let reads = |p: &Profile| p.honours != ntlmsim::profiles::Honours::NONE;
         let joined = s.server_config().is_some_and(|c| c.domain_joined);
-        r.after = ntlmsim::restrict::apply_to_verdict(
-            r.after.clone(),
-            path,
-            reads(c),
-            reads(s),
-            &r.server,
-            joined,
-        );
+        let before = ntlm_session::RestrictPath {
+            client: own(&r.client),
+            server: own(&r.server),
+            ..change.clone()
+        };
+        let after = ntlm_session::RestrictPath {
+            client: if client_given {
+                change.client.clone()
+            } else {
+                before.client.clone()
+            },
+            server: if server_given {
+                change.server.clone()
+            } else {
+                before.server.clone()
+            },
+            ..change.clone()
+        };
+        let before = ntlm_session::RestrictPath {
+            dc: Restrictions::default(),
+            ..before
+        };
+        let apply = |v: &matrix::Verdict, p: &ntlm_session::RestrictPath| {
+            ntlmsim::restrict::apply_to_verdict(v.clone(), p, reads(c), reads(s), &r.server, joined)
+        };
+        r.before = apply(&r.before, &before);
+        r.after = apply(&r.after, &after);
     }
 }
 
@@ -970,8 +1014,12 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
     };
     let mut results = matrix::run_pairs(&plan.peers, &plan.pairs, &change, &opts, &mut progress);
     let restrict = restrict_path(args)?;
-    if !restrict.is_default() {
-        apply_restrictions(&mut results, &plan.peers, &restrict);
+    let given = (
+        !args.client_restrict.is_empty(),
+        !args.server_restrict.is_empty(),
+    );
+    if !restrict.is_default() || !plan.restrict.is_empty() {
+        apply_restrictions(&mut results, &plan, &restrict, given);
     }
     let reach = not_reached(&plan, &change);
 

@@ -779,6 +779,9 @@ pub struct PolicyJson {
     pub server_lm_level: Option<u8>,
     /// Semantics preset name.
     pub semantics: &'static str,
+    /// The Restrict NTLM settings applied, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restrict: Vec<String>,
 }
 
 impl PolicyJson {
@@ -792,6 +795,7 @@ impl PolicyJson {
             client_lm_level: p.client_lm_level.map(LmCompatibilityLevel::level),
             server_lm_level: p.server_lm_level.map(LmCompatibilityLevel::level),
             semantics: p.semantics.name(),
+            restrict: crate::restrict::describe(&p.restrict),
         }
     }
 }
@@ -1025,6 +1029,9 @@ pub fn render_human(
             .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
         p.semantics
     );
+    for l in &p.restrict {
+        let _ = writeln!(s, "  {l}");
+    }
     let _ = writeln!(s);
     if !records.is_empty() {
         let _ = writeln!(s, "Exchanges:");
@@ -1319,6 +1326,10 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
             .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
         escape(p.semantics)
     );
+    if !p.restrict.is_empty() {
+        let lines: Vec<String> = p.restrict.iter().map(|l| escape(l)).collect();
+        let _ = write!(h, "<p>{}</p>", lines.join(" \u{b7} "));
+    }
     let _ = write!(
         h,
         "<section class=\"card\"><div class=\"stats\">\
@@ -1564,6 +1575,10 @@ mod tests {
             ..Policy::default()
         };
         let deny_all = policy("RestrictReceivingNTLMTraffic    REG_DWORD    0x2");
+        assert_eq!(
+            PolicyJson::new(&deny_all).restrict,
+            ["Restrict NTLM: Incoming NTLM traffic -> Deny all accounts on servers"]
+        );
         let deny_domain = policy("RestrictReceivingNTLMTraffic    REG_DWORD    0x1");
         // The sample server is standalone (TARGET_TYPE_SERVER): a local account.
         let standalone = synth::http_exchange_pcap(&Messages::sample(), 200);

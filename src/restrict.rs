@@ -105,6 +105,59 @@ pub fn apply_to_verdict(
     verdict
 }
 
+/// One line per Restrict NTLM setting of `path` (for reports: the change, the audit policy).
+pub fn describe(path: &ntlm_session::RestrictPath) -> Vec<String> {
+    use ntlm_policy::restrict::{AuditIncoming, DomainScope, Incoming, Outgoing};
+    let mut l = Vec::new();
+    let (c, s, d) = (&path.client, &path.server, &path.dc);
+    if c.outgoing != Outgoing::AllowAll {
+        l.push(format!(
+            "Restrict NTLM: Outgoing NTLM traffic -> {} on clients",
+            c.outgoing.option_text()
+        ));
+    }
+    if !c.outgoing_exceptions.is_empty() {
+        l.push(format!(
+            "remote server exceptions: {}",
+            c.outgoing_exceptions.join(", ")
+        ));
+    }
+    if c.smb_block_ntlm {
+        l.push("SMB client Block NTLM on clients (SMB only; not modelled here)".to_owned());
+    }
+    if s.incoming != Incoming::AllowAll {
+        l.push(format!(
+            "Restrict NTLM: Incoming NTLM traffic -> {} on servers",
+            s.incoming.option_text()
+        ));
+    }
+    if s.audit_incoming != AuditIncoming::Disabled {
+        l.push(format!(
+            "Audit Incoming NTLM Traffic -> {} on servers (logs only)",
+            s.audit_incoming.option_text()
+        ));
+    }
+    if d.domain != DomainScope::Disabled {
+        l.push(format!(
+            "Restrict NTLM: NTLM authentication in this domain -> {} on the DC",
+            d.domain.option_text()
+        ));
+    }
+    if d.audit_domain != DomainScope::Disabled {
+        l.push(format!(
+            "Audit NTLM authentication in this domain -> {} on the DC (logs only)",
+            d.audit_domain.audit_option_text()
+        ));
+    }
+    if !d.domain_exceptions.is_empty() {
+        l.push(format!(
+            "server exceptions in this domain: {}",
+            d.domain_exceptions.join(", ")
+        ));
+    }
+    l
+}
+
 /// One event of an exchange, as JSON.
 #[derive(Debug, Serialize)]
 pub struct EventJson {

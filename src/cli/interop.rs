@@ -849,59 +849,6 @@ fn restrict_path(args: &InteropArgs) -> Result<ntlm_session::RestrictPath, CliEr
     })
 }
 
-/// One line per Restrict NTLM setting the change adds.
-fn describe_restrict(path: &ntlm_session::RestrictPath) -> Vec<String> {
-    use ntlm_policy::restrict::{AuditIncoming, DomainScope, Incoming, Outgoing};
-    let mut l = Vec::new();
-    let (c, s, d) = (&path.client, &path.server, &path.dc);
-    if c.outgoing != Outgoing::AllowAll {
-        l.push(format!(
-            "Restrict NTLM: Outgoing NTLM traffic -> {} on clients",
-            c.outgoing.option_text()
-        ));
-    }
-    if !c.outgoing_exceptions.is_empty() {
-        l.push(format!(
-            "remote server exceptions: {}",
-            c.outgoing_exceptions.join(", ")
-        ));
-    }
-    if c.smb_block_ntlm {
-        l.push("SMB client Block NTLM on clients (SMB only; not modelled here)".to_owned());
-    }
-    if s.incoming != Incoming::AllowAll {
-        l.push(format!(
-            "Restrict NTLM: Incoming NTLM traffic -> {} on servers",
-            s.incoming.option_text()
-        ));
-    }
-    if s.audit_incoming != AuditIncoming::Disabled {
-        l.push(format!(
-            "Audit Incoming NTLM Traffic -> {} on servers (logs only)",
-            s.audit_incoming.option_text()
-        ));
-    }
-    if d.domain != DomainScope::Disabled {
-        l.push(format!(
-            "Restrict NTLM: NTLM authentication in this domain -> {} on the DC",
-            d.domain.option_text()
-        ));
-    }
-    if d.audit_domain != DomainScope::Disabled {
-        l.push(format!(
-            "Audit NTLM authentication in this domain -> {} on the DC (logs only)",
-            d.audit_domain.audit_option_text()
-        ));
-    }
-    if !d.domain_exceptions.is_empty() {
-        l.push(format!(
-            "server exceptions in this domain: {}",
-            d.domain_exceptions.join(", ")
-        ));
-    }
-    l
-}
-
 /// Applies Restrict NTLM to each pair: a fleet host's own values before and
 /// after, the change's (`--client-restrict`, ...) after, overriding the
 /// host's where set; they reach only peers that read Windows policy.
@@ -1032,7 +979,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
         }
         let mut policy: Vec<(String, String)> = describe_change(&change)
             .into_iter()
-            .chain(describe_restrict(&restrict))
+            .chain(ntlmsim::restrict::describe(&restrict))
             .map(|l| ("change".to_owned(), l))
             .collect();
         if policy.is_empty() {
@@ -1117,7 +1064,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
             &plan,
             &results,
             &change,
-            &describe_restrict(&restrict),
+            &ntlmsim::restrict::describe(&restrict),
             &opts,
             &reach,
             View {

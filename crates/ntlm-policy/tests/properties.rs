@@ -334,6 +334,36 @@ proptest! {
         }
     }
 
+    /// The Restrict NTLM forms followed by arbitrary text never panic the
+    /// paste reader, and their errors carry a position inside the input.
+    #[test]
+    fn restrict_forms_with_arbitrary_tails_never_panic(
+        prefix in prop::sample::select(vec![
+            "\"ClientAllowedNTLMServers\"=hex(7):",
+            "\"DCAllowedNTLMServers\"=",
+            "ClientAllowedNTLMServers    REG_MULTI_SZ    ",
+            "MACHINE\\System\\CurrentControlSet\\Services\\Netlogon\\Parameters\\DCAllowedNTLMServers=",
+            "BlockNTLMServerExceptionList : ",
+            "reg add HKLM\\X /v ClientAllowedNTLMServers /t REG_MULTI_SZ /d ",
+            "RestrictNTLMInDomain    REG_DWORD    ",
+            "\"RestrictSendingNTLMTraffic\"=dword:",
+            "Network security: Restrict NTLM: Incoming NTLM traffic  ",
+            "Network security: Restrict NTLM: Audit NTLM authentication in this domain",
+            "Block NTLM (LM, NTLM, NTLMv2)  ",
+            "BlockNtlmv1SSO=",
+        ]),
+        tail in "[ -~\t]{0,40}",
+        next in "[ -~]{0,30}",
+    ) {
+        let input = format!("{prefix}{tail}\n{next}");
+        if let Err(e) = ntlm_policy::read_settings(&input) {
+            if let Some((line, column)) = e.position() {
+                prop_assert!((1..=2).contains(&line), "{input:?}: line {line}");
+                prop_assert!(column >= 1);
+            }
+        }
+    }
+
     /// Every pasted form of both masks and a level, in one paste, reads back.
     #[test]
     fn pasted_forms_round_trip(client in any::<u32>(), server in any::<u32>(), level in level(), crlf in any::<bool>()) {

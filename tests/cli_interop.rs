@@ -775,6 +775,10 @@ fn restrict_ntlm_in_the_change_breaks_windows_pairs_in_both_engines() {
             "Network security: Restrict NTLM: Incoming NTLM traffic  Deny all domain accounts",
         ]);
         assert_eq!(code, 1, "{engine}");
+        assert_eq!(
+            v["policy"]["restrict"][0],
+            "Restrict NTLM: Incoming NTLM traffic -> Deny all domain accounts on servers"
+        );
         let pairs = v["pairs"].as_array().unwrap();
         let after = |c: &str, s: &str| {
             pairs

@@ -321,6 +321,9 @@ struct PolicyJson {
     seal: bool,
     engine: &'static str,
     not_reached: Vec<NotReachedJson>,
+    /// The Restrict NTLM settings of the change, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    restrict: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -1036,6 +1039,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
                 seal: args.seal,
                 engine: engine.name(),
                 not_reached: reach,
+                restrict: ntlmsim::restrict::describe(&restrict),
             },
             pairs: results
                 .iter()

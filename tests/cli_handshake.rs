@@ -410,3 +410,34 @@ fn restrict_ntlm_blocks_with_status_and_event_and_audit_only_logs() {
         "{err}"
     );
 }
+
+#[test]
+fn windows_11_24h2_ignores_a_low_lm_level_and_says_so() {
+    let args = [
+        "handshake",
+        "--client",
+        "windows-11-24h2",
+        "--server",
+        "ntlmv1-nas",
+        "--client-lm-level",
+        "1",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "auth-cannot-verify");
+    assert!(
+        v["notes"][0].as_str().unwrap().contains(
+            "LmCompatibilityLevel 1 is ignored, it sends NTLMv2 (rule ntlmv1-removed, KB5066470)"
+        ),
+        "{v}"
+    );
+    let mut earlier = args;
+    earlier[2] = "windows-11";
+    let (code, v) = json(&earlier);
+    assert_eq!(code, 0);
+    assert!(v.get("notes").is_none());
+}

@@ -168,6 +168,9 @@ struct HandshakeOut {
     /// The account kind the server and its DC judged (`domain` or `local`), when restricted.
     #[serde(skip_serializing_if = "Option::is_none")]
     account: Option<&'static str>,
+    /// Settings a profile overrides, with the rule (`ntlmv1-removed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -310,6 +313,18 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         .outcome
         .is_ok()
     });
+    let mut notes = Vec::new();
+    if client.config.ntlmv1_removed && client.config.lm_level != client.config.effective_lm_level()
+    {
+        let r = &ntlm_policy::rules::NTLMV1_REMOVED;
+        notes.push(format!(
+            "the client is Windows 11 24H2 / Server 2025: LmCompatibilityLevel {} is ignored, it \
+             sends NTLMv2 (rule {}, {})",
+            client.config.lm_level.level(),
+            r.id,
+            r.source
+        ));
+    }
     let restricted = Pair { client, server }.run_restricted(&restrict_path, &mut rng, now, fixed);
     let ex = &restricted.exchange;
     let ok = ex.outcome.is_ok();
@@ -317,6 +332,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         semantics: &semantics,
         certainty: &certainty,
         events: &restricted.events,
+        notes: &notes,
         account: (!restrict_path.is_default())
             .then_some(restricted.account)
             .flatten(),
@@ -357,6 +373,7 @@ struct Verdict<'a> {
     certainty: &'a Certainty,
     events: &'a [ntlm_session::Logged],
     account: Option<ntlm_policy::restrict::Account>,
+    notes: &'a [String],
 }
 
 fn outcome_of(ex: &Exchange, semantics: &Semantics) -> OutcomeJson {
@@ -387,6 +404,7 @@ fn write_json(
         certainty: CertaintyJson::new(verdict.certainty, ex.outcome.is_ok()),
         restrict_events: ntlmsim::restrict::events_json(verdict.events),
         account: verdict.account.map(ntlm_policy::restrict::Account::name),
+        notes: verdict.notes.to_vec(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
     out.push(b'\n');
@@ -499,6 +517,9 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
     match &ex.outcome {
         Ok((_, srv)) => s.push_str(&outcome::render_success(&srv.report)),
         Err(f) => s.push_str(&outcome::render_failure_under(f, verdict.semantics)),
+    }
+    for n in verdict.notes {
+        let _ = writeln!(s, "  note:       {n}");
     }
     if !verdict.events.is_empty() {
         s.push_str("  Restrict NTLM events:\n");

@@ -206,6 +206,9 @@ struct ServerSpec {
     nb_computer: Option<String>,
     #[serde(default)]
     key_exchange: Option<String>,
+    /// Windows 11 24H2 / Server 2025: refuses NTLMv1 under `ntlmv1-server = refuses`.
+    #[serde(default)]
+    ntlmv1_removed: bool,
 }
 
 const fn yes() -> bool {
@@ -454,6 +457,7 @@ impl Profile {
                     target_info,
                     verifies,
                     blocked: false,
+                    ntlmv1_removed: s.ntlmv1_removed,
                     os: osg,
                     flags_override: s
                         .flags

@@ -441,3 +441,34 @@ fn windows_11_24h2_ignores_a_low_lm_level_and_says_so() {
     assert_eq!(code, 0);
     assert!(v.get("notes").is_none());
 }
+
+#[test]
+fn the_ntlmv1_server_switch_decides_whether_a_2025_server_refuses_ntlmv1() {
+    let base = [
+        "handshake",
+        "--client",
+        "windows-11",
+        "--client-lm-level",
+        "1",
+        "--server",
+        "windows-server-2025",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+    ];
+    let (code, v) = json(&base);
+    assert_eq!(code, 0);
+    assert_eq!(v["outcome"]["response_kind"], "NTLM2_SESSION");
+    let mut refusing = base.to_vec();
+    refusing.extend(["--semantics", "ntlmv1-server=refuses"]);
+    let (code, v) = json(&refusing);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "ntlmv1-removed-server");
+    assert_eq!(v["outcome"]["basis"], "unconfirmed");
+    assert_eq!(v["outcome"]["status"], "STATUS_LOGON_FAILURE");
+    // A server before 24H2 is not affected by the switch.
+    let mut older = refusing.clone();
+    older[6] = "windows-10";
+    assert_eq!(json(&older).0, 0);
+}

@@ -414,8 +414,45 @@ pub const fn server_on_authenticate(
         Err(f) => return Err(f),
     };
     match check_response_accepted(response, server) {
+        Ok(()) => {}
+        Err(f) => return Err(f.with_negotiated(effective)),
+    }
+    match check_ntlmv1_removed_server(response, server, semantics) {
         Ok(()) => Ok(effective),
         Err(f) => Err(f.with_negotiated(effective)),
+    }
+}
+
+/// A Windows 11 24H2 / Server 2025 server (`ntlmv1_removed`) under
+/// `ntlmv1-server = refuses` refuses LM, NTLMv1 and NTLM2 session responses
+/// (rule `ntlmv1-removed-server`, UNCONFIRMED).
+pub const fn check_ntlmv1_removed_server(
+    response: ResponseKind,
+    server: &ServerConfig,
+    semantics: &Semantics,
+) -> Result<(), Failure> {
+    let refuses = server.ntlmv1_removed
+        && matches!(
+            semantics.ntlmv1_server,
+            crate::semantics::Ntlmv1Server::Refuses
+        );
+    if refuses
+        && matches!(
+            response,
+            ResponseKind::Lm | ResponseKind::NtlmV1 | ResponseKind::Ntlm2Session
+        )
+    {
+        Err(Failure::new(
+            Side::Server,
+            Stage::Authenticate,
+            &rules::NTLMV1_REMOVED_SERVER,
+            Detail::Note(
+                "the server is Windows 11 24H2 / Server 2025 and refuses LM and NTLMv1 responses \
+                 (ntlmv1-server=refuses)",
+            ),
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -586,7 +623,10 @@ pub const fn negotiate_only(
             ));
         }
     }
-    match check_response_accepted(response, server) {
+    if let Err(f) = check_response_accepted(response, server) {
+        return Outcome::Failure(f.with_negotiated(authenticate));
+    }
+    match check_ntlmv1_removed_server(response, server, semantics) {
         Ok(()) => Outcome::Success(Negotiated {
             negotiate,
             challenge,

@@ -208,6 +208,9 @@ pub struct ServerConfig {
     pub verifies: ResponseKinds,
     /// ServerBlock (MS-NLMP 3.2.1.1): NTLM is refused.
     pub blocked: bool,
+    /// Windows 11 24H2 / Server 2025 (NTLMv1 removed): under
+    /// `ntlmv1-server = refuses` it refuses LM and NTLMv1 responses itself.
+    pub ntlmv1_removed: bool,
     /// The Windows generation (for `enforce = os-generation`).
     pub os: OsGeneration,
     /// Exact CHALLENGE flags, overriding the computation (a forced answer).
@@ -335,6 +338,7 @@ impl Default for ServerConfig {
             target_info: TargetInfoRule::Always,
             verifies: ResponseKinds::ALL,
             blocked: false,
+            ntlmv1_removed: false,
             os: OsGeneration::Windows7Plus,
             flags_override: None,
         }

@@ -424,6 +424,20 @@ pub static NTLMV1_REMOVED: Rule = Rule {
     basis: Basis::Documented,
 };
 
+/// A Windows 11 24H2 / Server 2025 server refusing NTLMv1 itself (switch `ntlmv1-server`).
+pub static NTLMV1_REMOVED_SERVER: Rule = Rule {
+    id: "ntlmv1-removed-server",
+    statement: "with ntlmv1-server=refuses a Windows 11 24H2 / Server 2025 server refuses LM, NTLMv1 \
+                and NTLM2 session responses whatever its LmCompatibilityLevel; STATUS_LOGON_FAILURE \
+                (status inferred, as lm-refuse-ntlmv1); KB5066470 says only that NTLMv1 is removed",
+    source: Source::Kb(5_066_470),
+    also: &[Source::Inference(
+        "'NTLMv1 removed' read as the server side too; unconfirmed, hence a switch",
+    )],
+    status: Some(Status::StatusLogonFailure),
+    basis: Basis::Unconfirmed,
+};
+
 /// BlockNtlmv1SSO = 0 (audit).
 pub static NTLMV1_SSO_AUDIT: Rule = Rule {
     id: "ntlmv1-sso-audit",
@@ -908,6 +922,7 @@ pub static ALL: &[&Rule] = &[
     &RESTRICT_DOMAIN_DENY,
     &RESTRICT_DOMAIN_AUDIT,
     &NTLMV1_REMOVED,
+    &NTLMV1_REMOVED_SERVER,
     &NTLMV1_SSO_AUDIT,
     &NTLMV1_SSO_BLOCK,
     &CLIENT_CHARSET,

@@ -2,8 +2,8 @@
 
 use ntlm_policy::{
     AuthenticateExtra, Bit56, ClientConfig, ClientRequest, Enforce, EssMeaning,
-    LmCompatibilityLevel, MinSessionSecurity as Min, OsGeneration, ResponseKinds, Rule128,
-    SERVER_ALWAYS_SETS, SERVER_CAPABILITIES, Semantics, ServerConfig, ServerStrength,
+    LmCompatibilityLevel, MinSessionSecurity as Min, Ntlmv1Server, OsGeneration, ResponseKinds,
+    Rule128, SERVER_ALWAYS_SETS, SERVER_CAPABILITIES, Semantics, ServerConfig, ServerStrength,
     TargetInfoRule, challenge_flags, check_negotiated, effective_requirement, negotiate_only,
     negotiate_stepwise,
 };
@@ -19,8 +19,9 @@ fn semantics() -> impl Strategy<Value = Semantics> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(a, b, c, d, e, f, g)| Semantics {
+        .prop_map(|(a, b, c, d, e, f, g, h)| Semantics {
             rule_128: if a {
                 Rule128::Strict
             } else {
@@ -51,6 +52,11 @@ fn semantics() -> impl Strategy<Value = Semantics> {
                 AuthenticateExtra::Reject
             } else {
                 AuthenticateExtra::Intersect
+            },
+            ntlmv1_server: if h {
+                Ntlmv1Server::Accepts
+            } else {
+                Ntlmv1Server::Refuses
             },
         })
 }
@@ -146,6 +152,7 @@ fn server() -> impl Strategy<Value = ServerConfig> {
                 .filter(|(i, _)| kinds & (1 << i) != 0)
                 .fold(ResponseKinds::NONE, |a, (_, k)| a.union(k)),
                 blocked: block == 0,
+                ntlmv1_removed: block == 1,
                 os,
                 flags_override: forced.map(F::from_bits_retain),
             },

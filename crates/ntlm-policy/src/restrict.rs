@@ -643,12 +643,19 @@ pub struct Acceptor<'a> {
     pub name: &'a str,
     /// Whether the server is domain-joined.
     pub domain_joined: bool,
+    /// Whether the server is Windows 11 24H2 / Server 2025 (NTLMv1 removed).
+    pub ntlmv1_removed: bool,
+    /// The readings of unconfirmed behaviour (`ntlmv1-server` decides
+    /// whether such a server refuses NTLMv1 itself).
+    pub semantics: crate::Semantics,
 }
 
 /// Would a logon already seen (an event 4624 with its package and account)
 /// be refused under these settings? The server's Restrict NTLM settings
-/// first, then its DC's, then the LmCompatibilityLevel that verifies the
-/// response (`lm-refuse-lm`, `lm-refuse-ntlmv1`). Audit settings give
+/// first, then its DC's, then a Windows 11 24H2 / Server 2025 server's own
+/// NTLMv1 refusal under `ntlmv1-server = refuses` (`ntlmv1-removed-server`),
+/// then the LmCompatibilityLevel that verifies the response (`lm-refuse-lm`,
+/// `lm-refuse-ntlmv1`). Audit settings give
 /// [`Verdict::Logged`]. For the event-log audit: `package` is the 4624
 /// "Package Name (NTLM only)" text ([`package_kind`]); an unknown package is
 /// [`Verdict::Allowed`] (not an NTLM logon).
@@ -656,9 +663,9 @@ pub fn judge_logon(package: &str, account: Account, at: &Acceptor<'_>) -> Verdic
     let Some(kind) = package_kind(package) else {
         return Verdict::Allowed;
     };
-    let server = at.server.server_incoming(account);
-    if matches!(server, Verdict::Blocked(..)) {
-        return server;
+    let incoming = at.server.server_incoming(account);
+    if matches!(incoming, Verdict::Blocked(..)) {
+        return incoming;
     }
     let account = if at.domain_joined {
         account
@@ -668,6 +675,14 @@ pub fn judge_logon(package: &str, account: Account, at: &Acceptor<'_>) -> Verdic
     let dc = at.dc.dc_in_domain(account, at.name, at.domain_joined);
     if matches!(dc, Verdict::Blocked(..)) {
         return dc;
+    }
+    let server = crate::ServerConfig {
+        lm_level: at.lm_level,
+        ntlmv1_removed: at.ntlmv1_removed,
+        ..crate::ServerConfig::default()
+    };
+    if let Err(f) = crate::check_ntlmv1_removed_server(kind, &server, &at.semantics) {
+        return Verdict::Blocked(f, None);
     }
     if !at.lm_level.accepts(kind) {
         let rule = if matches!(kind, ntlm_wire::ResponseKind::Lm) {
@@ -688,7 +703,7 @@ pub fn judge_logon(package: &str, account: Account, at: &Acceptor<'_>) -> Verdic
             None,
         );
     }
-    match (server, dc) {
+    match (incoming, dc) {
         (v @ Verdict::Logged(..), _) | (_, v @ Verdict::Logged(..)) => v,
         _ => Verdict::Allowed,
     }
@@ -871,6 +886,8 @@ mod tests {
             dc,
             name: "app01",
             domain_joined: true,
+            ntlmv1_removed: false,
+            semantics: crate::Semantics::default(),
         };
         assert_eq!(
             judge_logon("NTLM V1", Account::Domain, &at(L::L3, &none, &none)),
@@ -902,6 +919,24 @@ mod tests {
         };
         let v = judge_logon("NTLM V2", Account::Domain, &at(L::L3, &none, &audit_dc));
         assert_eq!((v.name(), v.event().map(|e| e.id)), ("logged", Some(8004)));
+        // A 24H2 / 2025 server: NTLM V1 at level 3 passes by default and is
+        // refused under ntlmv1-server=refuses.
+        let mut s2025 = at(L::L3, &none, &none);
+        s2025.ntlmv1_removed = true;
+        assert_eq!(
+            judge_logon("NTLM V1", Account::Domain, &s2025),
+            Verdict::Allowed
+        );
+        s2025.semantics.ntlmv1_server = crate::Ntlmv1Server::Refuses;
+        let v = judge_logon("NTLM V1", Account::Domain, &s2025);
+        assert_eq!(
+            v.failure().map(|f| f.rule.id),
+            Some("ntlmv1-removed-server")
+        );
+        assert_eq!(
+            judge_logon("NTLM V2", Account::Domain, &s2025),
+            Verdict::Allowed
+        );
     }
 
     #[test]

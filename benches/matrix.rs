@@ -1,13 +1,17 @@
 //! The policy-impact matrix: the whole built-in catalog (every client
 //! profile × every server profile) under one policy, the hardening baseline
 //! NtlmMinClientSec = NtlmMinServerSec = 0x20080000, with each engine; and
-//! the `interop` path (before and after, memoised) with each engine.
+//! the `interop` path (before and after, memoised) with each engine; and
+//! `interop --fleet` at scale: synthetic all-to-all fleets of 400 and 2,000
+//! hosts of fifty repeated kinds, every pair decided (each distinct pair
+//! of kinds once) and counted, as `interop` does before writing.
 #![allow(
     clippy::expect_used,
     reason = "the built-in catalog is compiled in; a failure to load it must abort the bench"
 )]
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ntlmsim::matrix::{self, Engine, Options, Peer, Policy};
+use ntlmsim::fleet::{Fleet, synthetic_toml};
+use ntlmsim::matrix::{self, Engine, Evaluator, Options, Peer, Policy};
 use ntlmsim::policy::{MinSessionSecurity, Outcome, Semantics, negotiate_only};
 use ntlmsim::profiles::{Catalog, Profile};
 use std::hint::black_box;
@@ -116,6 +120,39 @@ fn bench(c: &mut Criterion) {
                     &mut |_, _| {},
                 )
                 .len()
+            });
+        });
+    }
+    g.finish();
+
+    // `interop --fleet` on a synthetic all-to-all fleet: pairs yielded one
+    // at a time, decided through the evaluator's cache, counted by change.
+    let mut g = c.benchmark_group("fleet_all_to_all");
+    g.sample_size(10);
+    for hosts in [400usize, 2_000] {
+        let fleet = Fleet::from_toml(&synthetic_toml(hosts), &catalog).expect("synthetic fleet");
+        let peers = fleet.peers(&catalog);
+        g.throughput(Throughput::Elements(fleet.pair_count() as u64));
+        g.bench_function(format!("{hosts}_hosts"), |b| {
+            b.iter(|| {
+                let mut ev = Evaluator::new(&peers, &policy, black_box(&Options::default()));
+                let mut counts = [0usize; 5];
+                for (ci, si) in fleet.pairs() {
+                    if let Some(o) = ev.outcome(ci, si) {
+                        let change = ev.outcomes().get(o as usize).map(|x| x.change());
+                        let slot = match change {
+                            Some(matrix::Change::NewlyBroken) => 0,
+                            Some(matrix::Change::AlreadyBroken) => 1,
+                            Some(matrix::Change::Fixed) => 2,
+                            Some(matrix::Change::Changed) => 3,
+                            _ => 4,
+                        };
+                        if let Some(n) = counts.get_mut(slot) {
+                            *n += 1;
+                        }
+                    }
+                }
+                counts
             });
         });
     }

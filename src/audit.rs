@@ -25,14 +25,15 @@
 //! [`Summary`]), a human summary ([`render_human`]), CSV ([`csv`]) and a
 //! self-contained HTML report ([`html`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
 
 use ntlm_capture::{Exchange, NtlmMessage, Problem};
 use ntlm_policy::{
-    ClientConfig, Failure, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, Semantics,
-    ServerConfig, check_client_challenge, check_response_accepted, check_server_authenticate,
-    check_server_negotiate,
+    Certainty, ClientConfig, Failure, LmCompatibilityLevel, MinSessionSecurity, OsGeneration,
+    Semantics, ServerConfig, check_client_challenge, check_response_accepted,
+    check_server_authenticate, check_server_negotiate,
 };
 use ntlm_session::Credentials;
 use ntlm_wire::{
@@ -41,7 +42,7 @@ use ntlm_wire::{
 };
 use serde::Serialize;
 
-use crate::outcome::{FailureJson, OutcomeJson, hex32, names};
+use crate::outcome::{CertaintyJson, FailureJson, OutcomeJson, hex32, names};
 use crate::profiles::{Catalog, Honours};
 use crate::report::escape;
 use crate::sink;
@@ -112,10 +113,30 @@ impl ClientShape {
 const MAX_PROFILE_BITS: u32 = 3;
 
 /// Judges exchanges under a policy.
+///
+/// It keeps the certainty of each distinct case it judged (at most 4,096
+/// of them).
 #[derive(Debug, Clone)]
 pub struct Auditor {
     policy: Policy,
     clients: Vec<ClientShape>,
+    certainties: Certainties,
+}
+
+/// The certainties an [`Auditor`] has computed, by case.
+#[derive(Debug, Default)]
+struct Certainties(Mutex<HashMap<Case, Certainty>>);
+
+impl Certainties {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Case, Certainty>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Clone for Certainties {
+    fn clone(&self) -> Self {
+        Self(Mutex::new(self.map().clone()))
+    }
 }
 
 /// An observed carrier result.
@@ -217,6 +238,9 @@ pub struct ExchangeRecord {
     pub judged_on: Vec<&'static str>,
     /// The outcome under the policy (as `handshake --json`).
     pub outcome: OutcomeJson,
+    /// Whether the verdict is the same under every documented reading of
+    /// the semantics switches (as `handshake --json`).
+    pub certainty: CertaintyJson,
     /// The failure, when it breaks (not serialized: `outcome` has it).
     #[serde(skip)]
     pub failure: Option<Failure>,
@@ -237,7 +261,10 @@ impl ExchangeRecord {
     }
 
     /// The verdict as the human report shows it: `ok` or `BREAKS: ...`,
-    /// then `(partial: no AUTHENTICATE captured)` when messages are missing.
+    /// then `(partial: no AUTHENTICATE captured)` when messages are missing,
+    /// then, when some documented reading of the semantics switches reaches
+    /// the other verdict, its certainty: `[breaks only under
+    /// rule-128=strict; works under every other reading]`.
     pub fn verdict_text(&self) -> String {
         let mut s = self.failure.as_ref().map_or_else(
             || "ok".to_owned(),
@@ -249,6 +276,9 @@ impl ExchangeRecord {
                 " (partial: no {} captured)",
                 self.missing_messages.join(" or ")
             );
+        }
+        if !self.certainty.holds_under_every_reading {
+            let _ = write!(s, " [{}]", self.certainty.summary);
         }
         s
     }
@@ -418,44 +448,99 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
     d
 }
 
+/// What the verdict on a captured exchange reads besides the policy: the
+/// flags and response as the client would send them under the policy, and
+/// the client-side minimum that reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Case {
+    offered: Option<NegotiateFlags>,
+    challenge: Option<NegotiateFlags>,
+    final_flags: Option<NegotiateFlags>,
+    kind: Option<ResponseKind>,
+    /// The client sends NTLMv2 (observed, or under its level).
+    ntlmv2: bool,
+    client_min: MinSessionSecurity,
+    /// Restrict NTLM blocks the exchange: it breaks under every reading.
+    blocked: bool,
+}
+
+/// The verdict on `case` under `p` read with `sem`; the messages it rests on
+/// are appended to `judged_on`.
+fn decide(
+    case: &Case,
+    p: &Policy,
+    sem: &Semantics,
+    judged_on: &mut Vec<&'static str>,
+) -> Result<(), Failure> {
+    let client = ClientConfig {
+        lm_level: if case.ntlmv2 {
+            LmCompatibilityLevel::L3
+        } else {
+            LmCompatibilityLevel::L1
+        },
+        os: OsGeneration::Unspecified,
+        ..ClientConfig::default()
+    };
+    let server = ServerConfig {
+        lm_level: p.server_lm_level.unwrap_or(LmCompatibilityLevel::L0),
+        os: OsGeneration::Unspecified,
+        ..ServerConfig::default()
+    };
+    // The CHALLENGE flags, or their bound: the NEGOTIATE's.
+    let server_choice = case.challenge.or(case.offered);
+    if let Some(f) = server_choice {
+        judged_on.push(if case.challenge.is_some() {
+            "challenge"
+        } else {
+            "negotiate"
+        });
+        check_server_negotiate(f, &server, p.server_min, sem)?;
+        check_client_challenge(f, &client, case.client_min, sem)?;
+    }
+    if let Some(a) = case.final_flags {
+        judged_on.push("authenticate");
+        let k = case.kind.unwrap_or(ResponseKind::Unknown);
+        let c = server_choice.map_or(a, |c| c.union(a));
+        check_server_authenticate(c, a, k, &server, p.server_min, sem)?;
+        if p.server_lm_level.is_some() {
+            if let Some(k) = case.kind {
+                check_response_accepted(k, &server).map_err(|f| f.with_negotiated(a))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Most distinct cases whose certainty an [`Auditor`] keeps; beyond it each
+/// further case is evaluated without being kept.
+const CERTAINTY_CACHE: usize = 4096;
+
 fn bits(f: NegotiateFlags) -> u32 {
     f.bits().count_ones()
 }
 
 impl Auditor {
-    /// The verdict under the policy's Restrict NTLM settings
+    /// What the policy's Restrict NTLM settings block in this exchange
     /// (`crate::restrict::apply_to_verdict`'s order): the client's outgoing
     /// settings when it reads Windows policy (matched against the CHALLENGE's
-    /// NetBIOS computer name), then the server's and its DC's, for a local
-    /// account when the AUTHENTICATE's domain is the server's computer name or
-    /// the server is not in a domain, else a domain account.
-    fn restricted(
-        &self,
-        result: Result<(), Failure>,
-        d: &Decoded,
-        client_reads: bool,
-    ) -> Result<(), Failure> {
+    /// NetBIOS computer name), then, once an AUTHENTICATE was seen, the
+    /// server's and its DC's, for a local account when the AUTHENTICATE's
+    /// domain is the server's computer name or the server is not in a domain,
+    /// else a domain account.
+    fn restriction(&self, d: &Decoded, client_reads: bool) -> Option<crate::restrict::Block> {
         use ntlm_policy::restrict::{Account, Verdict as V};
         let path = &self.policy.restrict;
         if path.is_default() {
-            return result;
+            return None;
         }
         let server = d.server_computer.as_deref().unwrap_or("");
         if client_reads {
             let target = path.target.as_deref().unwrap_or(server);
             if let V::Blocked(f, _) = path.client.client_outgoing(target, path.transport) {
-                return Err(f);
+                return Some(crate::restrict::Block::Outgoing(f));
             }
         }
-        let replaceable = match &result {
-            Ok(()) => true,
-            Err(f) => {
-                f.side == ntlm_policy::Side::Server && f.stage == ntlm_policy::Stage::Authenticate
-            }
-        };
-        if d.final_flags.is_none() || !replaceable {
-            return result;
-        }
+        d.final_flags?;
         let local = !d.server_in_domain
             || d.domain
                 .as_deref()
@@ -466,12 +551,12 @@ impl Auditor {
             Account::Domain
         };
         if let V::Blocked(f, _) = path.server.server_incoming(account) {
-            return Err(f);
+            return Some(crate::restrict::Block::Incoming(f));
         }
         if let V::Blocked(f, _) = path.dc.dc_in_domain(account, server, d.server_in_domain) {
-            return Err(f);
+            return Some(crate::restrict::Block::Incoming(f));
         }
-        result
+        None
     }
 
     /// An auditor for `policy`, matching clients against `catalog`.
@@ -499,7 +584,29 @@ impl Auditor {
                 })
             })
             .collect();
-        Self { policy, clients }
+        Self {
+            policy,
+            clients,
+            certainties: Certainties::default(),
+        }
+    }
+
+    /// Whether the verdict on `case` is the same under every documented
+    /// reading of the semantics switches ([`ntlm_policy::certainty`]).
+    /// Captures hold few distinct cases, so each is evaluated once.
+    fn certainty(&self, case: &Case) -> Certainty {
+        if let Some(c) = self.certainties.map().get(case) {
+            return c.clone();
+        }
+        let p = &self.policy;
+        let c = ntlm_policy::certainty(&p.semantics, |sem| {
+            !case.blocked && decide(case, p, sem, &mut Vec::new()).is_ok()
+        });
+        let mut cache = self.certainties.map();
+        if cache.len() < CERTAINTY_CACHE {
+            cache.insert(*case, c.clone());
+        }
+        c
     }
 
     /// The policy.
@@ -588,48 +695,24 @@ impl Auditor {
             || client_level.is_none_or(LmCompatibilityLevel::sends_ntlmv2),
             |k| k == ResponseKind::NtlmV2,
         );
-        let client = ClientConfig {
-            lm_level: if ntlmv2 {
-                LmCompatibilityLevel::L3
-            } else {
-                LmCompatibilityLevel::L1
-            },
-            os: OsGeneration::Unspecified,
-            ..ClientConfig::default()
+        let case = Case {
+            offered,
+            challenge,
+            final_flags,
+            kind,
+            ntlmv2,
+            client_min,
+            blocked: false,
         };
-        let server = ServerConfig {
-            lm_level: p.server_lm_level.unwrap_or(LmCompatibilityLevel::L0),
-            os: OsGeneration::Unspecified,
-            ..ServerConfig::default()
-        };
-        let sem = &p.semantics;
         let mut judged_on = Vec::new();
-        let result: Result<(), Failure> = (|| {
-            // The CHALLENGE flags, or their bound: the NEGOTIATE's.
-            let server_choice = challenge.or(offered);
-            if let Some(f) = server_choice {
-                judged_on.push(if challenge.is_some() {
-                    "challenge"
-                } else {
-                    "negotiate"
-                });
-                check_server_negotiate(f, &server, p.server_min, sem)?;
-                check_client_challenge(f, &client, client_min, sem)?;
-            }
-            if let Some(a) = final_flags {
-                judged_on.push("authenticate");
-                let k = kind.unwrap_or(ResponseKind::Unknown);
-                let c = server_choice.map_or(a, |c| c.union(a));
-                check_server_authenticate(c, a, k, &server, p.server_min, sem)?;
-                if p.server_lm_level.is_some() {
-                    if let Some(k) = kind {
-                        check_response_accepted(k, &server).map_err(|f| f.with_negotiated(a))?;
-                    }
-                }
-            }
-            Ok(())
-        })();
-        let result = self.restricted(result, &d, shape.is_none_or(|c| c.honours != Honours::NONE));
+        let block = self.restriction(&d, shape.is_none_or(|c| c.honours != Honours::NONE));
+        let case = Case {
+            blocked: block.is_some(),
+            ..case
+        };
+        let result =
+            crate::restrict::apply_block(decide(&case, p, &p.semantics, &mut judged_on), block);
+        let certainty = self.certainty(&case);
         let negotiated = final_flags
             .or(challenge)
             .or(offered)
@@ -710,6 +793,7 @@ impl Auditor {
             verdict: if result.is_ok() { "ok" } else { "breaks" },
             judged_on,
             outcome,
+            certainty: CertaintyJson::new(&certainty, result.is_ok()),
             failure: result.err(),
             kind: d.kind,
         }
@@ -820,6 +904,10 @@ pub struct FileJson {
     pub bytes: u64,
     /// Whether it ended early (truncated or malformed).
     pub truncated: bool,
+    /// Connections evicted from the connection table before they ended.
+    pub evicted_connections: u64,
+    /// Of which in the middle of an NTLM exchange (reported in parts).
+    pub evicted_mid_exchange: u64,
 }
 
 /// The `{"summary": {...}}` record.
@@ -837,8 +925,13 @@ pub struct Summary {
     pub partial: usize,
     /// That would break.
     pub breaking: usize,
+    /// Of those, the ones that break under every documented reading of the
+    /// semantics switches.
+    pub breaking_under_every_reading: usize,
     /// Problems reported.
     pub problems: usize,
+    /// Connections evicted from the connection tables, all files together.
+    pub evicted_connections: u64,
     /// By verdict (`ok`, `breaks`).
     pub by_verdict: BTreeMap<&'static str, usize>,
     /// By closest client profile.
@@ -849,6 +942,9 @@ pub struct Summary {
     pub by_carrier: BTreeMap<&'static str, Counts>,
     /// The clients that would break, most exchanges first.
     pub breaking_clients: Vec<BreakingClient>,
+    /// What the event logs read say (`events`, `by_event_id`, ...).
+    #[serde(flatten)]
+    pub events: crate::events::EventSummary,
 }
 
 impl Summary {
@@ -861,12 +957,15 @@ impl Summary {
             complete: 0,
             partial: 0,
             breaking: 0,
+            breaking_under_every_reading: 0,
             problems: 0,
+            evicted_connections: 0,
             by_verdict: BTreeMap::new(),
             by_client_profile: BTreeMap::new(),
             by_response_kind: BTreeMap::new(),
             by_carrier: BTreeMap::new(),
             breaking_clients: Vec::new(),
+            events: crate::events::EventSummary::default(),
         }
     }
 
@@ -881,6 +980,8 @@ impl Summary {
         *self.by_verdict.entry(r.verdict).or_insert(0) += 1;
         let b = usize::from(r.breaks());
         self.breaking += b;
+        self.breaking_under_every_reading +=
+            usize::from(r.breaks() && r.certainty.holds_under_every_reading);
         if !self.by_client_profile.contains_key(&r.client_profile) {
             self.by_client_profile
                 .insert(r.client_profile.clone(), Counts::default());
@@ -948,6 +1049,7 @@ impl Summary {
     /// Sets the files and problem count and orders the breaking clients
     /// (most exchanges first).
     pub fn finish(&mut self, files: Vec<FileJson>, problems: usize) {
+        self.evicted_connections = files.iter().map(|f| f.evicted_connections).sum();
         self.files = files;
         self.problems = problems;
         self.breaking_clients
@@ -1072,6 +1174,13 @@ pub fn render_human(
     for (v, n) in &summary.by_verdict {
         let _ = writeln!(s, "  {v:<12} {n}");
     }
+    if summary.breaking > 0 {
+        let _ = writeln!(
+            s,
+            "  of the {} breaking, {} break under every documented reading of the semantics switches",
+            summary.breaking, summary.breaking_under_every_reading
+        );
+    }
     for (title, rows) in [
         (
             "By client profile:",
@@ -1158,7 +1267,7 @@ pub fn render_human(
 }
 
 /// The CSV columns, in order.
-const CSV_COLUMNS: [&str; 26] = [
+const CSV_COLUMNS: [&str; 27] = [
     "index",
     "file",
     "carrier",
@@ -1185,6 +1294,7 @@ const CSV_COLUMNS: [&str; 26] = [
     "missing_flags",
     "missing_names",
     "rule",
+    "certainty",
 ];
 
 /// The exchanges as CSV (RFC 4180), one row per exchange, every cell
@@ -1227,6 +1337,7 @@ pub fn csv(records: &[ExchangeRecord]) -> String {
             f.map(|f| names(f.missing).join("|")).unwrap_or_default(),
             f.map(|f| format!("{} ({})", f.rule.id, f.rule.source))
                 .unwrap_or_default(),
+            r.certainty.summary.clone(),
         ];
         s.push_str(&sink::csv_row(&row));
     }
@@ -1276,6 +1387,14 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
                 )
             },
         );
+        let verdict = if r.certainty.holds_under_every_reading {
+            verdict
+        } else {
+            format!(
+                "{verdict}<br><span class=\"muted\">{}</span>",
+                escape(&r.certainty.summary)
+            )
+        };
         let _ = write!(
             h,
             "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}-{}</span></td><td>{}</td>\
@@ -1584,6 +1703,8 @@ mod tests {
         let standalone = synth::http_exchange_pcap(&Messages::sample(), 200);
         let (r, _) = records(&standalone, deny_all);
         assert_eq!(r[0].verdict, "breaks");
+        // Restrict NTLM blocks it whatever the reading of the switches.
+        assert!(r[0].certainty.holds_under_every_reading);
         assert_eq!(
             failure_json(&r[0]).map(|f| (f.status, f.rule_id)),
             Some(("STATUS_NTLM_BLOCKED", "restrict-incoming-deny"))

@@ -21,6 +21,7 @@
 //!
 //! Every error names the line and the key it is about.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, PolicyValue};
@@ -31,12 +32,20 @@ use crate::matrix::{Peer, Policy};
 use crate::profiles::{Catalog, Role, line_at};
 
 /// A validated fleet: hosts and the (client, server) pairs that talk.
+///
+/// The pairs are not stored: `all_to_all` over 2,000 hosts makes four
+/// million of them, which [`Fleet::pairs`] yields one at a time.
 #[derive(Debug, Clone)]
 pub struct Fleet {
     /// In file order.
     pub hosts: Vec<Host>,
-    /// `(client, server)` indices into `hosts`, in file order, without repeats.
-    pub pairs: Vec<(usize, usize)>,
+    /// The `talks_to` pairs: `(client, server)` indices into `hosts`, in
+    /// file order, without repeats.
+    pub talks_to: Vec<(usize, usize)>,
+    /// Whether every client talks to every other server (`all_to_all`).
+    pub all_to_all: bool,
+    /// `talks_to` as a set, to leave them out of the all-to-all pairs.
+    talks_set: HashSet<(usize, usize)>,
 }
 
 /// One host of a fleet.
@@ -275,18 +284,24 @@ impl Fleet {
             });
         }
         let mut hosts: Vec<Host> = Vec::with_capacity(spec.host.len());
+        // Host index by ASCII-lowercased name.
+        let mut by_name: HashMap<String, usize> = HashMap::with_capacity(spec.host.len());
         for h in &spec.host {
             let name = h.name.get_ref().trim();
             if name.is_empty() {
                 return Err(ctx.err(h.name.span(), "name", "a host needs a name".into()));
             }
-            if let Some(first) = hosts.iter().find(|o| o.name.eq_ignore_ascii_case(name)) {
+            if let Some(first) = by_name
+                .get(&name.to_ascii_lowercase())
+                .and_then(|&i| hosts.get(i))
+            {
                 return Err(ctx.err(
                     h.name.span(),
                     "name",
                     format!("host {name:?} is already defined on line {}", first.line),
                 ));
             }
+            by_name.insert(name.to_ascii_lowercase(), hosts.len());
             let profile = catalog.get(h.profile.get_ref().trim()).ok_or_else(|| {
                 ctx.err(
                     h.profile.span(),
@@ -365,17 +380,9 @@ impl Fleet {
                 restrict,
             });
         }
-        let find = |n: &str| {
-            hosts
-                .iter()
-                .position(|h| h.name.eq_ignore_ascii_case(n.trim()))
-        };
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        let push = |p: (usize, usize), pairs: &mut Vec<(usize, usize)>| {
-            if !pairs.contains(&p) {
-                pairs.push(p);
-            }
-        };
+        let find = |n: &str| by_name.get(&n.trim().to_ascii_lowercase()).copied();
+        let mut talks_to: Vec<(usize, usize)> = Vec::new();
+        let mut talks_set: HashSet<(usize, usize)> = HashSet::new();
         for (ci, h) in spec.host.iter().enumerate() {
             let Some(client) = hosts.get(ci) else {
                 continue;
@@ -428,19 +435,18 @@ impl Fleet {
                         ),
                     ));
                 }
-                push((ci, si), &mut pairs);
-            }
-        }
-        if spec.all_to_all {
-            for (ci, c) in hosts.iter().enumerate() {
-                for (si, s) in hosts.iter().enumerate() {
-                    if ci != si && c.role.client() && s.role.server() {
-                        push((ci, si), &mut pairs);
-                    }
+                if talks_set.insert((ci, si)) {
+                    talks_to.push((ci, si));
                 }
             }
         }
-        if pairs.is_empty() {
+        let fleet = Self {
+            hosts,
+            talks_to,
+            all_to_all: spec.all_to_all,
+            talks_set,
+        };
+        if fleet.pairs().next().is_none() {
             return Err(FleetError {
                 line: None,
                 key: Some("talks_to".into()),
@@ -449,7 +455,43 @@ impl Fleet {
                         .into(),
             });
         }
-        Ok(Self { hosts, pairs })
+        Ok(fleet)
+    }
+
+    /// The `(client, server)` pairs, as indices into `hosts`, without
+    /// repeats: the `talks_to` pairs in file order, then with `all_to_all`
+    /// every host that can be a client with every other host that can be a
+    /// server, clients in file order, servers in file order for each.
+    pub fn pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let n = if self.all_to_all { self.hosts.len() } else { 0 };
+        let everyone = (0..n)
+            .filter(|&ci| self.hosts.get(ci).is_some_and(|h| h.role.client()))
+            .flat_map(move |ci| {
+                (0..n)
+                    .filter(move |&si| {
+                        si != ci && self.hosts.get(si).is_some_and(|h| h.role.server())
+                    })
+                    .map(move |si| (ci, si))
+            })
+            .filter(|p| !self.talks_set.contains(p));
+        self.talks_to.iter().copied().chain(everyone)
+    }
+
+    /// How many pairs [`Fleet::pairs`] yields (counted without storing them).
+    pub fn pair_count(&self) -> usize {
+        if !self.all_to_all {
+            return self.talks_to.len();
+        }
+        let clients = self.hosts.iter().filter(|h| h.role.client()).count();
+        let servers = self.hosts.iter().filter(|h| h.role.server()).count();
+        let both = self
+            .hosts
+            .iter()
+            .filter(|h| h.role.client() && h.role.server())
+            .count();
+        let everyone = clients * servers - both;
+        let extra = self.talks_to.iter().filter(|&&(c, s)| c == s).count();
+        everyone + extra
     }
 
     /// The hosts as matrix peers (profiles looked up in `catalog`, which
@@ -466,6 +508,55 @@ impl Fleet {
             })
             .collect()
     }
+}
+
+/// A synthetic all-to-all fleet of `hosts` hosts for benchmarks and scale
+/// tests (`cargo run --example fleet_gen -- 2000 > fleet.toml`): ten
+/// profiles that are both clients and servers in turn (2,000 hosts make
+/// 2,000 × 1,999 = 3,998,000 pairs), and
+/// for each round of ten one of five registry settings (none; a client
+/// minimum of 0x20080000; a server minimum of 0x20000000;
+/// LmCompatibilityLevel 5; LmCompatibilityLevel 1), so that the fleet has
+/// at most fifty distinct kinds of host however many hosts it has, as real
+/// fleets repeat a few builds and baselines.
+pub fn synthetic_toml(hosts: usize) -> String {
+    use std::fmt::Write as _;
+    const PROFILES: [&str; 10] = [
+        "windows-11",
+        "windows-10",
+        "windows-8",
+        "windows-7",
+        "windows-7-upgraded",
+        "windows-xp",
+        "samba-4",
+        "pyspnego-0.12",
+        "gss-ntlmssp-1.2",
+        "ntlmv1-nas",
+    ];
+    const SETTINGS: [&str; 5] = [
+        "",
+        "NtlmMinClientSec = \"0x20080000\"\n",
+        "NtlmMinServerSec = \"0x20000000\"\n",
+        "LmCompatibilityLevel = 5\n",
+        "LmCompatibilityLevel = 1\n",
+    ];
+    let mut s = String::with_capacity(hosts * 80 + 32);
+    s.push_str("all_to_all = true\n");
+    for i in 0..hosts {
+        let profile = PROFILES
+            .get(i % PROFILES.len())
+            .copied()
+            .unwrap_or("windows-11");
+        let settings = SETTINGS
+            .get(i / PROFILES.len() % SETTINGS.len())
+            .copied()
+            .unwrap_or("");
+        let _ = write!(
+            s,
+            "\n[[host]]\nname = \"host{i:05}\"\nprofile = \"{profile}\"\n{settings}"
+        );
+    }
+    s
 }
 
 #[cfg(test)]
@@ -508,7 +599,8 @@ role = "server"
         assert_eq!(dc.settings.client_lm_level, Some(LmCompatibilityLevel::L5));
         assert_eq!(f.hosts[1].settings.client_min.unwrap().bits(), 0x2008_0000);
         assert_eq!(f.hosts[1].role, Role::Both);
-        assert_eq!(f.pairs, vec![(1, 0), (1, 2)]);
+        assert_eq!(f.pairs().collect::<Vec<_>>(), vec![(1, 0), (1, 2)]);
+        assert_eq!(f.pair_count(), 2);
         assert_eq!(f.peers(&cat()).len(), 3);
     }
 
@@ -517,7 +609,8 @@ role = "server"
         let text = "all_to_all = true\n[[host]]\nname = \"a\"\nprofile = \"windows-11\"\n[[host]]\nname = \"b\"\nprofile = \"curl-7.88\"\n[[host]]\nname = \"c\"\nprofile = \"samba-4\"\nrole = \"server\"\n";
         let f = Fleet::from_toml(text, &cat()).unwrap();
         // a (both) -> c; b (client) -> a, c; no self pair, c is no client.
-        assert_eq!(f.pairs, vec![(0, 2), (1, 0), (1, 2)]);
+        assert_eq!(f.pairs().collect::<Vec<_>>(), vec![(0, 2), (1, 0), (1, 2)]);
+        assert_eq!(f.pair_count(), 3);
     }
 
     #[test]
@@ -614,5 +707,30 @@ role = "server"
         let e = error("[[host]]\nname = \"a\"\n");
         assert!(e.message.contains("profile"), "{e}");
         assert!(e.to_string().starts_with("line "), "{e}");
+    }
+
+    #[test]
+    fn pairs_join_talks_to_and_all_to_all_without_repeats() {
+        let text = "all_to_all = true\n[[host]]\nname = \"a\"\nprofile = \"windows-11\"\ntalks_to = [\"c\", \"c\"]\n[[host]]\nname = \"b\"\nprofile = \"curl-7.88\"\n[[host]]\nname = \"c\"\nprofile = \"samba-4\"\n";
+        let f = Fleet::from_toml(text, &cat()).unwrap();
+        // talks_to first (its repeat dropped), then the rest of all-to-all.
+        let pairs: Vec<_> = f.pairs().collect();
+        assert_eq!(pairs, vec![(0, 2), (1, 0), (1, 2), (2, 0)]);
+        assert_eq!(f.pair_count(), pairs.len());
+    }
+
+    #[test]
+    fn a_synthetic_fleet_of_two_thousand_hosts_repeats_fifty_kinds() {
+        let catalog = cat();
+        let f = Fleet::from_toml(&synthetic_toml(2_000), &catalog).unwrap();
+        assert_eq!(f.hosts.len(), 2_000);
+        assert_eq!(f.pair_count(), 2_000 * 1_999);
+        assert_eq!(f.pairs().count(), 2_000 * 1_999);
+        let kinds: HashSet<(&str, Policy)> = f
+            .hosts
+            .iter()
+            .map(|h| (h.profile.as_str(), h.settings))
+            .collect();
+        assert_eq!(kinds.len(), 50);
     }
 }

@@ -11,6 +11,7 @@
 //! - [`render`]: the human view, in the spirit of `tshark -V`;
 //! - [`filetime`]: FILETIME to RFC 3339;
 //! - [`sink`]: escaping text from the wire for each place it is written;
+//! - [`events`]: judging Windows event-log records in `audit`;
 //! - [`profiles`]: the peer catalog; [`matrix`]: client × server pairs before
 //!   and after a policy change; [`fleet`]: a user's hosts; [`report`]: the
 //!   self-contained HTML report of a matrix.
@@ -26,6 +27,7 @@ pub use ntlm_wire as wire;
 
 pub mod attack;
 pub mod audit;
+pub mod events;
 pub mod filetime;
 pub mod fleet;
 pub mod helper;

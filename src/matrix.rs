@@ -8,21 +8,26 @@
 //! from the flags alone. A test checks that the two agree on the whole
 //! built-in catalog under several policies and semantics (see
 //! [`Engine::Flags`] for the one known difference). Results are memoised per
-//! distinct (profile, settings) pair, so a fleet of many hosts of few kinds
-//! costs about as much as the catalog.
+//! distinct (profile, settings) pair ([`Evaluator`]), so a fleet of many
+//! hosts of few kinds costs about as much as the catalog, and a run's
+//! results can be held as compact [`Cell`]s ([`Matrix`]).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Outcome, Semantics};
+use ntlm_policy::{
+    Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Outcome, Semantics,
+};
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair, SessionReport};
 use ntlm_wire::{NegotiateFlags, ResponseKind};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use crate::profiles::Profile;
+use crate::restrict::Block;
+use ntlm_policy::restrict::{Restrictions, Transport};
 
 /// The account every matrix exchange authenticates.
 const USER: &str = "alice";
@@ -250,6 +255,24 @@ impl Change {
     pub const fn fails_after(self) -> bool {
         matches!(self, Self::NewlyBroken | Self::AlreadyBroken)
     }
+
+    /// How an outcome moved from `before` to `after`: a success that
+    /// negotiates other flags, another response or another MIC is
+    /// [`Changed`](Self::Changed).
+    pub fn of(before: &Verdict, after: &Verdict) -> Self {
+        match (before, after) {
+            (Ok(b), Ok(a)) => {
+                if b.flags == a.flags && b.response_kind == a.response_kind && b.mic == a.mic {
+                    Self::Unchanged
+                } else {
+                    Self::Changed
+                }
+            }
+            (Ok(_), Err(_)) => Self::NewlyBroken,
+            (Err(_), Err(_)) => Self::AlreadyBroken,
+            (Err(_), Ok(_)) => Self::Fixed,
+        }
+    }
 }
 
 /// One pair before and after.
@@ -282,19 +305,94 @@ impl PairResult {
 
     /// How the outcome moved.
     pub fn change(&self) -> Change {
-        match (&self.before, &self.after) {
-            (Ok(b), Ok(a)) => {
-                if b.flags == a.flags && b.response_kind == a.response_kind && b.mic == a.mic {
-                    Change::Unchanged
-                } else {
-                    Change::Changed
-                }
-            }
-            (Ok(_), Err(_)) => Change::NewlyBroken,
-            (Err(_), Err(_)) => Change::AlreadyBroken,
-            (Err(_), Ok(_)) => Change::Fixed,
+        Change::of(&self.before, &self.after)
+    }
+
+    /// This result as a [`PairRef`].
+    pub fn as_ref(&self) -> PairRef<'_> {
+        PairRef {
+            client: &self.client,
+            server: &self.server,
+            client_profile: &self.client_profile,
+            server_profile: &self.server_profile,
+            before: &self.before,
+            after: &self.after,
         }
     }
+}
+
+/// One pair's result, borrowed from where it is stored: a [`PairResult`],
+/// or a [`Matrix`] cell and the distinct outcome it points to.
+#[derive(Debug, Clone, Copy)]
+pub struct PairRef<'a> {
+    /// The client: a host name in a fleet, else the profile name.
+    pub client: &'a str,
+    /// The server: a host name in a fleet, else the profile name.
+    pub server: &'a str,
+    /// The client's profile name.
+    pub client_profile: &'a str,
+    /// The server's profile name.
+    pub server_profile: &'a str,
+    /// Under the profiles' own settings (plus `before`).
+    pub before: &'a Verdict,
+    /// Under the policy change.
+    pub after: &'a Verdict,
+}
+
+impl PairRef<'_> {
+    /// Worked before and fails after.
+    pub const fn breaks(&self) -> bool {
+        self.before.is_ok() && self.after.is_err()
+    }
+
+    /// Failed before and works after.
+    pub const fn fixed(&self) -> bool {
+        self.before.is_err() && self.after.is_ok()
+    }
+
+    /// How the outcome moved.
+    pub fn change(&self) -> Change {
+        Change::of(self.before, self.after)
+    }
+}
+
+/// Pair results by position, however they are stored.
+pub trait PairSet: fmt::Debug {
+    /// How many pairs.
+    fn pair_count(&self) -> usize;
+    /// Pair `i` (`None` past the end).
+    fn pair(&self, i: usize) -> Option<PairRef<'_>>;
+    /// Which outcome pair `i` has: pairs with the same key have the same
+    /// verdicts before and after, so that a renderer can write each
+    /// distinct outcome once. The default is `i` (every pair its own).
+    fn outcome_key(&self, i: usize) -> usize {
+        i
+    }
+}
+
+impl PairSet for [PairResult] {
+    fn pair_count(&self) -> usize {
+        self.len()
+    }
+
+    fn pair(&self, i: usize) -> Option<PairRef<'_>> {
+        self.get(i).map(PairResult::as_ref)
+    }
+}
+
+impl PairSet for Vec<PairResult> {
+    fn pair_count(&self) -> usize {
+        self.len()
+    }
+
+    fn pair(&self, i: usize) -> Option<PairRef<'_>> {
+        self.get(i).map(PairResult::as_ref)
+    }
+}
+
+/// Every pair of a [`PairSet`], in order.
+pub fn pairs_of(set: &dyn PairSet) -> impl Iterator<Item = PairRef<'_>> {
+    (0..set.pair_count()).filter_map(move |i| set.pair(i))
 }
 
 /// Runs one client profile against one server profile under a policy that
@@ -476,11 +574,376 @@ impl<'a> Peer<'a> {
     }
 }
 
+/// One distinct outcome of a run: a pair's verdicts before and after.
+#[derive(Debug, Clone)]
+pub struct PairOutcome {
+    /// Under the peers' own settings.
+    pub before: Verdict,
+    /// Under the change.
+    pub after: Verdict,
+}
+
+impl PairOutcome {
+    /// How the outcome moved.
+    pub fn change(&self) -> Change {
+        Change::of(&self.before, &self.after)
+    }
+}
+
+/// One side of a pair as the engine sees it: the profile (by its index
+/// among the run's distinct profiles) and its effective settings before and
+/// after the change.
+type Side = (usize, Effective, Effective);
+
+/// Restrict NTLM on the peers of a run ([`Evaluator::with_restrictions`]).
+#[derive(Debug, Clone, Default)]
+pub struct Restricting {
+    /// Per peer (by index): its Restrict NTLM values before and after the
+    /// change; a peer beyond the list has none.
+    pub peers: Vec<(Restrictions, Restrictions)>,
+    /// The values of the servers' DC after the change (none before).
+    pub dc: Restrictions,
+}
+
+/// What Restrict NTLM blocks in a pair, before and after the change.
+type Blocks = (Option<Block>, Option<Block>);
+
+/// Decides pairs of a run, each distinct pair of sides once.
+///
+/// Two hosts are the same kind of client (or server) when they have the same
+/// profile and the same effective settings before and after the change
+/// (minimum and LmCompatibilityLevel); the run's [`Options`] (semantics,
+/// application requests, engine) are the same for every pair. That is
+/// everything an exchange reads ([`exchange`]), so a pair of kinds has one
+/// outcome, computed the first time it is asked for and then shared (with
+/// Restrict NTLM, [`Evaluator::with_restrictions`], per pair of kinds and
+/// what the pair's settings block, which may name the server): a
+/// fleet of thousands of hosts of a few dozen kinds costs a few thousand
+/// exchanges. Outcomes are numbered in the order they were first needed.
+#[derive(Debug)]
+pub struct Evaluator<'p, 'a> {
+    peers: &'p [Peer<'a>],
+    opts: Options,
+    kinds: Vec<&'a Profile>,
+    /// Per peer: its client kind and server kind (indices into `sides`).
+    peer_sides: Vec<(u32, u32)>,
+    sides: Vec<Side>,
+    /// (client kind, server kind, what Restrict NTLM blocks) -> outcome
+    /// index; `None`: a profile cannot play its role.
+    pairs: HashMap<(u32, u32, Blocks), Option<u32>>,
+    /// Restrict NTLM on the peers, when any peer or the change sets it.
+    restricting: Option<Restricting>,
+    /// Verdicts by what the engine reads, shared between before and after.
+    verdicts: HashMap<Exchange, Option<Verdict>>,
+    outcomes: Vec<PairOutcome>,
+    /// Per outcome: what its after verdict's engine read, and whether
+    /// Restrict NTLM blocks it.
+    after_exchanges: Vec<(Exchange, bool)>,
+    /// The certainty of each after verdict asked for, by what it read.
+    certainties: HashMap<Exchange, Option<Certainty>>,
+}
+
+/// What an exchange reads besides the run's [`Options`]: the client kind and
+/// its effective settings, the server kind and its.
+type Exchange = (usize, Effective, usize, Effective);
+
+impl<'p, 'a> Evaluator<'p, 'a> {
+    /// An evaluator for pairs of `peers`, before (each peer's own settings)
+    /// and after `change`, which reaches a peer only for the values its
+    /// profile reads ([`Policy::reaching`]).
+    pub fn new(peers: &'p [Peer<'a>], change: &Policy, opts: &Options) -> Self {
+        let mut kinds: Vec<&'a Profile> = Vec::new();
+        let mut side_index: HashMap<Side, u32> = HashMap::new();
+        let mut sides: Vec<Side> = Vec::new();
+        let mut side = |s: Side, sides: &mut Vec<Side>| -> u32 {
+            *side_index.entry(s).or_insert_with(|| {
+                sides.push(s);
+                u32::try_from(sides.len() - 1).unwrap_or(u32::MAX)
+            })
+        };
+        let mut peer_sides = Vec::with_capacity(peers.len());
+        for peer in peers {
+            // Distinct profiles by identity, so that keys stay small.
+            let kind = match kinds.iter().position(|q| std::ptr::eq(*q, peer.profile)) {
+                Some(k) => k,
+                None => {
+                    kinds.push(peer.profile);
+                    kinds.len() - 1
+                }
+            };
+            let before = peer.settings;
+            let after = before.overlay(&change.reaching(peer.profile));
+            let c = side(
+                (
+                    kind,
+                    before.client_side(peer.profile),
+                    after.client_side(peer.profile),
+                ),
+                &mut sides,
+            );
+            let s = side(
+                (
+                    kind,
+                    before.server_side(peer.profile),
+                    after.server_side(peer.profile),
+                ),
+                &mut sides,
+            );
+            peer_sides.push((c, s));
+        }
+        Self {
+            peers,
+            opts: *opts,
+            kinds,
+            peer_sides,
+            sides,
+            pairs: HashMap::new(),
+            restricting: None,
+            verdicts: HashMap::new(),
+            outcomes: Vec::new(),
+            after_exchanges: Vec::new(),
+            certainties: HashMap::new(),
+        }
+    }
+
+    /// The outcome of `client` (a peer index) against `server`, as an index
+    /// into [`Evaluator::outcomes`]; `None` when an index is out of range
+    /// or a profile cannot play its role.
+    pub fn outcome(&mut self, client: usize, server: usize) -> Option<u32> {
+        let (c, _) = *self.peer_sides.get(client)?;
+        let (_, s) = *self.peer_sides.get(server)?;
+        let blocks = self.blocks(client, server);
+        if let Some(&known) = self.pairs.get(&(c, s, blocks)) {
+            return known;
+        }
+        let computed = self.compute(c, s, blocks);
+        self.pairs.insert((c, s, blocks), computed);
+        computed
+    }
+
+    /// Applies Restrict NTLM to the pairs: each peer's values before and
+    /// after the change, and the DC's after it. Settings reach only peers
+    /// whose profile reads Windows policy; the server's name is matched
+    /// against the exception lists, and the account is a domain account on
+    /// a domain-joined server ([`crate::restrict::apply_to_verdict`]).
+    /// Pairs whose settings block differently are not shared.
+    #[must_use]
+    pub fn with_restrictions(mut self, r: Restricting) -> Self {
+        let none = Restrictions::default();
+        let any = r.dc != none || r.peers.iter().any(|(b, a)| *b != none || *a != none);
+        self.restricting = any.then_some(r);
+        self.pairs.clear();
+        self
+    }
+
+    /// What Restrict NTLM blocks between peers `client` and `server`,
+    /// before and after the change.
+    fn blocks(&self, client: usize, server: usize) -> Blocks {
+        let Some(r) = &self.restricting else {
+            return (None, None);
+        };
+        let (Some(cp), Some(sp)) = (self.peers.get(client), self.peers.get(server)) else {
+            return (None, None);
+        };
+        let none = Restrictions::default();
+        let own = |i: usize| r.peers.get(i).map_or((&none, &none), |(b, a)| (b, a));
+        let ((cb, ca), (sb, sa)) = (own(client), own(server));
+        let reads = |p: &Profile| p.honours != crate::profiles::Honours::NONE;
+        let reading = (reads(cp.profile), reads(sp.profile));
+        let joined = sp.profile.server_config().is_some_and(|c| c.domain_joined);
+        let target = (sp.name.as_str(), Transport::Other);
+        (
+            crate::restrict::block((cb, sb, &none), target, reading, &sp.name, joined),
+            crate::restrict::block((ca, sa, &r.dc), target, reading, &sp.name, joined),
+        )
+    }
+
+    fn compute(&mut self, c: u32, s: u32, (bb, ba): Blocks) -> Option<u32> {
+        let (ck, cbefore, cafter) = *self.sides.get(usize::try_from(c).ok()?)?;
+        let (sk, sbefore, safter) = *self.sides.get(usize::try_from(s).ok()?)?;
+        let before = crate::restrict::apply_block(self.verdict(ck, cbefore, sk, sbefore)?, bb);
+        let after = crate::restrict::apply_block(self.verdict(ck, cafter, sk, safter)?, ba);
+        self.outcomes.push(PairOutcome { before, after });
+        self.after_exchanges
+            .push(((ck, cafter, sk, safter), ba.is_some()));
+        u32::try_from(self.outcomes.len() - 1).ok()
+    }
+
+    /// Whether the after verdict of outcome `outcome` (an index into
+    /// [`Evaluator::outcomes`]) works or breaks under every documented
+    /// reading of the semantics switches ([`ntlm_policy::certainty`]): the
+    /// same exchange, with the run's application requests, under each
+    /// reading. `None` when the index is out of range.
+    ///
+    /// The readings are decided by the flags-only engine ([`Engine::Flags`],
+    /// about 140 exchanges, each far cheaper than a full one): the switches
+    /// only change policy decisions, which both engines take through the
+    /// same `ntlm-policy` functions (a test checks that both engines give the
+    /// same certainty on the built-in catalog). When the flags-only engine
+    /// does not reach the run's verdict under the chosen semantics (the one
+    /// known difference, see [`Engine::Flags`]), the run's own engine
+    /// decides every reading instead. Computed the first time it is asked
+    /// for and shared by every outcome whose after exchange reads the same.
+    pub fn certainty(&mut self, outcome: u32) -> Option<Certainty> {
+        let (key, blocked) = *self.after_exchanges.get(usize::try_from(outcome).ok()?)?;
+        if blocked {
+            // Restrict NTLM blocks it whatever the policy engines decide.
+            return Some(ntlm_policy::certainty(&self.opts.semantics, |_| false));
+        }
+        if let Some(known) = self.certainties.get(&key) {
+            return known.clone();
+        }
+        let works = self
+            .outcomes
+            .get(usize::try_from(outcome).ok()?)
+            .map(|o| o.after.is_ok());
+        let (c, ce, s, se) = key;
+        let computed = match (self.kinds.get(c).copied(), self.kinds.get(s).copied()) {
+            (Some(cp), Some(sp)) => {
+                let opts = self.opts;
+                // `None` (a profile cannot play its role) is the same under
+                // every reading: it is not a verdict.
+                let decide = |engine: Engine, sem: &Semantics| {
+                    let o = Options {
+                        semantics: *sem,
+                        engine,
+                        ..opts
+                    };
+                    exchange(cp, ce, sp, se, &o).map(|v| v.is_ok())
+                };
+                let engine = if decide(Engine::Flags, &opts.semantics) == works {
+                    Engine::Flags
+                } else {
+                    opts.engine
+                };
+                Some(ntlm_policy::certainty(&opts.semantics, |sem| {
+                    decide(engine, sem)
+                }))
+            }
+            _ => None,
+        };
+        self.certainties.insert(key, computed.clone());
+        computed
+    }
+
+    fn verdict(&mut self, c: usize, ce: Effective, s: usize, se: Effective) -> Option<Verdict> {
+        let (cp, sp) = (self.kinds.get(c).copied()?, self.kinds.get(s).copied()?);
+        let opts = &self.opts;
+        self.verdicts
+            .entry((c, ce, s, se))
+            .or_insert_with(|| exchange(cp, ce, sp, se, opts))
+            .clone()
+    }
+
+    /// The outcome of `client` against `server` if it was already decided
+    /// ([`Evaluator::outcome`]), without deciding it.
+    pub fn known(&self, client: usize, server: usize) -> Option<u32> {
+        let (c, _) = *self.peer_sides.get(client)?;
+        let (_, s) = *self.peer_sides.get(server)?;
+        let blocks = self.blocks(client, server);
+        self.pairs.get(&(c, s, blocks)).copied().flatten()
+    }
+
+    /// The distinct outcomes so far, by index.
+    pub fn outcomes(&self) -> &[PairOutcome] {
+        &self.outcomes
+    }
+
+    /// The peers.
+    pub const fn peers(&self) -> &'p [Peer<'a>] {
+        self.peers
+    }
+
+    /// Exchanges run so far (each distinct side pair, before and after, once).
+    pub fn exchanges(&self) -> usize {
+        self.verdicts.len()
+    }
+
+    /// The results of `cells` (from [`Evaluator::cell`]) over this run's
+    /// distinct outcomes (copied: there are few).
+    pub fn matrix(&self, cells: Vec<Cell>) -> Matrix<'p, 'a> {
+        Matrix {
+            peers: self.peers,
+            outcomes: self.outcomes.clone(),
+            cells,
+        }
+    }
+
+    /// The compact cell of `client` against `server` (see [`Matrix`]).
+    pub fn cell(&mut self, client: usize, server: usize) -> Option<Cell> {
+        let outcome = self.outcome(client, server)?;
+        Some(Cell {
+            client: u32::try_from(client).ok()?,
+            server: u32::try_from(server).ok()?,
+            outcome,
+        })
+    }
+}
+
+/// A pair as indices: the client and server peers and the distinct outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    /// The client's index among the peers.
+    pub client: u32,
+    /// The server's index among the peers.
+    pub server: u32,
+    /// The outcome's index among the run's distinct outcomes.
+    pub outcome: u32,
+}
+
+/// A run's results held compactly: twelve bytes a pair, the names and
+/// verdicts stored once (peers, distinct outcomes).
+#[derive(Debug)]
+pub struct Matrix<'p, 'a> {
+    peers: &'p [Peer<'a>],
+    outcomes: Vec<PairOutcome>,
+    cells: Vec<Cell>,
+}
+
+impl Matrix<'_, '_> {
+    /// The cells, in run order.
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// The distinct outcomes.
+    pub fn outcomes(&self) -> &[PairOutcome] {
+        &self.outcomes
+    }
+}
+
+impl PairSet for Matrix<'_, '_> {
+    fn pair_count(&self) -> usize {
+        self.cells.len()
+    }
+
+    fn outcome_key(&self, i: usize) -> usize {
+        self.cells.get(i).map_or(usize::MAX, |c| c.outcome as usize)
+    }
+
+    fn pair(&self, i: usize) -> Option<PairRef<'_>> {
+        let cell = self.cells.get(i)?;
+        let c = self.peers.get(usize::try_from(cell.client).ok()?)?;
+        let s = self.peers.get(usize::try_from(cell.server).ok()?)?;
+        let o = self.outcomes.get(usize::try_from(cell.outcome).ok()?)?;
+        Some(PairRef {
+            client: &c.name,
+            server: &s.name,
+            client_profile: &c.profile.name,
+            server_profile: &s.profile.name,
+            before: &o.before,
+            after: &o.after,
+        })
+    }
+}
+
 /// Runs the given `(client, server)` pairs of `peers` before (each peer's own
 /// settings) and after `change`, which reaches a peer only for the values
 /// its profile reads ([`Policy::reaching`]). Pairs whose profiles cannot
 /// play the roles, or whose indices are out of range, are skipped.
-/// `progress(done, total)` is called as pairs complete.
+/// `progress(done, total)` is called as pairs complete. Each distinct pair
+/// is decided once ([`Evaluator`]); for many pairs, an [`Evaluator`] with
+/// [`Matrix`] cells holds the same results in far less memory.
 pub fn run_pairs(
     peers: &[Peer<'_>],
     pairs: &[(usize, usize)],
@@ -488,61 +951,21 @@ pub fn run_pairs(
     opts: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Vec<PairResult> {
-    // Distinct profiles, by identity, so that memo keys are small.
-    let mut kinds: Vec<&Profile> = Vec::new();
-    fn kind_of<'p>(p: &'p Profile, kinds: &mut Vec<&'p Profile>) -> usize {
-        if let Some(i) = kinds.iter().position(|q| std::ptr::eq(*q, p)) {
-            i
-        } else {
-            kinds.push(p);
-            kinds.len().saturating_sub(1)
-        }
-    }
-    let resolved: Vec<(usize, Policy, Policy)> = peers
-        .iter()
-        .map(|peer| {
-            let kind = kind_of(peer.profile, &mut kinds);
-            let before = peer.settings;
-            let after = before.overlay(&change.reaching(peer.profile));
-            (kind, before, after)
-        })
-        .collect();
-    let mut memo: HashMap<(usize, Effective, usize, Effective), Option<Verdict>> = HashMap::new();
-    let mut decide = |c: usize, ce: Effective, s: usize, se: Effective| -> Option<Verdict> {
-        let (cp, sp) = (kinds.get(c).copied()?, kinds.get(s).copied()?);
-        memo.entry((c, ce, s, se))
-            .or_insert_with(|| exchange(cp, ce, sp, se, opts))
-            .clone()
-    };
+    let mut ev = Evaluator::new(peers, change, opts);
     let total = pairs.len();
     let mut out = Vec::with_capacity(total);
     for (done, &(ci, si)) in pairs.iter().enumerate() {
         if done % 256 == 0 {
             progress(done, total);
         }
-        let (Some(cpeer), Some(speer), Some(cr), Some(sr)) = (
-            peers.get(ci),
-            peers.get(si),
-            resolved.get(ci),
-            resolved.get(si),
-        ) else {
+        let Some(id) = ev.outcome(ci, si) else {
             continue;
         };
-        let (ck, cbefore, cafter) = *cr;
-        let (sk, sbefore, safter) = *sr;
-        let before = decide(
-            ck,
-            cbefore.client_side(cpeer.profile),
-            sk,
-            sbefore.server_side(speer.profile),
-        );
-        let after = decide(
-            ck,
-            cafter.client_side(cpeer.profile),
-            sk,
-            safter.server_side(speer.profile),
-        );
-        let (Some(before), Some(after)) = (before, after) else {
+        let (Some(cpeer), Some(speer), Some(o)) = (
+            peers.get(ci),
+            peers.get(si),
+            usize::try_from(id).ok().and_then(|i| ev.outcomes().get(i)),
+        ) else {
             continue;
         };
         out.push(PairResult {
@@ -550,8 +973,8 @@ pub fn run_pairs(
             server: speer.name.clone(),
             client_profile: cpeer.profile.name.clone(),
             server_profile: speer.profile.name.clone(),
-            before,
-            after,
+            before: o.before.clone(),
+            after: o.after.clone(),
         });
     }
     progress(total, total);
@@ -782,6 +1205,49 @@ mod tests {
     }
 
     #[test]
+    fn restrict_ntlm_is_part_of_what_pairs_share() {
+        let cat = catalog();
+        let w11 = cat.get("windows-11").unwrap();
+        let peer = |name: &str| Peer {
+            name: name.to_owned(),
+            ..Peer::of(w11)
+        };
+        // Three hosts of one kind: the evaluator alone shares every pair.
+        let peers = [peer("ws01"), peer("nas01"), peer("web01")];
+        let opts = Options::default();
+        let mut plain = Evaluator::new(&peers, &Policy::default(), &opts);
+        assert_eq!(plain.outcome(0, 1), plain.outcome(0, 2));
+        // The change denies ws01's outgoing NTLM except to nas01: the two
+        // servers, the same kind with the same settings, no longer share.
+        let deny = Restrictions {
+            outgoing: ntlm_policy::restrict::Outgoing::DenyAll,
+            outgoing_exceptions: vec!["nas01".to_owned()],
+            ..Restrictions::default()
+        };
+        let none = Restrictions::default();
+        let mut ev =
+            Evaluator::new(&peers, &Policy::default(), &opts).with_restrictions(Restricting {
+                peers: vec![(none.clone(), deny)],
+                dc: none,
+            });
+        let (to_nas, to_web) = (ev.outcome(0, 1).unwrap(), ev.outcome(0, 2).unwrap());
+        assert_ne!(to_nas, to_web);
+        assert_eq!(ev.known(0, 2), Some(to_web));
+        let outcome = |o: u32| ev.outcomes()[o as usize].clone();
+        assert_eq!(outcome(to_nas).change(), Change::Unchanged);
+        assert_eq!(outcome(to_web).change(), Change::NewlyBroken);
+        assert_eq!(
+            outcome(to_web).after.unwrap_err().rule.id,
+            "restrict-outgoing-deny"
+        );
+        // A block breaks under every reading of the semantics switches.
+        assert!(ev.certainty(to_web).unwrap().holds_under_every_reading());
+        // nas01 has no settings of its own: its pairs work as before.
+        let from_nas = ev.outcome(1, 2).unwrap();
+        assert!(ev.outcomes()[from_nas as usize].after.is_ok());
+    }
+
+    #[test]
     fn engine_names() {
         assert_eq!("FULL".parse::<Engine>(), Ok(Engine::Full));
         assert_eq!("flags-only".parse::<Engine>(), Ok(Engine::Flags));
@@ -793,6 +1259,73 @@ mod tests {
     /// The flags-only engine must reach the same verdict as complete
     /// handshakes for every built-in pair: same success flags, response and
     /// MIC, or the same side, stage, status, rule and missing bits.
+    /// The certainty of an after verdict, computed with the flags-only
+    /// engine, is the one the full engine gives reading by reading.
+    #[test]
+    fn certainty_matches_the_full_engine_under_every_reading() {
+        let cat = catalog();
+        let peers: Vec<Peer<'_>> = cat.profiles.iter().map(Peer::of).collect();
+        let change = Policy {
+            server_min: mask(0x2000_0030),
+            client_min: mask(0x2008_0000),
+            client_lm_level: Some(LmCompatibilityLevel::L2),
+            server_lm_level: Some(LmCompatibilityLevel::L5),
+        };
+        let opts = Options {
+            app: Application {
+                sign: true,
+                seal: false,
+            },
+            ..Options::default()
+        };
+        let pairs: Vec<(usize, usize)> = (0..peers.len())
+            .flat_map(|c| (0..peers.len()).map(move |s| (c, s)))
+            .collect();
+        let mut ev = Evaluator::new(&peers, &change, &opts);
+        let ids: Vec<Option<u32>> = pairs.iter().map(|&(c, s)| ev.outcome(c, s)).collect();
+        // Every pair's after verdict under each reading, from whole runs
+        // with the full engine.
+        let mut by_reading: HashMap<Semantics, Vec<Option<bool>>> = HashMap::new();
+        let (mut certain, mut uncertain) = (0, 0);
+        for (k, id) in ids.iter().enumerate() {
+            let Some(id) = *id else { continue };
+            let got = ev.certainty(id).unwrap();
+            let want = ntlm_policy::certainty(&opts.semantics, |sem| {
+                by_reading
+                    .entry(*sem)
+                    .or_insert_with(|| {
+                        let mut e = Evaluator::new(
+                            &peers,
+                            &change,
+                            &Options {
+                                semantics: *sem,
+                                ..opts
+                            },
+                        );
+                        pairs
+                            .iter()
+                            .map(|&(c, s)| {
+                                let o = e.outcome(c, s)?;
+                                e.outcomes().get(o as usize).map(|o| o.after.is_ok())
+                            })
+                            .collect()
+                    })
+                    .get(k)
+                    .copied()
+                    .flatten()
+            });
+            assert_eq!(got, want, "pair {:?}", pairs.get(k));
+            if got.holds_under_every_reading() {
+                certain += 1;
+            } else {
+                uncertain += 1;
+            }
+        }
+        // Both kinds occur, so the comparison covers the switches.
+        assert!(certain > 0 && uncertain > 0, "{certain} / {uncertain}");
+        assert_eq!(ev.certainty(u32::MAX), None);
+    }
+
     #[test]
     fn engines_agree_on_the_builtin_catalog() {
         let cat = catalog();

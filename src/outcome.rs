@@ -112,7 +112,8 @@ pub struct MissingRuleJson {
 /// switches (`ntlm_policy::certainty`), as JSON.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertaintyJson {
-    /// The verdict under the chosen semantics: `"works"` or `"breaks"`.
+    /// The verdict under the chosen semantics: `"works"` or `"breaks"`
+    /// (for an attack, its verdict: `"detected"`, `"not-detected"`, ...).
     pub verdict: &'static str,
     /// The same verdict under every documented reading.
     pub holds_under_every_reading: bool,
@@ -135,6 +136,12 @@ impl CertaintyJson {
     /// From a certainty and whether the chosen semantics' verdict is "works".
     pub fn new(c: &Certainty, works: bool) -> Self {
         let (verdict, opposite) = verdict_words(works);
+        Self::with_words(c, verdict, opposite)
+    }
+
+    /// From a certainty, the chosen semantics' verdict (`"detected"`) and
+    /// the one the other readings reach (`"baseline-fails"`).
+    pub fn with_words(c: &Certainty, verdict: &'static str, opposite: &'static str) -> Self {
         Self {
             verdict,
             holds_under_every_reading: c.holds_under_every_reading(),

@@ -20,7 +20,7 @@ use ntlm_policy::{
 };
 use serde::Serialize;
 
-use crate::matrix::{Change, Options, PairResult, Verdict};
+use crate::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
 use crate::outcome::{OutcomeJson, hex32, names};
 use crate::profiles::Profile;
 
@@ -47,8 +47,9 @@ pub struct Report<'a> {
     pub title: String,
     /// One line saying what changed.
     pub summary: String,
-    /// The pairs.
-    pub results: &'a [PairResult],
+    /// The pairs (a slice of [`crate::matrix::PairResult`]s, or a compact
+    /// [`crate::matrix::Matrix`]).
+    pub results: &'a dyn PairSet,
     /// Row order (clients).
     pub clients: Vec<String>,
     /// Column order (servers).
@@ -61,6 +62,11 @@ pub struct Report<'a> {
     pub profiles: Vec<&'a Profile>,
     /// Fleet hosts (empty for a catalog matrix).
     pub hosts: Vec<HostInfo>,
+    /// Whether each distinct outcome's after verdict holds under every
+    /// documented reading of the semantics switches (the one-line account
+    /// of [`ntlm_policy::Certainty::summary`] and whether it holds), by the
+    /// outcome's [`PairSet::outcome_key`]; empty when not computed.
+    pub certainties: Vec<Option<(String, bool)>>,
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values.
@@ -168,8 +174,8 @@ pub fn failure_line(f: &Failure) -> String {
 }
 
 /// The number of pairs that fail after the change (the failing cells).
-pub fn failing_cells(results: &[PairResult]) -> usize {
-    results.iter().filter(|r| r.after.is_err()).count()
+pub fn failing_cells(results: &dyn PairSet) -> usize {
+    pairs_of(results).filter(|r| r.after.is_err()).count()
 }
 
 const fn class(c: Change) -> &'static str {
@@ -205,8 +211,8 @@ fn short(f: &Failure) -> String {
     format!("{side}\u{b7}{stage}")
 }
 
-fn cell_text(r: &PairResult) -> String {
-    match (&r.after, r.change()) {
+fn cell_text(r: &PairRef<'_>) -> String {
+    match (r.after, r.change()) {
         (Err(f), _) => short(f),
         (Ok(_), Change::Changed) => "ok*".to_owned(),
         (Ok(_), Change::Fixed) => "fixed".to_owned(),
@@ -240,35 +246,36 @@ fn verdict_lines(v: &Verdict) -> String {
     }
 }
 
-fn tooltip(r: &PairResult) -> String {
+fn tooltip(r: &PairRef<'_>, certainty: Option<&(String, bool)>) -> String {
     let c = r.change();
     let mut s = format!("{} \u{2192} {}: {}", r.client, r.server, label(c));
     match c {
         Change::Unchanged | Change::AlreadyBroken => {
-            let _ = write!(s, "\n{}", verdict_lines(&r.after));
+            let _ = write!(s, "\n{}", verdict_lines(r.after));
         }
         _ => {
             let _ = write!(
                 s,
                 "\nbefore: {}\nafter: {}",
-                verdict_lines(&r.before),
-                verdict_lines(&r.after)
+                verdict_lines(r.before),
+                verdict_lines(r.after)
             );
         }
+    }
+    if let Some((text, false)) = certainty {
+        let _ = write!(s, "\ncertainty: {text}");
     }
     s
 }
 
 #[derive(Serialize)]
-struct CellJson<'a> {
-    client: &'a str,
-    server: &'a str,
-    client_profile: &'a str,
-    server_profile: &'a str,
+struct OutcomeCellJson {
     change: &'static str,
     label: &'static str,
     before: OutcomeJson,
     after: OutcomeJson,
+    /// The after verdict's certainty, when known.
+    certainty: Option<String>,
 }
 
 fn outcome(v: &Verdict) -> OutcomeJson {
@@ -342,7 +349,15 @@ const SCRIPT: &str = r#"
 (function () {
   'use strict';
   var body = document.body;
-  var data = JSON.parse(document.getElementById('pairs').textContent);
+  var doc = JSON.parse(document.getElementById('pairs').textContent);
+  function pair(i) {
+    var p = doc.pairs[i];
+    var o = p && doc.outcomes[p[4]];
+    if (!o) { return null; }
+    return { client: p[0], server: p[1], client_profile: p[2], server_profile: p[3],
+             change: o.change, label: o.label, before: o.before, after: o.after,
+             certainty: o.certainty };
+  }
   var panel = document.getElementById('details');
   var cells = document.querySelectorAll('td.cell[data-i]');
   var selected = null;
@@ -357,7 +372,7 @@ const SCRIPT: &str = r#"
     dl.appendChild(el('dt', null, k));
     dl.appendChild(el('dd', mono ? 'mono' : null, v));
   }
-  function outcome(title, o) {
+  function outcome(title, o, certainty) {
     var frag = document.createDocumentFragment();
     frag.appendChild(el('h4', null, title));
     var dl = el('dl');
@@ -383,11 +398,12 @@ const SCRIPT: &str = r#"
       row(dl, 'rule', o.rule_id + ': ' + o.rule_statement);
       row(dl, 'source', o.rule + ' [' + o.basis + ']');
     }
+    row(dl, 'certainty', certainty);
     frag.appendChild(dl);
     return frag;
   }
   function show(td) {
-    var p = data[Number(td.getAttribute('data-i'))];
+    var p = pair(Number(td.getAttribute('data-i')));
     if (!p) { return; }
     if (selected) { selected.classList.remove('sel'); }
     selected = td;
@@ -398,7 +414,7 @@ const SCRIPT: &str = r#"
       panel.appendChild(el('div', 'muted', p.client_profile + ' \u2192 ' + p.server_profile));
     }
     panel.appendChild(el('span', 'tag ' + td.getAttribute('data-class'), p.label));
-    panel.appendChild(outcome('after the change', p.after));
+    panel.appendChild(outcome('after the change', p.after, p.certainty));
     panel.appendChild(outcome('before', p.before));
   }
   function highlight(td, on) {
@@ -412,7 +428,7 @@ const SCRIPT: &str = r#"
   var failing = 0;
   for (var i = 0; i < cells.length; i++) {
     (function (td) {
-      var p = data[Number(td.getAttribute('data-i'))];
+      var p = pair(Number(td.getAttribute('data-i')));
       if (p && p.after.result === 'failure') { failing++; }
       td.addEventListener('click', function () { show(td); });
       td.addEventListener('keydown', function (ev) {
@@ -432,7 +448,7 @@ const SCRIPT: &str = r#"
 /// Renders the report.
 pub fn html(r: &Report<'_>) -> String {
     let mut h = String::with_capacity(64 * 1024);
-    let counts = |c: Change| r.results.iter().filter(|p| p.change() == c).count();
+    let counts = |c: Change| pairs_of(r.results).filter(|p| p.change() == c).count();
     let failing = failing_cells(r.results);
     let _ = write!(
         h,
@@ -443,7 +459,7 @@ pub fn html(r: &Report<'_>) -> String {
          document.body.setAttribute('data-script-error', String(e.message || e)); }});</script>\n\
          </head>\n<body data-pairs=\"{}\" data-expected-failing=\"{failing}\">\n",
         escape(&r.title),
-        r.results.len()
+        r.results.pair_count()
     );
     let _ = write!(
         h,
@@ -457,7 +473,7 @@ pub fn html(r: &Report<'_>) -> String {
     let _ = write!(
         h,
         "<div class=\"stat\"><b>{}</b>pairs</div>",
-        r.results.len()
+        r.results.pair_count()
     );
     for c in [
         Change::NewlyBroken,
@@ -607,25 +623,45 @@ pub fn html(r: &Report<'_>) -> String {
         escape(env!("CARGO_PKG_VERSION"))
     );
 
-    // Data and script.
-    let data: Vec<CellJson<'_>> = r
-        .results
-        .iter()
-        .map(|p| {
+    // Data and script: each distinct outcome once, and per pair its names
+    // and the index of its outcome, `[client, server, client_profile,
+    // server_profile, outcome]`.
+    let mut index: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut outcomes: Vec<OutcomeCellJson> = Vec::new();
+    let mut pairs = String::from("[");
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
+    for i in 0..r.results.pair_count() {
+        let Some(p) = r.results.pair(i) else {
+            continue;
+        };
+        let o = *index.entry(r.results.outcome_key(i)).or_insert_with(|| {
             let c = p.change();
-            CellJson {
-                client: &p.client,
-                server: &p.server,
-                client_profile: &p.client_profile,
-                server_profile: &p.server_profile,
+            outcomes.push(OutcomeCellJson {
                 change: c.name(),
                 label: label(c),
-                before: outcome(&p.before),
-                after: outcome(&p.after),
-            }
-        })
-        .collect();
-    let json = serde_json::to_string(&data).unwrap_or_else(|_| "[]".to_owned());
+                before: outcome(p.before),
+                after: outcome(p.after),
+                certainty: certainty(r, i).map(|(text, _)| text.clone()),
+            });
+            outcomes.len() - 1
+        });
+        if pairs.len() > 1 {
+            pairs.push(',');
+        }
+        let _ = write!(
+            pairs,
+            "[{},{},{},{},{o}]",
+            quoted(p.client),
+            quoted(p.server),
+            quoted(p.client_profile),
+            quoted(p.server_profile)
+        );
+    }
+    pairs.push(']');
+    let json = format!(
+        "{{\"outcomes\":{},\"pairs\":{pairs}}}",
+        serde_json::to_string(&outcomes).unwrap_or_else(|_| "[]".to_owned())
+    );
     let _ = write!(
         h,
         "<script id=\"pairs\" type=\"application/json\">{}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
@@ -634,13 +670,20 @@ pub fn html(r: &Report<'_>) -> String {
     h
 }
 
-fn cell(i: usize, col: usize, p: &PairResult, h: &mut String) {
+/// The certainty of pair `i`'s after verdict, when known.
+fn certainty<'r>(r: &'r Report<'_>, i: usize) -> Option<&'r (String, bool)> {
+    r.certainties
+        .get(r.results.outcome_key(i))
+        .and_then(Option::as_ref)
+}
+
+fn cell(i: usize, col: usize, p: &PairRef<'_>, r: &Report<'_>, h: &mut String) {
     let c = p.change();
     let _ = write!(
         h,
         "<td class=\"cell {cls}\" data-class=\"{cls}\" data-i=\"{i}\" data-col=\"{col}\" \
          tabindex=\"0\" title=\"{}\">{}</td>",
-        escape(&tooltip(p)),
+        escape(&tooltip(p, certainty(r, i))),
         escape(&cell_text(p)),
         cls = class(c)
     );
@@ -658,19 +701,18 @@ fn grid(r: &Report<'_>, h: &mut String) {
     h.push_str("</tr></thead><tbody>");
     // Index the results by (client, server) once.
     let mut at: std::collections::HashMap<(&str, &str), usize> =
-        std::collections::HashMap::with_capacity(r.results.len());
-    for (i, p) in r.results.iter().enumerate() {
-        at.entry((p.client.as_str(), p.server.as_str()))
-            .or_insert(i);
+        std::collections::HashMap::with_capacity(r.results.pair_count());
+    for (i, p) in pairs_of(r.results).enumerate() {
+        at.entry((p.client, p.server)).or_insert(i);
     }
     for c in &r.clients {
         let _ = write!(h, "<tr><th class=\"cl\">{}</th>", escape(c));
         for (col, s) in r.servers.iter().enumerate() {
             match at
                 .get(&(c.as_str(), s.as_str()))
-                .and_then(|&i| r.results.get(i).map(|p| (i, p)))
+                .and_then(|&i| r.results.pair(i).map(|p| (i, p)))
             {
-                Some((i, p)) => cell(i, col, p, h),
+                Some((i, p)) => cell(i, col, &p, r, h),
                 None => h.push_str("<td class=\"na\" title=\"not paired\"></td>"),
             }
         }
@@ -684,14 +726,14 @@ fn list(r: &Report<'_>, h: &mut String) {
         "<table class=\"grid\"><thead><tr><th class=\"corner\">client</th><th>server</th>\
          <th>outcome</th></tr></thead><tbody>",
     );
-    for (i, p) in r.results.iter().enumerate() {
+    for (i, p) in pairs_of(r.results).enumerate() {
         let _ = write!(
             h,
             "<tr><th class=\"cl\">{}</th><th>{}</th>",
-            escape(&p.client),
-            escape(&p.server)
+            escape(p.client),
+            escape(p.server)
         );
-        cell(i, 0, p, h);
+        cell(i, 0, &p, r, h);
         h.push_str("</tr>");
     }
     h.push_str("</tbody></table>");
@@ -755,6 +797,7 @@ observed = "&lt;"
             options: Options::default(),
             profiles: vec![evil, xp],
             hosts: Vec::new(),
+            certainties: Vec::new(),
         };
         let page = html(&report);
         assert!(!page.contains("<script>alert"), "raw script in the page");
@@ -807,6 +850,7 @@ lm_level = 3
             options: Options::default(),
             profiles: vec![evil],
             hosts: Vec::new(),
+            certainties: Vec::new(),
         };
         let page = html(&report);
         // The server name is written into title="..." attributes: its quotes

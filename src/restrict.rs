@@ -73,36 +73,84 @@ pub fn apply_to_verdict(
     server_name: &str,
     server_domain_joined: bool,
 ) -> crate::matrix::Verdict {
+    let target = path.target.as_deref().unwrap_or(server_name);
+    apply_block(
+        verdict,
+        block(
+            (&path.client, &path.server, &path.dc),
+            (target, path.transport),
+            (client_reads, server_reads),
+            server_name,
+            server_domain_joined,
+        ),
+    )
+}
+
+/// What Restrict NTLM blocks in an exchange, whatever the policy engines
+/// decided without it: the client's outgoing NTLM, or the logon on the
+/// server or its DC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Block {
+    /// The client refuses to send NTLM to the server.
+    Outgoing(ntlm_policy::Failure),
+    /// The server or its DC refuses the logon.
+    Incoming(ntlm_policy::Failure),
+}
+
+/// What the client's, the server's and the DC's settings block for a
+/// domain account (see [`apply_to_verdict`]), the client naming the server
+/// `target` over `transport`.
+pub fn block(
+    (client, server, dc): (&Restrictions, &Restrictions, &Restrictions),
+    (target, transport): (&str, ntlm_policy::restrict::Transport),
+    (client_reads, server_reads): (bool, bool),
+    server_name: &str,
+    server_domain_joined: bool,
+) -> Option<Block> {
     use ntlm_policy::restrict::{Account, Verdict as V};
-    use ntlm_policy::{Side, Stage};
     if client_reads {
-        let target = path.target.as_deref().unwrap_or(server_name);
-        if let V::Blocked(f, _) = path.client.client_outgoing(target, path.transport) {
-            return Err(f);
+        if let V::Blocked(f, _) = client.client_outgoing(target, transport) {
+            return Some(Block::Outgoing(f));
         }
     }
-    let replaceable = match &verdict {
-        Ok(_) => true,
-        Err(f) => f.side == Side::Server && f.stage == Stage::Authenticate,
-    };
-    if !server_reads || !replaceable {
-        return verdict;
+    if !server_reads {
+        return None;
     }
     let account = if server_domain_joined {
         Account::Domain
     } else {
         Account::Local
     };
-    if let V::Blocked(f, _) = path.server.server_incoming(account) {
-        return Err(f);
+    if let V::Blocked(f, _) = server.server_incoming(account) {
+        return Some(Block::Incoming(f));
     }
-    if let V::Blocked(f, _) = path
-        .dc
-        .dc_in_domain(account, server_name, server_domain_joined)
-    {
-        return Err(f);
+    if let V::Blocked(f, _) = dc.dc_in_domain(account, server_name, server_domain_joined) {
+        return Some(Block::Incoming(f));
     }
-    verdict
+    None
+}
+
+/// `verdict` under `block`: an outgoing block replaces it; an incoming one
+/// replaces a success or the server's own verdict on the AUTHENTICATE, an
+/// earlier failure stands. A verdict with a block breaks under every reading
+/// of the semantics switches.
+pub fn apply_block<T>(
+    verdict: Result<T, ntlm_policy::Failure>,
+    block: Option<Block>,
+) -> Result<T, ntlm_policy::Failure> {
+    use ntlm_policy::{Side, Stage};
+    match (block, verdict) {
+        (None, v) => v,
+        (Some(Block::Outgoing(f)), _) => Err(f),
+        (Some(Block::Incoming(f)), Ok(_)) => Err(f),
+        (Some(Block::Incoming(f)), Err(e)) => {
+            if e.side == Side::Server && e.stage == Stage::Authenticate {
+                Err(f)
+            } else {
+                Err(e)
+            }
+        }
+    }
 }
 
 /// One line per Restrict NTLM setting of `path` (for reports: the change, the audit policy).

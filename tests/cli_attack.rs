@@ -194,6 +194,10 @@ fn flag_stripping_without_a_mic_is_not_detected_and_reports_the_downgrade() {
     ]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["verdict"], "not-detected");
+    // No reading of the switches saves it.
+    assert_eq!(v["certainty"]["verdict"], "not-detected");
+    assert_eq!(v["certainty"]["holds_under_every_reading"], true);
+    assert_eq!(v["other_verdicts"], serde_json::json!([]));
     assert_eq!(v["outcome"]["signing"], false);
     assert_eq!(v["outcome"]["sealing"], false);
     assert_eq!(v["baseline"]["sealing"], true);
@@ -216,6 +220,44 @@ fn flag_stripping_without_a_mic_is_not_detected_and_reports_the_downgrade() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["detected_by"], "client");
     assert_eq!(v["outcome"]["stage"], "challenge");
+}
+
+#[test]
+fn each_verdict_says_whether_every_reading_agrees() {
+    // Under the defaults (Windows 11 peers, 0x20080000 on both sides) the
+    // strict readings of the 128-bit rule and of the server's key strength
+    // together make the untampered exchange fail: no session to attack.
+    let (code, v) = json(&["drop-mic"]);
+    assert_eq!(code, 0);
+    let c = &v["certainty"];
+    assert_eq!(c["verdict"], "detected");
+    assert_eq!(c["holds_under_every_reading"], false);
+    // Eight two-valued switches; ntlmv1-server does not move this verdict.
+    assert_eq!(
+        (&c["readings"], &c["agreeing"]),
+        (&Value::from(256), &Value::from(192))
+    );
+    assert_eq!(
+        c["depends_on"],
+        serde_json::json!(["rule-128", "server-strength"])
+    );
+    assert_eq!(v["other_verdicts"], serde_json::json!(["baseline-fails"]));
+    let (code, out, _) = ntlmsim(&["attack", "drop-mic"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "\ncertainty: detected under 192 of 256 readings; depends on rule-128, server-strength (other readings: baseline-fails)\n"
+        ),
+        "{out}"
+    );
+    let (code, out, _) = ntlmsim(&["attack", "reflection", "--sign", "--seal"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "\ncertainty: detected under every documented reading (256 combinations of 8 switches)\n"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -257,6 +299,8 @@ fn json_shape() {
         "downgrade",
         "defences",
         "detected_under",
+        "certainty",
+        "other_verdicts",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }

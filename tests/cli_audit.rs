@@ -172,6 +172,58 @@ fn json_lines_records_and_exit_codes() {
 }
 
 #[test]
+fn each_verdict_says_whether_every_reading_agrees() {
+    let file = two_clients();
+    let args = ["--server-min", "require_128bit_encryption", file.as_str()];
+    let (code, out, _) = ntlmsim(&[&["audit", "--json"][..], &args[..]].concat());
+    assert_eq!(code, 0);
+    let recs = lines(&out);
+    // Windows 10 negotiates 128-bit: it works whatever the reading.
+    let c = &recs[0]["exchange"]["certainty"];
+    assert_eq!(c["verdict"], "works");
+    assert_eq!(c["holds_under_every_reading"], true);
+    assert_eq!(
+        (&c["readings"], &c["agreeing"]),
+        (&Value::from(256), &Value::from(256))
+    );
+    // curl offers no NEGOTIATE_128: it works only under the KB239869
+    // reading of the 128-bit rule.
+    let c = &recs[1]["exchange"]["certainty"];
+    assert_eq!(c["verdict"], "works");
+    assert_eq!(c["holds_under_every_reading"], false);
+    assert_eq!(c["depends_on"], serde_json::json!(["rule-128"]));
+    assert_eq!(c["reversed_by"], serde_json::json!(["rule-128=strict"]));
+    assert_eq!(c["only_under"], serde_json::json!(["rule-128=kb239869"]));
+    assert_eq!(
+        c["summary"],
+        "works only under rule-128=kb239869; breaks under every other reading"
+    );
+    assert_eq!(recs[2]["summary"]["breaking_under_every_reading"], 0);
+
+    // Under ms-nlmp it breaks, and the human verdict says on what reading.
+    let (code, out, _) = ntlmsim(&[&["audit", "--semantics", "ms-nlmp"][..], &args[..]].concat());
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(
+            "[min-128-server MS-NLMP 3.2.5.1.1] [breaks only under rule-128=strict; works under every other reading]\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "  of the 1 breaking, 0 break under every documented reading of the semantics switches\n"
+        ),
+        "{out}"
+    );
+    // A verdict that holds under every reading carries no such note.
+    assert!(
+        out.lines()
+            .any(|l| l.contains("windows-10") && l.ends_with(" ok")),
+        "{out}"
+    );
+}
+
+#[test]
 fn human_csv_and_html() {
     let file = two_clients();
     let csv = dir().join("out.csv");
@@ -208,9 +260,28 @@ fn human_csv_and_html() {
         "{}",
         rows[2]
     );
+    // The last column: the verdict's certainty over the documented readings.
+    assert!(rows[0].ends_with(",rule,certainty"), "{}", rows[0]);
+    assert!(
+        rows[2]
+            .ends_with(",\"breaks only under rule-128=strict; works under every other reading\""),
+        "{}",
+        rows[2]
+    );
+    assert!(
+        rows[1].ends_with(",works under every documented reading (256 combinations of 8 switches)"),
+        "{}",
+        rows[1]
+    );
     let page = std::fs::read_to_string(html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("data-exchanges=\"2\" data-breaking=\"1\""));
+    assert!(
+        page.contains(
+            "<span class=\"muted\">breaks only under rule-128=strict; works under every other reading</span>"
+        ),
+        "{page}"
+    );
     assert!(page.contains("192.0.2.2 <span class=\"muted\">(curl-7.88)</span>"));
     assert!(!page.contains("<script"));
 }

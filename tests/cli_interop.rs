@@ -16,6 +16,8 @@ fn ntlmsim(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
         .args(args)
         .output()
         .unwrap();
@@ -238,6 +240,28 @@ fn check_outcome(o: &Value) {
     }
 }
 
+/// A pair's `certainty`: the after verdict, and readings that add up.
+fn check_certainty(c: &Value, after: &Value) {
+    let works = after["result"] == "success";
+    assert_eq!(c["verdict"], if works { "works" } else { "breaks" }, "{c}");
+    let (readings, agreeing) = (
+        c["readings"].as_u64().unwrap(),
+        c["agreeing"].as_u64().unwrap(),
+    );
+    assert_eq!(readings, 256, "{c}");
+    assert!(agreeing >= 1 && agreeing <= readings, "{c}");
+    let every = c["holds_under_every_reading"].as_bool().unwrap();
+    assert_eq!(every, agreeing == readings, "{c}");
+    assert_eq!(every, c["depends_on"].as_array().unwrap().is_empty(), "{c}");
+    let summary = c["summary"].as_str().unwrap();
+    assert!(summary.starts_with(c["verdict"].as_str().unwrap()), "{c}");
+    assert_eq!(
+        every,
+        summary.contains("under every documented reading"),
+        "{c}"
+    );
+}
+
 #[test]
 fn interop_json_shape_summary_and_exit_code() {
     let (code, v) = json(&["interop", "--server-min", "0x20080000"]);
@@ -254,7 +278,14 @@ fn interop_json_shape_summary_and_exit_code() {
         check_outcome(&p["after"]);
         let breaks = p["before"]["result"] == "success" && p["after"]["result"] == "failure";
         assert_eq!(p["breaks"], breaks, "{p}");
+        check_certainty(&p["certainty"], &p["after"]);
     }
+    let certain = pairs
+        .iter()
+        .filter(|p| p["breaks"] == true && p["certainty"]["holds_under_every_reading"] == true)
+        .count();
+    assert_eq!(v["summary"]["breaking_under_every_reading"], certain);
+    assert!(certain > 0 && certain < breaking, "{certain} of {breaking}");
     // The synthetic MS-NLMP example peers are left out unless named.
     assert!(pairs.iter().all(|p| p["client"] != "ms-nlmp-4.2"));
     assert_eq!(v["policy"]["server_min"], "0x20080000");
@@ -357,6 +388,78 @@ fn known_breaking_pairs() {
     assert_eq!(
         pair(&v, "go-ntlmssp-2018", "windows-10")["after"]["missing"],
         "0x00080000"
+    );
+}
+
+#[test]
+fn each_verdict_says_whether_every_reading_agrees() {
+    let args = [
+        "interop",
+        "--clients",
+        "windows-xp,mssql-jdbc-7.4",
+        "--servers",
+        "windows-xp,windows-nt4",
+        "--server-min",
+        "0x20080000",
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 1);
+    // An XP client at level 0 offers no ESS: refused whatever the reading.
+    let c = &pair(&v, "windows-xp", "windows-xp")["certainty"];
+    assert_eq!(c["verdict"], "breaks");
+    assert_eq!(c["holds_under_every_reading"], true);
+    assert_eq!(c["reversed_by"], Value::Array(Vec::new()));
+    // jTDS-like JDBC offers no ESS flag but sends NTLMv2: the reading of
+    // "ESS required" as "the flag or an NTLMv2 response" lets it through.
+    let c = &pair(&v, "mssql-jdbc-7.4", "windows-nt4")["certainty"];
+    assert_eq!(c["verdict"], "breaks");
+    assert_eq!(c["holds_under_every_reading"], false);
+    assert_eq!(c["agreeing"], 192);
+    assert_eq!(c["depends_on"], serde_json::json!(["rule-128", "ess"]));
+    assert_eq!(c["reversed_by"], serde_json::json!(["ess=flag-or-ntlmv2"]));
+    assert_eq!(v["summary"]["breaking"], 4);
+    assert_eq!(v["summary"]["breaking_under_every_reading"], 2);
+
+    // The human output: each group's certainty, and the count.
+    let (code, out, _) = ntlmsim(&args);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(
+            "      certainty (2 pairs): breaks under every documented reading (256 combinations of 8 switches)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "      certainty (2 pairs): breaks under 192 of 256 readings; depends on rule-128, ess;"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "\ncertainty: 2 of the 4 newly breaking pairs break under every documented reading of the semantics\n           switches; the others only under some (see each group's certainty)\nsummary: 4 pairs:"
+        ),
+        "{out}"
+    );
+
+    // The HTML report: in each outcome's data (the details panel), and in
+    // the tooltip of a cell whose verdict some reading reverses.
+    let page = temp_file("certainty.html", "");
+    let page = page.to_str().unwrap();
+    let (code, _, err) = ntlmsim(&[&args[..], &["--html", page]].concat());
+    assert_eq!(code, 1, "{err}");
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(
+        html.contains(
+            "\"certainty\":\"breaks under every documented reading (256 combinations of 8 switches)\""
+        ),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("certainty: breaks under 192 of 256 readings; depends on rule-128, ess;")
+            .count(),
+        2,
+        "{html}"
     );
 }
 

@@ -74,7 +74,9 @@ fn shared_capture(name: &str) -> Option<PathBuf> {
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("note: skipping the part that needs ../shared/captures/{name} (not present)");
+        ntlm_testsupport::skip(&format!(
+            "the part that needs ../shared/captures/{name} (not present)"
+        ));
         None
     }
 }
@@ -458,6 +460,10 @@ fn every_result_command_speaks_json() {
     // The server refused the NEGOTIATE: no CHALLENGE was sent.
     assert_eq!(hs[2]["messages"].as_array().unwrap().len(), 1);
     assert_eq!(hs[0]["messages"][2]["type"], "AUTHENTICATE");
+    // Each verdict says whether every documented reading agrees.
+    assert_eq!(hs[0]["certainty"]["verdict"], "works");
+    assert_eq!(hs[2]["certainty"]["verdict"], "breaks");
+    assert!(hs.iter().all(|h| h["certainty"]["readings"] == 256));
     let pairs = &d["matrix"]["interop"]["summary"]["pairs"];
     assert_eq!(pairs, 32);
     // The 2026 baseline: the DC's Restrict NTLM breaks the pairs to the
@@ -471,6 +477,13 @@ fn every_result_command_speaks_json() {
         .find(|p| p["client"] == "windows-11" && p["server"] == "windows-server-2025")
         .unwrap();
     assert_eq!(to_2025["after"]["rule_id"], "restrict-domain-deny");
+    assert!(
+        d["matrix"]["interop"]["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["certainty"]["readings"] == 256)
+    );
     assert!(
         d["next"]
             .as_array()

@@ -236,6 +236,18 @@ fn curl_authenticates_and_a_128_bit_what_if_breaks_it() {
     assert_eq!(names(&w128["outcome"]["missing_names"]), ["NEGOTIATE_128"]);
     // curl offers ESS: a 0x80000 minimum is satisfied.
     assert_eq!(s(&w[1], &["outcome", "result"]), "success");
+    // Each verdict says whether every documented reading agrees: the
+    // 128-bit what-if refuses curl, which seals nothing, only under the
+    // strict reading of the 128-bit rule.
+    assert_eq!(r["certainty"]["holds_under_every_reading"], true);
+    assert_eq!(s(&r["certainty"], &["verdict"]), "works");
+    assert_eq!(s(&w128["certainty"], &["verdict"]), "breaks");
+    assert_eq!(w128["certainty"]["holds_under_every_reading"], false);
+    assert_eq!(
+        names(&w128["certainty"]["reversed_by"]),
+        ["rule-128=kb239869"]
+    );
+    assert_eq!(w[1]["certainty"]["holds_under_every_reading"], true);
     assert!(
         summary.contains("1 handshakes: 1 succeeded, 0 failed; 1 would fail"),
         "{summary}"
@@ -292,10 +304,18 @@ fn curl_wrong_password_and_a_user_file() {
     assert_eq!(code, "200");
     let (code, _) = run_curl(&curl, &serve.url, &format!("OTHER\\bob:{PASSWORD}"));
     assert_eq!(code, "200");
-    let (code, _) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:wrong"));
+    let (code, wrong_password) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:wrong"));
     assert_eq!(code, "401");
-    let (code, _) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\mallory:{PASSWORD}"));
+    let (code, unknown_account) =
+        run_curl(&curl, &serve.url, &format!("{DOMAIN}\\mallory:{PASSWORD}"));
     assert_eq!(code, "401");
+    // The same answer on the wire, so accounts cannot be probed; the
+    // records keep the difference.
+    assert_eq!(wrong_password, unknown_account);
+    assert!(
+        wrong_password.contains("STATUS_LOGON_FAILURE"),
+        "{wrong_password}"
+    );
     let (records, _) = serve.stop();
     let results: Vec<(&str, &str)> = records
         .iter()
@@ -315,6 +335,8 @@ fn curl_wrong_password_and_a_user_file() {
         "STATUS_LOGON_FAILURE"
     );
     assert_eq!(s(&records[2], &["outcome", "stage"]), "authenticate");
+    assert!(s(&records[2], &["outcome", "reason"]).contains("does not verify"));
+    assert!(s(&records[3], &["outcome", "reason"]).contains("no such account"));
 }
 
 #[test]

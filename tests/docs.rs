@@ -35,7 +35,9 @@ fn policy_page_lists_every_rule_and_preset() {
 fn cli_page_is_the_binaries_help() {
     let page = doc("CLI.md");
     let run = |args: &[&str]| {
+        // Help is coloured when forced, whatever the page says.
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+            .env_remove("CLICOLOR_FORCE")
             .args(args)
             .arg("--help")
             .output()

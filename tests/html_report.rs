@@ -23,15 +23,9 @@ fn chromium() -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !ci,
-        "CI=true but {} is missing: install the Debian package chromium",
-        path.display()
-    );
-    println!(
-        "note: {} not found; skipping the headless-browser check (install the Debian package chromium)",
-        path.display()
+    ntlm_testsupport::missing(
+        &format!("{} (the Debian package chromium)", path.display()),
+        "the headless-browser check",
     );
     None
 }
@@ -161,6 +155,11 @@ fn report_renders_in_headless_chromium() {
     );
     // The details panel was filled in for the first newly broken cell.
     assert!(dom.contains("after the change"), "details panel empty");
+    // With the after verdict's certainty over the documented readings.
+    assert!(
+        dom.contains("<dt>certainty</dt><dd>breaks "),
+        "no certainty in the details panel"
+    );
 
     // A screenshot, kept next to the report for a human to look at.
     let shot = dir.join("report.png");
@@ -178,5 +177,61 @@ fn report_renders_in_headless_chromium() {
         "a suspiciously small screenshot: {} bytes",
         png.len()
     );
+    println!("screenshot: {}", shot.display());
+}
+
+/// The `audit --html` report with event-log evidence beside the capture
+/// evidence: a hand-written NTLM V1 logon (the 4624 fields of Microsoft
+/// Learn's "4624(S): An account was successfully logged on") that breaks
+/// under LmCompatibilityLevel 5 renders, with its event section, counts and
+/// evidence, and a screenshot is taken.
+#[test]
+fn audit_report_with_events_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html_report_events");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("security.xml");
+    std::fs::write(
+        &log,
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
+         <Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4624</EventID>\
+         <TimeCreated SystemTime='2025-10-01T08:00:00.0000000Z'/><EventRecordID>7</EventRecordID>\
+         <Channel>Security</Channel><Computer>srv1.corp.example</Computer></System><EventData>\
+         <Data Name='TargetUserSid'>S-1-5-21-1-2-3-1105</Data><Data Name='TargetUserName'>svc&lt;scan&gt;</Data>\
+         <Data Name='TargetDomainName'>CORP</Data><Data Name='AuthenticationPackageName'>NTLM</Data>\
+         <Data Name='WorkstationName'>SCANNER01</Data><Data Name='LmPackageName'>NTLM V1</Data>\
+         <Data Name='KeyLength'>128</Data><Data Name='IpAddress'>192.0.2.50</Data></EventData></Event>",
+    )
+    .unwrap();
+    let page = dir.join("audit.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
+        .args(["audit", "--server-lm-level", "5", "--html"])
+        .arg(&page)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let dump = run_browser(&browser, &dir.join("profile-dom"), &["--dump-dom"], &page);
+    let dom = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dom.contains("<body"),
+        "no DOM from chromium: {}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert_eq!(attr(&dom, "data-events").as_deref(), Some("1"));
+    assert_eq!(attr(&dom, "data-events-breaking").as_deref(), Some("1"));
+    assert!(dom.contains("Event logs"));
+    assert!(dom.contains("SCANNER01"));
+    // Text from the log is escaped, not markup.
+    assert!(dom.contains("svc&lt;scan&gt;"), "{dom}");
+    assert!(dom.contains("lm-refuse-ntlmv1"));
+    let shot = dir.join("audit.png");
+    let arg = format!("--screenshot={}", shot.display());
+    let _ = run_browser(&browser, &dir.join("profile-shot"), &[&arg], &page);
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
     println!("screenshot: {}", shot.display());
 }

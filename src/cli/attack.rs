@@ -8,7 +8,7 @@ use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlmsim::attack::{
     self, AttackResult, COLUMN_LEGEND, Cbt, Outcome, Scenario, Settings, matrix_columns,
 };
-use ntlmsim::outcome::{self, OutcomeJson};
+use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
 use ntlmsim::parse;
 use ntlmsim::profiles::Catalog;
 use serde::Serialize;
@@ -133,6 +133,24 @@ pub(crate) fn run(args: &AttackArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
         return Err(CliError::new("name a scenario, or use --list or --matrix"));
     };
     let result = run(scenario, &settings)?;
+    // Whether the verdict is the same under every documented reading of
+    // the switches, and which other verdicts the others reach.
+    let verdict = result.verdict();
+    let mut others: Vec<&'static str> = Vec::new();
+    let certainty = ntlm_policy::certainty(&settings.semantics, |sem| {
+        let mut st = settings.clone();
+        st.semantics = *sem;
+        let v = run(scenario, &st).ok().map(|r| r.verdict());
+        if let Some(v) = v.filter(|v| *v != verdict && !others.contains(v)) {
+            others.push(v);
+        }
+        v
+    });
+    let opposite = match others.as_slice() {
+        [one] => *one,
+        _ => "another verdict",
+    };
+    let certainty = CertaintyJson::with_words(&certainty, verdict, opposite);
     // Which of the matrix configurations detect it.
     let mut detected_under = Vec::new();
     for c in matrix_columns(&settings) {
@@ -141,11 +159,19 @@ pub(crate) fn run(args: &AttackArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
         }
     }
     if args.json {
-        let doc = result_json(&settings, &result, detected_under);
+        let mut doc = result_json(&settings, &result, detected_under);
+        doc.certainty = Some(certainty);
+        doc.other_verdicts = Some(others);
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
         out.push(b'\n');
     } else {
-        out.extend_from_slice(render(&settings, &result, &detected_under).as_bytes());
+        let mut text = render(&settings, &result, &detected_under);
+        let _ = write!(text, "certainty: {}", certainty.summary);
+        if !others.is_empty() {
+            let _ = write!(text, " (other readings: {})", others.join(", "));
+        }
+        text.push('\n');
+        out.extend_from_slice(text.as_bytes());
     }
     Ok(if result.detected() {
         Status::Success
@@ -257,6 +283,14 @@ struct ResultJson {
     limitation: Option<&'static str>,
     defences: &'static str,
     detected_under: Vec<&'static str>,
+    /// Whether `verdict` is the same under every documented reading of the
+    /// semantics switches (`certainty.verdict` is `verdict`; the summary
+    /// names the verdict the other readings reach).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certainty: Option<CertaintyJson>,
+    /// The verdicts the readings that disagree reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    other_verdicts: Option<Vec<&'static str>>,
 }
 
 fn result_json(st: &Settings, r: &AttackResult, detected_under: Vec<&'static str>) -> ResultJson {
@@ -287,6 +321,8 @@ fn result_json(st: &Settings, r: &AttackResult, detected_under: Vec<&'static str
         limitation: r.limitation,
         defences: r.scenario.defences(),
         detected_under,
+        certainty: None,
+        other_verdicts: None,
     }
 }
 

@@ -1,7 +1,9 @@
-//! `ntlmsim audit`: the NTLM exchanges of pcap/pcapng captures under a policy.
+//! `ntlmsim audit`: the NTLM exchanges of pcap/pcapng captures, and the NTLM events of Windows
+//! event logs, under a policy.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal, Write as _};
+use std::io::{BufReader, Read, Write as _};
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ntlm_capture::{CaptureError, Event, Exchange, Extractor};
@@ -10,10 +12,11 @@ use ntlmsim::audit::{
     Auditor, ExchangeRecord, FileJson, HUMAN_ROWS, Policy, ProblemRecord, Summary, csv, html,
     render_human,
 };
+use ntlmsim::events::{EventAuditor, EventRecord};
 use ntlmsim::profiles::Catalog;
 use serde::Serialize;
 
-use super::{CliError, Status};
+use super::{CliError, Status, term};
 
 /// Read pcap/pcapng captures, find every NTLM exchange and say which would break under a policy.
 #[derive(Debug, Args)]
@@ -26,16 +29,33 @@ simulator would: the server's NtlmMinServerSec on NEGOTIATE and AUTHENTICATE, th
 NtlmMinClientSec on CHALLENGE, and whether the server's LmCompatibilityLevel accepts the observed
 response. Client-side settings apply to clients whose closest profile reads them (Windows).
 
-JSON Lines (--json): one {\"exchange\": {...}} per exchange, {\"problem\": {...}} per problem, then
-one {\"summary\": {...}}. A truncated or malformed capture is reported as a problem and the audit
-goes on.
+Windows event logs are recognised by content, in any mix with captures: EVTX files, event XML
+(wevtutil qe /f:xml or /f:RenderedXml, Get-WinEvent ToXml(); UTF-8 or UTF-16) and JSON Lines as
+evtx_dump -o jsonl writes them. Security 4624/4625 are judged on LmPackageName (the response kind)
+and KeyLength (the 128-bit question; 0 means no session key and settles nothing); 4010/4011 on
+the negotiated and required masks they log; 4776, 8001-8006, 4020-4033 and LsaSrv 6038/6039 are
+counted as NTLM use and judged only where they carry what a verdict needs. A requirement the event
+cannot settle gives the verdict unknown, never ok. See docs/EVENTS.md.
+
+Inputs are read one at a time, each to its end, as a stream (never seeked): a pipe or FIFO works
+as well as a file (tcpdump -w - | ntlmsim audit -). A directory is walked recursively in name
+order; files in it that are neither captures nor event logs are skipped, each with a problem
+record saying why.
+
+JSON Lines (--json): one {\"exchange\": {...}} per exchange and {\"event\": {...}} per NTLM event,
+{\"problem\": {...}} per problem, then one {\"summary\": {...}}. A truncated or malformed capture
+or event log is reported as a problem and the audit goes on.
 
 Examples:
   ntlmsim audit --server-min 0x20000000 web.pcapng
   ntlmsim audit --server-lm-level 5 --json dc.pcap > audit.jsonl
   ntlmsim audit --client-min 0x20080000 --csv audit.csv --html audit.html *.pcap
+  tcpdump -i eth0 -w - 'port 445 or port 80' | ntlmsim audit --server-min 0x20080000 -
+  ntlmsim audit --json captures/
+  ntlmsim audit --server-lm-level 5 --events-csv ntlm.csv Security.evtx dc1.xml
 
-Exit codes: 0 no exchange breaks; 1 at least one would break; 2 bad usage or an unreadable file.")]
+Exit codes: 0 nothing breaks; 1 an exchange or event shows a connection that would break;
+2 bad usage or an unreadable file.")]
 pub(crate) struct AuditArgs {
     /// NtlmMinClientSec to apply to the clients (default: 0, no minimum)
     #[arg(long, value_name = "MASK")]
@@ -75,7 +95,11 @@ pub(crate) struct AuditArgs {
     /// `decoded_messages` array in each exchange record)
     #[arg(long)]
     show_messages: bool,
-    /// Capture files (pcap or pcapng)
+    /// Also write the NTLM events of event logs as CSV to FILE
+    #[arg(long, value_name = "FILE")]
+    events_csv: Option<String>,
+    /// Capture files (pcap or pcapng) and Windows event logs (EVTX, event XML, evtx_dump JSON
+    /// Lines), FIFOs, directories (read recursively), or - for standard input
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<String>,
 }
@@ -119,6 +143,8 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
 enum Line<'a> {
     #[serde(rename = "exchange")]
     Exchange(ExchangeLine<'a>),
+    #[serde(rename = "event")]
+    Event(&'a EventRecord),
     #[serde(rename = "problem")]
     Problem(&'a ProblemRecord),
     #[serde(rename = "summary")]
@@ -207,45 +233,231 @@ impl Output<'_> {
     }
 }
 
-/// Checks that every file can be opened and starts like a capture, so
-/// that a bad file is reported before any output.
-fn open_all(paths: &[String]) -> Result<Vec<File>, CliError> {
-    paths
-        .iter()
-        .map(|path| {
-            let mut f = File::open(path).map_err(|e| bad(&format!("cannot open {path}"), e))?;
-            let mut magic = [0u8; 4];
-            let n = std::io::Read::read(&mut f, &mut magic)
-                .map_err(|e| bad(&format!("cannot read {path}"), e))?;
-            let known: [[u8; 4]; 5] = [
-                [0xd4, 0xc3, 0xb2, 0xa1],
-                [0xa1, 0xb2, 0xc3, 0xd4],
-                [0x4d, 0x3c, 0xb2, 0xa1],
-                [0xa1, 0xb2, 0x3c, 0x4d],
-                [0x0a, 0x0d, 0x0d, 0x0a],
-            ];
-            if n == 0 {
-                return Err(bad(path, CaptureError::Empty));
-            }
-            if n < 4 || !known.contains(&magic) {
-                let magic = magic.get(..n).unwrap_or_default();
-                return Err(bad(
-                    path,
-                    CaptureError::NotACapture {
-                        magic: hex::encode(magic),
-                    },
+/// The first four bytes of a pcap (either byte order, micro- or
+/// nanoseconds) or a pcapng section header.
+const MAGICS: [[u8; 4]; 5] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x0a, 0x0d, 0x0d, 0x0a],
+];
+
+/// What an input holds, recognised by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A pcap or pcapng capture.
+    Capture,
+    /// A Windows event log in this form.
+    Events(ntlm_events::Format),
+}
+
+/// Recognises the first bytes of an input (at most
+/// [`ntlm_events::SNIFF_LEN`]): a capture by its magic, else an event log by
+/// content.
+fn kind(start: &[u8]) -> Result<Kind, CaptureError> {
+    let n = start.len().min(4);
+    let magic = start.get(..n).unwrap_or_default();
+    if n == 4 && MAGICS.iter().any(|m| m.as_slice() == magic) {
+        return Ok(Kind::Capture);
+    }
+    if let Some(format) = ntlm_events::sniff(start) {
+        return Ok(Kind::Events(format));
+    }
+    Err(if n == 0 {
+        CaptureError::Empty
+    } else {
+        CaptureError::NotACapture {
+            magic: hex::encode(magic),
+        }
+    })
+}
+
+/// Reads up to [`ntlm_events::SNIFF_LEN`] bytes from the start of `r`.
+fn read_start(r: &mut dyn Read) -> Result<Vec<u8>, std::io::Error> {
+    let mut start = vec![0u8; ntlm_events::SNIFF_LEN];
+    let mut n = 0;
+    while let Some(rest) = start.get_mut(n..).filter(|r| !r.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    start.truncate(n);
+    Ok(start)
+}
+
+/// One input to read, in order.
+#[derive(Debug)]
+enum Source {
+    /// Standard input (`-`).
+    Stdin,
+    /// A regular file, checked to start like a capture or an event log.
+    File(PathBuf, Kind),
+    /// A FIFO, character device or other file that can only be read once,
+    /// from the start (never checked in advance, never seeked).
+    Stream(PathBuf),
+}
+
+impl Source {
+    /// The name records carry: the path as given or found, `-` for stdin.
+    fn label(&self) -> String {
+        match self {
+            Self::Stdin => "-".to_owned(),
+            Self::File(p, _) | Self::Stream(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// What a regular file holds: `Ok(Err(why))` when it is neither a
+/// capture nor an event log, `Err` when it cannot be read. The file is
+/// closed on return.
+fn check_magic(path: &Path) -> Result<Result<Kind, CaptureError>, std::io::Error> {
+    let mut f = File::open(path)?;
+    Ok(kind(&read_start(&mut f)?))
+}
+
+/// The inputs named on the command line, in order: `-` is standard input,
+/// a directory is walked (sorted by name, recursively; files that are not
+/// captures are skipped and noted in `skipped`). Regular files named
+/// directly are checked to start like a capture, one at a time, so that a
+/// bad one is reported before any output; nothing stays open.
+fn sources(args: &[String], skipped: &mut Vec<ProblemRecord>) -> Result<Vec<Source>, CliError> {
+    let mut out = Vec::new();
+    let mut stdin = false;
+    for arg in args {
+        if arg == "-" {
+            if stdin {
+                return Err(CliError::new(
+                    "- (standard input) can be read only once; give it once",
                 ));
             }
-            std::io::Seek::rewind(&mut f).map_err(|e| bad(&format!("cannot read {path}"), e))?;
-            Ok(f)
-        })
-        .collect()
+            stdin = true;
+            out.push(Source::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(arg);
+        let meta = std::fs::metadata(&path).map_err(|e| bad(&format!("cannot open {arg}"), e))?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(&path, &mut out, skipped)?;
+            if out.len() == before {
+                let mine: Vec<&ProblemRecord> = skipped
+                    .iter()
+                    .filter(|p| p.file.starts_with(arg.as_str()))
+                    .collect();
+                return Err(CliError::new(format!(
+                    "{arg}: no pcap or pcapng capture or event log in this directory{}",
+                    match mine.first() {
+                        None => String::new(),
+                        Some(p) => format!(
+                            " ({} file(s) skipped; {}: {})",
+                            mine.len(),
+                            p.file,
+                            p.message.trim_start_matches("skipped: ")
+                        ),
+                    }
+                )));
+            }
+        } else if meta.is_file() {
+            match check_magic(&path) {
+                Ok(Ok(k)) => out.push(Source::File(path, k)),
+                Ok(Err(e)) => return Err(bad(arg, e)),
+                Err(e) => return Err(bad(&format!("cannot read {arg}"), e)),
+            }
+        } else {
+            out.push(Source::Stream(path));
+        }
+    }
+    Ok(out)
+}
+
+/// A directory's capture files, sorted by name at every level (walkdir,
+/// following symbolic links, with loop detection); the rest noted as skipped.
+fn walk(
+    root: &Path,
+    out: &mut Vec<Source>,
+    skipped: &mut Vec<ProblemRecord>,
+) -> Result<(), CliError> {
+    let mut skip = |file: String, message: String| {
+        skipped.push(ProblemRecord {
+            file,
+            packet: None,
+            layer: "capture",
+            message,
+        });
+    };
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let file = e
+                    .path()
+                    .map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                skip(file, format!("skipped: {e}"));
+                continue;
+            }
+        };
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        let path = entry.into_path();
+        let label = path.display().to_string();
+        if !ft.is_file() {
+            skip(
+                label,
+                "skipped: not a regular file (name a FIFO or device on the command line to read it)"
+                    .to_owned(),
+            );
+            continue;
+        }
+        match check_magic(&path) {
+            Ok(Ok(k)) => out.push(Source::File(path, k)),
+            Ok(Err(e)) => skip(label, format!("skipped: {e}")),
+            Err(e) => skip(label, format!("skipped: cannot read: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Opens one source for reading: what it holds, a reader from its first
+/// byte, and its size when known (for progress). A stream's first bytes are
+/// read to recognise it and given back in front of the rest.
+fn open(source: &Source) -> Result<(Kind, Box<dyn Read + Send>, u64), CliError> {
+    let (mut r, size): (Box<dyn Read + Send>, u64) = match source {
+        Source::Stdin => (Box::new(std::io::stdin()), 0),
+        Source::File(p, _) | Source::Stream(p) => {
+            let f = File::open(p).map_err(|e| bad(&format!("cannot open {}", p.display()), e))?;
+            let size = match source {
+                Source::File(..) => f.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => 0,
+            };
+            (Box::new(f), size)
+        }
+    };
+    if let Source::File(_, k) = source {
+        return Ok((*k, r, size));
+    }
+    let name = match source {
+        Source::Stdin => "standard input (-)".to_owned(),
+        _ => source.label(),
+    };
+    let start = read_start(&mut r).map_err(|e| bad(&format!("cannot read {name}"), e))?;
+    let k = kind(&start).map_err(|e| bad(&name, e))?;
+    Ok((k, Box::new(std::io::Cursor::new(start).chain(r)), size))
 }
 
 pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<Status, CliError> {
     let policy = policy(args)?;
     let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
-    let files = open_all(&args.captures)?;
+    let mut problems: Vec<ProblemRecord> = Vec::new();
+    let inputs = sources(&args.captures, &mut problems)?;
     let auditor = Auditor::new(policy, &catalog);
     let mut out = Output {
         w: std::io::BufWriter::with_capacity(1 << 16, stdout),
@@ -258,12 +470,48 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         summary: Summary::empty(auditor.policy()),
         closed: false,
     };
-    let mut problems: Vec<ProblemRecord> = Vec::new();
     let mut file_info = Vec::new();
-    let tty = std::io::stderr().is_terminal();
-    for (i, (path, file)) in args.captures.iter().zip(files).enumerate() {
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let show = tty && size >= PROGRESS_FROM;
+    let event_auditor = EventAuditor::new(auditor.policy().clone());
+    let mut event_records: Vec<EventRecord> = Vec::new();
+    // --events-csv needs every record; the HTML and human views show at
+    // most HUMAN_ROWS * 5 of them (the per-host summary counts them all).
+    let keep_all_events = args.events_csv.is_some();
+    let keep_some_events = args.html.is_some() || !out.json;
+    // One input at a time: each is read to its end and closed before the
+    // next is opened, so any number of files fits in the descriptor limit.
+    for (i, source) in inputs.iter().enumerate() {
+        let path = &source.label();
+        let (kind, file, size) = open(source)?;
+        if let Kind::Events(format) = kind {
+            let mut events = std::mem::take(&mut out.summary.events);
+            let mut failed: Option<CliError> = None;
+            ntlmsim::events::audit_file(
+                path,
+                format,
+                BufReader::with_capacity(1 << 20, file),
+                &event_auditor,
+                &mut events,
+                &mut |r| {
+                    if failed.is_none() {
+                        if let Err(e) = out.write(&Line::Event(&r)) {
+                            failed = Some(e);
+                        }
+                    }
+                    if keep_all_events || (keep_some_events && event_records.len() < HUMAN_ROWS * 5)
+                    {
+                        event_records.push(r);
+                    }
+                },
+                &mut |p| problems.push(p),
+            )
+            .map_err(|e| bad(&format!("cannot read {path}"), e))?;
+            out.summary.events = events;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            continue;
+        }
+        let mut line = term::Progress::new(size >= PROGRESS_FROM);
         let mut failed: Option<CliError> = None;
         let mut sink = |e: Event| match e {
             // Judged at once, in the order connections end: the message
@@ -279,46 +527,57 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
             }
             Event::Problem(p) => problems.push(ProblemRecord::new(path, &p)),
             Event::Progress { bytes } => {
-                if show {
-                    let pct = bytes.saturating_mul(100) / size.max(1);
-                    let _ = write!(
-                        std::io::stderr().lock(),
-                        "\r{path}: {} of {} MB ({pct}%)",
-                        bytes >> 20,
-                        size >> 20
-                    );
-                }
+                let pct = bytes.saturating_mul(100) / size.max(1);
+                line.show(&format!(
+                    "{path}: {} of {} MB ({pct}%)",
+                    bytes >> 20,
+                    size >> 20
+                ));
             }
         };
         let summary = Extractor::default()
             .run(i, BufReader::with_capacity(1 << 20, file), &mut sink)
-            .map_err(|e| match e {
-                CaptureError::Io(e) => bad(&format!("cannot read {path}"), e),
-                other => bad(path, other),
+            .map_err(|e| {
+                let name = match source {
+                    Source::Stdin => "standard input (-)",
+                    _ => path.as_str(),
+                };
+                match e {
+                    CaptureError::Io(e) => bad(&format!("cannot read {name}"), e),
+                    other => bad(name, other),
+                }
             })?;
         if let Some(e) = failed {
             return Err(e);
         }
-        if show {
-            let _ = writeln!(std::io::stderr().lock());
-        }
+        drop(line);
         file_info.push(FileJson {
             file: path.clone(),
             packets: summary.packets,
             bytes: summary.bytes,
             truncated: summary.truncated,
+            evicted_connections: summary.evicted_connections,
+            evicted_mid_exchange: summary.evicted_mid_exchange,
         });
     }
+    let event_breaking = out.summary.events.finish();
+    out.summary.breaking_clients.extend(event_breaking);
     out.summary.finish(file_info, problems.len());
     if let Some(path) = &args.csv {
         std::fs::write(path, csv(&out.records))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
     if let Some(path) = &args.html {
-        std::fs::write(path, html(&out.summary, &out.records, &problems))
+        let page = html(&out.summary, &out.records, &problems);
+        let page = ntlmsim::events::html_into(page, &out.summary.events, &event_records);
+        std::fs::write(path, page)
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
-    let status = if out.summary.breaking > 0 {
+    if let Some(path) = &args.events_csv {
+        std::fs::write(path, ntlmsim::events::csv(&event_records))
+            .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
+    }
+    let status = if out.summary.breaking > 0 || out.summary.events.events_breaking > 0 {
         Status::Negative
     } else {
         Status::Success
@@ -331,6 +590,10 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         out.write(&Line::Summary(&summary))?;
     } else {
         let mut text = render_human(&out.summary, &out.records, &problems);
+        text.push_str(&ntlmsim::events::render_human(
+            &out.summary.events,
+            &event_records,
+        ));
         text.push_str(&policy_note(args));
         if args.show_messages {
             text.push_str(&messages_section(&out.messages));

@@ -13,7 +13,7 @@ use ntlmsim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
-use ntlmsim::outcome::{OutcomeJson, hex32};
+use ntlmsim::outcome::{CertaintyJson, OutcomeJson, hex32};
 use serde::Serialize;
 
 use super::{CliError, Status};
@@ -110,6 +110,9 @@ struct HandshakeJson {
     messages: Vec<MessageJson>,
     /// As `handshake --json` reports it (no session key).
     outcome: OutcomeJson,
+    /// Whether the verdict holds under every documented reading of the
+    /// semantics switches, as `handshake --json` reports it.
+    certainty: CertaintyJson,
 }
 
 #[derive(Serialize)]
@@ -155,6 +158,23 @@ fn handshake(
         s.min = MinSessionSecurity::from_registry(m);
     }
     let min = hex32(s.min.bits());
+    // The same handshake under every documented reading of the switches.
+    let certainty = ntlm_policy::certainty(&s.semantics, |sem| {
+        let (mut c, mut s) = (c.clone(), s.clone());
+        c.semantics = *sem;
+        s.semantics = *sem;
+        Pair {
+            client: c,
+            server: s,
+        }
+        .run(
+            &mut ChaCha20Rng::seed_from_u64(1),
+            matrix::MATRIX_TIME,
+            Fixed::default(),
+        )
+        .outcome
+        .is_ok()
+    });
     let ex = Pair {
         client: c,
         server: s,
@@ -164,6 +184,7 @@ fn handshake(
         matrix::MATRIX_TIME,
         Fixed::default(),
     );
+    let works = ex.outcome.is_ok();
     let _ = writeln!(out, "{title}");
     let lens: Vec<String> = [&ex.negotiate, &ex.challenge, &ex.authenticate]
         .iter()
@@ -181,6 +202,7 @@ fn handshake(
     for line in text.lines() {
         let _ = writeln!(out, "  {line}");
     }
+    out.push_str(&outcome::render_certainty(&certainty, works));
     out.push('\n');
     let messages = [&ex.negotiate, &ex.challenge, &ex.authenticate]
         .iter()
@@ -205,6 +227,7 @@ fn handshake(
             Ok((_, srv)) => OutcomeJson::success(&srv.report, None),
             Err(f) => OutcomeJson::failure(f),
         },
+        certainty: CertaintyJson::new(&certainty, works),
     })
 }
 

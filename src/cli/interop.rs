@@ -1,22 +1,25 @@
 //! `ntlmsim interop` (docs/CLI.md): which client × server pairs a policy
 //! change breaks, over the built-in profiles or a fleet file.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write as _};
+use std::io::Write as _;
 
 use clap::Args;
-use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlmsim::fleet::Fleet;
-use ntlmsim::matrix::{self, Application, Change, Engine, Options, PairResult, Peer, Policy};
-use ntlmsim::outcome::{OutcomeJson, hex32, names};
+use ntlmsim::matrix::{
+    self, Application, Cell, Change, Engine, Evaluator, Matrix, Options, PairRef, PairSet, Peer,
+    Policy,
+};
+use ntlmsim::outcome::{CertaintyJson, OutcomeJson, hex32, names, verdict_words};
 use ntlmsim::profiles::{Catalog, Profile};
 use ntlmsim::report::{self, HostInfo, Report};
 use ntlmsim::sink;
 use serde::Serialize;
 
 use super::profiles::{fit, load_catalog, wrap};
-use super::{CliError, Status};
+use super::{CliError, Status, term};
 
 /// Every client × server pair before and after a policy change.
 #[derive(Debug, Args)]
@@ -121,15 +124,57 @@ fn level(s: &str, what: &str) -> Result<LmCompatibilityLevel, CliError> {
     LmCompatibilityLevel::parse(s).map_err(|e| bad(what, e))
 }
 
+/// The pairs of a run, yielded one at a time.
+enum Pairs {
+    /// Every client peer with every server peer (the catalog).
+    Dense {
+        clients: Vec<usize>,
+        servers: Vec<usize>,
+    },
+    /// A fleet's pairs whose client and server pass the filters (per host).
+    Fleet {
+        fleet: Box<Fleet>,
+        client_ok: Vec<bool>,
+        server_ok: Vec<bool>,
+    },
+}
+
 /// The peers and pairs to evaluate.
 struct Plan<'c> {
     peers: Vec<Peer<'c>>,
-    pairs: Vec<(usize, usize)>,
+    pairs: Pairs,
+    /// Pairs yielded.
+    count: usize,
+    /// Per peer: whether it is the client (server) of at least one pair.
+    is_client: Vec<bool>,
+    is_server: Vec<bool>,
     clients: Vec<String>,
     servers: Vec<String>,
     hosts: Vec<HostInfo>,
-    /// Each fleet host's own Restrict NTLM values, by host name.
-    restrict: Vec<(String, ntlm_policy::restrict::Restrictions)>,
+    /// Each peer's own Restrict NTLM values (fleet hosts), by index; empty
+    /// when no peer has any.
+    restrict: Vec<ntlm_policy::restrict::Restrictions>,
+}
+
+impl Plan<'_> {
+    /// The `(client, server)` peer indices, in order.
+    fn pairs(&self) -> Box<dyn Iterator<Item = (usize, usize)> + '_> {
+        match &self.pairs {
+            Pairs::Dense { clients, servers } => Box::new(
+                clients
+                    .iter()
+                    .flat_map(move |&c| servers.iter().map(move |&s| (c, s))),
+            ),
+            Pairs::Fleet {
+                fleet,
+                client_ok,
+                server_ok,
+            } => Box::new(fleet.pairs().filter(move |&(c, s)| {
+                client_ok.get(c).copied().unwrap_or(false)
+                    && server_ok.get(s).copied().unwrap_or(false)
+            })),
+        }
+    }
 }
 
 fn settings_text(p: &Policy) -> String {
@@ -144,11 +189,6 @@ fn settings_text(p: &Policy) -> String {
         parts.push(format!("LmCompatibilityLevel {}", l.level()));
     }
     parts.join(", ")
-}
-
-fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
-    let mut seen = HashSet::new();
-    names.filter(|n| seen.insert(n.clone())).collect()
 }
 
 fn catalog_plan<'c>(catalog: &'c Catalog, args: &InteropArgs) -> Result<Plan<'c>, CliError> {
@@ -200,12 +240,16 @@ fn catalog_plan<'c>(catalog: &'c Catalog, args: &InteropArgs) -> Result<Plan<'c>
     let mut peers: Vec<Peer<'c>> = clients.iter().map(|p| Peer::of(p)).collect();
     peers.extend(servers.iter().map(|p| Peer::of(p)));
     let n = clients.len();
-    let pairs = (0..n)
-        .flat_map(|c| (0..servers.len()).map(move |s| (c, n + s)))
-        .collect();
+    let (with_clients, with_servers) = (!servers.is_empty(), !clients.is_empty());
     Ok(Plan {
+        count: n * servers.len(),
+        is_client: (0..peers.len()).map(|i| i < n && with_clients).collect(),
+        is_server: (0..peers.len()).map(|i| i >= n && with_servers).collect(),
+        pairs: Pairs::Dense {
+            clients: (0..n).collect(),
+            servers: (n..peers.len()).collect(),
+        },
         peers,
-        pairs,
         clients: clients.iter().map(|p| p.name.clone()).collect(),
         servers: servers.iter().map(|p| p.name.clone()).collect(),
         hosts: Vec::new(),
@@ -222,36 +266,27 @@ fn fleet_plan<'c>(
         .map_err(|e| CliError::new(format!("cannot read fleet {path}: {e}")))?;
     let fleet = Fleet::from_toml(&text, catalog).map_err(|e| bad(path, e))?;
     let peers = fleet.peers(catalog);
-    let matches = |wanted: &[String], i: usize| -> bool {
-        wanted.is_empty()
-            || fleet.hosts.get(i).is_some_and(|h| {
-                wanted.iter().any(|w| {
-                    h.name.eq_ignore_ascii_case(w.trim())
-                        || h.profile.eq_ignore_ascii_case(w.trim())
-                })
-            })
+    let named = |h: &ntlmsim::fleet::Host, w: &str| {
+        h.name.eq_ignore_ascii_case(w.trim()) || h.profile.eq_ignore_ascii_case(w.trim())
     };
     for (wanted, flag) in [(&args.clients, "--clients"), (&args.servers, "--servers")] {
         for w in wanted {
-            let known = fleet.hosts.iter().any(|h| {
-                h.name.eq_ignore_ascii_case(w.trim()) || h.profile.eq_ignore_ascii_case(w.trim())
-            });
-            if !known {
+            if !fleet.hosts.iter().any(|h| named(h, w)) {
                 return Err(CliError::new(format!(
                     "{flag}: {w:?} is neither a host nor a profile of {path}"
                 )));
             }
         }
     }
-    let pairs: Vec<(usize, usize)> = fleet
-        .pairs
-        .iter()
-        .copied()
-        .filter(|&(c, s)| matches(&args.clients, c) && matches(&args.servers, s))
-        .collect();
-    let name = |i: usize| fleet.hosts.get(i).map(|h| h.name.clone());
-    let clients = unique(pairs.iter().filter_map(|&(c, _)| name(c)));
-    let servers = unique(pairs.iter().filter_map(|&(_, s)| name(s)));
+    // The filters, decided once per host rather than once per pair.
+    let ok = |wanted: &[String]| -> Vec<bool> {
+        fleet
+            .hosts
+            .iter()
+            .map(|h| wanted.is_empty() || wanted.iter().any(|w| named(h, w)))
+            .collect()
+    };
+    let (client_ok, server_ok) = (ok(&args.clients), ok(&args.servers));
     let hosts = fleet
         .hosts
         .iter()
@@ -262,20 +297,48 @@ fn fleet_plan<'c>(
             description: h.description.clone(),
         })
         .collect();
-    let restrict = fleet
-        .hosts
-        .iter()
-        .filter(|h| !h.restrict.is_default())
-        .map(|h| (h.name.clone(), h.restrict.clone()))
-        .collect();
-    Ok(Plan {
+    let restrict = if fleet.hosts.iter().all(|h| h.restrict.is_default()) {
+        Vec::new()
+    } else {
+        fleet.hosts.iter().map(|h| h.restrict.clone()).collect()
+    };
+    let mut plan = Plan {
+        count: 0,
+        is_client: vec![false; fleet.hosts.len()],
+        is_server: vec![false; fleet.hosts.len()],
+        pairs: Pairs::Fleet {
+            fleet: Box::new(fleet),
+            client_ok,
+            server_ok,
+        },
         peers,
-        pairs,
-        clients,
-        servers,
+        clients: Vec::new(),
+        servers: Vec::new(),
         hosts,
         restrict,
-    })
+    };
+    // One pass over the pairs (not stored): how many, and the clients and
+    // servers in the order they first appear.
+    let (mut clients, mut servers, mut count) = (Vec::new(), Vec::new(), 0usize);
+    let (mut is_client, mut is_server) = (plan.is_client.clone(), plan.is_server.clone());
+    for (c, s) in plan.pairs() {
+        count += 1;
+        if let Some(seen) = is_client.get_mut(c).filter(|seen| !**seen) {
+            *seen = true;
+            clients.push(c);
+        }
+        if let Some(seen) = is_server.get_mut(s).filter(|seen| !**seen) {
+            *seen = true;
+            servers.push(s);
+        }
+    }
+    let name = |i: usize| plan.peers.get(i).map(|p| p.name.clone());
+    plan.clients = clients.into_iter().filter_map(name).collect();
+    plan.servers = servers.into_iter().filter_map(name).collect();
+    plan.count = count;
+    plan.is_client = is_client;
+    plan.is_server = is_server;
+    Ok(plan)
 }
 
 // --- JSON -------------------------------------------------------------------
@@ -290,12 +353,17 @@ struct PairJson<'a> {
     after: OutcomeJson,
     breaks: bool,
     change: &'static str,
+    /// Whether the after verdict holds under every documented reading.
+    certainty: Option<CertaintyJson>,
 }
 
 #[derive(Serialize)]
 struct SummaryJson {
     pairs: usize,
     breaking: usize,
+    /// Of the newly breaking pairs, those that break under every documented
+    /// reading of the semantics switches.
+    breaking_under_every_reading: usize,
     already_broken: usize,
     fixed: usize,
     changed: usize,
@@ -340,23 +408,46 @@ fn outcome(v: &matrix::Verdict) -> OutcomeJson {
     }
 }
 
-fn summary(results: &[PairResult]) -> SummaryJson {
-    let n = |c: Change| results.iter().filter(|r| r.change() == c).count();
-    SummaryJson {
-        pairs: results.len(),
-        breaking: n(Change::NewlyBroken),
-        already_broken: n(Change::AlreadyBroken),
-        fixed: n(Change::Fixed),
-        changed: n(Change::Changed),
-        unchanged: n(Change::Unchanged),
+/// Pairs counted by how their outcome moved.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    pairs: usize,
+    breaking: usize,
+    breaking_under_every_reading: usize,
+    already_broken: usize,
+    fixed: usize,
+    changed: usize,
+    unchanged: usize,
+}
+
+impl Counts {
+    fn add(&mut self, c: Change) {
+        self.pairs += 1;
+        match c {
+            Change::NewlyBroken => self.breaking += 1,
+            Change::AlreadyBroken => self.already_broken += 1,
+            Change::Fixed => self.fixed += 1,
+            Change::Changed => self.changed += 1,
+            Change::Unchanged => self.unchanged += 1,
+        }
+    }
+
+    const fn json(&self) -> SummaryJson {
+        SummaryJson {
+            pairs: self.pairs,
+            breaking: self.breaking,
+            breaking_under_every_reading: self.breaking_under_every_reading,
+            already_broken: self.already_broken,
+            fixed: self.fixed,
+            changed: self.changed,
+            unchanged: self.unchanged,
+        }
     }
 }
 
 /// Peers that the change does not reach, per value set: (peer, profile, value).
 fn not_reached(plan: &Plan<'_>, change: &Policy) -> Vec<NotReachedJson> {
     let mut out = Vec::new();
-    let clients: HashSet<usize> = plan.pairs.iter().map(|&(c, _)| c).collect();
-    let servers: HashSet<usize> = plan.pairs.iter().map(|&(_, s)| s).collect();
     for (i, peer) in plan.peers.iter().enumerate() {
         let h = peer.profile.honours;
         let mut miss = |set: bool, honoured: bool, role: bool, value: &'static str| {
@@ -368,8 +459,8 @@ fn not_reached(plan: &Plan<'_>, change: &Policy) -> Vec<NotReachedJson> {
                 });
             }
         };
-        let is_client = clients.contains(&i);
-        let is_server = servers.contains(&i);
+        let is_client = plan.is_client.get(i).copied().unwrap_or(false);
+        let is_server = plan.is_server.get(i).copied().unwrap_or(false);
         miss(
             change.client_min.is_some(),
             h.min_client_sec,
@@ -393,10 +484,340 @@ fn not_reached(plan: &Plan<'_>, change: &Policy) -> Vec<NotReachedJson> {
     out
 }
 
+/// Standard output, buffered; a closed pipe (`| head`) ends the writing
+/// quietly, as the reader's choice.
+struct Out<'w> {
+    w: std::io::BufWriter<&'w mut dyn std::io::Write>,
+    closed: bool,
+}
+
+impl<'w> Out<'w> {
+    fn new(w: &'w mut dyn std::io::Write) -> Self {
+        Self {
+            w: std::io::BufWriter::with_capacity(1 << 16, w),
+            closed: false,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), CliError> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.w.write_all(bytes);
+        self.check(r)
+    }
+
+    fn check(&mut self, r: std::io::Result<()>) -> Result<(), CliError> {
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(bad("cannot write to standard output", e)),
+        }
+    }
+
+    fn finish(mut self) -> Result<(), CliError> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.w.flush();
+        self.check(r)
+    }
+}
+
+/// Writes the `--json` document, pairs streamed: byte for byte what
+/// serializing [`InteropJson`] with every pair in it gives (a test checks
+/// this), without holding the pairs. Each distinct outcome's JSON is
+/// rendered once; a pair adds its four names.
+fn write_json(
+    head: &InteropJson<'_>,
+    run: &Run<'_, '_>,
+    out: &mut Out<'_>,
+) -> Result<(), CliError> {
+    let doc = serde_json::to_string_pretty(head).map_err(|e| bad("JSON", e))?;
+    // `"pairs": []` cannot occur inside a JSON string (its quotes would be
+    // escaped), and comes after the policy: the last one is the key.
+    const EMPTY: &str = "\"pairs\": []";
+    let at = doc
+        .rfind(EMPTY)
+        .ok_or_else(|| CliError::new("JSON: the pairs key is missing"))?;
+    let (prefix, rest) = doc.split_at(at + EMPTY.len() - 1);
+    out.put(prefix.as_bytes())?;
+    // The part of each distinct outcome's pair object after the names, as
+    // it sits in the document (pairs are 4 spaces deep).
+    let tails = run
+        .ev
+        .outcomes()
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let item = PairJson {
+                client: "",
+                server: "",
+                client_profile: "",
+                server_profile: "",
+                before: outcome(&o.before),
+                after: outcome(&o.after),
+                breaks: o.before.is_ok() && o.after.is_err(),
+                change: o.change().name(),
+                certainty: run
+                    .certainty(i)
+                    .map(|c| CertaintyJson::new(c, o.after.is_ok())),
+            };
+            let text = serde_json::to_string_pretty(&item)
+                .map_err(|e| bad("JSON", e))?
+                .replace('\n', "\n    ");
+            text.find("\n      \"before\": ")
+                .and_then(|i| text.get(i + 1..))
+                .map(str::to_owned)
+                .ok_or_else(|| CliError::new("JSON: unexpected pair layout"))
+        })
+        .collect::<Result<Vec<String>, CliError>>()?;
+    let quoted = |s: &str| serde_json::to_string(s).map_err(|e| bad("JSON", e));
+    let names = run
+        .plan
+        .peers
+        .iter()
+        .map(|p| Ok((quoted(&p.name)?, quoted(&p.profile.name)?)))
+        .collect::<Result<Vec<(String, String)>, CliError>>()?;
+    let mut buf = String::with_capacity(1 << 16);
+    let mut first = true;
+    let mut failed = None;
+    run.each(&mut |c, s, o| {
+        let (Some((cn, cp)), Some((sn, sp)), Some(tail)) =
+            (names.get(c), names.get(s), tails.get(o))
+        else {
+            return true;
+        };
+        buf.push_str(if first { "\n    {\n" } else { ",\n    {\n" });
+        first = false;
+        for (key, value) in [
+            ("client", cn),
+            ("server", sn),
+            ("client_profile", cp),
+            ("server_profile", sp),
+        ] {
+            buf.push_str("      \"");
+            buf.push_str(key);
+            buf.push_str("\": ");
+            buf.push_str(value);
+            buf.push_str(",\n");
+        }
+        buf.push_str(tail);
+        if buf.len() >= 1 << 16 {
+            if let Err(e) = out.put(buf.as_bytes()) {
+                failed = Some(e);
+                return false;
+            }
+            buf.clear();
+        }
+        !out.closed
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    buf.push_str(if first { "]" } else { "\n  ]" });
+    buf.push_str(rest.get(1..).unwrap_or_default());
+    buf.push('\n');
+    out.put(buf.as_bytes())
+}
+
+/// What one distinct outcome is, for the counts and groups.
+#[derive(Debug, Clone)]
+struct Info {
+    change: Change,
+    /// Its group among the newly breaking (see [`breaking`]).
+    group: Option<usize>,
+    /// Pairs with this outcome.
+    pairs: usize,
+    /// Whether its after verdict holds under every documented reading
+    /// (known once [`certainties`] has run).
+    certainty: Option<Certainty>,
+}
+
+/// Newly breaking pairs with the same failure.
+struct Group {
+    failure: Failure,
+    count: usize,
+    /// The distinct outcomes in the group.
+    outcomes: Vec<usize>,
+    /// The first [`LIST_MAX`] pairs (peer indices).
+    sample: Vec<(usize, usize)>,
+}
+
+/// A run evaluated: the counts, the groups, and what it takes to go over the
+/// pairs again (the evaluator, which now knows every outcome, and the
+/// compact cells when they were kept).
+struct Run<'r, 'c> {
+    plan: &'r Plan<'c>,
+    ev: Evaluator<'r, 'c>,
+    cells: Option<Vec<Cell>>,
+    info: Vec<Info>,
+    counts: Counts,
+    groups: Vec<Group>,
+    /// The first [`LIST_MAX`] fixed pairs.
+    fixed: Vec<(usize, usize)>,
+}
+
+impl Run<'_, '_> {
+    /// The certainty of outcome `o`'s after verdict, once computed.
+    fn certainty(&self, o: usize) -> Option<&Certainty> {
+        self.info.get(o).and_then(|i| i.certainty.as_ref())
+    }
+
+    /// Calls `f(client, server, outcome)` for every pair in order, until it
+    /// returns false.
+    fn each(&self, f: &mut dyn FnMut(usize, usize, usize) -> bool) {
+        match &self.cells {
+            Some(cells) => {
+                for c in cells {
+                    if !f(c.client as usize, c.server as usize, c.outcome as usize) {
+                        return;
+                    }
+                }
+            }
+            None => {
+                for (c, s) in self.plan.pairs() {
+                    if let Some(o) = self.ev.known(c, s) {
+                        if !f(c, s, o as usize) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn name(&self, i: usize) -> &str {
+        self.plan.peers.get(i).map_or("?", |p| p.name.as_str())
+    }
+}
+
+fn same_failure(g: &Failure, f: &Failure) -> bool {
+    g.side == f.side
+        && g.stage == f.stage
+        && g.status == f.status
+        && g.missing == f.missing
+        && g.rule.id == f.rule.id
+}
+
+/// Decides every pair of `plan` (each distinct pair of kinds once) and
+/// counts them, holding per pair only a compact cell, and only with
+/// `keep_cells`.
+fn evaluate<'r, 'c>(
+    plan: &'r Plan<'c>,
+    change: &Policy,
+    restricting: &matrix::Restricting,
+    opts: &Options,
+    keep_cells: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Run<'r, 'c> {
+    let mut run = Run {
+        plan,
+        ev: Evaluator::new(&plan.peers, change, opts).with_restrictions(restricting.clone()),
+        cells: keep_cells.then(Vec::new),
+        info: Vec::new(),
+        counts: Counts::default(),
+        groups: Vec::new(),
+        fixed: Vec::new(),
+    };
+    let total = plan.count;
+    for (done, (c, s)) in plan.pairs().enumerate() {
+        if done % 4096 == 0 {
+            progress(done, total);
+        }
+        let Some(cell) = run.ev.cell(c, s) else {
+            continue;
+        };
+        let o = cell.outcome as usize;
+        while run.info.len() < run.ev.outcomes().len() {
+            let Some(x) = run.ev.outcomes().get(run.info.len()) else {
+                break;
+            };
+            let change = x.change();
+            let group = match (&x.after, change) {
+                (Err(f), Change::NewlyBroken) => Some(
+                    match run.groups.iter().position(|g| same_failure(&g.failure, f)) {
+                        Some(g) => g,
+                        None => {
+                            run.groups.push(Group {
+                                failure: *f,
+                                count: 0,
+                                outcomes: Vec::new(),
+                                sample: Vec::new(),
+                            });
+                            run.groups.len() - 1
+                        }
+                    },
+                ),
+                _ => None,
+            };
+            if let Some(g) = group.and_then(|g| run.groups.get_mut(g)) {
+                g.outcomes.push(run.info.len());
+            }
+            run.info.push(Info {
+                change,
+                group,
+                pairs: 0,
+                certainty: None,
+            });
+        }
+        let Some(info) = run.info.get_mut(o) else {
+            continue;
+        };
+        info.pairs += 1;
+        let (change, group) = (info.change, info.group);
+        run.counts.add(change);
+        if let Some(g) = group.and_then(|g| run.groups.get_mut(g)) {
+            g.count += 1;
+            if g.sample.len() < LIST_MAX {
+                g.sample.push((c, s));
+            }
+        }
+        if change == Change::Fixed && run.fixed.len() < LIST_MAX {
+            run.fixed.push((c, s));
+        }
+        if let Some(cells) = &mut run.cells {
+            cells.push(cell);
+        }
+    }
+    progress(total, total);
+    run
+}
+
+/// Computes the certainty of the after verdicts ([`Evaluator::certainty`]):
+/// of every distinct outcome with `all`, else of the newly breaking ones
+/// (what the human output shows). Counts the newly breaking pairs whose
+/// verdict holds under every documented reading.
+fn certainties(run: &mut Run<'_, '_>, all: bool) {
+    for o in 0..run.info.len() {
+        let Some(info) = run.info.get(o) else {
+            continue;
+        };
+        if !all && info.change != Change::NewlyBroken {
+            continue;
+        }
+        let c = u32::try_from(o).ok().and_then(|i| run.ev.certainty(i));
+        if let Some(info) = run.info.get_mut(o) {
+            if info.change == Change::NewlyBroken
+                && c.as_ref().is_some_and(Certainty::holds_under_every_reading)
+            {
+                run.counts.breaking_under_every_reading += info.pairs;
+            }
+            info.certainty = c;
+        }
+    }
+}
+
 // --- Human output -----------------------------------------------------------
 
-/// The screen width the human output keeps to.
-const WIDTH: usize = 100;
+/// The screen width the human output keeps to: 100 columns, fewer on a
+/// narrower terminal (see `term`).
+fn width() -> usize {
+    term::width()
+}
 /// Above this many pairs (or for a sparse fleet) the grid becomes a list.
 const GRID_MAX_PAIRS: usize = 600;
 /// The most names a human-readable list shows.
@@ -408,18 +829,21 @@ const PROGRESS_MIN_PAIRS: usize = 2_000;
 struct Paint(bool);
 
 impl Paint {
-    fn paint(self, text: &str, c: Change) -> String {
-        if !self.0 {
-            return text.to_owned();
-        }
-        let code = match c {
+    const fn code(c: Change) -> &'static str {
+        match c {
             Change::Unchanged => "32",
             Change::Changed => "34",
             Change::NewlyBroken => "1;31",
             Change::AlreadyBroken => "33",
             Change::Fixed => "36",
-        };
-        format!("\x1b[{code}m{text}\x1b[0m")
+        }
+    }
+
+    fn paint(self, text: &str, c: Change) -> String {
+        if !self.0 {
+            return text.to_owned();
+        }
+        format!("\x1b[{}m{text}\x1b[0m", Self::code(c))
     }
 
     fn bold(self, text: &str) -> String {
@@ -444,8 +868,8 @@ fn side_stage(f: &Failure) -> String {
     format!("{side}{stage}")
 }
 
-fn code(r: &PairResult) -> String {
-    match (r.change(), &r.after) {
+fn code(change: Change, after: &matrix::Verdict) -> String {
+    match (change, after) {
         (Change::Unchanged, _) => "ok".to_owned(),
         (Change::Changed, _) => "ok*".to_owned(),
         (Change::Fixed, _) => "+ok".to_owned(),
@@ -466,7 +890,7 @@ fn key(i: usize) -> String {
     }
 }
 
-fn grid(plan: &Plan<'_>, results: &[PairResult], paint: Paint, s: &mut String) {
+fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
     const CELL: usize = 5;
     const CORNER: &str = "client \\ server";
     let cw = plan
@@ -476,7 +900,7 @@ fn grid(plan: &Plan<'_>, results: &[PairResult], paint: Paint, s: &mut String) {
         .max()
         .unwrap_or(0)
         .clamp(CORNER.len(), 24);
-    let per_block = (WIDTH.saturating_sub(cw + 1) / CELL).max(1);
+    let per_block = (width().saturating_sub(cw + 1) / CELL).max(1);
     let keys: Vec<String> = (0..plan.servers.len()).map(key).collect();
     // Server legend.
     let mut legend = String::from("servers:");
@@ -484,7 +908,7 @@ fn grid(plan: &Plan<'_>, results: &[PairResult], paint: Paint, s: &mut String) {
     for (k, name) in keys.iter().zip(&plan.servers) {
         let item = format!("{k} {}", sink::terminal_bounded(name, NAME_CHARS));
         let len = item.chars().count() + 2;
-        if col + len > WIDTH {
+        if col + len > width() {
             legend.push_str("\n        ");
             col = 8;
         }
@@ -493,7 +917,10 @@ fn grid(plan: &Plan<'_>, results: &[PairResult], paint: Paint, s: &mut String) {
         col += len;
     }
     let _ = writeln!(s, "{legend}\n");
-    let at = |c: &str, srv: &str| results.iter().find(|r| r.client == c && r.server == srv);
+    let mut at: HashMap<(&str, &str), PairRef<'_>> = HashMap::new();
+    for r in matrix::pairs_of(results) {
+        at.entry((r.client, r.server)).or_insert(r);
+    }
     for (b, block) in plan.servers.chunks(per_block).enumerate() {
         let first = b * per_block;
         let _ = write!(s, "{CORNER:<cw$} ");
@@ -508,9 +935,9 @@ fn grid(plan: &Plan<'_>, results: &[PairResult], paint: Paint, s: &mut String) {
         for c in &plan.clients {
             let _ = write!(s, "{:<cw$} ", fit(c, cw));
             for srv in block {
-                match at(c, srv) {
+                match at.get(&(c.as_str(), srv.as_str())) {
                     Some(r) => {
-                        let text = format!("{:<CELL$}", code(r));
+                        let text = format!("{:<CELL$}", code(r.change(), r.after));
                         s.push_str(&paint.paint(&text, r.change()));
                     }
                     None => {
@@ -528,67 +955,90 @@ fn grid(plan: &Plan<'_>, results: &[PairResult], paint: Paint, s: &mut String) {
     }
 }
 
-fn list(results: &[PairResult], paint: Paint, s: &mut String) {
-    let shown: Vec<&PairResult> = results
-        .iter()
-        .filter(|r| r.change() != Change::Unchanged)
-        .collect();
-    if shown.is_empty() {
-        let _ = writeln!(s, "every pair works before and after, unchanged\n");
-        return;
+/// The pairs that do not work unchanged, one line each, streamed: each
+/// distinct outcome's part of the line and each peer's column are
+/// formatted once.
+fn list(run: &Run<'_, '_>, paint: Paint, out: &mut Out<'_>) -> Result<(), CliError> {
+    if run.counts.pairs == run.counts.unchanged {
+        return out.put(b"every pair works before and after, unchanged\n\n");
     }
-    let _ = writeln!(
-        s,
-        "{:<4} {:<28} {:<28} {:<10} after",
+    let mut buf = format!(
+        "{:<4} {:<28} {:<28} {:<10} after\n",
         "", "client", "server", "before"
     );
-    for r in &shown {
-        let before = match &r.before {
-            Ok(_) => "ok".to_owned(),
-            Err(f) => side_stage(f),
+    // (start of line, end of line) per outcome; None: not listed.
+    let parts: Vec<Option<(String, String)>> = run
+        .ev
+        .outcomes()
+        .iter()
+        .map(|o| {
+            let change = o.change();
+            if change == Change::Unchanged {
+                return None;
+            }
+            let before = match &o.before {
+                Ok(_) => "ok".to_owned(),
+                Err(f) => side_stage(f),
+            };
+            let after = match &o.after {
+                Ok(_) => "ok".to_owned(),
+                Err(f) => format!("{} {}", side_stage(f), f.status.name()),
+            };
+            let (open, close) = if paint.0 {
+                (format!("\x1b[{}m", Paint::code(change)), "\x1b[0m")
+            } else {
+                (String::new(), "")
+            };
+            Some((
+                format!("{open}{:<4} ", code(change, &o.after)),
+                format!(" {before:<10} {}{close}\n", fit(&after, 26)),
+            ))
+        })
+        .collect();
+    let columns: Vec<String> = run
+        .plan
+        .peers
+        .iter()
+        .map(|p| format!("{:<28}", fit(&p.name, 28)))
+        .collect();
+    let mut failed = None;
+    run.each(&mut |c, s, o| {
+        let (Some(Some((start, end))), Some(cn), Some(sn)) =
+            (parts.get(o), columns.get(c), columns.get(s))
+        else {
+            return true;
         };
-        let after = match &r.after {
-            Ok(_) => "ok".to_owned(),
-            Err(f) => format!("{} {}", side_stage(f), f.status.name()),
-        };
-        let line = format!(
-            "{:<4} {:<28} {:<28} {:<10} {}",
-            code(r),
-            fit(&r.client, 28),
-            fit(&r.server, 28),
-            before,
-            fit(&after, 26)
-        );
-        let _ = writeln!(s, "{}", paint.paint(&line, r.change()));
+        buf.push_str(start);
+        buf.push_str(cn);
+        buf.push(' ');
+        buf.push_str(sn);
+        buf.push_str(end);
+        if buf.len() >= 1 << 16 {
+            if let Err(e) = out.put(buf.as_bytes()) {
+                failed = Some(e);
+                return false;
+            }
+            buf.clear();
+        }
+        !out.closed
+    });
+    if let Some(e) = failed {
+        return Err(e);
     }
-    let unchanged = results.len() - shown.len();
-    if unchanged > 0 {
+    if run.counts.unchanged > 0 {
         let _ = writeln!(
-            s,
-            "(and {unchanged} pairs that work before and after, unchanged)"
+            buf,
+            "(and {} pairs that work before and after, unchanged)",
+            run.counts.unchanged
         );
     }
-    s.push('\n');
+    buf.push('\n');
+    out.put(buf.as_bytes())
 }
 
 /// Newly breaking pairs grouped by identical failure.
-fn breaking(results: &[PairResult], paint: Paint, s: &mut String) {
-    let mut groups: Vec<(Failure, Vec<&PairResult>)> = Vec::new();
-    for r in results.iter().filter(|r| r.breaks()) {
-        let Err(f) = &r.after else { continue };
-        let same = |g: &Failure| {
-            g.side == f.side
-                && g.stage == f.stage
-                && g.status == f.status
-                && g.missing == f.missing
-                && g.rule.id == f.rule.id
-        };
-        match groups.iter_mut().find(|(g, _)| same(g)) {
-            Some((_, v)) => v.push(r),
-            None => groups.push((*f, vec![r])),
-        }
-    }
-    let n: usize = groups.iter().map(|(_, v)| v.len()).sum();
+fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
+    let n = run.counts.breaking;
     if n == 0 {
         let _ = writeln!(
             s,
@@ -606,15 +1056,22 @@ fn breaking(results: &[PairResult], paint: Paint, s: &mut String) {
             if n == 1 { "s" } else { "" }
         ))
     );
-    for (i, (f, pairs)) in groups.iter().enumerate() {
-        let head = format!("[{}] {}", i + 1, report::failure_line(f));
+    for (i, g) in run.groups.iter().enumerate() {
+        let f = &g.failure;
+        // Printed from column 2; continued under the text after `[n] `.
+        let head = wrap(
+            &format!("[{}] {}", i + 1, report::failure_line(f)),
+            width(),
+            6,
+        );
         let _ = writeln!(s, "\n  {}", paint.paint(&head, Change::NewlyBroken));
         if !f.missing.is_empty() {
             let _ = writeln!(
                 s,
                 "      missing {} {}",
                 hex32(f.missing.bits()),
-                wrap(&names(f.missing).join(" | "), WIDTH, 17)
+                // After `      missing 0x12345678 `.
+                wrap(&names(f.missing).join(" | "), width(), 25)
             );
         }
         let _ = writeln!(
@@ -623,23 +1080,52 @@ fn breaking(results: &[PairResult], paint: Paint, s: &mut String) {
             f.rule.id,
             wrap(
                 &format!("{} [{}]", f.rule.source, f.rule.basis),
-                WIDTH,
-                12 + f.rule.id.len()
+                width(),
+                // After `      rule ID: `.
+                13 + f.rule.id.len()
             )
         );
-        let items = capped(
-            pairs
-                .iter()
-                .map(|r| pair_text(&r.client, &r.server))
-                .collect(),
-        );
+        group_certainty(run, g, s);
+        let items = capped(pair_names(run, &g.sample), g.count);
         let head = format!(
             "      {} pair{}:",
-            pairs.len(),
-            if pairs.len() == 1 { "" } else { "s" }
+            g.count,
+            if g.count == 1 { "" } else { "s" }
         );
         let indent = head.chars().count() + 1;
-        let _ = writeln!(s, "{head} {}", wrap_items(&items, WIDTH, indent, 10));
+        let _ = writeln!(s, "{head} {}", wrap_items(&items, width(), indent, 10));
+    }
+}
+
+/// The certainty line(s) of a group of newly breaking pairs: one when every
+/// outcome in it is as certain, else one per distinct account with its
+/// pair count.
+fn group_certainty(run: &Run<'_, '_>, g: &Group, s: &mut String) {
+    let (verdict, opposite) = verdict_words(false);
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    for &o in &g.outcomes {
+        let (Some(c), Some(info)) = (run.certainty(o), run.info.get(o)) else {
+            continue;
+        };
+        let text = c.summary(verdict, opposite).to_string();
+        match lines.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, n)) => *n += info.pairs,
+            None => lines.push((text, info.pairs)),
+        }
+    }
+    // The most certain first: under every reading, then by pairs.
+    lines.sort_by_key(|(t, n)| (!t.contains("every documented"), usize::MAX - n));
+    for (text, n) in &lines {
+        let head = if lines.len() == 1 {
+            "      certainty:".to_owned()
+        } else {
+            format!(
+                "      certainty ({n} pair{}):",
+                if *n == 1 { "" } else { "s" }
+            )
+        };
+        let indent = head.chars().count() + 1;
+        let _ = writeln!(s, "{head} {}", wrap(text, width(), indent));
     }
 }
 
@@ -655,10 +1141,18 @@ fn pair_text(client: &str, server: &str) -> String {
     )
 }
 
-/// At most [`LIST_MAX`] items, the last one saying how many more there are.
-fn capped(mut items: Vec<String>) -> Vec<String> {
-    if items.len() > LIST_MAX {
-        let more = items.len() - (LIST_MAX - 1);
+fn pair_names(run: &Run<'_, '_>, pairs: &[(usize, usize)]) -> Vec<String> {
+    pairs
+        .iter()
+        .map(|&(c, s)| pair_text(run.name(c), run.name(s)))
+        .collect()
+}
+
+/// At most [`LIST_MAX`] of `total` items (`items` holds the first ones),
+/// the last one saying how many more there are.
+fn capped(mut items: Vec<String>, total: usize) -> Vec<String> {
+    if total > LIST_MAX {
+        let more = total - (LIST_MAX - 1);
         items.truncate(LIST_MAX - 1);
         items.push(format!("and {more} more (--json lists all)"));
     }
@@ -729,19 +1223,20 @@ struct View {
 }
 
 fn human(
-    plan: &Plan<'_>,
-    results: &[PairResult],
-    change: &Policy,
-    restrict: &[String],
+    run: &Run<'_, '_>,
+    matrix: Option<&Matrix<'_, '_>>,
+    (change, restrict): (&Policy, &[String]),
     opts: &Options,
     reach: &[NotReachedJson],
     view: View,
-) -> String {
+    out: &mut Out<'_>,
+) -> Result<(), CliError> {
     let View {
         as_list,
         paint,
         fleet,
     } = view;
+    let plan = run.plan;
     let mut s = String::new();
     let app = match (opts.app.sign, opts.app.seal) {
         (false, false) => "no signing or sealing",
@@ -756,22 +1251,34 @@ fn human(
             "ntlmsim interop: {} clients x {} servers, {} pairs{}",
             plan.clients.len(),
             plan.servers.len(),
-            results.len(),
+            run.counts.pairs,
             if fleet { " (fleet)" } else { "" }
         ))
     );
     let _ = writeln!(
         s,
-        "semantics {}, application requests {app}, engine {}",
-        opts.semantics.name(),
-        opts.engine
+        "{}",
+        wrap(
+            &format!(
+                "semantics {}, application requests {app}, engine {}",
+                opts.semantics.name(),
+                opts.engine
+            ),
+            width(),
+            0
+        )
     );
     let mut lines = describe_change(change);
     lines.extend_from_slice(restrict);
     if lines.is_empty() {
         let _ = writeln!(
             s,
-            "change: none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)"
+            "change: {}",
+            wrap(
+                "none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)",
+                width(),
+                8
+            )
         );
     }
     for (i, l) in lines.iter().enumerate() {
@@ -779,7 +1286,7 @@ fn human(
             s,
             "{}{}",
             if i == 0 { "change: " } else { "        " },
-            wrap(l, WIDTH, 8)
+            wrap(l, width(), 8)
         );
     }
     for value in [
@@ -787,47 +1294,71 @@ fn human(
         "NtlmMinServerSec",
         "LmCompatibilityLevel",
     ] {
-        let peers = capped(
-            reach
-                .iter()
-                .filter(|r| r.value == value)
-                .map(|r| sink::terminal_bounded(&r.peer, NAME_CHARS).into_owned())
-                .collect(),
-        );
+        let peers: Vec<String> = reach
+            .iter()
+            .filter(|r| r.value == value)
+            .map(|r| sink::terminal_bounded(&r.peer, NAME_CHARS).into_owned())
+            .collect();
+        let total = peers.len();
+        let peers = capped(peers, total);
         if !peers.is_empty() {
             let head = format!("        not reaching (they do not read {value}):");
             let indent = head.chars().count() + 1;
-            let _ = writeln!(s, "{head} {}", wrap_items(&peers, WIDTH, indent, 8));
+            let _ = writeln!(s, "{head} {}", wrap_items(&peers, width(), indent, 8));
         }
     }
     s.push('\n');
-    if as_list {
-        list(results, paint, &mut s);
-    } else {
-        grid(plan, results, paint, &mut s);
-        let _ = writeln!(
-            s,
-            "ok works before and after, ok* works but negotiates differently, !Sn newly broken, xSn already\nbroken, +ok fixed; S/C: the server/client refuses, n/c/a: on receipt of NEGOTIATE/CHALLENGE/\nAUTHENTICATE.\n"
-        );
+    match matrix {
+        Some(m) if !as_list => {
+            grid(plan, m, paint, &mut s);
+            let _ = writeln!(
+                s,
+                "{}\n",
+                wrap(
+                    "ok works before and after, ok* works but negotiates differently, !Sn newly broken, \
+                     xSn already broken, +ok fixed; S/C: the server/client refuses, n/c/a: on receipt of \
+                     NEGOTIATE/CHALLENGE/AUTHENTICATE.",
+                    width(),
+                    0
+                )
+            );
+        }
+        _ => {
+            out.put(s.as_bytes())?;
+            s.clear();
+            list(run, paint, out)?;
+        }
     }
-    breaking(results, paint, &mut s);
-    let fixed: Vec<String> = results
-        .iter()
-        .filter(|r| r.fixed())
-        .map(|r| pair_text(&r.client, &r.server))
-        .collect();
-    if !fixed.is_empty() {
+    breaking(run, paint, &mut s);
+    let nfixed = run.counts.fixed;
+    if nfixed > 0 {
+        let fixed = capped(pair_names(run, &run.fixed), nfixed);
         let _ = writeln!(
             s,
             "\n{} fixed: {}",
-            paint.paint(&format!("{} pair(s)", fixed.len()), Change::Fixed),
-            wrap_items(&fixed, WIDTH, 14 + fixed.len().to_string().len(), 2)
+            paint.paint(&format!("{nfixed} pair(s)"), Change::Fixed),
+            wrap_items(&fixed, width(), 14 + nfixed.to_string().len(), 2)
         );
     }
-    let sum = summary(results);
+    let sum = run.counts;
+    // Before the summary, which stays the last line.
+    if sum.breaking > 0 {
+        let line = format!(
+            "{} of the {} newly breaking pairs break under every documented reading of the semantics switches{}",
+            sum.breaking_under_every_reading,
+            sum.breaking,
+            if sum.breaking_under_every_reading < sum.breaking {
+                "; the others only under some (see each group's certainty)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(s, "\ncertainty: {}", wrap(&line, width(), 11));
+    }
     let _ = writeln!(
         s,
-        "\nsummary: {} pairs: {} newly break, {} already broken, {} fixed, {} work ({} negotiate differently)",
+        "{}summary: {} pairs: {} newly break, {} already broken, {} fixed, {} work ({} negotiate differently)",
+        if sum.breaking > 0 { "" } else { "\n" },
         sum.pairs,
         sum.breaking,
         sum.already_broken,
@@ -835,7 +1366,7 @@ fn human(
         sum.unchanged + sum.changed,
         sum.changed
     );
-    s
+    out.put(s.as_bytes())
 }
 
 /// The Restrict NTLM settings the change adds (`--client-restrict`, ...).
@@ -852,66 +1383,51 @@ fn restrict_path(args: &InteropArgs) -> Result<ntlm_session::RestrictPath, CliEr
     })
 }
 
-/// Applies Restrict NTLM to each pair: a fleet host's own values before and
-/// after, the change's (`--client-restrict`, ...) after, overriding the
-/// host's where set; they reach only peers that read Windows policy.
-fn apply_restrictions(
-    results: &mut [PairResult],
+/// Restrict NTLM on each peer: a fleet host's own values before and after,
+/// the change's (`--client-restrict`, `--server-restrict`) after, overriding
+/// the host's where given; the change's DC values after. They reach only
+/// peers that read Windows policy ([`matrix::Evaluator::with_restrictions`]).
+fn restricting(
     plan: &Plan<'_>,
     change: &ntlm_session::RestrictPath,
-    (client_given, server_given): (bool, bool),
-) {
-    use ntlm_policy::restrict::Restrictions;
-    let find = |name: &str| {
-        plan.peers
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.profile)
-    };
-    let own = |name: &str| {
-        plan.restrict
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_default()
-    };
-    for r in results {
-        let (Some(c), Some(s)) = (find(&r.client), find(&r.server)) else {
-            continue;
-        };
-        let reads = |p: &Profile| p.honours != ntlmsim::profiles::Honours::NONE;
-        let joined = s.server_config().is_some_and(|c| c.domain_joined);
-        let before = ntlm_session::RestrictPath {
-            client: own(&r.client),
-            server: own(&r.server),
-            ..change.clone()
-        };
-        let after = ntlm_session::RestrictPath {
-            client: if client_given {
-                change.client.clone()
-            } else {
-                before.client.clone()
-            },
-            server: if server_given {
-                change.server.clone()
-            } else {
-                before.server.clone()
-            },
-            ..change.clone()
-        };
-        let before = ntlm_session::RestrictPath {
-            dc: Restrictions::default(),
-            ..before
-        };
-        let apply = |v: &matrix::Verdict, p: &ntlm_session::RestrictPath| {
-            ntlmsim::restrict::apply_to_verdict(v.clone(), p, reads(c), reads(s), &r.server, joined)
-        };
-        r.before = apply(&r.before, &before);
-        r.after = apply(&r.after, &after);
+    args: &InteropArgs,
+) -> matrix::Restricting {
+    let (client_given, server_given) = (
+        !args.client_restrict.is_empty(),
+        !args.server_restrict.is_empty(),
+    );
+    let none = ntlm_policy::restrict::Restrictions::default();
+    let peers = (0..plan.peers.len())
+        .map(|i| {
+            let own = plan.restrict.get(i).unwrap_or(&none);
+            // A peer is one host in both roles: the change's client values
+            // are its outgoing ones, its server values its incoming ones.
+            let mut after = own.clone();
+            if client_given {
+                after.outgoing = change.client.outgoing;
+                after
+                    .outgoing_exceptions
+                    .clone_from(&change.client.outgoing_exceptions);
+                after.smb_block_ntlm = change.client.smb_block_ntlm;
+                after
+                    .smb_exceptions
+                    .clone_from(&change.client.smb_exceptions);
+                after.ntlmv1_sso = change.client.ntlmv1_sso;
+            }
+            if server_given {
+                after.incoming = change.server.incoming;
+                after.audit_incoming = change.server.audit_incoming;
+            }
+            (own.clone(), after)
+        })
+        .collect();
+    matrix::Restricting {
+        peers,
+        dc: change.dc.clone(),
     }
 }
 
-pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
+pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result<Status, CliError> {
     let (catalog, _) = load_catalog(args.catalog.as_deref())?;
     let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
     let engine: Engine = args.engine.parse().map_err(|e| bad("--engine", e))?;
@@ -941,6 +1457,7 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
         Some(path) => fleet_plan(&catalog, path, args)?,
         None => catalog_plan(&catalog, args)?,
     };
+    let restrict = restrict_path(args)?;
     let opts = Options {
         app: Application {
             sign: args.sign,
@@ -950,30 +1467,30 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
         engine,
     };
 
-    let show_progress = plan.pairs.len() >= PROGRESS_MIN_PAIRS && std::io::stderr().is_terminal();
+    let mut line = term::Progress::new(plan.count >= PROGRESS_MIN_PAIRS);
     let mut progress = |done: usize, total: usize| {
-        if show_progress {
-            let mut e = std::io::stderr().lock();
-            if done >= total {
-                let _ = write!(e, "\r\x1b[K");
-            } else {
-                let _ = write!(e, "\revaluating pairs: {done}/{total}");
-            }
-            let _ = e.flush();
+        if done >= total {
+            line.clear();
+        } else {
+            line.show(&format!("evaluating pairs: {done}/{total}"));
         }
     };
-    let mut results = matrix::run_pairs(&plan.peers, &plan.pairs, &change, &opts, &mut progress);
-    let restrict = restrict_path(args)?;
-    let given = (
-        !args.client_restrict.is_empty(),
-        !args.server_restrict.is_empty(),
+    // Per-pair cells are kept only for the views that need every pair at
+    // once: the HTML report and the grid (a few hundred pairs at most).
+    let keep_cells = args.html.is_some() || (!args.json && plan.count <= GRID_MAX_PAIRS);
+    let mut run = evaluate(
+        &plan,
+        &change,
+        &restricting(&plan, &restrict, args),
+        &opts,
+        keep_cells,
+        &mut progress,
     );
-    if !restrict.is_default() || !plan.restrict.is_empty() {
-        apply_restrictions(&mut results, &plan, &restrict, given);
-    }
+    certainties(&mut run, args.json || args.html.is_some());
+    let matrix = run.cells.clone().map(|cells| run.ev.matrix(cells));
     let reach = not_reached(&plan, &change);
 
-    if let Some(path) = &args.html {
+    if let (Some(path), Some(matrix)) = (&args.html, &matrix) {
         let mut profiles: Vec<&Profile> = Vec::new();
         for p in &plan.peers {
             if !profiles.iter().any(|q| std::ptr::eq(*q, p.profile)) {
@@ -994,7 +1511,6 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
                 format!("{} ({}): does not read {}", r.peer, r.profile, r.value),
             ));
         }
-        let sum = summary(&results);
         let report = Report {
             title: "NTLM policy impact".into(),
             summary: format!(
@@ -1007,24 +1523,39 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
                         d.join("; ")
                     }
                 },
-                sum.pairs,
-                sum.breaking
+                run.counts.pairs,
+                run.counts.breaking
             ),
-            results: &results,
+            results: matrix,
             clients: plan.clients.clone(),
             servers: plan.servers.clone(),
             policy,
             options: opts,
             profiles,
             hosts: plan.hosts.clone(),
+            certainties: run
+                .info
+                .iter()
+                .zip(run.ev.outcomes())
+                .map(|(i, o)| {
+                    let (verdict, opposite) = verdict_words(o.after.is_ok());
+                    i.certainty.as_ref().map(|c| {
+                        (
+                            c.summary(verdict, opposite).to_string(),
+                            c.holds_under_every_reading(),
+                        )
+                    })
+                })
+                .collect(),
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
 
-    let breaks = results.iter().any(PairResult::breaks);
+    let breaks = run.counts.breaking > 0;
+    let mut out = Out::new(stdout);
     if args.json {
-        let doc = InteropJson {
+        let head = InteropJson {
             policy: PolicyJson {
                 client_min: change.client_min.map(|m| hex32(m.bits())),
                 server_min: change.server_min.map(|m| hex32(m.bits())),
@@ -1041,34 +1572,21 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
                 not_reached: reach,
                 restrict: ntlmsim::restrict::describe(&restrict),
             },
-            pairs: results
-                .iter()
-                .map(|r| PairJson {
-                    client: &r.client,
-                    server: &r.server,
-                    client_profile: &r.client_profile,
-                    server_profile: &r.server_profile,
-                    before: outcome(&r.before),
-                    after: outcome(&r.after),
-                    breaks: r.breaks(),
-                    change: r.change().name(),
-                })
-                .collect(),
-            summary: summary(&results),
+            pairs: Vec::new(),
+            summary: run.counts.json(),
         };
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
-        out.push(b'\n');
+        write_json(&head, &run, &mut out)?;
     } else {
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let colour = term::stdout_colour();
         let dense = plan.clients.len().saturating_mul(plan.servers.len());
+        let pairs = run.counts.pairs;
         let as_list = args.list
-            || results.len() > GRID_MAX_PAIRS
-            || (args.fleet.is_some() && results.len().saturating_mul(2) < dense);
-        let mut text = human(
-            &plan,
-            &results,
-            &change,
-            &ntlmsim::restrict::describe(&restrict),
+            || pairs > GRID_MAX_PAIRS
+            || (args.fleet.is_some() && pairs.saturating_mul(2) < dense);
+        human(
+            &run,
+            matrix.as_ref(),
+            (&change, &ntlmsim::restrict::describe(&restrict)),
             &opts,
             &reach,
             View {
@@ -1076,12 +1594,13 @@ pub(crate) fn run(args: &InteropArgs, out: &mut Vec<u8>) -> Result<Status, CliEr
                 paint: Paint(colour),
                 fleet: args.fleet.is_some(),
             },
-        );
+            &mut out,
+        )?;
         if let Some(path) = &args.html {
-            let _ = writeln!(text, "report: {path}");
+            out.put(format!("report: {path}\n").as_bytes())?;
         }
-        out.extend_from_slice(text.as_bytes());
     }
+    out.finish()?;
     Ok(if breaks {
         Status::Negative
     } else {
@@ -1114,5 +1633,177 @@ mod tests {
         }
         assert_eq!(text.matches("->").count(), 30);
         assert!(text.ends_with("client-29 -> server-29"));
+    }
+
+    /// The streamed `--json` document is byte for byte the one serializing
+    /// every pair at once gives, names with quotes, backslashes and
+    /// non-ASCII text included, with and without pairs.
+    #[test]
+    fn streamed_json_is_the_serialized_document() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: InteropArgs,
+        }
+        let dir = std::env::temp_dir().join(format!("ntlmsim-json-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fleet = dir.join("fleet.toml");
+        std::fs::write(
+            &fleet,
+            "all_to_all = true\n\
+             [[host]]\nname = \"dc \\\"01\\\" \\\\ é\"\nprofile = \"windows-11\"\nNtlmMinServerSec = 0x20000000\n\
+             [[host]]\nname = \"ws</script>\"\nprofile = \"windows-xp\"\n\
+             [[host]]\nname = \"nas\"\nprofile = \"ntlmv1-nas\"\ntalks_to = [\"dc \\\"01\\\" \\\\ é\"]\n\
+             [[host]]\nname = \"curl\"\nprofile = \"curl-7.88\"\n",
+        )
+        .unwrap();
+        let fleet = fleet.to_str().unwrap();
+        for argv in [
+            vec!["--server-min", "0x20080000"],
+            vec!["--fleet", fleet, "--server-min", "0x20080000", "--sign"],
+            vec![
+                "--fleet",
+                fleet,
+                "--client-lm-level",
+                "5",
+                "--servers",
+                "nas",
+            ],
+            vec![
+                "--clients",
+                "curl-7.88",
+                "--servers",
+                "windows-xp",
+                "--seal",
+            ],
+        ] {
+            let cli = <Cli as clap::Parser>::parse_from(
+                ["interop", "--json"]
+                    .into_iter()
+                    .chain(argv.iter().copied()),
+            );
+            let args = cli.args;
+            let mut streamed = Vec::new();
+            run(&args, &mut streamed).unwrap();
+
+            // The document as it was built before streaming: every pair held.
+            let (catalog, _) = load_catalog(None).unwrap();
+            let plan = match &args.fleet {
+                Some(path) => fleet_plan(&catalog, path, &args).unwrap(),
+                None => catalog_plan(&catalog, &args).unwrap(),
+            };
+            let change = Policy {
+                client_min: args.client_min.as_deref().map(|m| mask(m, "").unwrap()),
+                server_min: args.server_min.as_deref().map(|m| mask(m, "").unwrap()),
+                client_lm_level: args
+                    .client_lm_level
+                    .as_deref()
+                    .map(|l| level(l, "").unwrap()),
+                server_lm_level: None,
+            };
+            let opts = Options {
+                app: Application {
+                    sign: args.sign,
+                    seal: args.seal,
+                },
+                ..Options::default()
+            };
+            let pairs: Vec<_> = plan.pairs().collect();
+            let results = matrix::run_pairs(&plan.peers, &pairs, &change, &opts, &mut |_, _| {});
+            let semantics = Semantics::default();
+            // Each pair's after verdict under every reading, from whole runs
+            // with the full engine (the run under test uses the flags engine
+            // for the other readings).
+            let mut by_reading: HashMap<Semantics, Vec<bool>> = HashMap::new();
+            let mut after_under = |sem: &Semantics, i: usize| {
+                by_reading
+                    .entry(*sem)
+                    .or_insert_with(|| {
+                        let o = Options {
+                            semantics: *sem,
+                            ..opts
+                        };
+                        matrix::run_pairs(&plan.peers, &pairs, &change, &o, &mut |_, _| {})
+                            .iter()
+                            .map(|r| r.after.is_ok())
+                            .collect()
+                    })
+                    .get(i)
+                    .copied()
+            };
+            let certainties: Vec<Certainty> = (0..results.len())
+                .map(|i| ntlm_policy::certainty(&semantics, |sem| after_under(sem, i)))
+                .collect();
+            let mut counts = Counts::default();
+            for (r, c) in results.iter().zip(&certainties) {
+                counts.add(r.change());
+                if r.breaks() && c.holds_under_every_reading() {
+                    counts.breaking_under_every_reading += 1;
+                }
+            }
+            let doc = InteropJson {
+                policy: PolicyJson {
+                    client_min: change.client_min.map(|m| hex32(m.bits())),
+                    server_min: change.server_min.map(|m| hex32(m.bits())),
+                    client_lm_level: change.client_lm_level.map(LmCompatibilityLevel::level),
+                    server_lm_level: None,
+                    semantics: semantics.name(),
+                    switches: report::switches(&semantics)
+                        .into_iter()
+                        .map(|(k, v, _)| (k.to_owned(), serde_json::Value::from(v)))
+                        .collect(),
+                    sign: args.sign,
+                    seal: args.seal,
+                    engine: "full",
+                    not_reached: not_reached(&plan, &change),
+                    restrict: Vec::new(),
+                },
+                pairs: results
+                    .iter()
+                    .zip(&certainties)
+                    .map(|(r, c)| PairJson {
+                        client: &r.client,
+                        server: &r.server,
+                        client_profile: &r.client_profile,
+                        server_profile: &r.server_profile,
+                        before: outcome(&r.before),
+                        after: outcome(&r.after),
+                        breaks: r.breaks(),
+                        change: r.change().name(),
+                        certainty: Some(CertaintyJson::new(c, r.after.is_ok())),
+                    })
+                    .collect(),
+                summary: counts.json(),
+            };
+            let mut held = serde_json::to_vec_pretty(&doc).unwrap();
+            held.push(b'\n');
+            assert!(!results.is_empty());
+            let differs = streamed.iter().zip(&held).position(|(a, b)| a != b);
+            assert!(
+                streamed == held,
+                "{argv:?}: {} vs {} bytes, first difference at {differs:?}",
+                streamed.len(),
+                held.len()
+            );
+        }
+        // No pair at all: `"pairs": []`.
+        let cli = <Cli as clap::Parser>::parse_from([
+            "interop",
+            "--json",
+            "--fleet",
+            fleet,
+            "--clients",
+            "curl",
+            "--servers",
+            "curl",
+        ]);
+        let mut streamed = Vec::new();
+        run(&cli.args, &mut streamed).unwrap();
+        let text = String::from_utf8(streamed).unwrap();
+        assert!(
+            text.contains("\n  \"pairs\": [],\n  \"summary\": {\n    \"pairs\": 0,"),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

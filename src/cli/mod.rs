@@ -9,7 +9,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ColorChoice, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod attack;
 mod audit;
@@ -23,6 +23,7 @@ mod policy;
 mod probe;
 mod profiles;
 mod serve;
+mod term;
 
 /// `0.1.0 (git 1a2b3c4)`: the package version and the commit it was built
 /// from (`unknown` outside a git checkout; see build.rs).
@@ -37,6 +38,9 @@ const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "ntlmsim", version = VERSION, about, long_about = None)]
 pub(crate) struct Cli {
+    /// When to colour human output (auto: on a terminal only, honouring NO_COLOR and CLICOLOR_FORCE)
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,7 +67,7 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Probe a real HTTP server that offers NTLM: its CHALLENGE, the verdict, optionally log on
     Probe(Box<probe::ProbeArgs>),
-    /// Find every NTLM exchange in pcap/pcapng captures and say which would break under a policy
+    /// Judge the NTLM in pcap/pcapng captures and Windows event logs: which connections would break under a policy
     Audit(Box<audit::AuditArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(install::CompletionsArgs),
@@ -112,8 +116,12 @@ impl fmt::Display for CliError {
 const EXIT_BAD_INPUT: u8 = 2;
 
 pub(crate) fn main() -> ExitCode {
-    // clap exits with code 2 on usage errors and 0 for --help/--version.
-    let cli = Cli::parse();
+    // clap exits with code 2 on usage errors and 0 for --help/--version;
+    // its help and errors follow --color too.
+    let choice = term::choice_in_args(std::env::args_os());
+    let matches = Cli::command().color(choice).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    term::init(cli.color);
     let mut out = Vec::new();
     let result = match &cli.command {
         Command::Demo(args) => demo::run(args, &mut out),
@@ -121,10 +129,14 @@ pub(crate) fn main() -> ExitCode {
         Command::Handshake(args) => handshake::run(args, &mut out),
         Command::Policy(args) => policy::run(args, &mut out),
         Command::Profiles(args) => profiles::run(args, &mut out),
-        Command::Interop(args) => interop::run(args, &mut out),
+        Command::Interop(args) => interop::run(args, &mut io::stdout().lock()),
         Command::Attack(args) => attack::run(args, &mut out),
         Command::Helper(args) => helper::run(args, &mut io::stdin().lock(), &mut io::stdout()),
-        Command::Serve(args) => serve::run(args, &mut io::stdout()),
+        // serve writes its records from a thread of its own, which may still
+        // hold standard output (blocked on a full pipe) when it returns.
+        Command::Serve(args) => {
+            return serve::run(args).map_or_else(|e| fail(&e), |s| ExitCode::from(s.code()));
+        }
         Command::Probe(args) => probe::run(args, &mut out),
         Command::Audit(args) => audit::run(args, &mut io::stdout().lock()),
         Command::Completions(args) => install::completions(args, &mut out),

@@ -66,6 +66,11 @@ pub struct FileSummary {
     pub tcp_segments: u64,
     /// Whether the file ended inside a record or was malformed past its header.
     pub truncated: bool,
+    /// Connections evicted from the connection table before they ended
+    /// ([`crate::track::Config::max_connections`]).
+    pub evicted_connections: u64,
+    /// Of which in the middle of an NTLM exchange (reported in parts).
+    pub evicted_mid_exchange: u64,
 }
 
 /// Reads captures and reports their NTLM exchanges.
@@ -347,6 +352,9 @@ impl Extractor {
             }
         }
         tracker.finish(sink);
+        let evicted = tracker.evicted();
+        summary.evicted_connections = evicted.connections;
+        summary.evicted_mid_exchange = evicted.mid_exchange;
         Ok(summary)
     }
 }

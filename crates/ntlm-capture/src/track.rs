@@ -7,6 +7,19 @@
 //! carrier's result to an exchange that has its AUTHENTICATE, and reports
 //! the exchanges when the connection closes (FIN both ways or RST), goes
 //! idle, is evicted to bound memory, or when the capture ends.
+//!
+//! Eviction (when [`Config::max_connections`] are tracked and a new one
+//! starts) takes the connections that matter least first: closing ones (a
+//! FIN seen) and those idle past the timeout, then those with no NTLM
+//! message pending, then those waiting only for the carrier's result, and
+//! only then those in the middle of an exchange (a NEGOTIATE or CHALLENGE
+//! seen, no AUTHENTICATE yet), each group oldest activity first. A plain
+//! least-recently-used order split an exchange whenever many connections
+//! started between its NEGOTIATE and its CHALLENGE; Wireshark's TCP
+//! dissector keeps every conversation, so this order keeps such an
+//! exchange whole as long as other connections can go. Evictions are
+//! counted ([`Tracker::evicted`]) and reported as a problem at the end of
+//! the file.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,8 +36,9 @@ use crate::{
 /// Bounds and timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
-    /// Connections tracked at once; beyond, the least recently active are
-    /// reported and forgotten.
+    /// Connections tracked at once; beyond, an eighth of them is reported
+    /// and forgotten: closing and idle ones first, those in the middle of
+    /// an NTLM exchange last (see the module documentation).
     pub max_connections: usize,
     /// A connection without packets for this many seconds of capture time
     /// is reported and forgotten.
@@ -78,6 +92,12 @@ struct Pending {
 impl Pending {
     const fn is_empty(&self) -> bool {
         self.negotiate.is_none() && self.challenge.is_none() && self.authenticate.is_none()
+    }
+
+    /// A NEGOTIATE or CHALLENGE seen and no AUTHENTICATE yet: forgetting
+    /// the connection now would split the exchange.
+    const fn mid_exchange(&self) -> bool {
+        self.authenticate.is_none() && !self.is_empty()
     }
 }
 
@@ -139,6 +159,19 @@ impl Conn {
         (a_client, RolesBy::Port)
     }
 
+    /// Eviction order: lower goes first (see the module documentation).
+    fn eviction_rank(&self, idle_before: i64) -> u8 {
+        if self.fin.iter().any(|&f| f) || self.last.time.secs < idle_before {
+            0
+        } else if self.current.is_empty() && self.held.is_empty() {
+            1
+        } else if !self.current.mid_exchange() {
+            2
+        } else {
+            3
+        }
+    }
+
     fn exchange(&mut self, p: Pending) -> Exchange {
         let (a_client, by) = self.roles();
         let (client, server) = if a_client {
@@ -191,6 +224,19 @@ pub struct Tracker {
     unsupported: Vec<(String, Unsupported)>,
     cut: Option<Unsupported>,
     found: Vec<Found>,
+    evicted: Evicted,
+}
+
+/// Connections evicted from the table before they ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evicted {
+    /// Connections evicted.
+    pub connections: u64,
+    /// Of which in the middle of an NTLM exchange (a NEGOTIATE or CHALLENGE
+    /// seen, no AUTHENTICATE): their exchange is reported in parts.
+    pub mid_exchange: u64,
+    /// The first packet that caused an eviction.
+    pub first: Option<Place>,
 }
 
 fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -213,7 +259,13 @@ impl Tracker {
             unsupported: Vec::new(),
             cut: None,
             found: Vec::new(),
+            evicted: Evicted::default(),
         }
+    }
+
+    /// Connections evicted so far to keep within [`Config::max_connections`].
+    pub const fn evicted(&self) -> Evicted {
+        self.evicted
     }
 
     /// Connections tracked now.
@@ -279,7 +331,7 @@ impl Tracker {
             }
         }
         if self.conns.len() >= self.config.max_connections && !self.conns.contains_key(&k) {
-            self.evict_oldest(sink);
+            self.evict(place, sink);
         }
         let limits = self.config.limits;
         let max_buffer = self.config.max_buffer;
@@ -440,12 +492,29 @@ impl Tracker {
         }
     }
 
-    /// Reports the least recently active eighth of the connections.
-    fn evict_oldest(&mut self, sink: &mut dyn FnMut(Event)) {
-        let mut by_age: Vec<_> = self.conns.iter().map(|(k, c)| (c.last, *k)).collect();
-        by_age.sort_unstable();
-        let n = (by_age.len() / 8).max(1);
-        for (_, k) in by_age.into_iter().take(n) {
+    /// Reports and forgets an eighth of the connections, those that matter
+    /// least first: closing or idle, then without a pending NTLM message,
+    /// then waiting for a result, then mid-exchange; oldest activity first
+    /// within each group.
+    fn evict(&mut self, now: Place, sink: &mut dyn FnMut(Event)) {
+        let idle_before = now.time.secs.saturating_sub(self.config.idle_timeout_secs);
+        let mut order: Vec<_> = self
+            .conns
+            .iter()
+            .map(|(k, c)| (c.eviction_rank(idle_before), c.last, *k))
+            .collect();
+        let n = (order.len() / 8).max(1);
+        if n < order.len() {
+            order.select_nth_unstable(n);
+        }
+        order.truncate(n);
+        order.sort_unstable();
+        self.evicted.first.get_or_insert(now);
+        for (rank, _, k) in order {
+            self.evicted.connections = self.evicted.connections.saturating_add(1);
+            if rank == 3 {
+                self.evicted.mid_exchange = self.evicted.mid_exchange.saturating_add(1);
+            }
             self.close(k, sink);
         }
     }
@@ -463,6 +532,19 @@ impl Tracker {
             packet: 0,
             time: crate::Timestamp::default(),
         };
+        let ev = self.evicted;
+        if let Some(first) = ev.first.filter(|_| ev.connections > 0) {
+            sink(Event::Problem(Problem {
+                place: first,
+                layer: "tcp",
+                message: format!(
+                    "{} connections were evicted from the connection table (at most {} at once; \
+                     the first at packet {}) before they ended, {} of them in the middle of an \
+                     NTLM exchange, which is reported in parts",
+                    ev.connections, self.config.max_connections, first.packet, ev.mid_exchange
+                ),
+            }));
+        }
         if let Some(c) = self.cut.take() {
             sink(Event::Problem(Problem {
                 place: c.first,
@@ -745,5 +827,128 @@ mod tests {
         assert_eq!(p.layer, "ntlmssp");
         assert!(p.message.contains("MessageType at offset 8"), "{p}");
         assert_eq!(p.place.packet, 3);
+    }
+
+    /// Frames of flow `x` up to its NEGOTIATE, then `others` connections that
+    /// start and stay open (a request without NTLM), then the rest of `x`.
+    fn crowded(others: u32) -> (Vec<(Place, Vec<u8>)>, Messages) {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let m = Messages::sample();
+        let mut x = Conversation::new("10.0.0.1:50000", "10.0.0.2:80");
+        x.handshake();
+        x.client_send(
+            format!(
+                "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
+                b64(&m.negotiate)
+            )
+            .as_bytes(),
+        );
+        let mut frames = x.frames.clone();
+        let mut time = x.time;
+        for i in 0..others {
+            let client = SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 40_000));
+            let mut c = Conversation::between(client, SocketAddr::from(([10, 0, 0, 3], 80)));
+            c.time = time;
+            c.handshake();
+            c.client_send(b"GET /other HTTP/1.1\r\nHost: s\r\n\r\n");
+            frames.append(&mut c.frames);
+            time = c.time;
+        }
+        x.frames.clear();
+        x.time = time;
+        x.server_send(
+            format!(
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
+                b64(&m.challenge)
+            )
+            .as_bytes(),
+        );
+        x.client_send(
+            format!(
+                "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
+                b64(&m.authenticate)
+            )
+            .as_bytes(),
+        );
+        x.server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        x.close();
+        frames.append(&mut x.frames);
+        for (n, (p, _)) in frames.iter_mut().enumerate() {
+            p.packet = n as u64 + 1;
+        }
+        (frames, m)
+    }
+
+    #[test]
+    fn an_exchange_stays_whole_when_many_connections_start_in_its_middle() {
+        let (frames, m) = crowded(1_000);
+        let mut t = Tracker::new(
+            Config {
+                max_connections: 64,
+                ..Config::default()
+            },
+            0,
+        );
+        let mut events = Vec::new();
+        for (place, f) in &frames {
+            if let Ok(Some(seg)) = crate::decode::decode_frame(1, f) {
+                t.segment(*place, &seg, &mut |e| events.push(e));
+            }
+        }
+        let evicted = t.evicted();
+        t.finish(&mut |e| events.push(e));
+        assert!(evicted.connections >= 1_000 - 64, "{evicted:?}");
+        assert_eq!(evicted.mid_exchange, 0, "{evicted:?}");
+        let xs = exchanges(&events);
+        assert_eq!(xs.len(), 1, "the exchange was split: {xs:?}");
+        let x = xs[0];
+        assert_eq!(x.client.to_string(), "10.0.0.1:50000");
+        assert_eq!(x.negotiate.as_ref().unwrap().bytes, m.negotiate);
+        assert_eq!(x.challenge.as_ref().unwrap().bytes, m.challenge);
+        assert_eq!(x.authenticate.as_ref().unwrap().bytes, m.authenticate);
+        assert_eq!(
+            x.result.unwrap().result,
+            crate::CarrierResult::Http { status: 200 }
+        );
+        let p = events
+            .iter()
+            .find_map(|e| match e {
+                Event::Problem(p) if p.message.contains("evicted") => Some(p),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(p.layer, "tcp");
+        assert!(
+            p.message
+                .starts_with(&format!("{} connections were evicted", evicted.connections)),
+            "{p}"
+        );
+        assert!(p.message.contains("0 of them in the middle"), "{p}");
+    }
+
+    #[test]
+    fn eviction_takes_closing_and_idle_connections_before_quiet_ones() {
+        let mut conn = Conn::new(
+            "10.0.0.1:1".parse().unwrap(),
+            "10.0.0.2:2".parse().unwrap(),
+            Place::default(),
+        );
+        conn.last.time.secs = 1_000;
+        assert_eq!(conn.eviction_rank(0), 1);
+        assert_eq!(conn.eviction_rank(1_001), 0, "idle past the timeout");
+        conn.current.negotiate = Some(Seen {
+            kind: MessageType::Negotiate,
+            bytes: Vec::new(),
+            place: Place::default(),
+            carrier: Carrier::Http,
+            wrapping: Wrapping::Raw,
+            from_a: true,
+        });
+        assert_eq!(conn.eviction_rank(0), 3, "mid-exchange");
+        conn.current.authenticate = conn.current.negotiate.clone();
+        assert_eq!(conn.eviction_rank(0), 2, "waiting for a result");
+        conn.fin[1] = true;
+        assert_eq!(conn.eviction_rank(0), 0, "closing");
     }
 }

@@ -790,10 +790,10 @@ fn shared_vectors() -> Option<Vectors> {
     match std::fs::read_to_string(&path) {
         Ok(s) => Some(Vectors::from_value(serde_json::from_str(&s).unwrap())),
         Err(_) => {
-            eprintln!(
-                "note: {} not found; skipping the Windows 7 capture test",
+            ntlm_testsupport::skip(&format!(
+                "the Windows 7 capture test: {} not found",
                 path.display()
-            );
+            ));
             None
         }
     }

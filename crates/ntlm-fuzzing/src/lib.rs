@@ -18,6 +18,7 @@ use ntlm_session::{
 };
 use ntlm_wire::{AuthenticateMessage, AvPairs, ChallengeMessage, Message, NegotiateMessage};
 use ntlmsim::helper::{ClientHelper, ServerHelper};
+use ntlmsim::serve::{Acceptor, Connection, Limits, LogEntry, Record, Reply};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -37,6 +38,8 @@ pub const ORACLES: &[(&str, Oracle)] = &[
     ("capture", capture),
     ("helper_names", helper_names),
     ("audit_sinks", audit_sinks),
+    ("serve_log", serve_log),
+    ("events", events),
 ];
 
 /// 2026-01-01T00:00:00Z as a FILETIME: the fixed clock of the session oracles.
@@ -552,5 +555,236 @@ pub fn audit_sinks(data: &[u8]) {
     let page = html(&summary, &records, &problems);
     if page.contains("<script") {
         panic!("a script element in the report");
+    }
+}
+
+/// Characters kept of each name in the `serve_log` oracle's records: small,
+/// so that the cut is reached often.
+const SERVE_FIELD_CHARS: usize = 16;
+
+/// The `serve_log` oracle's acceptor and the AUTHENTICATE it edits.
+fn serve_fixture() -> &'static (Arc<Acceptor>, Vec<u8>) {
+    static FIXTURE: OnceLock<(Arc<Acceptor>, Vec<u8>)> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let limits = Limits {
+            max_field_chars: SERVE_FIELD_CHARS,
+            ..Limits::default()
+        };
+        let acceptor = Arc::new(Acceptor::new(server_settings().clone(), Vec::new(), limits));
+        let server = Server::start(server_settings().clone());
+        let Ok((challenge, _)) =
+            server.on_negotiate_with(&session_negotiate(), SERVER_CHALLENGE, NOW)
+        else {
+            panic!("the server refused the oracle's own NEGOTIATE");
+        };
+        let Ok((_, client)) = Client::start(client_settings()) else {
+            panic!("the client cannot start");
+        };
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let Ok((authenticate, _)) = client.on_challenge(&challenge, &mut rng, NOW) else {
+            panic!("the client refused the server's CHALLENGE");
+        };
+        (acceptor, authenticate)
+    })
+}
+
+/// Checks one log line of `record`; `human` for the terminal form.
+fn check_serve_line(record: &Record, line: &str, human: bool) {
+    if line.contains(['\n', '\r']) || line.chars().any(char::is_control) {
+        panic!("a serve log line holds a control character: {line:?}");
+    }
+    if !ntlmsim::sink::line_safe(line) {
+        panic!("a serve log line holds an unsafe character: {line:?}");
+    }
+    // Three names of at most SERVE_FIELD_CHARS characters, each escaped to
+    // at most 10 bytes per character, and a fixed rest.
+    let bound = 3 * SERVE_FIELD_CHARS * 10 + 4096;
+    if line.len() > bound {
+        panic!("a serve log line of {} bytes (bound {bound})", line.len());
+    }
+    if !human {
+        let v: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => panic!("a JSON serve log line does not parse: {e}: {line}"),
+        };
+        if v.get("user").and_then(serde_json::Value::as_str) != Some(record.user.as_str()) {
+            panic!("the JSON user differs from the record's: {line}");
+        }
+    }
+}
+
+/// `ntlmsim serve http`'s log fed an AUTHENTICATE whose user, domain and
+/// workstation are arbitrary bytes (input: a charset byte, two 16-bit
+/// lengths, then the three names): every record is one line without
+/// control characters, in both forms, within a bounded size; names are cut
+/// to the limit and the cut is listed.
+pub fn serve_log(data: &[u8]) {
+    let (acceptor, template) = serve_fixture();
+    let Some((&[charset, u0, u1, d0, d1], rest)) = data.split_first_chunk::<5>() else {
+        return;
+    };
+    let (user, rest) = rest.split_at(usize::from(u16::from_le_bytes([u0, u1])).min(rest.len()));
+    let (domain, workstation) =
+        rest.split_at(usize::from(u16::from_le_bytes([d0, d1])).min(rest.len()));
+    let Ok(mut auth) = AuthenticateMessage::parse(template) else {
+        panic!("the template AUTHENTICATE does not parse");
+    };
+    if charset & 1 == 1 {
+        auth.flags
+            .remove(ntlm_wire::NegotiateFlags::NEGOTIATE_UNICODE);
+        auth.flags.insert(ntlm_wire::NegotiateFlags::NEGOTIATE_OEM);
+    }
+    auth.user = Some(user.into());
+    auth.domain = Some(domain.into());
+    auth.workstation = Some(workstation.into());
+    let Ok(authenticate) = auth.to_vec() else {
+        return;
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let mut conn = Connection::new(Arc::clone(acceptor), ([192, 0, 2, 1], 4444).into());
+    let header = |m: &[u8]| {
+        use base64::Engine;
+        format!(
+            "NTLM {}",
+            base64::engine::general_purpose::STANDARD.encode(m)
+        )
+    };
+    let (reply, _) = conn.on_request(Some(&header(&session_negotiate())), &mut rng, NOW, 0);
+    if !matches!(
+        reply,
+        Reply::Unauthorized {
+            challenge: Some(_),
+            ..
+        }
+    ) {
+        panic!("no CHALLENGE for the oracle's own NEGOTIATE: {reply:?}");
+    }
+    let (_, record) = conn.on_request(Some(&header(&authenticate)), &mut rng, NOW, 1);
+    let Some(record) = record else {
+        panic!("an AUTHENTICATE after a CHALLENGE gave no record");
+    };
+    for (field, value) in [
+        ("user", &record.user),
+        ("domain", &record.domain),
+        ("workstation", &record.workstation),
+    ] {
+        let cut = record.truncated.iter().find(|t| t.field == field);
+        let chars = value.chars().count();
+        if chars > SERVE_FIELD_CHARS || (cut.is_some() && chars != SERVE_FIELD_CHARS) {
+            panic!("{field} has {chars} characters; cut: {cut:?}");
+        }
+        if cut.is_some_and(|t| t.bytes <= value.len()) {
+            panic!("{field} listed as cut but not shorter: {cut:?}");
+        }
+    }
+    for (field, value, raw) in [
+        ("user_raw", &record.user, &record.user_raw),
+        ("domain_raw", &record.domain, &record.domain_raw),
+        (
+            "workstation_raw",
+            &record.workstation,
+            &record.workstation_raw,
+        ),
+    ] {
+        let Some(raw) = raw else { continue };
+        if !value.is_empty()
+            || raw.len() > 2 * SERVE_FIELD_CHARS
+            || !raw.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            panic!("{field}: {raw:?} beside {value:?}");
+        }
+    }
+    let entry = LogEntry::Handshake(Box::new(record.clone()));
+    check_serve_line(&record, &entry.line(false), true);
+    check_serve_line(&record, &entry.line(true), false);
+}
+/// Arbitrary bytes as an event log: the first byte chooses the form (EVTX,
+/// UTF-8 XML, UTF-16 XML, JSON Lines, or recognised by content), the rest
+/// goes through the reader (`ntlm-events`), the judging under a strict
+/// policy and every rendering (`ntlmsim::events`).
+pub fn events(data: &[u8]) {
+    use ntlm_events::{Format, Item};
+    use ntlmsim::events::{EventAuditor, EventSummary, csv, html_into, render_human};
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let format = match choice % 5 {
+        0 => Some(Format::Evtx),
+        1 => Some(Format::Xml),
+        2 => Some(Format::XmlUtf16Le),
+        3 => Some(Format::JsonLines),
+        _ => None,
+    };
+    let auditor = EventAuditor::new(ntlmsim::audit::Policy {
+        client_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
+        server_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
+        server_lm_level: Some(ntlm_policy::LmCompatibilityLevel::L5),
+        ..ntlmsim::audit::Policy::default()
+    });
+    let mut summary = EventSummary::default();
+    let mut records = Vec::new();
+    let mut seen = 0u64;
+    let mut problems = 0u64;
+    let mut sink = |item: Item| match item {
+        Item::Event(e) => {
+            seen += 1;
+            summary.count_read(e.event_id);
+            if e.data.len() > ntlm_events::MAX_FIELDS
+                || e.data.iter().any(|(_, v)| v.len() > ntlm_events::MAX_VALUE)
+            {
+                panic!("an event beyond the field bounds: {} fields", e.data.len());
+            }
+            if let Some(mut r) = auditor.judge("fuzz", &e) {
+                r.index = summary.events + 1;
+                if r.verdict == "unknown" && r.reason.is_empty() {
+                    panic!("an unknown verdict without a reason: {r:?}");
+                }
+                if (r.verdict == "breaks") != r.breaks() {
+                    panic!("verdict {} and failure {:?} disagree", r.verdict, r.failure);
+                }
+                summary.add(&r);
+                records.push(r);
+            }
+        }
+        Item::Other { event_id, .. } => {
+            seen += 1;
+            summary.count_read(event_id);
+        }
+        Item::Problem(p) => {
+            problems += 1;
+            if p.message.is_empty() {
+                panic!("a problem without a message: {p:?}");
+            }
+        }
+    };
+    let result = match format {
+        Some(f) if choice & 0x80 != 0 => {
+            ntlm_events::read_filtered(f, &[], rest, &ntlmsim::events::wanted, &mut sink)
+        }
+        Some(f) => ntlm_events::read_format(f, &[], rest, &mut sink),
+        None => ntlm_events::read(rest, &mut sink),
+    };
+    if let Ok(stats) = result {
+        if stats.events != seen || stats.problems != problems {
+            panic!("stats {stats:?} but {seen} events and {problems} problems seen");
+        }
+        if stats.bytes > rest.len() as u64 {
+            panic!("read {} bytes of {}", stats.bytes, rest.len());
+        }
+    }
+    let _ = summary.finish();
+    let _ = render_human(&summary, &records);
+    let _ = csv(&records);
+    let page = html_into("<main></main>".to_owned(), &summary, &records);
+    for r in &records {
+        if serde_json::to_string(r).is_err() {
+            panic!("a record that does not serialize: {r:?}");
+        }
+    }
+    if records
+        .iter()
+        .any(|r| page.contains(&format!("<script>{}", r.computer)))
+    {
+        panic!("unescaped event text in the HTML");
     }
 }

@@ -143,12 +143,31 @@
 //! (`Semantics::SWITCHES`: 2^8 = 256 readings) and reports how many readings agree, the switches the
 //! verdict depends on (`depends_on`), the switch values that reverse it when changed alone
 //! (`reversed_by`), and, when the agreeing readings are exactly those with some switch values, those
-//! values (`only_under`). `handshake` and `policy check` print it ("breaks under every documented
-//! reading", "breaks only under rule-128=strict; works under every other reading") and carry it as
-//! `certainty` in `--json`. It is generic over the evaluation (`certainty_of_exchange` for the
-//! flags-only model, `certainty_of_check` for negotiated flags, or any closure), so other reports can
-//! use it. When several bits are missing, each has its own rule and basis
-//! (`ntlm_policy::bit_rules`; `missing_rules` in the JSON outcome).
+//! values (`only_under`). It is generic over the evaluation (`certainty_of_exchange` for the
+//! flags-only model, `certainty_of_check` for negotiated flags, or any closure). Every verdict ntlmsim
+//! gives carries it ("breaks under every documented reading", "breaks only under rule-128=strict;
+//! works under every other reading"), as `certainty` in `--json`:
+//!
+//! - `handshake`, `demo` and `policy check`: the exchange (or the flags) under each reading.
+//! - `interop`: each pair's after verdict, the same exchange with the run's application requests
+//!   under each reading, decided by the flags-only engine (both engines take the policy decisions
+//!   the switches change through the same functions; a test checks that the certainty is the one the
+//!   full engine gives) unless that engine does not reach the run's verdict, then by the run's
+//!   engine; once per distinct exchange. The human output gives each group of newly breaking pairs
+//!   its certainty and counts the newly breaking pairs that break under every reading
+//!   (`summary.breaking_under_every_reading`); `--html` shows it in each pair's details.
+//! - `audit`: each captured exchange's verdict, its checks repeated under each reading over the
+//!   captured flags; the human verdict, the HTML report and the CSV `certainty` column add it when a
+//!   reading reverses the verdict; `summary.breaking_under_every_reading` counts the certain breaks.
+//! - `serve http`: the enforced verdict and each what-if verdict, the server's two policy decisions
+//!   (on NEGOTIATE and on AUTHENTICATE) repeated under each reading over the observed flags (a
+//!   reading whose CHALLENGE differs gets the answer the client would give it); a failure those
+//!   decisions do not explain (wrong password, expired CHALLENGE, bad MIC) fails under every reading.
+//! - `attack`: whether the attack is detected, with the verdicts the other readings reach
+//!   (`other_verdicts`, e.g. `baseline-fails`).
+//!
+//! When several bits are missing, each has its own rule and basis (`ntlm_policy::bit_rules`;
+//! `missing_rules` in the JSON outcome).
 //!
 //! # Pasted settings
 //!

@@ -4,7 +4,10 @@
 //! and whose every read has a deadline.
 //!
 //! A missing peer is a note outside CI and a failure under `CI=true`
-//! (CI installs every peer with `.ci/install-peers`).
+//! (CI installs every peer with `.ci/install-peers`). Every skip, of a peer
+//! or of an optional input such as `../shared`, goes through [`skip`]: the
+//! note is visible in `cargo test`'s output, and `NTLMSIM_NO_SKIP=1` makes it
+//! a failure.
 #![forbid(unsafe_code)]
 #![allow(
     clippy::unwrap_used,
@@ -53,13 +56,41 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// Reports a missing peer: a note outside CI, a failure in CI.
+/// Whether every skip is a failure: `NTLMSIM_NO_SKIP` set to anything but
+/// empty or `0`. On a machine with every peer and `../shared`, a run with
+/// it proves that no test passed by skipping its work.
+pub fn no_skip() -> bool {
+    std::env::var_os("NTLMSIM_NO_SKIP").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Reports that the running test skipped `what` (say why in it), where
+/// `cargo test` shows it: a failure under `NTLMSIM_NO_SKIP=1`, else a note
+/// naming the test (libtest names each test's thread after it).
+///
+/// The note is written to the test binary's standard error directly, not
+/// with `eprintln!`: libtest captures `print!`/`eprint!` output and shows
+/// it only for a failing test, so a note written that way vanishes exactly
+/// when the skipping test reports `ok`.
+#[track_caller]
+pub fn skip(what: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().filter(|n| *n != "main").unwrap_or("a test");
+    assert!(
+        !no_skip(),
+        "{test} skipped {what}, and NTLMSIM_NO_SKIP forbids skipping"
+    );
+    let _ = writeln!(std::io::stderr().lock(), "note: {test}: skipped {what}");
+}
+
+/// Reports a missing peer: a failure in CI (which installs every peer) or
+/// under `NTLMSIM_NO_SKIP=1`, else a visible note (see [`skip`]).
+#[track_caller]
 pub fn missing(peer: &str, test: &str) {
     assert!(
         !in_ci(),
         "{peer} not found, and CI=true requires it for {test}: run .ci/install-peers"
     );
-    eprintln!("note: {peer} not found; skipping {test}");
+    skip(&format!("its run against {peer}: not found"));
 }
 
 /// `ntlm_auth` on PATH, or a note (a failure in CI) when it is missing.

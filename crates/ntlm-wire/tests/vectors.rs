@@ -155,10 +155,10 @@ fn shared_vectors() -> Option<serde_json::Value> {
     match std::fs::read(&p) {
         Ok(b) => Some(serde_json::from_slice(&b).unwrap()),
         Err(_) => {
-            eprintln!(
-                "note: {} not found; skipping the Windows 7 capture test",
+            ntlm_testsupport::skip(&format!(
+                "the Windows 7 capture test: {} not found",
                 p.display()
-            );
+            ));
             None
         }
     }

@@ -62,6 +62,12 @@ pub struct Policy {
     pub semantics: Semantics,
     /// Restrict NTLM on the clients, the servers and their DC (default: none).
     pub restrict: ntlm_session::RestrictPath,
+    /// The servers' channel-binding, target-name and LDAP signing settings.
+    pub binding: ntlm_policy::BindingPolicy,
+    /// The captured HTTP and LDAP exchanges ran inside TLS (a capture taken
+    /// behind a TLS-terminating proxy, or decrypted): they are judged as
+    /// HTTPS and LDAPS.
+    pub tls: bool,
 }
 
 impl Default for Policy {
@@ -73,7 +79,24 @@ impl Default for Policy {
             server_lm_level: None,
             semantics: Semantics::default(),
             restrict: ntlm_session::RestrictPath::default(),
+            binding: ntlm_policy::BindingPolicy::default(),
+            tls: false,
         }
+    }
+}
+
+/// The carrier of a captured exchange as the channel-binding settings see
+/// it (`tls`: the HTTP and LDAP exchanges ran inside TLS).
+pub const fn binding_carrier(c: ntlm_capture::Carrier, tls: bool) -> ntlm_policy::Carrier {
+    use ntlm_capture::Carrier as C;
+    use ntlm_policy::Carrier as B;
+    match (c, tls) {
+        (C::Http, false) => B::Http,
+        (C::Http, true) => B::Https,
+        (C::LdapSasl | C::LdapSicily, false) => B::Ldap,
+        (C::LdapSasl | C::LdapSicily, true) => B::Ldaps,
+        (C::Smb1 | C::Smb2, _) => B::Smb,
+        (C::DceRpc | C::Scan, _) => B::Other,
     }
 }
 
@@ -224,6 +247,14 @@ pub struct ExchangeRecord {
     pub response_kind: Option<&'static str>,
     /// Whether the AUTHENTICATE carries a MIC.
     pub mic: Option<bool>,
+    /// MsvAvChannelBindings in the NTLMv2 response: `absent`, `zero` or
+    /// `present` (`absent` for other responses); unset without an AUTHENTICATE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_bindings: Option<&'static str>,
+    /// MsvAvTargetName in the NTLMv2 response (empty when absent or empty;
+    /// hex when it is not UTF-16); unset without an AUTHENTICATE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
     /// What the carrier showed after the AUTHENTICATE.
     pub observed_result: Option<ResultJson>,
     /// The closest built-in client profile, or `none`.
@@ -366,6 +397,49 @@ struct Decoded {
     /// target (TARGET_TYPE_DOMAIN), for Restrict NTLM's account kind.
     server_computer: Option<String>,
     server_in_domain: bool,
+    /// MsvAvChannelBindings of the NTLMv2 response (`Absent` without one).
+    bindings: Option<ntlm_policy::BindingsSeen>,
+    /// MsvAvTargetName of the NTLMv2 response, and the name.
+    target_name: Option<(ntlm_policy::TargetNameSeen, String)>,
+}
+
+/// What an NTLMv2 response carries as MsvAvChannelBindings and
+/// MsvAvTargetName. A non-zero hash cannot be checked against a channel
+/// the capture does not show: it is taken to be the channel's. A non-empty
+/// name is taken to be the server's (the client named the server it
+/// connected to); both are assumptions `docs/AUDIT.md` states.
+fn av_pairs_seen(
+    a: &AuthenticateMessage<'_>,
+) -> (
+    Option<ntlm_policy::BindingsSeen>,
+    Option<(ntlm_policy::TargetNameSeen, String)>,
+) {
+    use ntlm_policy::{BindingsSeen as B, TargetNameSeen as T};
+    use ntlm_wire::{AvId, MsvAvFlags, NtlmV2Response};
+    let Some(v2) = a
+        .nt_response
+        .as_deref()
+        .filter(|_| a.response_kind() == ResponseKind::NtlmV2)
+        .and_then(|nt| NtlmV2Response::parse(nt).ok())
+    else {
+        return (Some(B::Absent), Some((T::Absent, String::new())));
+    };
+    let avs = &v2.client_challenge.av_pairs;
+    let bindings = match avs.get(AvId::CHANNEL_BINDINGS).map(|p| p.value) {
+        None => B::Absent,
+        Some(v) if v.iter().all(|b| *b == 0) => B::Zero,
+        Some(_) => B::Bound,
+    };
+    let name = avs
+        .get(AvId::TARGET_NAME)
+        .map(|p| ntlm_wire::text::decode_utf16le(p.value).unwrap_or_else(|_| hex::encode(p.value)));
+    let seen = match &name {
+        _ if avs.flags_union().contains(MsvAvFlags::UNTRUSTED_SPN) => T::Untrusted,
+        None => T::Absent,
+        Some(n) if n.is_empty() => T::Empty,
+        Some(_) => T::Named,
+    };
+    (Some(bindings), Some((seen, name.unwrap_or_default())))
 }
 
 fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decoded {
@@ -425,6 +499,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
                 d.claimed_version = d.claimed_version.or(a.version_if_negotiated());
                 d.kind = Some(a.response_kind());
                 d.mic = Some(a.mic.is_some_and(|mic| mic != [0; 16]));
+                (d.bindings, d.target_name) = av_pairs_seen(&a);
                 for (field, raw, slot) in [
                     ("user", a.user.as_deref(), &mut d.user),
                     ("domain", a.domain.as_deref(), &mut d.domain),
@@ -462,6 +537,10 @@ struct Case {
     client_min: MinSessionSecurity,
     /// Restrict NTLM blocks the exchange: it breaks under every reading.
     blocked: bool,
+    /// The channel bindings and target name the AUTHENTICATE carried.
+    bound: Option<(ntlm_policy::BindingsSeen, ntlm_policy::TargetNameSeen)>,
+    /// The carrier, as the binding settings read it.
+    carrier: ntlm_policy::Carrier,
 }
 
 /// The verdict on `case` under `p` read with `sem`; the messages it rests on
@@ -505,6 +584,15 @@ fn decide(
         if p.server_lm_level.is_some() {
             if let Some(k) = case.kind {
                 check_response_accepted(k, &server).map_err(|f| f.with_negotiated(a))?;
+            }
+        }
+        // Channel bindings, target name, then LDAP signing (MS-NLMP
+        // 3.2.5.1.2 order; `docs/POLICY.md`).
+        if let Some((b, t)) = case.bound {
+            let checks = p.binding.checks(case.carrier);
+            let (bound, signing) = ntlm_policy::binding::judge(&checks, b, t, a);
+            if let Some(f) = bound.or(signing) {
+                return Err(f.with_negotiated(a));
             }
         }
     }
@@ -703,6 +791,8 @@ impl Auditor {
             ntlmv2,
             client_min,
             blocked: false,
+            bound: d.bindings.zip(d.target_name.as_ref().map(|(t, _)| *t)),
+            carrier: binding_carrier(x.carrier(), p.tls),
         };
         let mut judged_on = Vec::new();
         let block = self.restriction(&d, shape.is_none_or(|c| c.honours != Honours::NONE));
@@ -731,7 +821,7 @@ impl Auditor {
                 anonymous: kind == Some(ResponseKind::Anonymous),
                 weak_key_under_128: ntlm_policy::weak_key_under_128(negotiated),
             }),
-            Err(f) => OutcomeJson::failure(f),
+            Err(f) => OutcomeJson::failure_under(f, &p.semantics),
         };
         let first = x.first();
         let last = x.last();
@@ -786,6 +876,8 @@ impl Auditor {
             final_flags_names,
             response_kind: d.kind.map(ResponseKind::as_str),
             mic: d.mic,
+            channel_bindings: d.bindings.map(ntlm_policy::BindingsSeen::name),
+            target_name: d.target_name.clone().map(|(_, n)| n),
             observed_result: x.result.map(|r| result_json(&r)),
             client_profile: shape.map_or_else(|| "none".to_owned(), |c| c.name.clone()),
             client_profile_distance: profile.map(|(_, dist)| dist),
@@ -866,6 +958,12 @@ pub struct PolicyJson {
     /// The Restrict NTLM settings applied, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub restrict: Vec<String>,
+    /// The servers' channel-binding settings, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
+    /// Whether HTTP and LDAP exchanges were judged as over TLS.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
 }
 
 impl PolicyJson {
@@ -880,6 +978,8 @@ impl PolicyJson {
             server_lm_level: p.server_lm_level.map(LmCompatibilityLevel::level),
             semantics: p.semantics.name(),
             restrict: crate::restrict::describe(&p.restrict),
+            binding: (!p.binding.is_default()).then(|| p.binding.describe()),
+            tls: p.tls,
         }
     }
 }
@@ -1134,6 +1234,17 @@ pub fn render_human(
     for l in &p.restrict {
         let _ = writeln!(s, "  {l}");
     }
+    if let Some(b) = &p.binding {
+        let _ = writeln!(
+            s,
+            "Server settings: {b}; HTTP and LDAP judged as {}",
+            if p.tls {
+                "HTTPS and LDAPS (--tls)"
+            } else {
+                "without TLS (channel bindings not checked)"
+            }
+        );
+    }
     let _ = writeln!(s);
     if !records.is_empty() {
         let _ = writeln!(s, "Exchanges:");
@@ -1170,52 +1281,55 @@ pub fn render_human(
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "By verdict:");
-    for (v, n) in &summary.by_verdict {
-        let _ = writeln!(s, "  {v:<12} {n}");
-    }
-    if summary.breaking > 0 {
-        let _ = writeln!(
-            s,
-            "  of the {} breaking, {} break under every documented reading of the semantics switches",
-            summary.breaking, summary.breaking_under_every_reading
-        );
-    }
-    for (title, rows) in [
-        (
-            "By client profile:",
-            summary
-                .by_client_profile
-                .iter()
-                .map(|(k, c)| (k.clone(), *c))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "By response kind:",
-            summary
-                .by_response_kind
-                .iter()
-                .map(|(k, c)| ((*k).to_owned(), *c))
-                .collect(),
-        ),
-        (
-            "By carrier:",
-            summary
-                .by_carrier
-                .iter()
-                .map(|(k, c)| ((*k).to_owned(), *c))
-                .collect(),
-        ),
-    ] {
-        let _ = writeln!(s, "{title}");
-        for (k, c) in rows {
+    // An input with no exchange (event logs only) gets no empty headings.
+    if summary.exchanges > 0 {
+        let _ = writeln!(s, "By verdict:");
+        for (v, n) in &summary.by_verdict {
+            let _ = writeln!(s, "  {v:<12} {n}");
+        }
+        if summary.breaking > 0 {
             let _ = writeln!(
                 s,
-                "  {:<20} {:>6} exchange(s), {} would break",
-                sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
-                c.exchanges,
-                c.breaking
+                "  of the {} breaking, {} break under every documented reading of the semantics switches",
+                summary.breaking, summary.breaking_under_every_reading
             );
+        }
+        for (title, rows) in [
+            (
+                "By client profile:",
+                summary
+                    .by_client_profile
+                    .iter()
+                    .map(|(k, c)| (k.clone(), *c))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "By response kind:",
+                summary
+                    .by_response_kind
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+            (
+                "By carrier:",
+                summary
+                    .by_carrier
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+        ] {
+            let _ = writeln!(s, "{title}");
+            for (k, c) in rows {
+                let _ = writeln!(
+                    s,
+                    "  {:<20} {:>6} exchange(s), {} would break",
+                    sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
+                    c.exchanges,
+                    c.breaking
+                );
+            }
         }
     }
     let _ = writeln!(s);
@@ -1431,10 +1545,11 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>NTLM capture audit</title>\n<style>{HTML_CSS}</style></head>\n\
+         <title>NTLM capture audit</title>\n<style>{HTML_CSS}{}</style></head>\n\
          <body data-exchanges=\"{}\" data-breaking=\"{}\"><header><h1>NTLM capture audit</h1>\
          <p>NtlmMinClientSec {} \u{b7} NtlmMinServerSec {} \u{b7} client LmCompatibilityLevel {} \
          \u{b7} server LmCompatibilityLevel {} \u{b7} semantics {}</p></header><main>",
+        crate::actions::CSS,
         summary.exchanges,
         summary.breaking,
         escape(&p.client_min),
@@ -1449,6 +1564,14 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
         let lines: Vec<String> = p.restrict.iter().map(|l| escape(l)).collect();
         let _ = write!(h, "<p>{}</p>", lines.join(" \u{b7} "));
     }
+    if let Some(b) = &p.binding {
+        let _ = write!(
+            h,
+            "<p class=\"binding\">Server settings: {} \u{b7} HTTP and LDAP judged {}</p>",
+            escape(b),
+            if p.tls { "as over TLS" } else { "without TLS" }
+        );
+    }
     let _ = write!(
         h,
         "<section class=\"card\"><div class=\"stats\">\
@@ -1462,6 +1585,42 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
         summary.exchanges - summary.breaking,
         summary.partial,
         summary.problems
+    );
+    // What to do about the exchanges that would break.
+    let mut actions = crate::actions::Actions::new();
+    for r in records {
+        if let Some(f) = &r.failure {
+            actions.add(
+                (r.client_host(), r.client_profile.as_str()),
+                (host(&r.server), ""),
+                f,
+            );
+            if r.user.is_some() {
+                actions.add_user(f, who(r));
+            }
+        }
+    }
+    actions.set_hosts(
+        records
+            .iter()
+            .filter(|r| r.client_policy_applies)
+            .map(ExchangeRecord::client_host)
+            .collect(),
+        records.iter().map(|r| host(&r.server)).collect(),
+    );
+    let value = |v: &str| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok();
+    actions.html(
+        "exchange",
+        crate::actions::Configured {
+            client_min: value(&p.client_min),
+            server_min: value(&p.server_min),
+            clients_changed: value(&p.client_min).is_some_and(|v| v != 0)
+                || p.client_lm_level.is_some(),
+            servers_changed: value(&p.server_min).is_some_and(|v| v != 0)
+                || p.server_lm_level.is_some(),
+        },
+        &[],
+        &mut h,
     );
     h.push_str("<section class=\"card\"><h2>Clients that would break</h2>");
     if summary.breaking_clients.is_empty() {
@@ -1619,6 +1778,95 @@ mod tests {
             .map(|(i, x)| auditor.judge("t", i + 1, x, &mut problems))
             .collect();
         (recs, problems)
+    }
+
+    /// The three messages `client` (a built-in profile) sends and receives
+    /// against a Windows 11 server over `carrier`, as the session layer builds them.
+    fn simulated(client: &str, carrier: ntlm_policy::Carrier) -> Messages {
+        use rand_chacha::ChaCha20Rng;
+        use rand_chacha::rand_core::SeedableRng;
+        let catalog = Catalog::builtin().unwrap();
+        let cp = catalog.get(client).unwrap();
+        let mut c = cp
+            .client_settings(Credentials::password("alice", "TESTDOM", "pw"))
+            .unwrap();
+        let mut store = ntlm_session::MemoryStore::new();
+        store.add_password("TESTDOM", "alice", "pw");
+        let mut s = catalog
+            .get("windows-11")
+            .unwrap()
+            .server_settings(std::sync::Arc::new(store))
+            .unwrap();
+        crate::binding::apply(
+            cp,
+            &mut c,
+            &mut s,
+            &ntlm_policy::BindingPolicy::default(),
+            carrier,
+        );
+        let ex = ntlm_session::Pair {
+            client: c,
+            server: s,
+        }
+        .run(
+            &mut ChaCha20Rng::seed_from_u64(5),
+            133_000_000_000_000_000,
+            ntlm_session::Fixed::default(),
+        );
+        Messages {
+            negotiate: ex.negotiate.unwrap().0,
+            challenge: ex.challenge.unwrap().0,
+            authenticate: ex.authenticate.unwrap().0,
+        }
+    }
+
+    /// A capture taken behind a TLS-terminating proxy, judged under
+    /// Extended Protection: a client without channel bindings breaks under
+    /// Required, one with an all-zero pair already under Accept, Windows
+    /// never; without --tls nothing is checked.
+    #[test]
+    fn channel_bindings_in_captures() {
+        use ntlm_policy::{BindingPolicy, Carrier, ExtendedProtection};
+        let policy = |e, tls| Policy {
+            binding: BindingPolicy {
+                extended_protection: e,
+                ..BindingPolicy::default()
+            },
+            tls,
+            ..Policy::default()
+        };
+        let judge = |client: &str, p: Policy| {
+            let (r, problems) = records(
+                &synth::http_exchange_pcap(&simulated(client, Carrier::Https), 200),
+                p,
+            );
+            assert!(problems.is_empty(), "{problems:?}");
+            let r = r.into_iter().next().unwrap();
+            (r.verdict, r.failure.map(|f| f.rule.id), r.channel_bindings)
+        };
+        assert_eq!(
+            judge("windows-11", policy(ExtendedProtection::Require, true)),
+            ("ok", None, Some("present"))
+        );
+        assert_eq!(
+            judge("pyspnego-0.12", policy(ExtendedProtection::Require, true)),
+            ("breaks", Some("epa-require"), Some("absent"))
+        );
+        assert_eq!(
+            judge("pyspnego-0.12", policy(ExtendedProtection::Allow, true)),
+            ("ok", None, Some("absent"))
+        );
+        assert_eq!(
+            judge("gss-ntlmssp-1.2", policy(ExtendedProtection::Allow, true)),
+            ("breaks", Some("epa-allow"), Some("zero"))
+        );
+        assert_eq!(
+            judge(
+                "gss-ntlmssp-1.2",
+                policy(ExtendedProtection::Require, false)
+            ),
+            ("ok", None, Some("zero"))
+        );
     }
 
     fn curl() -> Messages {
@@ -1887,6 +2135,13 @@ mod tests {
         // Every attribute value is closed where the markup closes it: no
         // quote from a name opens a new attribute.
         assert!(!page.contains("\" onerror="));
+        // The users reach the What to do section's lists, escaped: no name
+        // closes its text box early.
+        assert!(page.contains("users to inform"));
+        assert_eq!(
+            page.matches("<textarea").count(),
+            page.matches("</textarea>").count()
+        );
     }
 
     #[test]

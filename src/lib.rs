@@ -25,8 +25,10 @@ pub use ntlm_policy as policy;
 pub use ntlm_session as session;
 pub use ntlm_wire as wire;
 
+pub mod actions;
 pub mod attack;
 pub mod audit;
+pub mod binding;
 pub mod events;
 pub mod filetime;
 pub mod fleet;
@@ -45,3 +47,4 @@ pub mod restrict;
 pub mod serve;
 pub mod sink;
 pub mod spnego;
+pub mod tls;

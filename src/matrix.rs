@@ -219,6 +219,11 @@ pub struct Options {
     pub semantics: Semantics,
     /// How exchanges are decided.
     pub engine: Engine,
+    /// The server's channel-binding, target-name and LDAP signing settings
+    /// (`crate::binding`; default: none).
+    pub binding: ntlm_policy::BindingPolicy,
+    /// What carries the exchanges (default `other`: those settings check nothing).
+    pub carrier: ntlm_policy::Carrier,
 }
 
 /// The result of one exchange: the server's report, or who refused and why.
@@ -414,6 +419,7 @@ pub fn evaluate(
             app,
             semantics,
             engine: Engine::Full,
+            ..Options::default()
         },
     )
 }
@@ -453,6 +459,9 @@ fn full(
     cs.config.lm_level = c.lm_level;
     ss.min = s.min;
     ss.config.lm_level = s.lm_level;
+    if opts.carrier != ntlm_policy::Carrier::Other || !opts.binding.is_default() {
+        crate::binding::apply(client, &mut cs, &mut ss, &opts.binding, opts.carrier);
+    }
     let mut rng = ChaCha20Rng::seed_from_u64(0x6e74_6c6d);
     let ex = Pair {
         client: cs,
@@ -490,7 +499,22 @@ fn flags_only(
                         || opts.app.seal)
                     && server.sends_timestamp()
                     && n.challenge.contains(NegotiateFlags::NEGOTIATE_TARGET_INFO);
-                match key_exchange_failure(client, server, n.flags, mic) {
+                // The server's checks in MS-NLMP 3.2.5.1.2 order: the key
+                // exchange, then channel bindings and target name, the MIC,
+                // and the directory's signing requirement last.
+                let kx = key_exchange_failure(client, server, n.flags, mic);
+                let (bound, signing) = crate::binding::flags_only_failures(
+                    client,
+                    &opts.binding,
+                    opts.carrier,
+                    n.response,
+                    n.flags,
+                );
+                let first = match kx {
+                    Some(f) if f.rule.id == ntlm_policy::rules::AUTH_KEY_EXCH.id => Some(f),
+                    kx => bound.or(kx).or(signing),
+                };
+                match first {
                     Some(f) => Err(f),
                     None => Ok(SessionReport {
                         flags: n.flags,
@@ -613,7 +637,9 @@ type Blocks = (Option<Block>, Option<Block>);
 /// Two hosts are the same kind of client (or server) when they have the same
 /// profile and the same effective settings before and after the change
 /// (minimum and LmCompatibilityLevel); the run's [`Options`] (semantics,
-/// application requests, engine) are the same for every pair. That is
+/// application requests, engine, carrier) are the same for every pair, and
+/// the servers' channel-binding settings are the same for every pair before
+/// the change and for every pair after it ([`Evaluator::binding_before`]). That is
 /// everything an exchange reads ([`exchange`]), so a pair of kinds has one
 /// outcome, computed the first time it is asked for and then shared (with
 /// Restrict NTLM, [`Evaluator::with_restrictions`], per pair of kinds and
@@ -624,6 +650,9 @@ type Blocks = (Option<Block>, Option<Block>);
 pub struct Evaluator<'p, 'a> {
     peers: &'p [Peer<'a>],
     opts: Options,
+    /// The server's channel-binding settings before the change (after it:
+    /// `opts.binding`).
+    before_binding: ntlm_policy::BindingPolicy,
     kinds: Vec<&'a Profile>,
     /// Per peer: its client kind and server kind (indices into `sides`).
     peer_sides: Vec<(u32, u32)>,
@@ -644,8 +673,16 @@ pub struct Evaluator<'p, 'a> {
 }
 
 /// What an exchange reads besides the run's [`Options`]: the client kind and
-/// its effective settings, the server kind and its.
-type Exchange = (usize, Effective, usize, Effective);
+/// its effective settings, the server kind and its, and the server's
+/// channel-binding settings (which a change may set: see
+/// [`Evaluator::binding_before`]).
+type Exchange = (
+    usize,
+    Effective,
+    usize,
+    Effective,
+    ntlm_policy::BindingPolicy,
+);
 
 impl<'p, 'a> Evaluator<'p, 'a> {
     /// An evaluator for pairs of `peers`, before (each peer's own settings)
@@ -694,6 +731,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         Self {
             peers,
             opts: *opts,
+            before_binding: opts.binding,
             kinds,
             peer_sides,
             sides,
@@ -704,6 +742,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             after_exchanges: Vec::new(),
             certainties: HashMap::new(),
         }
+    }
+
+    /// The same evaluator with the server's channel-binding settings before
+    /// the change set to `binding` (by default they are the run's
+    /// [`Options::binding`], which then stand for the after side only).
+    #[must_use]
+    pub fn binding_before(mut self, binding: ntlm_policy::BindingPolicy) -> Self {
+        self.before_binding = binding;
+        self
     }
 
     /// The outcome of `client` (a peer index) against `server`, as an index
@@ -751,7 +798,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let reads = |p: &Profile| p.honours != crate::profiles::Honours::NONE;
         let reading = (reads(cp.profile), reads(sp.profile));
         let joined = sp.profile.server_config().is_some_and(|c| c.domain_joined);
-        let target = (sp.name.as_str(), Transport::Other);
+        let transport = if self.opts.carrier == ntlm_policy::Carrier::Smb {
+            Transport::Smb
+        } else {
+            Transport::Other
+        };
+        let target = (sp.name.as_str(), transport);
         (
             crate::restrict::block((cb, sb, &none), target, reading, &sp.name, joined),
             crate::restrict::block((ca, sa, &r.dc), target, reading, &sp.name, joined),
@@ -761,11 +813,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     fn compute(&mut self, c: u32, s: u32, (bb, ba): Blocks) -> Option<u32> {
         let (ck, cbefore, cafter) = *self.sides.get(usize::try_from(c).ok()?)?;
         let (sk, sbefore, safter) = *self.sides.get(usize::try_from(s).ok()?)?;
-        let before = crate::restrict::apply_block(self.verdict(ck, cbefore, sk, sbefore)?, bb);
-        let after = crate::restrict::apply_block(self.verdict(ck, cafter, sk, safter)?, ba);
+        let (bind_before, bind_after) = (self.before_binding, self.opts.binding);
+        let before = crate::restrict::apply_block(
+            self.verdict((ck, cbefore, sk, sbefore, bind_before))?,
+            bb,
+        );
+        let after =
+            crate::restrict::apply_block(self.verdict((ck, cafter, sk, safter, bind_after))?, ba);
         self.outcomes.push(PairOutcome { before, after });
         self.after_exchanges
-            .push(((ck, cafter, sk, safter), ba.is_some()));
+            .push(((ck, cafter, sk, safter, bind_after), ba.is_some()));
         u32::try_from(self.outcomes.len() - 1).ok()
     }
 
@@ -797,7 +854,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             .outcomes
             .get(usize::try_from(outcome).ok()?)
             .map(|o| o.after.is_ok());
-        let (c, ce, s, se) = key;
+        let (c, ce, s, se, binding) = key;
         let computed = match (self.kinds.get(c).copied(), self.kinds.get(s).copied()) {
             (Some(cp), Some(sp)) => {
                 let opts = self.opts;
@@ -807,6 +864,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     let o = Options {
                         semantics: *sem,
                         engine,
+                        binding,
                         ..opts
                     };
                     exchange(cp, ce, sp, se, &o).map(|v| v.is_ok())
@@ -826,12 +884,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         computed
     }
 
-    fn verdict(&mut self, c: usize, ce: Effective, s: usize, se: Effective) -> Option<Verdict> {
+    fn verdict(&mut self, key: Exchange) -> Option<Verdict> {
+        let (c, ce, s, se, binding) = key;
         let (cp, sp) = (self.kinds.get(c).copied()?, self.kinds.get(s).copied()?);
-        let opts = &self.opts;
+        let opts = Options {
+            binding,
+            ..self.opts
+        };
         self.verdicts
-            .entry((c, ce, s, se))
-            .or_insert_with(|| exchange(cp, ce, sp, se, opts))
+            .entry(key)
+            .or_insert_with(|| exchange(cp, ce, sp, se, &opts))
             .clone()
     }
 
@@ -1011,6 +1073,7 @@ pub fn run(
             app,
             semantics,
             engine: Engine::Full,
+            ..Options::default()
         },
         &mut |_, _| {},
     )
@@ -1326,6 +1389,43 @@ mod tests {
         assert_eq!(ev.certainty(u32::MAX), None);
     }
 
+    /// Channel-binding settings as the change: the before and after
+    /// exchanges read the same effective settings but different binding
+    /// settings, so they are decided apart, not shared.
+    #[test]
+    fn evaluator_keys_binding_settings_apart() {
+        let cat = catalog();
+        let peers: Vec<Peer<'_>> = ["curl-7.88", "windows-11"]
+            .iter()
+            .map(|n| Peer::of(cat.get(n).unwrap()))
+            .collect();
+        let binding =
+            crate::binding::policy(&["extended-protection=require".to_owned()], "refused").unwrap();
+        let opts = Options {
+            carrier: ntlm_policy::Carrier::Https,
+            binding,
+            ..Options::default()
+        };
+        let change = Policy::default();
+        let mut ev = Evaluator::new(&peers, &change, &opts)
+            .binding_before(ntlm_policy::BindingPolicy::default());
+        let o = ev.outcome(0, 1).unwrap();
+        let outcome = ev.outcomes().get(o as usize).unwrap().clone();
+        assert!(outcome.before.is_ok(), "{:?}", outcome.before);
+        let f = outcome.after.unwrap_err();
+        assert_eq!(f.rule.id, "epa-require");
+        assert_eq!(ev.exchanges(), 2);
+        // Without a binding change both sides read the same, once.
+        let mut same = Evaluator::new(&peers, &change, &opts);
+        let o = same.outcome(0, 1).unwrap();
+        let outcome = same.outcomes().get(o as usize).unwrap();
+        assert!(outcome.before.is_err() && outcome.after.is_err());
+        assert_eq!(same.exchanges(), 1);
+        // The certainty reads the after side's settings: a refused binding
+        // fails under every reading.
+        assert!(ev.certainty(0).unwrap().holds_under_every_reading());
+    }
+
     #[test]
     fn engines_agree_on_the_builtin_catalog() {
         let cat = catalog();
@@ -1383,6 +1483,7 @@ mod tests {
                                 app,
                                 semantics,
                                 engine: Engine::Full,
+                                ..Options::default()
                             };
                             let full = exchange(c, ce, s, se, &opts).unwrap();
                             opts.engine = Engine::Flags;

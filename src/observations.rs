@@ -106,6 +106,12 @@ struct ObservationSpec {
     response_kind: Option<String>,
     #[serde(default)]
     event: Option<String>,
+    #[serde(default)]
+    carrier: Option<String>,
+    #[serde(default)]
+    binding: Vec<String>,
+    #[serde(default)]
+    zero_channel_bindings: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +164,12 @@ pub struct Observation {
     pub response_kind: Option<String>,
     /// What the source shows of the outcome (event text, HTTP status).
     pub event: Option<String>,
+    /// What carried the exchange (`carrier`; default `other`).
+    pub carrier: ntlm_policy::Carrier,
+    /// The server's channel-binding, target-name and LDAP signing settings
+    /// (`binding`, `NAME=VALUE` items as `--binding` takes them, and
+    /// `zero_channel_bindings`).
+    pub binding: ntlm_policy::BindingPolicy,
 }
 
 /// A problem in an observations file: the observation and field.
@@ -231,7 +243,19 @@ impl Observation {
         if o.sources.is_empty() {
             return Err("sources: an observation needs a public source".into());
         }
+        let carrier = crate::binding::carrier(o.carrier.as_deref().unwrap_or("other"))
+            .map_err(|e| e.replace("--carrier", "carrier:"))?;
+        let binding = crate::binding::policy(
+            &o.binding,
+            o.zero_channel_bindings.as_deref().unwrap_or("refused"),
+        )
+        .map_err(|e| {
+            e.replace("--binding", "binding")
+                .replace("--zero-channel-bindings", "zero_channel_bindings:")
+        })?;
         Ok(Self {
+            carrier,
+            binding,
             client_flags: hex("client_flags", o.client_flags.as_ref())?,
             server_flags: hex("server_flags", o.server_flags.as_ref())?,
             client_min: mask("client_min", o.client_min.as_ref())?,
@@ -332,6 +356,8 @@ impl Observation {
             app: self.app,
             semantics,
             engine,
+            binding: self.binding,
+            carrier: self.carrier,
         };
         matrix::exchange(&client, c, &server, s, &opts)
             .ok_or_else(|| "a profile cannot play its role".to_owned())

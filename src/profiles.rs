@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ntlm_crypto::KeyExchange;
 use ntlm_policy::{
-    ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, ResponseKinds,
+    Carrier, ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, ResponseKinds,
     SERVER_CAPABILITIES, ServerConfig, TargetInfoRule,
 };
 use ntlm_session::{
@@ -248,6 +248,129 @@ struct ProfileSpec {
     client: Option<ClientSpec>,
     #[serde(default)]
     server: Option<ServerSpec>,
+    #[serde(default)]
+    binding: Option<BindingSpec>,
+}
+
+/// `[profile.binding]`: what a client puts in MsvAvChannelBindings and
+/// MsvAvTargetName.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindingSpec {
+    #[serde(default)]
+    channel_bindings: Vec<String>,
+    #[serde(default)]
+    zero_pair: Option<bool>,
+    #[serde(default)]
+    target_name: Option<String>,
+    #[serde(default)]
+    sources: Vec<String>,
+}
+
+/// What a client sends as MsvAvTargetName.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetNameSent {
+    /// The service's SPN (`cifs/host`, `HTTP/host`, ...).
+    Spn,
+    /// An empty MsvAvTargetName.
+    Empty,
+    /// No MsvAvTargetName (no NTLMv2 AV extensions at all).
+    Absent,
+}
+
+impl TargetNameSent {
+    /// `spn`, `empty` or `absent`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Spn => "spn",
+            Self::Empty => "empty",
+            Self::Absent => "absent",
+        }
+    }
+}
+
+/// A client profile's channel-binding and target-name behaviour
+/// (`[profile.binding]`; defaults from `av_extensions`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientBinding {
+    /// The carriers over which the client sends the channel's bindings
+    /// (only TLS carriers have any).
+    pub channel_bindings_over: Vec<Carrier>,
+    /// Without bindings, whether it sends an all-zero MsvAvChannelBindings
+    /// (true) or none (false).
+    pub zero_pair: bool,
+    /// What it sends as MsvAvTargetName.
+    pub target_name: TargetNameSent,
+    /// Sources for this behaviour.
+    pub sources: Vec<String>,
+}
+
+impl ClientBinding {
+    fn from_spec(spec: Option<&BindingSpec>, av_extensions: bool) -> Result<Self, String> {
+        let Some(b) = spec else {
+            return Ok(Self {
+                channel_bindings_over: Vec::new(),
+                zero_pair: av_extensions,
+                target_name: if av_extensions {
+                    TargetNameSent::Empty
+                } else {
+                    TargetNameSent::Absent
+                },
+                sources: Vec::new(),
+            });
+        };
+        let channel_bindings_over = b
+            .channel_bindings
+            .iter()
+            .map(|c| match Carrier::from_name(c) {
+                Some(c) if c.tls() => Ok(c),
+                Some(_) => Err(format!(
+                    "binding.channel_bindings: {c:?} has no TLS channel to bind to (https, ldaps)"
+                )),
+                None => Err(format!(
+                    "binding.channel_bindings: {c:?} is not a carrier (https, ldaps)"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let target_name = match b.target_name.as_deref() {
+            None if av_extensions => TargetNameSent::Empty,
+            None => TargetNameSent::Absent,
+            Some("spn") => TargetNameSent::Spn,
+            Some("empty") => TargetNameSent::Empty,
+            Some("absent") => TargetNameSent::Absent,
+            Some(other) => {
+                return Err(format!(
+                    "binding.target_name {other:?} is not spn, empty or absent"
+                ));
+            }
+        };
+        let zero_pair = b.zero_pair.unwrap_or(av_extensions);
+        if !av_extensions
+            && (!channel_bindings_over.is_empty()
+                || zero_pair
+                || target_name != TargetNameSent::Absent)
+        {
+            return Err("[profile.binding] sends AV pairs but av_extensions is false".into());
+        }
+        if av_extensions && target_name == TargetNameSent::Absent {
+            return Err(
+                "binding.target_name absent needs av_extensions = false (the AV extensions \
+                 always carry MsvAvTargetName)"
+                    .into(),
+            );
+        }
+        Ok(Self {
+            channel_bindings_over,
+            zero_pair,
+            target_name,
+            sources: b.sources.clone(),
+        })
+    }
+
+    /// Whether the client sends the channel's bindings over `carrier`.
+    pub fn binds_over(&self, carrier: Carrier) -> bool {
+        carrier.tls() && self.channel_bindings_over.contains(&carrier)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,6 +416,8 @@ pub struct Profile {
     client_key_exchange: KeyExchange,
     /// How the server obtains the ExportedSessionKey with KEY_EXCH (`key_exchange`).
     server_key_exchange: ServerKeyExchange,
+    /// Channel bindings and target name as a client (`[profile.binding]`).
+    pub binding: ClientBinding,
 }
 
 /// A problem in a profile file.
@@ -487,6 +612,11 @@ impl Profile {
         }
         let server_key_exchange =
             server_key_exchange(p.server.as_ref().and_then(|c| c.key_exchange.as_deref()))?;
+        let av_extensions = p.client.as_ref().is_some_and(|c| c.av_extensions);
+        if p.binding.is_some() && p.client.is_none() {
+            return Err("a [profile.binding] table on a profile without [profile.client]".into());
+        }
+        let binding = ClientBinding::from_spec(p.binding.as_ref(), av_extensions)?;
         let honours = match &p.honours {
             Some(list) => Honours::from_names(list)?,
             None if osg == OsGeneration::NonWindows => Honours::NONE,
@@ -510,6 +640,7 @@ impl Profile {
             server,
             client_key_exchange,
             server_key_exchange,
+            binding,
         })
     }
 
@@ -615,7 +746,26 @@ impl Profile {
         s.av_extensions = spec.av_extensions;
         s.key_exchange = self.client_key_exchange;
         s.mic_announced_with_security_only = self.announces_mic_with_security_only();
+        s.omit_absent_channel_bindings = !self.binding.zero_pair;
         Some(s)
+    }
+
+    /// Sets what the client sends as MsvAvChannelBindings and
+    /// MsvAvTargetName over `carrier` ([`ClientBinding`]): `channel` is the
+    /// MD5 of the connection's channel bindings, `spn` the service's name.
+    pub fn apply_client_binding(
+        &self,
+        s: &mut ClientSettings,
+        carrier: Carrier,
+        channel: [u8; 16],
+        spn: &str,
+    ) {
+        s.channel_bindings = self.binding.binds_over(carrier).then_some(channel);
+        s.omit_absent_channel_bindings = !self.binding.zero_pair;
+        s.target_name = match self.binding.target_name {
+            TargetNameSent::Spn => Some(spn.to_owned()),
+            TargetNameSent::Empty | TargetNameSent::Absent => None,
+        };
     }
 
     /// Server settings checking accounts in `store`, when the profile can be a server.

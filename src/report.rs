@@ -8,9 +8,15 @@
 //! data is embedded as JSON with `<`, `>` and `&` escaped so that it cannot
 //! close its `<script>` element.
 //!
+//! Above the grid, a "What to do" section ([`crate::actions`]) groups the
+//! newly broken pairs by cause, with the hosts to change, the hosts that
+//! refuse and the relaxed value simulated; the script gives each cause a
+//! button that shows only its pairs in the grid.
+//!
 //! When its script has run, the page sets `data-failing-cells` (the number
 //! of cells whose pair fails after the change) and `data-ready="1"` on
-//! `<body>`; an uncaught script error sets `data-script-error`.
+//! `<body>`, and `data-cells` (the grid cells it found) on each cause; an
+//! uncaught script error sets `data-script-error`.
 
 use std::fmt::Write as _;
 
@@ -20,6 +26,7 @@ use ntlm_policy::{
 };
 use serde::Serialize;
 
+use crate::actions::{Actions, Configured, Relaxed};
 use crate::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
 use crate::outcome::{OutcomeJson, hex32, names};
 use crate::profiles::Profile;
@@ -67,6 +74,15 @@ pub struct Report<'a> {
     /// of [`ntlm_policy::Certainty::summary`] and whether it holds), by the
     /// outcome's [`PairSet::outcome_key`]; empty when not computed.
     pub certainties: Vec<Option<(String, bool)>>,
+    /// The changed NtlmMinClientSec/NtlmMinServerSec values, from which the
+    /// "What to do" section computes relaxed values.
+    pub configured: Configured,
+    /// Relaxed values simulated on the pairs of their cause.
+    pub relaxed: Vec<Relaxed>,
+    /// Clients and servers the change does not reach for a value it sets on
+    /// them (their profile does not read it): never listed as hosts where
+    /// the change breaks nothing.
+    pub not_reached: Vec<String>,
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values.
@@ -154,6 +170,7 @@ pub fn switches(s: &Semantics) -> Vec<(&'static str, &'static str, String)> {
                 AuthenticateExtra::Intersect => "intersect",
             },
         ),
+        ("ntlmv1-server", s.ntlmv1_server.value_name()),
     ];
     values
         .into_iter()
@@ -322,6 +339,8 @@ td.ab{background:var(--ab);color:var(--ab-fg)}
 td.fx{background:var(--fx);color:var(--fx-fg)}
 td.na{background:repeating-linear-gradient(45deg,#f1f2f4,#f1f2f4 4px,#e7e9ec 4px,#e7e9ec 8px)}
 th.hl{color:#1f6feb!important;font-weight:700!important}
+table.grid.focus td.cell:not(.mark){opacity:.18}
+div.cause button.show{margin-left:10px;font:inherit;font-size:12px;font-weight:500;padding:1px 8px;border:1px solid #8a95a3;border-radius:4px;background:#fff;cursor:pointer}
 aside.details{position:sticky;top:12px;width:420px;flex:0 0 420px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px;min-height:200px}
 aside.details h3{margin:0 0 4px;font-size:15px}
 aside.details .tag{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;margin-bottom:8px}
@@ -440,6 +459,48 @@ const SCRIPT: &str = r#"
   }
   var first = document.querySelector('td.cell.nb') || document.querySelector('td.cell.ab');
   if (first) { show(first); }
+  // "What to do": each cause finds its newly broken cells (same side,
+  // message, rule and missing bits), counts them in data-cells, and gets a
+  // button that shows only them in the grid.
+  var grid = document.querySelector('table.grid');
+  var causes = document.querySelectorAll('div.cause');
+  var active = null;
+  function ofCause(div, p) {
+    return p && p.change === 'newly-broken' && p.after.result === 'failure' &&
+      p.after.side === div.getAttribute('data-side') &&
+      p.after.stage === div.getAttribute('data-stage') &&
+      p.after.rule_id === div.getAttribute('data-rule') &&
+      p.after.missing === div.getAttribute('data-missing');
+  }
+  for (var k = 0; k < causes.length; k++) {
+    (function (div) {
+      var mine = [];
+      for (var j = 0; j < cells.length; j++) {
+        if (ofCause(div, pair(Number(cells[j].getAttribute('data-i'))))) { mine.push(cells[j]); }
+      }
+      div.setAttribute('data-cells', String(mine.length));
+      if (!grid || mine.length === 0) { return; }
+      var button = el('button', 'show', 'Show only these pairs in the grid');
+      button.type = 'button';
+      button.addEventListener('click', function () {
+        var on = active !== div;
+        var old = document.querySelectorAll('td.cell.mark');
+        for (var m = 0; m < old.length; m++) { old[m].classList.remove('mark'); }
+        var buttons = document.querySelectorAll('div.cause button.show');
+        for (var b = 0; b < buttons.length; b++) { buttons[b].textContent = 'Show only these pairs in the grid'; }
+        grid.classList.toggle('focus', on);
+        active = on ? div : null;
+        if (on) {
+          for (var n = 0; n < mine.length; n++) { mine[n].classList.add('mark'); }
+          button.textContent = 'Show every pair again';
+          show(mine[0]);
+          grid.scrollIntoView({ block: 'nearest' });
+        }
+      });
+      var h3 = div.querySelector('h3');
+      if (h3) { h3.appendChild(button); }
+    })(causes[k]);
+  }
   body.setAttribute('data-failing-cells', String(failing));
   body.setAttribute('data-ready', '1');
 })();
@@ -454,11 +515,12 @@ pub fn html(r: &Report<'_>) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n\
+         <title>{}</title>\n<style>{CSS}{}</style>\n\
          <script>window.addEventListener('error', function (e) {{ document.body && \
          document.body.setAttribute('data-script-error', String(e.message || e)); }});</script>\n\
          </head>\n<body data-pairs=\"{}\" data-expected-failing=\"{failing}\">\n",
         escape(&r.title),
+        crate::actions::CSS,
         r.results.pair_count()
     );
     let _ = write!(
@@ -491,6 +553,32 @@ pub fn html(r: &Report<'_>) -> String {
         );
     }
     h.push_str("</div></section>\n");
+
+    // What to do about the pairs the change breaks.
+    let mut actions = Actions::new();
+    for p in pairs_of(r.results) {
+        if let (Change::NewlyBroken, Err(f)) = (p.change(), p.after) {
+            actions.add(
+                (p.client, p.client_profile),
+                (p.server, p.server_profile),
+                f,
+            );
+        }
+    }
+    let reached = |h: &&String| !r.not_reached.contains(h);
+    actions.set_hosts(
+        r.clients
+            .iter()
+            .filter(reached)
+            .map(String::as_str)
+            .collect(),
+        r.servers
+            .iter()
+            .filter(reached)
+            .map(String::as_str)
+            .collect(),
+    );
+    actions.html("pair", r.configured, &r.relaxed, &mut h);
 
     // Grid (or list) and details panel.
     h.push_str("<section class=\"card\"><h2>Client \u{d7} server</h2>\n<div class=\"legend\">");
@@ -798,6 +886,9 @@ observed = "&lt;"
             profiles: vec![evil, xp],
             hosts: Vec::new(),
             certainties: Vec::new(),
+            configured: Configured::default(),
+            relaxed: Vec::new(),
+            not_reached: Vec::new(),
         };
         let page = html(&report);
         assert!(!page.contains("<script>alert"), "raw script in the page");
@@ -851,6 +942,9 @@ lm_level = 3
             profiles: vec![evil],
             hosts: Vec::new(),
             certainties: Vec::new(),
+            configured: Configured::default(),
+            relaxed: Vec::new(),
+            not_reached: Vec::new(),
         };
         let page = html(&report);
         // The server name is written into title="..." attributes: its quotes
@@ -874,7 +968,7 @@ lm_level = 3
     #[test]
     fn switches_name_every_value_and_rule() {
         let s = switches(&Semantics::by_name("lenient").unwrap());
-        assert_eq!(s.len(), 7);
+        assert_eq!(s.len(), Semantics::SWITCHES.len());
         assert_eq!(s[0].0, "rule-128");
         assert_eq!(s[0].1, "kb239869");
         assert!(s[0].2.contains("KB239869"), "{:?}", s[0]);

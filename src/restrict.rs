@@ -41,6 +41,10 @@ pub fn apply(r: &mut Restrictions, setting: &Setting) -> Result<(), String> {
             "LmCompatibilityLevel is set with --client-lm-level/--server-lm-level, not here"
                 .to_owned(),
         ),
+        Setting::Binding(b) => Err(format!(
+            "{} is a server's channel-binding or target-name setting, set with --binding, not here",
+            b.name()
+        )),
     }
 }
 

@@ -49,7 +49,7 @@ fn samples() -> Option<PathBuf> {
     if d.is_dir() {
         Some(d)
     } else {
-        eprintln!("SKIPPED: {} is absent", d.display());
+        ntlm_testsupport::skip(&format!("its checks: {} is absent", d.display()));
         None
     }
 }
@@ -730,7 +730,7 @@ fn captures_and_event_logs_mix() {
             .map(|e| e.path())
             .find(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
     }) else {
-        eprintln!("SKIPPED: no capture in {}", capture.display());
+        ntlm_testsupport::skip(&format!("its checks: no capture in {}", capture.display()));
         return;
     };
     let evtx = d.join("evtx-attack-samples_privexchange_dirkjan.evtx");
@@ -763,4 +763,47 @@ fn captures_and_event_logs_mix() {
     let page = std::fs::read_to_string(html).unwrap();
     assert!(page.contains("id=\"events\""));
     assert!(page.find("All exchanges") < page.find("Event logs"));
+}
+
+/// An event log on standard input (`-`) is recognised by content as a file
+/// is, and a report of event logs alone has no empty capture headings.
+#[test]
+fn an_event_log_on_standard_input() {
+    let Some(d) = samples() else { return };
+    let path = d.join("evtx-attack-samples_privexchange_dirkjan.evtx");
+    let bytes = std::fs::read(&path).unwrap();
+    let run = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ntlmsim"));
+        cmd.args(["audit", "--server-lm-level", "5"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .arg("-")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = run(true);
+    assert_eq!(code, Some(0), "{out}");
+    let from_stdin: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter_map(|v| v.get("event").cloned())
+        .collect();
+    let (_, from_file, _, _) = audit(&["--server-lm-level", "5", path.to_str().unwrap()]);
+    assert_eq!(from_stdin.len(), from_file.len());
+    assert!(!from_stdin.is_empty());
+    for (a, b) in from_stdin.iter().zip(&from_file) {
+        assert_eq!(a["event_id"], b["event_id"]);
+        assert_eq!(a["verdict"], b["verdict"]);
+        assert_eq!(a["record_id"], b["record_id"]);
+    }
+    let (_, text) = run(false);
+    assert!(text.contains("Event logs: 1 file(s)"), "{text}");
+    assert!(!text.contains("By verdict:"), "{text}");
 }

@@ -31,9 +31,18 @@ fn dir() -> PathBuf {
     d
 }
 
+/// Writes `name` atomically (a temporary file renamed over it): tests run
+/// in parallel and several write the same fixture while others read it.
 fn write(name: &str, bytes: &[u8]) -> String {
     let p = dir().join(name);
-    std::fs::write(&p, bytes).unwrap();
+    let thread = format!("{:?}", std::thread::current().id());
+    let tmp = dir().join(format!(
+        "{name}.{}.{}.tmp",
+        std::process::id(),
+        thread.trim_start_matches("ThreadId(").trim_end_matches(')')
+    ));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, &p).unwrap();
     p.to_str().unwrap().to_owned()
 }
 
@@ -284,6 +293,18 @@ fn human_csv_and_html() {
     );
     assert!(page.contains("192.0.2.2 <span class=\"muted\">(curl-7.88)</span>"));
     assert!(!page.contains("<script"));
+    // What to do: the cause, the client to change, the relaxed value.
+    assert!(page.contains(
+        "1 exchange breaks under this change, between 1 client and 1 server, for 1 reason."
+    ));
+    assert!(page.contains("Make the clients below negotiate <code>NEGOTIATE_128</code>"));
+    assert!(page.contains(
+        "set NtlmMinServerSec on the servers below to <code>0x00000000</code> instead of \
+         <code>0x20000000</code>"
+    ));
+    assert!(page.contains(">192.0.2.2</textarea>"));
+    assert!(page.contains(">EXAMPLE\\bob</textarea>"), "{page}");
+    assert!(page.contains("run this report again with <code>--server-min 0x00000000</code>"));
 }
 
 #[test]
@@ -432,4 +453,91 @@ fn several_files_are_numbered_in_order() {
             .len(),
         2
     );
+}
+
+/// The messages of `client` (a built-in profile) against a Windows 11
+/// server over HTTPS, as the session layer builds them.
+fn simulated_https(client: &str) -> Messages {
+    use ntlm_session::{Credentials, Fixed, MemoryStore, Pair};
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+    let catalog = ntlmsim::profiles::Catalog::builtin().unwrap();
+    let cp = catalog.get(client).unwrap();
+    let mut c = cp
+        .client_settings(Credentials::password("alice", "TESTDOM", "pw"))
+        .unwrap();
+    let mut store = MemoryStore::new();
+    store.add_password("TESTDOM", "alice", "pw");
+    let mut s = catalog
+        .get("windows-11")
+        .unwrap()
+        .server_settings(std::sync::Arc::new(store))
+        .unwrap();
+    ntlmsim::binding::apply(
+        cp,
+        &mut c,
+        &mut s,
+        &ntlm_policy::BindingPolicy::default(),
+        ntlm_policy::Carrier::Https,
+    );
+    let ex = Pair {
+        client: c,
+        server: s,
+    }
+    .run(
+        &mut ChaCha20Rng::seed_from_u64(9),
+        133_000_000_000_000_000,
+        Fixed::default(),
+    );
+    Messages {
+        negotiate: ex.negotiate.unwrap().0,
+        challenge: ex.challenge.unwrap().0,
+        authenticate: ex.authenticate.unwrap().0,
+    }
+}
+
+/// `--binding extended-protection=require --tls`: a capture of pyspnego
+/// without channel bindings breaks, Windows with them does not; the
+/// records say what each response carried; without --tls nothing is checked.
+#[test]
+fn channel_binding_settings_judge_captures() {
+    let file = write(
+        "cbt-pyspnego.pcap",
+        &synth::http_exchange_pcap(&simulated_https("pyspnego-0.12"), 200),
+    );
+    let windows = write(
+        "cbt-windows.pcap",
+        &synth::http_exchange_pcap(&simulated_https("windows-11"), 200),
+    );
+    let (code, out, err) = ntlmsim(&[
+        "audit",
+        "--binding",
+        "extended-protection=require",
+        "--tls",
+        "--json",
+        &file,
+        &windows,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let exchanges: Vec<&Value> = lines.iter().filter_map(|l| l.get("exchange")).collect();
+    assert_eq!(exchanges.len(), 2, "{out}");
+    let py = exchanges[0];
+    assert_eq!(py["verdict"], "breaks", "{py}");
+    assert_eq!(py["channel_bindings"], "absent");
+    assert_eq!(py["outcome"]["rule_id"], "epa-require");
+    let win = exchanges[1];
+    assert_eq!(win["verdict"], "ok", "{win}");
+    assert_eq!(win["channel_bindings"], "present");
+    assert_eq!(win["target_name"], "HTTP/ntlmsim.testdom.example");
+    let summary = lines.iter().find_map(|l| l.get("summary")).unwrap();
+    assert_eq!(summary["policy"]["binding"], "extendedProtection=Require");
+    assert_eq!(summary["policy"]["tls"], true);
+
+    let (code, out, _) = ntlmsim(&["audit", "--binding", "extended-protection=require", &file]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("channel bindings not checked"), "{out}");
 }

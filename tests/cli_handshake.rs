@@ -472,3 +472,122 @@ fn the_ntlmv1_server_switch_decides_whether_a_2025_server_refuses_ntlmv1() {
     older[6] = "windows-10";
     assert_eq!(json(&older).0, 0);
 }
+
+/// Channel bindings and target names: each client profile against a server
+/// with the baseline settings, per carrier; failures name the setting's rule.
+#[test]
+fn binding_settings_per_carrier_and_profile() {
+    let run = |client: &str, carrier: &str, binding: &str| {
+        json(&[
+            "handshake",
+            "--client",
+            client,
+            "--server",
+            "windows-11",
+            "--carrier",
+            carrier,
+            "--binding",
+            binding,
+            "--seed",
+            "3",
+            "--time",
+            "133000000000000000",
+        ])
+    };
+    // Extended Protection Required over HTTPS: Windows binds, curl does not.
+    let (code, v) = run("windows-11", "https", "extended-protection=require");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["binding"]["carrier"], "https");
+    assert_eq!(
+        v["binding"]["server_settings"],
+        "extendedProtection=Require"
+    );
+    let (code, v) = run("curl-7.88", "https", "extended-protection=require");
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "epa-require", "{v}");
+    assert_eq!(v["outcome"]["status"], "SEC_E_BAD_BINDINGS");
+    assert_eq!(v["outcome"]["side"], "server");
+    assert_eq!(v["outcome"]["stage"], "authenticate");
+    // Plain HTTP: no channel, nothing to check.
+    assert_eq!(run("curl-7.88", "http", "extended-protection=require").0, 0);
+    // Accept: curl sends no pair and logs on; gss-ntlmssp's all-zero pair is
+    // refused by default and accepted under the MS-NLMP reading.
+    assert_eq!(run("curl-7.88", "https", "extended-protection=allow").0, 0);
+    let (code, v) = run("gss-ntlmssp-1.2", "https", "extended-protection=allow");
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "epa-allow");
+    assert_eq!(v["binding"]["depends_on_zero_channel_bindings"], true);
+    let (_, v) = run("curl-7.88", "https", "extended-protection=require");
+    assert_eq!(v["binding"]["depends_on_zero_channel_bindings"], false);
+    let (code, _, err) = ntlmsim(&[
+        "handshake",
+        "--client",
+        "gss-ntlmssp-1.2",
+        "--carrier",
+        "https",
+        "--binding",
+        "extended-protection=allow",
+        "--zero-channel-bindings",
+        "accepted",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // SMB SPN validation required: impacket and Windows name the server, XP does not.
+    assert_eq!(run("impacket-0.13", "smb", "smb-name-hardening=2").0, 0);
+    assert_eq!(
+        run("windows-10", "smb", "SmbServerNameHardeningLevel=2").0,
+        0
+    );
+    let (code, v) = run("windows-xp", "smb", "smb-name-hardening=2");
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "smb-spn-required");
+    assert_eq!(run("windows-xp", "smb", "smb-name-hardening=1").0, 0);
+    // LDAP signing over LDAP without TLS: a bind without SIGN fails, with --sign it passes.
+    let (code, v) = run("windows-11", "ldap", "ldap-signing=2");
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["status"], "LDAP_STRONG_AUTH_REQUIRED");
+    let (code, _, _) = ntlmsim(&[
+        "handshake",
+        "--carrier",
+        "ldap",
+        "--binding",
+        "ldap-signing=2",
+        "--sign",
+    ]);
+    assert_eq!(code, 0);
+    // LDAPS, Always: impacket binds over LDAPS, pyspnego (no caller bindings) does not.
+    assert_eq!(run("impacket-0.13", "ldaps", "ldap-channel-binding=2").0, 0);
+    let (code, v) = run("pyspnego-0.12", "ldaps", "ldap-channel-binding=2");
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "ldap-cbt-always");
+    // Bad input names the option.
+    let (code, _, err) = ntlmsim(&["handshake", "--carrier", "pigeon"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--carrier \"pigeon\""), "{err}");
+    let (code, _, err) = ntlmsim(&["handshake", "--binding", "ldap-signing=5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("LDAPServerIntegrity 5"), "{err}");
+}
+
+/// The unconfirmed facts of both profiles come with the verdict.
+#[test]
+fn the_verdict_names_the_assumed_profile_facts() {
+    let args = [
+        "handshake",
+        "--client",
+        "windows-xp",
+        "--server",
+        "windows-11",
+        "--server-min",
+        "0x20080000",
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 1);
+    let assumed = v["assumed"].as_array().unwrap();
+    let xp = assumed
+        .iter()
+        .find(|a| a["profile"] == "windows-xp")
+        .unwrap();
+    assert!(!xp["facts"].as_str().unwrap().is_empty(), "{xp}");
+    let (_, text, _) = ntlmsim(&args);
+    assert!(text.contains("  assumed:    windows-xp: "), "{text}");
+}

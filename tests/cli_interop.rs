@@ -823,6 +823,136 @@ fn html_report_is_written_and_counts_failing_cells() {
     );
 }
 
+/// The report's "What to do" section: causes with the hosts on each side,
+/// the relaxed value simulated on the cause's pairs, the host ranking.
+#[test]
+fn html_report_says_what_to_do() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_interop");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fleet-actions.html");
+    let _ = std::fs::remove_file(&path);
+    let fleet = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fleet.toml");
+    let (code, v) = json(&[
+        "interop",
+        "--fleet",
+        fleet,
+        "--server-min",
+        "0x20080000",
+        "--html",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let broken: Vec<&Value> = v["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["change"] == "newly-broken")
+        .collect();
+    assert!(!broken.is_empty());
+    let html = std::fs::read_to_string(&path).unwrap();
+    let n = broken.len();
+    assert!(
+        html.contains(&format!("{n} pairs break under this change")),
+        "{html}"
+    );
+    // Every newly broken client is listed, one a line, in a text box.
+    let mut clients: Vec<&str> = broken
+        .iter()
+        .filter(|p| p["after"]["side"] == "server")
+        .map(|p| p["client"].as_str().unwrap())
+        .collect();
+    clients.sort_unstable();
+    clients.dedup();
+    assert!(
+        html.contains(&format!(">{}</textarea>", clients.join("\n"))),
+        "{clients:?}"
+    );
+    // The fleet breaks on ESS alone: without 0x80000 every broken pair works.
+    assert!(html.contains(
+        "Make the clients below negotiate <code>NEGOTIATE_EXTENDED_SESSIONSECURITY</code>"
+    ));
+    assert!(html.contains("set NtlmMinServerSec on the servers below to <code>0x20000000</code> instead of <code>0x20080000</code>"));
+    assert!(
+        html.contains(&format!(
+            "<b>Simulated:</b> with that value all {n} pairs of this cause work."
+        )),
+        "{html}"
+    );
+    assert!(html.contains("Hosts in the most broken pairs"));
+
+    // A server none of whose pairs breaks is listed as one to apply the
+    // change to first; a server the change does not reach (Samba) is not.
+    let fleet2 = temp_file(
+        "actions-fleet.toml",
+        r#"
+[[host]]
+name = "fs01"
+profile = "windows-7-upgraded"
+role = "server"
+[[host]]
+name = "fs02"
+profile = "windows-11"
+role = "server"
+[[host]]
+name = "files-linux"
+profile = "samba-4"
+role = "server"
+[[host]]
+name = "ws-admin"
+profile = "windows-11"
+role = "client"
+talks_to = ["fs01", "fs02", "files-linux"]
+[[host]]
+name = "sql-reports"
+profile = "jtds-1.3"
+role = "client"
+talks_to = ["fs01", "files-linux"]
+"#,
+    );
+    let safe = dir.join("safe-actions.html");
+    let (code, _) = json(&[
+        "interop",
+        "--fleet",
+        fleet2.to_str().unwrap(),
+        "--server-min",
+        "0x20080000",
+        "--html",
+        safe.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let html = std::fs::read_to_string(&safe).unwrap();
+    assert!(
+        html.contains("Servers where the change breaks nothing (1)"),
+        "{html}"
+    );
+    assert!(html.contains(">fs02</textarea>"), "{html}");
+    assert!(!html.contains(">files-linux\nfs02</textarea>"));
+
+    // Both sides changed: relaxing the servers alone leaves the pairs whose
+    // client also refuses, and the page says which.
+    let both = dir.join("both-actions.html");
+    let (code, _) = json(&[
+        "interop",
+        "--client-min",
+        "0x20080000",
+        "--server-min",
+        "0x20080000",
+        "--html",
+        both.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let html = std::fs::read_to_string(&both).unwrap();
+    assert!(html.contains("still fail, e.g. "), "{html}");
+    assert!(html.contains("set NtlmMinClientSec on the clients below to <code>0x20000000</code>"));
+
+    // Nothing breaks: the section says so.
+    let none = dir.join("none-actions.html");
+    let (code, _) = json(&["interop", "--html", none.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let html = std::fs::read_to_string(&none).unwrap();
+    assert!(html.contains("No pair breaks under this change"));
+}
+
 /// `profiles --observations`: every field observation agrees with the
 /// default semantics (exit 0); the strict reading contradicts some (exit 1).
 #[test]
@@ -973,5 +1103,81 @@ fn fleet_hosts_carry_their_own_restrict_ntlm_values() {
     assert_bad_usage(
         &["interop", "--fleet", bad.to_str().unwrap()],
         "RestrictSendingNTLMTraffic",
+    );
+}
+
+/// A channel-binding baseline as the change: what Extended Protection
+/// Required breaks over HTTPS, with both engines, and nothing over HTTP.
+#[test]
+fn binding_change_over_a_carrier() {
+    for engine in ["full", "flags"] {
+        let (code, v) = json(&[
+            "interop",
+            "--carrier",
+            "https",
+            "--binding",
+            "extended-protection=require",
+            "--servers",
+            "windows-11",
+            "--clients",
+            "windows-10,curl-7.88,gss-ntlmssp-1.2",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["policy"]["carrier"], "https");
+        assert_eq!(v["policy"]["binding"], "extendedProtection=Require");
+        let pairs = v["pairs"].as_array().unwrap();
+        let get = |c: &str| pairs.iter().find(|p| p["client"] == c).unwrap();
+        assert_eq!(get("windows-10")["change"], "unchanged", "{engine}");
+        for c in ["curl-7.88", "gss-ntlmssp-1.2"] {
+            let p = get(c);
+            assert_eq!(p["breaks"], true, "{engine} {c}");
+            assert_eq!(p["before"]["result"], "success");
+            assert_eq!(p["after"]["rule_id"], "epa-require");
+        }
+    }
+    let (code, v) = json(&[
+        "interop",
+        "--carrier",
+        "http",
+        "--binding",
+        "extended-protection=require",
+        "--servers",
+        "windows-11",
+        "--clients",
+        "curl-7.88",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let (code, _, err) = ntlmsim(&["interop", "--binding", "nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--binding"), "{err}");
+}
+
+/// Each missing bit of a broken pair carries its own rule and basis
+/// (`missing_rules`), as in `handshake --json`.
+#[test]
+fn broken_pairs_name_a_rule_per_missing_bit() {
+    let (code, v) = json(&[
+        "interop",
+        "--server-min",
+        "0xa0080000",
+        "--clients",
+        "curl-7.88",
+        "--servers",
+        "windows-11",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let after = &v["pairs"][0]["after"];
+    let missing = after["missing_names"].as_array().unwrap();
+    let rules = after["missing_rules"].as_array().unwrap();
+    assert_eq!(rules.len(), missing.len(), "{after}");
+    for (r, m) in rules.iter().zip(missing) {
+        assert_eq!(&r["name"], m);
+        assert!(r["rule_id"].is_string() && r["basis"].is_string(), "{r}");
+    }
+    assert!(
+        rules.iter().any(|r| r["rule_id"] == "min-56"),
+        "the 56-bit bit has its own rule: {after}"
     );
 }

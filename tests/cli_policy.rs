@@ -469,3 +469,65 @@ fn explain_restrict_ntlm_says_host_effect_events_and_rules() {
     );
     assert!(err.contains("\"Audit all\" (1)"), "{err}");
 }
+
+/// Channel binding, target-name and LDAP signing settings: every pasted form
+/// is explained with its setting, carriers and rules.
+#[test]
+fn explain_channel_binding_settings() {
+    let (code, v) = json(&[
+        "policy",
+        "explain",
+        r"MACHINE\System\CurrentControlSet\Services\NTDS\Parameters\LdapEnforceChannelBinding=4,2",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["kind"], "channel_binding");
+    assert_eq!(v["setting"], "LdapEnforceChannelBinding");
+    assert_eq!(v["option"], "Always");
+    assert_eq!(v["carriers"][0], "ldaps");
+    assert_eq!(v["rules"][0]["rule_id"], "ldap-cbt-always");
+    assert_eq!(v["rules"][0]["rule"], "KB4034879");
+
+    let (_, v) = json(&[
+        "policy",
+        "explain",
+        "<extendedProtection tokenChecking=\"Require\" />",
+    ]);
+    assert_eq!(v["setting"], "extendedProtection");
+    assert_eq!(v["rules"][0]["rule_id"], "epa-require");
+    assert!(v.get("registry_value").is_none());
+
+    let (_, v) = json(&[
+        "policy",
+        "explain",
+        "Microsoft network server: Server SPN target name validation level\nRequired from client",
+    ]);
+    assert_eq!(v["registry_value"], 2);
+    assert_eq!(v["rules"][0]["rule_id"], "smb-spn-required");
+
+    // Several settings in one paste, one of them under the wrong key.
+    let (_, v) = json(&[
+        "policy",
+        "explain",
+        "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0]\n\
+         \"NtlmMinServerSec\"=dword:20080000\n\
+         \"LDAPServerIntegrity\"=dword:00000002\n",
+    ]);
+    assert_eq!(v[1]["setting"], "LDAPServerIntegrity");
+    assert_eq!(v[1]["misplaced"], true);
+    assert_eq!(v[1]["warnings"][0]["id"], "misplaced-key");
+    assert_eq!(v[1]["rules"][0]["rule_id"], "ldap-signing-required");
+
+    let (code, out, _) = ntlmsim(&[
+        "policy",
+        "explain",
+        "Domain controller: LDAP server signing requirements  Require signing",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("applies over: ldap"), "{out}");
+    assert!(out.contains("LDAP_STRONG_AUTH_REQUIRED"), "{out}");
+
+    let (code, _, err) = ntlmsim(&["policy", "explain", "SmbServerNameHardeningLevel=4"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("SmbServerNameHardeningLevel 4"), "{err}");
+    assert!(err.contains("line 1"), "{err}");
+}

@@ -613,3 +613,153 @@ fn probe_against_a_samba_backed_server() {
     let out = probe_as(&url, "wrong");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// pyspnego over TLS, with and without the connection's channel bindings.
+fn pyspnego_tls(python: &Path, url: &str, cbt: bool) -> Value {
+    let mut cmd = Command::new(python);
+    cmd.arg(script())
+        .args(["client", url, &format!("{DOMAIN}\\{USER}"), PASSWORD]);
+    if cbt {
+        cmd.arg("--cbt");
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {text}; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// curl --ntlm over TLS without verifying the generated certificate.
+fn curl_tls(curl: &Path, url: &str) -> String {
+    let out = Command::new(curl)
+        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["--max-time", "20", "--ntlm", "-u"])
+        .arg(format!("{DOMAIN}\\{USER}:{PASSWORD}"))
+        .arg(url)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `serve http --tls` with Extended Protection: pyspnego given the
+/// connection's tls-server-end-point bindings logs on (and computes the same
+/// certificate hash as the server); pyspnego without them and curl (which
+/// sends no MsvAvChannelBindings) get 401 under require, and log on under
+/// allow (no pair at all: accepted).
+#[test]
+fn extended_protection_over_tls_with_curl_and_pyspnego() {
+    let test = "extended_protection_over_tls_with_curl_and_pyspnego";
+    let (Some(python), Some(curl)) = (python(test), curl(test)) else {
+        return;
+    };
+    let serve = Serve::start(&[
+        "--password",
+        PASSWORD,
+        "--tls",
+        "--extended-protection",
+        "require",
+    ]);
+    assert!(serve.url.starts_with("https://"), "{}", serve.url);
+    let bound = pyspnego_tls(&python, &serve.url, true);
+    assert_eq!(bound["status"], 200, "{bound}");
+    let unbound = pyspnego_tls(&python, &serve.url, false);
+    assert_eq!(unbound["status"], 401, "{unbound}");
+    assert_eq!(curl_tls(&curl, &serve.url), "401");
+    let (records, stderr) = serve.stop();
+    let hash = s(&bound, &["tls_server_end_point"]);
+    assert!(
+        stderr.contains(&format!("tls-server-end-point {hash} ")),
+        "pyspnego's certificate hash {hash} is not the server's: {stderr}"
+    );
+    assert_eq!(records.len(), 3);
+    assert_eq!(s(&records[0], &["outcome", "result"]), "success");
+    for r in &records[1..] {
+        assert_eq!(s(r, &["outcome", "rule_id"]), "epa-require", "{r}");
+        assert_eq!(s(r, &["outcome", "status"]), "SEC_E_BAD_BINDINGS");
+        assert_eq!(s(r, &["outcome", "stage"]), "authenticate");
+    }
+
+    let serve = Serve::start(&[
+        "--password",
+        PASSWORD,
+        "--tls",
+        "--extended-protection",
+        "allow",
+    ]);
+    assert_eq!(pyspnego_tls(&python, &serve.url, true)["status"], 200);
+    assert_eq!(pyspnego_tls(&python, &serve.url, false)["status"], 200);
+    assert_eq!(curl_tls(&curl, &serve.url), "200");
+    let (records, _) = serve.stop();
+    assert_eq!(records.len(), 3);
+    assert!(
+        records
+            .iter()
+            .all(|r| s(r, &["outcome", "result"]) == "success")
+    );
+}
+
+/// --cert/--key serve a given certificate; --extended-protection without
+/// TLS warns that it checks nothing; bad files are named.
+#[test]
+fn tls_certificate_files_and_errors() {
+    let dir = std::env::temp_dir().join(format!("ntlmsim-serve-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("cert.pem");
+    let serve = Serve::start(&[
+        "--password",
+        PASSWORD,
+        "--tls",
+        "--cert-out",
+        cert.to_str().unwrap(),
+    ]);
+    let (_, stderr) = serve.stop();
+    assert!(stderr.contains("generated certificate"), "{stderr}");
+    let pem = std::fs::read_to_string(&cert).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+
+    let serve = Serve::start(&["--password", PASSWORD, "--extended-protection", "require"]);
+    let (_, stderr) = serve.stop();
+    assert!(stderr.contains("checks nothing without --tls"), "{stderr}");
+
+    let out = ntlmsim()
+        .args([
+            "serve",
+            "http",
+            "--listen",
+            "127.0.0.1:0",
+            "--password",
+            PASSWORD,
+        ])
+        .args(["--cert", cert.to_str().unwrap(), "--key"])
+        .arg(dir.join("missing-key.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--key") && err.contains("missing-key.pem"),
+        "{err}"
+    );
+    let out = ntlmsim()
+        .args([
+            "serve",
+            "http",
+            "--listen",
+            "127.0.0.1:0",
+            "--password",
+            PASSWORD,
+        ])
+        .args(["--tls", "--extended-protection", "sometimes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--extended-protection"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

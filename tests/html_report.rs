@@ -153,6 +153,31 @@ fn report_renders_in_headless_chromium() {
         Some(expected.to_string()),
         "failing cells counted by the page"
     );
+    // Each cause of the "What to do" section found its cells in the grid
+    // (data-cells, set by the script) and the page counted the same number
+    // of pairs for it (data-count, written by the report).
+    let causes: Vec<&str> = dom
+        .match_indices("<div class=\"cause\"")
+        .map(|(i, _)| {
+            let tag = &dom[i..];
+            &tag[..tag.find('>').unwrap()]
+        })
+        .collect();
+    assert!(!causes.is_empty(), "no cause in the What to do section");
+    let mut total = 0;
+    for tag in &causes {
+        let count = attr(tag, "data-count").unwrap();
+        assert_eq!(attr(tag, "data-cells"), Some(count.clone()), "{tag}");
+        total += count.parse::<usize>().unwrap();
+    }
+    let newly = v["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["change"] == "newly-broken")
+        .count();
+    assert_eq!(total, newly, "the causes cover every newly broken pair");
+    assert!(dom.contains("Show only these pairs in the grid"));
     // The details panel was filled in for the first newly broken cell.
     assert!(dom.contains("after the change"), "details panel empty");
     // With the after verdict's certainty over the documented readings.

@@ -43,11 +43,33 @@ fn the_strict_128_reading_contradicts_the_field() {
     assert_eq!(
         contradicted,
         [
+            "curl-12511-epa-require",
+            "curl-3280-no-bindings-pair-epa-accept",
             "curl-iis-challenge",
             "jtds-sql-server-2016",
+            "kb4034879-ldaps-always-old-client",
+            "kb4034879-ldaps-when-supported-old-client",
             "mssql-jdbc-1180-128-only",
             "mssql-jdbc-1180-ess-required",
             "node-http-ntlm-59",
         ]
     );
+}
+
+/// The channel-binding observations pin the reading of an all-zero
+/// MsvAvChannelBindings: read as MS-NLMP writes it (accepted), the model
+/// contradicts gssapi/gss-ntlmssp#25 under Extended Protection Accept.
+#[test]
+fn accepting_zero_channel_bindings_contradicts_the_field() {
+    let catalog = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let mut all = Observation::builtin().unwrap_or_else(|e| panic!("{e}"));
+    for o in &mut all {
+        o.binding.zero_bindings = ntlm_policy::ZeroBindings::Accepted;
+    }
+    let contradicted: Vec<&str> = check_all(&all, &catalog, Semantics::default())
+        .into_iter()
+        .filter(|c| c.agreement.is_err())
+        .map(|c| c.observation.id.as_str())
+        .collect();
+    assert_eq!(contradicted, ["gss-ntlmssp-25-zero-bindings-epa-accept"]);
 }

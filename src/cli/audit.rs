@@ -88,13 +88,27 @@ pub(crate) struct AuditArgs {
     /// Also write the exchanges as CSV to FILE
     #[arg(long, value_name = "FILE")]
     csv: Option<String>,
-    /// Also write a self-contained HTML report to FILE
+    /// Also write a self-contained HTML report to FILE: what to do (the breaking exchanges by
+    /// cause, the hosts to change), the clients, every exchange
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
     /// Also print each exchange's messages decoded, as `ntlmsim decode` shows them (JSON: a
     /// `decoded_messages` array in each exchange record)
     #[arg(long)]
     show_messages: bool,
+    /// A server setting NAME=VALUE to judge against (repeatable): extended-protection=require,
+    /// ldap-channel-binding=2, ldap-signing=2, smb-name-hardening=2, ... (see `ntlmsim handshake
+    /// --help`)
+    #[arg(long = "binding", value_name = "NAME=VALUE")]
+    bindings: Vec<String>,
+    /// How an all-zero MsvAvChannelBindings is read when bindings are checked "when supported":
+    /// refused or accepted
+    #[arg(long, value_name = "READING", default_value = "refused")]
+    zero_channel_bindings: String,
+    /// The captured HTTP and LDAP exchanges ran inside TLS (captured behind a TLS-terminating proxy,
+    /// or decrypted): judge them as HTTPS and LDAPS, where channel bindings apply
+    #[arg(long)]
+    tls: bool,
     /// Also write the NTLM events of event logs as CSV to FILE
     #[arg(long, value_name = "FILE")]
     events_csv: Option<String>,
@@ -136,6 +150,9 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
             target: None,
             transport: ntlm_policy::restrict::Transport::Other,
         },
+        binding: ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+            .map_err(CliError::new)?,
+        tls: args.tls,
     })
 }
 

@@ -109,7 +109,8 @@ pub(crate) struct HandshakeArgs {
     /// The server's name, sent as CHALLENGE TargetName (NetBIOS computer name)
     #[arg(long, value_name = "NAME")]
     target_name: Option<String>,
-    /// The SPN the client names in MsvAvTargetName
+    /// The SPN the client names in MsvAvTargetName (default: as the client profile does over
+    /// --carrier)
     #[arg(long, value_name = "SPN")]
     spn: Option<String>,
     /// The client's Restrict NTLM settings, in any form `policy explain` reads (registry lines,
@@ -129,9 +130,22 @@ pub(crate) struct HandshakeArgs {
     /// (default: the server's NetBIOS computer name)
     #[arg(long, value_name = "NAME")]
     restrict_target: Option<String>,
-    /// The transport: smb (the SMB client's BlockNTLM applies) or other
+    /// The transport: smb (the SMB client's BlockNTLM applies) or other; --carrier smb implies smb
     #[arg(long, value_name = "TRANSPORT", default_value = "other")]
     transport: String,
+    /// What carries the exchange: http, https, ldap, ldaps, smb or other; the --binding settings act
+    /// per carrier (channel bindings only over https and ldaps)
+    #[arg(long, value_name = "CARRIER", default_value = "other")]
+    carrier: String,
+    /// A server setting NAME=VALUE (repeatable): extended-protection=off|allow|require,
+    /// ldap-channel-binding=0|1|2, ldap-signing=1|2, smb-name-hardening=0|1|2, or a registry value
+    /// name (LdapEnforceChannelBinding=2)
+    #[arg(long = "binding", value_name = "NAME=VALUE")]
+    bindings: Vec<String>,
+    /// How an all-zero MsvAvChannelBindings is read when bindings are checked "when supported":
+    /// refused (curl/curl#12511, gssapi/gss-ntlmssp#25) or accepted (MS-NLMP as written)
+    #[arg(long, value_name = "READING", default_value = "refused")]
+    zero_channel_bindings: String,
     /// Print one JSON document
     #[arg(long)]
     json: bool,
@@ -153,10 +167,25 @@ struct MessagesOut {
     authenticate: Option<MessageOut>,
 }
 
+/// The carrier and the server's channel-binding settings of an exchange.
+#[derive(Serialize, Clone)]
+struct BindingOut {
+    carrier: &'static str,
+    /// The settings that differ from the defaults (`name=option`, comma-separated).
+    server_settings: String,
+    /// The SPN the server expects and a client naming it sends.
+    spn: String,
+    /// Whether the verdict changes under the other `--zero-channel-bindings`
+    /// reading (docs/POLICY.md: an unconfirmed behaviour).
+    depends_on_zero_channel_bindings: bool,
+}
+
 #[derive(Serialize)]
 struct HandshakeOut {
     client: String,
     server: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binding: Option<BindingOut>,
     /// The semantics as `--semantics` reads them back.
     semantics: String,
     messages: MessagesOut,
@@ -171,6 +200,17 @@ struct HandshakeOut {
     /// Settings a profile overrides, with the rule (`ntlmv1-removed`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
+    /// The facts of the two profiles that no public source confirms (their
+    /// `assumed` text): the verdict rests on them too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assumed: Vec<AssumedJson>,
+}
+
+/// One profile's unconfirmed facts.
+#[derive(Serialize)]
+struct AssumedJson {
+    profile: String,
+    facts: String,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -248,7 +288,21 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         server.names.nb_computer.clone_from(t);
         server.config.domain_joined = false;
     }
-    client.target_name.clone_from(&args.spn);
+    let carrier = ntlmsim::binding::carrier(&args.carrier).map_err(CliError::new)?;
+    let policy = ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+        .map_err(CliError::new)?;
+    let mut binding = (carrier != ntlm_policy::Carrier::Other || !policy.is_default()).then(|| {
+        ntlmsim::binding::apply(cp, &mut client, &mut server, &policy, carrier);
+        BindingOut {
+            carrier: carrier.name(),
+            server_settings: policy.describe(),
+            spn: ntlmsim::binding::spn(carrier, &server.names),
+            depends_on_zero_channel_bindings: false,
+        }
+    });
+    if let Some(spn) = &args.spn {
+        client.target_name = Some(spn.clone());
+    }
     let restrict_path = RestrictPath {
         client: ntlmsim::restrict::from_pastes(&args.client_restrict)
             .map_err(|e| bad("--client-restrict", e))?,
@@ -259,6 +313,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         target: args.restrict_target.clone(),
         transport: match args.transport.to_ascii_lowercase().as_str() {
             "smb" => Transport::Smb,
+            "other" if carrier == ntlm_policy::Carrier::Smb => Transport::Smb,
             "other" | "http" | "ldap" | "rpc" => Transport::Other,
             t => {
                 return Err(CliError::new(format!(
@@ -325,9 +380,45 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
             r.source
         ));
     }
+    // The other reading of an all-zero MsvAvChannelBindings, with the same
+    // fixed values: does the verdict depend on it?
+    let zero_alt = binding.as_ref().map(|_| {
+        let alt = ntlm_policy::BindingPolicy {
+            zero_bindings: match policy.zero_bindings {
+                ntlm_policy::ZeroBindings::Refused => ntlm_policy::ZeroBindings::Accepted,
+                ntlm_policy::ZeroBindings::Accepted => ntlm_policy::ZeroBindings::Refused,
+            },
+            ..policy
+        };
+        let (mut c, mut v) = (client.clone(), server.clone());
+        ntlmsim::binding::apply(cp, &mut c, &mut v, &alt, carrier);
+        if let Some(spn) = &args.spn {
+            c.target_name = Some(spn.clone());
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(certainty_seed);
+        Pair {
+            client: c,
+            server: v,
+        }
+        .run_restricted(&restrict_path, &mut rng, now, fixed)
+        .exchange
+        .outcome
+        .is_ok()
+    });
     let restricted = Pair { client, server }.run_restricted(&restrict_path, &mut rng, now, fixed);
     let ex = &restricted.exchange;
+    if let (Some(b), Some(alt)) = (binding.as_mut(), zero_alt) {
+        b.depends_on_zero_channel_bindings = alt != ex.outcome.is_ok();
+    }
     let ok = ex.outcome.is_ok();
+    let assumed: Vec<AssumedJson> = [cp, sp]
+        .iter()
+        .filter(|p| !p.assumed.trim().is_empty())
+        .map(|p| AssumedJson {
+            profile: p.name.clone(),
+            facts: p.assumed.trim().to_owned(),
+        })
+        .collect();
     let verdict = Verdict {
         semantics: &semantics,
         certainty: &certainty,
@@ -336,6 +427,8 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         account: (!restrict_path.is_default())
             .then_some(restricted.account)
             .flatten(),
+        binding: binding.as_ref(),
+        assumed: &assumed,
     };
     if args.json {
         write_json(&cp.name, &sp.name, ex, &verdict, out)?;
@@ -374,6 +467,8 @@ struct Verdict<'a> {
     events: &'a [ntlm_session::Logged],
     account: Option<ntlm_policy::restrict::Account>,
     notes: &'a [String],
+    binding: Option<&'a BindingOut>,
+    assumed: &'a [AssumedJson],
 }
 
 fn outcome_of(ex: &Exchange, semantics: &Semantics) -> OutcomeJson {
@@ -394,6 +489,7 @@ fn write_json(
     let doc = HandshakeOut {
         client: client.to_owned(),
         server: server.to_owned(),
+        binding: verdict.binding.cloned(),
         semantics: verdict.semantics.spec(),
         messages: MessagesOut {
             negotiate: ex.negotiate.as_ref().and_then(|(m, _)| message_out(m)),
@@ -405,6 +501,14 @@ fn write_json(
         restrict_events: ntlmsim::restrict::events_json(verdict.events),
         account: verdict.account.map(ntlm_policy::restrict::Account::name),
         notes: verdict.notes.to_vec(),
+        assumed: verdict
+            .assumed
+            .iter()
+            .map(|a| AssumedJson {
+                profile: a.profile.clone(),
+                facts: a.facts.clone(),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
     out.push(b'\n');
@@ -424,6 +528,27 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         ntlmsim::sink::terminal(client),
         ntlmsim::sink::terminal(server)
     );
+    if let Some(b) = verdict.binding {
+        let settings = if b.server_settings.is_empty() {
+            "defaults"
+        } else {
+            &b.server_settings
+        };
+        let _ = writeln!(
+            s,
+            "carrier: {}    server settings: {settings}    SPN: {}",
+            b.carrier,
+            ntlmsim::sink::terminal(&b.spn)
+        );
+        if b.depends_on_zero_channel_bindings {
+            let _ = writeln!(
+                s,
+                "note: the verdict depends on --zero-channel-bindings\n      (how an all-zero \
+                 MsvAvChannelBindings is read; docs/POLICY.md)"
+            );
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(
         s,
         "{:<38} {:>12} {:>12} {:>12}",
@@ -530,5 +655,13 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         verdict.certainty,
         ex.outcome.is_ok(),
     ));
+    for a in verdict.assumed {
+        let _ = writeln!(
+            s,
+            "  assumed:    {}: {}",
+            ntlmsim::sink::terminal(&a.profile),
+            ntlmsim::sink::terminal(&a.facts)
+        );
+    }
     s
 }

@@ -7,6 +7,7 @@ use std::io::Write as _;
 
 use clap::Args;
 use ntlm_policy::{Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlmsim::actions;
 use ntlmsim::fleet::Fleet;
 use ntlmsim::matrix::{
     self, Application, Cell, Change, Engine, Evaluator, Matrix, Options, PairRef, PairSet, Peer,
@@ -28,7 +29,9 @@ The change applies only on the sides given: --server-min changes servers, --clie
 and each value reaches only peers that read it (Windows reads NtlmMinClientSec, NtlmMinServerSec
 and LmCompatibilityLevel; Samba, curl, Linux and the other non-Windows peers read none; see
 `ntlmsim profiles`). Before the change every peer runs with its profile's defaults, or with its
-values from the fleet file.
+values from the fleet file. --binding settings (Extended Protection, LDAP channel binding and
+signing, SMB SPN validation) change every server, over --carrier; the clients send channel bindings
+and target names as their profiles say (`ntlmsim profiles NAME`, docs/POLICY.md).
 
 MASK forms: 0x20080000, 537395200, dword:20080000, registry/secedit lines, or names such as
   require_128bit_encryption,require_NTLMv2_session_security (see `ntlmsim policy explain`).
@@ -46,6 +49,7 @@ Examples:
   ntlmsim interop --server-min 0x20080000
   ntlmsim interop --client-min 0x20080000 --server-min 0x20080000 --sign --html report.html
   ntlmsim interop --fleet fleet.toml --server-lm-level 5 --json
+  ntlmsim interop --carrier https --binding extended-protection=require
 
 Exit codes: 0 nothing breaks; 1 at least one pair breaks; 2 bad usage or input (unknown profile,
 bad mask, fleet file errors with line and key).")]
@@ -99,7 +103,8 @@ pub(crate) struct InteropArgs {
     /// DCAllowedNTLMServers); repeatable
     #[arg(long, value_name = "SETTINGS")]
     dc_restrict: Vec<String>,
-    /// Also write a self-contained HTML report to FILE
+    /// Also write a self-contained HTML report to FILE: what to do (the newly broken pairs by
+    /// cause, the hosts to change, a relaxed value simulated), the grid, the sources
     #[arg(long, value_name = "FILE")]
     html: Option<String>,
     /// List the pairs instead of drawing the grid
@@ -108,6 +113,18 @@ pub(crate) struct InteropArgs {
     /// Print one JSON document
     #[arg(long)]
     json: bool,
+    /// What carries every exchange: http, https, ldap, ldaps, smb or other (see `ntlmsim handshake
+    /// --help`)
+    #[arg(long, value_name = "CARRIER", default_value = "other")]
+    carrier: String,
+    /// New server setting NAME=VALUE for every server (repeatable): extended-protection=allow,
+    /// ldap-channel-binding=2, ldap-signing=2, smb-name-hardening=1, ...
+    #[arg(long = "binding", value_name = "NAME=VALUE")]
+    bindings: Vec<String>,
+    /// How an all-zero MsvAvChannelBindings is read when bindings are checked "when supported":
+    /// refused or accepted
+    #[arg(long, value_name = "READING", default_value = "refused")]
+    zero_channel_bindings: String,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -392,6 +409,12 @@ struct PolicyJson {
     /// The Restrict NTLM settings of the change, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     restrict: Vec<String>,
+    /// The carrier, when not `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carrier: Option<&'static str>,
+    /// The new channel-binding settings of the servers, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binding: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -401,10 +424,12 @@ struct InteropJson<'a> {
     summary: SummaryJson,
 }
 
-fn outcome(v: &matrix::Verdict) -> OutcomeJson {
+/// A verdict as JSON; a failure lists each missing bit with its own rule
+/// under `semantics` (`missing_rules`).
+fn outcome(v: &matrix::Verdict, semantics: &Semantics) -> OutcomeJson {
     match v {
         Ok(r) => OutcomeJson::success(r, None),
-        Err(f) => OutcomeJson::failure(f),
+        Err(f) => OutcomeJson::failure_under(f, semantics),
     }
 }
 
@@ -534,6 +559,7 @@ impl<'w> Out<'w> {
 fn write_json(
     head: &InteropJson<'_>,
     run: &Run<'_, '_>,
+    semantics: &Semantics,
     out: &mut Out<'_>,
 ) -> Result<(), CliError> {
     let doc = serde_json::to_string_pretty(head).map_err(|e| bad("JSON", e))?;
@@ -558,8 +584,8 @@ fn write_json(
                 server: "",
                 client_profile: "",
                 server_profile: "",
-                before: outcome(&o.before),
-                after: outcome(&o.after),
+                before: outcome(&o.before, semantics),
+                after: outcome(&o.after, semantics),
                 breaks: o.before.is_ok() && o.after.is_err(),
                 change: o.change().name(),
                 certainty: run
@@ -711,12 +737,15 @@ fn evaluate<'r, 'c>(
     change: &Policy,
     restricting: &matrix::Restricting,
     opts: &Options,
+    before_binding: ntlm_policy::BindingPolicy,
     keep_cells: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Run<'r, 'c> {
     let mut run = Run {
         plan,
-        ev: Evaluator::new(&plan.peers, change, opts).with_restrictions(restricting.clone()),
+        ev: Evaluator::new(&plan.peers, change, opts)
+            .with_restrictions(restricting.clone())
+            .binding_before(before_binding),
         cells: keep_cells.then(Vec::new),
         info: Vec::new(),
         counts: Counts::default(),
@@ -809,6 +838,98 @@ fn certainties(run: &mut Run<'_, '_>, all: bool) {
             info.certainty = c;
         }
     }
+}
+
+/// A cause, the side whose value is relaxed, the relaxed value and the pairs
+/// to simulate it on.
+type Pending = (actions::Cause, ntlm_policy::Side, u32, Vec<(usize, usize)>);
+
+/// Pairs simulated per relaxed value in the HTML report (the rest are counted).
+const RELAX_CHECK_MAX: usize = 100_000;
+
+/// The relaxed values of the HTML report's "What to do" section, simulated:
+/// for each minimum-security cause of newly broken pairs, the changed value
+/// without the missing bits ([`actions::relaxed_value`]), run on that
+/// cause's pairs (at most [`RELAX_CHECK_MAX`] of them) with everything else
+/// as in the change.
+fn relaxed_checks(
+    run: &Run<'_, '_>,
+    plan: &Plan<'_>,
+    change: &Policy,
+    opts: &Options,
+    configured: actions::Configured,
+) -> Vec<actions::Relaxed> {
+    let mut pending: Vec<Pending> = Vec::new();
+    let outcomes = run.ev.outcomes();
+    run.each(&mut |c, s, o| {
+        let Some(x) = outcomes.get(o) else {
+            return true;
+        };
+        let (Change::NewlyBroken, Err(f)) = (x.change(), &x.after) else {
+            return true;
+        };
+        let Some((side, value)) = actions::relaxed_value(f, configured) else {
+            return true;
+        };
+        let cause = actions::Cause::of(f);
+        let i = match pending.iter().position(|p| p.0 == cause) {
+            Some(i) => i,
+            None => {
+                pending.push((cause, side, value, Vec::new()));
+                pending.len() - 1
+            }
+        };
+        if let Some(p) = pending.get_mut(i)
+            && p.3.len() < RELAX_CHECK_MAX
+        {
+            p.3.push((c, s));
+        }
+        true
+    });
+    pending
+        .into_iter()
+        .map(|(cause, side, value, pairs)| {
+            let mut relaxed = *change;
+            let v = Some(MinSessionSecurity::from_registry(value));
+            match side {
+                ntlm_policy::Side::Server => relaxed.server_min = v,
+                ntlm_policy::Side::Client => relaxed.client_min = v,
+            }
+            let mut ev = Evaluator::new(&plan.peers, &relaxed, opts);
+            let mut out = actions::Relaxed {
+                cause,
+                value,
+                checked: 0,
+                works: 0,
+                example: None,
+            };
+            for (c, s) in pairs {
+                let Some(o) = ev.outcome(c, s) else {
+                    continue;
+                };
+                let Some(x) = ev.outcomes().get(o as usize) else {
+                    continue;
+                };
+                out.checked += 1;
+                match &x.after {
+                    Ok(_) => out.works += 1,
+                    Err(f) => {
+                        if out.example.is_none() {
+                            let name =
+                                |i: usize| plan.peers.get(i).map_or("?", |p| p.name.as_str());
+                            out.example = Some(format!(
+                                "{} \u{2192} {}: {}",
+                                name(c),
+                                name(s),
+                                report::failure_line(f)
+                            ));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 // --- Human output -----------------------------------------------------------
@@ -1186,6 +1307,19 @@ fn wrap_items(items: &[String], width: usize, first: usize, indent: usize) -> St
     out
 }
 
+/// The change, with the servers' new channel-binding settings of `opts`.
+fn describe_all(change: &Policy, opts: &Options) -> Vec<String> {
+    let mut lines = describe_change(change);
+    if !opts.binding.is_default() {
+        lines.push(format!(
+            "{} on servers, over {}",
+            opts.binding.describe(),
+            opts.carrier.name()
+        ));
+    }
+    lines
+}
+
 fn describe_change(change: &Policy) -> Vec<String> {
     let mut lines = Vec::new();
     let m = |v: MinSessionSecurity| {
@@ -1268,14 +1402,15 @@ fn human(
             0
         )
     );
-    let mut lines = describe_change(change);
+    let mut lines = describe_all(change, opts);
     lines.extend_from_slice(restrict);
     if lines.is_empty() {
         let _ = writeln!(
             s,
             "change: {}",
             wrap(
-                "none given (use --client-min, --server-min, --client-lm-level, --server-lm-level)",
+                "none given (use --client-min, --server-min, --client-lm-level, --server-lm-level, \
+                 --binding)",
                 width(),
                 8
             )
@@ -1458,13 +1593,23 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         None => catalog_plan(&catalog, args)?,
     };
     let restrict = restrict_path(args)?;
-    let opts = Options {
+    let carrier = ntlmsim::binding::carrier(&args.carrier).map_err(CliError::new)?;
+    let binding = ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+        .map_err(CliError::new)?;
+    // Before: the carrier with no channel-binding setting; after: with them.
+    let before_opts = Options {
         app: Application {
             sign: args.sign,
             seal: args.seal,
         },
         semantics,
         engine,
+        carrier,
+        ..Options::default()
+    };
+    let opts = Options {
+        binding,
+        ..before_opts
     };
 
     let mut line = term::Progress::new(plan.count >= PROGRESS_MIN_PAIRS);
@@ -1483,6 +1628,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         &change,
         &restricting(&plan, &restrict, args),
         &opts,
+        before_opts.binding,
         keep_cells,
         &mut progress,
     );
@@ -1497,7 +1643,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                 profiles.push(p.profile);
             }
         }
-        let mut policy: Vec<(String, String)> = describe_change(&change)
+        let mut policy: Vec<(String, String)> = describe_all(&change, &opts)
             .into_iter()
             .chain(ntlmsim::restrict::describe(&restrict))
             .map(|l| ("change".to_owned(), l))
@@ -1511,12 +1657,18 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                 format!("{} ({}): does not read {}", r.peer, r.profile, r.value),
             ));
         }
+        let configured = actions::Configured {
+            client_min: change.client_min.map(|m| m.bits()),
+            server_min: change.server_min.map(|m| m.bits()),
+            clients_changed: change.client_min.is_some() || change.client_lm_level.is_some(),
+            servers_changed: change.server_min.is_some() || change.server_lm_level.is_some(),
+        };
         let report = Report {
             title: "NTLM policy impact".into(),
             summary: format!(
                 "{} \u{2014} {} pairs, {} newly break",
                 {
-                    let d = describe_change(&change);
+                    let d = describe_all(&change, &opts);
                     if d.is_empty() {
                         "no change".to_owned()
                     } else {
@@ -1547,6 +1699,9 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                     })
                 })
                 .collect(),
+            configured,
+            relaxed: relaxed_checks(&run, &plan, &change, &opts, configured),
+            not_reached: reach.iter().map(|r| r.peer.clone()).collect(),
         };
         std::fs::write(path, report::html(&report))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
@@ -1571,11 +1726,13 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                 engine: engine.name(),
                 not_reached: reach,
                 restrict: ntlmsim::restrict::describe(&restrict),
+                carrier: (carrier != ntlm_policy::Carrier::Other).then_some(carrier.name()),
+                binding: (!binding.is_default()).then(|| binding.describe()),
             },
             pairs: Vec::new(),
             summary: run.counts.json(),
         };
-        write_json(&head, &run, &mut out)?;
+        write_json(&head, &run, &semantics, &mut out)?;
     } else {
         let colour = term::stdout_colour();
         let dense = plan.clients.len().saturating_mul(plan.servers.len());
@@ -1757,6 +1914,8 @@ mod tests {
                     engine: "full",
                     not_reached: not_reached(&plan, &change),
                     restrict: Vec::new(),
+                    carrier: None,
+                    binding: None,
                 },
                 pairs: results
                     .iter()
@@ -1766,8 +1925,8 @@ mod tests {
                         server: &r.server,
                         client_profile: &r.client_profile,
                         server_profile: &r.server_profile,
-                        before: outcome(&r.before),
-                        after: outcome(&r.after),
+                        before: outcome(&r.before, &semantics),
+                        after: outcome(&r.after, &semantics),
                         breaks: r.breaks(),
                         change: r.change().name(),
                         certainty: Some(CertaintyJson::new(c, r.after.is_ok())),

@@ -40,6 +40,10 @@ NTLM: Incoming NTLM traffic  Deny all accounts\", \"Block NTLM (LM, NTLM, NTLMv2
 the exception lists ClientAllowedNTLMServers, DCAllowedNTLMServers, BlockNTLMServerExceptionList as
 reg query REG_MULTI_SZ (a\\0b), reg add, .reg hex(7):, secedit 7,a,b, PowerShell {a, b} or policy
 text (a, b); each says which host applies it, whether it breaks logons or only logs, and its events.
+Channel binding and target names: LdapEnforceChannelBinding (0-2), LDAPServerIntegrity (1-2) and
+SmbServerNameHardeningLevel (0-2) in any of the registry forms above or as their policy text
+(\"Domain controller: LDAP server channel binding token requirements  Always\"), and IIS Extended
+Protection (<extendedProtection tokenChecking=\"Require\" />, \"Extended Protection: Required\").
 A multi-line value explains every setting in it; errors name the line and column.")]
     Explain(ExplainArgs),
     /// Check already negotiated flags (from an event log or a capture) against minimums
@@ -288,6 +292,7 @@ impl std::fmt::Write for Text<'_> {
 enum ExplainDoc {
     Mask(Box<ExplainJson>),
     Lm(Box<LmExplainJson>),
+    Binding(Box<BindingExplainJson>),
     Restrict(Box<RestrictExplainJson>),
 }
 
@@ -379,6 +384,81 @@ struct LmExplainJson {
     ignored_values: Vec<IgnoredJson>,
 }
 
+/// `policy explain` of a channel-binding, target-name or LDAP signing setting.
+#[derive(Serialize)]
+struct BindingExplainJson {
+    input: String,
+    kind: &'static str,
+    line: usize,
+    setting: &'static str,
+    title: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry_value: Option<u32>,
+    option: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    misplaced: bool,
+    carriers: Vec<&'static str>,
+    meaning: &'static str,
+    rules: Vec<RuleJson>,
+    warnings: Vec<WarningJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_values: Vec<IgnoredJson>,
+}
+
+/// The explanation of one pasted channel-binding setting.
+fn binding_doc(
+    ps: &ntlm_policy::PastedSetting,
+    b: ntlm_policy::BindingSetting,
+    input: String,
+    ignored_values: Vec<IgnoredJson>,
+) -> BindingExplainJson {
+    let warnings = if ps.misplaced {
+        misplaced_warning(&ps.setting, ps.key.as_deref(), b.name())
+            .into_iter()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    BindingExplainJson {
+        input,
+        kind: "channel_binding",
+        line: ps.line,
+        setting: b.name(),
+        title: b.title(),
+        registry_value: b.registry_value(),
+        option: b.option(),
+        key: ps.key.clone(),
+        misplaced: ps.misplaced,
+        carriers: b.carriers().iter().map(|c| c.name()).collect(),
+        meaning: b.meaning(),
+        rules: b.rules().iter().map(|r| rule_json(r)).collect(),
+        warnings,
+        ignored_values,
+    }
+}
+
+fn write_binding(t: &mut Text<'_>, d: &BindingExplainJson) {
+    let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
+    let value = d.registry_value.map_or(String::new(), |v| format!("{v} "));
+    let _ = writeln!(
+        t,
+        "  value: {value}({}), {} (policy \"{}\")",
+        d.option, d.setting, d.title
+    );
+    write_place(t, d.line, d.key.as_deref());
+    let _ = writeln!(t, "  applies over: {}", d.carriers.join(", "));
+    let _ = writeln!(t, "  {}", d.meaning);
+    for r in &d.rules {
+        let _ = writeln!(t, "      rule {}: {}", r.rule_id, r.rule_statement);
+        let _ = writeln!(t, "      source: {} [{}]", r.rule, r.basis);
+    }
+    for w in &d.warnings {
+        let _ = writeln!(t, "  {}: {} [{}]", w.severity, w.message, w.source);
+    }
+    write_ignored(t, &d.ignored_values);
+}
+
 /// The warning for a value pasted under a key Windows does not read it from.
 fn misplaced_warning(
     setting: &ntlm_policy::Setting,
@@ -404,6 +484,15 @@ fn misplaced_warning(
             .rules
             .first()
             .map_or(ntlm_policy::Source::Kb(5_066_470), |r| r.source),
+        ntlm_policy::Setting::Binding(b) => match b {
+            ntlm_policy::BindingSetting::SmbNameHardening(_) => ntlm_policy::Source::MsDoc(
+                "Microsoft network server: Server SPN target name validation level",
+            ),
+            ntlm_policy::BindingSetting::LdapSigning(_) => {
+                ntlm_policy::Source::MsDoc("Domain controller: LDAP server signing requirements")
+            }
+            _ => ntlm_policy::Source::Kb(4_034_879),
+        },
     };
     Some(WarningJson {
         id: "misplaced-key",
@@ -564,6 +653,14 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                         ignored_values: ignored(),
                     })));
                 }
+                ntlm_policy::Setting::Binding(b) => {
+                    docs.push(ExplainDoc::Binding(Box::new(binding_doc(
+                        ps,
+                        *b,
+                        input,
+                        ignored(),
+                    ))));
+                }
             }
         }
     }
@@ -677,6 +774,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 }
                 write_ignored(&mut t, &d.ignored_values);
             }
+            ExplainDoc::Binding(d) => write_binding(&mut t, d),
         }
     }
     Ok(Status::Success)

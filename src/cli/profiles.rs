@@ -84,11 +84,39 @@ struct ProfileJson<'a> {
     /// `key_exchange` of the client and server halves (null for a missing half).
     client_key_exchange: Option<&'static str>,
     server_key_exchange: Option<&'static str>,
+    /// Channel bindings and target name as a client (`[profile.binding]`; null for a server).
+    binding: Option<BindingJson<'a>>,
     synthetic: bool,
     origin: &'a str,
     sources: &'a [String],
     observed: &'a str,
     assumed: &'a str,
+}
+
+/// `[profile.binding]` in `profiles --json`.
+#[derive(Serialize)]
+struct BindingJson<'a> {
+    /// The TLS carriers over which the client sends the channel's bindings.
+    channel_bindings: Vec<&'static str>,
+    /// Without bindings: an all-zero MsvAvChannelBindings (true) or none.
+    zero_pair: bool,
+    /// `spn`, `empty` or `absent`.
+    target_name: &'static str,
+    sources: &'a [String],
+}
+
+fn binding_json(p: &Profile) -> Option<BindingJson<'_>> {
+    p.role.client().then(|| BindingJson {
+        channel_bindings: p
+            .binding
+            .channel_bindings_over
+            .iter()
+            .map(|c| c.name())
+            .collect(),
+        zero_pair: p.binding.zero_pair,
+        target_name: p.binding.target_name.name(),
+        sources: &p.binding.sources,
+    })
 }
 
 fn json_of(p: &Profile) -> ProfileJson<'_> {
@@ -111,6 +139,7 @@ fn json_of(p: &Profile) -> ProfileJson<'_> {
         honours: p.honours.names(),
         client_key_exchange: p.role.client().then(|| p.client_key_exchange().name()),
         server_key_exchange: p.role.server().then(|| p.server_key_exchange().name()),
+        binding: binding_json(p),
         synthetic: p.synthetic,
         origin: &p.origin,
         sources: &p.sources,
@@ -207,6 +236,27 @@ fn detail(p: &Profile, s: &mut String) {
         "  key exchange:    {} (docs/POLICY.md, \"Key exchange\")",
         kx.join(", ")
     );
+    if let Some(b) = binding_json(p) {
+        let _ = writeln!(
+            s,
+            "  binding:         channel bindings over {}; MsvAvTargetName {}",
+            if b.channel_bindings.is_empty() {
+                "no carrier".to_owned()
+            } else {
+                b.channel_bindings.join(", ")
+            },
+            b.target_name
+        );
+        let _ = writeln!(
+            s,
+            "                   without bindings: {} (docs/POLICY.md)",
+            if b.zero_pair {
+                "an all-zero MsvAvChannelBindings"
+            } else {
+                "no MsvAvChannelBindings"
+            }
+        );
+    }
     let reads = p.honours.names();
     let _ = writeln!(
         s,

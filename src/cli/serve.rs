@@ -96,8 +96,14 @@ next failure record of that address, every 10 s, and at shutdown). Records are
 written by their own thread through a queue (--log-queue): when standard output does not keep up,
 records are dropped and a `warning` line counts them. In JSON, such lines have a `warning` key
 (`suppressed` or `dropped`), `count`, `message` and, for `suppressed`, `client`.
-The listening address goes to standard error (`listening on http://ADDR/`; port 0 picks a free
-port). Ctrl-C or SIGTERM stops accepting, lets open requests finish (5 s at most; a second signal
+TLS: --tls serves HTTPS with a certificate generated at start-up (self-signed, ECDSA P-256, for
+localhost, 127.0.0.1, ::1 and the listen address; --cert-out writes it as PEM), or with
+--cert/--key (PEM files). The TLS handshake must finish within --header-timeout. Extended
+Protection (--extended-protection allow|require) checks MsvAvChannelBindings against the
+connection's tls-server-end-point bindings (RFC 5929: the hash of the server certificate; printed
+to standard error); without TLS there is nothing to bind to and it checks nothing.
+The listening address goes to standard error (`listening on http://ADDR/` or `https://`; port 0
+picks a free port). Ctrl-C or SIGTERM stops accepting, lets open requests finish (5 s at most; a second signal
 stops waiting), waits 2 s at most for the log to be written, prints a summary to standard error
 (handshakes, then what each bound refused, suppressed or dropped) and exits 0. Exit code 2 for bad options or an address in use.")]
 pub(crate) struct HttpArgs {
@@ -155,6 +161,25 @@ pub(crate) struct HttpArgs {
     /// Records as JSON Lines
     #[arg(long)]
     json: bool,
+    /// Serve HTTPS, with a certificate generated at start-up unless --cert/--key are given
+    #[arg(long)]
+    tls: bool,
+    /// TLS certificate chain, PEM (leaf first); implies --tls
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// TLS private key, PEM (PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Write the generated certificate (PEM) to FILE, for clients that verify it
+    #[arg(long, value_name = "FILE", conflicts_with = "cert")]
+    cert_out: Option<PathBuf>,
+    /// IIS Extended Protection: off, allow (IIS "Accept") or require (IIS "Required")
+    #[arg(long, value_name = "SETTING", default_value = "off")]
+    extended_protection: String,
+    /// How an all-zero MsvAvChannelBindings is read under --extended-protection allow: refused
+    /// (curl/curl#12511, gssapi/gss-ntlmssp#25) or accepted (MS-NLMP as written)
+    #[arg(long, value_name = "READING", default_value = "refused")]
+    zero_channel_bindings: String,
 }
 
 /// The largest request head hyper buffers (hyper's `max_buf_size`): room
@@ -285,7 +310,32 @@ fn limits(a: &HttpArgs) -> Result<Limits, CliError> {
     })
 }
 
-fn acceptor(a: &HttpArgs) -> Result<Acceptor, CliError> {
+/// The TLS setup `--tls`, `--cert` and `--key` ask for.
+fn tls(a: &HttpArgs) -> Result<Option<ntlmsim::tls::Tls>, CliError> {
+    let tls = match (&a.cert, &a.key) {
+        (Some(c), Some(k)) => ntlmsim::tls::Tls::from_pem_files(c, k).map_err(CliError::new)?,
+        _ if a.tls => {
+            let mut names = vec![
+                "localhost".to_owned(),
+                "127.0.0.1".to_owned(),
+                "::1".to_owned(),
+            ];
+            let ip = a.listen.ip();
+            if !ip.is_unspecified() && !names.contains(&ip.to_string()) {
+                names.push(ip.to_string());
+            }
+            ntlmsim::tls::Tls::generate(&names).map_err(CliError::new)?
+        }
+        _ => return Ok(None),
+    };
+    if let Some(path) = &a.cert_out {
+        std::fs::write(path, tls.certificate_pem())
+            .map_err(|e| bad(&format!("--cert-out {}", path.display()), e))?;
+    }
+    Ok(Some(tls))
+}
+
+fn acceptor(a: &HttpArgs, tls: Option<&ntlmsim::tls::Tls>) -> Result<Acceptor, CliError> {
     let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
     let store = match (&a.password, &a.user_file) {
         (Some(p), None) => MemoryStore::any_user(p),
@@ -319,6 +369,18 @@ fn acceptor(a: &HttpArgs) -> Result<Acceptor, CliError> {
         s.config.lm_level =
             LmCompatibilityLevel::parse(l).map_err(|e| bad("--server-lm-level", e))?;
     }
+    // Extended Protection over this server's carrier: channel bindings only with TLS.
+    let policy = ntlmsim::binding::policy(
+        &[format!("extended-protection={}", a.extended_protection)],
+        &a.zero_channel_bindings,
+    )
+    .map_err(|e| CliError::new(e.replace("--binding: ", "--extended-protection: ")))?;
+    let carrier = if tls.is_some() {
+        ntlm_policy::Carrier::Https
+    } else {
+        ntlm_policy::Carrier::Http
+    };
+    s.apply_binding_checks(&policy.checks(carrier), tls.map(|t| t.channel_bindings), "");
     let what_if = a
         .what_if_server_min
         .iter()
@@ -342,13 +404,14 @@ pub(crate) fn run(args: &ServeArgs) -> Result<Status, CliError> {
 }
 
 fn http(a: &HttpArgs) -> Result<Status, CliError> {
-    let acceptor = Arc::new(acceptor(a)?);
+    let tls = tls(a)?;
+    let acceptor = Arc::new(acceptor(a, tls.as_ref())?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| bad("cannot start the runtime", e))?;
-    let status = rt.block_on(serve(a, acceptor));
+    let status = rt.block_on(serve(a, acceptor, tls));
     // Tasks still running (connections past the grace period) are dropped.
     rt.shutdown_timeout(Duration::from_secs(1));
     status
@@ -494,7 +557,11 @@ fn start_writer(
     Ok(done_rx)
 }
 
-async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError> {
+async fn serve(
+    a: &HttpArgs,
+    acceptor: Arc<Acceptor>,
+    tls: Option<ntlmsim::tls::Tls>,
+) -> Result<Status, CliError> {
     let listener = TcpListener::bind(a.listen)
         .await
         .map_err(|e| bad(&format!("cannot listen on {}", a.listen), e))?;
@@ -527,11 +594,45 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
         totals: Totals::default(),
         started,
     });
-    eprintln!("listening on http://{local}/");
-    let graceful = GracefulShutdown::new();
+    // Polled once before the address is announced, so that the signal
+    // handlers are installed before a client (or a test) can signal.
     let mut shutdown = std::pin::pin!(shutdown_signal());
+    let signalled_early = tokio::select! {
+        biased;
+        () = &mut shutdown => true,
+        () = std::future::ready(()) => false,
+    };
+    let tls_acceptor = match &tls {
+        Some(t) => {
+            eprintln!("listening on https://{local}/");
+            eprintln!(
+                "TLS: {} certificate, tls-server-end-point {} (MsvAvChannelBindings {}); \
+                 Extended Protection {}",
+                if t.generated { "generated" } else { "given" },
+                hex::encode(&t.end_point_hash),
+                hex::encode(t.channel_bindings),
+                a.extended_protection
+            );
+            Some(tokio_rustls::TlsAcceptor::from(Arc::clone(&t.config)))
+        }
+        None => {
+            eprintln!("listening on http://{local}/");
+            if !a.extended_protection.eq_ignore_ascii_case("off") {
+                eprintln!(
+                    "warning: --extended-protection {} checks nothing without --tls: there is no \
+                     channel to bind to (rule cbt-tls-only)",
+                    a.extended_protection
+                );
+            }
+            None
+        }
+    };
+    let graceful = GracefulShutdown::new();
     let mut summaries = tokio::time::interval(SUMMARY_EVERY);
     loop {
+        if signalled_early {
+            break;
+        }
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -564,24 +665,49 @@ async fn serve(a: &HttpArgs, acceptor: Arc<Acceptor>) -> Result<Status, CliError
                 let service = service_fn(move |req| {
                     handle(req, Arc::clone(&conn), Arc::clone(&acceptor), Arc::clone(&log))
                 });
-                let connection = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_millis(limits.header_timeout_ms))
-                    .max_buf_size(MAX_HEAD)
-                    .keep_alive(true)
-                    .serve_connection(
-                        TokioIo::new(SendDeadline::new(
-                            stream,
-                            Duration::from_millis(limits.send_timeout_ms),
-                        )),
-                        service,
-                    );
-                let watched = graceful.watch(connection);
-                tokio::spawn(async move {
-                    // A client that goes away mid-request is its own business.
-                    let _ = watched.await;
-                    drop(slot);
-                });
+                let builder = {
+                    let mut b = http1::Builder::new();
+                    b.timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_millis(limits.header_timeout_ms))
+                        .max_buf_size(MAX_HEAD)
+                        .keep_alive(true);
+                    b
+                };
+                let send_timeout = Duration::from_millis(limits.send_timeout_ms);
+                match &tls_acceptor {
+                    None => {
+                        let connection = builder.serve_connection(
+                            TokioIo::new(SendDeadline::new(stream, send_timeout)),
+                            service,
+                        );
+                        let watched = graceful.watch(connection);
+                        tokio::spawn(async move {
+                            // A client that goes away mid-request is its own business.
+                            let _ = watched.await;
+                            drop(slot);
+                        });
+                    }
+                    Some(tls_acceptor) => {
+                        // The TLS handshake runs in the connection's task, bounded
+                        // by the header timeout, under the connection's slot.
+                        let tls_acceptor = tls_acceptor.clone();
+                        let watcher = graceful.watcher();
+                        let handshake_limit = Duration::from_millis(limits.header_timeout_ms);
+                        tokio::spawn(async move {
+                            let accepted = tokio::time::timeout(
+                                handshake_limit,
+                                tls_acceptor.accept(SendDeadline::new(stream, send_timeout)),
+                            )
+                            .await;
+                            if let Ok(Ok(tls_stream)) = accepted {
+                                let connection =
+                                    builder.serve_connection(TokioIo::new(tls_stream), service);
+                                let _ = watcher.watch(connection).await;
+                            }
+                            drop(slot);
+                        });
+                    }
+                }
             }
             _ = summaries.tick() => log.summaries(),
             () = &mut shutdown => break,

@@ -6,12 +6,18 @@ Usage:
   ntlm_http_peer.py server samba NTLM_AUTH SMB_CONF PASSWORD
       One `ntlm_auth --helper-protocol=squid-2.5-ntlmssp --password=PASSWORD`
       process per TCP connection (YR -> TT, KK -> AF/NA).
-  ntlm_http_peer.py client URL DOMAIN\\USER PASSWORD [--wrap]
+  ntlm_http_peer.py client URL DOMAIN\\USER PASSWORD [--wrap] [--cbt]
       pyspnego's initiator over one connection. Prints one JSON object:
       status, and once authenticated session_key and flags; with --wrap, one
       sealed and one signed message then go to the server (`X-NTLM-Wrap:
       seal|sign`, body = 16-byte signature || data) and its answers must
       unseal/verify: seal_reply, sign_reply (or seal_error, sign_error).
+      An https URL is reached over TLS without verifying the certificate;
+      with --cbt the client passes pyspnego the connection's
+      tls-server-end-point channel bindings (RFC 5929: the server
+      certificate's hash, SHA-256 for MD5/SHA-1 signatures, computed with
+      `cryptography` as requests-ntlm does) and prints them as
+      tls_server_end_point.
 
 The server listens on 127.0.0.1 on a free port, prints `PORT <n>` and serves
 until killed: a request without credentials gets 401 `WWW-Authenticate: NTLM`,
@@ -25,6 +31,7 @@ LM_COMPAT_LEVEL (0-5) sets pyspnego's LmCompatibilityLevel in either role.
 """
 
 import base64
+import hashlib
 import http.client
 import json
 import http.server
@@ -180,10 +187,40 @@ def server(args):
     httpd.serve_forever()
 
 
-def client(url, user, password, wrap=False):
+def end_point_hash(der):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    alg = x509.load_der_x509_certificate(der).signature_hash_algorithm
+    if alg is None or alg.name in ("md5", "sha1"):
+        alg = hashes.SHA256()
+    return hashlib.new(alg.name, der).digest()
+
+
+def client(url, user, password, wrap=False, cbt=False):
     u = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
-    ctx = spnego.client(user, password, hostname="server", service="http", protocol="ntlm", options=OPTS)
+    out = {}
+    bindings = None
+    if u.scheme == "https":
+        import ssl
+
+        tls = ssl.create_default_context()
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=20, context=tls)
+        conn.connect()
+        if cbt:
+            from spnego.channel_bindings import GssChannelBindings
+
+            digest = end_point_hash(conn.sock.getpeercert(binary_form=True))
+            out["tls_server_end_point"] = digest.hex()
+            bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + digest)
+    else:
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+    ctx = spnego.client(
+        user, password, hostname="server", service="http", protocol="ntlm", options=OPTS,
+        channel_bindings=bindings,
+    )
     token = ctx.step(None)
     status = None
     while token is not None:
@@ -195,7 +232,7 @@ def client(url, user, password, wrap=False):
         if status != 401 or incoming is None:
             break
         token = ctx.step(incoming)
-    out = {"status": status}
+    out["status"] = status
     if status == 200:
         out["session_key"] = ctx.session_key.hex()
         # pyspnego keeps the negotiated NegotiateFlags here for NTLM.
@@ -224,4 +261,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "server":
         server(sys.argv[2:])
     else:
-        client(*sys.argv[2:5], wrap="--wrap" in sys.argv[5:])
+        client(*sys.argv[2:5], wrap="--wrap" in sys.argv[5:], cbt="--cbt" in sys.argv[5:])

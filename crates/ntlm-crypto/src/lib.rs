@@ -43,6 +43,7 @@
 
 extern crate alloc;
 
+mod bindings;
 mod error;
 mod keys;
 mod kx;
@@ -52,6 +53,7 @@ mod ntlmv2;
 mod owf;
 mod session;
 
+pub use bindings::{TLS_SERVER_END_POINT, channel_bindings_md5};
 pub use error::CryptoError;
 pub use keys::{
     ExportedSessionKey, HmacMd5Key, KeyExchangeKey, NtHash, ResponseKey, SealingKey,

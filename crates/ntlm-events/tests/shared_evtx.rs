@@ -19,7 +19,7 @@ fn dir() -> Option<PathBuf> {
     if d.is_dir() {
         Some(d)
     } else {
-        eprintln!("SKIPPED: {} is absent", d.display());
+        ntlm_testsupport::skip(&format!("its checks: {} is absent", d.display()));
         None
     }
 }

@@ -278,12 +278,21 @@
 //! | `decode-malformed` | a message that cannot be decoded is refused with STATUS_INVALID_PARAMETER | Samba auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth(); MS-NLMP 2.2.1 | STATUS_INVALID_PARAMETER | observed |
 //! | `sign-altered` | a message signature whose checksum does not verify: SEC_E_MESSAGE_ALTERED | inference: SSPI VerifySignature/DecryptMessage semantics; MS-NLMP 3.4.4 | SEC_E_MESSAGE_ALTERED | inferred |
 //! | `sign-sequence` | a message signature with an unexpected SeqNum: SEC_E_OUT_OF_SEQUENCE | inference: SSPI VerifySignature/DecryptMessage semantics; MS-NLMP 3.4.4 | SEC_E_OUT_OF_SEQUENCE | inferred |
+//! | `cbt-tls-only` | channel bindings are checked only where there is a TLS channel to bind to (HTTPS, LDAPS or StartTLS); over HTTP, LDAP without TLS and SMB the Extended Protection and LdapEnforceChannelBinding settings check nothing | Microsoft documentation: Domain controller: LDAP server channel binding token requirements; KB4034879; inference: RFC 5929 tls-server-end-point is defined only for TLS | none | inferred |
+//! | `epa-allow` | IIS Extended Protection Accept (tokenChecking=Allow): over HTTPS a present MsvAvChannelBindings, all-zero included, must match the TLS channel; an absent one is accepted (with --zero-channel-bindings accepted an all-zero one is too, MS-NLMP); SEC_E_BAD_BINDINGS, HTTP 401 (status inferred) | Microsoft documentation: IIS extendedProtection element, tokenChecking attribute; observed: curl/curl#3280, curl/curl#12511, gssapi/gss-ntlmssp#25: an all-zero pair gets 401 under Accept; curl without SSPI, which sends no pair, logs on (curl/curl#3280); MS-NLMP 3.2.5.1.2 | SEC_E_BAD_BINDINGS | inferred |
+//! | `epa-require` | IIS Extended Protection Required (tokenChecking=Require): over HTTPS the client must send MsvAvChannelBindings matching the TLS channel; clients that send none (curl without SSPI, DavMail) get HTTP 401; SEC_E_BAD_BINDINGS (status inferred) | Microsoft documentation: IIS extendedProtection element, tokenChecking attribute; MS-NLMP 3.2.5.1.2; observed: curl/curl#3280, mguessan/davmail#352: 401 with Extended Protection; Microsoft documentation: microsoft/CSS-Exchange#1187 (Exchange Extended Protection guide): NTLMv1, which carries no AV pairs, is not supported with Extended Protection | SEC_E_BAD_BINDINGS | inferred |
+//! | `ldap-cbt-when-supported` | LdapEnforceChannelBinding 1 (When supported): over LDAPS a client that sends MsvAvChannelBindings must send the channel's (an all-zero value read as for epa-allow, --zero-channel-bindings); one that sends none is accepted; SEC_E_BAD_BINDINGS (bind result 49, data 80090346; status inferred) | KB4034879; Microsoft documentation: Domain controller: LDAP server channel binding token requirements | SEC_E_BAD_BINDINGS | inferred |
+//! | `ldap-cbt-always` | LdapEnforceChannelBinding 2 (Always): over LDAPS every NTLM bind must carry MsvAvChannelBindings matching the channel; SEC_E_BAD_BINDINGS (bind result 49, data 80090346; status inferred) | KB4034879; Microsoft documentation: Domain controller: LDAP server channel binding token requirements | SEC_E_BAD_BINDINGS | inferred |
+//! | `ldap-signing-required` | LDAPServerIntegrity 2 (Require signing): an NTLM SASL bind over LDAP without TLS must negotiate SIGN or SEAL; otherwise the bind fails with LDAP_STRONG_AUTH_REQUIRED; over LDAPS TLS satisfies the requirement | Microsoft documentation: Domain controller: LDAP server signing requirements; Microsoft documentation: ADV190023: Microsoft Guidance for Enabling LDAP Channel Binding and LDAP Signing | LDAP_STRONG_AUTH_REQUIRED | documented |
+//! | `smb-spn-if-provided` | SmbServerNameHardeningLevel 1 (Accept if provided by client): over SMB a non-empty MsvAvTargetName must name this server; an absent or empty one is accepted; STATUS_ACCESS_DENIED | Microsoft documentation: Microsoft network server: Server SPN target name validation level; observed: impacket 0.13 impacket/ntlm.py: without MsvAvTargetName 'we will get access denied'; MS-NLMP 3.2.5.1.2 | STATUS_ACCESS_DENIED | observed |
+//! | `smb-spn-required` | SmbServerNameHardeningLevel 2 (Required from client): over SMB the client must send MsvAvTargetName naming this server (MsvAvFlags 0x4 exempts it, MS-NLMP); STATUS_ACCESS_DENIED | Microsoft documentation: Microsoft network server: Server SPN target name validation level; observed: impacket 0.13 impacket/ntlm.py: without MsvAvTargetName 'we will get access denied'; MS-NLMP 3.2.5.1.2 | STATUS_ACCESS_DENIED | observed |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+pub mod binding;
 pub mod certainty;
 mod enforce;
 mod failure;
@@ -300,6 +309,11 @@ mod source;
 mod status;
 mod warnings;
 
+pub use binding::{
+    BindingPolicy, BindingSetting, BindingsSeen, Carrier, CbtCheck, Checks, ExtendedProtection,
+    LdapChannelBinding, LdapSigning, SmbNameHardening, TargetNameCheck, TargetNameSeen,
+    ZeroBindings,
+};
 pub use certainty::{Certainty, Reading, certainty, certainty_of_check, certainty_of_exchange};
 pub use enforce::{
     Negotiated, Outcome, bit_rule, bit_rules, check_client_challenge, check_client_target_info,

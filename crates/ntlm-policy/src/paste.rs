@@ -21,6 +21,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::binding::{self, BindingSetting, BindingTitle};
 use crate::lm::LmCompatibilityLevel;
 use crate::mask::{InputForm, MinSessionSecurity, ParsedMask, PolicyValue};
 use crate::parse::{self, LineForm, ParseError, strip_prefix_ci};
@@ -66,6 +67,11 @@ pub enum Setting {
         /// How it was written.
         form: InputForm,
     },
+    /// Channel binding, target-name validation or LDAP signing
+    /// ([`crate::binding`]): `LdapEnforceChannelBinding`,
+    /// `LDAPServerIntegrity`, `SmbServerNameHardeningLevel` or IIS
+    /// Extended Protection.
+    Binding(BindingSetting),
 }
 
 /// One setting read from a paste.
@@ -103,7 +109,9 @@ const EXPECTED: &str = "an NtlmMinClientSec/NtlmMinServerSec mask (0x20080000, 5
     setting NtlmMinClientSec, NtlmMinServerSec, LmCompatibilityLevel, a Restrict NTLM value \
     (RestrictSendingNTLMTraffic, RestrictReceivingNTLMTraffic, AuditReceivingNTLMTraffic, \
     RestrictNTLMInDomain, AuditNTLMInDomain, ClientAllowedNTLMServers, DCAllowedNTLMServers), \
-    BlockNtlmv1SSO, or the SMB client's BlockNTLM / BlockNTLMServerExceptionList";
+    BlockNtlmv1SSO, or the SMB client's BlockNTLM / BlockNTLMServerExceptionList; or the channel \
+    binding and target-name settings LdapEnforceChannelBinding, LDAPServerIntegrity, \
+    SmbServerNameHardeningLevel, IIS tokenChecking=\"Require\"";
 
 const KNOWN: [&str; 13] = [
     "NtlmMinClientSec",
@@ -119,6 +127,27 @@ const KNOWN: [&str; 13] = [
     restrict::NAMES[7],
     restrict::NAMES[8],
     restrict::NAMES[9],
+];
+
+/// [`KNOWN`] and the [`crate::binding`] registry names: the names a
+/// PowerShell `NAME : VALUE` line is recognised by.
+const KNOWN_LINES: [&str; 16] = [
+    KNOWN[0],
+    KNOWN[1],
+    KNOWN[2],
+    KNOWN[3],
+    KNOWN[4],
+    KNOWN[5],
+    KNOWN[6],
+    KNOWN[7],
+    KNOWN[8],
+    KNOWN[9],
+    KNOWN[10],
+    KNOWN[11],
+    KNOWN[12],
+    binding::REGISTRY_NAMES[0],
+    binding::REGISTRY_NAMES[1],
+    binding::REGISTRY_NAMES[2],
 ];
 
 /// Which Group Policy a title line names.
@@ -149,6 +178,8 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
     let mut pending_title: Option<(Title, usize, &str)> = None;
     // A `gpresult /z` `KeyName:` waiting for its `Value:`: (path, its line).
     let mut pending_key_name: Option<(&str, usize)> = None;
+    // A channel-binding policy title whose option is on a following line.
+    let mut pending_binding: Option<(BindingTitle, usize, &str)> = None;
     for (i, raw) in lines.iter().enumerate() {
         let n = i.saturating_add(1);
         let err = |column: usize, problem: String| {
@@ -166,6 +197,16 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
         if is_key(t) && !t.contains(char::is_whitespace) {
             key = Some(t.to_string());
             continue;
+        }
+        match binding_line(raw, &mut pending_binding, n) {
+            BindingLine::No => {}
+            BindingLine::Pending => continue,
+            BindingLine::Found(line, text, s) => {
+                out.settings
+                    .push(found(line, text, key.as_deref(), Setting::Binding(s)));
+                continue;
+            }
+            BindingLine::Error(column, problem) => return Err(err(column, problem)),
         }
         if let Some((title, rest, rest_col)) = title(raw) {
             if rest.is_empty() {
@@ -196,6 +237,12 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
             if let Some((path, _)) = pending_key_name.take() {
                 let col = column_of(raw, value);
                 let name = path.rsplit('\\').next().unwrap_or(path).trim();
+                if binding::is_registry_name(name) {
+                    let s = binding_registry(name, value).map_err(|p| err(col, p))?;
+                    let text = format!("KeyName: {path}  Value: {value}");
+                    out.settings.push(found(n, text, parent(path), s));
+                    continue;
+                }
                 match known(name) {
                     Some(Title::Restrict(Known::List(list))) => {
                         let s = Setting::Exceptions {
@@ -230,7 +277,7 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
                 .push(found(n, t.to_string(), key.as_deref(), s));
             continue;
         }
-        match parse::registry_line(t, &KNOWN) {
+        match parse::registry_line(t, &KNOWN_LINES) {
             Some(Ok(line)) => {
                 let Some(name) = line.name else {
                     let s = mask_setting(t).map_err(|p| err(column_of(raw, t), p))?;
@@ -238,6 +285,13 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
                         .push(found(n, t.to_string(), key.as_deref(), s));
                     continue;
                 };
+                if binding::is_registry_name(name) {
+                    let s = binding_registry(name, &line.value.to_string())
+                        .map_err(|p| err(column_of(raw, t), p))?;
+                    out.settings
+                        .push(found(n, t.to_string(), key.as_deref(), s));
+                    continue;
+                }
                 match known(name) {
                     Some(k) => {
                         let s = registry_setting(k, t).map_err(|p| err(column_of(raw, t), p))?;
@@ -268,6 +322,15 @@ pub fn read_settings(input: &str) -> Result<Pasted, ParseError> {
                     .push(found(n, t.to_string(), key.as_deref(), s));
             }
         }
+    }
+    if let Some((_, line, text)) = pending_binding {
+        return Err(ParseError::new(
+            WHAT,
+            input,
+            "the policy title has no option text after it".into(),
+            EXPECTED,
+        )
+        .at(line, text.chars().count().saturating_add(1), text));
     }
     if let Some((_, line, text)) = pending_title {
         return Err(ParseError::new(
@@ -318,6 +381,7 @@ impl Setting {
                 names,
                 form: InputForm::Line(form),
             },
+            Self::Binding(_) => self,
         }
     }
 
@@ -330,6 +394,7 @@ impl Setting {
             Self::LmCompatibilityLevel { .. } => &[LSA_KEY],
             Self::Restrict { value, .. } => value.keys(),
             Self::Exceptions { list, .. } => list.keys(),
+            Self::Binding(b) => b.keys(),
         }
     }
 
@@ -347,7 +412,78 @@ impl Setting {
                 [first, ..] => Some(first),
                 [] => None,
             },
+            Self::Binding(b) => b.key(),
         }
+    }
+}
+
+// ------------------------------------------- channel binding and target names
+
+/// What [`binding_line`] made of a line.
+enum BindingLine {
+    /// Not one of the channel-binding settings: the other readers try it.
+    No,
+    /// A title whose option text follows on a later line.
+    Pending,
+    /// A setting: its line, its text, the setting.
+    Found(usize, String, BindingSetting),
+    /// A defect at a 1-based column.
+    Error(usize, String),
+}
+
+/// Reads a line as one of the [`crate::binding`] settings: a title with its
+/// option (or the option line after a title), an IIS `tokenChecking`
+/// attribute, or a registry line naming one of their values.
+fn binding_line<'a>(
+    raw: &'a str,
+    pending: &mut Option<(BindingTitle, usize, &'a str)>,
+    n: usize,
+) -> BindingLine {
+    let t = raw.trim();
+    if let Some((title, line, title_text)) = pending.take() {
+        let (rest, col) = option_text(raw);
+        return match title.option(rest) {
+            Ok(s) => BindingLine::Found(line, format!("{title_text} {t}"), s),
+            Err(p) => BindingLine::Error(col, p),
+        };
+    }
+    if let Some((s, col)) = binding::token_checking_attribute(raw) {
+        return match s {
+            Ok(s) => BindingLine::Found(n, t.to_string(), s),
+            Err(p) => BindingLine::Error(col, p),
+        };
+    }
+    let lower = raw.to_ascii_lowercase();
+    if let Some((title, end)) = binding::title_in(&lower) {
+        let Some(after) = raw.get(end..) else {
+            return BindingLine::No;
+        };
+        let (rest, col) = option_text(after);
+        let col = col.saturating_add(raw.get(..end).map_or(0, |h| h.chars().count()));
+        if rest.is_empty() {
+            *pending = Some((title, n, t));
+            return BindingLine::Pending;
+        }
+        if parse::squash(rest) == "notdefined" {
+            return BindingLine::Error(
+                col,
+                "the policy is Not Defined: the registry value (or the default) applies".into(),
+            );
+        }
+        return match title.option(rest) {
+            Ok(s) => BindingLine::Found(n, t.to_string(), s),
+            Err(p) => BindingLine::Error(col, p),
+        };
+    }
+    BindingLine::No
+}
+
+/// A registry value named by [`binding::REGISTRY_NAMES`] with its data.
+fn binding_registry(name: &str, value: &str) -> Result<Setting, String> {
+    let (v, _) = parse::number(value)?;
+    match BindingSetting::from_registry(name, v) {
+        Some(r) => r.map(Setting::Binding),
+        None => Err(format!("{name:?} is not a channel-binding setting")),
     }
 }
 
@@ -1015,5 +1151,100 @@ HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\ReturnValues
                 .problem()
                 .contains("empty")
         );
+    }
+
+    fn binding(s: &PastedSetting) -> BindingSetting {
+        match s.setting {
+            Setting::Binding(b) => b,
+            _ => panic!("not a channel-binding setting: {s:?}"),
+        }
+    }
+
+    #[test]
+    fn channel_binding_settings_in_every_form() {
+        use crate::binding::{
+            ExtendedProtection, LdapChannelBinding, LdapSigning, SmbNameHardening,
+        };
+        let always = BindingSetting::LdapChannelBinding(LdapChannelBinding::Always);
+        for input in [
+            "LdapEnforceChannelBinding    REG_DWORD    0x2",
+            "\"LdapEnforceChannelBinding\"=dword:00000002",
+            r"MACHINE\System\CurrentControlSet\Services\NTDS\Parameters\LdapEnforceChannelBinding=4,2",
+            r"reg add HKLM\System\CurrentControlSet\Services\NTDS\Parameters /v LdapEnforceChannelBinding /t REG_DWORD /d 2 /f",
+            "Domain controller: LDAP server channel binding token requirements: Always",
+            "Domain controller: LDAP server channel binding token requirements\n    Always",
+        ] {
+            assert_eq!(binding(&one(input)), always, "{input:?}");
+        }
+        assert_eq!(
+            binding(&one(
+                "Domain controller: LDAP server signing requirements\tRequire signing"
+            )),
+            BindingSetting::LdapSigning(LdapSigning::Require)
+        );
+        assert_eq!(
+            binding(&one("LDAPServerIntegrity : 2")),
+            BindingSetting::LdapSigning(LdapSigning::Require)
+        );
+        assert_eq!(
+            binding(&one(
+                "Microsoft network server: Server SPN target name validation level  Accept if provided by client"
+            )),
+            BindingSetting::SmbNameHardening(SmbNameHardening::IfProvided)
+        );
+        assert_eq!(
+            binding(&one(
+                r#"<extendedProtection tokenChecking="Require" flags="None" />"#
+            )),
+            BindingSetting::ExtendedProtection(ExtendedProtection::Require)
+        );
+        assert_eq!(
+            binding(&one("Extended Protection: Accept")),
+            BindingSetting::ExtendedProtection(ExtendedProtection::Allow)
+        );
+        // gpresult /z
+        let g = read_settings(
+            "KeyName: MACHINE\\System\\CurrentControlSet\\Services\\LanmanServer\\Parameters\\SmbServerNameHardeningLevel\nValue: 2",
+        )
+        .unwrap();
+        assert_eq!(
+            binding(&g.settings[0]),
+            BindingSetting::SmbNameHardening(SmbNameHardening::Required)
+        );
+        assert!(!g.settings[0].misplaced);
+    }
+
+    #[test]
+    fn channel_binding_settings_beside_the_masks_and_misplaced() {
+        let p = read_settings(
+            "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0]\n\
+             \"NtlmMinServerSec\"=dword:20080000\n\
+             \"LdapEnforceChannelBinding\"=dword:00000001\n\
+             [HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\NTDS\\Parameters]\n\
+             \"LDAPServerIntegrity\"=dword:00000002\n",
+        )
+        .unwrap();
+        assert_eq!(p.settings.len(), 3);
+        assert!(
+            p.settings[1].misplaced,
+            "LdapEnforceChannelBinding under MSV1_0"
+        );
+        assert!(!p.settings[2].misplaced);
+    }
+
+    #[test]
+    fn channel_binding_errors_name_line_and_column() {
+        let e = read_settings("x=1\nLdapEnforceChannelBinding    REG_DWORD    0x7").unwrap_err();
+        assert_eq!(e.position().map(|p| p.0), Some(2));
+        assert!(e.problem().contains("LdapEnforceChannelBinding 7"), "{e}");
+        let e = read_settings(
+            "Domain controller: LDAP server channel binding token requirements: Sometimes",
+        )
+        .unwrap_err();
+        assert_eq!(e.position(), Some((1, 68)));
+        assert!(e.problem().contains("Sometimes"), "{e}");
+        let e = read_settings("Microsoft network server: Server SPN target name validation level")
+            .unwrap_err();
+        assert!(e.problem().contains("no option text"), "{e}");
     }
 }

@@ -893,6 +893,142 @@ pub static SIGN_SEQUENCE: Rule = Rule {
     basis: Basis::Inferred,
 };
 
+// ------------------------------- channel binding and target names (baselines)
+//
+// The server settings of `crate::binding`: which of the MS-NLMP 3.2.5.1.2
+// checks (MsvAvChannelBindings, MsvAvTargetName) a baseline turns on, and
+// LDAP signing. Each rule says over which carrier it applies.
+
+/// Channel bindings exist only over TLS.
+pub static CBT_TLS_ONLY: Rule = Rule {
+    id: "cbt-tls-only",
+    statement: "channel bindings are checked only where there is a TLS channel to bind to \
+                (HTTPS, LDAPS or StartTLS); over HTTP, LDAP without TLS and SMB the \
+                Extended Protection and LdapEnforceChannelBinding settings check nothing",
+    source: Source::MsDoc("Domain controller: LDAP server channel binding token requirements"),
+    also: &[
+        Source::Kb(4_034_879),
+        Source::Inference("RFC 5929 tls-server-end-point is defined only for TLS"),
+    ],
+    status: None,
+    basis: Basis::Inferred,
+};
+
+/// IIS Extended Protection "Accept" (tokenChecking="Allow").
+pub static EPA_ALLOW: Rule = Rule {
+    id: "epa-allow",
+    statement: "IIS Extended Protection Accept (tokenChecking=Allow): over HTTPS a present \
+                MsvAvChannelBindings, all-zero included, must match the TLS channel; an absent \
+                one is accepted (with --zero-channel-bindings accepted an all-zero one is too, \
+                MS-NLMP); SEC_E_BAD_BINDINGS, HTTP 401 (status inferred)",
+    source: Source::MsDoc("IIS extendedProtection element, tokenChecking attribute"),
+    also: &[
+        Source::Observed(
+            "curl/curl#3280, curl/curl#12511, gssapi/gss-ntlmssp#25: an all-zero pair gets 401 \
+             under Accept; curl without SSPI, which sends no pair, logs on (curl/curl#3280)",
+        ),
+        Source::MsNlmp("3.2.5.1.2"),
+    ],
+    status: Some(Status::SecEBadBindings),
+    basis: Basis::Inferred,
+};
+
+/// IIS Extended Protection "Required" (tokenChecking="Require").
+pub static EPA_REQUIRE: Rule = Rule {
+    id: "epa-require",
+    statement: "IIS Extended Protection Required (tokenChecking=Require): over HTTPS the client \
+                must send MsvAvChannelBindings matching the TLS channel; clients that send none \
+                (curl without SSPI, DavMail) get HTTP 401; SEC_E_BAD_BINDINGS (status inferred)",
+    source: Source::MsDoc("IIS extendedProtection element, tokenChecking attribute"),
+    also: &[
+        Source::MsNlmp("3.2.5.1.2"),
+        Source::Observed("curl/curl#3280, mguessan/davmail#352: 401 with Extended Protection"),
+        Source::MsDoc(
+            "microsoft/CSS-Exchange#1187 (Exchange Extended Protection guide): NTLMv1, which \
+             carries no AV pairs, is not supported with Extended Protection",
+        ),
+    ],
+    status: Some(Status::SecEBadBindings),
+    basis: Basis::Inferred,
+};
+
+/// LdapEnforceChannelBinding 1.
+pub static LDAP_CBT_WHEN_SUPPORTED: Rule = Rule {
+    id: "ldap-cbt-when-supported",
+    statement: "LdapEnforceChannelBinding 1 (When supported): over LDAPS a client that sends \
+                MsvAvChannelBindings must send the channel's (an all-zero value read as for \
+                epa-allow, --zero-channel-bindings); one that sends none is accepted; \
+                SEC_E_BAD_BINDINGS (bind result 49, data 80090346; status inferred)",
+    source: Source::Kb(4_034_879),
+    also: &[Source::MsDoc(
+        "Domain controller: LDAP server channel binding token requirements",
+    )],
+    status: Some(Status::SecEBadBindings),
+    basis: Basis::Inferred,
+};
+
+/// LdapEnforceChannelBinding 2.
+pub static LDAP_CBT_ALWAYS: Rule = Rule {
+    id: "ldap-cbt-always",
+    statement: "LdapEnforceChannelBinding 2 (Always): over LDAPS every NTLM bind must carry \
+                MsvAvChannelBindings matching the channel; SEC_E_BAD_BINDINGS (bind result 49, \
+                data 80090346; status inferred)",
+    source: Source::Kb(4_034_879),
+    also: &[Source::MsDoc(
+        "Domain controller: LDAP server channel binding token requirements",
+    )],
+    status: Some(Status::SecEBadBindings),
+    basis: Basis::Inferred,
+};
+
+/// LDAPServerIntegrity 2.
+pub static LDAP_SIGNING_REQUIRED: Rule = Rule {
+    id: "ldap-signing-required",
+    statement: "LDAPServerIntegrity 2 (Require signing): an NTLM SASL bind over LDAP without \
+                TLS must negotiate SIGN or SEAL; otherwise the bind fails with \
+                LDAP_STRONG_AUTH_REQUIRED; over LDAPS TLS satisfies the requirement",
+    source: Source::MsDoc("Domain controller: LDAP server signing requirements"),
+    also: &[Source::MsDoc(
+        "ADV190023: Microsoft Guidance for Enabling LDAP Channel Binding and LDAP Signing",
+    )],
+    status: Some(Status::LdapStrongAuthRequired),
+    basis: Basis::Documented,
+};
+
+/// SmbServerNameHardeningLevel 1.
+pub static SMB_SPN_IF_PROVIDED: Rule = Rule {
+    id: "smb-spn-if-provided",
+    statement: "SmbServerNameHardeningLevel 1 (Accept if provided by client): over SMB a \
+                non-empty MsvAvTargetName must name this server; an absent or empty one is \
+                accepted; STATUS_ACCESS_DENIED",
+    source: Source::MsDoc("Microsoft network server: Server SPN target name validation level"),
+    also: &[
+        Source::Observed(
+            "impacket 0.13 impacket/ntlm.py: without MsvAvTargetName 'we will get access denied'",
+        ),
+        Source::MsNlmp("3.2.5.1.2"),
+    ],
+    status: Some(Status::StatusAccessDenied),
+    basis: Basis::Observed,
+};
+
+/// SmbServerNameHardeningLevel 2.
+pub static SMB_SPN_REQUIRED: Rule = Rule {
+    id: "smb-spn-required",
+    statement: "SmbServerNameHardeningLevel 2 (Required from client): over SMB the client must \
+                send MsvAvTargetName naming this server (MsvAvFlags 0x4 exempts it, MS-NLMP); \
+                STATUS_ACCESS_DENIED",
+    source: Source::MsDoc("Microsoft network server: Server SPN target name validation level"),
+    also: &[
+        Source::Observed(
+            "impacket 0.13 impacket/ntlm.py: without MsvAvTargetName 'we will get access denied'",
+        ),
+        Source::MsNlmp("3.2.5.1.2"),
+    ],
+    status: Some(Status::StatusAccessDenied),
+    basis: Basis::Observed,
+};
+
 /// Every rule, in the order of an exchange.
 pub static ALL: &[&Rule] = &[
     &NEG_CLIENT_BASE,
@@ -959,6 +1095,15 @@ pub static ALL: &[&Rule] = &[
     &DECODE_MALFORMED,
     &SIGN_ALTERED,
     &SIGN_SEQUENCE,
+    // Channel binding and target names (baselines).
+    &CBT_TLS_ONLY,
+    &EPA_ALLOW,
+    &EPA_REQUIRE,
+    &LDAP_CBT_WHEN_SUPPORTED,
+    &LDAP_CBT_ALWAYS,
+    &LDAP_SIGNING_REQUIRED,
+    &SMB_SPN_IF_PROVIDED,
+    &SMB_SPN_REQUIRED,
 ];
 
 #[cfg(test)]

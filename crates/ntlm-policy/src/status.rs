@@ -35,11 +35,18 @@ pub enum Status {
     StatusNtlmBlocked,
     /// `STATUS_BAD_BINDINGS` (0xC000035B): Samba's channel-binding failure.
     StatusBadBindings,
+    /// `LDAP_STRONG_AUTH_REQUIRED` (8, RFC 4511 strongerAuthRequired): an LDAP
+    /// result code, not an NTSTATUS; a domain controller that requires
+    /// signing refuses a bind without it.
+    LdapStrongAuthRequired,
+    /// `STATUS_ACCESS_DENIED` (0xC0000022): an SMB session setup refused by
+    /// SPN target name validation.
+    StatusAccessDenied,
 }
 
 impl Status {
     /// Every status, in declaration order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::SecEUnsupportedFunction,
         Self::SecEInvalidToken,
         Self::SecELogonDenied,
@@ -52,6 +59,8 @@ impl Status {
         Self::StatusNotSupported,
         Self::StatusNtlmBlocked,
         Self::StatusBadBindings,
+        Self::LdapStrongAuthRequired,
+        Self::StatusAccessDenied,
     ];
 
     /// The symbolic name, e.g. `SEC_E_UNSUPPORTED_FUNCTION`.
@@ -69,6 +78,8 @@ impl Status {
             Self::StatusNotSupported => "STATUS_NOT_SUPPORTED",
             Self::StatusNtlmBlocked => "STATUS_NTLM_BLOCKED",
             Self::StatusBadBindings => "STATUS_BAD_BINDINGS",
+            Self::LdapStrongAuthRequired => "LDAP_STRONG_AUTH_REQUIRED",
+            Self::StatusAccessDenied => "STATUS_ACCESS_DENIED",
         }
     }
 
@@ -87,6 +98,8 @@ impl Status {
             Self::StatusNotSupported => 0xC000_00BB,
             Self::StatusNtlmBlocked => 0xC000_0418,
             Self::StatusBadBindings => 0xC000_035B,
+            Self::LdapStrongAuthRequired => 0x0000_0008,
+            Self::StatusAccessDenied => 0xC000_0022,
         }
     }
 
@@ -143,6 +156,20 @@ impl Status {
                 "Samba's channel-binding failure",
                 Source::Samba("auth/ntlmssp/ntlmssp_server.c ntlmssp_server_preauth()"),
             ),
+            Self::LdapStrongAuthRequired => (
+                "an LDAP bind refused by a domain controller with LDAPServerIntegrity 2: \
+                 an NTLM SASL bind that negotiated neither SIGN nor SEAL on a connection \
+                 without TLS",
+                Source::MsDoc("Domain controller: LDAP server signing requirements"),
+            ),
+            Self::StatusAccessDenied => (
+                "an SMB session setup refused by SmbServerNameHardeningLevel for a missing or \
+                 wrong MsvAvTargetName",
+                Source::Observed(
+                    "impacket 0.13 impacket/ntlm.py computeResponseNTLMv2(): without \
+                     MsvAvTargetName 'we will get access denied' under SPN target name validation",
+                ),
+            ),
         }
     }
 
@@ -188,7 +215,7 @@ mod tests {
 
     #[test]
     fn codes_match_ms_erref() {
-        let expected: [(&str, u32); 12] = [
+        let expected: [(&str, u32); 14] = [
             ("SEC_E_UNSUPPORTED_FUNCTION", 0x8009_0302),
             ("SEC_E_INVALID_TOKEN", 0x8009_0308),
             ("SEC_E_LOGON_DENIED", 0x8009_030C),
@@ -201,6 +228,8 @@ mod tests {
             ("STATUS_NOT_SUPPORTED", 0xC000_00BB),
             ("STATUS_NTLM_BLOCKED", 0xC000_0418),
             ("STATUS_BAD_BINDINGS", 0xC000_035B),
+            ("LDAP_STRONG_AUTH_REQUIRED", 8),
+            ("STATUS_ACCESS_DENIED", 0xC000_0022),
         ];
         for (status, (name, code)) in Status::ALL.into_iter().zip(expected) {
             assert_eq!(status.name(), name);

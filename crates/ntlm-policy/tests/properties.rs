@@ -443,3 +443,34 @@ proptest! {
         prop_assert_eq!(Semantics::parse(&s.spec()), Ok(s));
     }
 }
+
+proptest! {
+    /// Every channel-binding registry value in every export form reads back
+    /// as itself, or is refused with an error naming the value and its line.
+    #[test]
+    fn channel_binding_values_in_every_form(v in 0u32..6, which in 0usize..3, form in 0usize..4) {
+        let name = ntlm_policy::binding::REGISTRY_NAMES[which];
+        let line = match form {
+            0 => format!("{name}    REG_DWORD    0x{v:x}"),
+            1 => format!("\"{name}\"=dword:{v:08x}"),
+            2 => format!("MACHINE\\System\\CurrentControlSet\\Services\\NTDS\\Parameters\\{name}=4,{v}"),
+            _ => format!("{name} : {v}"),
+        };
+        match ntlm_policy::read_settings(&line) {
+            Ok(got) => {
+                let Some(ntlm_policy::Setting::Binding(b)) = got.settings.first().map(|s| s.setting.clone()) else {
+                    return Err(TestCaseError::fail(format!("{line}: {got:?}")));
+                };
+                prop_assert_eq!(b.name(), name);
+                // LDAPServerIntegrity 0 reads as 1 (None).
+                let want = if name == "LDAPServerIntegrity" && v == 0 { 1 } else { v };
+                prop_assert_eq!(b.registry_value(), Some(want));
+            }
+            Err(e) => {
+                prop_assert!(v > 1, "{}: {}", line, e);
+                prop_assert!(e.problem().contains(&format!("{name} {v}")), "{}", e);
+                prop_assert_eq!(e.position().map(|p| p.0), Some(1));
+            }
+        }
+    }
+}

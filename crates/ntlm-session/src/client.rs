@@ -53,6 +53,11 @@ pub struct ClientSettings {
     pub av_extensions: bool,
     /// MD5 of the channel bindings (None: Z(16), "no bindings").
     pub channel_bindings: Option<[u8; 16]>,
+    /// Without channel bindings, leave MsvAvChannelBindings out instead of
+    /// sending Z(16) (pyspnego 0.12 `spnego/_ntlm.py`: "only add the
+    /// bindings if they have been specified by the caller"; impacket 0.13).
+    /// False (Windows, gss-ntlmssp): Z(16), as MS-NLMP 3.1.5.1.2 describes.
+    pub omit_absent_channel_bindings: bool,
     /// The SPN sent as MsvAvTargetName (empty when None).
     pub target_name: Option<String>,
     /// Exact AUTHENTICATE flags, overriding the ones derived from the
@@ -82,6 +87,7 @@ impl ClientSettings {
             mic_announced_with_security_only: false,
             av_extensions: true,
             channel_bindings: None,
+            omit_absent_channel_bindings: false,
             target_name: None,
             authenticate_flags: None,
             reflection: None,
@@ -442,7 +448,10 @@ fn client_av_pairs(
         });
     let pairs = from_server
         .chain((mic && !flags_seen).then_some((AvId::FLAGS, flags_value.as_slice())))
-        .chain(ext.then_some((AvId::CHANNEL_BINDINGS, cbt.as_slice())))
+        .chain(
+            (ext && (s.channel_bindings.is_some() || !s.omit_absent_channel_bindings))
+                .then_some((AvId::CHANNEL_BINDINGS, cbt.as_slice())),
+        )
         .chain(ext.then_some((AvId::TARGET_NAME, spn.as_slice())));
     AvPairs::build(pairs).unwrap_or_else(|_| AvPairs::new(vec![0, 0, 0, 0]))
 }

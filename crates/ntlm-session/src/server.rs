@@ -15,8 +15,8 @@ use ntlm_crypto::{
     verify_ntlmv2,
 };
 use ntlm_policy::{
-    Detail, Failure, MinSessionSecurity, Semantics, ServerConfig, Side, Stage, rules,
-    server_on_authenticate, server_on_negotiate,
+    Checks, Detail, Failure, MinSessionSecurity, Rule, Semantics, ServerConfig, Side, Stage,
+    TargetNameCheck, rules, server_on_authenticate, server_on_negotiate,
 };
 use ntlm_wire::{
     AuthenticateMessage, AvId, AvPairs, AvValue, ChallengeMessage, Charset, MsvAvFlags,
@@ -67,6 +67,10 @@ pub enum ChannelBindings {
     Accept([u8; 16]),
     /// As `Accept`, and ApplicationRequiresCBT: the pair must be present and equal.
     Require([u8; 16]),
+    /// A present MsvAvChannelBindings, all-zero included, must equal this
+    /// hash; an absent pair is accepted (IIS Extended Protection Accept as
+    /// observed: curl/curl#12511, gssapi/gss-ntlmssp#25).
+    AcceptPresent([u8; 16]),
 }
 
 /// How a server obtains the ExportedSessionKey when KEY_EXCH is negotiated.
@@ -160,6 +164,18 @@ pub struct ServerSettings {
     pub channel_bindings: ChannelBindings,
     /// The SPN a client must name in MsvAvTargetName, when checked.
     pub expected_target_name: Option<String>,
+    /// Whether an absent or empty MsvAvTargetName passes the check
+    /// (`IfProvided`: SmbServerNameHardeningLevel 1) or fails it
+    /// (`Required`, the default).
+    pub target_name_check: TargetNameCheck,
+    /// The rule a channel-binding failure names (default `auth-channel-bindings`;
+    /// the setting's rule when set by [`ServerSettings::apply_binding_checks`]).
+    pub channel_bindings_rule: &'static Rule,
+    /// The rule a target-name failure names (default `auth-target-name`).
+    pub target_name_rule: &'static Rule,
+    /// A rule requiring SIGN or SEAL in the negotiated flags once the
+    /// response verifies (LDAPServerIntegrity 2 over LDAP without TLS).
+    pub require_sign_or_seal: Option<&'static Rule>,
     /// Maximum age of the client's NTLMv2 timestamp, in 100 ns units
     /// (MaxLifetime, <69>: only NT 4.0 to Windows 7 enforce it).
     pub max_timestamp_age: Option<u64>,
@@ -201,6 +217,12 @@ impl fmt::Debug for ServerSettings {
             .field("names", &self.names)
             .field("send_timestamp", &self.send_timestamp)
             .field("channel_bindings", &self.channel_bindings)
+            .field("expected_target_name", &self.expected_target_name)
+            .field("target_name_check", &self.target_name_check)
+            .field(
+                "require_sign_or_seal",
+                &self.require_sign_or_seal.map(|r| r.id),
+            )
             .field("key_exchange", &self.key_exchange)
             .finish_non_exhaustive()
     }
@@ -225,6 +247,10 @@ impl ServerSettings {
             store,
             channel_bindings: ChannelBindings::Ignore,
             expected_target_name: None,
+            target_name_check: TargetNameCheck::Required,
+            channel_bindings_rule: &rules::AUTH_CHANNEL_BINDINGS,
+            target_name_rule: &rules::AUTH_TARGET_NAME,
+            require_sign_or_seal: None,
             max_timestamp_age: None,
             lmv2_fallback: false,
             accept_anonymous: false,
@@ -235,6 +261,38 @@ impl ServerSettings {
             enforce_mic: true,
             key_exchange: ServerKeyExchange::MicDecides,
         }
+    }
+
+    /// Applies the checks a server's channel-binding, target-name and LDAP
+    /// signing settings call for on one carrier
+    /// ([`ntlm_policy::BindingPolicy::checks`]): `channel` is the MD5 of the
+    /// connection's channel bindings (None: the server has no channel to
+    /// bind to, so any non-zero MsvAvChannelBindings fails a check), `spn`
+    /// the name MsvAvTargetName must carry. Checks the settings do not ask
+    /// for are turned off.
+    pub fn apply_binding_checks(&mut self, checks: &Checks, channel: Option<[u8; 16]>, spn: &str) {
+        let hash = channel.unwrap_or([0; 16]);
+        (self.channel_bindings, self.channel_bindings_rule) = match checks.channel_bindings {
+            None => (ChannelBindings::Ignore, &rules::AUTH_CHANNEL_BINDINGS),
+            Some((ntlm_policy::CbtCheck::WhenSupplied, r)) => (ChannelBindings::Accept(hash), r),
+            Some((ntlm_policy::CbtCheck::WhenPresent, r)) => {
+                (ChannelBindings::AcceptPresent(hash), r)
+            }
+            Some((ntlm_policy::CbtCheck::Required, r)) => (ChannelBindings::Require(hash), r),
+        };
+        match checks.target_name {
+            None => {
+                self.expected_target_name = None;
+                self.target_name_check = TargetNameCheck::Required;
+                self.target_name_rule = &rules::AUTH_TARGET_NAME;
+            }
+            Some((check, r)) => {
+                self.expected_target_name = Some(spn.to_owned());
+                self.target_name_check = check;
+                self.target_name_rule = r;
+            }
+        }
+        self.require_sign_or_seal = checks.require_sign_or_seal;
     }
 }
 
@@ -415,7 +473,7 @@ fn too_long(stage: Stage) -> Failure {
 }
 
 /// A server-side failure at stage AUTHENTICATE.
-fn fail(rule: &'static ntlm_policy::Rule, note: &'static str) -> Failure {
+fn fail(rule: &'static Rule, note: &'static str) -> Failure {
     Failure::new(Side::Server, Stage::Authenticate, rule, Detail::Note(note))
 }
 
@@ -621,11 +679,15 @@ impl ServerAwaitingAuthenticate {
                 .flags_union()
                 .contains(MsvAvFlags::MIC_PRESENT)
         });
-        if let Some(v2) = &v2 {
-            let avs = &v2.client_challenge.av_pairs;
-            check_channel_bindings(s.channel_bindings, avs)?;
-            check_target_name(s.expected_target_name.as_deref(), avs)?;
-        }
+        // Without an NTLMv2 response there are no AV pairs: required channel
+        // bindings or a required target name are absent (MS-NLMP 3.2.5.1.2;
+        // microsoft/CSS-Exchange#1187: NTLMv1 fails under Extended Protection).
+        let no_pairs = AvPairs::new(Vec::new());
+        let avs = v2
+            .as_ref()
+            .map_or(&no_pairs, |v2| &v2.client_challenge.av_pairs);
+        check_channel_bindings(s.channel_bindings, s.channel_bindings_rule, avs)?;
+        check_target_name(&s, avs)?;
         let mut mic_checked = false;
         match (auth.mic.is_some(), announced) {
             (true, true) => {
@@ -671,6 +733,15 @@ impl ServerAwaitingAuthenticate {
                 &rules::AUTH_REFLECTION,
                 "the response is one this host computed as a client: its own authentication reflected back",
             ));
+        }
+        // LDAP signing: the directory refuses a bind whose session cannot sign.
+        if let Some(rule) = s.require_sign_or_seal {
+            if !flags.intersects(F::NEGOTIATE_SIGN | F::NEGOTIATE_SEAL) {
+                return Err(fail(
+                    rule,
+                    "the bind negotiated neither SIGN nor SEAL and the connection has no TLS",
+                ));
+            }
         }
         Ok(ServerEstablished(Established::new(
             flags,
@@ -751,7 +822,11 @@ fn check_av_pairs(avs: &AvPairs<'_>, sent: Option<&AvPairs<'_>>) -> Result<(), F
     Ok(())
 }
 
-fn check_channel_bindings(mode: ChannelBindings, avs: &AvPairs<'_>) -> Result<(), Failure> {
+fn check_channel_bindings(
+    mode: ChannelBindings,
+    rule: &'static Rule,
+    avs: &AvPairs<'_>,
+) -> Result<(), Failure> {
     let got = avs
         .get(AvId::CHANNEL_BINDINGS)
         .and_then(|p| match p.typed() {
@@ -759,10 +834,14 @@ fn check_channel_bindings(mode: ChannelBindings, avs: &AvPairs<'_>) -> Result<()
             _ => None,
         });
     let non_zero = got.filter(|h| *h != [0; 16]);
-    let bad = |note| Err(fail(&rules::AUTH_CHANNEL_BINDINGS, note));
+    let bad = |note| Err(fail(rule, note));
     match mode {
         ChannelBindings::Ignore => Ok(()),
         ChannelBindings::Accept(expected) => match non_zero {
+            Some(h) if h != expected => bad("MsvAvChannelBindings does not match the channel"),
+            _ => Ok(()),
+        },
+        ChannelBindings::AcceptPresent(expected) => match got {
             Some(h) if h != expected => bad("MsvAvChannelBindings does not match the channel"),
             _ => Ok(()),
         },
@@ -774,8 +853,8 @@ fn check_channel_bindings(mode: ChannelBindings, avs: &AvPairs<'_>) -> Result<()
     }
 }
 
-fn check_target_name(expected: Option<&str>, avs: &AvPairs<'_>) -> Result<(), Failure> {
-    let Some(expected) = expected else {
+fn check_target_name(s: &ServerSettings, avs: &AvPairs<'_>) -> Result<(), Failure> {
+    let Some(expected) = s.expected_target_name.as_deref() else {
         return Ok(());
     };
     // MS-NLMP 3.2.5.1.2: with MsvAvFlags 0x4 the client's SPN is untrusted and not checked.
@@ -787,8 +866,17 @@ fn check_target_name(expected: Option<&str>, avs: &AvPairs<'_>) -> Result<(), Fa
         .and_then(|p| ntlm_wire::text::decode_utf16le(p.value).ok());
     match got {
         Some(name) if name.eq_ignore_ascii_case(expected) => Ok(()),
-        _ => Err(fail(
-            &rules::AUTH_TARGET_NAME,
+        // SmbServerNameHardeningLevel 1: only a name the client provides is checked.
+        None if s.target_name_check == TargetNameCheck::IfProvided => Ok(()),
+        Some(name) if name.is_empty() && s.target_name_check == TargetNameCheck::IfProvided => {
+            Ok(())
+        }
+        None => Err(fail(
+            s.target_name_rule,
+            "MsvAvTargetName is absent but the server requires it",
+        )),
+        Some(_) => Err(fail(
+            s.target_name_rule,
             "MsvAvTargetName is not the expected SPN",
         )),
     }

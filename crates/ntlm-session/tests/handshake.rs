@@ -485,6 +485,94 @@ fn channel_bindings() {
     );
 }
 
+/// The channel-binding, target-name and LDAP signing settings, applied per
+/// carrier: each failure names the setting's rule and status.
+#[test]
+fn binding_policy_per_carrier() {
+    use ntlm_policy::{
+        BindingPolicy, Carrier, ExtendedProtection, LdapChannelBinding, LdapSigning,
+        SmbNameHardening, ZeroBindings,
+    };
+    let channel = [0x42; 16];
+    let spn = "cifs/ntlmsim.testdom.example";
+    let policy = BindingPolicy {
+        extended_protection: ExtendedProtection::Require,
+        ldap_channel_binding: LdapChannelBinding::WhenSupported,
+        ldap_signing: LdapSigning::Require,
+        smb_name_hardening: SmbNameHardening::IfProvided,
+        zero_bindings: ZeroBindings::Accepted,
+    };
+    let server_on = |carrier: Carrier| {
+        let mut s = server();
+        s.apply_binding_checks(&policy.checks(carrier), Some(channel), spn);
+        s
+    };
+    let with_cbt = |h: [u8; 16]| {
+        let mut c = alice();
+        c.channel_bindings = Some(h);
+        c
+    };
+    // HTTPS, Extended Protection Required: no bindings, wrong bindings fail.
+    let f = failure(run(alice(), server_on(Carrier::Https)));
+    assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
+    assert_eq!(f.rule.id, "epa-require");
+    assert_eq!(f.status, Status::SecEBadBindings);
+    assert_eq!(
+        failure(run(with_cbt([1; 16]), server_on(Carrier::Https)))
+            .rule
+            .id,
+        "epa-require"
+    );
+    assert!(
+        run(with_cbt(channel), server_on(Carrier::Https))
+            .outcome
+            .is_ok()
+    );
+    // Plain HTTP: there is no channel; nothing is checked.
+    assert!(run(alice(), server_on(Carrier::Http)).outcome.is_ok());
+    // LDAPS, When supported: absent accepted, wrong refused.
+    assert!(run(alice(), server_on(Carrier::Ldaps)).outcome.is_ok());
+    let f = failure(run(with_cbt([1; 16]), server_on(Carrier::Ldaps)));
+    assert_eq!(f.rule.id, "ldap-cbt-when-supported");
+    // LDAP without TLS, Require signing: alice requests no integrity.
+    let f = failure(run(alice(), server_on(Carrier::Ldap)));
+    assert_eq!(f.rule.id, "ldap-signing-required");
+    assert_eq!(f.status, Status::LdapStrongAuthRequired);
+    let mut signing = alice();
+    signing.config.integrity = true;
+    assert!(run(signing, server_on(Carrier::Ldap)).outcome.is_ok());
+    // SMB, Accept if provided: absent or empty accepted, a wrong name refused.
+    assert!(run(alice(), server_on(Carrier::Smb)).outcome.is_ok());
+    let mut named = alice();
+    named.target_name = Some("cifs/elsewhere.example".into());
+    let f = failure(run(named.clone(), server_on(Carrier::Smb)));
+    assert_eq!(f.rule.id, "smb-spn-if-provided");
+    assert_eq!(f.status, Status::StatusAccessDenied);
+    named.target_name = Some(spn.to_uppercase());
+    assert!(run(named, server_on(Carrier::Smb)).outcome.is_ok());
+    // Required from client: an empty name fails too.
+    let required = BindingPolicy {
+        smb_name_hardening: SmbNameHardening::Required,
+        ..BindingPolicy::default()
+    };
+    let mut s = server();
+    s.apply_binding_checks(&required.checks(Carrier::Smb), None, spn);
+    assert_eq!(failure(run(alice(), s)).rule.id, "smb-spn-required");
+    // The default reading of "when supported": a present all-zero pair must
+    // match too (it fails over TLS); a client that sends no pair logs on.
+    let accept = BindingPolicy {
+        extended_protection: ExtendedProtection::Allow,
+        ..BindingPolicy::default()
+    };
+    let mut s = server();
+    s.apply_binding_checks(&accept.checks(Carrier::Https), Some(channel), spn);
+    assert_eq!(failure(run(alice(), s.clone())).rule.id, "epa-allow");
+    let mut no_pair = alice();
+    no_pair.av_extensions = false;
+    assert!(run(no_pair, s.clone()).outcome.is_ok());
+    assert!(run(with_cbt(channel), s).outcome.is_ok());
+}
+
 #[test]
 fn target_name_is_checked() {
     let mut srv = server();

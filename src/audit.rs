@@ -60,6 +60,8 @@ pub struct Policy {
     pub server_lm_level: Option<LmCompatibilityLevel>,
     /// Policy semantics.
     pub semantics: Semantics,
+    /// Restrict NTLM on the clients, the servers and their DC (default: none).
+    pub restrict: ntlm_session::RestrictPath,
     /// The servers' channel-binding, target-name and LDAP signing settings.
     pub binding: ntlm_policy::BindingPolicy,
     /// The captured HTTP and LDAP exchanges ran inside TLS (a capture taken
@@ -76,6 +78,7 @@ impl Default for Policy {
             client_lm_level: None,
             server_lm_level: None,
             semantics: Semantics::default(),
+            restrict: ntlm_session::RestrictPath::default(),
             binding: ntlm_policy::BindingPolicy::default(),
             tls: false,
         }
@@ -390,6 +393,10 @@ struct Decoded {
     domain: Option<String>,
     workstation: Option<String>,
     raw_names: BTreeMap<&'static str, String>,
+    /// The CHALLENGE's MsvAvNbComputerName and whether it names a domain
+    /// target (TARGET_TYPE_DOMAIN), for Restrict NTLM's account kind.
+    server_computer: Option<String>,
+    server_in_domain: bool,
     /// MsvAvChannelBindings of the NTLMv2 response (`Absent` without one).
     bindings: Option<ntlm_policy::BindingsSeen>,
     /// MsvAvTargetName of the NTLMv2 response, and the name.
@@ -463,7 +470,15 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
     }
     if let Some(m) = &x.challenge {
         match ChallengeMessage::parse(&m.bytes) {
-            Ok(c) => d.challenge = Some(c.flags),
+            Ok(c) => {
+                d.challenge = Some(c.flags);
+                d.server_in_domain = c.flags.contains(NegotiateFlags::TARGET_TYPE_DOMAIN);
+                d.server_computer = c
+                    .target_info
+                    .as_ref()
+                    .and_then(|t| t.get(ntlm_wire::AvId::NB_COMPUTER_NAME))
+                    .and_then(|p| ntlm_wire::text::decode_utf16le(p.value).ok());
+            }
             Err(e) => match ChallengeMessage::parse_lenient(&m.bytes) {
                 Ok(c) => {
                     problem(m, format!("CHALLENGE decoded leniently: {e}"));
@@ -520,6 +535,8 @@ struct Case {
     /// The client sends NTLMv2 (observed, or under its level).
     ntlmv2: bool,
     client_min: MinSessionSecurity,
+    /// Restrict NTLM blocks the exchange: it breaks under every reading.
+    blocked: bool,
     /// The channel bindings and target name the AUTHENTICATE carried.
     bound: Option<(ntlm_policy::BindingsSeen, ntlm_policy::TargetNameSeen)>,
     /// The carrier, as the binding settings read it.
@@ -591,6 +608,45 @@ fn bits(f: NegotiateFlags) -> u32 {
 }
 
 impl Auditor {
+    /// What the policy's Restrict NTLM settings block in this exchange
+    /// (`crate::restrict::apply_to_verdict`'s order): the client's outgoing
+    /// settings when it reads Windows policy (matched against the CHALLENGE's
+    /// NetBIOS computer name), then, once an AUTHENTICATE was seen, the
+    /// server's and its DC's, for a local account when the AUTHENTICATE's
+    /// domain is the server's computer name or the server is not in a domain,
+    /// else a domain account.
+    fn restriction(&self, d: &Decoded, client_reads: bool) -> Option<crate::restrict::Block> {
+        use ntlm_policy::restrict::{Account, Verdict as V};
+        let path = &self.policy.restrict;
+        if path.is_default() {
+            return None;
+        }
+        let server = d.server_computer.as_deref().unwrap_or("");
+        if client_reads {
+            let target = path.target.as_deref().unwrap_or(server);
+            if let V::Blocked(f, _) = path.client.client_outgoing(target, path.transport) {
+                return Some(crate::restrict::Block::Outgoing(f));
+            }
+        }
+        d.final_flags?;
+        let local = !d.server_in_domain
+            || d.domain
+                .as_deref()
+                .is_some_and(|dom| !dom.is_empty() && dom.eq_ignore_ascii_case(server));
+        let account = if local {
+            Account::Local
+        } else {
+            Account::Domain
+        };
+        if let V::Blocked(f, _) = path.server.server_incoming(account) {
+            return Some(crate::restrict::Block::Incoming(f));
+        }
+        if let V::Blocked(f, _) = path.dc.dc_in_domain(account, server, d.server_in_domain) {
+            return Some(crate::restrict::Block::Incoming(f));
+        }
+        None
+    }
+
     /// An auditor for `policy`, matching clients against `catalog`.
     pub fn new(policy: Policy, catalog: &Catalog) -> Self {
         let clients = catalog
@@ -632,7 +688,7 @@ impl Auditor {
         }
         let p = &self.policy;
         let c = ntlm_policy::certainty(&p.semantics, |sem| {
-            decide(case, p, sem, &mut Vec::new()).is_ok()
+            !case.blocked && decide(case, p, sem, &mut Vec::new()).is_ok()
         });
         let mut cache = self.certainties.map();
         if cache.len() < CERTAINTY_CACHE {
@@ -734,11 +790,18 @@ impl Auditor {
             kind,
             ntlmv2,
             client_min,
+            blocked: false,
             bound: d.bindings.zip(d.target_name.as_ref().map(|(t, _)| *t)),
             carrier: binding_carrier(x.carrier(), p.tls),
         };
         let mut judged_on = Vec::new();
-        let result = decide(&case, p, &p.semantics, &mut judged_on);
+        let block = self.restriction(&d, shape.is_none_or(|c| c.honours != Honours::NONE));
+        let case = Case {
+            blocked: block.is_some(),
+            ..case
+        };
+        let result =
+            crate::restrict::apply_block(decide(&case, p, &p.semantics, &mut judged_on), block);
         let certainty = self.certainty(&case);
         let negotiated = final_flags
             .or(challenge)
@@ -892,6 +955,9 @@ pub struct PolicyJson {
     pub server_lm_level: Option<u8>,
     /// Semantics preset name.
     pub semantics: &'static str,
+    /// The Restrict NTLM settings applied, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restrict: Vec<String>,
     /// The servers' channel-binding settings, when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub binding: Option<String>,
@@ -911,6 +977,7 @@ impl PolicyJson {
             client_lm_level: p.client_lm_level.map(LmCompatibilityLevel::level),
             server_lm_level: p.server_lm_level.map(LmCompatibilityLevel::level),
             semantics: p.semantics.name(),
+            restrict: crate::restrict::describe(&p.restrict),
             binding: (!p.binding.is_default()).then(|| p.binding.describe()),
             tls: p.tls,
         }
@@ -1164,6 +1231,9 @@ pub fn render_human(
             .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
         p.semantics
     );
+    for l in &p.restrict {
+        let _ = writeln!(s, "  {l}");
+    }
     if let Some(b) = &p.binding {
         let _ = writeln!(
             s,
@@ -1490,6 +1560,10 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
             .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
         escape(p.semantics)
     );
+    if !p.restrict.is_empty() {
+        let lines: Vec<String> = p.restrict.iter().map(|l| escape(l)).collect();
+        let _ = write!(h, "<p>{}</p>", lines.join(" \u{b7} "));
+    }
     if let Some(b) = &p.binding {
         let _ = write!(
             h,
@@ -1856,6 +1930,42 @@ mod tests {
             r[0].client_profile
         );
         assert_eq!(r[0].mic, Some(true));
+    }
+
+    #[test]
+    fn restrict_ntlm_on_the_server_judges_the_account_kind() {
+        let policy = |incoming: &str| Policy {
+            restrict: ntlm_session::RestrictPath {
+                server: crate::restrict::from_pastes(&[incoming.to_owned()]).unwrap_or_default(),
+                ..ntlm_session::RestrictPath::default()
+            },
+            ..Policy::default()
+        };
+        let deny_all = policy("RestrictReceivingNTLMTraffic    REG_DWORD    0x2");
+        assert_eq!(
+            PolicyJson::new(&deny_all).restrict,
+            ["Restrict NTLM: Incoming NTLM traffic -> Deny all accounts on servers"]
+        );
+        let deny_domain = policy("RestrictReceivingNTLMTraffic    REG_DWORD    0x1");
+        // The sample server is standalone (TARGET_TYPE_SERVER): a local account.
+        let standalone = synth::http_exchange_pcap(&Messages::sample(), 200);
+        let (r, _) = records(&standalone, deny_all);
+        assert_eq!(r[0].verdict, "breaks");
+        // Restrict NTLM blocks it whatever the reading of the switches.
+        assert!(r[0].certainty.holds_under_every_reading);
+        assert_eq!(
+            failure_json(&r[0]).map(|f| (f.status, f.rule_id)),
+            Some(("STATUS_NTLM_BLOCKED", "restrict-incoming-deny"))
+        );
+        let (r, _) = records(&standalone, deny_domain.clone());
+        assert_eq!(r[0].verdict, "ok");
+        // A domain member (TARGET_TYPE_DOMAIN): a domain account, refused.
+        let member = Messages::new(&Spec {
+            challenge_flags: (0xe28a_8215 & !0x0002_0000) | 0x0001_0000,
+            ..Spec::default()
+        });
+        let (r, _) = records(&synth::http_exchange_pcap(&member, 200), deny_domain);
+        assert_eq!(r[0].verdict, "breaks");
     }
 
     #[test]

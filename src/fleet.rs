@@ -64,6 +64,10 @@ pub struct Host {
     pub description: Option<String>,
     /// The line of its `name` key.
     pub line: usize,
+    /// Its Restrict NTLM values (`RestrictSendingNTLMTraffic`,
+    /// `ClientAllowedNTLMServers`, `RestrictReceivingNTLMTraffic`,
+    /// `AuditReceivingNTLMTraffic`); defaults where not set.
+    pub restrict: ntlm_policy::restrict::Restrictions,
 }
 
 /// A problem in a fleet file: where (line and key) and what.
@@ -129,6 +133,36 @@ struct HostSpec {
     talks_to: Vec<Spanned<String>>,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default, rename = "RestrictSendingNTLMTraffic")]
+    restrict_sending: Option<Spanned<RegValue>>,
+    #[serde(default, rename = "ClientAllowedNTLMServers")]
+    client_allowed: Option<Vec<String>>,
+    #[serde(default, rename = "RestrictReceivingNTLMTraffic")]
+    restrict_receiving: Option<Spanned<RegValue>>,
+    #[serde(default, rename = "AuditReceivingNTLMTraffic")]
+    audit_receiving: Option<Spanned<RegValue>>,
+}
+
+/// A Restrict NTLM DWORD: its number or its Group Policy option text, read
+/// by `read` (an enum's `parse`), with the value's name in errors.
+fn restrict_value<T>(
+    ctx: &Ctx<'_>,
+    v: &Spanned<RegValue>,
+    key: &str,
+    read: fn(&str) -> Option<T>,
+    accepted: &str,
+) -> Result<T, FleetError> {
+    let text = match v.get_ref() {
+        RegValue::Int(n) => n.to_string(),
+        RegValue::Text(t) => t.clone(),
+    };
+    read(&text).ok_or_else(|| {
+        ctx.err(
+            v.span(),
+            key,
+            format!("{text:?} is not a value of {key} (accepted: {accepted})"),
+        )
+    })
 }
 
 struct Ctx<'t> {
@@ -305,6 +339,37 @@ impl Fleet {
                 settings.client_lm_level = Some(l);
                 settings.server_lm_level = Some(l);
             }
+            let mut restrict = ntlm_policy::restrict::Restrictions::default();
+            if let Some(v) = &h.restrict_sending {
+                restrict.outgoing = restrict_value(
+                    &ctx,
+                    v,
+                    "RestrictSendingNTLMTraffic",
+                    ntlm_policy::restrict::Outgoing::parse,
+                    "0 allow all, 1 audit all, 2 deny all",
+                )?;
+            }
+            if let Some(names) = &h.client_allowed {
+                restrict.outgoing_exceptions.clone_from(names);
+            }
+            if let Some(v) = &h.restrict_receiving {
+                restrict.incoming = restrict_value(
+                    &ctx,
+                    v,
+                    "RestrictReceivingNTLMTraffic",
+                    ntlm_policy::restrict::Incoming::parse,
+                    "0 allow all, 1 deny all domain accounts, 2 deny all accounts",
+                )?;
+            }
+            if let Some(v) = &h.audit_receiving {
+                restrict.audit_incoming = restrict_value(
+                    &ctx,
+                    v,
+                    "AuditReceivingNTLMTraffic",
+                    ntlm_policy::restrict::AuditIncoming::parse,
+                    "0 disable, 1 domain accounts, 2 all accounts",
+                )?;
+            }
             hosts.push(Host {
                 name: name.to_owned(),
                 profile: profile.name.clone(),
@@ -312,6 +377,7 @@ impl Fleet {
                 settings,
                 description: h.description.clone(),
                 line: line_at(text, h.name.span().start),
+                restrict,
             });
         }
         let find = |n: &str| by_name.get(&n.trim().to_ascii_lowercase()).copied();

@@ -60,6 +60,7 @@ use std::io::{self, BufRead};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use ntlm_policy::restrict::{Restrictions, Transport, Verdict};
 use ntlm_policy::{Detail, Failure, Side, Stage, rules};
 use ntlm_session::{ClientDriver, ClientSettings, Established, ServerDriver, ServerSettings, Step};
 use rand_chacha::rand_core::{CryptoRng, RngCore};
@@ -225,6 +226,8 @@ fn session_query(cmd: &str, e: Option<&mut Established>) -> String {
 pub struct ServerHelper {
     settings: ServerSettings,
     driver: Option<ServerDriver>,
+    /// The server's and its DC's Restrict NTLM settings, when set.
+    restrict: Option<Box<(Restrictions, Restrictions)>>,
 }
 
 impl ServerHelper {
@@ -233,6 +236,33 @@ impl ServerHelper {
         Self {
             settings,
             driver: None,
+            restrict: None,
+        }
+    }
+
+    /// The same helper with the server's and its DC's Restrict NTLM
+    /// settings: an AUTHENTICATE they block is answered `NA` with the
+    /// block's status (STATUS_NTLM_BLOCKED from the server,
+    /// STATUS_NOT_SUPPORTED when its DC blocks), before it is verified, as
+    /// [`ntlm_session::Pair::run_restricted`] orders the checks.
+    #[must_use]
+    pub fn with_restrictions(mut self, server: Restrictions, dc: Restrictions) -> Self {
+        self.restrict = Some(Box::new((server, dc)));
+        self
+    }
+
+    /// The block the server's or its DC's Restrict NTLM settings put on this AUTHENTICATE.
+    fn blocked(&self, authenticate: &[u8]) -> Option<Failure> {
+        let (server, dc) = self.restrict.as_deref()?;
+        let name = &self.settings.names.nb_computer;
+        let joined = self.settings.config.domain_joined;
+        let account = ntlm_session::account_of(authenticate, name, joined);
+        if let Verdict::Blocked(f, _) = server.server_incoming(account) {
+            return Some(f);
+        }
+        match dc.dc_in_domain(account, name, joined) {
+            Verdict::Blocked(f, _) => Some(f),
+            _ => None,
         }
     }
 
@@ -272,11 +302,16 @@ impl ServerHelper {
                     Ok(b) => b,
                     Err(bh) => return bh,
                 };
-                let Some(d) = self
-                    .driver
-                    .as_mut()
-                    .filter(|d| matches!(d, ServerDriver::AwaitingAuthenticate(_)))
-                else {
+                if !matches!(self.driver, Some(ServerDriver::AwaitingAuthenticate(_))) {
+                    return String::from("BH KK without a CHALLENGE pending: send YR first");
+                }
+                if let Some(f) = self.blocked(&authenticate) {
+                    if let Some(d) = self.driver.as_mut() {
+                        *d = ServerDriver::Failed(f);
+                    }
+                    return na(&f);
+                }
+                let Some(d) = self.driver.as_mut() else {
                     return String::from("BH KK without a CHALLENGE pending: send YR first");
                 };
                 match d.step(&authenticate, rng, now) {
@@ -309,6 +344,8 @@ impl ServerHelper {
 pub struct ClientHelper {
     settings: ClientSettings,
     driver: Option<ClientDriver>,
+    /// The client's Restrict NTLM settings and the server name it targets, when set.
+    restrict: Option<Box<(Restrictions, String)>>,
 }
 
 /// `SF` feature names (Samba's `NTLMSSP_FEATURE_*`).
@@ -323,7 +360,17 @@ impl ClientHelper {
         Self {
             settings,
             driver: None,
+            restrict: None,
         }
+    }
+
+    /// The same helper with the client's Restrict NTLM settings and the name
+    /// of the server it talks to (matched against its exception lists): a
+    /// blocked `YR` is answered `NA STATUS_NTLM_BLOCKED` and nothing is sent.
+    #[must_use]
+    pub fn with_restrictions(mut self, client: Restrictions, target: String) -> Self {
+        self.restrict = Some(Box::new((client, target)));
+        self
     }
 
     /// The state of the current exchange (`idle` before the first `YR`).
@@ -350,6 +397,12 @@ impl ClientHelper {
             "YR" => {
                 if arg.is_some() {
                     return String::from("BH the client role's YR takes no argument");
+                }
+                if let Some((r, target)) = self.restrict.as_deref() {
+                    if let Verdict::Blocked(f, _) = r.client_outgoing(target, Transport::Other) {
+                        self.driver = Some(ClientDriver::Failed(f));
+                        return na(&f);
+                    }
                 }
                 let mut d = ClientDriver::new(self.settings.clone());
                 let answer = match d.step(&[], rng, now) {

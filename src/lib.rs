@@ -43,6 +43,7 @@ pub mod parse;
 pub mod profiles;
 pub mod render;
 pub mod report;
+pub mod restrict;
 pub mod serve;
 pub mod sink;
 pub mod spnego;

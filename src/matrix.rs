@@ -26,6 +26,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use crate::profiles::Profile;
+use crate::restrict::Block;
+use ntlm_policy::restrict::{Restrictions, Transport};
 
 /// The account every matrix exchange authenticates.
 const USER: &str = "alice";
@@ -617,6 +619,19 @@ impl PairOutcome {
 /// after the change.
 type Side = (usize, Effective, Effective);
 
+/// Restrict NTLM on the peers of a run ([`Evaluator::with_restrictions`]).
+#[derive(Debug, Clone, Default)]
+pub struct Restricting {
+    /// Per peer (by index): its Restrict NTLM values before and after the
+    /// change; a peer beyond the list has none.
+    pub peers: Vec<(Restrictions, Restrictions)>,
+    /// The values of the servers' DC after the change (none before).
+    pub dc: Restrictions,
+}
+
+/// What Restrict NTLM blocks in a pair, before and after the change.
+type Blocks = (Option<Block>, Option<Block>);
+
 /// Decides pairs of a run, each distinct pair of sides once.
 ///
 /// Two hosts are the same kind of client (or server) when they have the same
@@ -626,7 +641,9 @@ type Side = (usize, Effective, Effective);
 /// the servers' channel-binding settings are the same for every pair before
 /// the change and for every pair after it ([`Evaluator::binding_before`]). That is
 /// everything an exchange reads ([`exchange`]), so a pair of kinds has one
-/// outcome, computed the first time it is asked for and then shared: a
+/// outcome, computed the first time it is asked for and then shared (with
+/// Restrict NTLM, [`Evaluator::with_restrictions`], per pair of kinds and
+/// what the pair's settings block, which may name the server): a
 /// fleet of thousands of hosts of a few dozen kinds costs a few thousand
 /// exchanges. Outcomes are numbered in the order they were first needed.
 #[derive(Debug)]
@@ -640,14 +657,17 @@ pub struct Evaluator<'p, 'a> {
     /// Per peer: its client kind and server kind (indices into `sides`).
     peer_sides: Vec<(u32, u32)>,
     sides: Vec<Side>,
-    /// (client kind, server kind) -> outcome index; `None`: a profile
-    /// cannot play its role.
-    pairs: HashMap<(u32, u32), Option<u32>>,
+    /// (client kind, server kind, what Restrict NTLM blocks) -> outcome
+    /// index; `None`: a profile cannot play its role.
+    pairs: HashMap<(u32, u32, Blocks), Option<u32>>,
+    /// Restrict NTLM on the peers, when any peer or the change sets it.
+    restricting: Option<Restricting>,
     /// Verdicts by what the engine reads, shared between before and after.
     verdicts: HashMap<Exchange, Option<Verdict>>,
     outcomes: Vec<PairOutcome>,
-    /// Per outcome: what its after verdict's engine read.
-    after_exchanges: Vec<Exchange>,
+    /// Per outcome: what its after verdict's engine read, and whether
+    /// Restrict NTLM blocks it.
+    after_exchanges: Vec<(Exchange, bool)>,
     /// The certainty of each after verdict asked for, by what it read.
     certainties: HashMap<Exchange, Option<Certainty>>,
 }
@@ -716,6 +736,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             peer_sides,
             sides,
             pairs: HashMap::new(),
+            restricting: None,
             verdicts: HashMap::new(),
             outcomes: Vec::new(),
             after_exchanges: Vec::new(),
@@ -738,22 +759,70 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     pub fn outcome(&mut self, client: usize, server: usize) -> Option<u32> {
         let (c, _) = *self.peer_sides.get(client)?;
         let (_, s) = *self.peer_sides.get(server)?;
-        if let Some(&known) = self.pairs.get(&(c, s)) {
+        let blocks = self.blocks(client, server);
+        if let Some(&known) = self.pairs.get(&(c, s, blocks)) {
             return known;
         }
-        let computed = self.compute(c, s);
-        self.pairs.insert((c, s), computed);
+        let computed = self.compute(c, s, blocks);
+        self.pairs.insert((c, s, blocks), computed);
         computed
     }
 
-    fn compute(&mut self, c: u32, s: u32) -> Option<u32> {
+    /// Applies Restrict NTLM to the pairs: each peer's values before and
+    /// after the change, and the DC's after it. Settings reach only peers
+    /// whose profile reads Windows policy; the server's name is matched
+    /// against the exception lists, and the account is a domain account on
+    /// a domain-joined server ([`crate::restrict::apply_to_verdict`]).
+    /// Pairs whose settings block differently are not shared.
+    #[must_use]
+    pub fn with_restrictions(mut self, r: Restricting) -> Self {
+        let none = Restrictions::default();
+        let any = r.dc != none || r.peers.iter().any(|(b, a)| *b != none || *a != none);
+        self.restricting = any.then_some(r);
+        self.pairs.clear();
+        self
+    }
+
+    /// What Restrict NTLM blocks between peers `client` and `server`,
+    /// before and after the change.
+    fn blocks(&self, client: usize, server: usize) -> Blocks {
+        let Some(r) = &self.restricting else {
+            return (None, None);
+        };
+        let (Some(cp), Some(sp)) = (self.peers.get(client), self.peers.get(server)) else {
+            return (None, None);
+        };
+        let none = Restrictions::default();
+        let own = |i: usize| r.peers.get(i).map_or((&none, &none), |(b, a)| (b, a));
+        let ((cb, ca), (sb, sa)) = (own(client), own(server));
+        let reads = |p: &Profile| p.honours != crate::profiles::Honours::NONE;
+        let reading = (reads(cp.profile), reads(sp.profile));
+        let joined = sp.profile.server_config().is_some_and(|c| c.domain_joined);
+        let transport = if self.opts.carrier == ntlm_policy::Carrier::Smb {
+            Transport::Smb
+        } else {
+            Transport::Other
+        };
+        let target = (sp.name.as_str(), transport);
+        (
+            crate::restrict::block((cb, sb, &none), target, reading, &sp.name, joined),
+            crate::restrict::block((ca, sa, &r.dc), target, reading, &sp.name, joined),
+        )
+    }
+
+    fn compute(&mut self, c: u32, s: u32, (bb, ba): Blocks) -> Option<u32> {
         let (ck, cbefore, cafter) = *self.sides.get(usize::try_from(c).ok()?)?;
         let (sk, sbefore, safter) = *self.sides.get(usize::try_from(s).ok()?)?;
-        let (bb, ab) = (self.before_binding, self.opts.binding);
-        let before = self.verdict((ck, cbefore, sk, sbefore, bb))?;
-        let after = self.verdict((ck, cafter, sk, safter, ab))?;
+        let (bind_before, bind_after) = (self.before_binding, self.opts.binding);
+        let before = crate::restrict::apply_block(
+            self.verdict((ck, cbefore, sk, sbefore, bind_before))?,
+            bb,
+        );
+        let after =
+            crate::restrict::apply_block(self.verdict((ck, cafter, sk, safter, bind_after))?, ba);
         self.outcomes.push(PairOutcome { before, after });
-        self.after_exchanges.push((ck, cafter, sk, safter, ab));
+        self.after_exchanges
+            .push(((ck, cafter, sk, safter, bind_after), ba.is_some()));
         u32::try_from(self.outcomes.len() - 1).ok()
     }
 
@@ -773,7 +842,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     /// decides every reading instead. Computed the first time it is asked
     /// for and shared by every outcome whose after exchange reads the same.
     pub fn certainty(&mut self, outcome: u32) -> Option<Certainty> {
-        let key = *self.after_exchanges.get(usize::try_from(outcome).ok()?)?;
+        let (key, blocked) = *self.after_exchanges.get(usize::try_from(outcome).ok()?)?;
+        if blocked {
+            // Restrict NTLM blocks it whatever the policy engines decide.
+            return Some(ntlm_policy::certainty(&self.opts.semantics, |_| false));
+        }
         if let Some(known) = self.certainties.get(&key) {
             return known.clone();
         }
@@ -829,7 +902,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     pub fn known(&self, client: usize, server: usize) -> Option<u32> {
         let (c, _) = *self.peer_sides.get(client)?;
         let (_, s) = *self.peer_sides.get(server)?;
-        self.pairs.get(&(c, s)).copied().flatten()
+        let blocks = self.blocks(client, server);
+        self.pairs.get(&(c, s, blocks)).copied().flatten()
     }
 
     /// The distinct outcomes so far, by index.
@@ -1191,6 +1265,49 @@ mod tests {
         };
         assert_eq!(b.response_kind, ResponseKind::NtlmV1);
         assert_eq!(a.response_kind, ResponseKind::NtlmV2);
+    }
+
+    #[test]
+    fn restrict_ntlm_is_part_of_what_pairs_share() {
+        let cat = catalog();
+        let w11 = cat.get("windows-11").unwrap();
+        let peer = |name: &str| Peer {
+            name: name.to_owned(),
+            ..Peer::of(w11)
+        };
+        // Three hosts of one kind: the evaluator alone shares every pair.
+        let peers = [peer("ws01"), peer("nas01"), peer("web01")];
+        let opts = Options::default();
+        let mut plain = Evaluator::new(&peers, &Policy::default(), &opts);
+        assert_eq!(plain.outcome(0, 1), plain.outcome(0, 2));
+        // The change denies ws01's outgoing NTLM except to nas01: the two
+        // servers, the same kind with the same settings, no longer share.
+        let deny = Restrictions {
+            outgoing: ntlm_policy::restrict::Outgoing::DenyAll,
+            outgoing_exceptions: vec!["nas01".to_owned()],
+            ..Restrictions::default()
+        };
+        let none = Restrictions::default();
+        let mut ev =
+            Evaluator::new(&peers, &Policy::default(), &opts).with_restrictions(Restricting {
+                peers: vec![(none.clone(), deny)],
+                dc: none,
+            });
+        let (to_nas, to_web) = (ev.outcome(0, 1).unwrap(), ev.outcome(0, 2).unwrap());
+        assert_ne!(to_nas, to_web);
+        assert_eq!(ev.known(0, 2), Some(to_web));
+        let outcome = |o: u32| ev.outcomes()[o as usize].clone();
+        assert_eq!(outcome(to_nas).change(), Change::Unchanged);
+        assert_eq!(outcome(to_web).change(), Change::NewlyBroken);
+        assert_eq!(
+            outcome(to_web).after.unwrap_err().rule.id,
+            "restrict-outgoing-deny"
+        );
+        // A block breaks under every reading of the semantics switches.
+        assert!(ev.certainty(to_web).unwrap().holds_under_every_reading());
+        // nas01 has no settings of its own: its pairs work as before.
+        let from_nas = ev.outcome(1, 2).unwrap();
+        assert!(ev.outcomes()[from_nas as usize].after.is_ok());
     }
 
     #[test]

@@ -178,6 +178,9 @@ struct ClientSpec {
     key_exchange: Option<String>,
     #[serde(default)]
     mic_announced: Option<String>,
+    /// LM and NTLMv1 removed (Windows 11 24H2 / Server 2025): NTLMv2 whatever LmCompatibilityLevel says.
+    #[serde(default)]
+    ntlmv1_removed: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +206,9 @@ struct ServerSpec {
     nb_computer: Option<String>,
     #[serde(default)]
     key_exchange: Option<String>,
+    /// Windows 11 24H2 / Server 2025: refuses NTLMv1 under `ntlmv1-server = refuses`.
+    #[serde(default)]
+    ntlmv1_removed: bool,
 }
 
 const fn yes() -> bool {
@@ -521,6 +527,7 @@ impl Profile {
                             f.resolve(NegotiateFlags::all())
                         })?,
                     os: osg,
+                    ntlmv1_removed: c.ntlmv1_removed,
                     flags_override: c
                         .flags
                         .as_ref()
@@ -575,6 +582,7 @@ impl Profile {
                     target_info,
                     verifies,
                     blocked: false,
+                    ntlmv1_removed: s.ntlmv1_removed,
                     os: osg,
                     flags_override: s
                         .flags

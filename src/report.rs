@@ -170,6 +170,7 @@ pub fn switches(s: &Semantics) -> Vec<(&'static str, &'static str, String)> {
                 AuthenticateExtra::Intersect => "intersect",
             },
         ),
+        ("ntlmv1-server", s.ntlmv1_server.value_name()),
     ];
     values
         .into_iter()
@@ -967,7 +968,7 @@ lm_level = 3
     #[test]
     fn switches_name_every_value_and_rule() {
         let s = switches(&Semantics::by_name("lenient").unwrap());
-        assert_eq!(s.len(), 7);
+        assert_eq!(s.len(), Semantics::SWITCHES.len());
         assert_eq!(s[0].0, "rule-128");
         assert_eq!(s[0].1, "kb239869");
         assert!(s[0].2.contains("KB239869"), "{:?}", s[0]);

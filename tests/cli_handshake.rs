@@ -312,6 +312,167 @@ fn lm_key_under_128_is_a_56_bit_key_and_the_verdict_warns() {
     assert_eq!(v["outcome"]["weak_key_under_128"], false);
 }
 
+#[test]
+fn restrict_ntlm_blocks_with_status_and_event_and_audit_only_logs() {
+    let (code, v) = json(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--client-restrict",
+        "RestrictSendingNTLMTraffic    REG_DWORD    0x2",
+        "--client-restrict",
+        "ClientAllowedNTLMServers    REG_MULTI_SZ    nas01\\0*.legacy.corp",
+        "--restrict-target",
+        "web01",
+    ]);
+    assert_eq!(code, 1);
+    let o = &v["outcome"];
+    assert_eq!(
+        (&o["side"], &o["stage"], &o["status"], &o["status_code"]),
+        (
+            &"client".into(),
+            &"negotiate".into(),
+            &"STATUS_NTLM_BLOCKED".into(),
+            &"0xc0000418".into()
+        )
+    );
+    assert_eq!(o["rule_id"], "restrict-outgoing-deny");
+    assert_eq!(v["restrict_events"][0]["id"], 4001);
+    assert_eq!(v["restrict_events"][0]["effect"], "blocked");
+    assert!(v["messages"].get("negotiate").is_none());
+
+    // The same client to an excepted server logs on.
+    let (code, _) = json(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--client-restrict",
+        "RestrictSendingNTLMTraffic    REG_DWORD    0x2",
+        "--client-restrict",
+        "ClientAllowedNTLMServers    REG_MULTI_SZ    nas01\\0*.legacy.corp",
+        "--restrict-target",
+        "files.LEGACY.corp",
+    ]);
+    assert_eq!(code, 0);
+
+    // Audit everywhere: success, three events that would be logged.
+    let (code, out, _) = ntlmsim(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--client-restrict",
+        "Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers  Audit all",
+        "--server-restrict",
+        "AuditReceivingNTLMTraffic : 2",
+        "--dc-restrict",
+        "Network security: Restrict NTLM: Audit NTLM authentication in this domain  Enable all",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    for id in ["8001", "8002", "8004"] {
+        assert!(
+            out.contains(&format!("event {id} on the"))
+                && out.contains("would be logged, nothing breaks"),
+            "{out}"
+        );
+    }
+
+    // The DC: STATUS_NOT_SUPPORTED from the server, event 4004 on the DC.
+    let (code, v) = json(&[
+        "handshake",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+        "--dc-restrict",
+        "RestrictNTLMInDomain    REG_DWORD    0x3",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["status"], "STATUS_NOT_SUPPORTED");
+    assert_eq!(v["outcome"]["rule_id"], "restrict-domain-deny");
+    assert_eq!(v["restrict_events"][0]["host"], "dc");
+    assert_eq!(v["account"], "domain");
+
+    // A setting of another kind is refused with the option to use.
+    let (code, _, err) = ntlmsim(&[
+        "handshake",
+        "--server-restrict",
+        "NtlmMinServerSec    REG_DWORD    0x20080000",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--server-restrict: line 1: ") && err.contains("--server-min"),
+        "{err}"
+    );
+}
+
+#[test]
+fn windows_11_24h2_ignores_a_low_lm_level_and_says_so() {
+    let args = [
+        "handshake",
+        "--client",
+        "windows-11-24h2",
+        "--server",
+        "ntlmv1-nas",
+        "--client-lm-level",
+        "1",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "auth-cannot-verify");
+    assert!(
+        v["notes"][0].as_str().unwrap().contains(
+            "LmCompatibilityLevel 1 is ignored, it sends NTLMv2 (rule ntlmv1-removed, KB5066470)"
+        ),
+        "{v}"
+    );
+    let mut earlier = args;
+    earlier[2] = "windows-11";
+    let (code, v) = json(&earlier);
+    assert_eq!(code, 0);
+    assert!(v.get("notes").is_none());
+}
+
+#[test]
+fn the_ntlmv1_server_switch_decides_whether_a_2025_server_refuses_ntlmv1() {
+    let base = [
+        "handshake",
+        "--client",
+        "windows-11",
+        "--client-lm-level",
+        "1",
+        "--server",
+        "windows-server-2025",
+        "--seed",
+        "1",
+        "--time",
+        "0",
+    ];
+    let (code, v) = json(&base);
+    assert_eq!(code, 0);
+    assert_eq!(v["outcome"]["response_kind"], "NTLM2_SESSION");
+    let mut refusing = base.to_vec();
+    refusing.extend(["--semantics", "ntlmv1-server=refuses"]);
+    let (code, v) = json(&refusing);
+    assert_eq!(code, 1);
+    assert_eq!(v["outcome"]["rule_id"], "ntlmv1-removed-server");
+    assert_eq!(v["outcome"]["basis"], "unconfirmed");
+    assert_eq!(v["outcome"]["status"], "STATUS_LOGON_FAILURE");
+    // A server before 24H2 is not affected by the switch.
+    let mut older = refusing.clone();
+    older[6] = "windows-10";
+    assert_eq!(json(&older).0, 0);
+}
+
 /// Channel bindings and target names: each client profile against a server
 /// with the baseline settings, per carrier; failures name the setting's rule.
 #[test]

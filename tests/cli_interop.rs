@@ -248,7 +248,7 @@ fn check_certainty(c: &Value, after: &Value) {
         c["readings"].as_u64().unwrap(),
         c["agreeing"].as_u64().unwrap(),
     );
-    assert_eq!(readings, 128, "{c}");
+    assert_eq!(readings, 256, "{c}");
     assert!(agreeing >= 1 && agreeing <= readings, "{c}");
     let every = c["holds_under_every_reading"].as_bool().unwrap();
     assert_eq!(every, agreeing == readings, "{c}");
@@ -414,7 +414,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     let c = &pair(&v, "mssql-jdbc-7.4", "windows-nt4")["certainty"];
     assert_eq!(c["verdict"], "breaks");
     assert_eq!(c["holds_under_every_reading"], false);
-    assert_eq!(c["agreeing"], 96);
+    assert_eq!(c["agreeing"], 192);
     assert_eq!(c["depends_on"], serde_json::json!(["rule-128", "ess"]));
     assert_eq!(c["reversed_by"], serde_json::json!(["ess=flag-or-ntlmv2"]));
     assert_eq!(v["summary"]["breaking"], 4);
@@ -425,13 +425,13 @@ fn each_verdict_says_whether_every_reading_agrees() {
     assert_eq!(code, 1);
     assert!(
         out.contains(
-            "      certainty (2 pairs): breaks under every documented reading (128 combinations of 7 switches)\n"
+            "      certainty (2 pairs): breaks under every documented reading (256 combinations of 8 switches)\n"
         ),
         "{out}"
     );
     assert!(
         out.contains(
-            "      certainty (2 pairs): breaks under 96 of 128 readings; depends on rule-128, ess;"
+            "      certainty (2 pairs): breaks under 192 of 256 readings; depends on rule-128, ess;"
         ),
         "{out}"
     );
@@ -451,12 +451,12 @@ fn each_verdict_says_whether_every_reading_agrees() {
     let html = std::fs::read_to_string(page).unwrap();
     assert!(
         html.contains(
-            "\"certainty\":\"breaks under every documented reading (128 combinations of 7 switches)\""
+            "\"certainty\":\"breaks under every documented reading (256 combinations of 8 switches)\""
         ),
         "{html}"
     );
     assert_eq!(
-        html.matches("certainty: breaks under 96 of 128 readings; depends on rule-128, ess;")
+        html.matches("certainty: breaks under 192 of 256 readings; depends on rule-128, ess;")
             .count(),
         2,
         "{html}"
@@ -991,6 +991,119 @@ fn profiles_observations_list_the_field_evidence() {
     let (code, _, err) = ntlmsim(&["profiles", "--observations", "--semantics", "nope"]);
     assert_eq!(code, 2);
     assert!(err.starts_with("error: --semantics"), "{err}");
+}
+
+#[test]
+fn restrict_ntlm_in_the_change_breaks_windows_pairs_in_both_engines() {
+    for engine in ["full", "flags"] {
+        let (code, v) = json(&[
+            "interop",
+            "--engine",
+            engine,
+            "--clients",
+            "windows-11,samba-4",
+            "--servers",
+            "windows-10,samba-4",
+            "--server-restrict",
+            "Network security: Restrict NTLM: Incoming NTLM traffic  Deny all domain accounts",
+        ]);
+        assert_eq!(code, 1, "{engine}");
+        assert_eq!(
+            v["policy"]["restrict"][0],
+            "Restrict NTLM: Incoming NTLM traffic -> Deny all domain accounts on servers"
+        );
+        let pairs = v["pairs"].as_array().unwrap();
+        let after = |c: &str, s: &str| {
+            pairs
+                .iter()
+                .find(|p| p["client"] == c && p["server"] == s)
+                .map(|p| p["after"].clone())
+                .unwrap()
+        };
+        // A Windows server reads the policy: refused on the AUTHENTICATE.
+        let a = after("windows-11", "windows-10");
+        assert_eq!(a["status"], "STATUS_NTLM_BLOCKED", "{engine}");
+        assert_eq!(a["stage"], "authenticate", "{engine}");
+        assert_eq!(a["rule_id"], "restrict-incoming-deny", "{engine}");
+        // Samba reads no Windows policy.
+        assert_eq!(
+            after("windows-11", "samba-4")["result"],
+            "success",
+            "{engine}"
+        );
+    }
+    // Windows 11 24H2 no longer follows LmCompatibilityLevel 1 to an NTLMv1-only NAS.
+    for engine in ["full", "flags"] {
+        let (_, v) = json(&[
+            "interop",
+            "--engine",
+            engine,
+            "--clients",
+            "windows-11,windows-11-24h2",
+            "--servers",
+            "ntlmv1-nas",
+            "--client-lm-level",
+            "1",
+        ]);
+        let pairs = v["pairs"].as_array().unwrap();
+        let after = |c: &str| {
+            pairs
+                .iter()
+                .find(|p| p["client"] == c)
+                .map(|p| p["after"]["result"].clone())
+                .unwrap()
+        };
+        assert_eq!(after("windows-11"), "success", "{engine}");
+        assert_eq!(after("windows-11-24h2"), "failure", "{engine}");
+    }
+}
+
+#[test]
+fn fleet_hosts_carry_their_own_restrict_ntlm_values() {
+    let fleet = temp_file(
+        "restrict-fleet.toml",
+        "[[host]]\nname = \"ws01\"\nprofile = \"windows-11\"\nrole = \"client\"\n\
+         RestrictSendingNTLMTraffic = \"Deny all\"\nClientAllowedNTLMServers = [\"app*\"]\n\
+         talks_to = [\"app01\", \"files01\"]\n\n\
+         [[host]]\nname = \"app01\"\nprofile = \"windows-10\"\nrole = \"server\"\n\n\
+         [[host]]\nname = \"files01\"\nprofile = \"windows-10\"\nrole = \"server\"\n\
+         RestrictReceivingNTLMTraffic = 1\n",
+    );
+    let path = fleet.to_str().unwrap();
+    let (_, v) = json(&["interop", "--fleet", path]);
+    let pair = |v: &Value, s: &str| {
+        v["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["server"] == s)
+            .cloned()
+            .unwrap()
+    };
+    // The host's own deny holds before and after; app01 is an exception.
+    assert_eq!(pair(&v, "app01")["before"]["result"], "success");
+    let f = pair(&v, "files01");
+    assert_eq!(f["before"]["rule_id"], "restrict-outgoing-deny");
+    assert_eq!(f["before"]["side"], "client");
+    // Lifting the client's deny in the change: files01's own incoming deny now refuses.
+    let (_, v) = json(&[
+        "interop",
+        "--fleet",
+        path,
+        "--client-restrict",
+        "RestrictSendingNTLMTraffic    REG_DWORD    0x0",
+    ]);
+    let f = pair(&v, "files01");
+    assert_eq!(f["after"]["rule_id"], "restrict-incoming-deny");
+    // A bad value names its key and line.
+    let bad = temp_file(
+        "restrict-fleet-bad.toml",
+        "[[host]]\nname = \"ws01\"\nprofile = \"windows-11\"\nRestrictSendingNTLMTraffic = 7\n",
+    );
+    assert_bad_usage(
+        &["interop", "--fleet", bad.to_str().unwrap()],
+        "RestrictSendingNTLMTraffic",
+    );
 }
 
 /// A channel-binding baseline as the change: what Extended Protection

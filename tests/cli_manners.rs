@@ -463,15 +463,26 @@ fn every_result_command_speaks_json() {
     // Each verdict says whether every documented reading agrees.
     assert_eq!(hs[0]["certainty"]["verdict"], "works");
     assert_eq!(hs[2]["certainty"]["verdict"], "breaks");
-    assert!(hs.iter().all(|h| h["certainty"]["readings"] == 128));
+    assert!(hs.iter().all(|h| h["certainty"]["readings"] == 256));
     let pairs = &d["matrix"]["interop"]["summary"]["pairs"];
     assert_eq!(pairs, 32);
+    // The 2026 baseline: the DC's Restrict NTLM breaks the pairs to the
+    // server that is not on its exception list.
+    let b = &d["baseline_2026"]["interop"];
+    assert_eq!(b["summary"]["pairs"], 15);
+    let to_2025 = b["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["client"] == "windows-11" && p["server"] == "windows-server-2025")
+        .unwrap();
+    assert_eq!(to_2025["after"]["rule_id"], "restrict-domain-deny");
     assert!(
         d["matrix"]["interop"]["pairs"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|p| p["certainty"]["readings"] == 128)
+            .all(|p| p["certainty"]["readings"] == 256)
     );
     assert!(
         d["next"]

@@ -100,7 +100,7 @@ fn explain_lists_every_setting_of_a_reg_file() {
                  [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0]\n\
                  \"NtlmMinClientSec\"=dword:0x20080030\n\
                  \"NtlmMinServerSec\"=dword:20080000\n\
-                 \"RestrictSendingNTLMTraffic\"=dword:00000001\n";
+                 \"AuditBaseObjects\"=dword:00000001\n";
     let (code, v) = json(&["policy", "explain", paste]);
     assert_eq!(code, 0, "{v}");
     let docs = v.as_array().unwrap();
@@ -108,14 +108,11 @@ fn explain_lists_every_setting_of_a_reg_file() {
     assert_eq!(docs[0]["registry_value"], "NtlmMinClientSec");
     assert_eq!(docs[0]["value"], "0x20080030");
     assert_eq!(docs[1]["registry_value"], "NtlmMinServerSec");
-    assert_eq!(
-        docs[1]["ignored_values"][0]["name"],
-        "RestrictSendingNTLMTraffic"
-    );
+    assert_eq!(docs[1]["ignored_values"][0]["name"], "AuditBaseObjects");
     assert_eq!(docs[1]["ignored_values"][0]["line"], 6);
     let (_, text, _) = ntlmsim(&["policy", "explain", paste]);
     assert!(
-        text.contains("line 6: RestrictSendingNTLMTraffic is not a setting this explains"),
+        text.contains("line 6: AuditBaseObjects is not a setting this explains"),
         "{text}"
     );
 }
@@ -417,6 +414,60 @@ fn handshake_reports_its_certainty_and_semantics() {
     }
     let (_, text, _) = ntlmsim(&["handshake", "--seed", "1", "--time", "0"]);
     assert!(text.contains("  certainty:  works "), "{text}");
+}
+
+#[test]
+fn explain_restrict_ntlm_says_host_effect_events_and_rules() {
+    let paste = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0]\n\
+                 \"RestrictSendingNTLMTraffic\"=dword:00000001\n\
+                 \"RestrictReceivingNTLMTraffic\"=dword:00000002\n\
+                 \"RestrictNTLMInDomain\"=dword:00000007\n";
+    let (code, v) = json(&["policy", "explain", paste]);
+    assert_eq!(code, 0);
+    let docs = v.as_array().unwrap();
+    assert_eq!(docs.len(), 3);
+    // Audit only: would be logged, never breaks.
+    assert_eq!(docs[0]["registry_value"], "RestrictSendingNTLMTraffic");
+    assert_eq!(docs[0]["effect"], "logs");
+    assert_eq!(docs[0]["events"][0]["id"], 8001);
+    assert_eq!(docs[0]["rules"][0]["rule_id"], "restrict-outgoing-audit");
+    assert_eq!(docs[1]["effect"], "breaks");
+    assert_eq!(docs[1]["host"], "server");
+    assert_eq!(docs[1]["option"], "Deny all accounts");
+    assert_eq!(docs[1]["events"][0]["id"], 4002);
+    // RestrictNTLMInDomain under MSV1_0: a DC reads it from Netlogon\Parameters.
+    assert_eq!(docs[2]["misplaced"], true);
+    assert_eq!(docs[2]["host"], "dc");
+    assert_eq!(docs[2]["warnings"][0]["id"], "misplaced-key");
+    assert!(
+        docs[2]["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Netlogon\\Parameters")
+    );
+
+    let (code, out, _) = ntlmsim(&[
+        "policy",
+        "explain",
+        "Network security: Restrict NTLM: Add server exceptions in this domain  app01, *.legacy.corp",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("value: 2 name(s): app01, *.legacy.corp, DCAllowedNTLMServers"),
+        "{out}"
+    );
+
+    let (code, _, err) = ntlmsim(&[
+        "policy",
+        "explain",
+        "Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers  Deny most",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("\"Deny most\" is not an option of RestrictSendingNTLMTraffic"),
+        "{err}"
+    );
+    assert!(err.contains("\"Audit all\" (1)"), "{err}");
 }
 
 /// Channel binding, target-name and LDAP signing settings: every pasted form

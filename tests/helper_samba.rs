@@ -564,3 +564,112 @@ fn names_with_control_characters_samba_and_ntlmsim() {
         );
     }
 }
+
+/// Samba's client helper against an ntlmsim server helper under Restrict
+/// NTLM: the server's "Incoming NTLM traffic" and its DC's "NTLM
+/// authentication in this domain" refuse the AUTHENTICATE (after a normal
+/// CHALLENGE) with the block's status; audit settings let it through; a
+/// domain-account block leaves a local account (domain = the server's
+/// computer name) alone.
+#[test]
+fn samba_client_to_ntlmsim_server_under_restrict_ntlm() {
+    let Some(exe) = ntlm_auth("samba_client_to_ntlmsim_server_under_restrict_ntlm") else {
+        return;
+    };
+    let cases: [(&[&str], String); 5] = [
+        (
+            &[
+                "--server-restrict",
+                "RestrictReceivingNTLMTraffic    REG_DWORD    0x2",
+            ],
+            "NA STATUS_NTLM_BLOCKED".to_owned(),
+        ),
+        (
+            &[
+                "--server-restrict",
+                "Network security: Restrict NTLM: Incoming NTLM traffic  Deny all domain accounts",
+            ],
+            "NA STATUS_NTLM_BLOCKED".to_owned(),
+        ),
+        (
+            &["--dc-restrict", "RestrictNTLMInDomain    REG_DWORD    0x7"],
+            "NA STATUS_NOT_SUPPORTED".to_owned(),
+        ),
+        (
+            &[
+                "--dc-restrict",
+                "RestrictNTLMInDomain    REG_DWORD    0x7",
+                "--dc-restrict",
+                "DCAllowedNTLMServers    REG_MULTI_SZ    NTLM*",
+            ],
+            format!("AF {DOMAIN}\\{USER}"),
+        ),
+        (
+            &[
+                "--server-restrict",
+                "AuditReceivingNTLMTraffic    REG_DWORD    0x2",
+                "--dc-restrict",
+                "AuditNTLMInDomain    REG_DWORD    0x7",
+            ],
+            format!("AF {DOMAIN}\\{USER}"),
+        ),
+    ];
+    for (options, want) in cases {
+        let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "helper-samba");
+        let mut samba = samba_client(&exe, &dir, PASSWORD, &[]);
+        let mut args = vec!["--password", PASSWORD];
+        args.extend_from_slice(options);
+        let mut sim = ntlmsim("server", &args);
+        assert_eq!(
+            samba_client_to_ntlmsim(&mut samba, &mut sim),
+            want,
+            "{options:?}; Samba stderr: {}",
+            samba.stderr()
+        );
+        if want.starts_with("NA ") {
+            assert!(
+                sim.ask("GK").starts_with("BH "),
+                "{options:?}: no session key"
+            );
+        }
+    }
+}
+
+/// An ntlmsim client helper with outgoing NTLM denied sends no NEGOTIATE to
+/// Samba's server unless the server is on its exception list.
+#[test]
+fn ntlmsim_client_helper_outgoing_deny_against_samba_server() {
+    let Some(exe) = ntlm_auth("ntlmsim_client_helper_outgoing_deny_against_samba_server") else {
+        return;
+    };
+    let client = |exceptions: &str| {
+        ntlmsim(
+            "client",
+            &[
+                "--user",
+                USER,
+                "--domain",
+                DOMAIN,
+                "--password",
+                PASSWORD,
+                "--client-restrict",
+                "RestrictSendingNTLMTraffic    REG_DWORD    0x2",
+                "--client-restrict",
+                exceptions,
+                "--restrict-target",
+                "samba.example",
+            ],
+        )
+    };
+    let mut blocked = client("ClientAllowedNTLMServers    REG_MULTI_SZ    other.example");
+    assert_eq!(blocked.ask("YR"), "NA STATUS_NTLM_BLOCKED");
+    assert!(blocked.ask("GK").starts_with("BH "));
+
+    let mut allowed = client("ClientAllowedNTLMServers    REG_MULTI_SZ    *.example");
+    let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "helper-samba");
+    let mut samba = samba_server(&exe, &dir);
+    assert_eq!(
+        ntlmsim_client_to_samba(&mut allowed, &mut samba),
+        format!("AF {DOMAIN}\\{USER}")
+    );
+}

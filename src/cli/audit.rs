@@ -72,6 +72,16 @@ pub(crate) struct AuditArgs {
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
     #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
+    /// Restrict NTLM on the clients, in any form `policy explain` reads (RestrictSendingNTLMTraffic,
+    /// ClientAllowedNTLMServers matched against the CHALLENGE's computer name); repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    client_restrict: Vec<String>,
+    /// Restrict NTLM on the servers (RestrictReceivingNTLMTraffic); repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    server_restrict: Vec<String>,
+    /// Restrict NTLM on the servers' DC (RestrictNTLMInDomain, DCAllowedNTLMServers); repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    dc_restrict: Vec<String>,
     /// Print JSON Lines: exchanges, problems, then a summary
     #[arg(long)]
     json: bool,
@@ -130,6 +140,16 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
         client_lm_level: level(&args.client_lm_level, "--client-lm-level")?,
         server_lm_level: level(&args.server_lm_level, "--server-lm-level")?,
         semantics,
+        restrict: ntlm_session::RestrictPath {
+            client: ntlmsim::restrict::from_pastes(&args.client_restrict)
+                .map_err(|e| bad("--client-restrict", e))?,
+            server: ntlmsim::restrict::from_pastes(&args.server_restrict)
+                .map_err(|e| bad("--server-restrict", e))?,
+            dc: ntlmsim::restrict::from_pastes(&args.dc_restrict)
+                .map_err(|e| bad("--dc-restrict", e))?,
+            target: None,
+            transport: ntlm_policy::restrict::Transport::Other,
+        },
         binding: ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
             .map_err(CliError::new)?,
         tls: args.tls,

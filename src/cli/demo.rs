@@ -22,6 +22,31 @@ use super::{CliError, Status};
 const DEMO_CLIENTS: &str = "windows-11,windows-7-upgraded,windows-xp,samba-4,curl-7.88,jtds-1.3,go-ntlmssp-2018,linux-cifs";
 const DEMO_SERVERS: &str = "windows-11,windows-7-upgraded,windows-2000,samba-4";
 
+/// The 2026 hardening scene: clients old and new, including Windows 11 24H2
+/// (NTLMv1 removed) and an NTLMv1-only device, against Windows servers.
+const BASELINE_CLIENTS: &str = "windows-11,windows-11-24h2,windows-7-upgraded,samba-4,ntlmv1-nas";
+const BASELINE_SERVERS: &str = "windows-server-2025,windows-10,samba-4";
+
+/// The 2026 baseline as `interop` options: LmCompatibilityLevel 5 on both
+/// sides (STIG, CIS), Restrict NTLM audited on clients and servers, and the
+/// DC denying NTLM for domain accounts to domain servers with one exception
+/// (Microsoft's NTLM deprecation guidance: audit, then restrict with
+/// exceptions).
+const BASELINE: [&str; 12] = [
+    "--client-lm-level",
+    "5",
+    "--server-lm-level",
+    "5",
+    "--client-restrict",
+    "Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers  Audit all",
+    "--server-restrict",
+    "Network security: Restrict NTLM: Audit Incoming NTLM Traffic  Enable auditing for all accounts",
+    "--dc-restrict",
+    "Network security: Restrict NTLM: NTLM authentication in this domain  Deny for domain accounts to domain servers",
+    "--dc-restrict",
+    "Network security: Restrict NTLM: Add server exceptions in this domain  windows-10",
+];
+
 /// `interop` arguments, parsed the way the command line parses them.
 #[derive(Debug, Parser)]
 struct DemoInterop {
@@ -29,11 +54,12 @@ struct DemoInterop {
     interop: super::interop::InteropArgs,
 }
 
-/// A tour: example handshakes, a policy failure explained, and the
-/// policy-impact matrix of the common hardening baseline.
+/// A tour: example handshakes, a policy failure explained, the policy-impact
+/// matrix of the common hardening baseline, and a 2026 baseline with Restrict
+/// NTLM and Windows 11 24H2 / Server 2025.
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
-    /// Print one JSON document: {handshakes: [...], matrix: {...}, next: [...]}
+    /// Print one JSON document: {handshakes: [...], matrix: {...}, baseline_2026: {...}, next: [...]}
     #[arg(long)]
     json: bool,
 }
@@ -54,7 +80,20 @@ const NEXT: [&str; 7] = [
 struct DemoJson {
     handshakes: Vec<HandshakeJson>,
     matrix: MatrixJson,
+    /// The 2026 hardening baseline scene.
+    baseline_2026: BaselineJson,
     next: [&'static str; 7],
+}
+
+/// The 2026 hardening baseline and its matrix.
+#[derive(Serialize)]
+struct BaselineJson {
+    /// The `interop` options of the baseline.
+    options: Vec<&'static str>,
+    clients: Vec<&'static str>,
+    servers: Vec<&'static str>,
+    /// The `interop --json` document for these arguments.
+    interop: serde_json::Value,
 }
 
 /// One example handshake.
@@ -259,6 +298,21 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         .map_err(|e| CliError::new(format!("demo matrix: {e}")))?;
     let mut matrix = Vec::new();
     super::interop::run(&interop.interop, &mut matrix)?;
+    let mut baseline_args = vec![
+        "interop",
+        "--clients",
+        BASELINE_CLIENTS,
+        "--servers",
+        BASELINE_SERVERS,
+    ];
+    baseline_args.extend_from_slice(&BASELINE);
+    if args.json {
+        baseline_args.push("--json");
+    }
+    let baseline = DemoInterop::try_parse_from(baseline_args)
+        .map_err(|e| CliError::new(format!("demo baseline: {e}")))?;
+    let mut baseline_out = Vec::new();
+    super::interop::run(&baseline.interop, &mut baseline_out)?;
     if args.json {
         let doc = DemoJson {
             handshakes: vec![h1, h2, h3],
@@ -271,6 +325,13 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
                 interop: serde_json::from_slice(&matrix)
                     .map_err(|e| CliError::new(format!("demo matrix JSON: {e}")))?,
             },
+            baseline_2026: BaselineJson {
+                options: BASELINE.to_vec(),
+                clients: BASELINE_CLIENTS.split(',').collect(),
+                servers: BASELINE_SERVERS.split(',').collect(),
+                interop: serde_json::from_slice(&baseline_out)
+                    .map_err(|e| CliError::new(format!("demo baseline JSON: {e}")))?,
+            },
             next: NEXT,
         };
         serde_json::to_writer_pretty(&mut *out, &doc)
@@ -281,6 +342,13 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
     for line in String::from_utf8_lossy(&matrix).lines() {
         let _ = writeln!(s, "   {line}");
     }
+    let _ = writeln!(
+        s,
+        "\n5. A 2026 hardening baseline: LmCompatibilityLevel 5 on both sides, Restrict NTLM audited on\n   clients and servers (events 8001/8002: would be logged, nothing breaks), the DC denying NTLM for\n   domain accounts to domain servers except windows-10 (4004), and Windows 11 24H2 / Server 2025,\n   which no longer send NTLMv1 whatever the level says:\n"
+    );
+    for line in String::from_utf8_lossy(&baseline_out).lines() {
+        let _ = writeln!(s, "   {line}");
+    }
     let observations =
         Observation::builtin().map_err(|e| CliError::new(format!("built-in observations: {e}")))?;
     let checked = check_all(&observations, &catalog, ntlm_policy::Semantics::default());
@@ -289,7 +357,7 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         |c: &[ntlmsim::observations::Checked<'_>]| c.iter().filter(|x| x.agreement.is_ok()).count();
     let _ = writeln!(
         s,
-        "\n5. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers.\n   `ntlmsim profiles --observations` lists each with its source and the model's verdict.",
+        "\n6. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers.\n   `ntlmsim profiles --observations` lists each with its source and the model's verdict.",
         agree(&checked),
         checked.len(),
         strict.len() - agree(&strict)

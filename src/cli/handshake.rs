@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use clap::Args;
+use ntlm_policy::restrict::Transport;
 use ntlm_policy::{Certainty, LmCompatibilityLevel, MinSessionSecurity, Semantics};
-use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair};
+use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair, RestrictPath};
 use ntlm_wire::{Message, NegotiateFlags, Version};
 use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
 use ntlmsim::profiles::Catalog;
@@ -28,6 +29,13 @@ Reproducing MS-NLMP 4.2.4.3 exactly:
     --client-flags 0xe2888235 --server-flags 0xe28a8233 --server-challenge 0123456789abcdef \\
     --client-challenge aaaaaaaaaaaaaaaa --session-key 55555555555555555555555555555555 --time 0 \\
     --user User --domain Domain --password Password --workstation COMPUTER
+
+Restrict NTLM on the path (blocked connections fail with STATUS_NTLM_BLOCKED and the event Windows
+logs; audit settings only list the events that would be logged):
+  ntlmsim handshake --client-restrict 'RestrictSendingNTLMTraffic REG_DWORD 0x2' \\
+    --client-restrict 'ClientAllowedNTLMServers REG_MULTI_SZ nas01' --restrict-target web01
+  ntlmsim handshake --dc-restrict 'Network security: Restrict NTLM: NTLM authentication in this
+    domain  Deny for domain accounts'
 
 Exit codes: 0 the exchange succeeded; 1 it failed (the verdict says who, where and why); 2 bad usage.")]
 pub(crate) struct HandshakeArgs {
@@ -105,6 +113,26 @@ pub(crate) struct HandshakeArgs {
     /// --carrier)
     #[arg(long, value_name = "SPN")]
     spn: Option<String>,
+    /// The client's Restrict NTLM settings, in any form `policy explain` reads (registry lines,
+    /// .reg, secedit, Group Policy text): RestrictSendingNTLMTraffic, ClientAllowedNTLMServers, the
+    /// SMB client's BlockNTLM and BlockNTLMServerExceptionList; repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    client_restrict: Vec<String>,
+    /// The server's Restrict NTLM settings (RestrictReceivingNTLMTraffic,
+    /// AuditReceivingNTLMTraffic); repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    server_restrict: Vec<String>,
+    /// The settings of the server's DC (RestrictNTLMInDomain, AuditNTLMInDomain,
+    /// DCAllowedNTLMServers); repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    dc_restrict: Vec<String>,
+    /// The server's name as the client names it, matched against the client's exception lists
+    /// (default: the server's NetBIOS computer name)
+    #[arg(long, value_name = "NAME")]
+    restrict_target: Option<String>,
+    /// The transport: smb (the SMB client's BlockNTLM applies) or other; --carrier smb implies smb
+    #[arg(long, value_name = "TRANSPORT", default_value = "other")]
+    transport: String,
     /// What carries the exchange: http, https, ldap, ldaps, smb or other; the --binding settings act
     /// per carrier (channel bindings only over https and ldaps)
     #[arg(long, value_name = "CARRIER", default_value = "other")]
@@ -163,6 +191,15 @@ struct HandshakeOut {
     messages: MessagesOut,
     outcome: OutcomeJson,
     certainty: CertaintyJson,
+    /// Restrict NTLM events the hosts wrote (blocked or would be logged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    restrict_events: Vec<ntlmsim::restrict::EventJson>,
+    /// The account kind the server and its DC judged (`domain` or `local`), when restricted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'static str>,
+    /// Settings a profile overrides, with the rule (`ntlmv1-removed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
     /// The facts of the two profiles that no public source confirms (their
     /// `assumed` text): the verdict rests on them too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -266,6 +303,25 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     if let Some(spn) = &args.spn {
         client.target_name = Some(spn.clone());
     }
+    let restrict_path = RestrictPath {
+        client: ntlmsim::restrict::from_pastes(&args.client_restrict)
+            .map_err(|e| bad("--client-restrict", e))?,
+        server: ntlmsim::restrict::from_pastes(&args.server_restrict)
+            .map_err(|e| bad("--server-restrict", e))?,
+        dc: ntlmsim::restrict::from_pastes(&args.dc_restrict)
+            .map_err(|e| bad("--dc-restrict", e))?,
+        target: args.restrict_target.clone(),
+        transport: match args.transport.to_ascii_lowercase().as_str() {
+            "smb" => Transport::Smb,
+            "other" if carrier == ntlm_policy::Carrier::Smb => Transport::Smb,
+            "other" | "http" | "ldap" | "rpc" => Transport::Other,
+            t => {
+                return Err(CliError::new(format!(
+                    "--transport: {t:?} is not smb or other"
+                )));
+            }
+        },
+    };
 
     let fixed = Fixed {
         server_challenge: args
@@ -307,10 +363,23 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
             client: c,
             server: v,
         }
-        .run(&mut rng, now, fixed)
+        .run_restricted(&restrict_path, &mut rng, now, fixed)
+        .exchange
         .outcome
         .is_ok()
     });
+    let mut notes = Vec::new();
+    if client.config.ntlmv1_removed && client.config.lm_level != client.config.effective_lm_level()
+    {
+        let r = &ntlm_policy::rules::NTLMV1_REMOVED;
+        notes.push(format!(
+            "the client is Windows 11 24H2 / Server 2025: LmCompatibilityLevel {} is ignored, it \
+             sends NTLMv2 (rule {}, {})",
+            client.config.lm_level.level(),
+            r.id,
+            r.source
+        ));
+    }
     // The other reading of an all-zero MsvAvChannelBindings, with the same
     // fixed values: does the verdict depend on it?
     let zero_alt = binding.as_ref().map(|_| {
@@ -331,11 +400,13 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
             client: c,
             server: v,
         }
-        .run(&mut rng, now, fixed)
+        .run_restricted(&restrict_path, &mut rng, now, fixed)
+        .exchange
         .outcome
         .is_ok()
     });
-    let ex = Pair { client, server }.run(&mut rng, now, fixed);
+    let restricted = Pair { client, server }.run_restricted(&restrict_path, &mut rng, now, fixed);
+    let ex = &restricted.exchange;
     if let (Some(b), Some(alt)) = (binding.as_mut(), zero_alt) {
         b.depends_on_zero_channel_bindings = alt != ex.outcome.is_ok();
     }
@@ -351,13 +422,18 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     let verdict = Verdict {
         semantics: &semantics,
         certainty: &certainty,
+        events: &restricted.events,
+        notes: &notes,
+        account: (!restrict_path.is_default())
+            .then_some(restricted.account)
+            .flatten(),
         binding: binding.as_ref(),
         assumed: &assumed,
     };
     if args.json {
-        write_json(&cp.name, &sp.name, &ex, &verdict, out)?;
+        write_json(&cp.name, &sp.name, ex, &verdict, out)?;
     } else {
-        out.extend_from_slice(render(&cp.name, &sp.name, &ex, &verdict).as_bytes());
+        out.extend_from_slice(render(&cp.name, &sp.name, ex, &verdict).as_bytes());
     }
     Ok(if ok {
         Status::Success
@@ -388,6 +464,9 @@ fn message_out(bytes: &[u8]) -> Option<MessageOut> {
 struct Verdict<'a> {
     semantics: &'a Semantics,
     certainty: &'a Certainty,
+    events: &'a [ntlm_session::Logged],
+    account: Option<ntlm_policy::restrict::Account>,
+    notes: &'a [String],
     binding: Option<&'a BindingOut>,
     assumed: &'a [AssumedJson],
 }
@@ -419,6 +498,9 @@ fn write_json(
         },
         outcome: outcome_of(ex, verdict.semantics),
         certainty: CertaintyJson::new(verdict.certainty, ex.outcome.is_ok()),
+        restrict_events: ntlmsim::restrict::events_json(verdict.events),
+        account: verdict.account.map(ntlm_policy::restrict::Account::name),
+        notes: verdict.notes.to_vec(),
         assumed: verdict
             .assumed
             .iter()
@@ -560,6 +642,13 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
     match &ex.outcome {
         Ok((_, srv)) => s.push_str(&outcome::render_success(&srv.report)),
         Err(f) => s.push_str(&outcome::render_failure_under(f, verdict.semantics)),
+    }
+    for n in verdict.notes {
+        let _ = writeln!(s, "  note:       {n}");
+    }
+    if !verdict.events.is_empty() {
+        s.push_str("  Restrict NTLM events:\n");
+        s.push_str(&ntlmsim::restrict::render_events(verdict.events));
     }
     let _ = writeln!(s, "  semantics:  {}", verdict.semantics.spec());
     s.push_str(&outcome::render_certainty(

@@ -82,6 +82,21 @@ pub(crate) struct HelperArgs {
     /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
     #[arg(long, value_name = "NAME", default_value = "calibrated")]
     semantics: String,
+    /// Server: its Restrict NTLM settings in any form `policy explain` reads
+    /// (RestrictReceivingNTLMTraffic); a blocked KK is answered NA STATUS_NTLM_BLOCKED; repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    server_restrict: Vec<String>,
+    /// Server: its DC's Restrict NTLM settings (RestrictNTLMInDomain, DCAllowedNTLMServers); a
+    /// blocked KK is answered NA STATUS_NOT_SUPPORTED; repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    dc_restrict: Vec<String>,
+    /// Client: its Restrict NTLM settings (RestrictSendingNTLMTraffic, ClientAllowedNTLMServers); a
+    /// blocked YR is answered NA STATUS_NTLM_BLOCKED; repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    client_restrict: Vec<String>,
+    /// Client: the server name matched against its exception lists
+    #[arg(long, value_name = "NAME", default_value = "server")]
+    restrict_target: String,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -129,6 +144,7 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
                     ("--domain", !args.domain.is_empty()),
                     ("--client-min", args.client_min.is_some()),
                     ("--client-lm-level", args.client_lm_level.is_some()),
+                    ("--client-restrict", !args.client_restrict.is_empty()),
                 ],
             )?;
             let store = match (&args.password, &args.user_file) {
@@ -158,7 +174,16 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
             if let Some(l) = &args.server_lm_level {
                 s.config.lm_level = lm_level(l, "--server-lm-level")?;
             }
-            Ok(Helper::Server(Box::new(ServerHelper::new(s))))
+            let mut h = ServerHelper::new(s);
+            if !args.server_restrict.is_empty() || !args.dc_restrict.is_empty() {
+                h = h.with_restrictions(
+                    ntlmsim::restrict::from_pastes(&args.server_restrict)
+                        .map_err(|e| bad("--server-restrict", e))?,
+                    ntlmsim::restrict::from_pastes(&args.dc_restrict)
+                        .map_err(|e| bad("--dc-restrict", e))?,
+                );
+            }
+            Ok(Helper::Server(Box::new(h)))
         }
         Role::Client => {
             reject(
@@ -167,6 +192,8 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
                     ("--user-file", args.user_file.is_some()),
                     ("--server-min", args.server_min.is_some()),
                     ("--server-lm-level", args.server_lm_level.is_some()),
+                    ("--server-restrict", !args.server_restrict.is_empty()),
+                    ("--dc-restrict", !args.dc_restrict.is_empty()),
                 ],
             )?;
             let (Some(user), Some(password)) = (&args.user, &args.password) else {
@@ -186,7 +213,15 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
             if let Some(l) = &args.client_lm_level {
                 c.config.lm_level = lm_level(l, "--client-lm-level")?;
             }
-            Ok(Helper::Client(Box::new(ClientHelper::new(c))))
+            let mut h = ClientHelper::new(c);
+            if !args.client_restrict.is_empty() {
+                h = h.with_restrictions(
+                    ntlmsim::restrict::from_pastes(&args.client_restrict)
+                        .map_err(|e| bad("--client-restrict", e))?,
+                    args.restrict_target.clone(),
+                );
+            }
+            Ok(Helper::Client(Box::new(h)))
         }
     }
 }

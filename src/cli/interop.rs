@@ -90,6 +90,19 @@ pub(crate) struct InteropArgs {
     /// How exchanges are decided: full (complete handshakes) or flags (flags only)
     #[arg(long, value_name = "ENGINE", default_value = "full")]
     engine: String,
+    /// Restrict NTLM settings the change adds on every client, in any form `policy explain` reads
+    /// (RestrictSendingNTLMTraffic, ClientAllowedNTLMServers matched against server names);
+    /// repeatable; reaches only peers that read Windows policy
+    #[arg(long, value_name = "SETTINGS")]
+    client_restrict: Vec<String>,
+    /// Restrict NTLM settings the change adds on every server (RestrictReceivingNTLMTraffic);
+    /// repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    server_restrict: Vec<String>,
+    /// Restrict NTLM settings the change adds on the servers' DC (RestrictNTLMInDomain,
+    /// DCAllowedNTLMServers); repeatable
+    #[arg(long, value_name = "SETTINGS")]
+    dc_restrict: Vec<String>,
     /// Also write a self-contained HTML report to FILE: what to do (the newly broken pairs by
     /// cause, the hosts to change, a relaxed value simulated), the grid, the sources
     #[arg(long, value_name = "FILE")]
@@ -155,6 +168,9 @@ struct Plan<'c> {
     clients: Vec<String>,
     servers: Vec<String>,
     hosts: Vec<HostInfo>,
+    /// Each peer's own Restrict NTLM values (fleet hosts), by index; empty
+    /// when no peer has any.
+    restrict: Vec<ntlm_policy::restrict::Restrictions>,
 }
 
 impl Plan<'_> {
@@ -254,6 +270,7 @@ fn catalog_plan<'c>(catalog: &'c Catalog, args: &InteropArgs) -> Result<Plan<'c>
         clients: clients.iter().map(|p| p.name.clone()).collect(),
         servers: servers.iter().map(|p| p.name.clone()).collect(),
         hosts: Vec::new(),
+        restrict: Vec::new(),
     })
 }
 
@@ -297,6 +314,11 @@ fn fleet_plan<'c>(
             description: h.description.clone(),
         })
         .collect();
+    let restrict = if fleet.hosts.iter().all(|h| h.restrict.is_default()) {
+        Vec::new()
+    } else {
+        fleet.hosts.iter().map(|h| h.restrict.clone()).collect()
+    };
     let mut plan = Plan {
         count: 0,
         is_client: vec![false; fleet.hosts.len()],
@@ -310,6 +332,7 @@ fn fleet_plan<'c>(
         clients: Vec::new(),
         servers: Vec::new(),
         hosts,
+        restrict,
     };
     // One pass over the pairs (not stored): how many, and the clients and
     // servers in the order they first appear.
@@ -383,6 +406,9 @@ struct PolicyJson {
     seal: bool,
     engine: &'static str,
     not_reached: Vec<NotReachedJson>,
+    /// The Restrict NTLM settings of the change, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    restrict: Vec<String>,
     /// The carrier, when not `other`.
     #[serde(skip_serializing_if = "Option::is_none")]
     carrier: Option<&'static str>,
@@ -709,6 +735,7 @@ fn same_failure(g: &Failure, f: &Failure) -> bool {
 fn evaluate<'r, 'c>(
     plan: &'r Plan<'c>,
     change: &Policy,
+    restricting: &matrix::Restricting,
     opts: &Options,
     before_binding: ntlm_policy::BindingPolicy,
     keep_cells: bool,
@@ -716,7 +743,9 @@ fn evaluate<'r, 'c>(
 ) -> Run<'r, 'c> {
     let mut run = Run {
         plan,
-        ev: Evaluator::new(&plan.peers, change, opts).binding_before(before_binding),
+        ev: Evaluator::new(&plan.peers, change, opts)
+            .with_restrictions(restricting.clone())
+            .binding_before(before_binding),
         cells: keep_cells.then(Vec::new),
         info: Vec::new(),
         counts: Counts::default(),
@@ -1330,7 +1359,7 @@ struct View {
 fn human(
     run: &Run<'_, '_>,
     matrix: Option<&Matrix<'_, '_>>,
-    change: &Policy,
+    (change, restrict): (&Policy, &[String]),
     opts: &Options,
     reach: &[NotReachedJson],
     view: View,
@@ -1373,7 +1402,8 @@ fn human(
             0
         )
     );
-    let lines = describe_all(change, opts);
+    let mut lines = describe_all(change, opts);
+    lines.extend_from_slice(restrict);
     if lines.is_empty() {
         let _ = writeln!(
             s,
@@ -1474,6 +1504,64 @@ fn human(
     out.put(s.as_bytes())
 }
 
+/// The Restrict NTLM settings the change adds (`--client-restrict`, ...).
+fn restrict_path(args: &InteropArgs) -> Result<ntlm_session::RestrictPath, CliError> {
+    let read = |v: &[String], what: &str| {
+        ntlmsim::restrict::from_pastes(v).map_err(|e| CliError::new(format!("{what}: {e}")))
+    };
+    Ok(ntlm_session::RestrictPath {
+        client: read(&args.client_restrict, "--client-restrict")?,
+        server: read(&args.server_restrict, "--server-restrict")?,
+        dc: read(&args.dc_restrict, "--dc-restrict")?,
+        target: None,
+        transport: ntlm_policy::restrict::Transport::Other,
+    })
+}
+
+/// Restrict NTLM on each peer: a fleet host's own values before and after,
+/// the change's (`--client-restrict`, `--server-restrict`) after, overriding
+/// the host's where given; the change's DC values after. They reach only
+/// peers that read Windows policy ([`matrix::Evaluator::with_restrictions`]).
+fn restricting(
+    plan: &Plan<'_>,
+    change: &ntlm_session::RestrictPath,
+    args: &InteropArgs,
+) -> matrix::Restricting {
+    let (client_given, server_given) = (
+        !args.client_restrict.is_empty(),
+        !args.server_restrict.is_empty(),
+    );
+    let none = ntlm_policy::restrict::Restrictions::default();
+    let peers = (0..plan.peers.len())
+        .map(|i| {
+            let own = plan.restrict.get(i).unwrap_or(&none);
+            // A peer is one host in both roles: the change's client values
+            // are its outgoing ones, its server values its incoming ones.
+            let mut after = own.clone();
+            if client_given {
+                after.outgoing = change.client.outgoing;
+                after
+                    .outgoing_exceptions
+                    .clone_from(&change.client.outgoing_exceptions);
+                after.smb_block_ntlm = change.client.smb_block_ntlm;
+                after
+                    .smb_exceptions
+                    .clone_from(&change.client.smb_exceptions);
+                after.ntlmv1_sso = change.client.ntlmv1_sso;
+            }
+            if server_given {
+                after.incoming = change.server.incoming;
+                after.audit_incoming = change.server.audit_incoming;
+            }
+            (own.clone(), after)
+        })
+        .collect();
+    matrix::Restricting {
+        peers,
+        dc: change.dc.clone(),
+    }
+}
+
 pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result<Status, CliError> {
     let (catalog, _) = load_catalog(args.catalog.as_deref())?;
     let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
@@ -1504,6 +1592,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         Some(path) => fleet_plan(&catalog, path, args)?,
         None => catalog_plan(&catalog, args)?,
     };
+    let restrict = restrict_path(args)?;
     let carrier = ntlmsim::binding::carrier(&args.carrier).map_err(CliError::new)?;
     let binding = ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
         .map_err(CliError::new)?;
@@ -1537,6 +1626,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
     let mut run = evaluate(
         &plan,
         &change,
+        &restricting(&plan, &restrict, args),
         &opts,
         before_opts.binding,
         keep_cells,
@@ -1555,6 +1645,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         }
         let mut policy: Vec<(String, String)> = describe_all(&change, &opts)
             .into_iter()
+            .chain(ntlmsim::restrict::describe(&restrict))
             .map(|l| ("change".to_owned(), l))
             .collect();
         if policy.is_empty() {
@@ -1634,6 +1725,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
                 seal: args.seal,
                 engine: engine.name(),
                 not_reached: reach,
+                restrict: ntlmsim::restrict::describe(&restrict),
                 carrier: (carrier != ntlm_policy::Carrier::Other).then_some(carrier.name()),
                 binding: (!binding.is_default()).then(|| binding.describe()),
             },
@@ -1651,7 +1743,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
         human(
             &run,
             matrix.as_ref(),
-            &change,
+            (&change, &ntlmsim::restrict::describe(&restrict)),
             &opts,
             &reach,
             View {
@@ -1821,6 +1913,7 @@ mod tests {
                     seal: args.seal,
                     engine: "full",
                     not_reached: not_reached(&plan, &change),
+                    restrict: Vec::new(),
                     carrier: None,
                     binding: None,
                 },

@@ -19,8 +19,8 @@ pub(crate) struct PolicyArgs {
 
 #[derive(Debug, Subcommand)]
 enum PolicyCommand {
-    /// Explain NtlmMinClientSec/NtlmMinServerSec and LmCompatibilityLevel values in any form an
-    /// administrator has
+    /// Explain NtlmMinClientSec/NtlmMinServerSec, LmCompatibilityLevel and Restrict NTLM values in
+    /// any form an administrator has
     #[command(after_help = "\
 MASK forms: 0x20080000, 537395200, dword:20080000, a .reg line (\"NtlmMinClientSec\"=dword:20080000 or
 dword:0x20080000), `reg query` output (the value line, or several lines with the key line), a .reg
@@ -33,6 +33,13 @@ or the tokens none, require_message_integrity, require_message_confidentiality,
 require_NTLMv2_session_security, require_128bit_encryption, all_above; combine names with | , or +.
 LmCompatibilityLevel: any of the registry forms above naming it, or the policy text (\"Network
 security: LAN Manager authentication level  Send NTLMv2 response only. Refuse LM & NTLM\").
+Restrict NTLM and its successors: RestrictSendingNTLMTraffic, RestrictReceivingNTLMTraffic,
+AuditReceivingNTLMTraffic, RestrictNTLMInDomain, AuditNTLMInDomain, BlockNtlmv1SSO and the SMB
+client's BlockNTLM in any registry form above, their Group Policy text (\"Network security: Restrict
+NTLM: Incoming NTLM traffic  Deny all accounts\", \"Block NTLM (LM, NTLM, NTLMv2)  Enabled\"), and
+the exception lists ClientAllowedNTLMServers, DCAllowedNTLMServers, BlockNTLMServerExceptionList as
+reg query REG_MULTI_SZ (a\\0b), reg add, .reg hex(7):, secedit 7,a,b, PowerShell {a, b} or policy
+text (a, b); each says which host applies it, whether it breaks logons or only logs, and its events.
 Channel binding and target names: LdapEnforceChannelBinding (0-2), LDAPServerIntegrity (1-2) and
 SmbServerNameHardeningLevel (0-2) in any of the registry forms above or as their policy text
 (\"Domain controller: LDAP server channel binding token requirements  Always\"), and IIS Extended
@@ -286,6 +293,46 @@ enum ExplainDoc {
     Mask(Box<ExplainJson>),
     Lm(Box<LmExplainJson>),
     Binding(Box<BindingExplainJson>),
+    Restrict(Box<RestrictExplainJson>),
+}
+
+/// A Restrict NTLM / Block NTLM / BlockNtlmv1SSO value or exception list.
+#[derive(Serialize)]
+struct RestrictExplainJson {
+    input: String,
+    /// `restrict_ntlm` (a DWORD) or `exception_list`.
+    kind: &'static str,
+    line: usize,
+    form: String,
+    registry_value: &'static str,
+    policy: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    misplaced: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    option: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    names: Option<Vec<String>>,
+    /// `client`, `server` or `dc`.
+    host: &'static str,
+    /// `breaks`, `logs` (audit only: would be logged) or `none`.
+    effect: &'static str,
+    meaning: &'static str,
+    events: Vec<EventJson>,
+    rules: Vec<RuleJson>,
+    warnings: Vec<WarningJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_values: Vec<IgnoredJson>,
+}
+
+#[derive(Serialize)]
+struct EventJson {
+    id: u16,
+    log: &'static str,
+    title: &'static str,
+    host: &'static str,
 }
 
 #[derive(Serialize)]
@@ -418,12 +465,25 @@ fn misplaced_warning(
     key: Option<&str>,
     value: &str,
 ) -> Option<WarningJson> {
-    let want = setting.key()?;
+    let want = setting.keys().join(" or ");
+    if want.is_empty() {
+        return None;
+    }
     let source = match setting {
         ntlm_policy::Setting::MinSessionSecurity(_) => ntlm_policy::Source::Kb(239_869),
         ntlm_policy::Setting::LmCompatibilityLevel { .. } => {
             ntlm_policy::Source::MsDoc("Network security: LAN Manager authentication level")
         }
+        ntlm_policy::Setting::Restrict { value, .. } => value
+            .explain()
+            .rules
+            .first()
+            .map_or(ntlm_policy::Source::Kb(5_066_470), |r| r.source),
+        ntlm_policy::Setting::Exceptions { list, .. } => list
+            .explain()
+            .rules
+            .first()
+            .map_or(ntlm_policy::Source::Kb(5_066_470), |r| r.source),
         ntlm_policy::Setting::Binding(b) => match b {
             ntlm_policy::BindingSetting::SmbNameHardening(_) => ntlm_policy::Source::MsDoc(
                 "Microsoft network server: Server SPN target name validation level",
@@ -463,8 +523,58 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
         for ps in &pasted.settings {
             let input = if one_line { m.clone() } else { ps.text.clone() };
             let form = |f: &ntlm_policy::InputForm| format!("{f:?}");
-            match ps.setting {
-                ntlm_policy::Setting::MinSessionSecurity(p) => {
+            match &ps.setting {
+                ntlm_policy::Setting::Restrict { value, form: f } => {
+                    let x = value.explain();
+                    docs.push(ExplainDoc::Restrict(Box::new(RestrictExplainJson {
+                        input,
+                        kind: "restrict_ntlm",
+                        line: ps.line,
+                        form: form(f),
+                        registry_value: value.registry_name(),
+                        policy: value.policy(),
+                        key: ps.key.clone(),
+                        misplaced: ps.misplaced,
+                        value: Some(value.dword()),
+                        option: Some(value.option_text()),
+                        names: None,
+                        host: x.host,
+                        effect: x.effect,
+                        meaning: x.meaning,
+                        events: events_json(x.events),
+                        rules: x.rules.iter().map(|r| rule_json(r)).collect(),
+                        warnings: misplaced_warnings(ps, value.registry_name()),
+                        ignored_values: ignored(),
+                    })));
+                }
+                ntlm_policy::Setting::Exceptions {
+                    list,
+                    names,
+                    form: f,
+                } => {
+                    let x = list.explain();
+                    docs.push(ExplainDoc::Restrict(Box::new(RestrictExplainJson {
+                        input,
+                        kind: "exception_list",
+                        line: ps.line,
+                        form: form(f),
+                        registry_value: list.registry_name(),
+                        policy: list.policy(),
+                        key: ps.key.clone(),
+                        misplaced: ps.misplaced,
+                        value: None,
+                        option: None,
+                        names: Some(names.clone()),
+                        host: x.host,
+                        effect: x.effect,
+                        meaning: x.meaning,
+                        events: Vec::new(),
+                        rules: x.rules.iter().map(|r| rule_json(r)).collect(),
+                        warnings: misplaced_warnings(ps, list.registry_name()),
+                        ignored_values: ignored(),
+                    })));
+                }
+                &ntlm_policy::Setting::MinSessionSecurity(p) => {
                     let side = p.value.map(|v| v.side());
                     let mask = p.mask;
                     let mut warnings: Vec<WarningJson> =
@@ -502,7 +612,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                         ignored_values: ignored(),
                     })));
                 }
-                ntlm_policy::Setting::LmCompatibilityLevel { level, form: f } => {
+                &ntlm_policy::Setting::LmCompatibilityLevel { level, form: f } => {
                     let mut rules = vec![rule_json(&ntlm_policy::rules::NEG_CLIENT_ESS)];
                     if !level.accepts(ntlm_wire::ResponseKind::Lm) {
                         rules.push(rule_json(&ntlm_policy::rules::LM_REFUSE_LM));
@@ -546,7 +656,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 ntlm_policy::Setting::Binding(b) => {
                     docs.push(ExplainDoc::Binding(Box::new(binding_doc(
                         ps,
-                        b,
+                        *b,
                         input,
                         ignored(),
                     ))));
@@ -590,6 +700,55 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 }
                 write_ignored(&mut t, &d.ignored_values);
             }
+            ExplainDoc::Restrict(d) => {
+                let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
+                match (d.value, d.option, &d.names) {
+                    (Some(v), Some(o), _) => {
+                        let _ = writeln!(
+                            t,
+                            "  value: {v} ({o}), {} (policy \"{}\")",
+                            d.registry_value, d.policy
+                        );
+                    }
+                    (_, _, Some(names)) => {
+                        let shown: Vec<String> = names
+                            .iter()
+                            .map(|n| ntlmsim::sink::terminal(n).into_owned())
+                            .collect();
+                        let _ = writeln!(
+                            t,
+                            "  value: {} name(s): {}, {} (policy \"{}\")",
+                            names.len(),
+                            shown.join(", "),
+                            d.registry_value,
+                            d.policy
+                        );
+                    }
+                    _ => {}
+                }
+                write_place(&mut t, d.line, d.key.as_deref());
+                let effect = match d.effect {
+                    "breaks" => "can break logons",
+                    "logs" => "audit only: would be logged, nothing breaks",
+                    _ => "restricts nothing",
+                };
+                let _ = writeln!(t, "  on the {} ({effect}): {}", d.host, d.meaning);
+                for e in &d.events {
+                    let _ = writeln!(
+                        t,
+                        "      event {} ({}, on the {}): {}",
+                        e.id, e.log, e.host, e.title
+                    );
+                }
+                for r in &d.rules {
+                    let _ = writeln!(t, "      rule {}: {}", r.rule_id, r.rule_statement);
+                    let _ = writeln!(t, "      source: {} [{}]", r.rule, r.basis);
+                }
+                for w in &d.warnings {
+                    let _ = writeln!(t, "  {}: {} [{}]", w.severity, w.message, w.source);
+                }
+                write_ignored(&mut t, &d.ignored_values);
+            }
             ExplainDoc::Lm(d) => {
                 let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
                 let _ = writeln!(
@@ -619,6 +778,28 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
         }
     }
     Ok(Status::Success)
+}
+
+fn events_json(events: &[ntlm_policy::restrict::Event]) -> Vec<EventJson> {
+    events
+        .iter()
+        .map(|e| EventJson {
+            id: e.id,
+            log: e.log,
+            title: e.title,
+            host: e.host,
+        })
+        .collect()
+}
+
+fn misplaced_warnings(ps: &ntlm_policy::PastedSetting, name: &str) -> Vec<WarningJson> {
+    if ps.misplaced {
+        misplaced_warning(&ps.setting, ps.key.as_deref(), name)
+            .into_iter()
+            .collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// `  line 3, under HKEY_...` for values read from several lines.

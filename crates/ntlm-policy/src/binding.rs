@@ -363,6 +363,15 @@ impl BindingSetting {
         }
     }
 
+    /// Every key Windows reads the setting from ([`Self::key`] as a list).
+    pub const fn keys(self) -> &'static [&'static str] {
+        match self {
+            Self::ExtendedProtection(_) => &[],
+            Self::LdapChannelBinding(_) | Self::LdapSigning(_) => &[NTDS_KEY],
+            Self::SmbNameHardening(_) => &[LANMAN_SERVER_KEY],
+        }
+    }
+
     /// The carriers the setting acts on.
     pub const fn carriers(self) -> &'static [Carrier] {
         match self {

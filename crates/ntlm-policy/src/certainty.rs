@@ -5,7 +5,7 @@
 //! under all of them ("breaks under every reading") or only under some
 //! ("breaks only under rule-128=strict"). [`certainty`] evaluates a case
 //! under every combination of every documented value of every switch
-//! ([`Semantics::SWITCHES`]: 2^7 = 128 readings today) and reports which
+//! ([`Semantics::SWITCHES`]: 2^8 = 256 readings today) and reports which
 //! switches change the verdict. It is generic over the evaluation, so the
 //! flags-only model ([`certainty_of_exchange`], [`certainty_of_check`]), a
 //! full session run or an audit of a captured exchange can all use it.
@@ -68,9 +68,9 @@ impl Certainty {
     /// A one-line account, with `verdict` the chosen semantics' verdict
     /// (`"fails"`) and `opposite` the other one (`"works"`):
     ///
-    /// - `fails under every documented reading (128 combinations of 7 switches)`;
+    /// - `fails under every documented reading (256 combinations of 8 switches)`;
     /// - `fails only under rule-128=strict; works under every other reading`;
-    /// - `fails under 96 of 128 readings; depends on rule-128, bit56; works with rule-128=kb239869 alone`.
+    /// - `fails under 192 of 256 readings; depends on rule-128, bit56; works with rule-128=kb239869 alone`.
     pub const fn summary<'a>(&'a self, verdict: &'a str, opposite: &'a str) -> Summary<'a> {
         Summary {
             certainty: self,
@@ -307,7 +307,7 @@ mod tests {
 
     const NO_SEAL: F = F::from_bits_retain(0x0288_8215); // SIGN, ESS, no 128, no SEAL
 
-    /// Every combination of switch values (128 with seven two-valued switches).
+    /// Every combination of switch values (256 with eight two-valued switches).
     fn readings() -> usize {
         Semantics::SWITCHES.iter().map(|s| s.values.len()).product()
     }

@@ -210,7 +210,7 @@ pub const fn check_client_challenge(
         client_min,
         client.os,
         challenge,
-        Some(client.lm_level.sends_ntlmv2()),
+        Some(client.effective_lm_level().sends_ntlmv2()),
         semantics,
     )
 }
@@ -222,7 +222,7 @@ pub const fn check_client_target_info(
     client: &ClientConfig,
     has_netbios_names: bool,
 ) -> Result<(), Failure> {
-    if client.lm_level.sends_ntlmv2()
+    if client.effective_lm_level().sends_ntlmv2()
         && (client.integrity || client.confidentiality)
         && !has_netbios_names
     {
@@ -414,8 +414,45 @@ pub const fn server_on_authenticate(
         Err(f) => return Err(f),
     };
     match check_response_accepted(response, server) {
+        Ok(()) => {}
+        Err(f) => return Err(f.with_negotiated(effective)),
+    }
+    match check_ntlmv1_removed_server(response, server, semantics) {
         Ok(()) => Ok(effective),
         Err(f) => Err(f.with_negotiated(effective)),
+    }
+}
+
+/// A Windows 11 24H2 / Server 2025 server (`ntlmv1_removed`) under
+/// `ntlmv1-server = refuses` refuses LM, NTLMv1 and NTLM2 session responses
+/// (rule `ntlmv1-removed-server`, UNCONFIRMED).
+pub const fn check_ntlmv1_removed_server(
+    response: ResponseKind,
+    server: &ServerConfig,
+    semantics: &Semantics,
+) -> Result<(), Failure> {
+    let refuses = server.ntlmv1_removed
+        && matches!(
+            semantics.ntlmv1_server,
+            crate::semantics::Ntlmv1Server::Refuses
+        );
+    if refuses
+        && matches!(
+            response,
+            ResponseKind::Lm | ResponseKind::NtlmV1 | ResponseKind::Ntlm2Session
+        )
+    {
+        Err(Failure::new(
+            Side::Server,
+            Stage::Authenticate,
+            &rules::NTLMV1_REMOVED_SERVER,
+            Detail::Note(
+                "the server is Windows 11 24H2 / Server 2025 and refuses LM and NTLMv1 responses \
+                 (ntlmv1-server=refuses)",
+            ),
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -555,7 +592,7 @@ pub const fn negotiate_only(
         return Outcome::Failure(f.with_negotiated(challenge));
     }
     let client_required = enforced_requirement(client_min, client.os, semantics);
-    let ntlmv2 = client.lm_level.sends_ntlmv2();
+    let ntlmv2 = client.effective_lm_level().sends_ntlmv2();
     let missing = client_required.difference(granted(challenge, ess_deferred && ntlmv2, kb128));
     if !missing.is_empty() {
         return Outcome::Failure(min_failure(
@@ -572,7 +609,7 @@ pub const fn negotiate_only(
     }
 
     let authenticate = authenticate_flags(challenge);
-    let response = client.lm_level.client_response(authenticate);
+    let response = client.effective_lm_level().client_response(authenticate);
     if ess_deferred && !ntlmv2 {
         let missing = server_required.difference(granted(authenticate, false, kb128));
         if !missing.is_empty() {
@@ -586,7 +623,10 @@ pub const fn negotiate_only(
             ));
         }
     }
-    match check_response_accepted(response, server) {
+    if let Err(f) = check_response_accepted(response, server) {
+        return Outcome::Failure(f.with_negotiated(authenticate));
+    }
+    match check_ntlmv1_removed_server(response, server, semantics) {
         Ok(()) => Outcome::Success(Negotiated {
             negotiate,
             challenge,
@@ -625,7 +665,7 @@ pub const fn negotiate_stepwise(
         Ok(a) => a,
         Err(f) => return Outcome::Failure(f),
     };
-    let response = client.lm_level.client_response(authenticate);
+    let response = client.effective_lm_level().client_response(authenticate);
     match server_on_authenticate(
         challenge,
         authenticate,

@@ -92,6 +92,7 @@
 //! | `ess` ([`EssMeaning`]) | **`flag`**, `flag-or-ntlmv2` | flag-or-ntlmv2: NTLMv2 authentication satisfies 0x80000 without the flag; a server can only apply it on AUTHENTICATE | KB239869 / the bit is the flag (flag); Samba `ntlmssp_handle_neg_flags()`, bug 12862 |
 //! | `bit56` ([`Bit56`]) | **`enforce`**, `ignore` | enforce: 0x80000000 requires `NEGOTIATE_56` | inference from the other KB239869 bits; KB239869 gives it no semantics |
 //! | `authenticate-extra` ([`AuthenticateExtra`]) | **`reject`**, `intersect` | reject: AUTHENTICATE session-security flags absent from the CHALLENGE are refused with SEC_E_INVALID_TOKEN; intersect: they are dropped | MS-NLMP 2.2.1.3 ("the set of bit flags negotiated in the previous messages"), status inferred from MS-NLMP's use of SEC_E_INVALID_TOKEN for tokens that contradict the negotiation; Samba intersects |
+//! | `ntlmv1-server` ([`Ntlmv1Server`]) | **`accepts`**, `refuses` | refuses: a Windows 11 24H2 / Server 2025 server (profile key `ntlmv1_removed`) refuses LM, NTLMv1 and NTLM2 session responses whatever its LmCompatibilityLevel | KB5066470 ('NTLMv1 removed', said of the protocol without saying what such a server answers); accepts is the default because no source shows a 24H2 / 2025 server refusing NTLMv1 below level 5 (UNCONFIRMED) |
 //!
 //! # Why the default reading of 0x20000000 is KB239869's
 //!
@@ -139,7 +140,7 @@
 //!
 //! A verdict reached under one reading may hold under every documented reading or only under some.
 //! `ntlm_policy::certainty` evaluates a case under every combination of every value of every switch
-//! (`Semantics::SWITCHES`: 2^7 = 128 readings) and reports how many readings agree, the switches the
+//! (`Semantics::SWITCHES`: 2^8 = 256 readings) and reports how many readings agree, the switches the
 //! verdict depends on (`depends_on`), the switch values that reverse it when changed alone
 //! (`reversed_by`), and, when the agreeing readings are exactly those with some switch values, those
 //! values (`only_under`). It is generic over the evaluation (`certainty_of_exchange` for the
@@ -182,6 +183,15 @@
 //! outside `...\Lsa\MSV1_0`, `LmCompatibilityLevel` outside `...\Lsa`) is flagged. Errors name the
 //! line and column.
 //!
+//! The same reader takes the Restrict NTLM values (`RestrictSendingNTLMTraffic`,
+//! `RestrictReceivingNTLMTraffic`, `AuditReceivingNTLMTraffic` under `MSV1_0`; `RestrictNTLMInDomain`,
+//! `AuditNTLMInDomain` under `Services\Netlogon\Parameters`), `BlockNtlmv1SSO` (KB5066470), the SMB
+//! client's `BlockNTLM`, their Group Policy text ("Network security: Restrict NTLM: Incoming NTLM
+//! traffic  Deny all accounts", "Block NTLM (LM, NTLM, NTLMv2)  Enabled") and the REG_MULTI_SZ
+//! exception lists (`ClientAllowedNTLMServers`, `DCAllowedNTLMServers`, `BlockNTLMServerExceptionList`)
+//! as `reg query`, `reg add`, `.reg` `hex(7):`, secedit `7,a,b`, PowerShell `{a, b}` or policy text.
+//! What each one decides, and the events it writes, is in `ntlm_policy::restrict`.
+//!
 //! # LmCompatibilityLevel
 //!
 //! | Level | Client sends | Requests ESS | Server / DC accepts | Sources |
@@ -223,6 +233,17 @@
 //! | `client-blocked` | a client with NTLM blocked (ClientBlocked) returns STATUS_NOT_SUPPORTED and sends no NEGOTIATE | MS-NLMP 3.1.5.1.1; MS-NLMP Appendix B <46> | STATUS_NOT_SUPPORTED | spec |
 //! | `server-blocked` | a server with NTLM blocked (ServerBlock) returns STATUS_NOT_SUPPORTED on receipt of NEGOTIATE or AUTHENTICATE | MS-NLMP 3.2.5.1.1; MS-NLMP 3.2.5.1.2 | STATUS_NOT_SUPPORTED | spec |
 //! | `dc-ntlm-blocked` | when the DC returns STATUS_NTLM_BLOCKED the server returns STATUS_NOT_SUPPORTED | MS-NLMP 3.3.1; MS-NLMP 3.3.2 | STATUS_NOT_SUPPORTED | spec |
+//! | `restrict-outgoing-deny` | a client with RestrictSendingNTLMTraffic = 2 (Deny all) sends no NEGOTIATE to a server missing from ClientAllowedNTLMServers ('*' wildcards, case ignored) and fails with STATUS_NTLM_BLOCKED, logging event 4001 (MS-NLMP's abstract ClientBlocked answers STATUS_NOT_SUPPORTED; the Windows status is inferred from the policy page's 'NTLM blocked error' and the observed ERROR_NTLM_BLOCKED) | Microsoft documentation: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers; Microsoft documentation: Network security: Restrict NTLM: Add remote server exceptions for NTLM authentication; MS-NLMP 3.1.5.1.1; observed: ERROR_NTLM_BLOCKED (1937, 0x791) 'Authentication failed because NTLM authentication has been disabled' reported by blocked Windows 11 24H2 clients (woshub.com/block-ntlm-connections-windows) | STATUS_NTLM_BLOCKED | inferred |
+//! | `restrict-outgoing-audit` | a client with RestrictSendingNTLMTraffic = 1 (Audit all) logs event 8001 for each NTLM request to a remote server and proceeds: it would be logged, nothing breaks | Microsoft documentation: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers | none | documented |
+//! | `smb-client-block-ntlm` | an SMB client with Block NTLM (LM, NTLM, NTLMv2) enabled (Windows 11 24H2 / Server 2025 and later) does not use NTLM for an SMB connection to a server missing from BlockNTLMServerExceptionList; other transports are unaffected; the status is not documented (STATUS_NTLM_BLOCKED assumed) | Microsoft documentation: Block NTLM connections on SMB (Windows Server 2025, Windows 11 24H2); inference: status: the other NTLM blocking settings' STATUS_NTLM_BLOCKED | STATUS_NTLM_BLOCKED | inferred |
+//! | `restrict-incoming-deny` | a server with RestrictReceivingNTLMTraffic = 1 refuses NTLM logons of domain accounts (local accounts still log on), = 2 refuses every NTLM logon, returning 'an NTLM blocked error' (STATUS_NTLM_BLOCKED) and logging event 4002; the stage (AUTHENTICATE, where the account's domain is first known) is inferred | Microsoft documentation: Network security: Restrict NTLM: Incoming NTLM traffic; MS-NLMP 3.2.5.1.2; inference: stage: the account is named only in the AUTHENTICATE | STATUS_NTLM_BLOCKED | inferred |
+//! | `restrict-incoming-audit` | a server with AuditReceivingNTLMTraffic = 1 (domain accounts) or 2 (all accounts) logs event 8002 for each NTLM logon the Incoming NTLM traffic policy would block, and accepts it: it would be logged, nothing breaks | Microsoft documentation: Network security: Restrict NTLM: Audit Incoming NTLM Traffic | none | documented |
+//! | `restrict-domain-deny` | a DC with RestrictNTLMInDomain = 1 (domain accounts to domain servers), 3 (domain accounts), 5 (domain servers) or 7 (all) refuses pass-through logons in that scope unless the server is on DCAllowedNTLMServers, with STATUS_NTLM_BLOCKED, which the server relays as STATUS_NOT_SUPPORTED (dc-ntlm-blocked); the numbers are those audit tools map (the page names only the options) | Microsoft documentation: Network security: Restrict NTLM: NTLM authentication in this domain; Microsoft documentation: Network security: Restrict NTLM: Add server exceptions in this domain; MS-NLMP 3.3.1; inference: value numbers 0/1/3/5/7: the bit layout audit scripts read | STATUS_NOT_SUPPORTED | inferred |
+//! | `restrict-domain-audit` | a DC with AuditNTLMInDomain set logs event 8004 for each pass-through logon the same RestrictNTLMInDomain value would deny, and lets it through: it would be logged, nothing breaks | Microsoft documentation: Network security: Restrict NTLM: Audit NTLM authentication in this domain | none | documented |
+//! | `ntlmv1-removed` | Windows 11 24H2 and Windows Server 2025 no longer send LM or NTLMv1 responses whatever LmCompatibilityLevel says (the client sends NTLMv2), so a server that verifies only NTLMv1 refuses the logon (auth-cannot-verify); users report ERROR_NTLM_BLOCKED on the client, which check on the client produces it is unknown | KB5066470; Microsoft documentation: Removed features and functionality in Windows client (NTLMv1); observed: ERROR_NTLM_BLOCKED (1937, 0x791) 'Authentication failed because NTLM authentication has been disabled' reported by blocked Windows 11 24H2 clients (woshub.com/block-ntlm-connections-windows) | none | documented |
+//! | `ntlmv1-removed-server` | with ntlmv1-server=refuses a Windows 11 24H2 / Server 2025 server refuses LM, NTLMv1 and NTLM2 session responses whatever its LmCompatibilityLevel; STATUS_LOGON_FAILURE (status inferred, as lm-refuse-ntlmv1); KB5066470 says only that NTLMv1 is removed | KB5066470; inference: 'NTLMv1 removed' read as the server side too; unconfirmed, hence a switch | STATUS_LOGON_FAILURE | unconfirmed |
+//! | `ntlmv1-sso-audit` | on Windows 11 24H2 / Server 2025 without Credential Guard, BlockNtlmv1SSO = 0 or unset logs event 4024 when NTLMv1-derived credentials are used for single sign-on (MS-CHAPv2 in a domain) and lets it proceed: it would be logged, nothing breaks | KB5066470 | none | documented |
+//! | `ntlmv1-sso-block` | on Windows 11 24H2 / Server 2025 without Credential Guard, BlockNtlmv1SSO = 1 blocks NTLMv1-derived credentials for single sign-on and logs event 4025; with Credential Guard running the setting has no effect; the status is not documented (STATUS_NTLM_BLOCKED assumed) | KB5066470; inference: status: the other NTLM blocking settings' STATUS_NTLM_BLOCKED | STATUS_NTLM_BLOCKED | inferred |
 //! | `client-charset` | a CHALLENGE with neither UNICODE nor OEM is refused with SEC_E_INVALID_TOKEN | MS-NLMP 2.2.2.5 | SEC_E_INVALID_TOKEN | spec |
 //! | `min-128-client` | NtlmMinClientSec 0x20000000 (ClientRequire128bitEncryption): a CHALLENGE without NEGOTIATE_128 is refused with SEC_E_UNSUPPORTED_FUNCTION, no AUTHENTICATE is sent | MS-NLMP 3.1.5.1.2; MS-NLMP Appendix B <38>; KB239869 | SEC_E_UNSUPPORTED_FUNCTION | spec |
 //! | `min-128-server` | NtlmMinServerSec 0x20000000 (ServerRequire128bitEncryption): if NEGOTIATE_128 is not negotiated the server returns SEC_E_UNSUPPORTED_FUNCTION, no CHALLENGE is sent | MS-NLMP 3.2.5.1.1; MS-NLMP Appendix B <60>; KB239869 | SEC_E_UNSUPPORTED_FUNCTION | spec |
@@ -280,6 +301,8 @@ mod mask;
 mod negotiate;
 mod parse;
 pub mod paste;
+mod paste_restrict;
+pub mod restrict;
 pub mod rules;
 mod semantics;
 mod source;
@@ -294,10 +317,10 @@ pub use binding::{
 pub use certainty::{Certainty, Reading, certainty, certainty_of_check, certainty_of_exchange};
 pub use enforce::{
     Negotiated, Outcome, bit_rule, bit_rules, check_client_challenge, check_client_target_info,
-    check_negotiated, check_negotiated_response, check_response_accepted,
-    check_server_authenticate, check_server_negotiate, client_on_challenge, effective_requirement,
-    enforced_requirement, negotiate_only, negotiate_stepwise, server_on_authenticate,
-    server_on_negotiate, unsatisfied,
+    check_negotiated, check_negotiated_response, check_ntlmv1_removed_server,
+    check_response_accepted, check_server_authenticate, check_server_negotiate,
+    client_on_challenge, effective_requirement, enforced_requirement, negotiate_only,
+    negotiate_stepwise, server_on_authenticate, server_on_negotiate, unsatisfied,
 };
 pub use failure::{Detail, Failure, FlagNames, Reason, Side, Stage};
 pub use lm::{LmCompatibilityLevel, LmField};
@@ -311,8 +334,8 @@ pub use parse::{LineForm, ParseError};
 pub use paste::{Pasted, PastedSetting, Setting, read_settings};
 pub use rules::Rule;
 pub use semantics::{
-    AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Preset, Rule128, Semantics,
-    ServerStrength, Switch,
+    AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Ntlmv1Server, Preset, Rule128,
+    Semantics, ServerStrength, Switch,
 };
 pub use source::{Basis, Source};
 pub use status::{Hex32, Status};

@@ -155,6 +155,10 @@ pub struct ClientConfig {
     pub identify: bool,
     /// ClientBlocked (MS-NLMP 3.1.1.1): NTLM is not used at all.
     pub blocked: bool,
+    /// LM and NTLMv1 removed (Windows 11 24H2 / Server 2025, KB5066470, rule
+    /// `ntlmv1-removed`): the client sends NTLMv2 whatever `lm_level` says
+    /// ([`ClientConfig::effective_lm_level`]).
+    pub ntlmv1_removed: bool,
     /// The Windows generation (for `enforce = os-generation`).
     pub os: OsGeneration,
     /// Exact NEGOTIATE flags, overriding everything above (a forced offer).
@@ -175,6 +179,7 @@ impl Default for ClientConfig {
             datagram: false,
             identify: false,
             blocked: false,
+            ntlmv1_removed: false,
             os: OsGeneration::Windows7Plus,
             flags_override: None,
         }
@@ -203,6 +208,9 @@ pub struct ServerConfig {
     pub verifies: ResponseKinds,
     /// ServerBlock (MS-NLMP 3.2.1.1): NTLM is refused.
     pub blocked: bool,
+    /// Windows 11 24H2 / Server 2025 (NTLMv1 removed): under
+    /// `ntlmv1-server = refuses` it refuses LM and NTLMv1 responses itself.
+    pub ntlmv1_removed: bool,
     /// The Windows generation (for `enforce = os-generation`).
     pub os: OsGeneration,
     /// Exact CHALLENGE flags, overriding the computation (a forced answer).
@@ -251,6 +259,16 @@ pub const NEGOTIABLE: F = F::NEGOTIATE_SIGN
     .union(F::NEGOTIATE_56);
 
 impl ClientConfig {
+    /// The LmCompatibilityLevel the client acts on: `lm_level`, raised to 3
+    /// (NTLMv2 only) when LM and NTLMv1 are removed (`ntlmv1_removed`).
+    pub const fn effective_lm_level(&self) -> LmCompatibilityLevel {
+        if self.ntlmv1_removed && !self.lm_level.sends_ntlmv2() {
+            LmCompatibilityLevel::L3
+        } else {
+            self.lm_level
+        }
+    }
+
     /// The default client adjusted by what the sources say about a Windows generation:
     ///
     /// - NT 4.0 and Windows 2000 do not send VERSION (MS-NLMP <24>);
@@ -320,6 +338,7 @@ impl Default for ServerConfig {
             target_info: TargetInfoRule::Always,
             verifies: ResponseKinds::ALL,
             blocked: false,
+            ntlmv1_removed: false,
             os: OsGeneration::Windows7Plus,
             flags_override: None,
         }
@@ -351,7 +370,7 @@ pub const fn negotiate_flags(
         return f;
     }
     let mut f = CLIENT_BASE.union(client.offer);
-    let ess_allowed = client.lm_level.requests_ess();
+    let ess_allowed = client.effective_lm_level().requests_ess();
     if ess_allowed {
         f = f.union(F::NEGOTIATE_EXTENDED_SESSIONSECURITY);
     }

@@ -293,6 +293,178 @@ pub static DC_NTLM_BLOCKED: Rule = Rule {
     basis: Basis::Spec,
 };
 
+const RESTRICT_OUTGOING_PAGE: &str =
+    "Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers";
+const RESTRICT_INCOMING_PAGE: &str = "Network security: Restrict NTLM: Incoming NTLM traffic";
+const RESTRICT_DOMAIN_PAGE: &str =
+    "Network security: Restrict NTLM: NTLM authentication in this domain";
+const NTLM_BLOCKED_OBSERVED: &str = "ERROR_NTLM_BLOCKED (1937, 0x791) 'Authentication failed \
+     because NTLM authentication has been disabled' reported by blocked Windows 11 24H2 clients \
+     (woshub.com/block-ntlm-connections-windows)";
+
+/// Restrict NTLM: Outgoing NTLM traffic to remote servers = Deny all.
+pub static RESTRICT_OUTGOING_DENY: Rule = Rule {
+    id: "restrict-outgoing-deny",
+    statement: "a client with RestrictSendingNTLMTraffic = 2 (Deny all) sends no NEGOTIATE to a \
+                server missing from ClientAllowedNTLMServers ('*' wildcards, case ignored) and \
+                fails with STATUS_NTLM_BLOCKED, logging event 4001 (MS-NLMP's abstract \
+                ClientBlocked answers STATUS_NOT_SUPPORTED; the Windows status is inferred from \
+                the policy page's 'NTLM blocked error' and the observed ERROR_NTLM_BLOCKED)",
+    source: Source::MsDoc(RESTRICT_OUTGOING_PAGE),
+    also: &[
+        Source::MsDoc(
+            "Network security: Restrict NTLM: Add remote server exceptions for NTLM authentication",
+        ),
+        Source::MsNlmp("3.1.5.1.1"),
+        Source::Observed(NTLM_BLOCKED_OBSERVED),
+    ],
+    status: Some(Status::StatusNtlmBlocked),
+    basis: Basis::Inferred,
+};
+
+/// Restrict NTLM: Outgoing NTLM traffic to remote servers = Audit all.
+pub static RESTRICT_OUTGOING_AUDIT: Rule = Rule {
+    id: "restrict-outgoing-audit",
+    statement: "a client with RestrictSendingNTLMTraffic = 1 (Audit all) logs event 8001 for each \
+                NTLM request to a remote server and proceeds: it would be logged, nothing breaks",
+    source: Source::MsDoc(RESTRICT_OUTGOING_PAGE),
+    also: &[],
+    status: None,
+    basis: Basis::Documented,
+};
+
+/// The SMB client's Block NTLM.
+pub static SMB_CLIENT_BLOCK_NTLM: Rule = Rule {
+    id: "smb-client-block-ntlm",
+    statement: "an SMB client with Block NTLM (LM, NTLM, NTLMv2) enabled (Windows 11 24H2 / Server \
+                2025 and later) does not use NTLM for an SMB connection to a server missing from \
+                BlockNTLMServerExceptionList; other transports are unaffected; the status is not \
+                documented (STATUS_NTLM_BLOCKED assumed)",
+    source: Source::MsDoc("Block NTLM connections on SMB (Windows Server 2025, Windows 11 24H2)"),
+    also: &[Source::Inference(
+        "status: the other NTLM blocking settings' STATUS_NTLM_BLOCKED",
+    )],
+    status: Some(Status::StatusNtlmBlocked),
+    basis: Basis::Inferred,
+};
+
+/// Restrict NTLM: Incoming NTLM traffic = Deny all domain accounts / Deny all accounts.
+pub static RESTRICT_INCOMING_DENY: Rule = Rule {
+    id: "restrict-incoming-deny",
+    statement: "a server with RestrictReceivingNTLMTraffic = 1 refuses NTLM logons of domain \
+                accounts (local accounts still log on), = 2 refuses every NTLM logon, returning \
+                'an NTLM blocked error' (STATUS_NTLM_BLOCKED) and logging event 4002; the stage \
+                (AUTHENTICATE, where the account's domain is first known) is inferred",
+    source: Source::MsDoc(RESTRICT_INCOMING_PAGE),
+    also: &[
+        Source::MsNlmp("3.2.5.1.2"),
+        Source::Inference("stage: the account is named only in the AUTHENTICATE"),
+    ],
+    status: Some(Status::StatusNtlmBlocked),
+    basis: Basis::Inferred,
+};
+
+/// Restrict NTLM: Audit Incoming NTLM Traffic.
+pub static RESTRICT_INCOMING_AUDIT: Rule = Rule {
+    id: "restrict-incoming-audit",
+    statement: "a server with AuditReceivingNTLMTraffic = 1 (domain accounts) or 2 (all accounts) \
+                logs event 8002 for each NTLM logon the Incoming NTLM traffic policy would block, \
+                and accepts it: it would be logged, nothing breaks",
+    source: Source::MsDoc("Network security: Restrict NTLM: Audit Incoming NTLM Traffic"),
+    also: &[],
+    status: None,
+    basis: Basis::Documented,
+};
+
+/// Restrict NTLM: NTLM authentication in this domain.
+pub static RESTRICT_DOMAIN_DENY: Rule = Rule {
+    id: "restrict-domain-deny",
+    statement: "a DC with RestrictNTLMInDomain = 1 (domain accounts to domain servers), 3 (domain \
+                accounts), 5 (domain servers) or 7 (all) refuses pass-through logons in that \
+                scope unless the server is on DCAllowedNTLMServers, with STATUS_NTLM_BLOCKED, \
+                which the server relays as STATUS_NOT_SUPPORTED (dc-ntlm-blocked); the numbers \
+                are those audit tools map (the page names only the options)",
+    source: Source::MsDoc(RESTRICT_DOMAIN_PAGE),
+    also: &[
+        Source::MsDoc("Network security: Restrict NTLM: Add server exceptions in this domain"),
+        Source::MsNlmp("3.3.1"),
+        Source::Inference("value numbers 0/1/3/5/7: the bit layout audit scripts read"),
+    ],
+    status: Some(Status::StatusNotSupported),
+    basis: Basis::Inferred,
+};
+
+/// Restrict NTLM: Audit NTLM authentication in this domain.
+pub static RESTRICT_DOMAIN_AUDIT: Rule = Rule {
+    id: "restrict-domain-audit",
+    statement: "a DC with AuditNTLMInDomain set logs event 8004 for each pass-through logon the \
+                same RestrictNTLMInDomain value would deny, and lets it through: it would be \
+                logged, nothing breaks",
+    source: Source::MsDoc(
+        "Network security: Restrict NTLM: Audit NTLM authentication in this domain",
+    ),
+    also: &[],
+    status: None,
+    basis: Basis::Documented,
+};
+
+/// Windows 11 24H2 / Server 2025: NTLMv1 removed.
+pub static NTLMV1_REMOVED: Rule = Rule {
+    id: "ntlmv1-removed",
+    statement: "Windows 11 24H2 and Windows Server 2025 no longer send LM or NTLMv1 responses \
+                whatever LmCompatibilityLevel says (the client sends NTLMv2), so a server that \
+                verifies only NTLMv1 refuses the logon (auth-cannot-verify); users report \
+                ERROR_NTLM_BLOCKED on the client, which check on the client produces it is unknown",
+    source: Source::Kb(5_066_470),
+    also: &[
+        Source::MsDoc("Removed features and functionality in Windows client (NTLMv1)"),
+        Source::Observed(NTLM_BLOCKED_OBSERVED),
+    ],
+    status: None,
+    basis: Basis::Documented,
+};
+
+/// A Windows 11 24H2 / Server 2025 server refusing NTLMv1 itself (switch `ntlmv1-server`).
+pub static NTLMV1_REMOVED_SERVER: Rule = Rule {
+    id: "ntlmv1-removed-server",
+    statement: "with ntlmv1-server=refuses a Windows 11 24H2 / Server 2025 server refuses LM, NTLMv1 \
+                and NTLM2 session responses whatever its LmCompatibilityLevel; STATUS_LOGON_FAILURE \
+                (status inferred, as lm-refuse-ntlmv1); KB5066470 says only that NTLMv1 is removed",
+    source: Source::Kb(5_066_470),
+    also: &[Source::Inference(
+        "'NTLMv1 removed' read as the server side too; unconfirmed, hence a switch",
+    )],
+    status: Some(Status::StatusLogonFailure),
+    basis: Basis::Unconfirmed,
+};
+
+/// BlockNtlmv1SSO = 0 (audit).
+pub static NTLMV1_SSO_AUDIT: Rule = Rule {
+    id: "ntlmv1-sso-audit",
+    statement: "on Windows 11 24H2 / Server 2025 without Credential Guard, BlockNtlmv1SSO = 0 or \
+                unset logs event 4024 when NTLMv1-derived credentials are used for single sign-on \
+                (MS-CHAPv2 in a domain) and lets it proceed: it would be logged, nothing breaks",
+    source: Source::Kb(5_066_470),
+    also: &[],
+    status: None,
+    basis: Basis::Documented,
+};
+
+/// BlockNtlmv1SSO = 1 (enforce).
+pub static NTLMV1_SSO_BLOCK: Rule = Rule {
+    id: "ntlmv1-sso-block",
+    statement: "on Windows 11 24H2 / Server 2025 without Credential Guard, BlockNtlmv1SSO = 1 \
+                blocks NTLMv1-derived credentials for single sign-on and logs event 4025; with \
+                Credential Guard running the setting has no effect; the status is not documented \
+                (STATUS_NTLM_BLOCKED assumed)",
+    source: Source::Kb(5_066_470),
+    also: &[Source::Inference(
+        "status: the other NTLM blocking settings' STATUS_NTLM_BLOCKED",
+    )],
+    status: Some(Status::StatusNtlmBlocked),
+    basis: Basis::Inferred,
+};
+
 /// The charset check on the client.
 pub static CLIENT_CHARSET: Rule = Rule {
     id: "client-charset",
@@ -878,6 +1050,17 @@ pub static ALL: &[&Rule] = &[
     &CLIENT_BLOCKED,
     &SERVER_BLOCKED,
     &DC_NTLM_BLOCKED,
+    &RESTRICT_OUTGOING_DENY,
+    &RESTRICT_OUTGOING_AUDIT,
+    &SMB_CLIENT_BLOCK_NTLM,
+    &RESTRICT_INCOMING_DENY,
+    &RESTRICT_INCOMING_AUDIT,
+    &RESTRICT_DOMAIN_DENY,
+    &RESTRICT_DOMAIN_AUDIT,
+    &NTLMV1_REMOVED,
+    &NTLMV1_REMOVED_SERVER,
+    &NTLMV1_SSO_AUDIT,
+    &NTLMV1_SSO_BLOCK,
     &CLIENT_CHARSET,
     &MIN_128_CLIENT,
     &MIN_128_SERVER,

@@ -100,6 +100,34 @@ pub enum AuthenticateExtra {
     Intersect,
 }
 
+/// Whether a Windows 11 24H2 / Server 2025 server (or DC) refuses LM and
+/// NTLMv1 responses itself, below LmCompatibilityLevel 5. UNCONFIRMED:
+/// KB5066470 says NTLMv1 is removed, not what such a server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Ntlmv1Server {
+    /// It verifies them as earlier Windows does (its LmCompatibilityLevel decides). Default.
+    #[default]
+    Accepts,
+    /// It refuses them (rule `ntlmv1-removed-server`).
+    Refuses,
+}
+
+impl Ntlmv1Server {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::Accepts, Self::Refuses];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["accepts", "refuses"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::Accepts => "accepts",
+            Self::Refuses => "refuses",
+        }
+    }
+}
+
 impl Rule128 {
     /// Every value of the switch.
     pub const ALL: [Self; 2] = [Self::Strict, Self::Kb239869];
@@ -233,6 +261,8 @@ pub struct Semantics {
     pub bit56: Bit56,
     /// What a server does with unexpected AUTHENTICATE flags.
     pub authenticate_extra: AuthenticateExtra,
+    /// Whether a Windows 11 24H2 / Server 2025 server refuses NTLMv1 itself.
+    pub ntlmv1_server: Ntlmv1Server,
 }
 
 /// A named set of switches.
@@ -254,6 +284,7 @@ const DEFAULT: Semantics = Semantics {
     ess: EssMeaning::Flag,
     bit56: Bit56::Enforce,
     authenticate_extra: AuthenticateExtra::Reject,
+    ntlmv1_server: Ntlmv1Server::Accepts,
 };
 
 /// The strict reading of MS-NLMP 3.1.5.1.2 / 3.2.5.1.1 (the default before
@@ -328,7 +359,8 @@ impl Semantics {
             name: "lenient",
             description: "the most permissive reading of every unconfirmed point (KB239869 \
                           128 rule, 56-bit ignored, NTLMv2 implies ESS, 0x10/0x20 ignored by \
-                          post-2003 peers, unexpected AUTHENTICATE flags dropped)",
+                          post-2003 peers, unexpected AUTHENTICATE flags dropped, NTLMv1 \
+                          accepted by 24H2 / 2025 servers)",
             semantics: Self {
                 rule_128: Rule128::Kb239869,
                 server_strength: ServerStrength::Echo,
@@ -337,6 +369,7 @@ impl Semantics {
                 ess: EssMeaning::FlagOrNtlmV2,
                 bit56: Bit56::Ignore,
                 authenticate_extra: AuthenticateExtra::Intersect,
+                ntlmv1_server: Ntlmv1Server::Accepts,
             },
         },
     ];
@@ -367,7 +400,7 @@ impl Semantics {
     }
 
     /// The rules the switches select, one per switch, for reports.
-    pub fn rules(&self) -> [&'static Rule; 7] {
+    pub fn rules(&self) -> [&'static Rule; 8] {
         [
             match self.rule_128 {
                 Rule128::Strict => &rules::MIN_128_CLIENT,
@@ -393,6 +426,10 @@ impl Semantics {
             match self.authenticate_extra {
                 AuthenticateExtra::Reject => &rules::AUTH_FLAGS_SUBSET,
                 AuthenticateExtra::Intersect => &rules::AUTH_FLAGS_INTERSECT,
+            },
+            match self.ntlmv1_server {
+                Ntlmv1Server::Accepts => &rules::NTLMV1_REMOVED,
+                Ntlmv1Server::Refuses => &rules::NTLMV1_REMOVED_SERVER,
             },
         ]
     }
@@ -472,7 +509,7 @@ macro_rules! switch {
 
 impl Semantics {
     /// Every switch, in the order of the crate documentation's table.
-    pub const SWITCHES: [Switch; 7] = [
+    pub const SWITCHES: [Switch; 8] = [
         switch!(
             "rule-128",
             rule_128,
@@ -514,6 +551,12 @@ impl Semantics {
             authenticate_extra,
             AuthenticateExtra,
             "AUTHENTICATE flags the CHALLENGE did not return: refused (reject) or dropped (intersect)"
+        ),
+        switch!(
+            "ntlmv1-server",
+            ntlmv1_server,
+            Ntlmv1Server,
+            "whether a Windows 11 24H2 / Server 2025 server refuses LM and NTLMv1 responses itself (refuses) or its LmCompatibilityLevel decides (accepts)"
         ),
     ];
 

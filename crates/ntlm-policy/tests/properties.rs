@@ -2,8 +2,8 @@
 
 use ntlm_policy::{
     AuthenticateExtra, Bit56, ClientConfig, ClientRequest, Enforce, EssMeaning,
-    LmCompatibilityLevel, MinSessionSecurity as Min, OsGeneration, ResponseKinds, Rule128,
-    SERVER_ALWAYS_SETS, SERVER_CAPABILITIES, Semantics, ServerConfig, ServerStrength,
+    LmCompatibilityLevel, MinSessionSecurity as Min, Ntlmv1Server, OsGeneration, ResponseKinds,
+    Rule128, SERVER_ALWAYS_SETS, SERVER_CAPABILITIES, Semantics, ServerConfig, ServerStrength,
     TargetInfoRule, challenge_flags, check_negotiated, effective_requirement, negotiate_only,
     negotiate_stepwise,
 };
@@ -19,8 +19,9 @@ fn semantics() -> impl Strategy<Value = Semantics> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(a, b, c, d, e, f, g)| Semantics {
+        .prop_map(|(a, b, c, d, e, f, g, h)| Semantics {
             rule_128: if a {
                 Rule128::Strict
             } else {
@@ -51,6 +52,11 @@ fn semantics() -> impl Strategy<Value = Semantics> {
                 AuthenticateExtra::Reject
             } else {
                 AuthenticateExtra::Intersect
+            },
+            ntlmv1_server: if h {
+                Ntlmv1Server::Accepts
+            } else {
+                Ntlmv1Server::Refuses
             },
         })
 }
@@ -105,6 +111,7 @@ fn client(with_override: bool) -> impl Strategy<Value = ClientConfig> {
                 datagram: b[2],
                 identify: b[3],
                 blocked: b[4] && b[0] && b[1],
+                ntlmv1_removed: b[2] && b[3],
                 os,
                 flags_override: with_override.then_some(forced),
             },
@@ -145,6 +152,7 @@ fn server() -> impl Strategy<Value = ServerConfig> {
                 .filter(|(i, _)| kinds & (1 << i) != 0)
                 .fold(ResponseKinds::NONE, |a, (_, k)| a.union(k)),
                 blocked: block == 0,
+                ntlmv1_removed: block == 1,
                 os,
                 flags_override: forced.map(F::from_bits_retain),
             },
@@ -333,6 +341,36 @@ proptest! {
         }
     }
 
+    /// The Restrict NTLM forms followed by arbitrary text never panic the
+    /// paste reader, and their errors carry a position inside the input.
+    #[test]
+    fn restrict_forms_with_arbitrary_tails_never_panic(
+        prefix in prop::sample::select(vec![
+            "\"ClientAllowedNTLMServers\"=hex(7):",
+            "\"DCAllowedNTLMServers\"=",
+            "ClientAllowedNTLMServers    REG_MULTI_SZ    ",
+            "MACHINE\\System\\CurrentControlSet\\Services\\Netlogon\\Parameters\\DCAllowedNTLMServers=",
+            "BlockNTLMServerExceptionList : ",
+            "reg add HKLM\\X /v ClientAllowedNTLMServers /t REG_MULTI_SZ /d ",
+            "RestrictNTLMInDomain    REG_DWORD    ",
+            "\"RestrictSendingNTLMTraffic\"=dword:",
+            "Network security: Restrict NTLM: Incoming NTLM traffic  ",
+            "Network security: Restrict NTLM: Audit NTLM authentication in this domain",
+            "Block NTLM (LM, NTLM, NTLMv2)  ",
+            "BlockNtlmv1SSO=",
+        ]),
+        tail in "[ -~\t]{0,40}",
+        next in "[ -~]{0,30}",
+    ) {
+        let input = format!("{prefix}{tail}\n{next}");
+        if let Err(e) = ntlm_policy::read_settings(&input) {
+            if let Some((line, column)) = e.position() {
+                prop_assert!((1..=2).contains(&line), "{input:?}: line {line}");
+                prop_assert!(column >= 1);
+            }
+        }
+    }
+
     /// Every pasted form of both masks and a level, in one paste, reads back.
     #[test]
     fn pasted_forms_round_trip(client in any::<u32>(), server in any::<u32>(), level in level(), crlf in any::<bool>()) {
@@ -368,10 +406,10 @@ proptest! {
             let values: Vec<_> = got
                 .settings
                 .iter()
-                .map(|s| match s.setting {
+                .map(|s| match &s.setting {
                     ntlm_policy::Setting::MinSessionSecurity(p) => (p.mask.bits(), None),
-                    ntlm_policy::Setting::LmCompatibilityLevel { level, .. } => (0, Some(level)),
-                    ntlm_policy::Setting::Binding(_) => (u32::MAX, None),
+                    ntlm_policy::Setting::LmCompatibilityLevel { level, .. } => (0, Some(*level)),
+                    _ => (u32::MAX, None),
                 })
                 .collect();
             prop_assert_eq!(values, vec![(client, None), (server, None), (0, Some(level))], "{}", paste);
@@ -385,7 +423,7 @@ proptest! {
                 labels.join(", ")
             );
             let got = ntlm_policy::read_settings(&text).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-            let bits = match got.settings.first().map(|s| s.setting) {
+            let bits = match got.settings.first().map(|s| &s.setting) {
                 Some(ntlm_policy::Setting::MinSessionSecurity(p)) => p.mask.bits(),
                 _ => u32::MAX,
             };
@@ -394,7 +432,7 @@ proptest! {
         let text = format!("Network security: LAN Manager authentication level  {}", level.name());
         let got = ntlm_policy::read_settings(&text).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         prop_assert_eq!(
-            got.settings.first().map(|s| s.setting),
+            got.settings.first().map(|s| s.setting.clone()),
             Some(ntlm_policy::Setting::LmCompatibilityLevel { level, form: ntlm_policy::InputForm::PolicyText })
         );
     }
@@ -420,7 +458,7 @@ proptest! {
         };
         match ntlm_policy::read_settings(&line) {
             Ok(got) => {
-                let Some(ntlm_policy::Setting::Binding(b)) = got.settings.first().map(|s| s.setting) else {
+                let Some(ntlm_policy::Setting::Binding(b)) = got.settings.first().map(|s| s.setting.clone()) else {
                     return Err(TestCaseError::fail(format!("{line}: {got:?}")));
                 };
                 prop_assert_eq!(b.name(), name);

@@ -343,7 +343,7 @@ fn responses(
     }
     let nt_hash = s.credentials.nt_hash_value();
     let sc = &ch.server_challenge;
-    let level = s.config.lm_level;
+    let level = s.config.effective_lm_level();
     let kind = level.client_response(flags);
     match kind {
         ResponseKind::NtlmV2 => {

@@ -30,6 +30,7 @@ mod driver;
 mod established;
 mod pair;
 mod reflection;
+mod restrict;
 mod server;
 mod transcript;
 
@@ -39,6 +40,7 @@ pub use driver::{ClientDriver, ServerDriver, Step};
 pub use established::{Established, SessionReport};
 pub use pair::{Exchange, Fixed, Pair, Tamper};
 pub use reflection::ReflectionCache;
+pub use restrict::{Logged, RestrictPath, Restricted, account_of};
 pub use server::{
     ChannelBindings, Server, ServerAwaitingAuthenticate, ServerAwaitingNegotiate,
     ServerEstablished, ServerKeyExchange, ServerNames, ServerSettings,

@@ -301,18 +301,10 @@ fn a_directory_is_walked_in_name_order_and_skipped_files_are_named() {
 /// still found whole, and the evictions are reported.
 #[test]
 fn evictions_keep_an_exchange_whole_and_are_reported() {
-    use base64::Engine as _;
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let m = Messages::sample();
     let mut x = Conversation::new("10.0.0.1:50000", "10.0.0.2:80");
     x.handshake();
-    x.client_send(
-        format!(
-            "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
-            b64(&m.negotiate)
-        )
-        .as_bytes(),
-    );
+    x.http_negotiate(&m);
     let mut frames = std::mem::take(&mut x.frames);
     for i in 0..17_000u32 {
         let client = std::net::SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 40_000));
@@ -323,21 +315,7 @@ fn evictions_keep_an_exchange_whole_and_are_reported() {
         x.time = c.time;
         frames.append(&mut c.frames);
     }
-    x.server_send(
-        format!(
-            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
-            b64(&m.challenge)
-        )
-        .as_bytes(),
-    );
-    x.client_send(
-        format!(
-            "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
-            b64(&m.authenticate)
-        )
-        .as_bytes(),
-    );
-    x.server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    x.http_finish(&m, 200);
     x.close();
     frames.append(&mut x.frames);
     let d = dir("crowded");

@@ -587,15 +587,25 @@ impl Conversation {
     /// An HTTP NTLM exchange: NEGOTIATE, 401 + CHALLENGE, AUTHENTICATE,
     /// then a response with `status`.
     pub fn http_exchange(&mut self, m: &Messages, status: u16) {
+        self.http_negotiate(m);
+        self.http_finish(m, status);
+    }
+
+    /// The first request of [`Self::http_exchange`]: the NEGOTIATE.
+    pub fn http_negotiate(&mut self, m: &Messages) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&m.negotiate);
+        self.client_send(
+            format!("GET / HTTP/1.1\r\nHost: server\r\nAuthorization: NTLM {b64}\r\n\r\n")
+                .as_bytes(),
+        );
+    }
+
+    /// The rest of [`Self::http_exchange`] after the NEGOTIATE: the 401 with
+    /// the CHALLENGE, the AUTHENTICATE, and the final response with `status`.
+    pub fn http_finish(&mut self, m: &Messages, status: u16) {
         use base64::Engine as _;
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-        self.client_send(
-            format!(
-                "GET / HTTP/1.1\r\nHost: server\r\nAuthorization: NTLM {}\r\n\r\n",
-                b64(&m.negotiate)
-            )
-            .as_bytes(),
-        );
         self.server_send(
             format!(
                 "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",

@@ -832,18 +832,10 @@ mod tests {
     /// Frames of flow `x` up to its NEGOTIATE, then `others` connections that
     /// start and stay open (a request without NTLM), then the rest of `x`.
     fn crowded(others: u32) -> (Vec<(Place, Vec<u8>)>, Messages) {
-        use base64::Engine as _;
-        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
         let m = Messages::sample();
         let mut x = Conversation::new("10.0.0.1:50000", "10.0.0.2:80");
         x.handshake();
-        x.client_send(
-            format!(
-                "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
-                b64(&m.negotiate)
-            )
-            .as_bytes(),
-        );
+        x.http_negotiate(&m);
         let mut frames = x.frames.clone();
         let mut time = x.time;
         for i in 0..others {
@@ -857,21 +849,7 @@ mod tests {
         }
         x.frames.clear();
         x.time = time;
-        x.server_send(
-            format!(
-                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
-                b64(&m.challenge)
-            )
-            .as_bytes(),
-        );
-        x.client_send(
-            format!(
-                "GET / HTTP/1.1\r\nHost: s\r\nAuthorization: NTLM {}\r\n\r\n",
-                b64(&m.authenticate)
-            )
-            .as_bytes(),
-        );
-        x.server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        x.http_finish(&m, 200);
         x.close();
         frames.append(&mut x.frames);
         for (n, (p, _)) in frames.iter_mut().enumerate() {

@@ -1,7 +1,7 @@
 //! Event-log audit throughput: the bare `evtx` parse of a log (every
 //! record rendered to XML) against `ntlm-events` reading every event, and
 //! reading as the audit does (only the NTLM event IDs past `System`) plus
-//! judging and serializing each NTLM event (`ntlmsim::events`), on the same
+//! judging and serializing each NTLM event (`ntlm_sim::events`), on the same
 //! in-memory log.
 //!
 //! The log is built from the public sample `../shared/evtx/
@@ -19,8 +19,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ntlmsim::audit::Policy;
-use ntlmsim::events::{EventAuditor, EventSummary};
+use ntlm_sim::audit::Policy;
+use ntlm_sim::events::{EventAuditor, EventSummary};
 
 const CHUNK: usize = 65536;
 
@@ -96,7 +96,7 @@ fn events(c: &mut Criterion) {
                 ntlm_events::Format::Evtx,
                 &[],
                 &log[..],
-                &ntlmsim::events::wanted,
+                &ntlm_sim::events::wanted,
                 &mut |i| match i {
                     ntlm_events::Item::Event(e) => {
                         summary.count_read(e.event_id);

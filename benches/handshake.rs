@@ -21,8 +21,8 @@ use criterion::{BatchSize, Criterion, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};
 use md4::{Digest, Md4};
 use md5::Md5;
-use ntlmsim::policy::{ClientConfig, MinSessionSecurity, Semantics, ServerConfig, negotiate_only};
-use ntlmsim::session::{ClientSettings, Credentials, Fixed, MemoryStore, Pair, ServerSettings};
+use ntlm_policy::{ClientConfig, MinSessionSecurity, Semantics, ServerConfig, negotiate_only};
+use ntlm_session::{ClientSettings, Credentials, Fixed, MemoryStore, Pair, ServerSettings};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rc4::{Rc4, StreamCipher};
@@ -56,7 +56,7 @@ fn sizes() -> Sizes {
         ex.challenge.unwrap().0,
         ex.authenticate.unwrap().0,
     );
-    let a = ntlmsim::wire::AuthenticateMessage::parse(&auth).unwrap();
+    let a = ntlm_wire::AuthenticateMessage::parse(&auth).unwrap();
     let blob = a.ntlmv2_response().unwrap().unwrap().blob.len();
     assert!(ex.outcome.is_ok());
     Sizes {
@@ -79,7 +79,7 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 16] {
 /// uses the faster of the two implementations at hand: this crate's (whose
 /// schedule is cheaper than the `rc4` crate's, see `rc4_schedules`).
 fn rc4(key: &[u8; 16], data: &mut [u8]) {
-    ntlmsim::crypto::legacy::Rc4::new(key)
+    ntlm_crypto::legacy::Rc4::new(key)
         .unwrap()
         .apply_keystream(data);
 }

@@ -4,7 +4,7 @@
     reason = "the fixtures are published MS-NLMP vectors; a failure to parse them must abort the bench"
 )]
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ntlmsim::wire::{AuthenticateMessage, ChallengeMessage, NegotiateMessage};
+use ntlm_wire::{AuthenticateMessage, ChallengeMessage, NegotiateMessage};
 use std::hint::black_box;
 
 const CASES: &[(&str, &[u8])] = &[

@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Ten profiles in turn, five registry settings per round of ten: at most
-//! fifty distinct kinds of host (see `ntlmsim::fleet::synthetic_toml`).
+//! fifty distinct kinds of host (see `ntlm_sim::fleet::synthetic_toml`).
 #![forbid(unsafe_code)]
 
 use std::io::Write as _;
@@ -21,7 +21,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let text = ntlmsim::fleet::synthetic_toml(hosts);
+    let text = ntlm_sim::fleet::synthetic_toml(hosts);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use ntlmsim::session::{Client, ClientSettings, Credentials, MemoryStore, Server, ServerSettings};
-use ntlmsim::wire::Message;
+use ntlm_session::{Client, ClientSettings, Credentials, MemoryStore, Server, ServerSettings};
+use ntlm_wire::Message;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let now = ntlmsim::session::filetime_from_unix(1_767_225_600);
+    let now = ntlm_session::filetime_from_unix(1_767_225_600);
 
     let mut accounts = MemoryStore::new();
     accounts.add_password("TESTDOM", "alice", "Passw0rd!");

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use ntlmsim::policy::{LmCompatibilityLevel, MinSessionSecurity};
-use ntlmsim::session::{ClientSettings, Credentials, Fixed, MemoryStore, Pair, ServerSettings};
+use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity};
+use ntlm_session::{ClientSettings, Credentials, Fixed, MemoryStore, Pair, ServerSettings};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 fn main() {
-    let now = ntlmsim::session::filetime_from_unix(1_767_225_600);
+    let now = ntlm_session::filetime_from_unix(1_767_225_600);
     for client_level in 0..=5 {
         for server_min in [0u32, 0x2000_0000, 0x2008_0000] {
             let mut client =
@@ -19,7 +19,7 @@ fn main() {
             client.config.lm_level =
                 LmCompatibilityLevel::from_u8(client_level).unwrap_or_default();
             // A legacy client: no 128-bit unless it signs, no minimum of its own.
-            client.config.offer = ntlmsim::wire::NegotiateFlags::NEGOTIATE_OEM;
+            client.config.offer = ntlm_wire::NegotiateFlags::NEGOTIATE_OEM;
             client.min = MinSessionSecurity::NONE;
             let mut accounts = MemoryStore::new();
             accounts.add_password("TESTDOM", "alice", "Passw0rd!");

@@ -3,9 +3,9 @@
 //!
 //! Run with `cargo run --example policy_matrix`.
 
-use ntlmsim::matrix::{self, Application, Policy};
-use ntlmsim::policy::{MinSessionSecurity, Semantics};
-use ntlmsim::profiles::Catalog;
+use ntlm_sim::matrix::{self, Application, Policy};
+use ntlm_policy::{MinSessionSecurity, Semantics};
+use ntlm_sim::profiles::Catalog;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let catalog = Catalog::builtin()?;

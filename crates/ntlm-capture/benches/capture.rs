@@ -10,7 +10,7 @@
 )]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ntlm_capture::synth::{self, Format, Messages};
+use ntlm_testsupport::synth::{self, Format, Messages};
 use ntlm_capture::{Event, Extractor};
 
 const PCAP: Format = Format::Pcap {

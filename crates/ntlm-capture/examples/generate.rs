@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use ntlm_capture::synth::{self, Format, Messages};
+use ntlm_testsupport::synth::{self, Format, Messages};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

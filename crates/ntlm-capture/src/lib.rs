@@ -20,7 +20,8 @@
 //! a capture at all, or an I/O error, ends it with a [`CaptureError`].
 //!
 //! ```
-//! use ntlm_capture::{Event, Extractor, synth};
+//! use ntlm_capture::{Event, Extractor};
+//! use ntlm_testsupport::synth;
 //!
 //! // A capture with one HTTP NTLM exchange, built in memory.
 //! let capture = synth::http_exchange_pcap(&synth::sample_messages(), 200);
@@ -49,7 +50,14 @@ pub mod carrier;
 pub mod decode;
 mod read;
 pub mod reassembly;
-pub mod synth;
+// The synthetic captures of ntlm-testsupport, compiled into the unit tests
+// (`crate::synth`) so that their frames carry this crate's own types.
+#[cfg(test)]
+extern crate self as ntlm_capture;
+#[cfg(test)]
+#[allow(dead_code, unreachable_pub, reason = "test fixtures shared with ntlm-testsupport")]
+#[path = "../../ntlm-testsupport/src/synth.rs"]
+mod synth;
 pub mod token;
 pub mod track;
 

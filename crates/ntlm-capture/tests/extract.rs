@@ -9,7 +9,7 @@
 )]
 
 use ntlm_capture::decode::linktype;
-use ntlm_capture::synth::{self, Conversation, Format, Messages, Writer};
+use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Writer};
 use ntlm_capture::{CaptureError, Carrier, Event, Exchange, Extractor, FileSummary, Problem};
 use proptest::prelude::*;
 

@@ -448,7 +448,7 @@ fn csv_cells(record: &str) -> Vec<String> {
 /// exchange with every cell present and none a formula, and the HTML page
 /// has no script element.
 pub fn audit_sinks(data: &[u8]) {
-    use ntlm_capture::synth::{self, Conversation, Format, Messages, Spec};
+    use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Spec};
     use ntlm_capture::{Event, Extractor};
     use ntlmsim::audit::{ProblemRecord, Summary, csv, html, render_human};
 

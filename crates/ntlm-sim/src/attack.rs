@@ -829,9 +829,12 @@ mod tests {
         }
     }
 
+    /// 2023-11-14T22:13:20Z as a FILETIME: the tests need a time, not the clock.
+    const NOW: u64 = ntlm_session::FILETIME_UNIX_EPOCH + 1_700_000_000 * 10_000_000;
+
     fn go(s: Scenario, settings: &Settings) -> AttackResult {
         let catalog = Catalog::builtin().unwrap();
-        run(s, settings, &catalog, 1, crate::parse::filetime_now()).unwrap()
+        run(s, settings, &catalog, 1, NOW).unwrap()
     }
 
     #[test]
@@ -939,7 +942,7 @@ mod tests {
         };
         let ex = pair.run_tampered(
             &mut ChaCha20Rng::seed_from_u64(3),
-            crate::parse::filetime_now(),
+            NOW,
             Fixed::default(),
             &mut mitm,
         );

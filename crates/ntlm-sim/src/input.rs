@@ -270,26 +270,9 @@ pub fn describe_oid(oid: &str) -> String {
     }
 }
 
-/// Resolves a MESSAGE argument: `@FILE` reads the file, `-` reads `stdin`,
-/// anything else is the text itself.
-pub fn load(arg: &str, stdin: &mut dyn Read) -> Result<(Source, Vec<u8>), InputError> {
-    if arg == "-" {
-        let data = read_limited(stdin, &Source::Stdin)?;
-        return Ok((Source::Stdin, data));
-    }
-    if let Some(path) = arg.strip_prefix('@') {
-        let source = Source::File(path.to_owned());
-        let mut file = std::fs::File::open(path).map_err(|error| InputError::Read {
-            source: source.clone(),
-            error,
-        })?;
-        let data = read_limited(&mut file, &source)?;
-        return Ok((source, data));
-    }
-    Ok((Source::Argument, arg.as_bytes().to_vec()))
-}
-
-fn read_limited(r: &mut dyn Read, source: &Source) -> Result<Vec<u8>, InputError> {
+/// At most [`MAX_INPUT_LEN`] bytes of `r`, the source of a MESSAGE
+/// argument: [`InputError::TooLarge`] past that.
+pub fn read_limited(r: &mut dyn Read, source: &Source) -> Result<Vec<u8>, InputError> {
     let mut data = Vec::new();
     let limit = u64::try_from(MAX_INPUT_LEN)
         .unwrap_or(u64::MAX)
@@ -630,20 +613,5 @@ mod tests {
         assert!(!is_header_name("4e"));
         assert!(!is_header_name("ab"));
         assert!(!is_header_name("a b"));
-    }
-
-    #[test]
-    fn loads_files_and_stdin() {
-        let mut stdin: &[u8] = b"from stdin";
-        let (src, data) = load("-", &mut stdin).unwrap();
-        assert_eq!(src, Source::Stdin);
-        assert_eq!(data, b"from stdin");
-        let (src, data) = load("abc", &mut stdin).unwrap();
-        assert_eq!((src, data), (Source::Argument, b"abc".to_vec()));
-        let e = load("@/nonexistent/ntlmsim-input", &mut stdin).unwrap_err();
-        assert!(
-            e.to_string().starts_with("cannot read file /nonexistent"),
-            "{e}"
-        );
     }
 }

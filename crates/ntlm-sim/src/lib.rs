@@ -1,20 +1,27 @@
-//! ntlmsim: an NTLM session-negotiation simulator.
+//! ntlm-sim: the NTLM session-negotiation simulator, without I/O.
 //!
-//! This package hosts the `ntlmsim` command-line tool and the pieces of it
-//! that examples, tests and later subcommands reuse:
+//! Everything the `ntlmsim` tool decides is decided here, from bytes and
+//! values the caller hands in: this crate opens no file or socket, reads no
+//! clock, environment or operating-system randomness, and never touches
+//! standard input or output (docs/ARCHITECTURE.md). Its views (text, CSV,
+//! HTML, `--json` documents) are in ntlm-report.
 //!
+//! - [`profiles`]: the peer catalog; [`observations`]: what real peers were
+//!   seen to do; [`matrix`]: client × server pairs before and after a policy
+//!   change, and [`interop`], the pairs of a run (catalog or [`fleet`]);
+//! - [`binding`], [`restrict`]: channel bindings and Restrict NTLM settings;
+//! - [`attack`]: man-in-the-middle scenarios;
+//! - [`audit`]: judging the NTLM exchanges of captures; [`events`]: judging
+//!   Windows event-log records;
+//! - [`serve`]: the HTTP acceptor's state machine and its bounds;
+//!   [`helper`]: the Samba `ntlm_auth` line protocols;
 //! - [`input`]: turning pasted or stored messages (base64, `NTLM `/`Negotiate `
-//!   headers, SPNEGO tokens, hex, files, standard input) into message bytes;
-//! - [`spnego`]: the bounded DER walker that unwraps SPNEGO tokens;
-//! - [`inspect`]: offsets, decoded strings, AV pairs and defects of a parsed message;
-//! - [`json`]: the stable `--json` model of a message (docs/CLI.md);
-//! - [`render`]: the human view, in the spirit of `tshark -V`;
-//! - [`filetime`]: FILETIME to RFC 3339;
-//! - [`sink`]: escaping text from the wire for each place it is written;
-//! - [`events`]: judging Windows event-log records in `audit`;
-//! - [`profiles`]: the peer catalog; [`matrix`]: client × server pairs before
-//!   and after a policy change; [`fleet`]: a user's hosts; [`report`]: the
-//!   self-contained HTML report of a matrix.
+//!   headers, SPNEGO tokens, hex) into message bytes; [`spnego`]: the bounded
+//!   DER walker that unwraps SPNEGO tokens; [`inspect`]: offsets, decoded
+//!   strings, AV pairs and defects of a parsed message;
+//! - [`outcome`]: the verdict of one exchange as `--json` reports it;
+//!   [`filetime`]: FILETIME to RFC 3339; [`parse`]: command-line values;
+//!   [`sink`]: escaping text from the wire for terminals and line protocols.
 //!
 //! The workspace crates are re-exported ([`wire`]).
 #![forbid(unsafe_code)]
@@ -25,7 +32,6 @@ pub use ntlm_policy as policy;
 pub use ntlm_session as session;
 pub use ntlm_wire as wire;
 
-pub mod actions;
 pub mod attack;
 pub mod audit;
 pub mod binding;
@@ -35,16 +41,13 @@ pub mod fleet;
 pub mod helper;
 pub mod input;
 pub mod inspect;
-pub mod json;
+pub mod interop;
 pub mod matrix;
 pub mod observations;
 pub mod outcome;
 pub mod parse;
 pub mod profiles;
-pub mod render;
-pub mod report;
 pub mod restrict;
 pub mod serve;
 pub mod sink;
 pub mod spnego;
-pub mod tls;

@@ -927,69 +927,6 @@ impl Record {
         self.outcome.is_success()
     }
 
-    /// `value` of `field` for a terminal: escaped ([`sink::terminal`]),
-    /// with `…(+N bytes)` when the record holds it cut.
-    fn human(&self, field: &str, value: &str) -> String {
-        let mut s = sink::terminal(value).into_owned();
-        if let Some(t) = self.truncated.iter().find(|t| t.field == field) {
-            let _ = write!(
-                s,
-                "\u{2026}(+{} bytes)",
-                t.bytes.saturating_sub(value.len())
-            );
-        }
-        s
-    }
-
-    /// A name for the human line: escaped, or its hex when undecodable.
-    fn name(
-        &self,
-        field: &'static str,
-        raw_field: &'static str,
-        value: &str,
-        raw: Option<&String>,
-    ) -> String {
-        match raw {
-            Some(hex) => format!("<undecodable {}>", self.human(raw_field, hex)),
-            None => self.human(field, value),
-        }
-    }
-
-    /// One human line: every string from the wire escaped, so a record is
-    /// always exactly one line.
-    pub fn line(&self) -> String {
-        let who = if self.user.is_empty() && self.user_raw.is_none() {
-            String::from("-")
-        } else {
-            format!(
-                "{}\\{}",
-                self.name(
-                    "domain",
-                    "domain_raw",
-                    &self.domain,
-                    self.domain_raw.as_ref()
-                ),
-                self.name("user", "user_raw", &self.user, self.user_raw.as_ref())
-            )
-        };
-        let mut s = format!(
-            "{} {} {} offered {}",
-            sink::terminal(&self.client),
-            who,
-            self.response_kind.unwrap_or("-"),
-            self.offered_flags
-        );
-        if let Some(n) = &self.negotiated_flags {
-            let _ = write!(s, " negotiated {n}");
-        }
-        let _ = write!(s, " -> {}", verdict(&self.outcome));
-        uncertain(&mut s, self.certainty.as_ref());
-        for w in &self.what_if {
-            let _ = write!(s, " | what-if {}: {}", w.server_min, verdict(&w.outcome));
-            uncertain(&mut s, w.certainty.as_ref());
-        }
-        s
-    }
 }
 
 /// One line of the log: a handshake, or a note about the log itself.
@@ -1011,111 +948,6 @@ pub enum LogEntry {
         /// Records dropped.
         count: u64,
     },
-}
-
-/// A note line in `--json` output: `{"warning": KIND, "count": N,
-/// "client": ADDR (suppressed only), "message": TEXT}`. Handshake records
-/// never have a `warning` key.
-#[derive(Serialize)]
-struct Note<'a> {
-    warning: &'static str,
-    count: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client: Option<String>,
-    message: &'a str,
-}
-
-/// `value` as one JSON line safe for a terminal: serde_json escapes only
-/// C0 controls, quotes and backslashes (RFC 8259 7), so every other
-/// [unsafe character](sink::is_unsafe_char) (C1 controls such as U+009B
-/// CSI, DEL, bidi overrides, U+2028) is written as a `\uXXXX` escape too.
-/// The decoded value is unchanged; all such characters are in the Basic
-/// Multilingual Plane, so one escape each.
-fn json_line<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
-    let raw = serde_json::to_string(value)?;
-    if !raw.chars().any(sink::is_unsafe_char) {
-        return Ok(raw);
-    }
-    let mut out = String::with_capacity(raw.len() + 16);
-    for c in raw.chars() {
-        if sink::is_unsafe_char(c) {
-            let _ = write!(out, "\\u{:04x}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Ok(out)
-}
-
-impl LogEntry {
-    /// The entry as one line, without the line end: the human line, or one
-    /// JSON object with `json`. Neither contains a line break, another
-    /// control character or an invisible formatting character
-    /// ([`sink::line_safe`]).
-    pub fn line(&self, json: bool) -> String {
-        let (warning, count, client, message) = match self {
-            Self::Handshake(r) => {
-                return if json {
-                    json_line(r).unwrap_or_else(|e| {
-                        format!(
-                            "{{\"warning\":\"unencodable\",\"message\":\"{}\"}}",
-                            sink::terminal(&e.to_string()).replace('"', "'")
-                        )
-                    })
-                } else {
-                    r.line()
-                };
-            }
-            Self::Suppressed { client, count } => (
-                "suppressed",
-                *count,
-                Some(client.to_string()),
-                format!(
-                    "{count} similar failures from {client} suppressed (rate limit per address)"
-                ),
-            ),
-            Self::Dropped { count } => (
-                "dropped",
-                *count,
-                None,
-                format!("{count} records dropped: the log output did not keep up"),
-            ),
-        };
-        if json {
-            let note = Note {
-                warning,
-                count,
-                client,
-                message: &message,
-            };
-            json_line(&note)
-                .unwrap_or_else(|_| format!("{{\"warning\":\"{warning}\",\"count\":{count}}}"))
-        } else {
-            format!("warning: {message}")
-        }
-    }
-}
-
-/// ` [breaks only under rule-128=strict; works under every other reading]`
-/// after a verdict that some documented reading reverses.
-fn uncertain(s: &mut String, c: Option<&CertaintyJson>) {
-    if let Some(c) = c.filter(|c| !c.holds_under_every_reading) {
-        let _ = write!(s, " [{}]", c.summary);
-    }
-}
-
-fn verdict(o: &OutcomeJson) -> String {
-    match o {
-        OutcomeJson::Success(_) => String::from("success"),
-        OutcomeJson::Failure(f) => {
-            let mut s = format!("FAIL {} at {} {}", f.side, f.stage, f.status);
-            if !f.missing_names.is_empty() {
-                let _ = write!(s, " missing {}", f.missing_names.join("|"));
-            }
-            let _ = write!(s, " [{}: {}]", f.rule_id, f.rule);
-            s
-        }
-    }
 }
 
 /// A CHALLENGE sent, waiting for its AUTHENTICATE.
@@ -1827,10 +1659,6 @@ mod tests {
         assert_eq!((f.side, f.stage), ("server", "negotiate"));
         assert_eq!(f.missing_names, ["NEGOTIATE_128"]);
         assert_eq!(f.status, Status::SecEUnsupportedFunction.name());
-        assert!(
-            r.line()
-                .contains("what-if 0x20000000: FAIL server at negotiate")
-        );
     }
 
     #[test]
@@ -1861,15 +1689,6 @@ mod tests {
         assert!(!c.holds_under_every_reading, "{c:?}");
         assert_eq!(c.reversed_by, ["rule-128=strict"]);
         assert_eq!(c.only_under, ["rule-128=kb239869"]);
-        // The human line notes only the verdict that a reading reverses.
-        assert!(
-            r.line().ends_with(
-                "-> success | what-if 0x20000000: success \
-                 [works only under rule-128=kb239869; breaks under every other reading]"
-            ),
-            "{}",
-            r.line()
-        );
         // A wrong password fails under every reading, enforced or what-if.
         let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.5:1000"));
         let (_, record, _) = handshake(&mut conn, client("wrong", false), &mut rng, 1);
@@ -2312,113 +2131,6 @@ mod tests {
         );
         assert!(u.reason.contains("no such account"), "{}", u.reason);
         assert!(w.reason.contains("does not verify"), "{}", w.reason);
-    }
-
-    #[test]
-    fn hostile_names_stay_on_one_line_and_long_ones_are_cut() {
-        let limits = Limits {
-            max_field_chars: 100,
-            ..Limits::default()
-        };
-        let a = acceptor(0, &[], limits);
-        let mut rng = ChaCha20Rng::seed_from_u64(10);
-        let forged = "x\n10.0.0.1:4444 CORP\\administrator NTLMv2 -> success\u{1b}[2J\u{1b}]0;t\u{7}\u{9b}1m\u{202e}";
-        let user = format!("{forged}{}", "W".repeat(1000));
-        let kept: String = user.chars().take(100).collect();
-        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.5:1"));
-        let (_, record, _) = handshake(&mut conn, named(&user, "x", "WS"), &mut rng, 1);
-        let r = record.unwrap();
-        assert_eq!(r.user, kept);
-        assert_eq!(
-            r.truncated,
-            [Truncated {
-                field: "user",
-                bytes: user.len()
-            }]
-        );
-        let line = LogEntry::Handshake(Box::new(r.clone())).line(false);
-        assert!(sink::line_safe(&line), "{line:?}");
-        assert!(line.contains("x\\n10.0.0.1:4444"), "{line}");
-        assert!(line.contains("\\u{1b}[2J"), "{line}");
-        let cut = format!("\u{2026}(+{} bytes)", user.len() - kept.len());
-        assert!(line.contains(&cut), "{line}");
-        let json = LogEntry::Handshake(Box::new(r)).line(true);
-        // serde_json leaves C1 controls and U+202E as they are: escaped here.
-        assert!(sink::line_safe(&json), "{json:?}");
-        assert!(json.contains("\\u009b1m\\u202e"), "{json}");
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["user"], kept.as_str());
-        assert_eq!(v["truncated"][0]["field"], "user");
-        assert_eq!(v["truncated"][0]["bytes"], user.len());
-    }
-
-    #[test]
-    fn undecodable_names_are_logged_as_hex() {
-        let a = acceptor(0, &[], Limits::default());
-        let mut rng = ChaCha20Rng::seed_from_u64(11);
-        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.7:1"));
-        let (neg, c) = Client::start(client("Passw0rd!", true)).unwrap();
-        let (reply, _) = conn.on_request(Some(&header(&neg)), &mut rng, NOW, 0);
-        let Reply::Unauthorized {
-            challenge: Some((_, chal)),
-            ..
-        } = reply
-        else {
-            panic!("no CHALLENGE")
-        };
-        let (auth, _) = c
-            .on_challenge(&B64.decode(chal).unwrap(), &mut rng, NOW)
-            .unwrap();
-        let mut m = AuthenticateMessage::parse(&auth).unwrap();
-        // An odd number of bytes is no UTF-16LE.
-        m.user = Some(b"A\0B".as_slice().into());
-        let (_, record) = conn.on_request(Some(&header(&m.to_vec().unwrap())), &mut rng, NOW, 1);
-        let r = record.unwrap();
-        assert_eq!(
-            (r.user.as_str(), r.user_raw.as_deref()),
-            ("", Some("410042"))
-        );
-        assert_eq!(
-            (r.domain.as_str(), r.domain_raw.as_deref()),
-            ("TESTDOM", None)
-        );
-        assert!(
-            r.line().contains("TESTDOM\\<undecodable 410042>"),
-            "{}",
-            r.line()
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&LogEntry::Handshake(Box::new(r)).line(true)).unwrap();
-        assert_eq!(v["user_raw"], "410042");
-        assert!(v.get("domain_raw").is_none());
-    }
-
-    #[test]
-    fn notes_are_single_lines_with_a_warning_key() {
-        let s = LogEntry::Suppressed {
-            client: ip("10.0.0.6"),
-            count: 7,
-        };
-        assert_eq!(
-            s.line(false),
-            "warning: 7 similar failures from 10.0.0.6 suppressed (rate limit per address)"
-        );
-        let v: serde_json::Value = serde_json::from_str(&s.line(true)).unwrap();
-        assert_eq!(
-            (
-                v["warning"].as_str(),
-                v["count"].as_u64(),
-                v["client"].as_str()
-            ),
-            (Some("suppressed"), Some(7), Some("10.0.0.6"))
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&LogEntry::Dropped { count: 3 }.line(true)).unwrap();
-        assert_eq!(
-            (v["warning"].as_str(), v["count"].as_u64()),
-            (Some("dropped"), Some(3))
-        );
-        assert!(v.get("client").is_none());
     }
 
     #[test]

@@ -26,6 +26,8 @@ use std::time::Duration;
 
 use ntlm_wire::NegotiateFlags as F;
 
+pub mod synth;
+
 /// How long a peer may take to answer one line.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 

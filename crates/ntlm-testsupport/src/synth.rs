@@ -9,8 +9,8 @@
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
 
-use crate::decode::TcpFlags;
-use crate::{Place, Timestamp};
+use ntlm_capture::decode::TcpFlags;
+use ntlm_capture::{Place, Timestamp};
 
 /// NEGOTIATE_UNICODE | REQUEST_TARGET | NTLM | ALWAYS_SIGN | EXTENDED_SESSIONSECURITY
 /// | VERSION | 128 | KEY_EXCH | 56 | OEM | SIGN: a Windows 10 client that wants signing.

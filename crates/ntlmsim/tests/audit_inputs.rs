@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use ntlm_capture::synth::{self, Conversation, Format, Messages};
+use ntlm_testsupport::synth::{self, Conversation, Format, Messages};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ntlmsim");

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ntlm_capture::synth::{self, Conversation, Format, Messages, Spec};
+use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Spec};
 use serde_json::Value;
 
 fn ntlmsim(args: &[&str]) -> (i32, String, String) {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine as _;
-use ntlm_capture::synth::{self, Conversation, Format, Messages};
+use ntlm_testsupport::synth::{self, Conversation, Format, Messages};
 use serde_json::Value;
 
 fn ntlmsim(args: &[&str]) -> (i32, String, String) {

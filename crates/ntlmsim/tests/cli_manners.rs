@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use ntlm_capture::synth::{self, Format, Messages};
+use ntlm_testsupport::synth::{self, Format, Messages};
 use serde_json::Value;
 
 fn ntlmsim(args: &[&str]) -> (i32, String, String) {

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ntlm_capture::synth::{self, Conversation, Format, Messages, Spec};
+use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Spec};
 use ntlm_testsupport::{LONG_NAME_CHARS, hostile_names, long_name};
 use ntlmsim::sink;
 use ntlmsim::wire::{

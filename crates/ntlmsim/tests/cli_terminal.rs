@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use ntlm_capture::synth::{self, Format, Messages};
+use ntlm_testsupport::synth::{self, Format, Messages};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ntlmsim");
 const INTEROP: &[&str] = &["interop", "--server-min", "0x20080000"];

@@ -195,7 +195,7 @@ pub(crate) fn run(
             from_capture(path, BufReader::new(file), args.exchange, &mut decoded)?;
             continue;
         }
-        let (source, data) = input::load(arg, stdin)
+        let (source, data) = super::system::load(arg, stdin)
             .map_err(|e| CliError::new(context(position.clone(), None, &e)))?;
         if source == Source::Stdin && is_capture(&data) {
             captures += 1;

@@ -345,7 +345,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     };
     let now = match &args.time {
         Some(t) => parse::u64_any(t).map_err(|e| bad("--time", e))?,
-        None => parse::filetime_now(),
+        None => super::system::filetime_now(),
     };
     let mut rng = match args.seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),

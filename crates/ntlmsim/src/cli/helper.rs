@@ -242,7 +242,7 @@ pub(crate) fn run(
             return Ok(Status::Success);
         };
         let answer = match line {
-            Line::Text(text) => helper.handle(&text, &mut rng, parse::filetime_now()),
+            Line::Text(text) => helper.handle(&text, &mut rng, super::system::filetime_now()),
             unreadable => helper::answer_unreadable(&unreadable).unwrap_or_default(),
         };
         // One request, one line: the last guard before the answer leaves.

@@ -315,7 +315,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
     let driver = tokio::spawn(connection);
 
     let mut rng = ChaCha20Rng::from_os_rng();
-    let now = parse::filetime_now();
+    let now = super::system::filetime_now();
     let negotiate = match client.step(&[], &mut rng, now) {
         Ok(Step::Send(n)) => n,
         Ok(Step::Done) => return Err(CliError::new("the client produced no NEGOTIATE")),

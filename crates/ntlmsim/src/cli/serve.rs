@@ -929,7 +929,7 @@ async fn handle(
         let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
         let (c, rng) = &mut *guard;
         let (reply, record) =
-            c.on_request(authorization.as_deref(), rng, parse::filetime_now(), now_ms);
+            c.on_request(authorization.as_deref(), rng, super::system::filetime_now(), now_ms);
         (reply, record, c.address())
     };
     if let Some(r) = record {

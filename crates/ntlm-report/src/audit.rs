@@ -1,0 +1,812 @@
+//! The views of an audit of captures (`ntlmsim audit`): a human summary
+//! ([`render_human`]), CSV ([`csv`]) and a self-contained HTML report
+//! ([`html`]) of the records [`ntlm_sim::audit`] judges.
+
+use std::fmt::Write as _;
+
+use ntlm_policy::Failure;
+use ntlm_sim::audit::{ExchangeRecord, ProblemRecord, Summary};
+
+use crate::report::escape;
+use crate::sink;
+
+/// Most exchange rows in the human output (breaking ones first).
+pub const HUMAN_ROWS: usize = 200;
+
+/// Most characters of a name (user, domain, file) in one cell of the human
+/// table; the rest is cut with a note of its length ([`sink::terminal_bounded`]).
+pub const HUMAN_NAME_CHARS: usize = 64;
+
+/// Most characters of a file name or problem message on one human line.
+const HUMAN_TEXT_CHARS: usize = 512;
+
+fn failure_text(f: &Failure) -> String {
+    let mut s = format!("{} refuses on receipt of {}", f.side, f.stage.message());
+    if !f.missing.is_empty() {
+        let _ = write!(s, ": missing {}", names(f.missing).join(" | "));
+    } else {
+        let _ = write!(s, ": {}", f.reason());
+    }
+    let _ = write!(s, " [{} {}]", f.rule.id, f.rule.source);
+    s
+}
+
+fn who(r: &ExchangeRecord) -> String {
+    match (&r.domain, &r.user) {
+        (Some(d), Some(u)) => format!("{d}\\{u}"),
+        (None, Some(u)) => u.clone(),
+        _ => "-".to_owned(),
+    }
+}
+
+/// The human report. `records` may be a subset (the table shows at most
+/// [`HUMAN_ROWS`], breaking ones first); the counts come from `summary`.
+pub fn render_human(
+    summary: &Summary,
+    records: &[ExchangeRecord],
+    problems: &[ProblemRecord],
+) -> String {
+    let mut s = String::new();
+    let packets: u64 = summary.files.iter().map(|f| f.packets).sum();
+    let _ = writeln!(
+        s,
+        "Read {} file(s), {packets} packets: {} NTLM exchange(s) ({} complete, {} partial), {} problem(s)",
+        summary.files.len(),
+        summary.exchanges,
+        summary.complete,
+        summary.partial,
+        summary.problems
+    );
+    let p = &summary.policy;
+    let _ = writeln!(
+        s,
+        "Policy: NtlmMinClientSec {}, NtlmMinServerSec {}, client LmCompatibilityLevel {}, server LmCompatibilityLevel {}, semantics {}",
+        p.client_min,
+        p.server_min,
+        p.client_lm_level
+            .map_or_else(|| "as observed".to_owned(), |l| l.to_string()),
+        p.server_lm_level
+            .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
+        p.semantics
+    );
+    for l in &p.restrict {
+        let _ = writeln!(s, "  {l}");
+    }
+    if let Some(b) = &p.binding {
+        let _ = writeln!(
+            s,
+            "Server settings: {b}; HTTP and LDAP judged as {}",
+            if p.tls {
+                "HTTPS and LDAPS (--tls)"
+            } else {
+                "without TLS (channel bindings not checked)"
+            }
+        );
+    }
+    let _ = writeln!(s);
+    if !records.is_empty() {
+        let _ = writeln!(s, "Exchanges:");
+        let _ = writeln!(
+            s,
+            "  {:>4} {:<11} {:<22} {:<22} {:<24} {:<13} {:<10} {:<15} {:<18} verdict",
+            "#", "carrier", "client", "server", "user", "response", "offered", "profile", "result"
+        );
+        let mut order: Vec<&ExchangeRecord> = records.iter().collect();
+        order.sort_by_key(|r| (!r.breaks(), r.index));
+        for r in order.iter().take(HUMAN_ROWS) {
+            let _ = writeln!(
+                s,
+                "  {:>4} {:<11} {:<22} {:<22} {:<24} {:<13} {:<10} {:<15} {:<18} {}",
+                r.index,
+                r.carrier,
+                sink::terminal_bounded(&r.client, HUMAN_NAME_CHARS),
+                sink::terminal_bounded(&r.server, HUMAN_NAME_CHARS),
+                sink::terminal_bounded(&who(r), HUMAN_NAME_CHARS),
+                r.response_kind.unwrap_or("-"),
+                r.offered_flags.as_deref().unwrap_or("-"),
+                sink::terminal_bounded(&r.client_profile, HUMAN_NAME_CHARS),
+                sink::terminal(r.observed_result.as_ref().map_or("-", |o| o.text.as_str())),
+                sink::terminal(&r.verdict_text())
+            );
+        }
+        let shown = order.len().min(HUMAN_ROWS);
+        if summary.exchanges > shown {
+            let _ = writeln!(
+                s,
+                "  ... {} more (all of them with --json or --csv)",
+                summary.exchanges - shown
+            );
+        }
+        let _ = writeln!(s);
+    }
+    // An input with no exchange (event logs only) gets no empty headings.
+    if summary.exchanges > 0 {
+        let _ = writeln!(s, "By verdict:");
+        for (v, n) in &summary.by_verdict {
+            let _ = writeln!(s, "  {v:<12} {n}");
+        }
+        if summary.breaking > 0 {
+            let _ = writeln!(
+                s,
+                "  of the {} breaking, {} break under every documented reading of the semantics switches",
+                summary.breaking, summary.breaking_under_every_reading
+            );
+        }
+        for (title, rows) in [
+            (
+                "By client profile:",
+                summary
+                    .by_client_profile
+                    .iter()
+                    .map(|(k, c)| (k.clone(), *c))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "By response kind:",
+                summary
+                    .by_response_kind
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+            (
+                "By carrier:",
+                summary
+                    .by_carrier
+                    .iter()
+                    .map(|(k, c)| ((*k).to_owned(), *c))
+                    .collect(),
+            ),
+        ] {
+            let _ = writeln!(s, "{title}");
+            for (k, c) in rows {
+                let _ = writeln!(
+                    s,
+                    "  {:<20} {:>6} exchange(s), {} would break",
+                    sink::terminal_bounded(&k, HUMAN_NAME_CHARS),
+                    c.exchanges,
+                    c.breaking
+                );
+            }
+        }
+    }
+    let _ = writeln!(s);
+    if summary.breaking_clients.is_empty() {
+        let _ = writeln!(s, "No client would break under this policy.");
+    } else {
+        let _ = writeln!(s, "Clients that would break:");
+        for c in &summary.breaking_clients {
+            let _ = writeln!(
+                s,
+                "  {} ({}) {}: {} exchange(s); the {} refuses on receipt of {}, missing {} [{} {}]",
+                sink::terminal_bounded(&c.host, HUMAN_NAME_CHARS),
+                sink::terminal_bounded(&c.profile, HUMAN_NAME_CHARS),
+                if c.users.is_empty() {
+                    "-".to_owned()
+                } else {
+                    c.users
+                        .iter()
+                        .map(|u| sink::terminal_bounded(u, HUMAN_NAME_CHARS))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                c.exchanges,
+                c.side,
+                c.stage.to_uppercase(),
+                if c.missing_names.is_empty() {
+                    "nothing (response kind refused)".to_owned()
+                } else {
+                    c.missing_names.join(" | ")
+                },
+                c.rule_id,
+                c.rule
+            );
+        }
+    }
+    if !problems.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Problems:");
+        for p in problems {
+            let file = sink::terminal_bounded(&p.file, HUMAN_TEXT_CHARS);
+            let message = sink::terminal_bounded(&p.message, HUMAN_TEXT_CHARS);
+            let _ = match p.packet {
+                Some(n) => writeln!(s, "  {file}: packet {n}: {}: {message}", p.layer),
+                None => writeln!(s, "  {file}: {}: {message}", p.layer),
+            };
+        }
+    }
+    s
+}
+
+/// The CSV columns, in order.
+const CSV_COLUMNS: [&str; 27] = [
+    "index",
+    "file",
+    "carrier",
+    "client",
+    "server",
+    "first_packet",
+    "last_packet",
+    "first_time",
+    "messages",
+    "user",
+    "domain",
+    "workstation",
+    "client_version",
+    "offered_flags",
+    "challenge_flags",
+    "final_flags",
+    "response_kind",
+    "mic",
+    "observed_result",
+    "client_profile",
+    "verdict",
+    "side",
+    "stage",
+    "missing_flags",
+    "missing_names",
+    "rule",
+    "certainty",
+];
+
+/// The exchanges as CSV (RFC 4180), one row per exchange, every cell
+/// through [`sink::csv_cell`]: control characters escaped (so one record is
+/// one line) and formula cells (`=`, `+`, `-`, `@`) neutralised with a
+/// leading `'`, per OWASP's CSV-injection guidance. Names are therefore not
+/// byte-exact here; `--json` carries the exact decoded values.
+pub fn csv(records: &[ExchangeRecord]) -> String {
+    let mut s = sink::csv_row(CSV_COLUMNS);
+    for r in records {
+        let f = r.failure.as_ref();
+        let row = [
+            r.index.to_string(),
+            r.file.clone(),
+            r.carrier.to_owned(),
+            r.client.clone(),
+            r.server.clone(),
+            r.first_packet.to_string(),
+            r.last_packet.to_string(),
+            r.first_time.clone(),
+            r.messages.join(" "),
+            r.user.clone().unwrap_or_default(),
+            r.domain.clone().unwrap_or_default(),
+            r.workstation.clone().unwrap_or_default(),
+            r.client_version.clone().unwrap_or_default(),
+            r.offered_flags.clone().unwrap_or_default(),
+            r.challenge_flags.clone().unwrap_or_default(),
+            r.final_flags.clone().unwrap_or_default(),
+            r.response_kind.unwrap_or_default().to_owned(),
+            r.mic.map(|m| m.to_string()).unwrap_or_default(),
+            r.observed_result
+                .as_ref()
+                .map(|o| o.text.clone())
+                .unwrap_or_default(),
+            r.client_profile.clone(),
+            r.verdict.to_owned(),
+            f.map(|f| f.side.name().to_owned()).unwrap_or_default(),
+            f.map(|f| f.stage.name().to_owned()).unwrap_or_default(),
+            f.map(|f| hex32(f.missing.bits())).unwrap_or_default(),
+            f.map(|f| names(f.missing).join("|")).unwrap_or_default(),
+            f.map(|f| format!("{} ({})", f.rule.id, f.rule.source))
+                .unwrap_or_default(),
+            r.certainty.summary.clone(),
+        ];
+        s.push_str(&sink::csv_row(&row));
+    }
+    s
+}
+
+const HTML_CSS: &str = r"
+:root{--ok:#e3f4e8;--ok-fg:#17612f;--nb:#d6312b;--nb-fg:#fff;--line:#d7dbe0;--muted:#5f6b7a;--bg:#f6f7f9}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Ubuntu,sans-serif;color:#1b2430;background:var(--bg)}
+header{background:#1f2a37;color:#fff;padding:18px 28px}
+header h1{margin:0;font-size:20px;font-weight:600}
+header p{margin:4px 0 0;color:#c8d1dc}
+main{padding:18px 28px;display:flex;flex-direction:column;gap:18px}
+section.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 18px}
+h2{font-size:15px;margin:0 0 10px}
+.stats{display:flex;gap:12px;flex-wrap:wrap}
+.stat{border-radius:8px;padding:10px 14px;min-width:130px;border:1px solid var(--line);background:#fff}
+.stat b{display:block;font-size:22px}
+.stat.nb{background:var(--nb);color:var(--nb-fg);border-color:var(--nb)}
+.stat.ok{background:var(--ok);color:var(--ok-fg)}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:500}
+tr.breaks td.v{color:#fff;background:var(--nb);font-weight:600}
+tr.ok td.v{color:var(--ok-fg);background:var(--ok);font-weight:600}
+details.client{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:8px 0}
+details.client summary{cursor:pointer;font-weight:600}
+.muted{color:var(--muted)}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+";
+
+fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
+    h.push_str(
+        "<table><thead><tr><th>#</th><th>file / packets</th><th>carrier</th><th>client</th>\
+         <th>server</th><th>user</th><th>response</th><th>offered</th><th>final</th>\
+         <th>result</th><th>verdict</th></tr></thead><tbody>",
+    );
+    for r in rows {
+        let verdict = r.failure.as_ref().map_or_else(
+            || "ok".to_owned(),
+            |f| {
+                format!(
+                    "breaks: {}<br><span class=\"muted\">{}</span>",
+                    escape(&failure_text(f)),
+                    escape(&f.reason().to_string())
+                )
+            },
+        );
+        let verdict = if r.certainty.holds_under_every_reading {
+            verdict
+        } else {
+            format!(
+                "{verdict}<br><span class=\"muted\">{}</span>",
+                escape(&r.certainty.summary)
+            )
+        };
+        let _ = write!(
+            h,
+            "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}-{}</span></td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code title=\"{}\">{}</code></td>\
+             <td><code title=\"{}\">{}</code></td><td>{}</td><td class=\"v\">{}</td></tr>",
+            if r.breaks() { "breaks" } else { "ok" },
+            r.index,
+            escape(&r.file),
+            r.first_packet,
+            r.last_packet,
+            escape(r.carrier),
+            escape(&r.client),
+            escape(&r.server),
+            escape(&who(r)),
+            r.response_kind.unwrap_or("-"),
+            escape(&r.offered_flags_names.names().join(" | ")),
+            escape(r.offered_flags.as_deref().unwrap_or("-")),
+            escape(&r.final_flags_names.names().join(" | ")),
+            escape(r.final_flags.as_deref().unwrap_or("-")),
+            escape(r.observed_result.as_ref().map_or("-", |o| o.text.as_str())),
+            verdict
+        );
+    }
+    h.push_str("</tbody></table>");
+}
+
+/// The self-contained HTML report: the counts, the clients that would
+/// break (each with its exchanges and missing bits), then every exchange
+/// and the problems. No script, no external resource; all text escaped.
+pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRecord]) -> String {
+    let mut h = String::with_capacity(16 * 1024 + records.len() * 600);
+    let p = &summary.policy;
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>NTLM capture audit</title>\n<style>{HTML_CSS}{}</style></head>\n\
+         <body data-exchanges=\"{}\" data-breaking=\"{}\"><header><h1>NTLM capture audit</h1>\
+         <p>NtlmMinClientSec {} \u{b7} NtlmMinServerSec {} \u{b7} client LmCompatibilityLevel {} \
+         \u{b7} server LmCompatibilityLevel {} \u{b7} semantics {}</p></header><main>",
+        crate::actions::CSS,
+        summary.exchanges,
+        summary.breaking,
+        escape(&p.client_min),
+        escape(&p.server_min),
+        p.client_lm_level
+            .map_or_else(|| "as observed".to_owned(), |l| l.to_string()),
+        p.server_lm_level
+            .map_or_else(|| "not checked".to_owned(), |l| l.to_string()),
+        escape(p.semantics)
+    );
+    if !p.restrict.is_empty() {
+        let lines: Vec<String> = p.restrict.iter().map(|l| escape(l)).collect();
+        let _ = write!(h, "<p>{}</p>", lines.join(" \u{b7} "));
+    }
+    if let Some(b) = &p.binding {
+        let _ = write!(
+            h,
+            "<p class=\"binding\">Server settings: {} \u{b7} HTTP and LDAP judged {}</p>",
+            escape(b),
+            if p.tls { "as over TLS" } else { "without TLS" }
+        );
+    }
+    let _ = write!(
+        h,
+        "<section class=\"card\"><div class=\"stats\">\
+         <div class=\"stat\"><b>{}</b>exchanges</div>\
+         <div class=\"stat nb\"><b>{}</b>would break</div>\
+         <div class=\"stat ok\"><b>{}</b>unaffected</div>\
+         <div class=\"stat\"><b>{}</b>partial</div>\
+         <div class=\"stat\"><b>{}</b>problems</div></div></section>",
+        summary.exchanges,
+        summary.breaking,
+        summary.exchanges - summary.breaking,
+        summary.partial,
+        summary.problems
+    );
+    // What to do about the exchanges that would break.
+    let mut actions = crate::actions::Actions::new();
+    for r in records {
+        if let Some(f) = &r.failure {
+            actions.add(
+                (r.client_host(), r.client_profile.as_str()),
+                (host(&r.server), ""),
+                f,
+            );
+            if r.user.is_some() {
+                actions.add_user(f, who(r));
+            }
+        }
+    }
+    actions.set_hosts(
+        records
+            .iter()
+            .filter(|r| r.client_policy_applies)
+            .map(ExchangeRecord::client_host)
+            .collect(),
+        records.iter().map(|r| host(&r.server)).collect(),
+    );
+    let value = |v: &str| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok();
+    actions.html(
+        "exchange",
+        crate::actions::Configured {
+            client_min: value(&p.client_min),
+            server_min: value(&p.server_min),
+            clients_changed: value(&p.client_min).is_some_and(|v| v != 0)
+                || p.client_lm_level.is_some(),
+            servers_changed: value(&p.server_min).is_some_and(|v| v != 0)
+                || p.server_lm_level.is_some(),
+        },
+        &[],
+        &mut h,
+    );
+    h.push_str("<section class=\"card\"><h2>Clients that would break</h2>");
+    if summary.breaking_clients.is_empty() {
+        h.push_str("<p>No client would break under this policy.</p>");
+    }
+    for c in &summary.breaking_clients {
+        let _ = write!(
+            h,
+            "<details class=\"client\" open><summary>{} <span class=\"muted\">({})</span> \u{2014} \
+             {} exchange(s); the {} refuses on receipt of {}; missing <code>{}</code> {}</summary>\
+             <p class=\"muted\">users: {} \u{b7} rule {} ({})</p>",
+            escape(&c.host),
+            escape(&c.profile),
+            c.exchanges,
+            c.side,
+            c.stage.to_uppercase(),
+            escape(&c.missing),
+            escape(&c.missing_names.join(" | ")),
+            escape(&c.users.join(", ")),
+            escape(c.rule_id),
+            escape(&c.rule)
+        );
+        let rows: Vec<&ExchangeRecord> = c
+            .indexes
+            .iter()
+            .filter_map(|&i| records.iter().find(|r| r.index == i))
+            .take(HUMAN_ROWS)
+            .collect();
+        html_exchange_rows(&mut h, &rows);
+        h.push_str("</details>");
+    }
+    h.push_str("</section>");
+    h.push_str("<section class=\"card\"><h2>By client profile</h2><table><thead><tr><th>profile</th><th>exchanges</th><th>would break</th></tr></thead><tbody>");
+    for (k, c) in &summary.by_client_profile {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(k),
+            c.exchanges,
+            c.breaking
+        );
+    }
+    h.push_str("</tbody></table><h2 style=\"margin-top:14px\">By response kind</h2><table><tbody>");
+    for (k, c) in &summary.by_response_kind {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{} would break</td></tr>",
+            escape(k),
+            c.exchanges,
+            c.breaking
+        );
+    }
+    h.push_str("</tbody></table></section>");
+    h.push_str("<section class=\"card\"><h2>All exchanges</h2>");
+    let mut all: Vec<&ExchangeRecord> = records.iter().collect();
+    all.sort_by_key(|r| (!r.breaks(), r.index));
+    html_exchange_rows(&mut h, &all);
+    h.push_str("</section>");
+    if !problems.is_empty() {
+        h.push_str("<section class=\"card\"><h2>Problems</h2><table><thead><tr><th>file</th><th>packet</th><th>layer</th><th>what</th></tr></thead><tbody>");
+        for p in problems {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&p.file),
+                p.packet.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                escape(p.layer),
+                escape(&p.message)
+            );
+        }
+        h.push_str("</tbody></table></section>");
+    }
+    h.push_str("</main></body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntlm_capture::{Event, Extractor};
+    use ntlm_policy::{MinSessionSecurity, Semantics};
+    use ntlm_sim::audit::{Auditor, Policy, failure_json};
+    use ntlm_sim::profiles::Catalog;
+    use ntlm_testsupport::synth::{self, Messages, Spec};
+
+    fn records(capture: &[u8], policy: Policy) -> (Vec<ExchangeRecord>, Vec<ProblemRecord>) {
+        let auditor = Auditor::new(policy, &Catalog::builtin().unwrap());
+        let mut xs = Vec::new();
+        let mut problems = Vec::new();
+        Extractor::default()
+            .run(0, capture, &mut |e| match e {
+                Event::Exchange(x) => xs.push(x),
+                Event::Problem(p) => problems.push(ProblemRecord::new("t", &p)),
+                Event::Progress { .. } => {}
+            })
+            .unwrap();
+        let recs = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| auditor.judge("t", i + 1, x, &mut problems))
+            .collect();
+        (recs, problems)
+    }
+
+    fn curl() -> Messages {
+        Messages::new(&Spec {
+            negotiate_flags: synth::CURL_FLAGS,
+            challenge_flags: 0x0089_8205,
+            authenticate_flags: 0x0088_8205,
+            mic: false,
+            ..Spec::default()
+        })
+    }
+
+    /// One exchange per hostile name (as user, domain and workstation), all
+    /// breaking under 128-bit, plus a problem from a hostile file name.
+    fn hostile_records() -> (Summary, Vec<ExchangeRecord>, Vec<ProblemRecord>) {
+        // The strict reading: curl's flags lack NEGOTIATE_128.
+        let policy = Policy {
+            server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            semantics: Semantics::MS_NLMP,
+            ..Policy::default()
+        };
+        let names = ntlm_testsupport::hostile_names();
+        let mut cap = synth::Conversation::new("192.0.2.7:40000", "192.0.2.80:80");
+        cap.handshake();
+        for name in &names {
+            // A name field holds at most 64 KiB: the longest name only as
+            // the user.
+            let other = if name.len() > 1024 {
+                "D"
+            } else {
+                name.as_str()
+            };
+            let m = Messages::new(&Spec {
+                negotiate_flags: synth::CURL_FLAGS,
+                challenge_flags: 0x0089_8205,
+                authenticate_flags: 0x0088_8205,
+                mic: false,
+                user: name.clone(),
+                domain: other.to_owned(),
+                workstation: other.to_owned(),
+                ..Spec::default()
+            });
+            cap.http_exchange(&m, 401);
+        }
+        cap.close();
+        let bytes = synth::capture(synth::Format::PcapNg { big_endian: false }, &cap.frames);
+        let (recs, mut problems) = records(&bytes, policy.clone());
+        assert_eq!(recs.len(), names.len(), "{problems:?}");
+        for (r, name) in recs.iter().zip(&names) {
+            let short: String = name.chars().take(16).collect();
+            assert_eq!(
+                r.user.as_deref(),
+                Some(name.as_str()),
+                "{short:?}: {problems:?}"
+            );
+        }
+        problems.push(ProblemRecord {
+            file: "evil\n\u{1b}[2J.pcap".to_owned(),
+            packet: Some(1),
+            layer: "capture",
+            message: "forged\nProblems:\u{202e}".to_owned(),
+        });
+        let summary = Summary::new(&policy, Vec::new(), &recs, problems.len());
+        (summary, recs, problems)
+    }
+
+    #[test]
+    fn hostile_names_stay_on_their_table_row() {
+        let (summary, recs, problems) = hostile_records();
+        let human = render_human(&summary, &recs, &problems);
+        for line in human.lines() {
+            assert!(sink::line_safe(line), "{line:?}");
+            assert!(line.chars().count() < 4 * 1024, "an unbounded line");
+        }
+        let rows = human
+            .lines()
+            .filter(|l| l.trim_end().ends_with(']') && l.contains("BREAKS:"))
+            .count();
+        assert_eq!(rows, recs.len(), "one table row per exchange");
+        assert!(human.contains("x\\nAF TESTDOM\\administrator"), "{human}");
+        assert!(human.contains("admin\\u{202e}nimda"));
+        assert!(human.contains("\u{2026}(+"), "the long name is cut");
+        assert!(human.contains(
+            "  evil\\n\\u{1b}[2J.pcap: packet 1: capture: forged\\nProblems:\\u{202e}\n"
+        ));
+    }
+
+    /// The cells of one CSV line (RFC 4180, no line break inside a cell).
+    fn csv_cells(line: &str) -> Vec<String> {
+        let (mut cells, mut cell, mut quoted, mut chars) =
+            (Vec::new(), String::new(), false, line.chars().peekable());
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cell.push('"');
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => cells.push(std::mem::take(&mut cell)),
+                (c, _) => cell.push(c),
+            }
+        }
+        assert!(!quoted, "unbalanced quotes: {line:?}");
+        cells.push(cell);
+        cells
+    }
+
+    #[test]
+    fn hostile_names_in_csv_are_one_record_each_and_never_formulas() {
+        let (_, recs, _) = hostile_records();
+        let c = csv(&recs);
+        assert!(c.ends_with("\r\n"));
+        let lines: Vec<&str> = c.split_terminator("\r\n").collect();
+        assert_eq!(
+            lines.len(),
+            recs.len() + 1,
+            "a header and one record per exchange"
+        );
+        for line in &lines {
+            assert!(sink::line_safe(line), "{line:?}");
+            let cells = csv_cells(line);
+            assert_eq!(cells.len(), CSV_COLUMNS.len(), "{line:?}");
+            for cell in cells {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@']),
+                    "formula cell {cell:?}"
+                );
+            }
+        }
+        let user = CSV_COLUMNS.iter().position(|c| *c == "user").unwrap();
+        let cells: Vec<Vec<String>> = lines.iter().skip(1).map(|l| csv_cells(l)).collect();
+        let users: Vec<&str> = cells.iter().map(|c| c[user].as_str()).collect();
+        assert!(
+            users.contains(&"'=HYPERLINK(\"http://evil.example/\",\"click\")"),
+            "{users:?}"
+        );
+        assert!(users.contains(&"'+cmd|' /C calc'!A0"));
+        assert!(users.contains(&"'@SUM(1+1)"));
+        assert!(users.contains(&"'-2+3"));
+        assert!(users.contains(&"x\\nAF TESTDOM\\administrator"));
+    }
+
+    #[test]
+    fn hostile_names_in_html_are_escaped() {
+        let (summary, recs, problems) = hostile_records();
+        let page = html(&summary, &recs, &problems);
+        assert!(!page.contains("<script"), "no script element");
+        assert!(!page.contains("<img"));
+        assert!(page.contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(page.contains("&#39;single&#39; &amp; &lt;b&gt;"));
+        // Every attribute value is closed where the markup closes it: no
+        // quote from a name opens a new attribute.
+        assert!(!page.contains("\" onerror="));
+        // The users reach the What to do section's lists, escaped: no name
+        // closes its text box early.
+        assert!(page.contains("users to inform"));
+        assert_eq!(
+            page.matches("<textarea").count(),
+            page.matches("</textarea>").count()
+        );
+    }
+
+    #[test]
+    fn a_partial_exchange_says_so() {
+        let m = Messages::sample();
+        let mut cap = synth::Conversation::new("192.0.2.7:40000", "192.0.2.80:80");
+        cap.handshake();
+        {
+            use base64::Engine as _;
+            let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+            cap.client_send(
+                format!(
+                    "GET / HTTP/1.1\r\nHost: server\r\nAuthorization: NTLM {}\r\n\r\n",
+                    b64(&m.negotiate)
+                )
+                .as_bytes(),
+            );
+            cap.server_send(
+                format!(
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
+                    b64(&m.challenge)
+                )
+                .as_bytes(),
+            );
+        }
+        cap.close();
+        let bytes = synth::capture(synth::Format::PcapNg { big_endian: false }, &cap.frames);
+        let policy = Policy::default();
+        let (recs, _) = records(&bytes, policy.clone());
+        assert_eq!(recs.len(), 1);
+        let r = &recs[0];
+        assert!(r.partial && !r.complete);
+        assert_eq!(r.missing_messages, ["AUTHENTICATE"]);
+        assert_eq!(r.verdict_text(), "ok (partial: no AUTHENTICATE captured)");
+        let j = serde_json::to_value(r).unwrap();
+        assert_eq!(j["partial"], true);
+        assert_eq!(j["missing_messages"][0], "AUTHENTICATE");
+        assert_eq!(j["complete"], false);
+        let summary = Summary::new(&policy, Vec::new(), &recs, 0);
+        let human = render_human(&summary, &recs, &[]);
+        assert!(
+            human.contains("(partial: no AUTHENTICATE captured)"),
+            "{human}"
+        );
+        // A complete exchange is not partial.
+        let (recs, _) = records(&synth::http_exchange_pcap(&m, 200), policy);
+        assert!(!recs[0].partial && recs[0].missing_messages.is_empty());
+        assert_eq!(recs[0].verdict_text(), "ok");
+    }
+
+    #[test]
+    fn renderings_carry_the_verdicts() {
+        let policy = Policy {
+            server_min: MinSessionSecurity::from_registry(0x2000_0000),
+            semantics: Semantics::MS_NLMP,
+            ..Policy::default()
+        };
+        let mut cap = synth::Conversation::new("192.0.2.7:40000", "192.0.2.80:80");
+        cap.handshake();
+        cap.http_exchange(&curl(), 401);
+        cap.http_exchange(&Messages::sample(), 200);
+        cap.close();
+        let bytes = synth::capture(synth::Format::PcapNg { big_endian: false }, &cap.frames);
+        let (recs, problems) = records(&bytes, policy.clone());
+        assert_eq!(recs.len(), 2);
+        let summary = Summary::new(&policy, Vec::new(), &recs, problems.len());
+        assert_eq!(summary.breaking, 1);
+        assert_eq!(summary.breaking_clients[0].host, "192.0.2.7");
+        assert_eq!(summary.breaking_clients[0].users, vec!["EXAMPLE\\alice"]);
+        let human = render_human(&summary, &recs, &problems);
+        assert!(human.contains("Clients that would break:"), "{human}");
+        assert!(human.contains("192.0.2.7 (curl-7.88)"), "{human}");
+        let c = csv(&recs);
+        assert_eq!(c.lines().count(), 3);
+        assert!(
+            c.contains(",breaks,server,negotiate,0x20000000,NEGOTIATE_128,"),
+            "{c}"
+        );
+        let page = html(&summary, &recs, &problems);
+        assert!(page.contains("data-breaking=\"1\""));
+        assert!(page.find("Clients that would break") < page.find("All exchanges"));
+        let j = serde_json::to_value(&recs[0]).unwrap();
+        assert_eq!(j["offered_flags"], "0x00088206");
+        assert_eq!(j["outcome"]["result"], "failure");
+        assert_eq!(j["outcome"]["missing_names"][0], "NEGOTIATE_128");
+        assert!(failure_json(&recs[0]).is_some() && failure_json(&recs[1]).is_none());
+    }
+}

@@ -1,0 +1,280 @@
+//! The views of an audit of Windows event logs: the human section
+//! ([`render_human`]), CSV ([`csv`]) and the HTML section of the audit
+//! report ([`html_into`]) of the records [`ntlm_sim::events`] judges.
+
+use std::fmt::Write as _;
+
+use ntlm_sim::events::{EventRecord, EventSummary};
+use ntlm_sim::outcome::{OutcomeJson, names};
+
+use HUMAN_ROWS;
+use crate::report::escape;
+use crate::sink;
+
+/// The human section on event logs (empty when no event log was read).
+/// Text from the logs goes through [`sink::terminal`].
+pub fn render_human(s: &EventSummary, records: &[EventRecord]) -> String {
+    let mut out = String::new();
+    if s.event_files.is_empty() {
+        return out;
+    }
+    let t = |v: &str| sink::terminal(v).into_owned();
+    let _ = writeln!(
+        out,
+        "\nEvent logs: {} file(s), {} record(s), {} NTLM event(s): {} would break, {} ok, {} unknown",
+        s.event_files.len(),
+        s.event_records,
+        s.events,
+        s.events_breaking,
+        s.events_by_verdict.get("ok").copied().unwrap_or(0),
+        s.events_by_verdict.get("unknown").copied().unwrap_or(0)
+    );
+    for (role, list) in [("Clients", &s.event_clients), ("Servers", &s.event_servers)] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{role} (from events):");
+        for h in list.iter().take(HUMAN_ROWS) {
+            let map = |m: &BTreeMap<String, usize>| {
+                m.iter()
+                    .map(|(k, n)| format!("{} x{n}", t(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "  {}: {} event(s), {} would break, {} unknown; users {}; NTLM {}; key {}; {} .. {}",
+                t(&h.host),
+                h.events,
+                h.breaking,
+                h.unknown,
+                if h.users.is_empty() {
+                    "-".to_owned()
+                } else {
+                    h.users.iter().map(|u| t(u)).collect::<Vec<_>>().join(", ")
+                },
+                if h.lm_packages.is_empty() {
+                    "-".to_owned()
+                } else {
+                    map(&h.lm_packages)
+                },
+                if h.key_lengths.is_empty() {
+                    "-".to_owned()
+                } else {
+                    map(&h.key_lengths)
+                },
+                h.first_seen.as_deref().map_or_else(|| "-".to_owned(), t),
+                h.last_seen.as_deref().map_or_else(|| "-".to_owned(), t),
+            );
+            if let Some(b) = &h.breaks_because {
+                let _ = writeln!(out, "    breaks: {}", t(b));
+            }
+        }
+    }
+    let mut shown: Vec<&EventRecord> = records.iter().collect();
+    shown.sort_by_key(|r| (!r.breaks(), r.verdict != "unknown", r.index));
+    if !shown.is_empty() {
+        let _ = writeln!(out, "Events:");
+    }
+    for r in shown.iter().take(HUMAN_ROWS) {
+        let _ = writeln!(
+            out,
+            "  #{} {} record {} event {} on {} {}: {} {} [{}] {}: {}",
+            r.index,
+            t(&r.file),
+            r.record_id
+                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            r.event_id,
+            t(&r.server),
+            r.time.as_deref().map_or_else(|| "-".to_owned(), t),
+            r.client.as_deref().map_or_else(|| "-".to_owned(), t),
+            r.user.as_deref().map_or_else(|| "-".to_owned(), t),
+            r.lm_package.as_deref().map_or_else(|| "-".to_owned(), t),
+            r.verdict,
+            t(&r.reason)
+        );
+    }
+    out
+}
+
+/// The events as CSV (header and one row per record), through [`sink::csv_row`].
+pub fn csv(records: &[EventRecord]) -> String {
+    let mut out = sink::csv_row([
+        "file",
+        "record_id",
+        "event_id",
+        "time",
+        "computer",
+        "kind",
+        "client",
+        "workstation",
+        "ip",
+        "user",
+        "domain",
+        "target",
+        "lm_package",
+        "key_length",
+        "negotiated_security",
+        "required_security",
+        "verdict",
+        "side",
+        "stage",
+        "missing",
+        "missing_names",
+        "rule",
+        "reason",
+    ]);
+    for r in records {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let f = r.failure.as_ref();
+        out.push_str(&sink::csv_row([
+            r.file.clone(),
+            r.record_id.map(|n| n.to_string()).unwrap_or_default(),
+            r.event_id.to_string(),
+            opt(&r.time),
+            r.computer.clone(),
+            r.kind.to_owned(),
+            opt(&r.client),
+            opt(&r.workstation),
+            opt(&r.ip),
+            opt(&r.user),
+            opt(&r.domain),
+            opt(&r.target),
+            opt(&r.lm_package),
+            r.key_length.map(|n| n.to_string()).unwrap_or_default(),
+            opt(&r.negotiated_security),
+            opt(&r.required_security),
+            r.verdict.to_owned(),
+            f.map(|f| f.side.name().to_owned()).unwrap_or_default(),
+            f.map(|f| f.stage.name().to_owned()).unwrap_or_default(),
+            f.map(|f| hex32(f.missing.bits())).unwrap_or_default(),
+            f.map(|f| names(f.missing).join(" | ")).unwrap_or_default(),
+            f.map(|f| format!("{} {}", f.rule.id, f.rule.source))
+                .unwrap_or_default(),
+            r.reason.clone(),
+        ]));
+    }
+    out
+}
+
+/// The HTML section on event logs, inserted before `</main>` of the audit
+/// report so that the event evidence stands beside the capture evidence.
+pub fn html_into(page: String, s: &EventSummary, records: &[EventRecord]) -> String {
+    if s.event_files.is_empty() {
+        return page;
+    }
+    let mut h = String::with_capacity(8 * 1024 + records.len() * 600);
+    let _ = write!(
+        h,
+        "<section class=\"card\" id=\"events\" data-events=\"{}\" data-events-breaking=\"{}\">\
+         <h2>Event logs</h2><div class=\"stats\">\
+         <div class=\"stat\"><b>{}</b>NTLM events</div>\
+         <div class=\"stat nb\"><b>{}</b>would break</div>\
+         <div class=\"stat ok\"><b>{}</b>ok</div>\
+         <div class=\"stat\"><b>{}</b>unknown</div>\
+         <div class=\"stat\"><b>{}</b>records read</div></div>",
+        s.events,
+        s.events_breaking,
+        s.events,
+        s.events_breaking,
+        s.events_by_verdict.get("ok").copied().unwrap_or(0),
+        s.events_by_verdict.get("unknown").copied().unwrap_or(0),
+        s.event_records
+    );
+    for (role, list) in [("Clients", &s.event_clients), ("Servers", &s.event_servers)] {
+        let _ = write!(
+            h,
+            "<h3>{role}</h3><table><thead><tr><th>host</th><th>events</th><th>would break</th>\
+             <th>unknown</th><th>users</th><th>NTLM versions</th><th>key lengths</th>\
+             <th>first seen</th><th>last seen</th><th>why it breaks</th></tr></thead><tbody>"
+        );
+        for x in list.iter().take(HUMAN_ROWS) {
+            let map = |m: &BTreeMap<String, usize>| {
+                m.iter()
+                    .map(|(k, n)| format!("{} \u{d7}{n}", escape(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = write!(
+                h,
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if x.breaking > 0 { "breaks" } else { "ok" },
+                escape(&x.host),
+                x.events,
+                x.breaking,
+                x.unknown,
+                escape(&x.users.join(", ")),
+                map(&x.lm_packages),
+                map(&x.key_lengths),
+                escape(x.first_seen.as_deref().unwrap_or("-")),
+                escape(x.last_seen.as_deref().unwrap_or("-")),
+                escape(x.breaks_because.as_deref().unwrap_or("")),
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str(
+        "<h3>Events</h3><table><thead><tr><th>#</th><th>file / record</th><th>event</th>\
+         <th>time</th><th>server</th><th>client</th><th>user</th><th>NTLM</th><th>key</th>\
+         <th>masks</th><th>verdict</th><th>evidence</th></tr></thead><tbody>",
+    );
+    let mut shown: Vec<&EventRecord> = records.iter().collect();
+    shown.sort_by_key(|r| (!r.breaks(), r.verdict != "unknown", r.index));
+    for r in shown.iter().take(HUMAN_ROWS * 5) {
+        let evidence: String = r
+            .evidence
+            .iter()
+            .map(|e| {
+                format!(
+                    "<li><code>{}</code> = {}: {} <span class=\"muted\">({}{})</span></li>",
+                    escape(e.field),
+                    escape(&e.value),
+                    escape(&e.meaning),
+                    e.basis,
+                    e.source
+                        .map(|s| format!("; {}", escape(s)))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        let masks = match (&r.negotiated_security, &r.required_security) {
+            (Some(n), Some(q)) => {
+                format!("<code>{}</code> / <code>{}</code>", escape(n), escape(q))
+            }
+            _ => "-".to_owned(),
+        };
+        let _ = write!(
+            h,
+            "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}</span></td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"v\">{}<br><span class=\"muted\">{}</span></td><td><ul>{}</ul></td></tr>",
+            if r.breaks() { "breaks" } else { "ok" },
+            r.index,
+            escape(&r.file),
+            r.record_id
+                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            r.event_id,
+            escape(r.time.as_deref().unwrap_or("-")),
+            escape(&r.server),
+            escape(r.client.as_deref().unwrap_or("-")),
+            escape(r.user.as_deref().unwrap_or("-")),
+            escape(r.lm_package.as_deref().unwrap_or("-")),
+            r.key_length
+                .map_or_else(|| "-".to_owned(), |k| k.to_string()),
+            masks,
+            r.verdict,
+            escape(&r.reason),
+            evidence
+        );
+    }
+    h.push_str("</tbody></table></section>");
+    match page.rfind("</main>") {
+        Some(i) => {
+            let mut p = page;
+            p.insert_str(i, &h);
+            p
+        }
+        None => page + &h,
+    }
+}

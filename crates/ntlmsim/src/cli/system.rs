@@ -1,0 +1,55 @@
+//! What the tool takes from the operating system on behalf of every
+//! command: the clock, and the message files named on the command line.
+//! The simulator and its views never do either (docs/ARCHITECTURE.md).
+
+use std::io::Read;
+
+use ntlm_sim::input::{InputError, Source, read_limited};
+
+/// The current time as a FILETIME.
+pub(crate) fn filetime_now() -> u64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let ticks = u64::try_from(since.as_nanos() / 100).unwrap_or(u64::MAX);
+    ticks.saturating_add(ntlm_session::FILETIME_UNIX_EPOCH)
+}
+
+/// Resolves a MESSAGE argument: `@FILE` reads the file, `-` reads `stdin`,
+/// anything else is the text itself.
+pub(crate) fn load(arg: &str, stdin: &mut dyn Read) -> Result<(Source, Vec<u8>), InputError> {
+    if arg == "-" {
+        let data = read_limited(stdin, &Source::Stdin)?;
+        return Ok((Source::Stdin, data));
+    }
+    if let Some(path) = arg.strip_prefix('@') {
+        let source = Source::File(path.to_owned());
+        let mut file = std::fs::File::open(path).map_err(|error| InputError::Read {
+            source: source.clone(),
+            error,
+        })?;
+        let data = read_limited(&mut file, &source)?;
+        return Ok((source, data));
+    }
+    Ok((Source::Argument, arg.as_bytes().to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_files_and_stdin() {
+        let mut stdin: &[u8] = b"from stdin";
+        let (src, data) = load("-", &mut stdin).unwrap();
+        assert_eq!(src, Source::Stdin);
+        assert_eq!(data, b"from stdin");
+        let (src, data) = load("abc", &mut stdin).unwrap();
+        assert_eq!((src, data), (Source::Argument, b"abc".to_vec()));
+        let e = load("@/nonexistent/ntlmsim-input", &mut stdin).unwrap_err();
+        assert!(
+            e.to_string().starts_with("cannot read file /nonexistent"),
+            "{e}"
+        );
+    }
+}

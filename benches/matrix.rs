@@ -10,9 +10,9 @@
     reason = "the built-in catalog is compiled in; a failure to load it must abort the bench"
 )]
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ntlm_policy::{MinSessionSecurity, Outcome, Semantics, negotiate_only};
 use ntlm_sim::fleet::{Fleet, synthetic_toml};
 use ntlm_sim::matrix::{self, Engine, Evaluator, Options, Peer, Policy};
-use ntlm_policy::{MinSessionSecurity, Outcome, Semantics, negotiate_only};
 use ntlm_sim::profiles::{Catalog, Profile};
 use std::hint::black_box;
 

@@ -3,8 +3,8 @@
 //!
 //! Run with `cargo run --example policy_matrix`.
 
-use ntlm_sim::matrix::{self, Application, Policy};
 use ntlm_policy::{MinSessionSecurity, Semantics};
+use ntlm_sim::matrix::{self, Application, Policy};
 use ntlm_sim::profiles::Catalog;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,7 +1,7 @@
 //! Records the git commit the binary is built from, for `ntlmsim --version`.
 //!
-//! `git rev-parse --short HEAD` when the package directory is the top of a
-//! git checkout and git is installed; else the commit `cargo package`
+//! `git rev-parse --short HEAD` when the package directory is
+//! `crates/ntlmsim` of a git checkout of the workspace and git is installed; else the commit `cargo package`
 //! recorded in `.cargo_vcs_info.json` (a crates.io tarball); else
 //! `unknown`, so the build never depends on git or a checkout.
 //! `NTLMSIM_GIT_COMMIT` set in the environment wins (for packagers).
@@ -38,12 +38,18 @@ fn main() {
     println!("cargo::rustc-env=NTLMSIM_GIT_COMMIT={commit}");
 }
 
-/// The short commit of the checkout whose top is `dir`; not that of a
-/// repository `dir` merely sits inside (an unpacked tarball under a home
-/// directory kept in git must not claim the home's commit).
+/// The path of this package in a checkout of the workspace.
+const PACKAGE_IN_CHECKOUT: &str = "crates/ntlmsim";
+
+/// The short commit of the checkout whose `crates/ntlmsim` is `dir`; not
+/// that of a repository `dir` merely sits inside (an unpacked tarball under
+/// a home directory kept in git must not claim the home's commit).
 fn from_checkout(dir: &Path) -> Option<String> {
     let top = git(dir, &["rev-parse", "--show-toplevel"])?;
-    let same = match (Path::new(&top).canonicalize(), dir.canonicalize()) {
+    let same = match (
+        Path::new(&top).join(PACKAGE_IN_CHECKOUT).canonicalize(),
+        dir.canonicalize(),
+    ) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };

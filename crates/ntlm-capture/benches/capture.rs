@@ -10,8 +10,8 @@
 )]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ntlm_testsupport::synth::{self, Format, Messages};
 use ntlm_capture::{Event, Extractor};
+use ntlm_testsupport::synth::{self, Format, Messages};
 
 const PCAP: Format = Format::Pcap {
     big_endian: false,

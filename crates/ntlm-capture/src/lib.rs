@@ -55,7 +55,11 @@ pub mod reassembly;
 #[cfg(test)]
 extern crate self as ntlm_capture;
 #[cfg(test)]
-#[allow(dead_code, unreachable_pub, reason = "test fixtures shared with ntlm-testsupport")]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "test fixtures shared with ntlm-testsupport"
+)]
 #[path = "../../ntlm-testsupport/src/synth.rs"]
 mod synth;
 pub mod token;

@@ -9,8 +9,8 @@
 )]
 
 use ntlm_capture::decode::linktype;
-use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Writer};
 use ntlm_capture::{CaptureError, Carrier, Event, Exchange, Extractor, FileSummary, Problem};
+use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Writer};
 use proptest::prelude::*;
 
 fn run(

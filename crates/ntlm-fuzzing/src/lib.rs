@@ -16,9 +16,9 @@ use std::sync::{Arc, OnceLock};
 use ntlm_session::{
     Client, ClientSettings, Credentials, MemoryStore, ReflectionCache, Server, ServerSettings,
 };
+use ntlm_sim::helper::{ClientHelper, ServerHelper};
+use ntlm_sim::serve::{Acceptor, Connection, Limits, LogEntry, Record, Reply};
 use ntlm_wire::{AuthenticateMessage, AvPairs, ChallengeMessage, Message, NegotiateMessage};
-use ntlmsim::helper::{ClientHelper, ServerHelper};
-use ntlmsim::serve::{Acceptor, Connection, Limits, LogEntry, Record, Reply};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -119,7 +119,7 @@ pub fn helper(data: &[u8]) {
         let a = server.handle(&line, &mut rng, NOW);
         let b = client.handle(&line, &mut rng, NOW);
         for answer in [a, b] {
-            if !ntlmsim::sink::line_safe(&answer) {
+            if !ntlm_report::sink::line_safe(&answer) {
                 panic!("a helper answer is not one clean line: {answer:?}");
             }
         }
@@ -227,21 +227,21 @@ fn check_round_trip(m: &Message<'_>) {
 
 /// The auditor of the capture oracle: a strict policy, so that every
 /// check runs.
-fn auditor() -> &'static ntlmsim::audit::Auditor {
-    static AUDITOR: OnceLock<ntlmsim::audit::Auditor> = OnceLock::new();
+fn auditor() -> &'static ntlm_sim::audit::Auditor {
+    static AUDITOR: OnceLock<ntlm_sim::audit::Auditor> = OnceLock::new();
     AUDITOR.get_or_init(|| {
-        let catalog = match ntlmsim::profiles::Catalog::builtin() {
+        let catalog = match ntlm_sim::profiles::Catalog::builtin() {
             Ok(c) => c,
             Err(e) => panic!("the built-in catalog does not load: {e}"),
         };
-        let policy = ntlmsim::audit::Policy {
+        let policy = ntlm_sim::audit::Policy {
             client_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
             server_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0000),
             client_lm_level: Some(ntlm_policy::LmCompatibilityLevel::L5),
             server_lm_level: Some(ntlm_policy::LmCompatibilityLevel::L5),
-            ..ntlmsim::audit::Policy::default()
+            ..ntlm_sim::audit::Policy::default()
         };
-        ntlmsim::audit::Auditor::new(policy, &catalog)
+        ntlm_sim::audit::Auditor::new(policy, &catalog)
     })
 }
 
@@ -250,7 +250,8 @@ fn auditor() -> &'static ntlmsim::audit::Auditor {
 /// audit (decoding, profile matching, verdicts, every rendering).
 pub fn capture(data: &[u8]) {
     use ntlm_capture::{Event, Extractor};
-    use ntlmsim::audit::{ProblemRecord, Summary, csv, html, render_human};
+    use ntlm_report::audit::{csv, html, render_human};
+    use ntlm_sim::audit::{ProblemRecord, Summary};
     let auditor = auditor();
     let mut records = Vec::new();
     let mut problems = Vec::new();
@@ -331,10 +332,10 @@ fn names(data: &[u8], n: usize, max: usize) -> Vec<String> {
 
 /// Every answer a helper writes is one line with no unsafe character.
 fn one_clean_line(what: &str, answer: &str) {
-    if !ntlmsim::sink::line_safe(answer) {
+    if !ntlm_report::sink::line_safe(answer) {
         panic!("{what}: the answer is not one clean line: {answer:?}");
     }
-    if ntlmsim::helper::one_line(answer.to_owned()) != answer {
+    if ntlm_sim::helper::one_line(answer.to_owned()) != answer {
         panic!("{what}: the last guard would rewrite {answer:?}");
     }
 }
@@ -346,7 +347,7 @@ fn one_clean_line(what: &str, answer: &str) {
 /// written; the next client gets its own answers.
 pub fn helper_names(data: &[u8]) {
     use ntlm_session::Credentials;
-    use ntlmsim::helper::{ClientHelper, ServerHelper};
+    use ntlm_sim::helper::{ClientHelper, ServerHelper};
 
     let Ok([user, domain, workstation]) = <[String; 3]>::try_from(names(data, 3, 2048)) else {
         panic!("names() returns three names");
@@ -383,7 +384,7 @@ pub fn helper_names(data: &[u8]) {
     if let Some(authenticate) = arg(&authenticate, "AF") {
         let answer = server.handle(&format!("KK {authenticate}"), &mut rng, NOW);
         one_clean_line("server KK", &answer);
-        let writable = ntlmsim::sink::line_safe(&user) && ntlmsim::sink::line_safe(&domain);
+        let writable = ntlm_report::sink::line_safe(&user) && ntlm_report::sink::line_safe(&domain);
         if !writable && answer != "NA STATUS_LOGON_FAILURE" {
             panic!("an unwritable name was answered {answer:?}");
         }
@@ -448,9 +449,10 @@ fn csv_cells(record: &str) -> Vec<String> {
 /// exchange with every cell present and none a formula, and the HTML page
 /// has no script element.
 pub fn audit_sinks(data: &[u8]) {
-    use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Spec};
     use ntlm_capture::{Event, Extractor};
-    use ntlmsim::audit::{ProblemRecord, Summary, csv, html, render_human};
+    use ntlm_report::audit::{csv, html, render_human};
+    use ntlm_sim::audit::{ProblemRecord, Summary};
+    use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Spec};
 
     let Ok([user, domain, workstation, file]) = <[String; 4]>::try_from(names(data, 4, 1024))
     else {
@@ -496,7 +498,7 @@ pub fn audit_sinks(data: &[u8]) {
 
     let human = render_human(&summary, &records, &problems);
     for line in human.lines() {
-        if !ntlmsim::sink::line_safe(line) {
+        if !ntlm_report::sink::line_safe(line) {
             panic!("a report line with an unsafe character: {line:?}");
         }
     }
@@ -540,7 +542,7 @@ pub fn audit_sinks(data: &[u8]) {
     }
     let columns = lines.first().map_or(0, |h| csv_cells(h).len());
     for line in &lines {
-        if !ntlmsim::sink::line_safe(line) {
+        if !ntlm_report::sink::line_safe(line) {
             panic!("a CSV record with an unsafe character: {line:?}");
         }
         let cells = csv_cells(line);
@@ -593,7 +595,7 @@ fn check_serve_line(record: &Record, line: &str, human: bool) {
     if line.contains(['\n', '\r']) || line.chars().any(char::is_control) {
         panic!("a serve log line holds a control character: {line:?}");
     }
-    if !ntlmsim::sink::line_safe(line) {
+    if !ntlm_report::sink::line_safe(line) {
         panic!("a serve log line holds an unsafe character: {line:?}");
     }
     // Three names of at most SERVE_FIELD_CHARS characters, each escaped to
@@ -695,16 +697,25 @@ pub fn serve_log(data: &[u8]) {
         }
     }
     let entry = LogEntry::Handshake(Box::new(record.clone()));
-    check_serve_line(&record, &entry.line(false), true);
-    check_serve_line(&record, &entry.line(true), false);
+    check_serve_line(
+        &record,
+        &ntlm_report::serve::entry_line(&entry, false),
+        true,
+    );
+    check_serve_line(
+        &record,
+        &ntlm_report::serve::entry_line(&entry, true),
+        false,
+    );
 }
 /// Arbitrary bytes as an event log: the first byte chooses the form (EVTX,
 /// UTF-8 XML, UTF-16 XML, JSON Lines, or recognised by content), the rest
 /// goes through the reader (`ntlm-events`), the judging under a strict
-/// policy and every rendering (`ntlmsim::events`).
+/// policy and every rendering (`ntlm_sim::events`, `ntlm_report::events`).
 pub fn events(data: &[u8]) {
     use ntlm_events::{Format, Item};
-    use ntlmsim::events::{EventAuditor, EventSummary, csv, html_into, render_human};
+    use ntlm_report::events::{csv, html_into, render_human};
+    use ntlm_sim::events::{EventAuditor, EventSummary};
     let Some((&choice, rest)) = data.split_first() else {
         return;
     };
@@ -715,11 +726,11 @@ pub fn events(data: &[u8]) {
         3 => Some(Format::JsonLines),
         _ => None,
     };
-    let auditor = EventAuditor::new(ntlmsim::audit::Policy {
+    let auditor = EventAuditor::new(ntlm_sim::audit::Policy {
         client_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
         server_min: ntlm_policy::MinSessionSecurity::from_registry(0x2008_0030),
         server_lm_level: Some(ntlm_policy::LmCompatibilityLevel::L5),
-        ..ntlmsim::audit::Policy::default()
+        ..ntlm_sim::audit::Policy::default()
     });
     let mut summary = EventSummary::default();
     let mut records = Vec::new();
@@ -759,7 +770,7 @@ pub fn events(data: &[u8]) {
     };
     let result = match format {
         Some(f) if choice & 0x80 != 0 => {
-            ntlm_events::read_filtered(f, &[], rest, &ntlmsim::events::wanted, &mut sink)
+            ntlm_events::read_filtered(f, &[], rest, &ntlm_sim::events::wanted, &mut sink)
         }
         Some(f) => ntlm_events::read_format(f, &[], rest, &mut sink),
         None => ntlm_events::read(rest, &mut sink),

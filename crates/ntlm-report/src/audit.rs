@@ -4,14 +4,11 @@
 
 use std::fmt::Write as _;
 
-use ntlm_policy::Failure;
-use ntlm_sim::audit::{ExchangeRecord, ProblemRecord, Summary};
+use ntlm_sim::audit::{ExchangeRecord, HUMAN_ROWS, ProblemRecord, Summary, failure_text, host};
+use ntlm_sim::outcome::{hex32, names};
 
 use crate::report::escape;
 use crate::sink;
-
-/// Most exchange rows in the human output (breaking ones first).
-pub const HUMAN_ROWS: usize = 200;
 
 /// Most characters of a name (user, domain, file) in one cell of the human
 /// table; the rest is cut with a note of its length ([`sink::terminal_bounded`]).
@@ -19,17 +16,6 @@ pub const HUMAN_NAME_CHARS: usize = 64;
 
 /// Most characters of a file name or problem message on one human line.
 const HUMAN_TEXT_CHARS: usize = 512;
-
-fn failure_text(f: &Failure) -> String {
-    let mut s = format!("{} refuses on receipt of {}", f.side, f.stage.message());
-    if !f.missing.is_empty() {
-        let _ = write!(s, ": missing {}", names(f.missing).join(" | "));
-    } else {
-        let _ = write!(s, ": {}", f.reason());
-    }
-    let _ = write!(s, " [{} {}]", f.rule.id, f.rule.source);
-    s
-}
 
 fn who(r: &ExchangeRecord) -> String {
     match (&r.domain, &r.user) {

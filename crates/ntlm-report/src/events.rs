@@ -2,14 +2,15 @@
 //! ([`render_human`]), CSV ([`csv`]) and the HTML section of the audit
 //! report ([`html_into`]) of the records [`ntlm_sim::events`] judges.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use ntlm_sim::events::{EventRecord, EventSummary};
-use ntlm_sim::outcome::{OutcomeJson, names};
+use ntlm_sim::outcome::{hex32, names};
 
-use HUMAN_ROWS;
 use crate::report::escape;
 use crate::sink;
+use ntlm_sim::audit::HUMAN_ROWS;
 
 /// The human section on event logs (empty when no event log was read).
 /// Text from the logs goes through [`sink::terminal`].

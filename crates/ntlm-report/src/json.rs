@@ -15,10 +15,10 @@ use ntlm_wire::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::filetime;
-use crate::input::{InputForm, Source};
-use crate::inspect::{self, AvView, Defect, KindText, WireText, offsets};
-use crate::spnego::SpnegoInfo;
+use ntlm_sim::filetime;
+use ntlm_sim::input::{InputForm, Source};
+use ntlm_sim::inspect::{self, AvView, Defect, KindText, WireText, offsets};
+use ntlm_sim::spnego::SpnegoInfo;
 
 /// One decoded message.
 #[derive(Debug, Clone, Serialize)]
@@ -589,9 +589,9 @@ mod tests {
     use super::*;
 
     const SPEC_CHALLENGE: &[u8] =
-        include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
+        include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
     const SPEC_AUTH: &[u8] =
-        include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-authenticate.bin");
+        include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-authenticate.bin");
 
     fn to_value(raw: &[u8]) -> Value {
         let m = Message::parse(raw).unwrap();

@@ -15,9 +15,12 @@
 pub mod actions;
 pub mod audit;
 pub mod events;
+pub mod exchange;
+pub mod interop;
 pub mod json;
 pub mod outcome;
 pub mod render;
 pub mod report;
 pub mod serve;
 pub mod sink;
+pub mod text;

@@ -15,10 +15,10 @@ use ntlm_wire::{
     NegotiateFlags, NegotiateMessage, ResponseKind, Version,
 };
 
-use crate::filetime;
-use crate::input::{InputForm, Source, describe_oid};
-use crate::inspect::{self, BufferFields, KindText, WireText, offsets};
 use crate::sink;
+use ntlm_sim::filetime;
+use ntlm_sim::input::{InputForm, Source, describe_oid};
+use ntlm_sim::inspect::{self, BufferFields, KindText, WireText, offsets};
 
 /// Width of the offset column.
 const OFF_W: usize = 6;
@@ -699,9 +699,9 @@ mod tests {
     use super::*;
 
     const SPEC_AUTH: &[u8] =
-        include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-authenticate.bin");
+        include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-authenticate.bin");
     const SPEC_CHALLENGE: &[u8] =
-        include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
+        include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
 
     #[test]
     fn challenge_lists_every_field_with_offsets() {

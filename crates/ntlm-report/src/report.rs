@@ -26,26 +26,16 @@ use ntlm_policy::{
 };
 use serde::Serialize;
 
+use ntlm_sim::interop::HostInfo;
+use ntlm_sim::relax::failure_line;
+
 use crate::actions::{Actions, Configured, Relaxed};
-use crate::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
-use crate::outcome::{OutcomeJson, hex32, names};
-use crate::profiles::Profile;
+use ntlm_sim::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
+use ntlm_sim::outcome::{OutcomeJson, hex32, names};
+use ntlm_sim::profiles::Profile;
 
 /// Above this many grid cells the report lists pairs instead of drawing a grid.
 pub const MAX_GRID_CELLS: usize = 10_000;
-
-/// A fleet host, as the report lists it.
-#[derive(Debug, Clone)]
-pub struct HostInfo {
-    /// Host name.
-    pub name: String,
-    /// Profile name.
-    pub profile: String,
-    /// Its registry values, as text (empty: the profile's defaults).
-    pub settings: String,
-    /// The fleet file's description of it.
-    pub description: Option<String>,
-}
 
 /// Everything the report shows.
 #[derive(Debug, Clone)]
@@ -54,8 +44,8 @@ pub struct Report<'a> {
     pub title: String,
     /// One line saying what changed.
     pub summary: String,
-    /// The pairs (a slice of [`crate::matrix::PairResult`]s, or a compact
-    /// [`crate::matrix::Matrix`]).
+    /// The pairs (a slice of [`ntlm_sim::matrix::PairResult`]s, or a compact
+    /// [`ntlm_sim::matrix::Matrix`]).
     pub results: &'a dyn PairSet,
     /// Row order (clients).
     pub clients: Vec<String>,
@@ -177,17 +167,6 @@ pub fn switches(s: &Semantics) -> Vec<(&'static str, &'static str, String)> {
         .zip(s.rules())
         .map(|((name, value), rule)| (name, value, format!("{} ({})", rule.id, rule.source)))
         .collect()
-}
-
-/// "the server refuses on receipt of NEGOTIATE with SEC_E_UNSUPPORTED_FUNCTION (0x80090302)".
-pub fn failure_line(f: &Failure) -> String {
-    format!(
-        "the {} refuses on receipt of {} with {} ({})",
-        f.side,
-        f.stage.message(),
-        f.status.name(),
-        hex32(f.status.code())
-    )
 }
 
 /// The number of pairs that fail after the change (the failing cells).
@@ -830,9 +809,9 @@ fn list(r: &Report<'_>, h: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::{self, Application, Policy};
-    use crate::profiles::Catalog;
     use ntlm_policy::MinSessionSecurity;
+    use ntlm_sim::matrix::{self, Application, Policy};
+    use ntlm_sim::profiles::Catalog;
 
     #[test]
     fn escapes_text_and_script_data() {

@@ -66,9 +66,7 @@ pub fn entry_line(entry: &LogEntry, json: bool) -> String {
             "suppressed",
             *count,
             Some(client.to_string()),
-            format!(
-                "{count} similar failures from {client} suppressed (rate limit per address)"
-            ),
+            format!("{count} similar failures from {client} suppressed (rate limit per address)"),
         ),
         LogEntry::Dropped { count } => (
             "dropped",
@@ -149,12 +147,7 @@ pub fn record_line(r: &Record) -> String {
     } else {
         format!(
             "{}\\{}",
-            name(r, 
-                "domain",
-                "domain_raw",
-                &r.domain,
-                r.domain_raw.as_ref()
-            ),
+            name(r, "domain", "domain_raw", &r.domain, r.domain_raw.as_ref()),
             name(r, "user", "user_raw", &r.user, r.user_raw.as_ref())
         )
     };
@@ -185,7 +178,9 @@ mod tests {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as B64;
     use ntlm_policy::MinSessionSecurity;
-    use ntlm_session::{Client, ClientSettings, Credentials, Established, MemoryStore, ServerSettings};
+    use ntlm_session::{
+        Client, ClientSettings, Credentials, Established, MemoryStore, ServerSettings,
+    };
     use ntlm_sim::serve::{Acceptor, Connection, Limits, Reply, Scheme, Truncated};
     use ntlm_wire::{AuthenticateMessage, NegotiateFlags};
     use rand_chacha::ChaCha20Rng;

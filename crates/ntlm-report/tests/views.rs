@@ -7,16 +7,17 @@
     reason = "test helpers: a failed expectation must abort the test"
 )]
 
+use ntlm_report::{json, render};
+use ntlm_sim::{input, inspect};
 use ntlm_wire::Message;
-use ntlmsim::{input, inspect, json, render};
 use proptest::prelude::*;
 
 const MESSAGES: [&[u8]; 5] = [
-    include_bytes!("../crates/ntlm-wire/tests/data/derived-mic-negotiate.bin"),
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.2.3-challenge.bin"),
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin"),
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.2.3-authenticate.bin"),
-    include_bytes!("../crates/ntlm-wire/tests/data/derived-mic-authenticate.bin"),
+    include_bytes!("../../ntlm-wire/tests/data/derived-mic-negotiate.bin"),
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.2.3-challenge.bin"),
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin"),
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.2.3-authenticate.bin"),
+    include_bytes!("../../ntlm-wire/tests/data/derived-mic-authenticate.bin"),
 ];
 
 /// Runs every view over `bytes` when they parse; returns whether they did.

@@ -43,8 +43,6 @@ use serde::Serialize;
 
 use crate::outcome::{CertaintyJson, FailureJson, OutcomeJson, hex32, names};
 use crate::profiles::{Catalog, Honours};
-use crate::report::escape;
-use crate::sink;
 
 /// The what-if policy an audit applies.
 #[derive(Debug, Clone)]
@@ -314,7 +312,8 @@ impl ExchangeRecord {
     }
 }
 
-fn host(endpoint: &str) -> &str {
+/// The host part of an `address:port` endpoint (IPv6 brackets removed).
+pub fn host(endpoint: &str) -> &str {
     match endpoint.rfind(':') {
         Some(i) => endpoint.get(..i).map_or(endpoint, |h| {
             h.trim_start_matches('[').trim_end_matches(']')
@@ -1229,11 +1228,26 @@ impl Serialize for FlagNames {
     }
 }
 
+/// Most exchange rows in the human output (breaking ones first).
+pub const HUMAN_ROWS: usize = 200;
+
+/// A failure in a few words, for the verdicts of records.
+pub fn failure_text(f: &Failure) -> String {
+    let mut s = format!("{} refuses on receipt of {}", f.side, f.stage.message());
+    if !f.missing.is_empty() {
+        let _ = write!(s, ": missing {}", names(f.missing).join(" | "));
+    } else {
+        let _ = write!(s, ": {}", f.reason());
+    }
+    let _ = write!(s, " [{} {}]", f.rule.id, f.rule.source);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ntlm_testsupport::synth::{self, Messages, Spec};
     use ntlm_capture::{Event, Extractor};
+    use ntlm_testsupport::synth::{self, Messages, Spec};
 
     fn records(capture: &[u8], policy: Policy) -> (Vec<ExchangeRecord>, Vec<ProblemRecord>) {
         let auditor = Auditor::new(policy, &Catalog::builtin().unwrap());
@@ -1521,5 +1535,4 @@ mod tests {
         let got = name(&d).unwrap();
         assert!(got == "windows-10" || got == "windows-11", "{got}");
     }
-
 }

@@ -38,8 +38,6 @@ use serde::Serialize;
 
 use crate::audit::{BreakingClient, Policy, ProblemRecord};
 use crate::outcome::{OutcomeJson, SuccessJson, hex32, names};
-use crate::report::escape;
-use crate::sink;
 
 /// One statement a record rests on.
 #[derive(Debug, Clone, Serialize)]

@@ -832,7 +832,7 @@ mod tests {
         // A CHALLENGE whose TargetInfo lost its last 4 bytes (MsvAvEOL), as in
         // captures of truncated tokens: decoded from a copy whose Len was
         // clamped, checked against the original header.
-        let full = include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
+        let full = include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
         let original = &full[..full.len() - 4];
         let mut clamped = original.to_vec();
         clamped[40] = 32;

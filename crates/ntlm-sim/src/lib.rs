@@ -47,6 +47,7 @@ pub mod observations;
 pub mod outcome;
 pub mod parse;
 pub mod profiles;
+pub mod relax;
 pub mod restrict;
 pub mod serve;
 pub mod sink;

@@ -2,8 +2,6 @@
 //! shared by `handshake`, `policy check` and the matrix commands (the human
 //! form is in ntlm-report).
 
-use std::fmt::Write as _;
-
 use ntlm_policy::{Certainty, Failure, Semantics, bit_rules};
 use ntlm_session::SessionReport;
 use ntlm_wire::NegotiateFlags;

@@ -38,7 +38,6 @@
 //!   writes one line per record, escaped for terminals ([`crate::sink`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -58,7 +57,6 @@ use rand_chacha::rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 
 use crate::outcome::{CertaintyJson, OutcomeJson, hex32, names};
-use crate::sink;
 
 /// The HTTP authentication scheme a token came with (RFC 4559 `Negotiate`
 /// carrying a raw NTLMSSP token is accepted as well as `NTLM`).
@@ -926,7 +924,6 @@ impl Record {
     pub const fn succeeded(&self) -> bool {
         self.outcome.is_success()
     }
-
 }
 
 /// One line of the log: a handshake, or a note about the log itself.

@@ -3,8 +3,8 @@
 #![allow(clippy::panic, reason = "test failures name the observation")]
 
 use ntlm_policy::Semantics;
-use ntlmsim::observations::{Observation, check_all};
-use ntlmsim::profiles::Catalog;
+use ntlm_sim::observations::{Observation, check_all};
+use ntlm_sim::profiles::Catalog;
 
 #[test]
 fn every_observation_holds_under_the_default_semantics() {

@@ -12,18 +12,18 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// The server side of TLS, ready to accept connections.
-pub struct Tls {
+pub(crate) struct Tls {
     /// The rustls configuration (HTTP/1.1 only).
-    pub config: Arc<rustls::ServerConfig>,
+    pub(crate) config: Arc<rustls::ServerConfig>,
     /// The leaf certificate, DER.
-    pub certificate: Vec<u8>,
+    pub(crate) certificate: Vec<u8>,
     /// The RFC 5929 `tls-server-end-point` value: the certificate's hash.
-    pub end_point_hash: Vec<u8>,
+    pub(crate) end_point_hash: Vec<u8>,
     /// MsvAvChannelBindings a client on this server sends: MD5 of the
     /// `gss_channel_bindings_struct` with `tls-server-end-point:` and the hash.
-    pub channel_bindings: [u8; 16],
+    pub(crate) channel_bindings: [u8; 16],
     /// Whether the certificate was generated at start-up.
-    pub generated: bool,
+    pub(crate) generated: bool,
 }
 
 impl std::fmt::Debug for Tls {
@@ -39,7 +39,7 @@ impl std::fmt::Debug for Tls {
 impl Tls {
     /// A self-signed certificate generated now for `names` (DNS names or
     /// IP addresses), ECDSA P-256 with SHA-256.
-    pub fn generate(names: &[String]) -> Result<Self, String> {
+    pub(crate) fn generate(names: &[String]) -> Result<Self, String> {
         let ck = rcgen::generate_simple_self_signed(names.to_vec())
             .map_err(|e| format!("cannot generate a certificate: {e}"))?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
@@ -47,7 +47,7 @@ impl Tls {
     }
 
     /// The certificate chain (leaf first) and private key of PEM files.
-    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, String> {
+    pub(crate) fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, String> {
         let chain = CertificateDer::pem_file_iter(cert)
             .map_err(|e| format!("--cert {}: {e}", cert.display()))?
             .collect::<Result<Vec<_>, _>>()
@@ -94,7 +94,7 @@ impl Tls {
     }
 
     /// The certificate as PEM.
-    pub fn certificate_pem(&self) -> String {
+    pub(crate) fn certificate_pem(&self) -> String {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&self.certificate);
         let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
@@ -163,7 +163,7 @@ const SIGNATURE_HASHES: [(&[u8], EndPointHash); 9] = [
 /// with the hash function of its signatureAlgorithm (SHA-256 for MD5 and
 /// SHA-1). Signatures without a single such hash (RSASSA-PSS, Ed25519)
 /// are refused with an error naming the algorithm.
-pub fn tls_server_end_point(cert: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn tls_server_end_point(cert: &[u8]) -> Result<Vec<u8>, String> {
     let oid = signature_algorithm(cert)?;
     let hash = SIGNATURE_HASHES
         .iter()

@@ -21,7 +21,7 @@ use std::process::Command;
 use serde_json::Value;
 
 fn captures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("..")
         .join("shared")
         .join("captures")

@@ -45,7 +45,7 @@ fn write(name: &str, bytes: &[u8]) -> String {
 }
 
 fn samples() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/evtx");
+    let d = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("../shared/evtx");
     if d.is_dir() {
         Some(d)
     } else {
@@ -724,7 +724,8 @@ fn bad_inputs_are_problems_and_the_rest_is_judged() {
 #[test]
 fn captures_and_event_logs_mix() {
     let Some(d) = samples() else { return };
-    let capture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    let capture =
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("../shared/captures");
     let Some(pcap) = std::fs::read_dir(&capture).ok().and_then(|r| {
         r.filter_map(Result::ok)
             .map(|e| e.path())

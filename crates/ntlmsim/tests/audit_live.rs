@@ -34,7 +34,7 @@ impl Drop for Guard {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn venv_python() -> PathBuf {
@@ -54,7 +54,7 @@ fn on_path(tool: &str) -> bool {
 /// Starts an HTTP NTLM server; returns it and its port.
 fn server(args: &[&str], user_file: &Path) -> (Guard, u16) {
     let mut child = Command::new(venv_python())
-        .arg(root().join("tests/support/ntlm_http_peer.py"))
+        .arg(root().join("crates/ntlmsim/tests/support/ntlm_http_peer.py"))
         .arg("server")
         .args(args)
         .env("NTLM_USER_FILE", user_file)
@@ -207,7 +207,7 @@ fn real_peers_over_loopback_are_audited() {
     assert_eq!(curl(samba_port, "Passw0rd!"), "200");
     assert_eq!(curl(py_port, "wrong"), "401");
     let out = Command::new(venv_python())
-        .arg(root().join("tests/support/ntlm_http_peer.py"))
+        .arg(root().join("crates/ntlmsim/tests/support/ntlm_http_peer.py"))
         .arg("client")
         .arg(format!("http://127.0.0.1:{py_port}/"))
         .args(["TESTDOM\\alice", "Passw0rd!"])

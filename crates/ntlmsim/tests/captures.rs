@@ -21,11 +21,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use ntlm_sim::inspect;
 use ntlm_wire::{Message, SIGNATURE};
-use ntlmsim::inspect;
 
 fn captures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("..")
         .join("shared")
         .join("captures")
@@ -107,7 +107,7 @@ fn find_messages(frame: usize, data: &[u8]) -> Vec<Found> {
                 continue; // a bare `WWW-Authenticate: NTLM` offer
             }
             let text = [scheme, &token[..]].concat();
-            let input = ntlmsim::input::decode(&text).unwrap_or_else(|e| {
+            let input = ntlm_sim::input::decode(&text).unwrap_or_else(|e| {
                 panic!(
                     "frame {frame}: {} token does not decode: {e}",
                     String::from_utf8_lossy(scheme)
@@ -200,8 +200,8 @@ fn every_ntlmssp_message_in_the_captures_decodes() {
                         .or_default()
                         .push((m.message_type() as u32, m.flags().bits()));
                     // The views must cope with whatever was captured.
-                    let _ = ntlmsim::render::message(&f.bytes, &m);
-                    let _ = ntlmsim::json::message(&f.bytes, &m);
+                    let _ = ntlm_report::render::message(&f.bytes, &m);
+                    let _ = ntlm_report::json::message(&f.bytes, &m);
                     println!(
                         "{name} frame {} ({}): {} {:#010x}, {} defect(s)",
                         f.frame,

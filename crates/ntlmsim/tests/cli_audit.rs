@@ -461,7 +461,7 @@ fn simulated_https(client: &str) -> Messages {
     use ntlm_session::{Credentials, Fixed, MemoryStore, Pair};
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
-    let catalog = ntlmsim::profiles::Catalog::builtin().unwrap();
+    let catalog = ntlm_sim::profiles::Catalog::builtin().unwrap();
     let cp = catalog.get(client).unwrap();
     let mut c = cp
         .client_settings(Credentials::password("alice", "TESTDOM", "pw"))
@@ -473,7 +473,7 @@ fn simulated_https(client: &str) -> Messages {
         .unwrap()
         .server_settings(std::sync::Arc::new(store))
         .unwrap();
-    ntlmsim::binding::apply(
+    ntlm_sim::binding::apply(
         cp,
         &mut c,
         &mut s,

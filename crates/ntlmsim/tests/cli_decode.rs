@@ -18,21 +18,21 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_ntlmsim");
 
 const CHALLENGE_4_2_2_3: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.2.3-challenge.bin");
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.2.3-challenge.bin");
 const AUTHENTICATE_4_2_2_3: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.2.3-authenticate.bin");
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.2.3-authenticate.bin");
 const CHALLENGE_4_2_3_3: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.3.3-challenge.bin");
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.3.3-challenge.bin");
 const AUTHENTICATE_4_2_3_3: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.3.3-authenticate.bin");
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.3.3-authenticate.bin");
 const CHALLENGE_4_2_4_3: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
 const AUTHENTICATE_4_2_4_3: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-authenticate.bin");
+    include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-authenticate.bin");
 const NEGOTIATE_DERIVED: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/derived-mic-negotiate.bin");
+    include_bytes!("../../ntlm-wire/tests/data/derived-mic-negotiate.bin");
 const AUTHENTICATE_DERIVED_MIC: &[u8] =
-    include_bytes!("../crates/ntlm-wire/tests/data/derived-mic-authenticate.bin");
+    include_bytes!("../../ntlm-wire/tests/data/derived-mic-authenticate.bin");
 
 fn run(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().unwrap()

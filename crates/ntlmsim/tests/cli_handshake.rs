@@ -65,7 +65,7 @@ fn spec(level: &str, client_flags: &str, server_flags: &str) -> serde_json::Valu
 fn file_hex(name: &str) -> String {
     let p = format!(
         "{}/crates/ntlm-wire/tests/data/{name}",
-        env!("CARGO_MANIFEST_DIR")
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
     );
     hex::encode(std::fs::read(p).unwrap())
 }

@@ -157,7 +157,7 @@ fn two_helpers_complete_an_exchange() {
 /// Whether `answer` is one clean line: no control or invisible formatting
 /// character (the line reader already split on `\n`).
 fn clean(answer: &str) -> bool {
-    !answer.chars().any(ntlmsim::sink::is_unsafe_char)
+    !answer.chars().any(ntlm_report::sink::is_unsafe_char)
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn user_file_with_both_formats() {
         .join(format!("cli-helper-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("users");
-    let bob_hash = hex::encode(ntlmsim::crypto::nt_hash("S3cret!").as_bytes()).to_uppercase();
+    let bob_hash = hex::encode(ntlm_sim::crypto::nt_hash("S3cret!").as_bytes()).to_uppercase();
     std::fs::write(
         &file,
         format!(

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 fn ntlmsim(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("COLUMNS")
@@ -831,7 +831,7 @@ fn html_report_says_what_to_do() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("fleet-actions.html");
     let _ = std::fs::remove_file(&path);
-    let fleet = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fleet.toml");
+    let fleet = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/fleet.toml");
     let (code, v) = json(&[
         "interop",
         "--fleet",

@@ -68,7 +68,7 @@ fn three_exchanges(name: &str) -> String {
 }
 
 fn shared_capture(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("../shared/captures")
         .join(name);
     if p.is_file() {

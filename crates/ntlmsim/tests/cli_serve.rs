@@ -34,7 +34,7 @@ fn ntlmsim() -> Command {
 }
 
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 /// curl on PATH, or a note (a failure in CI).
@@ -64,7 +64,7 @@ fn python(test: &str) -> Option<PathBuf> {
 }
 
 fn script() -> PathBuf {
-    workspace_root().join("tests/support/ntlm_http_peer.py")
+    workspace_root().join("crates/ntlmsim/tests/support/ntlm_http_peer.py")
 }
 
 /// A running child, killed on drop.

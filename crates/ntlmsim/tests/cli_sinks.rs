@@ -3,7 +3,7 @@
 //! overrides, zero-width characters, spreadsheet formulas, very long names)
 //! in messages, captures, catalog and fleet files and file names must never
 //! reach standard output or standard error raw. Every line written is one
-//! line with no control or invisible formatting character (`ntlmsim::sink`);
+//! line with no control or invisible formatting character (`ntlm_report::sink`);
 //! the names show escaped. The helper line protocol has its own tests
 //! (`cli_helper.rs`); `audit`'s renderers also have unit tests.
 #![allow(
@@ -23,12 +23,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Spec};
-use ntlm_testsupport::{LONG_NAME_CHARS, hostile_names, long_name};
-use ntlmsim::sink;
-use ntlmsim::wire::{
+use ntlm_report::sink;
+use ntlm_sim::wire::{
     AuthenticateMessage, AvId, AvPairs, ChallengeMessage, Charset, NegotiateFlags as F, text,
 };
+use ntlm_testsupport::synth::{self, Conversation, Format, Messages, Spec};
+use ntlm_testsupport::{LONG_NAME_CHARS, hostile_names, long_name};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ntlmsim");
 
@@ -76,7 +76,7 @@ fn argument_names() -> Vec<String> {
 /// A CHALLENGE (MS-NLMP 4.2.4.3's, Unicode) whose TargetName and every
 /// name AV pair is `name`.
 fn hostile_challenge(name: &str) -> Vec<u8> {
-    let spec = include_bytes!("../crates/ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
+    let spec = include_bytes!("../../ntlm-wire/tests/data/ms-nlmp-4.2.4.3-challenge.bin");
     let mut c = ChallengeMessage::parse(spec).unwrap().into_owned();
     let value = text::encode(name, Charset::Unicode);
     c.target_name = Some(Cow::Owned(value.clone()));

@@ -5,7 +5,7 @@ use std::path::Path;
 
 fn doc(name: &str) -> String {
     std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
             .join("docs")
             .join(name),
     )

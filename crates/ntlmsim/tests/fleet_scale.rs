@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};
 
-use ntlmsim::fleet::{Fleet, synthetic_toml};
-use ntlmsim::matrix::{self, Change, Options, Policy};
-use ntlmsim::policy::MinSessionSecurity;
-use ntlmsim::profiles::Catalog;
+use ntlm_sim::fleet::{Fleet, synthetic_toml};
+use ntlm_sim::matrix::{self, Change, Options, Policy};
+use ntlm_sim::policy::MinSessionSecurity;
+use ntlm_sim::profiles::Catalog;
 
 const HOSTS: usize = 2_000;
 
@@ -72,7 +72,7 @@ fn two_thousand_hosts_all_to_all_give_the_weighted_counts() {
     let fleet = Fleet::from_toml(&text, &catalog).unwrap();
     let change = Policy {
         server_min: Some(MinSessionSecurity::from_registry(0x2008_0000)),
-        client_lm_level: Some(ntlmsim::policy::LmCompatibilityLevel::L5),
+        client_lm_level: Some(ntlm_sim::policy::LmCompatibilityLevel::L5),
         ..Policy::default()
     };
     let want = expected(&fleet, &catalog, &change);

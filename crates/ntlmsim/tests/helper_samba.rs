@@ -38,11 +38,11 @@ use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use ntlm_sim::wire::NegotiateFlags as F;
 use ntlm_testsupport::{
     CHALLENGE_ONLY, DOMAIN, PASSWORD, Peer, Scratch, USER, flags_hex, ntlm_auth, samba_client,
     samba_server,
 };
-use ntlmsim::wire::NegotiateFlags as F;
 
 const ALL_FEATURES: &str =
     "SF NTLMSSP_FEATURE_SIGN NTLMSSP_FEATURE_SEAL NTLMSSP_FEATURE_SESSION_KEY";
@@ -497,8 +497,8 @@ fn sign_or_seal_client_without_sign_refused_by_samba_server_and_by_its_model() {
 /// `user`, with the server helper `server`: the answer to the KK, then the
 /// answer to the next request (a fresh `YR`) that the server gives.
 fn hostile_exchange(server: &mut Peer, user: &str) -> (String, String) {
-    use ntlmsim::helper::ClientHelper;
-    use ntlmsim::session::{ClientSettings, Credentials};
+    use ntlm_sim::helper::ClientHelper;
+    use ntlm_sim::session::{ClientSettings, Credentials};
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
 
@@ -521,7 +521,7 @@ fn hostile_exchange(server: &mut Peer, user: &str) -> (String, String) {
 /// takes two lines and the next request is answered with the second; CR,
 /// ESC sequences, C1 controls and bidi overrides reach squid raw; only a
 /// NUL is refused (`NA NT_STATUS_LOGON_FAILURE`). What Samba does is
-/// recorded here and in the `ntlmsim::helper` module documentation.
+/// recorded here and in the `ntlm_sim::helper` module documentation.
 /// ntlmsim refuses every one of them with one `NA STATUS_LOGON_FAILURE`
 /// line and answers the next request with its own `TT`.
 #[test]

@@ -5,12 +5,11 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
-use ntlmsim::attack::{
+use ntlm_sim::attack::{
     self, AttackResult, COLUMN_LEGEND, Cbt, Outcome, Scenario, Settings, matrix_columns,
 };
-use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
-use ntlmsim::parse;
-use ntlmsim::profiles::Catalog;
+use ntlm_sim::outcome::{CertaintyJson, OutcomeJson};
+use ntlm_sim::profiles::Catalog;
 use serde::Serialize;
 
 use super::{CliError, Status};
@@ -376,7 +375,7 @@ fn render(st: &Settings, r: &AttackResult, detected_under: &[&str]) -> String {
                 f.rule.id,
                 f.status.name()
             );
-            s.push_str(&outcome::render_failure(f));
+            s.push_str(&ntlm_report::outcome::render_failure(f));
         }
         (_, Outcome::Established { report, .. }) => {
             if r.verdict() == "nothing-to-tamper" {
@@ -394,7 +393,7 @@ fn render(st: &Settings, r: &AttackResult, detected_under: &[&str]) -> String {
             for d in r.downgrade() {
                 let _ = writeln!(s, "  downgrade:  {d}");
             }
-            s.push_str(&outcome::render_success(report));
+            s.push_str(&ntlm_report::outcome::render_success(report));
         }
     }
     let _ = writeln!(s, "\ndefences:  {}", sc.defences());

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use ntlm_capture::{CaptureError, Event, Exchange, Extractor};
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
-use ntlmsim::audit::{
-    Auditor, ExchangeRecord, FileJson, HUMAN_ROWS, Policy, ProblemRecord, Summary, csv, html,
-    render_human,
+use ntlm_report::audit::{csv, html, render_human};
+use ntlm_sim::audit::{
+    Auditor, ExchangeRecord, FileJson, HUMAN_ROWS, Policy, ProblemRecord, Summary,
 };
-use ntlmsim::events::{EventAuditor, EventRecord};
-use ntlmsim::profiles::Catalog;
+use ntlm_sim::events::{EventAuditor, EventRecord};
+use ntlm_sim::profiles::Catalog;
 use serde::Serialize;
 
 use super::{CliError, Status, term};
@@ -141,16 +141,16 @@ fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
         server_lm_level: level(&args.server_lm_level, "--server-lm-level")?,
         semantics,
         restrict: ntlm_session::RestrictPath {
-            client: ntlmsim::restrict::from_pastes(&args.client_restrict)
+            client: ntlm_sim::restrict::from_pastes(&args.client_restrict)
                 .map_err(|e| bad("--client-restrict", e))?,
-            server: ntlmsim::restrict::from_pastes(&args.server_restrict)
+            server: ntlm_sim::restrict::from_pastes(&args.server_restrict)
                 .map_err(|e| bad("--server-restrict", e))?,
-            dc: ntlmsim::restrict::from_pastes(&args.dc_restrict)
+            dc: ntlm_sim::restrict::from_pastes(&args.dc_restrict)
                 .map_err(|e| bad("--dc-restrict", e))?,
             target: None,
             transport: ntlm_policy::restrict::Transport::Other,
         },
-        binding: ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+        binding: ntlm_sim::binding::policy(&args.bindings, &args.zero_channel_bindings)
             .map_err(CliError::new)?,
         tls: args.tls,
     })
@@ -222,7 +222,7 @@ impl Output<'_> {
         self.summary.add(&r);
         let decoded_messages = shown
             .filter(|_| self.json)
-            .map(|x| super::decode::exchange_json(&r.file, r.index, x));
+            .map(|x| ntlm_report::exchange::exchange_json(&r.file, r.index, x));
         self.write(&Line::Exchange(ExchangeLine {
             record: &r,
             decoded_messages,
@@ -239,7 +239,7 @@ impl Output<'_> {
             self.messages.push(format!(
                 "Exchange {}:\n{}",
                 r.index,
-                super::decode::exchange_text(&r.file, r.index, x)
+                ntlm_report::exchange::exchange_text(&r.file, r.index, x)
             ));
         }
         let keep = self.keep_all || in_table;
@@ -502,7 +502,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         if let Kind::Events(format) = kind {
             let mut events = std::mem::take(&mut out.summary.events);
             let mut failed: Option<CliError> = None;
-            ntlmsim::events::audit_file(
+            ntlm_sim::events::audit_file(
                 path,
                 format,
                 BufReader::with_capacity(1 << 20, file),
@@ -586,12 +586,12 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
     }
     if let Some(path) = &args.html {
         let page = html(&out.summary, &out.records, &problems);
-        let page = ntlmsim::events::html_into(page, &out.summary.events, &event_records);
+        let page = ntlm_report::events::html_into(page, &out.summary.events, &event_records);
         std::fs::write(path, page)
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
     if let Some(path) = &args.events_csv {
-        std::fs::write(path, ntlmsim::events::csv(&event_records))
+        std::fs::write(path, ntlm_report::events::csv(&event_records))
             .map_err(|e| CliError::new(format!("cannot write {path}: {e}")))?;
     }
     let status = if out.summary.breaking > 0 || out.summary.events.events_breaking > 0 {
@@ -607,7 +607,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         out.write(&Line::Summary(&summary))?;
     } else {
         let mut text = render_human(&out.summary, &out.records, &problems);
-        text.push_str(&ntlmsim::events::render_human(
+        text.push_str(&ntlm_report::events::render_human(
             &out.summary.events,
             &event_records,
         ));

@@ -10,11 +10,11 @@ use std::io::{BufReader, Read};
 use std::net::SocketAddr;
 
 use clap::Args;
-use ntlm_capture::{CaptureError, Carrier, Event, Exchange, Extractor, NtlmMessage};
+use ntlm_capture::{CaptureError, Event, Exchange, Extractor, NtlmMessage};
+use ntlm_report::exchange::{CaptureRef, escaped};
+use ntlm_report::{json, render};
+use ntlm_sim::input::{self, InputForm, MessageInput, Source};
 use ntlm_wire::{Message, MessageType};
-use ntlmsim::input::{self, InputForm, MessageInput, Source};
-use ntlmsim::json::{CaptureJson, InputJson};
-use ntlmsim::{json, render, sink};
 
 use super::{CliError, Status};
 
@@ -64,81 +64,6 @@ const CAPTURE_MAGICS: [[u8; 4]; 5] = [
 
 fn is_capture(head: &[u8]) -> bool {
     CAPTURE_MAGICS.iter().any(|m| head.starts_with(m))
-}
-
-/// A message found in a capture, and where.
-pub(super) struct CaptureRef<'a> {
-    /// The capture as named on the command line.
-    pub(super) path: &'a str,
-    /// 1-based exchange number in that file.
-    pub(super) exchange: usize,
-    pub(super) client: SocketAddr,
-    pub(super) server: SocketAddr,
-    pub(super) message: &'a NtlmMessage,
-}
-
-impl CaptureRef<'_> {
-    /// `Input: capture web.pcap, exchange 1, packet 6 at ...: HTTP (raw), server 192.0.2.80:80 to client 192.0.2.1:50001`
-    fn line(&self) -> String {
-        let m = self.message;
-        let (from, to) = if m.from_client {
-            (
-                format!("client {}", self.client),
-                format!("server {}", self.server),
-            )
-        } else {
-            (
-                format!("server {}", self.server),
-                format!("client {}", self.client),
-            )
-        };
-        format!(
-            "Input: capture {}, exchange {}, packet {} at {}: {} ({}), {from} to {to}\n",
-            sink::terminal(self.path),
-            self.exchange,
-            m.place.packet,
-            m.place.time,
-            m.carrier.name(),
-            m.wrapping.name(),
-        )
-    }
-
-    fn json(&self) -> InputJson {
-        let m = self.message;
-        InputJson {
-            source: "capture",
-            path: Some(self.path.to_owned()),
-            encoding: if m.carrier == Carrier::Http {
-                "base64"
-            } else {
-                "raw"
-            },
-            http_header: None,
-            scheme: None,
-            spnego: None,
-            capture: Some(CaptureJson {
-                exchange: self.exchange,
-                packet: m.place.packet,
-                time: m.place.time.rfc3339(),
-                carrier: m.carrier.name(),
-                wrapping: m.wrapping.name(),
-                client: self.client.to_string(),
-                server: self.server.to_string(),
-                sender: if m.from_client { "client" } else { "server" },
-            }),
-        }
-    }
-
-    /// `file web.pcap, exchange 2, AUTHENTICATE at packet 9`, for errors.
-    fn context(&self) -> String {
-        format!(
-            "capture {}, exchange {}, {} at packet {}",
-            self.path,
-            self.exchange,
-            self.message.kind.name(),
-            self.message.place.packet
-        )
-    }
 }
 
 /// A message read out of a capture, kept with its place.
@@ -389,73 +314,6 @@ fn from_capture<R: Read + Send>(
         }
     }
     Ok(())
-}
-
-/// Rendered text with every line's wire text made safe for a terminal.
-fn escaped(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for line in text.lines() {
-        s.push_str(&sink::terminal(line));
-        s.push('\n');
-    }
-    s
-}
-
-/// The messages of an exchange for `audit --show-messages`, as text: each
-/// message's place and its decoded fields (or why it could not be decoded).
-pub(super) fn exchange_text(path: &str, index: usize, x: &Exchange) -> String {
-    let mut s = String::new();
-    for m in x.messages() {
-        let c = CaptureRef {
-            path,
-            exchange: index,
-            client: x.client,
-            server: x.server,
-            message: m,
-        };
-        s.push_str(&c.line());
-        match Message::parse_lenient(&m.bytes) {
-            Ok(msg) => s.push_str(&escaped(&render::message(&m.bytes, &msg))),
-            Err(e) => {
-                let _ = writeln!(s, "{} cannot be decoded: {e}", m.kind.name());
-            }
-        }
-        s.push('\n');
-    }
-    s
-}
-
-/// The messages of an exchange for `audit --show-messages --json`: each as
-/// `decode --json` prints it (with `input.capture`), or `{type, length,
-/// hex, error}` when it cannot be decoded.
-pub(super) fn exchange_json(path: &str, index: usize, x: &Exchange) -> Vec<serde_json::Value> {
-    x.messages()
-        .map(|m| {
-            let c = CaptureRef {
-                path,
-                exchange: index,
-                client: x.client,
-                server: x.server,
-                message: m,
-            };
-            match Message::parse_lenient(&m.bytes) {
-                Ok(msg) => {
-                    let mut j = json::message(&m.bytes, &msg);
-                    j.input = Some(c.json());
-                    serde_json::to_value(j).unwrap_or_else(
-                        |e| serde_json::json!({ "type": m.kind.name(), "error": e.to_string() }),
-                    )
-                }
-                Err(e) => serde_json::json!({
-                    "type": m.kind.name(),
-                    "length": m.bytes.len(),
-                    "hex": hex::encode(&m.bytes),
-                    "error": e.to_string(),
-                    "input": c.json(),
-                }),
-            }
-        })
-        .collect()
 }
 
 /// `message 2, file x.bin: <detail>`; the parts that do not apply are left out.

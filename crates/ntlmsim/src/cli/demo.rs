@@ -3,20 +3,20 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use clap::{Args, Parser};
+use clap::Args;
 use ntlm_policy::MinSessionSecurity;
+use ntlm_report::interop::{Io, Request};
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair};
-use ntlmsim::matrix::{self, Application};
-use ntlmsim::observations::{Observation, check_all};
-use ntlmsim::outcome;
-use ntlmsim::profiles::{Catalog, Profile};
+use ntlm_sim::matrix::{self, Application};
+use ntlm_sim::observations::{Observation, check_all};
+use ntlm_sim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
-use ntlmsim::outcome::{CertaintyJson, OutcomeJson, hex32};
+use ntlm_sim::outcome::{CertaintyJson, OutcomeJson, hex32};
 use serde::Serialize;
 
-use super::{CliError, Status};
+use super::{CliError, Status, term};
 
 /// The demo matrix: common clients old and new, against Windows and Samba servers.
 const DEMO_CLIENTS: &str = "windows-11,windows-7-upgraded,windows-xp,samba-4,curl-7.88,jtds-1.3,go-ntlmssp-2018,linux-cifs";
@@ -47,11 +47,58 @@ const BASELINE: [&str; 12] = [
     "Network security: Restrict NTLM: Add server exceptions in this domain  windows-10",
 ];
 
-/// `interop` arguments, parsed the way the command line parses them.
-#[derive(Debug, Parser)]
-struct DemoInterop {
-    #[command(flatten)]
-    interop: super::interop::InteropArgs,
+/// The `interop` request for `clients` × `servers` with the `options`
+/// (`--flag value` pairs as [`BASELINE`] writes them, or `--sign`).
+fn request(
+    clients: &str,
+    servers: &str,
+    options: &[&str],
+    json: bool,
+) -> Result<Request, CliError> {
+    let list = |s: &str| s.split(',').map(str::to_owned).collect();
+    let mut r = Request {
+        clients: list(clients),
+        servers: list(servers),
+        json,
+        ..Request::default()
+    };
+    let mut it = options.iter();
+    while let Some(&flag) = it.next() {
+        if flag == "--sign" {
+            r.sign = true;
+            continue;
+        }
+        let value = it
+            .next()
+            .map(|v| (*v).to_owned())
+            .ok_or_else(|| CliError::new(format!("demo: {flag} without a value")))?;
+        match flag {
+            "--client-min" => r.client_min = Some(value),
+            "--server-min" => r.server_min = Some(value),
+            "--client-lm-level" => r.client_lm_level = Some(value),
+            "--server-lm-level" => r.server_lm_level = Some(value),
+            "--client-restrict" => r.client_restrict.push(value),
+            "--server-restrict" => r.server_restrict.push(value),
+            "--dc-restrict" => r.dc_restrict.push(value),
+            _ => return Err(CliError::new(format!("demo: unexpected option {flag}"))),
+        }
+    }
+    Ok(r)
+}
+
+/// The output of `interop` for `request`, as the command line writes it
+/// (the demo's runs read no file and are too short for a progress line).
+fn interop(request: &Request, catalog: &Catalog) -> Result<Vec<u8>, CliError> {
+    let mut out = Vec::new();
+    let mut io = Io {
+        width: term::width(),
+        colour: term::stdout_colour(),
+        progress: &mut |_, _| {},
+        read_fleet: &mut |path| Err(format!("demo: no fleet file ({path})")),
+        write_html: &mut |path, _| Err(format!("demo: no HTML report ({path})")),
+    };
+    ntlm_report::interop::run(request, catalog, &mut io, &mut out).map_err(CliError::new)?;
+    Ok(out)
 }
 
 /// A tour: example handshakes, a policy failure explained, the policy-impact
@@ -196,13 +243,13 @@ fn handshake(
         .collect();
     let _ = writeln!(out, "  messages: {}", lens.join(", "));
     let text = match &ex.outcome {
-        Ok((_, srv)) => outcome::render_success(&srv.report),
-        Err(f) => outcome::render_failure(f),
+        Ok((_, srv)) => ntlm_report::outcome::render_success(&srv.report),
+        Err(f) => ntlm_report::outcome::render_failure(f),
     };
     for line in text.lines() {
         let _ = writeln!(out, "  {line}");
     }
-    out.push_str(&outcome::render_certainty(&certainty, works));
+    out.push_str(&ntlm_report::outcome::render_certainty(&certainty, works));
     out.push('\n');
     let messages = [&ex.negotiate, &ex.challenge, &ex.authenticate]
         .iter()
@@ -279,40 +326,21 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         s,
         "4. The hardening baseline NtlmMinClientSec = NtlmMinServerSec = 0x20080000 (require NTLMv2 session\n   security and 128-bit encryption), the application signing (as SMB or RPC), over a selection of\n   the built-in profiles (`ntlmsim interop` runs any selection, or your own hosts with --fleet):\n"
     );
-    let mut interop_args = vec![
-        "interop",
-        "--client-min",
-        "0x20080000",
-        "--server-min",
-        "0x20080000",
-        "--sign",
-        "--clients",
+    let matrix_request = request(
         DEMO_CLIENTS,
-        "--servers",
         DEMO_SERVERS,
-    ];
-    if args.json {
-        interop_args.push("--json");
-    }
-    let interop = DemoInterop::try_parse_from(interop_args)
-        .map_err(|e| CliError::new(format!("demo matrix: {e}")))?;
-    let mut matrix = Vec::new();
-    super::interop::run(&interop.interop, &mut matrix)?;
-    let mut baseline_args = vec![
-        "interop",
-        "--clients",
-        BASELINE_CLIENTS,
-        "--servers",
-        BASELINE_SERVERS,
-    ];
-    baseline_args.extend_from_slice(&BASELINE);
-    if args.json {
-        baseline_args.push("--json");
-    }
-    let baseline = DemoInterop::try_parse_from(baseline_args)
-        .map_err(|e| CliError::new(format!("demo baseline: {e}")))?;
-    let mut baseline_out = Vec::new();
-    super::interop::run(&baseline.interop, &mut baseline_out)?;
+        &[
+            "--client-min",
+            "0x20080000",
+            "--server-min",
+            "0x20080000",
+            "--sign",
+        ],
+        args.json,
+    )?;
+    let matrix = interop(&matrix_request, &catalog)?;
+    let baseline = request(BASELINE_CLIENTS, BASELINE_SERVERS, &BASELINE, args.json)?;
+    let baseline_out = interop(&baseline, &catalog)?;
     if args.json {
         let doc = DemoJson {
             handshakes: vec![h1, h2, h3],
@@ -353,8 +381,9 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         Observation::builtin().map_err(|e| CliError::new(format!("built-in observations: {e}")))?;
     let checked = check_all(&observations, &catalog, ntlm_policy::Semantics::default());
     let strict = check_all(&observations, &catalog, ntlm_policy::Semantics::MS_NLMP);
-    let agree =
-        |c: &[ntlmsim::observations::Checked<'_>]| c.iter().filter(|x| x.agreement.is_ok()).count();
+    let agree = |c: &[ntlm_sim::observations::Checked<'_>]| {
+        c.iter().filter(|x| x.agreement.is_ok()).count()
+    };
     let _ = writeln!(
         s,
         "\n6. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers.\n   `ntlmsim profiles --observations` lists each with its source and the model's verdict.",

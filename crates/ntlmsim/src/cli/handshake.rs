@@ -6,11 +6,12 @@ use std::sync::Arc;
 use clap::Args;
 use ntlm_policy::restrict::Transport;
 use ntlm_policy::{Certainty, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_report::json;
 use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair, RestrictPath};
+use ntlm_sim::outcome::{CertaintyJson, OutcomeJson};
+use ntlm_sim::parse;
+use ntlm_sim::profiles::Catalog;
 use ntlm_wire::{Message, NegotiateFlags, Version};
-use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
-use ntlmsim::profiles::Catalog;
-use ntlmsim::{json, parse};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
@@ -193,7 +194,7 @@ struct HandshakeOut {
     certainty: CertaintyJson,
     /// Restrict NTLM events the hosts wrote (blocked or would be logged).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    restrict_events: Vec<ntlmsim::restrict::EventJson>,
+    restrict_events: Vec<ntlm_sim::restrict::EventJson>,
     /// The account kind the server and its DC judged (`domain` or `local`), when restricted.
     #[serde(skip_serializing_if = "Option::is_none")]
     account: Option<&'static str>,
@@ -288,15 +289,15 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         server.names.nb_computer.clone_from(t);
         server.config.domain_joined = false;
     }
-    let carrier = ntlmsim::binding::carrier(&args.carrier).map_err(CliError::new)?;
-    let policy = ntlmsim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+    let carrier = ntlm_sim::binding::carrier(&args.carrier).map_err(CliError::new)?;
+    let policy = ntlm_sim::binding::policy(&args.bindings, &args.zero_channel_bindings)
         .map_err(CliError::new)?;
     let mut binding = (carrier != ntlm_policy::Carrier::Other || !policy.is_default()).then(|| {
-        ntlmsim::binding::apply(cp, &mut client, &mut server, &policy, carrier);
+        ntlm_sim::binding::apply(cp, &mut client, &mut server, &policy, carrier);
         BindingOut {
             carrier: carrier.name(),
             server_settings: policy.describe(),
-            spn: ntlmsim::binding::spn(carrier, &server.names),
+            spn: ntlm_sim::binding::spn(carrier, &server.names),
             depends_on_zero_channel_bindings: false,
         }
     });
@@ -304,11 +305,11 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         client.target_name = Some(spn.clone());
     }
     let restrict_path = RestrictPath {
-        client: ntlmsim::restrict::from_pastes(&args.client_restrict)
+        client: ntlm_sim::restrict::from_pastes(&args.client_restrict)
             .map_err(|e| bad("--client-restrict", e))?,
-        server: ntlmsim::restrict::from_pastes(&args.server_restrict)
+        server: ntlm_sim::restrict::from_pastes(&args.server_restrict)
             .map_err(|e| bad("--server-restrict", e))?,
-        dc: ntlmsim::restrict::from_pastes(&args.dc_restrict)
+        dc: ntlm_sim::restrict::from_pastes(&args.dc_restrict)
             .map_err(|e| bad("--dc-restrict", e))?,
         target: args.restrict_target.clone(),
         transport: match args.transport.to_ascii_lowercase().as_str() {
@@ -391,7 +392,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
             ..policy
         };
         let (mut c, mut v) = (client.clone(), server.clone());
-        ntlmsim::binding::apply(cp, &mut c, &mut v, &alt, carrier);
+        ntlm_sim::binding::apply(cp, &mut c, &mut v, &alt, carrier);
         if let Some(spn) = &args.spn {
             c.target_name = Some(spn.clone());
         }
@@ -498,7 +499,7 @@ fn write_json(
         },
         outcome: outcome_of(ex, verdict.semantics),
         certainty: CertaintyJson::new(verdict.certainty, ex.outcome.is_ok()),
-        restrict_events: ntlmsim::restrict::events_json(verdict.events),
+        restrict_events: ntlm_sim::restrict::events_json(verdict.events),
         account: verdict.account.map(ntlm_policy::restrict::Account::name),
         notes: verdict.notes.to_vec(),
         assumed: verdict
@@ -525,8 +526,8 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
     let _ = writeln!(
         s,
         "client: {}    server: {}\n",
-        ntlmsim::sink::terminal(client),
-        ntlmsim::sink::terminal(server)
+        ntlm_report::sink::terminal(client),
+        ntlm_report::sink::terminal(server)
     );
     if let Some(b) = verdict.binding {
         let settings = if b.server_settings.is_empty() {
@@ -538,7 +539,7 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
             s,
             "carrier: {}    server settings: {settings}    SPN: {}",
             b.carrier,
-            ntlmsim::sink::terminal(&b.spn)
+            ntlm_report::sink::terminal(&b.spn)
         );
         if b.depends_on_zero_channel_bindings {
             let _ = writeln!(
@@ -640,18 +641,21 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
     }
     s.push('\n');
     match &ex.outcome {
-        Ok((_, srv)) => s.push_str(&outcome::render_success(&srv.report)),
-        Err(f) => s.push_str(&outcome::render_failure_under(f, verdict.semantics)),
+        Ok((_, srv)) => s.push_str(&ntlm_report::outcome::render_success(&srv.report)),
+        Err(f) => s.push_str(&ntlm_report::outcome::render_failure_under(
+            f,
+            verdict.semantics,
+        )),
     }
     for n in verdict.notes {
         let _ = writeln!(s, "  note:       {n}");
     }
     if !verdict.events.is_empty() {
         s.push_str("  Restrict NTLM events:\n");
-        s.push_str(&ntlmsim::restrict::render_events(verdict.events));
+        s.push_str(&ntlm_sim::restrict::render_events(verdict.events));
     }
     let _ = writeln!(s, "  semantics:  {}", verdict.semantics.spec());
-    s.push_str(&outcome::render_certainty(
+    s.push_str(&ntlm_report::outcome::render_certainty(
         verdict.certainty,
         ex.outcome.is_ok(),
     ));
@@ -659,8 +663,8 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         let _ = writeln!(
             s,
             "  assumed:    {}: {}",
-            ntlmsim::sink::terminal(&a.profile),
-            ntlmsim::sink::terminal(&a.facts)
+            ntlm_report::sink::terminal(&a.profile),
+            ntlm_report::sink::terminal(&a.facts)
         );
     }
     s

@@ -1,7 +1,7 @@
 //! `ntlmsim helper --role server|client` (docs/CLI.md): Samba
 //! `ntlm_auth` helper line protocols on standard input and output.
 //!
-//! The protocol logic is [`ntlmsim::helper`]; this module builds the
+//! The protocol logic is [`ntlm_sim::helper`]; this module builds the
 //! settings from the options and runs the read-answer-flush loop.
 
 use std::io::{self, BufRead, Write};
@@ -10,9 +10,8 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::{Credentials, MemoryStore};
-use ntlmsim::helper::{self, ClientHelper, Helper, Line, MAX_LINE, ServerHelper};
-use ntlmsim::parse;
-use ntlmsim::profiles::{Catalog, Profile};
+use ntlm_sim::helper::{self, ClientHelper, Helper, Line, MAX_LINE, ServerHelper};
+use ntlm_sim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -177,9 +176,9 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
             let mut h = ServerHelper::new(s);
             if !args.server_restrict.is_empty() || !args.dc_restrict.is_empty() {
                 h = h.with_restrictions(
-                    ntlmsim::restrict::from_pastes(&args.server_restrict)
+                    ntlm_sim::restrict::from_pastes(&args.server_restrict)
                         .map_err(|e| bad("--server-restrict", e))?,
-                    ntlmsim::restrict::from_pastes(&args.dc_restrict)
+                    ntlm_sim::restrict::from_pastes(&args.dc_restrict)
                         .map_err(|e| bad("--dc-restrict", e))?,
                 );
             }
@@ -216,7 +215,7 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
             let mut h = ClientHelper::new(c);
             if !args.client_restrict.is_empty() {
                 h = h.with_restrictions(
-                    ntlmsim::restrict::from_pastes(&args.client_restrict)
+                    ntlm_sim::restrict::from_pastes(&args.client_restrict)
                         .map_err(|e| bad("--client-restrict", e))?,
                     args.restrict_target.clone(),
                 );

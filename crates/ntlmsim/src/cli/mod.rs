@@ -23,6 +23,7 @@ mod policy;
 mod probe;
 mod profiles;
 mod serve;
+mod system;
 mod term;
 
 /// `0.1.0 (git 1a2b3c4)`: the package version and the commit it was built
@@ -108,7 +109,9 @@ impl fmt::Display for CliError {
         // One line, whatever the message contains: line breaks (multi-line
         // parser messages) as spaces, any other control or bidi character
         // (from a file name or a message) escaped.
-        f.write_str(&ntlmsim::sink::terminal(&self.0.replace(['\n', '\r'], " ")))
+        f.write_str(&ntlm_report::sink::terminal(
+            &self.0.replace(['\n', '\r'], " "),
+        ))
     }
 }
 

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use clap::{Args, Subcommand};
 use ntlm_policy::{MinSessionSecurity, Semantics, check_negotiated, mask_warnings, warnings};
-use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson, hex32};
-use ntlmsim::parse;
+use ntlm_sim::outcome::{self, CertaintyJson, OutcomeJson, hex32};
+use ntlm_sim::parse;
 use serde::Serialize;
 
 use super::{CliError, Status};
@@ -439,7 +439,7 @@ fn binding_doc(
 }
 
 fn write_binding(t: &mut Text<'_>, d: &BindingExplainJson) {
-    let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
+    let _ = writeln!(t, "{}", ntlm_report::sink::terminal(&d.input));
     let value = d.registry_value.map_or(String::new(), |v| format!("{v} "));
     let _ = writeln!(
         t,
@@ -678,7 +678,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     for doc in &docs {
         match doc {
             ExplainDoc::Mask(d) => {
-                let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
+                let _ = writeln!(t, "{}", ntlm_report::sink::terminal(&d.input));
                 let _ = writeln!(
                     t,
                     "  value: {} ({}){}",
@@ -701,7 +701,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 write_ignored(&mut t, &d.ignored_values);
             }
             ExplainDoc::Restrict(d) => {
-                let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
+                let _ = writeln!(t, "{}", ntlm_report::sink::terminal(&d.input));
                 match (d.value, d.option, &d.names) {
                     (Some(v), Some(o), _) => {
                         let _ = writeln!(
@@ -713,7 +713,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                     (_, _, Some(names)) => {
                         let shown: Vec<String> = names
                             .iter()
-                            .map(|n| ntlmsim::sink::terminal(n).into_owned())
+                            .map(|n| ntlm_report::sink::terminal(n).into_owned())
                             .collect();
                         let _ = writeln!(
                             t,
@@ -750,7 +750,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 write_ignored(&mut t, &d.ignored_values);
             }
             ExplainDoc::Lm(d) => {
-                let _ = writeln!(t, "{}", ntlmsim::sink::terminal(&d.input));
+                let _ = writeln!(t, "{}", ntlm_report::sink::terminal(&d.input));
                 let _ = writeln!(
                     t,
                     "  value: {} ({}), LmCompatibilityLevel (policy \"Network security: LAN \
@@ -906,13 +906,17 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 let _ = writeln!(t, "OK: both minimums are satisfied");
             }
             Err(f) => {
-                let _ = write!(t, "{}", outcome::render_failure_under(f, &semantics));
+                let _ = write!(
+                    t,
+                    "{}",
+                    ntlm_report::outcome::render_failure_under(f, &semantics)
+                );
             }
         }
         let _ = write!(
             t,
             "{}",
-            outcome::render_certainty(&certainty, result.is_ok())
+            ntlm_report::outcome::render_certainty(&certainty, result.is_ok())
         );
         for w in &ws {
             let _ = writeln!(t, "  {}: {} [{}]", w.severity, w.message, w.source);

@@ -5,12 +5,15 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use ntlm_policy::Semantics;
-use ntlmsim::observations::{Checked, Observation, check_all};
-use ntlmsim::outcome::{OutcomeJson, hex32, names};
-use ntlmsim::profiles::{Catalog, Profile};
-use ntlmsim::sink;
+use ntlm_report::sink;
+use ntlm_sim::observations::{Checked, Observation, check_all};
+use ntlm_sim::outcome::{OutcomeJson, hex32, names};
+use ntlm_sim::profiles::{Catalog, Profile};
 use serde::Serialize;
 
+use ntlm_report::text::{fit, wrap};
+
+use super::system::load_catalog;
 use super::{CliError, Status};
 
 /// List the peer profiles (built-in, plus those of a user's catalog file).
@@ -49,22 +52,6 @@ pub(crate) struct ProfilesArgs {
         requires = "observations"
     )]
     semantics: String,
-}
-
-/// The built-in catalog, plus `file`'s profiles when given (replacing
-/// built-in ones of the same name). Returns the catalog and the names replaced.
-pub(crate) fn load_catalog(file: Option<&str>) -> Result<(Catalog, Vec<String>), CliError> {
-    let mut catalog =
-        Catalog::builtin().map_err(|e| CliError::new(format!("built-in profiles: {e}")))?;
-    let Some(path) = file else {
-        return Ok((catalog, Vec::new()));
-    };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::new(format!("cannot read catalog {path}: {e}")))?;
-    let user = Catalog::from_user_toml(&text, path)
-        .map_err(|e| CliError::new(format!("catalog {path}: {e}")))?;
-    let replaced = catalog.merge(user);
-    Ok((catalog, replaced))
 }
 
 #[derive(Serialize)]
@@ -146,42 +133,6 @@ fn json_of(p: &Profile) -> ProfileJson<'_> {
         observed: &p.observed,
         assumed: &p.assumed,
     }
-}
-
-/// `text` cut to `width` characters, with `~` marking a cut. Control and
-/// bidi characters (a name from a catalog or fleet file) are escaped first
-/// ([`sink::terminal`]), so a cell is one line.
-pub(crate) fn fit(text: &str, width: usize) -> String {
-    let text = sink::terminal(text);
-    if text.chars().count() <= width {
-        return text.into_owned();
-    }
-    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
-    s.push('~');
-    s
-}
-
-/// `text` wrapped at `width` columns; every line, the first included, is
-/// taken to start at column `indent` (the caller prints the first line's
-/// prefix). Words are written through [`sink::terminal`].
-pub(crate) fn wrap(text: &str, width: usize, indent: usize) -> String {
-    let mut out = String::new();
-    let mut col = indent;
-    for (i, word) in text.split_whitespace().enumerate() {
-        let word = sink::terminal(word);
-        let len = word.chars().count();
-        if i > 0 && col + 1 + len > width {
-            out.push('\n');
-            out.push_str(&" ".repeat(indent));
-            col = indent;
-        } else if i > 0 {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(&word);
-        col += len;
-    }
-    out
 }
 
 fn detail(p: &Profile, s: &mut String) {
@@ -487,20 +438,4 @@ pub(crate) fn run(args: &ProfilesArgs, out: &mut Vec<u8>) -> Result<Status, CliE
     }
     out.extend_from_slice(s.as_bytes());
     Ok(Status::Success)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fit_and_wrap() {
-        assert_eq!(fit("abcdef", 4), "abc~");
-        assert_eq!(fit("abc", 4), "abc");
-        let w = wrap("aaa bbb ccc ddd", 9, 2);
-        assert_eq!(w, "aaa bbb\n  ccc ddd");
-        for line in wrap(&"word ".repeat(60), 40, 4).lines() {
-            assert!(line.len() <= 40, "{line}");
-        }
-    }
 }

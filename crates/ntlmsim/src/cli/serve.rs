@@ -2,13 +2,13 @@
 //! clients with NTLM and logs one record per handshake.
 //!
 //! HTTP is hyper's (HTTP/1.1, keep-alive); NTLM state lives in one
-//! [`ntlmsim::serve::Connection`] per TCP connection, because NTLM over HTTP
+//! [`ntlm_sim::serve::Connection`] per TCP connection, because NTLM over HTTP
 //! authenticates the connection. Records go to standard output (JSON Lines
 //! with `--json`); the listening address and the shutdown summary go to
 //! standard error.
 //!
 //! Hostile clients (docs/SECURITY.md): every bound is decided by the sans-IO
-//! types of [`ntlmsim::serve`]; this adapter applies them. Records are
+//! types of [`ntlm_sim::serve`]; this adapter applies them. Records are
 //! written by a thread of their own through a bounded queue, so a slow or
 //! blocked standard output never stops serving nor shutdown: when the queue
 //! is full a record is dropped and counted, and shutdown waits for the
@@ -38,9 +38,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::MemoryStore;
-use ntlmsim::parse;
-use ntlmsim::profiles::Catalog;
-use ntlmsim::serve::{
+use ntlm_sim::profiles::Catalog;
+use ntlm_sim::serve::{
     Acceptor, BodyReservation, Connection, FailureLimiter, GateRefusal, Limits, LogEntry, Record,
     Reply, Verdict, WrapMode, client_key,
 };
@@ -311,9 +310,9 @@ fn limits(a: &HttpArgs) -> Result<Limits, CliError> {
 }
 
 /// The TLS setup `--tls`, `--cert` and `--key` ask for.
-fn tls(a: &HttpArgs) -> Result<Option<ntlmsim::tls::Tls>, CliError> {
+fn tls(a: &HttpArgs) -> Result<Option<crate::tls::Tls>, CliError> {
     let tls = match (&a.cert, &a.key) {
-        (Some(c), Some(k)) => ntlmsim::tls::Tls::from_pem_files(c, k).map_err(CliError::new)?,
+        (Some(c), Some(k)) => crate::tls::Tls::from_pem_files(c, k).map_err(CliError::new)?,
         _ if a.tls => {
             let mut names = vec![
                 "localhost".to_owned(),
@@ -324,7 +323,7 @@ fn tls(a: &HttpArgs) -> Result<Option<ntlmsim::tls::Tls>, CliError> {
             if !ip.is_unspecified() && !names.contains(&ip.to_string()) {
                 names.push(ip.to_string());
             }
-            ntlmsim::tls::Tls::generate(&names).map_err(CliError::new)?
+            crate::tls::Tls::generate(&names).map_err(CliError::new)?
         }
         _ => return Ok(None),
     };
@@ -335,7 +334,7 @@ fn tls(a: &HttpArgs) -> Result<Option<ntlmsim::tls::Tls>, CliError> {
     Ok(Some(tls))
 }
 
-fn acceptor(a: &HttpArgs, tls: Option<&ntlmsim::tls::Tls>) -> Result<Acceptor, CliError> {
+fn acceptor(a: &HttpArgs, tls: Option<&crate::tls::Tls>) -> Result<Acceptor, CliError> {
     let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
     let store = match (&a.password, &a.user_file) {
         (Some(p), None) => MemoryStore::any_user(p),
@@ -370,7 +369,7 @@ fn acceptor(a: &HttpArgs, tls: Option<&ntlmsim::tls::Tls>) -> Result<Acceptor, C
             LmCompatibilityLevel::parse(l).map_err(|e| bad("--server-lm-level", e))?;
     }
     // Extended Protection over this server's carrier: channel bindings only with TLS.
-    let policy = ntlmsim::binding::policy(
+    let policy = ntlm_sim::binding::policy(
         &[format!("extended-protection={}", a.extended_protection)],
         &a.zero_channel_bindings,
     )
@@ -527,8 +526,10 @@ fn start_writer(
         .name(String::from("serve-log"))
         .spawn(move || {
             let mut out = std::io::stdout().lock();
-            let mut write =
-                |entry: &LogEntry| writeln!(out, "{}", entry.line(json)).and_then(|()| out.flush());
+            let mut write = |entry: &LogEntry| {
+                writeln!(out, "{}", ntlm_report::serve::entry_line(entry, json))
+                    .and_then(|()| out.flush())
+            };
             loop {
                 let entry = match queue.recv_timeout(Duration::from_millis(100)) {
                     Ok(e) => Some(e),
@@ -560,7 +561,7 @@ fn start_writer(
 async fn serve(
     a: &HttpArgs,
     acceptor: Arc<Acceptor>,
-    tls: Option<ntlmsim::tls::Tls>,
+    tls: Option<crate::tls::Tls>,
 ) -> Result<Status, CliError> {
     let listener = TcpListener::bind(a.listen)
         .await
@@ -928,8 +929,12 @@ async fn handle(
     let (reply, record, address) = {
         let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
         let (c, rng) = &mut *guard;
-        let (reply, record) =
-            c.on_request(authorization.as_deref(), rng, super::system::filetime_now(), now_ms);
+        let (reply, record) = c.on_request(
+            authorization.as_deref(),
+            rng,
+            super::system::filetime_now(),
+            now_ms,
+        );
         (reply, record, c.address())
     };
     if let Some(r) = record {

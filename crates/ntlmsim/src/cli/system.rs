@@ -1,10 +1,14 @@
 //! What the tool takes from the operating system on behalf of every
-//! command: the clock, and the message files named on the command line.
+//! command: the clock, and the files named on the command line (messages,
+//! catalogs).
 //! The simulator and its views never do either (docs/ARCHITECTURE.md).
 
 use std::io::Read;
 
 use ntlm_sim::input::{InputError, Source, read_limited};
+use ntlm_sim::profiles::Catalog;
+
+use super::CliError;
 
 /// The current time as a FILETIME.
 pub(crate) fn filetime_now() -> u64 {
@@ -32,6 +36,22 @@ pub(crate) fn load(arg: &str, stdin: &mut dyn Read) -> Result<(Source, Vec<u8>),
         return Ok((source, data));
     }
     Ok((Source::Argument, arg.as_bytes().to_vec()))
+}
+
+/// The built-in catalog, plus `file`'s profiles when given (replacing
+/// built-in ones of the same name). Returns the catalog and the names replaced.
+pub(crate) fn load_catalog(file: Option<&str>) -> Result<(Catalog, Vec<String>), CliError> {
+    let mut catalog =
+        Catalog::builtin().map_err(|e| CliError::new(format!("built-in profiles: {e}")))?;
+    let Some(path) = file else {
+        return Ok((catalog, Vec::new()));
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::new(format!("cannot read catalog {path}: {e}")))?;
+    let user = Catalog::from_user_toml(&text, path)
+        .map_err(|e| CliError::new(format!("catalog {path}: {e}")))?;
+    let replaced = catalog.merge(user);
+    Ok((catalog, replaced))
 }
 
 #[cfg(test)]

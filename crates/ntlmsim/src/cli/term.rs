@@ -196,7 +196,7 @@ impl Progress {
         if !self.enabled {
             return;
         }
-        let line = ntlmsim::sink::terminal(text);
+        let line = ntlm_report::sink::terminal(text);
         let mut e = std::io::stderr().lock();
         let _ = write!(e, "\r\x1b[K{line}");
         let _ = e.flush();

@@ -1,0 +1,1341 @@
+//! The views of an `interop` run (docs/CLI.md): the `--json` document,
+//! streamed pair by pair, and the human grid or list with the newly
+//! breaking pairs grouped by failure; [`run`] ties them to the evaluation
+//! ([`ntlm_sim::interop`]) for `interop` and `demo`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_sim::interop::{
+    Group, LIST_MAX, NotReachedJson, Plan, Run, SummaryJson, catalog_plan, certainties, evaluate,
+    fleet_plan, not_reached, outcome, relaxed_checks, restrict_path, restricting,
+};
+use ntlm_sim::matrix::{
+    self, Application, Change, Engine, Matrix, Options, PairRef, PairSet, Policy,
+};
+use ntlm_sim::outcome::{CertaintyJson, OutcomeJson, hex32, names, verdict_words};
+use ntlm_sim::profiles::{Catalog, Profile};
+use ntlm_sim::relax::{self, Configured};
+use serde::Serialize;
+
+use crate::report::{self, Report};
+use crate::sink;
+use crate::text::{fit, wrap};
+
+/// What `interop` was asked, as the command line gives it: the values are
+/// read (and refused with a message naming the option) by [`run`]. The
+/// defaults are the command line's.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `--client-min`: new NtlmMinClientSec for the clients.
+    pub client_min: Option<String>,
+    /// `--server-min`: new NtlmMinServerSec for the servers.
+    pub server_min: Option<String>,
+    /// `--client-lm-level`: new LmCompatibilityLevel for the clients.
+    pub client_lm_level: Option<String>,
+    /// `--server-lm-level`: new LmCompatibilityLevel for the servers.
+    pub server_lm_level: Option<String>,
+    /// `--clients`: only these clients.
+    pub clients: Vec<String>,
+    /// `--servers`: only these servers.
+    pub servers: Vec<String>,
+    /// `--fleet`: the pairs of this fleet file.
+    pub fleet: Option<String>,
+    /// `--sign`: the application requests integrity.
+    pub sign: bool,
+    /// `--seal`: the application requests confidentiality.
+    pub seal: bool,
+    /// `--semantics`.
+    pub semantics: String,
+    /// `--engine`.
+    pub engine: String,
+    /// `--client-restrict`.
+    pub client_restrict: Vec<String>,
+    /// `--server-restrict`.
+    pub server_restrict: Vec<String>,
+    /// `--dc-restrict`.
+    pub dc_restrict: Vec<String>,
+    /// `--html`: also write the HTML report to this file.
+    pub html: Option<String>,
+    /// `--list`: list the pairs instead of drawing the grid.
+    pub list: bool,
+    /// `--json`.
+    pub json: bool,
+    /// `--carrier`.
+    pub carrier: String,
+    /// `--binding NAME=VALUE`.
+    pub bindings: Vec<String>,
+    /// `--zero-channel-bindings`.
+    pub zero_channel_bindings: String,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Self {
+            client_min: None,
+            server_min: None,
+            client_lm_level: None,
+            server_lm_level: None,
+            clients: Vec::new(),
+            servers: Vec::new(),
+            fleet: None,
+            sign: false,
+            seal: false,
+            semantics: "calibrated".to_owned(),
+            engine: "full".to_owned(),
+            client_restrict: Vec::new(),
+            server_restrict: Vec::new(),
+            dc_restrict: Vec::new(),
+            html: None,
+            list: false,
+            json: false,
+            carrier: "other".to_owned(),
+            bindings: Vec::new(),
+            zero_channel_bindings: "refused".to_owned(),
+        }
+    }
+}
+
+/// What the caller of [`run`] does for it: the files, and the terminal.
+pub struct Io<'a> {
+    /// The screen width the human output keeps to.
+    pub width: usize,
+    /// Whether the human output is coloured.
+    pub colour: bool,
+    /// Called as pairs are evaluated (`done`, `total`; `done == total` at
+    /// the end), when there are enough of them to deserve a progress line.
+    pub progress: &'a mut dyn FnMut(usize, usize),
+    /// Reads the fleet file at a path.
+    pub read_fleet: &'a mut dyn FnMut(&str) -> Result<String, String>,
+    /// Writes the HTML report to a path.
+    pub write_html: &'a mut dyn FnMut(&str, &str) -> Result<(), String>,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io")
+            .field("width", &self.width)
+            .field("colour", &self.colour)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+fn mask(s: &str, what: &str) -> Result<MinSessionSecurity, String> {
+    MinSessionSecurity::parse(s)
+        .map(|p| p.mask)
+        .map_err(|e| bad(what, e))
+}
+
+fn level(s: &str, what: &str) -> Result<LmCompatibilityLevel, String> {
+    LmCompatibilityLevel::parse(s).map_err(|e| bad(what, e))
+}
+
+// --- JSON -------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct PairJson<'a> {
+    client: &'a str,
+    server: &'a str,
+    client_profile: &'a str,
+    server_profile: &'a str,
+    before: OutcomeJson,
+    after: OutcomeJson,
+    breaks: bool,
+    change: &'static str,
+    /// Whether the after verdict holds under every documented reading.
+    certainty: Option<CertaintyJson>,
+}
+
+#[derive(Serialize)]
+struct PolicyJson {
+    client_min: Option<String>,
+    server_min: Option<String>,
+    client_lm_level: Option<u8>,
+    server_lm_level: Option<u8>,
+    semantics: &'static str,
+    switches: serde_json::Map<String, serde_json::Value>,
+    sign: bool,
+    seal: bool,
+    engine: &'static str,
+    not_reached: Vec<NotReachedJson>,
+    /// The Restrict NTLM settings of the change, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    restrict: Vec<String>,
+    /// The carrier, when not `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carrier: Option<&'static str>,
+    /// The new channel-binding settings of the servers, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binding: Option<String>,
+}
+
+#[derive(Serialize)]
+struct InteropJson<'a> {
+    policy: PolicyJson,
+    pairs: Vec<PairJson<'a>>,
+    summary: SummaryJson,
+}
+
+/// Standard output, buffered; a closed pipe (`| head`) ends the writing
+/// quietly, as the reader's choice.
+struct Out<'w> {
+    w: std::io::BufWriter<&'w mut dyn std::io::Write>,
+    closed: bool,
+}
+
+impl<'w> Out<'w> {
+    fn new(w: &'w mut dyn std::io::Write) -> Self {
+        Self {
+            w: std::io::BufWriter::with_capacity(1 << 16, w),
+            closed: false,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.w.write_all(bytes);
+        self.check(r)
+    }
+
+    fn check(&mut self, r: std::io::Result<()>) -> Result<(), String> {
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(bad("cannot write to standard output", e)),
+        }
+    }
+
+    fn finish(mut self) -> Result<(), String> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.w.flush();
+        self.check(r)
+    }
+}
+
+/// Writes the `--json` document, pairs streamed: byte for byte what
+/// serializing [`InteropJson`] with every pair in it gives (a test checks
+/// this), without holding the pairs. Each distinct outcome's JSON is
+/// rendered once; a pair adds its four names.
+fn write_json(
+    head: &InteropJson<'_>,
+    run: &Run<'_, '_>,
+    semantics: &Semantics,
+    out: &mut Out<'_>,
+) -> Result<(), String> {
+    let doc = serde_json::to_string_pretty(head).map_err(|e| bad("JSON", e))?;
+    // `"pairs": []` cannot occur inside a JSON string (its quotes would be
+    // escaped), and comes after the policy: the last one is the key.
+    const EMPTY: &str = "\"pairs\": []";
+    let at = doc
+        .rfind(EMPTY)
+        .ok_or_else(|| String::from("JSON: the pairs key is missing"))?;
+    let (prefix, rest) = doc.split_at(at + EMPTY.len() - 1);
+    out.put(prefix.as_bytes())?;
+    // The part of each distinct outcome's pair object after the names, as
+    // it sits in the document (pairs are 4 spaces deep).
+    let tails = run
+        .ev
+        .outcomes()
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let item = PairJson {
+                client: "",
+                server: "",
+                client_profile: "",
+                server_profile: "",
+                before: outcome(&o.before, semantics),
+                after: outcome(&o.after, semantics),
+                breaks: o.before.is_ok() && o.after.is_err(),
+                change: o.change().name(),
+                certainty: run
+                    .certainty(i)
+                    .map(|c| CertaintyJson::new(c, o.after.is_ok())),
+            };
+            let text = serde_json::to_string_pretty(&item)
+                .map_err(|e| bad("JSON", e))?
+                .replace('\n', "\n    ");
+            text.find("\n      \"before\": ")
+                .and_then(|i| text.get(i + 1..))
+                .map(str::to_owned)
+                .ok_or_else(|| String::from("JSON: unexpected pair layout"))
+        })
+        .collect::<Result<Vec<String>, String>>()?;
+    let quoted = |s: &str| serde_json::to_string(s).map_err(|e| bad("JSON", e));
+    let names = run
+        .plan
+        .peers
+        .iter()
+        .map(|p| Ok((quoted(&p.name)?, quoted(&p.profile.name)?)))
+        .collect::<Result<Vec<(String, String)>, String>>()?;
+    let mut buf = String::with_capacity(1 << 16);
+    let mut first = true;
+    let mut failed = None;
+    run.each(&mut |c, s, o| {
+        let (Some((cn, cp)), Some((sn, sp)), Some(tail)) =
+            (names.get(c), names.get(s), tails.get(o))
+        else {
+            return true;
+        };
+        buf.push_str(if first { "\n    {\n" } else { ",\n    {\n" });
+        first = false;
+        for (key, value) in [
+            ("client", cn),
+            ("server", sn),
+            ("client_profile", cp),
+            ("server_profile", sp),
+        ] {
+            buf.push_str("      \"");
+            buf.push_str(key);
+            buf.push_str("\": ");
+            buf.push_str(value);
+            buf.push_str(",\n");
+        }
+        buf.push_str(tail);
+        if buf.len() >= 1 << 16 {
+            if let Err(e) = out.put(buf.as_bytes()) {
+                failed = Some(e);
+                return false;
+            }
+            buf.clear();
+        }
+        !out.closed
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    buf.push_str(if first { "]" } else { "\n  ]" });
+    buf.push_str(rest.get(1..).unwrap_or_default());
+    buf.push('\n');
+    out.put(buf.as_bytes())
+}
+
+// --- Human output -----------------------------------------------------------
+
+/// Above this many pairs (or for a sparse fleet) the grid becomes a list.
+pub const GRID_MAX_PAIRS: usize = 600;
+/// Above this many pairs a progress indicator is shown on a terminal.
+pub const PROGRESS_MIN_PAIRS: usize = 2_000;
+
+/// ANSI colours (or none), and the screen width the human output keeps to.
+#[derive(Clone, Copy)]
+struct Paint {
+    colour: bool,
+    width: usize,
+}
+
+impl Paint {
+    const fn code(c: Change) -> &'static str {
+        match c {
+            Change::Unchanged => "32",
+            Change::Changed => "34",
+            Change::NewlyBroken => "1;31",
+            Change::AlreadyBroken => "33",
+            Change::Fixed => "36",
+        }
+    }
+
+    fn paint(self, text: &str, c: Change) -> String {
+        if !self.colour {
+            return text.to_owned();
+        }
+        format!("\x1b[{}m{text}\x1b[0m", Self::code(c))
+    }
+
+    fn bold(self, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn side_stage(f: &Failure) -> String {
+    let side = match f.side {
+        ntlm_policy::Side::Client => 'C',
+        ntlm_policy::Side::Server => 'S',
+    };
+    let stage = match f.stage {
+        ntlm_policy::Stage::Negotiate => 'n',
+        ntlm_policy::Stage::Challenge => 'c',
+        ntlm_policy::Stage::Authenticate => 'a',
+    };
+    format!("{side}{stage}")
+}
+
+fn code(change: Change, after: &matrix::Verdict) -> String {
+    match (change, after) {
+        (Change::Unchanged, _) => "ok".to_owned(),
+        (Change::Changed, _) => "ok*".to_owned(),
+        (Change::Fixed, _) => "+ok".to_owned(),
+        (Change::NewlyBroken, Err(f)) => format!("!{}", side_stage(f)),
+        (Change::AlreadyBroken, Err(f)) => format!("x{}", side_stage(f)),
+        (_, _) => "?".to_owned(),
+    }
+}
+
+/// Column keys: A..Z, then AA, AB, ...
+fn key(i: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let letter = |n: usize| char::from(letters.get(n % 26).copied().unwrap_or(b'?'));
+    if i < 26 {
+        letter(i).to_string()
+    } else {
+        format!("{}{}", letter(i / 26 - 1), letter(i % 26))
+    }
+}
+
+fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
+    const CELL: usize = 5;
+    const CORNER: &str = "client \\ server";
+    let cw = plan
+        .clients
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(CORNER.len(), 24);
+    let per_block = (paint.width.saturating_sub(cw + 1) / CELL).max(1);
+    let keys: Vec<String> = (0..plan.servers.len()).map(key).collect();
+    // Server legend.
+    let mut legend = String::from("servers:");
+    let mut col = legend.len();
+    for (k, name) in keys.iter().zip(&plan.servers) {
+        let item = format!("{k} {}", sink::terminal_bounded(name, NAME_CHARS));
+        let len = item.chars().count() + 2;
+        if col + len > paint.width {
+            legend.push_str("\n        ");
+            col = 8;
+        }
+        legend.push_str("  ");
+        legend.push_str(&item);
+        col += len;
+    }
+    let _ = writeln!(s, "{legend}\n");
+    let mut at: HashMap<(&str, &str), PairRef<'_>> = HashMap::new();
+    for r in matrix::pairs_of(results) {
+        at.entry((r.client, r.server)).or_insert(r);
+    }
+    for (b, block) in plan.servers.chunks(per_block).enumerate() {
+        let first = b * per_block;
+        let _ = write!(s, "{CORNER:<cw$} ");
+        for i in 0..block.len() {
+            let k = keys.get(first + i).map_or("?", String::as_str);
+            let _ = write!(s, "{k:<CELL$}");
+        }
+        while s.ends_with(' ') {
+            s.pop();
+        }
+        s.push('\n');
+        for c in &plan.clients {
+            let _ = write!(s, "{:<cw$} ", fit(c, cw));
+            for srv in block {
+                match at.get(&(c.as_str(), srv.as_str())) {
+                    Some(r) => {
+                        let text = format!("{:<CELL$}", code(r.change(), r.after));
+                        s.push_str(&paint.paint(&text, r.change()));
+                    }
+                    None => {
+                        let _ = write!(s, "{:<CELL$}", "-");
+                    }
+                }
+            }
+            // No trailing blanks.
+            while s.ends_with(' ') {
+                s.pop();
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+}
+
+/// The pairs that do not work unchanged, one line each, streamed: each
+/// distinct outcome's part of the line and each peer's column are
+/// formatted once.
+fn list(run: &Run<'_, '_>, paint: Paint, out: &mut Out<'_>) -> Result<(), String> {
+    if run.counts.pairs == run.counts.unchanged {
+        return out.put(b"every pair works before and after, unchanged\n\n");
+    }
+    let mut buf = format!(
+        "{:<4} {:<28} {:<28} {:<10} after\n",
+        "", "client", "server", "before"
+    );
+    // (start of line, end of line) per outcome; None: not listed.
+    let parts: Vec<Option<(String, String)>> = run
+        .ev
+        .outcomes()
+        .iter()
+        .map(|o| {
+            let change = o.change();
+            if change == Change::Unchanged {
+                return None;
+            }
+            let before = match &o.before {
+                Ok(_) => "ok".to_owned(),
+                Err(f) => side_stage(f),
+            };
+            let after = match &o.after {
+                Ok(_) => "ok".to_owned(),
+                Err(f) => format!("{} {}", side_stage(f), f.status.name()),
+            };
+            let (open, close) = if paint.colour {
+                (format!("\x1b[{}m", Paint::code(change)), "\x1b[0m")
+            } else {
+                (String::new(), "")
+            };
+            Some((
+                format!("{open}{:<4} ", code(change, &o.after)),
+                format!(" {before:<10} {}{close}\n", fit(&after, 26)),
+            ))
+        })
+        .collect();
+    let columns: Vec<String> = run
+        .plan
+        .peers
+        .iter()
+        .map(|p| format!("{:<28}", fit(&p.name, 28)))
+        .collect();
+    let mut failed = None;
+    run.each(&mut |c, s, o| {
+        let (Some(Some((start, end))), Some(cn), Some(sn)) =
+            (parts.get(o), columns.get(c), columns.get(s))
+        else {
+            return true;
+        };
+        buf.push_str(start);
+        buf.push_str(cn);
+        buf.push(' ');
+        buf.push_str(sn);
+        buf.push_str(end);
+        if buf.len() >= 1 << 16 {
+            if let Err(e) = out.put(buf.as_bytes()) {
+                failed = Some(e);
+                return false;
+            }
+            buf.clear();
+        }
+        !out.closed
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if run.counts.unchanged > 0 {
+        let _ = writeln!(
+            buf,
+            "(and {} pairs that work before and after, unchanged)",
+            run.counts.unchanged
+        );
+    }
+    buf.push('\n');
+    out.put(buf.as_bytes())
+}
+
+/// Newly breaking pairs grouped by identical failure.
+fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
+    let n = run.counts.breaking;
+    if n == 0 {
+        let _ = writeln!(
+            s,
+            "{}",
+            paint.paint("No pair newly breaks.", Change::Unchanged)
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "{}",
+        paint.bold(&format!(
+            "{n} pair{} newly break{}:",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        ))
+    );
+    for (i, g) in run.groups.iter().enumerate() {
+        let f = &g.failure;
+        // Printed from column 2; continued under the text after `[n] `.
+        let head = wrap(
+            &format!("[{}] {}", i + 1, relax::failure_line(f)),
+            paint.width,
+            6,
+        );
+        let _ = writeln!(s, "\n  {}", paint.paint(&head, Change::NewlyBroken));
+        if !f.missing.is_empty() {
+            let _ = writeln!(
+                s,
+                "      missing {} {}",
+                hex32(f.missing.bits()),
+                // After `      missing 0x12345678 `.
+                wrap(&names(f.missing).join(" | "), paint.width, 25)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "      rule {}: {}",
+            f.rule.id,
+            wrap(
+                &format!("{} [{}]", f.rule.source, f.rule.basis),
+                paint.width,
+                // After `      rule ID: `.
+                13 + f.rule.id.len()
+            )
+        );
+        group_certainty(run, g, paint.width, s);
+        let items = capped(pair_names(run, &g.sample), g.count);
+        let head = format!(
+            "      {} pair{}:",
+            g.count,
+            if g.count == 1 { "" } else { "s" }
+        );
+        let indent = head.chars().count() + 1;
+        let _ = writeln!(s, "{head} {}", wrap_items(&items, paint.width, indent, 10));
+    }
+}
+
+/// The certainty line(s) of a group of newly breaking pairs: one when every
+/// outcome in it is as certain, else one per distinct account with its
+/// pair count.
+fn group_certainty(run: &Run<'_, '_>, g: &Group, width: usize, s: &mut String) {
+    let (verdict, opposite) = verdict_words(false);
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    for &o in &g.outcomes {
+        let (Some(c), Some(info)) = (run.certainty(o), run.info.get(o)) else {
+            continue;
+        };
+        let text = c.summary(verdict, opposite).to_string();
+        match lines.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, n)) => *n += info.pairs,
+            None => lines.push((text, info.pairs)),
+        }
+    }
+    // The most certain first: under every reading, then by pairs.
+    lines.sort_by_key(|(t, n)| (!t.contains("every documented"), usize::MAX - n));
+    for (text, n) in &lines {
+        let head = if lines.len() == 1 {
+            "      certainty:".to_owned()
+        } else {
+            format!(
+                "      certainty ({n} pair{}):",
+                if *n == 1 { "" } else { "s" }
+            )
+        };
+        let indent = head.chars().count() + 1;
+        let _ = writeln!(s, "{head} {}", wrap(text, width, indent));
+    }
+}
+
+/// Most characters of a host or profile name in a list or legend.
+const NAME_CHARS: usize = 64;
+
+/// `client -> server`, each name through [`sink::terminal_bounded`].
+fn pair_text(client: &str, server: &str) -> String {
+    format!(
+        "{} -> {}",
+        sink::terminal_bounded(client, NAME_CHARS),
+        sink::terminal_bounded(server, NAME_CHARS)
+    )
+}
+
+fn pair_names(run: &Run<'_, '_>, pairs: &[(usize, usize)]) -> Vec<String> {
+    pairs
+        .iter()
+        .map(|&(c, s)| pair_text(run.name(c), run.name(s)))
+        .collect()
+}
+
+/// At most [`LIST_MAX`] of `total` items (`items` holds the first ones),
+/// the last one saying how many more there are.
+fn capped(mut items: Vec<String>, total: usize) -> Vec<String> {
+    if total > LIST_MAX {
+        let more = total - (LIST_MAX - 1);
+        items.truncate(LIST_MAX - 1);
+        items.push(format!("and {more} more (--json lists all)"));
+    }
+    items
+}
+
+/// `items` joined by ", ", wrapped at `width` between items; the first line
+/// starts at column `first`, the others at `indent`.
+fn wrap_items(items: &[String], width: usize, first: usize, indent: usize) -> String {
+    let mut out = String::new();
+    let mut col = first;
+    let last = items.len().saturating_sub(1);
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i == last {
+            item.clone()
+        } else {
+            format!("{item},")
+        };
+        let len = piece.chars().count();
+        if i > 0 && col + 1 + len > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            col = indent;
+        } else if i > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(&piece);
+        col += len;
+    }
+    out
+}
+
+/// The change, with the servers' new channel-binding settings of `opts`.
+fn describe_all(change: &Policy, opts: &Options) -> Vec<String> {
+    let mut lines = describe_change(change);
+    if !opts.binding.is_default() {
+        lines.push(format!(
+            "{} on servers, over {}",
+            opts.binding.describe(),
+            opts.carrier.name()
+        ));
+    }
+    lines
+}
+
+fn describe_change(change: &Policy) -> Vec<String> {
+    let mut lines = Vec::new();
+    let m = |v: MinSessionSecurity| {
+        let n: Vec<&str> = v.names().collect();
+        if n.is_empty() {
+            hex32(v.bits())
+        } else {
+            format!("{} ({})", hex32(v.bits()), n.join(" | "))
+        }
+    };
+    if let Some(v) = change.client_min {
+        lines.push(format!("NtlmMinClientSec -> {} on clients", m(v)));
+    }
+    if let Some(v) = change.server_min {
+        lines.push(format!("NtlmMinServerSec -> {} on servers", m(v)));
+    }
+    if let Some(l) = change.client_lm_level {
+        lines.push(format!("LmCompatibilityLevel -> {} on clients", l.level()));
+    }
+    if let Some(l) = change.server_lm_level {
+        lines.push(format!("LmCompatibilityLevel -> {} on servers", l.level()));
+    }
+    lines
+}
+
+/// How the human output is laid out.
+#[derive(Clone, Copy)]
+struct View {
+    /// Pairs listed instead of a grid.
+    as_list: bool,
+    /// ANSI colours.
+    paint: Paint,
+    /// The pairs come from a fleet file.
+    fleet: bool,
+}
+
+fn human(
+    run: &Run<'_, '_>,
+    matrix: Option<&Matrix<'_, '_>>,
+    (change, restrict): (&Policy, &[String]),
+    opts: &Options,
+    reach: &[NotReachedJson],
+    view: View,
+    out: &mut Out<'_>,
+) -> Result<(), String> {
+    let View {
+        as_list,
+        paint,
+        fleet,
+    } = view;
+    let plan = run.plan;
+    let mut s = String::new();
+    let app = match (opts.app.sign, opts.app.seal) {
+        (false, false) => "no signing or sealing",
+        (true, false) => "signing",
+        (false, true) => "sealing",
+        (true, true) => "signing and sealing",
+    };
+    let _ = writeln!(
+        s,
+        "{}",
+        paint.bold(&format!(
+            "ntlmsim interop: {} clients x {} servers, {} pairs{}",
+            plan.clients.len(),
+            plan.servers.len(),
+            run.counts.pairs,
+            if fleet { " (fleet)" } else { "" }
+        ))
+    );
+    let _ = writeln!(
+        s,
+        "{}",
+        wrap(
+            &format!(
+                "semantics {}, application requests {app}, engine {}",
+                opts.semantics.name(),
+                opts.engine
+            ),
+            paint.width,
+            0
+        )
+    );
+    let mut lines = describe_all(change, opts);
+    lines.extend_from_slice(restrict);
+    if lines.is_empty() {
+        let _ = writeln!(
+            s,
+            "change: {}",
+            wrap(
+                "none given (use --client-min, --server-min, --client-lm-level, --server-lm-level, \
+                 --binding)",
+                paint.width,
+                8
+            )
+        );
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "{}{}",
+            if i == 0 { "change: " } else { "        " },
+            wrap(l, paint.width, 8)
+        );
+    }
+    for value in [
+        "NtlmMinClientSec",
+        "NtlmMinServerSec",
+        "LmCompatibilityLevel",
+    ] {
+        let peers: Vec<String> = reach
+            .iter()
+            .filter(|r| r.value == value)
+            .map(|r| sink::terminal_bounded(&r.peer, NAME_CHARS).into_owned())
+            .collect();
+        let total = peers.len();
+        let peers = capped(peers, total);
+        if !peers.is_empty() {
+            let head = format!("        not reaching (they do not read {value}):");
+            let indent = head.chars().count() + 1;
+            let _ = writeln!(s, "{head} {}", wrap_items(&peers, paint.width, indent, 8));
+        }
+    }
+    s.push('\n');
+    match matrix {
+        Some(m) if !as_list => {
+            grid(plan, m, paint, &mut s);
+            let _ = writeln!(
+                s,
+                "{}\n",
+                wrap(
+                    "ok works before and after, ok* works but negotiates differently, !Sn newly broken, \
+                     xSn already broken, +ok fixed; S/C: the server/client refuses, n/c/a: on receipt of \
+                     NEGOTIATE/CHALLENGE/AUTHENTICATE.",
+                    paint.width,
+                    0
+                )
+            );
+        }
+        _ => {
+            out.put(s.as_bytes())?;
+            s.clear();
+            list(run, paint, out)?;
+        }
+    }
+    breaking(run, paint, &mut s);
+    let nfixed = run.counts.fixed;
+    if nfixed > 0 {
+        let fixed = capped(pair_names(run, &run.fixed), nfixed);
+        let _ = writeln!(
+            s,
+            "\n{} fixed: {}",
+            paint.paint(&format!("{nfixed} pair(s)"), Change::Fixed),
+            wrap_items(&fixed, paint.width, 14 + nfixed.to_string().len(), 2)
+        );
+    }
+    let sum = run.counts;
+    // Before the summary, which stays the last line.
+    if sum.breaking > 0 {
+        let line = format!(
+            "{} of the {} newly breaking pairs break under every documented reading of the semantics switches{}",
+            sum.breaking_under_every_reading,
+            sum.breaking,
+            if sum.breaking_under_every_reading < sum.breaking {
+                "; the others only under some (see each group's certainty)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(s, "\ncertainty: {}", wrap(&line, paint.width, 11));
+    }
+    let _ = writeln!(
+        s,
+        "{}summary: {} pairs: {} newly break, {} already broken, {} fixed, {} work ({} negotiate differently)",
+        if sum.breaking > 0 { "" } else { "\n" },
+        sum.pairs,
+        sum.breaking,
+        sum.already_broken,
+        sum.fixed,
+        sum.unchanged + sum.changed,
+        sum.changed
+    );
+    out.put(s.as_bytes())
+}
+
+/// Runs `interop` as the command line asked (`args`) over `catalog`,
+/// writing the `--json` document or the human view to `stdout`; `io` does
+/// the rest of the I/O. Whether a pair newly breaks.
+pub fn run(
+    args: &Request,
+    catalog: &Catalog,
+    io: &mut Io<'_>,
+    stdout: &mut dyn std::io::Write,
+) -> Result<bool, String> {
+    let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
+    let engine: Engine = args.engine.parse().map_err(|e| bad("--engine", e))?;
+    let change = Policy {
+        client_min: args
+            .client_min
+            .as_deref()
+            .map(|m| mask(m, "--client-min"))
+            .transpose()?,
+        server_min: args
+            .server_min
+            .as_deref()
+            .map(|m| mask(m, "--server-min"))
+            .transpose()?,
+        client_lm_level: args
+            .client_lm_level
+            .as_deref()
+            .map(|l| level(l, "--client-lm-level"))
+            .transpose()?,
+        server_lm_level: args
+            .server_lm_level
+            .as_deref()
+            .map(|l| level(l, "--server-lm-level"))
+            .transpose()?,
+    };
+    let plan = match &args.fleet {
+        Some(path) => {
+            let text = (io.read_fleet)(path)?;
+            fleet_plan(catalog, path, &text, &args.clients, &args.servers)?
+        }
+        None => catalog_plan(catalog, &args.clients, &args.servers)?,
+    };
+    let restrict = restrict_path(
+        &args.client_restrict,
+        &args.server_restrict,
+        &args.dc_restrict,
+    )?;
+    let carrier = ntlm_sim::binding::carrier(&args.carrier)?;
+    let binding = ntlm_sim::binding::policy(&args.bindings, &args.zero_channel_bindings)?;
+    // Before: the carrier with no channel-binding setting; after: with them.
+    let before_opts = Options {
+        app: Application {
+            sign: args.sign,
+            seal: args.seal,
+        },
+        semantics,
+        engine,
+        carrier,
+        ..Options::default()
+    };
+    let opts = Options {
+        binding,
+        ..before_opts
+    };
+
+    let show_progress = plan.count >= PROGRESS_MIN_PAIRS;
+    let mut progress = |done: usize, total: usize| {
+        if show_progress {
+            (io.progress)(done, total);
+        }
+    };
+    // Per-pair cells are kept only for the views that need every pair at
+    // once: the HTML report and the grid (a few hundred pairs at most).
+    let keep_cells = args.html.is_some() || (!args.json && plan.count <= GRID_MAX_PAIRS);
+    let mut run = evaluate(
+        &plan,
+        &change,
+        &restricting(
+            &plan,
+            &restrict,
+            !args.client_restrict.is_empty(),
+            !args.server_restrict.is_empty(),
+        ),
+        &opts,
+        before_opts.binding,
+        keep_cells,
+        &mut progress,
+    );
+    certainties(&mut run, args.json || args.html.is_some());
+    let matrix = run.cells.clone().map(|cells| run.ev.matrix(cells));
+    let reach = not_reached(&plan, &change);
+
+    if let (Some(path), Some(matrix)) = (&args.html, &matrix) {
+        let mut profiles: Vec<&Profile> = Vec::new();
+        for p in &plan.peers {
+            if !profiles.iter().any(|q| std::ptr::eq(*q, p.profile)) {
+                profiles.push(p.profile);
+            }
+        }
+        let mut policy: Vec<(String, String)> = describe_all(&change, &opts)
+            .into_iter()
+            .chain(ntlm_sim::restrict::describe(&restrict))
+            .map(|l| ("change".to_owned(), l))
+            .collect();
+        if policy.is_empty() {
+            policy.push(("change".into(), "none".into()));
+        }
+        for r in &reach {
+            policy.push((
+                "not reached".into(),
+                format!("{} ({}): does not read {}", r.peer, r.profile, r.value),
+            ));
+        }
+        let configured = Configured {
+            client_min: change.client_min.map(|m| m.bits()),
+            server_min: change.server_min.map(|m| m.bits()),
+            clients_changed: change.client_min.is_some() || change.client_lm_level.is_some(),
+            servers_changed: change.server_min.is_some() || change.server_lm_level.is_some(),
+        };
+        let report = Report {
+            title: "NTLM policy impact".into(),
+            summary: format!(
+                "{} \u{2014} {} pairs, {} newly break",
+                {
+                    let d = describe_all(&change, &opts);
+                    if d.is_empty() {
+                        "no change".to_owned()
+                    } else {
+                        d.join("; ")
+                    }
+                },
+                run.counts.pairs,
+                run.counts.breaking
+            ),
+            results: matrix,
+            clients: plan.clients.clone(),
+            servers: plan.servers.clone(),
+            policy,
+            options: opts,
+            profiles,
+            hosts: plan.hosts.clone(),
+            certainties: run
+                .info
+                .iter()
+                .zip(run.ev.outcomes())
+                .map(|(i, o)| {
+                    let (verdict, opposite) = verdict_words(o.after.is_ok());
+                    i.certainty.as_ref().map(|c| {
+                        (
+                            c.summary(verdict, opposite).to_string(),
+                            c.holds_under_every_reading(),
+                        )
+                    })
+                })
+                .collect(),
+            configured,
+            relaxed: relaxed_checks(&run, &plan, &change, &opts, configured),
+            not_reached: reach.iter().map(|r| r.peer.clone()).collect(),
+        };
+        (io.write_html)(path, &report::html(&report))?;
+    }
+
+    let breaks = run.counts.breaking > 0;
+    let mut out = Out::new(stdout);
+    if args.json {
+        let head = InteropJson {
+            policy: PolicyJson {
+                client_min: change.client_min.map(|m| hex32(m.bits())),
+                server_min: change.server_min.map(|m| hex32(m.bits())),
+                client_lm_level: change.client_lm_level.map(LmCompatibilityLevel::level),
+                server_lm_level: change.server_lm_level.map(LmCompatibilityLevel::level),
+                semantics: semantics.name(),
+                switches: report::switches(&semantics)
+                    .into_iter()
+                    .map(|(k, v, _)| (k.to_owned(), serde_json::Value::from(v)))
+                    .collect(),
+                sign: args.sign,
+                seal: args.seal,
+                engine: engine.name(),
+                not_reached: reach,
+                restrict: ntlm_sim::restrict::describe(&restrict),
+                carrier: (carrier != ntlm_policy::Carrier::Other).then_some(carrier.name()),
+                binding: (!binding.is_default()).then(|| binding.describe()),
+            },
+            pairs: Vec::new(),
+            summary: run.counts.json(),
+        };
+        write_json(&head, &run, &semantics, &mut out)?;
+    } else {
+        let dense = plan.clients.len().saturating_mul(plan.servers.len());
+        let pairs = run.counts.pairs;
+        let as_list = args.list
+            || pairs > GRID_MAX_PAIRS
+            || (args.fleet.is_some() && pairs.saturating_mul(2) < dense);
+        human(
+            &run,
+            matrix.as_ref(),
+            (&change, &ntlm_sim::restrict::describe(&restrict)),
+            &opts,
+            &reach,
+            View {
+                as_list,
+                paint: Paint {
+                    colour: io.colour,
+                    width: io.width,
+                },
+                fleet: args.fleet.is_some(),
+            },
+            &mut out,
+        )?;
+        if let Some(path) = &args.html {
+            out.put(format!("report: {path}\n").as_bytes())?;
+        }
+    }
+    out.finish()?;
+    Ok(breaks)
+}
+
+#[cfg(test)]
+mod tests {
+    use ntlm_policy::Certainty;
+    use ntlm_sim::interop::Counts;
+
+    use super::*;
+
+    #[test]
+    fn column_keys() {
+        assert_eq!(key(0), "A");
+        assert_eq!(key(25), "Z");
+        assert_eq!(key(26), "AA");
+        assert_eq!(key(27), "AB");
+        assert_eq!(key(52), "BA");
+    }
+
+    #[test]
+    fn items_wrap_between_items() {
+        let items: Vec<String> = (0..30)
+            .map(|i| format!("client-{i} -> server-{i}"))
+            .collect();
+        let text = format!("head: {}", wrap_items(&items, 60, 6, 4));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 60, "{line}");
+            assert!(!line.trim_start().starts_with("->"), "{line}");
+        }
+        assert_eq!(text.matches("->").count(), 30);
+        assert!(text.ends_with("client-29 -> server-29"));
+    }
+
+    /// The streamed `--json` document is byte for byte the one serializing
+    /// every pair at once gives, names with quotes, backslashes and
+    /// non-ASCII text included, with and without pairs.
+    #[test]
+    fn streamed_json_is_the_serialized_document() {
+        /// The request of `interop --json ARGV`.
+        fn request(argv: &[&str]) -> Request {
+            let mut r = Request {
+                json: true,
+                ..Request::default()
+            };
+            let mut it = argv.iter();
+            while let Some(&flag) = it.next() {
+                match flag {
+                    "--sign" => r.sign = true,
+                    "--seal" => r.seal = true,
+                    _ => {
+                        let value = (*it.next().unwrap()).to_owned();
+                        match flag {
+                            "--server-min" => r.server_min = Some(value),
+                            "--client-lm-level" => r.client_lm_level = Some(value),
+                            "--fleet" => r.fleet = Some(value),
+                            "--clients" => r.clients.push(value),
+                            "--servers" => r.servers.push(value),
+                            _ => panic!("{flag}"),
+                        }
+                    }
+                }
+            }
+            r
+        }
+        /// `run` with the files of the test and no terminal.
+        fn run_json(args: &Request, out: &mut Vec<u8>) {
+            let catalog = Catalog::builtin().unwrap();
+            let mut io = Io {
+                width: 100,
+                colour: false,
+                progress: &mut |_, _| {},
+                read_fleet: &mut |path| Ok(std::fs::read_to_string(path).unwrap()),
+                write_html: &mut |_, _| Ok(()),
+            };
+            run(args, &catalog, &mut io, out).unwrap();
+        }
+        let dir = std::env::temp_dir().join(format!("ntlmsim-json-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fleet = dir.join("fleet.toml");
+        std::fs::write(
+            &fleet,
+            "all_to_all = true\n\
+             [[host]]\nname = \"dc \\\"01\\\" \\\\ é\"\nprofile = \"windows-11\"\nNtlmMinServerSec = 0x20000000\n\
+             [[host]]\nname = \"ws</script>\"\nprofile = \"windows-xp\"\n\
+             [[host]]\nname = \"nas\"\nprofile = \"ntlmv1-nas\"\ntalks_to = [\"dc \\\"01\\\" \\\\ é\"]\n\
+             [[host]]\nname = \"curl\"\nprofile = \"curl-7.88\"\n",
+        )
+        .unwrap();
+        let fleet = fleet.to_str().unwrap();
+        for argv in [
+            vec!["--server-min", "0x20080000"],
+            vec!["--fleet", fleet, "--server-min", "0x20080000", "--sign"],
+            vec![
+                "--fleet",
+                fleet,
+                "--client-lm-level",
+                "5",
+                "--servers",
+                "nas",
+            ],
+            vec![
+                "--clients",
+                "curl-7.88",
+                "--servers",
+                "windows-xp",
+                "--seal",
+            ],
+        ] {
+            let args = request(&argv);
+            let mut streamed = Vec::new();
+            run_json(&args, &mut streamed);
+
+            // The document as it was built before streaming: every pair held.
+            let catalog = Catalog::builtin().unwrap();
+            let fleet_text = args
+                .fleet
+                .as_deref()
+                .map(|p| std::fs::read_to_string(p).unwrap());
+            let plan = match (&args.fleet, &fleet_text) {
+                (Some(path), Some(text)) => {
+                    fleet_plan(&catalog, path, text, &args.clients, &args.servers).unwrap()
+                }
+                _ => catalog_plan(&catalog, &args.clients, &args.servers).unwrap(),
+            };
+            let change = Policy {
+                client_min: args.client_min.as_deref().map(|m| mask(m, "").unwrap()),
+                server_min: args.server_min.as_deref().map(|m| mask(m, "").unwrap()),
+                client_lm_level: args
+                    .client_lm_level
+                    .as_deref()
+                    .map(|l| level(l, "").unwrap()),
+                server_lm_level: None,
+            };
+            let opts = Options {
+                app: Application {
+                    sign: args.sign,
+                    seal: args.seal,
+                },
+                ..Options::default()
+            };
+            let pairs: Vec<_> = plan.pairs().collect();
+            let results = matrix::run_pairs(&plan.peers, &pairs, &change, &opts, &mut |_, _| {});
+            let semantics = Semantics::default();
+            // Each pair's after verdict under every reading, from whole runs
+            // with the full engine (the run under test uses the flags engine
+            // for the other readings).
+            let mut by_reading: HashMap<Semantics, Vec<bool>> = HashMap::new();
+            let mut after_under = |sem: &Semantics, i: usize| {
+                by_reading
+                    .entry(*sem)
+                    .or_insert_with(|| {
+                        let o = Options {
+                            semantics: *sem,
+                            ..opts
+                        };
+                        matrix::run_pairs(&plan.peers, &pairs, &change, &o, &mut |_, _| {})
+                            .iter()
+                            .map(|r| r.after.is_ok())
+                            .collect()
+                    })
+                    .get(i)
+                    .copied()
+            };
+            let certainties: Vec<Certainty> = (0..results.len())
+                .map(|i| ntlm_policy::certainty(&semantics, |sem| after_under(sem, i)))
+                .collect();
+            let mut counts = Counts::default();
+            for (r, c) in results.iter().zip(&certainties) {
+                counts.add(r.change());
+                if r.breaks() && c.holds_under_every_reading() {
+                    counts.breaking_under_every_reading += 1;
+                }
+            }
+            let doc = InteropJson {
+                policy: PolicyJson {
+                    client_min: change.client_min.map(|m| hex32(m.bits())),
+                    server_min: change.server_min.map(|m| hex32(m.bits())),
+                    client_lm_level: change.client_lm_level.map(LmCompatibilityLevel::level),
+                    server_lm_level: None,
+                    semantics: semantics.name(),
+                    switches: report::switches(&semantics)
+                        .into_iter()
+                        .map(|(k, v, _)| (k.to_owned(), serde_json::Value::from(v)))
+                        .collect(),
+                    sign: args.sign,
+                    seal: args.seal,
+                    engine: "full",
+                    not_reached: not_reached(&plan, &change),
+                    restrict: Vec::new(),
+                    carrier: None,
+                    binding: None,
+                },
+                pairs: results
+                    .iter()
+                    .zip(&certainties)
+                    .map(|(r, c)| PairJson {
+                        client: &r.client,
+                        server: &r.server,
+                        client_profile: &r.client_profile,
+                        server_profile: &r.server_profile,
+                        before: outcome(&r.before, &semantics),
+                        after: outcome(&r.after, &semantics),
+                        breaks: r.breaks(),
+                        change: r.change().name(),
+                        certainty: Some(CertaintyJson::new(c, r.after.is_ok())),
+                    })
+                    .collect(),
+                summary: counts.json(),
+            };
+            let mut held = serde_json::to_vec_pretty(&doc).unwrap();
+            held.push(b'\n');
+            assert!(!results.is_empty());
+            let differs = streamed.iter().zip(&held).position(|(a, b)| a != b);
+            assert!(
+                streamed == held,
+                "{argv:?}: {} vs {} bytes, first difference at {differs:?}",
+                streamed.len(),
+                held.len()
+            );
+        }
+        // No pair at all: `"pairs": []`.
+        let mut streamed = Vec::new();
+        run_json(
+            &request(&["--fleet", fleet, "--clients", "curl", "--servers", "curl"]),
+            &mut streamed,
+        );
+        let text = String::from_utf8(streamed).unwrap();
+        assert!(
+            text.contains("\n  \"pairs\": [],\n  \"summary\": {\n    \"pairs\": 0,"),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

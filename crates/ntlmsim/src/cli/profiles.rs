@@ -20,11 +20,12 @@ use super::{CliError, Status};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 A catalog file has the format of the built-in one (`[[profile]]` tables; see the comments at the
-top of data/profiles.toml in the source). Its profiles are added to the built-in ones; one with the
-name of a built-in profile replaces it, so a site can adjust, say, windows-11 to its own defaults.
+top of crates/ntlm-sim/data/profiles.toml in the source). Its profiles are added to the built-in
+ones; one with the name of a built-in profile replaces it, so a site can adjust, say, windows-11 to
+its own defaults.
 
---observations lists the field observations (data/observations.toml in the source: what real
-peers did, each with its public source) with the model's verdict beside each, from the full
+--observations lists the field observations (crates/ntlm-sim/data/observations.toml in the source:
+what real peers did, each with its public source) with the model's verdict beside each, from the full
 handshake engine and the flags-only engine, under --semantics (default: calibrated). `cargo test`
 asserts that every observation holds under the default semantics.
 

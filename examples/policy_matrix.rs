@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         app,
         Semantics::default(),
     );
-    print!("{}", matrix::grid(&results));
+    print!("{}", ntlm_report::matrix::grid(&results));
     for r in results.iter().filter(|r| r.breaks()) {
         if let Err(f) = &r.after {
             println!("{} -> {}: {f}", r.client, r.server);

@@ -18,6 +18,7 @@ pub mod events;
 pub mod exchange;
 pub mod interop;
 pub mod json;
+pub mod matrix;
 pub mod outcome;
 pub mod render;
 pub mod report;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// The crates that must not do I/O, and the workspace crates each may use.
 const LAYERS: &[(&str, &[&str])] = &[
     ("ntlm-wire", &[]),
-    ("ntlm-crypto", &[]),
+    ("ntlm-crypto", &["ntlm-wire"]),
     ("ntlm-policy", &["ntlm-wire"]),
     ("ntlm-session", &["ntlm-wire", "ntlm-crypto", "ntlm-policy"]),
     ("ntlm-capture", &["ntlm-wire"]),

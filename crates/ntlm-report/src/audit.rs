@@ -524,30 +524,12 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ntlm_capture::{Event, Extractor};
-    use ntlm_policy::{MinSessionSecurity, Semantics};
-    use ntlm_sim::audit::{Auditor, Policy, failure_json};
-    use ntlm_sim::profiles::Catalog;
-    use ntlm_testsupport::synth::{self, Messages, Spec};
 
-    fn records(capture: &[u8], policy: Policy) -> (Vec<ExchangeRecord>, Vec<ProblemRecord>) {
-        let auditor = Auditor::new(policy, &Catalog::builtin().unwrap());
-        let mut xs = Vec::new();
-        let mut problems = Vec::new();
-        Extractor::default()
-            .run(0, capture, &mut |e| match e {
-                Event::Exchange(x) => xs.push(x),
-                Event::Problem(p) => problems.push(ProblemRecord::new("t", &p)),
-                Event::Progress { .. } => {}
-            })
-            .unwrap();
-        let recs = xs
-            .iter()
-            .enumerate()
-            .map(|(i, x)| auditor.judge("t", i + 1, x, &mut problems))
-            .collect();
-        (recs, problems)
-    }
+    use ntlm_policy::{MinSessionSecurity, Semantics};
+    use ntlm_sim::audit::{Policy, failure_json};
+    use ntlm_sim::fixtures::audit::records;
+
+    use ntlm_testsupport::synth::{self, Messages, Spec};
 
     fn curl() -> Messages {
         Messages::new(&Spec {

@@ -540,27 +540,9 @@ impl Auditor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ntlm_capture::{Event, Extractor};
-    use ntlm_testsupport::synth::{self, Messages, Spec};
+    use crate::fixtures::audit::records;
 
-    fn records(capture: &[u8], policy: Policy) -> (Vec<ExchangeRecord>, Vec<ProblemRecord>) {
-        let auditor = Auditor::new(policy, &Catalog::builtin().unwrap());
-        let mut xs = Vec::new();
-        let mut problems = Vec::new();
-        Extractor::default()
-            .run(0, capture, &mut |e| match e {
-                Event::Exchange(x) => xs.push(x),
-                Event::Problem(p) => problems.push(ProblemRecord::new("t", &p)),
-                Event::Progress { .. } => {}
-            })
-            .unwrap();
-        let recs = xs
-            .iter()
-            .enumerate()
-            .map(|(i, x)| auditor.judge("t", i + 1, x, &mut problems))
-            .collect();
-        (recs, problems)
-    }
+    use ntlm_testsupport::synth::{self, Messages, Spec};
 
     /// The three messages `client` (a built-in profile) sends and receives
     /// against a Windows 11 server over `carrier`, as the session layer builds them.

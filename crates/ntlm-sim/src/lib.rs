@@ -37,6 +37,8 @@ pub mod audit;
 pub mod binding;
 pub mod events;
 pub mod filetime;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod fleet;
 pub mod helper;
 pub mod input;

@@ -825,73 +825,12 @@ struct Replay<'a> {
 #[cfg(test)]
 mod tests {
     use ntlm_policy::Status;
-    use ntlm_session::{Client, ClientSettings, Credentials, MemoryStore};
+    use ntlm_session::Client;
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
 
     use super::*;
-
-    const NOW: u64 = 134_117_280_000_000_000;
-
-    fn acceptor(min: u32, what_if: &[u32], limits: Limits) -> Arc<Acceptor> {
-        let mut store = MemoryStore::new();
-        store.add_password("TESTDOM", "alice", "Passw0rd!");
-        let mut s = ServerSettings::new(Arc::new(store));
-        s.min = MinSessionSecurity::from_registry(min);
-        Arc::new(Acceptor::new(
-            s,
-            what_if
-                .iter()
-                .map(|&m| MinSessionSecurity::from_registry(m))
-                .collect(),
-            limits,
-        ))
-    }
-
-    fn client(password: &str, offer_128: bool) -> ClientSettings {
-        let mut c = ClientSettings::new(Credentials::password("alice", "TESTDOM", password));
-        c.config.integrity = true;
-        c.config.confidentiality = true;
-        if !offer_128 {
-            c.config.offer.remove(NegotiateFlags::NEGOTIATE_128);
-            c.config
-                .offer_with_security
-                .remove(NegotiateFlags::NEGOTIATE_128);
-            c.min = MinSessionSecurity::from_registry(0);
-        }
-        c
-    }
-
-    fn addr(s: &str) -> SocketAddr {
-        s.parse().unwrap()
-    }
-
-    fn header(msg: &[u8]) -> String {
-        format!("NTLM {}", B64.encode(msg))
-    }
-
-    /// One full handshake on `conn`; the replies and the record.
-    fn handshake(
-        conn: &mut Connection,
-        c: ClientSettings,
-        rng: &mut ChaCha20Rng,
-        now_ms: u64,
-    ) -> (Reply, Option<Record>, Option<Established>) {
-        let (neg, client) = Client::start(c).unwrap();
-        let (reply, record) = conn.on_request(Some(&header(&neg)), rng, NOW, 0);
-        let Reply::Unauthorized {
-            challenge: Some((Scheme::Ntlm, chal)),
-            ..
-        } = reply
-        else {
-            return (reply, record, None);
-        };
-        assert!(record.is_none());
-        let chal = B64.decode(chal).unwrap();
-        let (auth, established) = client.on_challenge(&chal, rng, NOW).unwrap();
-        let (reply, record) = conn.on_request(Some(&header(&auth)), rng, NOW, now_ms);
-        (reply, record, Some(established.0))
-    }
+    use crate::fixtures::serve::{NOW, acceptor, addr, client, handshake, header, named};
 
     fn failure(o: &OutcomeJson) -> &crate::outcome::FailureJson {
         match o {
@@ -1182,14 +1121,6 @@ mod tests {
         assert_eq!(a.pending(), 3);
         drop(greedy);
         assert_eq!(a.pending(), 0);
-    }
-
-    fn named(user: &str, password: &str, workstation: &str) -> ClientSettings {
-        let mut c = ClientSettings::new(Credentials::password(user, "TESTDOM", password));
-        c.config.integrity = true;
-        c.config.confidentiality = true;
-        c.workstation = workstation.to_owned();
-        c
     }
 
     #[test]

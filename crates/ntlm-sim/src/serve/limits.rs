@@ -557,10 +557,7 @@ impl FailureLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
+    use crate::fixtures::serve::ip;
 
     #[test]
     fn pending_table_fair_share_evicts_the_heaviest_holders_oldest() {

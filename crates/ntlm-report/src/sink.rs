@@ -79,20 +79,9 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use ntlm_sim::fixtures::sink::HOSTILE;
 
-    /// Names an attacker can put in an AUTHENTICATE message.
-    const HOSTILE: &[&str] = &[
-        "x\nAF TESTDOM\\administrator",
-        "x\r\nforged",
-        "nul\0byte",
-        "\u{1b}[2J\u{1b}]0;owned\u{7}",
-        "\u{9b}31m",
-        "admin\u{202e}nimda",
-        "zero\u{200b}width",
-        "line\u{2028}sep",
-        "\u{feff}bom",
-    ];
+    use super::*;
 
     #[test]
     fn csv_neutralises_formulas_and_line_breaks() {

@@ -1,12 +1,29 @@
 //! Fixtures shared by this crate's unit tests and the view tests of
 //! ntlm-report (feature `fixtures`, for tests only): an acceptor and clients
-//! for [`crate::serve`], and an audit of a capture for [`crate::audit`].
+//! for [`crate::serve`], an audit of a capture for [`crate::audit`], and names
+//! an attacker can choose for [`crate::sink`].
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     reason = "test fixtures: a broken fixture must abort the test"
 )]
+
+/// Fixtures for [`crate::sink`].
+pub mod sink {
+    /// Names an attacker can put in an AUTHENTICATE message.
+    pub const HOSTILE: &[&str] = &[
+        "x\nAF TESTDOM\\administrator",
+        "x\r\nforged",
+        "nul\0byte",
+        "\u{1b}[2J\u{1b}]0;owned\u{7}",
+        "\u{9b}31m",
+        "admin\u{202e}nimda",
+        "zero\u{200b}width",
+        "line\u{2028}sep",
+        "\u{feff}bom",
+    ];
+}
 
 /// Fixtures for [`crate::serve`].
 pub mod serve {

@@ -114,19 +114,7 @@ pub fn line_safe(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Names an attacker can put in an AUTHENTICATE message.
-    const HOSTILE: &[&str] = &[
-        "x\nAF TESTDOM\\administrator",
-        "x\r\nforged",
-        "nul\0byte",
-        "\u{1b}[2J\u{1b}]0;owned\u{7}",
-        "\u{9b}31m",
-        "admin\u{202e}nimda",
-        "zero\u{200b}width",
-        "line\u{2028}sep",
-        "\u{feff}bom",
-    ];
+    use crate::fixtures::sink::HOSTILE;
 
     #[test]
     fn terminal_leaves_plain_text_borrowed() {

@@ -10,6 +10,7 @@
 //!   seen to do; [`matrix`]: client × server pairs before and after a policy
 //!   change, and [`interop`], the pairs of a run (catalog or [`fleet`]);
 //! - [`binding`], [`restrict`]: channel bindings and Restrict NTLM settings;
+//!   [`relax`]: the value that removes a minimum-security failure;
 //! - [`attack`]: man-in-the-middle scenarios;
 //! - [`audit`]: judging the NTLM exchanges of captures; [`events`]: judging
 //!   Windows event-log records;

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::filetime;
 use crate::input::{InputForm, Source};
 use crate::inspect::{self, AvView, Defect, KindText, WireText, offsets};
-use crate::spnego::SpnegoInfo;
+use ntlm_gss::spnego::SpnegoInfo;
 
 /// One decoded message.
 #[derive(Debug, Clone, Serialize)]

@@ -16,7 +16,8 @@ use ntlm_wire::{
 };
 
 use crate::filetime;
-use crate::input::{InputForm, Source, describe_oid};
+use crate::input::{InputForm, Source};
+use ntlm_gss::spnego::describe_oid;
 use crate::inspect::{self, BufferFields, KindText, WireText, offsets};
 use crate::sink;
 

@@ -958,13 +958,12 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
 
 fn response(reply: &Reply) -> Response<Full<Bytes>> {
     match reply {
-        Reply::Unauthorized { challenge, reason } => {
+        Reply::Unauthorized { reason, .. } => {
             let mut r = text(StatusCode::UNAUTHORIZED, &format!("{reason}\n"));
-            let value = match challenge {
-                Some((scheme, b64)) => HeaderValue::from_str(&format!("{} {b64}", scheme.as_str())),
-                None => Ok(HeaderValue::from_static("NTLM")),
-            };
-            if let Ok(v) = value {
+            if let Some(Ok(v)) = reply
+                .www_authenticate()
+                .map(|v| HeaderValue::from_str(&v))
+            {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
             r

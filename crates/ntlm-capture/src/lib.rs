@@ -50,7 +50,6 @@ pub mod decode;
 mod read;
 pub mod reassembly;
 pub mod synth;
-pub mod token;
 pub mod track;
 
 pub use read::{CaptureError, Extractor, FileSummary};
@@ -171,6 +170,15 @@ pub enum Wrapping {
     Raw,
     /// The message sat inside a GSS-API/SPNEGO token (RFC 4178).
     Spnego,
+}
+
+impl From<ntlm_gss::spnego::Wrapping> for Wrapping {
+    fn from(w: ntlm_gss::spnego::Wrapping) -> Self {
+        match w {
+            ntlm_gss::spnego::Wrapping::Raw => Self::Raw,
+            ntlm_gss::spnego::Wrapping::Spnego { .. } => Self::Spnego,
+        }
+    }
 }
 
 impl Wrapping {

@@ -48,6 +48,7 @@ mod challenge;
 mod codec;
 mod error;
 mod flags;
+pub mod layout;
 mod negotiate;
 mod response;
 mod signature;

@@ -37,7 +37,7 @@ use ntlm_policy::{
 };
 use ntlm_session::Credentials;
 use ntlm_wire::{
-    AuthenticateMessage, ChallengeMessage, MessageType, NegotiateFlags, NegotiateMessage,
+    AuthenticateMessage, ChallengeMessage, NegotiateFlags, NegotiateMessage,
     ResponseKind, Version,
 };
 use serde::Serialize;
@@ -365,15 +365,9 @@ fn version_text(v: Option<Version>) -> Option<String> {
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.build))
 }
 
-/// Flags at a fixed offset of a message that did not parse.
+/// Flags at their fixed offset in a message that did not parse.
 fn raw_flags(m: &NtlmMessage) -> Option<NegotiateFlags> {
-    let at = match m.kind {
-        MessageType::Negotiate => 12,
-        MessageType::Challenge => 20,
-        MessageType::Authenticate => 60,
-    };
-    let b: [u8; 4] = m.bytes.get(at..at + 4)?.try_into().ok()?;
-    Some(NegotiateFlags::from_bits_retain(u32::from_le_bytes(b)))
+    ntlm_wire::layout::raw_flags(m.kind, &m.bytes)
 }
 
 /// What was decoded from an exchange's messages.

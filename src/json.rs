@@ -17,7 +17,8 @@ use serde_json::Value;
 
 use crate::filetime;
 use crate::input::{InputForm, Source};
-use crate::inspect::{self, AvView, Defect, KindText, WireText, offsets};
+use crate::inspect::{self, AvView, Defect, KindText, WireText};
+use ntlm_wire::layout;
 use ntlm_gss::spnego::SpnegoInfo;
 
 /// One decoded message.
@@ -449,7 +450,7 @@ fn challenge(raw: &[u8], m: &ChallengeMessage<'_>) -> ChallengeJson {
     let cs = inspect::charset(m.flags);
     let name = WireString::new(m.target_name.as_deref(), cs);
     let base =
-        inspect::BufferFields::read(raw, offsets::CHALLENGE_TARGET_INFO).map_or(0, |b| b.start());
+        inspect::BufferFields::read(raw, layout::challenge::TARGET_INFO).map_or(0, |b| b.start());
     let info = m.target_info.as_ref();
     ChallengeJson {
         server_challenge: inspect::hex(&m.server_challenge),

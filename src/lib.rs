@@ -8,7 +8,6 @@
 //! - [`inspect`]: offsets, decoded strings, AV pairs and defects of a parsed message;
 //! - [`json`]: the stable `--json` model of a message (docs/CLI.md);
 //! - [`render`]: the human view, in the spirit of `tshark -V`;
-//! - [`filetime`]: FILETIME to RFC 3339;
 //! - [`sink`]: escaping text from the wire for each place it is written;
 //! - [`events`]: judging Windows event-log records in `audit`;
 //! - [`profiles`]: the peer catalog; [`matrix`]: client × server pairs before
@@ -31,7 +30,6 @@ pub mod attack;
 pub mod audit;
 pub mod binding;
 pub mod events;
-pub mod filetime;
 pub mod fleet;
 pub mod helper;
 pub mod input;

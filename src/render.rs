@@ -11,11 +11,11 @@
 use std::fmt::Write as _;
 
 use ntlm_wire::{
+    FileTime,
     AuthenticateMessage, AvPairs, AvValue, ChallengeMessage, Charset, MIC_LEN, MIC_OFFSET, Message,
     NegotiateFlags, NegotiateMessage, ResponseKind, Version,
 };
 
-use crate::filetime;
 use crate::input::{InputForm, Source};
 use ntlm_gss::spnego::describe_oid;
 use crate::inspect::{self, BufferFields, KindText, WireText};
@@ -689,10 +689,11 @@ fn quoted(t: &WireText, raw: &[u8]) -> String {
 }
 
 /// A FILETIME as a date and its raw value.
-fn time_text(ft: u64) -> String {
-    match filetime::to_rfc3339(ft) {
-        Some(t) => format!("{t} (FILETIME {ft})"),
-        None => format!("FILETIME {ft}  [!] past year 9999"),
+fn time_text(ft: FileTime) -> String {
+    let ticks = ft.ticks();
+    match ft.to_rfc3339() {
+        Some(t) => format!("{t} (FILETIME {ticks})"),
+        None => format!("FILETIME {ticks}  [!] past year 9999"),
     }
 }
 

@@ -50,6 +50,7 @@ use ntlm_policy::{
 };
 use ntlm_session::{Established, Server, ServerAwaitingAuthenticate, ServerSettings};
 use ntlm_wire::{
+    FileTime,
     AuthenticateMessage, MessageSignature, MessageType, NegotiateFlags, NegotiateMessage,
     ResponseKind,
 };
@@ -1124,7 +1125,7 @@ struct Pending {
     negotiate: Vec<u8>,
     challenge: Vec<u8>,
     server_challenge: [u8; 8],
-    filetime: u64,
+    filetime: FileTime,
     sent_ms: u64,
     /// The [`PendingTable`] ticket.
     ticket: u64,
@@ -1268,7 +1269,7 @@ impl Connection {
         &mut self,
         authorization: Option<&str>,
         rng: &mut R,
-        filetime: u64,
+        filetime: FileTime,
         now_ms: u64,
     ) -> (Reply, Option<Record>) {
         let Some(header) = authorization else {
@@ -1328,7 +1329,7 @@ impl Connection {
         scheme: Scheme,
         negotiate: Vec<u8>,
         rng: &mut R,
-        filetime: u64,
+        filetime: FileTime,
         now_ms: u64,
     ) -> (Reply, Option<Record>) {
         // A NEGOTIATE starts a new handshake on this connection, whatever came before.
@@ -1605,7 +1606,7 @@ impl Connection {
         challenge_flags: Option<NegotiateFlags>,
         authenticate: Option<&[u8]>,
         outcome: &Result<ntlm_session::SessionReport, Failure>,
-        filetime: u64,
+        filetime: FileTime,
     ) -> Record {
         let neg = NegotiateMessage::parse(negotiate).ok();
         let offered = neg.as_ref().map_or(NegotiateFlags::empty(), |n| n.flags);
@@ -1653,7 +1654,7 @@ impl Connection {
         let domain_raw = raw(domain_raw, "domain_raw");
         let workstation_raw = raw(workstation_raw, "workstation_raw");
         Record {
-            time: crate::filetime::to_rfc3339(filetime),
+            time: filetime.to_rfc3339(),
             client: self.client.clone(),
             scheme: scheme.as_str(),
             user,
@@ -1692,7 +1693,7 @@ struct Replay<'a> {
     challenge: &'a [u8],
     authenticate: &'a [u8],
     server_challenge: [u8; 8],
-    filetime: u64,
+    filetime: FileTime,
     challenge_flags: NegotiateFlags,
     enforced: &'a Result<ntlm_session::SessionReport, Failure>,
     expired: bool,
@@ -1707,7 +1708,7 @@ mod tests {
 
     use super::*;
 
-    const NOW: u64 = 134_117_280_000_000_000;
+    const NOW: FileTime = FileTime(134_117_280_000_000_000);
 
     fn acceptor(min: u32, what_if: &[u32], limits: Limits) -> Arc<Acceptor> {
         let mut store = MemoryStore::new();

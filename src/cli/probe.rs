@@ -22,7 +22,7 @@ use ntlm_wire::Message;
 use ntlmsim::json::{self, MessageJson};
 use ntlmsim::outcome::{OutcomeJson, render_failure, render_success};
 use ntlmsim::profiles::Catalog;
-use ntlmsim::{parse, render, sink};
+use ntlmsim::{render, sink};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
@@ -305,7 +305,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
     let driver = tokio::spawn(connection);
 
     let mut rng = ChaCha20Rng::from_os_rng();
-    let now = parse::filetime_now();
+    let now = super::filetime_now();
     let negotiate = match client.step(&[], &mut rng, now) {
         Ok(Step::Send(n)) => n,
         Ok(Step::Done) => return Err(CliError::new("the client produced no NEGOTIATE")),

@@ -38,7 +38,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::MemoryStore;
-use ntlmsim::parse;
 use ntlmsim::profiles::Catalog;
 use ntlmsim::serve::{
     Acceptor, BodyReservation, Connection, FailureLimiter, GateRefusal, Limits, LogEntry, Record,
@@ -929,7 +928,7 @@ async fn handle(
         let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
         let (c, rng) = &mut *guard;
         let (reply, record) =
-            c.on_request(authorization.as_deref(), rng, parse::filetime_now(), now_ms);
+            c.on_request(authorization.as_deref(), rng, super::filetime_now(), now_ms);
         (reply, record, c.address())
     };
     if let Some(r) = record {

@@ -43,7 +43,7 @@ pub const ORACLES: &[(&str, Oracle)] = &[
 ];
 
 /// 2026-01-01T00:00:00Z as a FILETIME: the fixed clock of the session oracles.
-const NOW: u64 = ntlm_session::filetime_from_unix(1_767_225_600);
+const NOW: ntlm_wire::FileTime = ntlm_wire::FileTime::from_unix(1_767_225_600, 0);
 
 /// The ServerChallenge of the session oracles.
 pub const SERVER_CHALLENGE: [u8; 8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];

@@ -1992,6 +1992,39 @@ mod tests {
         );
     }
 
+    /// Real clients send the scheme in any case and base64 with or without
+    /// padding; the server reads them all (as decode and audit do).
+    #[test]
+    fn unpadded_base64_and_any_scheme_case_are_answered() {
+        let a = acceptor(0, &[], Limits::default());
+        for (i, (scheme, pad)) in [("ntlm", false), ("NEGOTIATE", false), ("Ntlm", true)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut conn = Connection::new(Arc::clone(&a), addr(&format!("10.0.1.{i}:1")));
+            let mut rng = ChaCha20Rng::seed_from_u64(12);
+            let (neg, c) = Client::start(client("Passw0rd!", true)).unwrap();
+            let b64 = http::encode_token(&neg);
+            let b64 = if pad { &b64[..] } else { b64.trim_end_matches('=') };
+            assert!(pad || !b64.ends_with('='));
+            let (reply, _) = conn.on_request(Some(&format!(" {scheme}  {b64} ")), &mut rng, NOW, 0);
+            let Reply::Unauthorized {
+                challenge: Some((answered, chal)),
+                ..
+            } = reply
+            else {
+                panic!("{scheme}: {reply:?}")
+            };
+            assert_eq!(Some(answered), Scheme::from_name(scheme));
+            let (auth, _) = c.on_challenge(&chal, &mut rng, NOW).unwrap();
+            let b64 = http::encode_token(&auth);
+            let header = format!("{scheme} {}", b64.trim_end_matches('='));
+            let (reply, record) = conn.on_request(Some(&header), &mut rng, NOW, 1);
+            assert_eq!(reply.status(), 200, "{scheme}: {reply:?}");
+            assert!(record.unwrap().succeeded());
+        }
+    }
+
     #[test]
     fn wrapped_messages_both_ways() {
         let a = acceptor(0, &[], Limits::default());

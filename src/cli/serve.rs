@@ -72,7 +72,9 @@ then every request on it gets 200. Answers: 401 with `WWW-Authenticate: NTLM` (a
 --max-handshakes connections already wait for their AUTHENTICATE and this client address holds
 at least as many of them as any other (otherwise the oldest pending handshake of the address
 holding the most is withdrawn to make room). An unknown account and a wrong password get the same
-401 (STATUS_LOGON_FAILURE); the record keeps the difference.
+401 (STATUS_LOGON_FAILURE); the record keeps the difference. The Authorization header is read
+as every ntlmsim command reads one: `NTLM` or `Negotiate` in any case, then the raw NTLMSSP
+message in base64 (standard or URL-safe alphabet, padding optional); a SPNEGO token gets 400.
 Session security check: on an authenticated connection, a request with `X-NTLM-Wrap: seal` (or
 `sign`) whose body is a 16-byte signature followed by the sealed (or clear) data is unsealed (or
 verified) with the server's keys and answered 200 with `ntlmsim: ` + the data, sealed (or signed)

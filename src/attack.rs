@@ -17,9 +17,8 @@ use ntlm_session::{
     SessionReport, Tamper,
 };
 use ntlm_wire::{
-    FileTime,
-    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MsvAvFlags, NegotiateFlags as F,
-    NtlmV2ClientChallenge, NtlmV2Response,
+    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, FileTime, MsvAvFlags,
+    NegotiateFlags as F, NtlmV2ClientChallenge, NtlmV2Response,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;

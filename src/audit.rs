@@ -37,8 +37,7 @@ use ntlm_policy::{
 };
 use ntlm_session::Credentials;
 use ntlm_wire::{
-    AuthenticateMessage, ChallengeMessage, NegotiateFlags, NegotiateMessage,
-    ResponseKind, Version,
+    AuthenticateMessage, ChallengeMessage, NegotiateFlags, NegotiateMessage, ResponseKind, Version,
 };
 use serde::Serialize;
 

@@ -276,7 +276,12 @@ impl ServerHelper {
     }
 
     /// Answers one request line.
-    pub fn handle<R: RngCore + CryptoRng>(&mut self, line: &str, rng: &mut R, now: FileTime) -> String {
+    pub fn handle<R: RngCore + CryptoRng>(
+        &mut self,
+        line: &str,
+        rng: &mut R,
+        now: FileTime,
+    ) -> String {
         let (cmd, arg) = match split(line) {
             Ok(x) => x,
             Err(bh) => return bh,
@@ -388,7 +393,12 @@ impl ClientHelper {
     }
 
     /// Answers one request line.
-    pub fn handle<R: RngCore + CryptoRng>(&mut self, line: &str, rng: &mut R, now: FileTime) -> String {
+    pub fn handle<R: RngCore + CryptoRng>(
+        &mut self,
+        line: &str,
+        rng: &mut R,
+        now: FileTime,
+    ) -> String {
         let (cmd, arg) = match split(line) {
             Ok(x) => x,
             Err(bh) => return bh,
@@ -477,7 +487,12 @@ pub enum Helper {
 
 impl Helper {
     /// Answers one request line.
-    pub fn handle<R: RngCore + CryptoRng>(&mut self, line: &str, rng: &mut R, now: FileTime) -> String {
+    pub fn handle<R: RngCore + CryptoRng>(
+        &mut self,
+        line: &str,
+        rng: &mut R,
+        now: FileTime,
+    ) -> String {
         match self {
             Self::Server(s) => s.handle(line, rng, now),
             Self::Client(c) => c.handle(line, rng, now),

@@ -262,7 +262,6 @@ impl std::error::Error for InputError {
     }
 }
 
-
 /// Resolves a MESSAGE argument: `@FILE` reads the file, `-` reads `stdin`,
 /// anything else is the text itself.
 pub fn load(arg: &str, stdin: &mut dyn Read) -> Result<(Source, Vec<u8>), InputError> {

@@ -300,7 +300,8 @@ impl NtlmV2View<'_> {
 
 /// The NTLMv2 response, when the NT response is longer than 24 bytes.
 pub fn ntlmv2<'a>(raw: &[u8], m: &'a AuthenticateMessage<'_>) -> Option<NtlmV2View<'a>> {
-    let nt_offset = BufferFields::read(raw, layout::authenticate::NT_CHALLENGE_RESPONSE).map_or(0, |b| b.start());
+    let nt_offset = BufferFields::read(raw, layout::authenticate::NT_CHALLENGE_RESPONSE)
+        .map_or(0, |b| b.start());
     m.ntlmv2_response().map(|r| NtlmV2View {
         nt_offset,
         response: r.map_err(|e| e.at_base(nt_offset)),
@@ -638,7 +639,11 @@ fn authenticate_defects(raw: &[u8], m: &AuthenticateMessage<'_>) -> Vec<Defect> 
                 layout::authenticate::DOMAIN_NAME,
                 m.domain.as_deref(),
             ),
-            ("UserNameFields", layout::authenticate::USER_NAME, m.user.as_deref()),
+            (
+                "UserNameFields",
+                layout::authenticate::USER_NAME,
+                m.user.as_deref(),
+            ),
             (
                 "WorkstationFields",
                 layout::authenticate::WORKSTATION,
@@ -655,8 +660,16 @@ fn authenticate_defects(raw: &[u8], m: &AuthenticateMessage<'_>) -> Vec<Defect> 
     flag_defects(&mut out, m.flags, layout::authenticate::FLAGS);
     version_defects(&mut out, m.flags, m.version, layout::authenticate::VERSION);
     for (field, value, at) in [
-        ("DomainName", m.domain.as_deref(), layout::authenticate::DOMAIN_NAME),
-        ("UserName", m.user.as_deref(), layout::authenticate::USER_NAME),
+        (
+            "DomainName",
+            m.domain.as_deref(),
+            layout::authenticate::DOMAIN_NAME,
+        ),
+        (
+            "UserName",
+            m.user.as_deref(),
+            layout::authenticate::USER_NAME,
+        ),
         (
             "Workstation",
             m.workstation.as_deref(),

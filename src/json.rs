@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::input::{InputForm, Source};
 use crate::inspect::{self, AvView, Defect, KindText, WireText};
-use ntlm_wire::layout;
 use ntlm_gss::spnego::SpnegoInfo;
+use ntlm_wire::layout;
 
 /// One decoded message.
 #[derive(Debug, Clone, Serialize)]

@@ -11,16 +11,15 @@
 use std::fmt::Write as _;
 
 use ntlm_wire::{
-    FileTime,
-    AuthenticateMessage, AvPairs, AvValue, ChallengeMessage, Charset, MIC_LEN, MIC_OFFSET, Message,
-    NegotiateFlags, NegotiateMessage, ResponseKind, Version,
+    AuthenticateMessage, AvPairs, AvValue, ChallengeMessage, Charset, FileTime, MIC_LEN,
+    MIC_OFFSET, Message, NegotiateFlags, NegotiateMessage, ResponseKind, Version,
 };
 
 use crate::input::{InputForm, Source};
-use ntlm_gss::spnego::describe_oid;
 use crate::inspect::{self, BufferFields, KindText, WireText};
-use ntlm_wire::layout;
 use crate::sink;
+use ntlm_gss::spnego::describe_oid;
+use ntlm_wire::layout;
 
 /// Width of the offset column.
 const OFF_W: usize = 6;

@@ -50,8 +50,7 @@ use ntlm_policy::{
 };
 use ntlm_session::{Established, Server, ServerAwaitingAuthenticate, ServerSettings};
 use ntlm_wire::{
-    FileTime,
-    AuthenticateMessage, MessageSignature, MessageType, NegotiateFlags, NegotiateMessage,
+    AuthenticateMessage, FileTime, MessageSignature, MessageType, NegotiateFlags, NegotiateMessage,
     ResponseKind,
 };
 use rand_chacha::rand_core::{CryptoRng, RngCore};
@@ -2005,7 +2004,11 @@ mod tests {
             let mut rng = ChaCha20Rng::seed_from_u64(12);
             let (neg, c) = Client::start(client("Passw0rd!", true)).unwrap();
             let b64 = http::encode_token(&neg);
-            let b64 = if pad { &b64[..] } else { b64.trim_end_matches('=') };
+            let b64 = if pad {
+                &b64[..]
+            } else {
+                b64.trim_end_matches('=')
+            };
             assert!(pad || !b64.ends_with('='));
             let (reply, _) = conn.on_request(Some(&format!(" {scheme}  {b64} ")), &mut rng, NOW, 0);
             let Reply::Unauthorized {
@@ -2397,9 +2400,7 @@ mod tests {
         else {
             panic!("no CHALLENGE")
         };
-        let (auth, _) = c
-            .on_challenge(&chal, &mut rng, NOW)
-            .unwrap();
+        let (auth, _) = c.on_challenge(&chal, &mut rng, NOW).unwrap();
         let mut m = AuthenticateMessage::parse(&auth).unwrap();
         // An odd number of bytes is no UTF-16LE.
         m.user = Some(b"A\0B".as_slice().into());

@@ -464,7 +464,10 @@ fn serve_reads_unpadded_base64_and_any_scheme_case() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let negotiate = hex::decode(s(&v, &["messages", "negotiate", "hex"])).unwrap();
     let token = B64.encode(&negotiate);
-    assert!(token.ends_with('='), "the test needs a padded token: {token}");
+    assert!(
+        token.ends_with('='),
+        "the test needs a padded token: {token}"
+    );
     let request = format!(
         "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: ntlm {}\r\n\r\n",
         token.trim_end_matches('=')
@@ -476,7 +479,10 @@ fn serve_reads_unpadded_base64_and_any_scheme_case() {
     let n = stream.read(&mut buf).unwrap();
     let answer = String::from_utf8_lossy(&buf[..n]);
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    assert!(answer.contains("www-authenticate: NTLM TlRMTVNTUAAC"), "{answer}");
+    assert!(
+        answer.contains("www-authenticate: NTLM TlRMTVNTUAAC"),
+        "{answer}"
+    );
     drop(stream);
     let _ = serve.stop();
 }

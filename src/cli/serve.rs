@@ -961,10 +961,7 @@ fn response(reply: &Reply) -> Response<Full<Bytes>> {
     match reply {
         Reply::Unauthorized { reason, .. } => {
             let mut r = text(StatusCode::UNAUTHORIZED, &format!("{reason}\n"));
-            if let Some(Ok(v)) = reply
-                .www_authenticate()
-                .map(|v| HeaderValue::from_str(&v))
-            {
+            if let Some(Ok(v)) = reply.www_authenticate().map(|v| HeaderValue::from_str(&v)) {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
             r

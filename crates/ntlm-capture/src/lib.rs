@@ -98,7 +98,10 @@ impl Timestamp {
                 d.micros()
             ),
             // Only near i64::MAX seconds, which no capture holds.
-            None => format!("{}.{:09} s after 1970-01-01T00:00:00Z", self.secs, self.nanos),
+            None => format!(
+                "{}.{:09} s after 1970-01-01T00:00:00Z",
+                self.secs, self.nanos
+            ),
         }
     }
 }
@@ -442,7 +445,10 @@ mod tests {
     fn timestamps_render_with_microseconds() {
         let t = Timestamp::new(1_714_564_800, 1_999);
         assert_eq!(t.rfc3339(), "2024-05-01T12:00:00.000001Z");
-        assert_eq!(Timestamp::new(0, 0).to_string(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::new(0, 0).to_string(),
+            "1970-01-01T00:00:00.000000Z"
+        );
         assert_eq!(
             Timestamp::new(-1, 500_000_000).rfc3339(),
             "1969-12-31T23:59:59.500000Z"

@@ -562,8 +562,7 @@ impl Conversation {
     pub fn http_negotiate(&mut self, m: &Messages) {
         let value = header_value(Scheme::Ntlm, &m.negotiate);
         self.client_send(
-            format!("GET / HTTP/1.1\r\nHost: server\r\nAuthorization: {value}\r\n\r\n")
-                .as_bytes(),
+            format!("GET / HTTP/1.1\r\nHost: server\r\nAuthorization: {value}\r\n\r\n").as_bytes(),
         );
     }
 

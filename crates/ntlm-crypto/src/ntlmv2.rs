@@ -352,7 +352,13 @@ mod tests {
     fn spec() -> (NtHash, ResponseKey, NtlmV2Responses) {
         let nt = nt_hash("Password");
         let key = ntowfv2(&nt, "User", "Domain");
-        let r = ntlmv2_responses(&key, &SC, FileTime(0), &[0xaa; 8], &hex::decode(AV).unwrap());
+        let r = ntlmv2_responses(
+            &key,
+            &SC,
+            FileTime(0),
+            &[0xaa; 8],
+            &hex::decode(AV).unwrap(),
+        );
         (nt, key, r)
     }
 
@@ -360,10 +366,19 @@ mod tests {
     fn parts_agree_with_the_combined_computation() {
         let (_, key, r) = spec();
         let blob = &r.nt_response[16..];
-        assert_eq!(blob, ntlmv2_blob(FileTime(0), &[0xaa; 8], &hex::decode(AV).unwrap()));
+        assert_eq!(
+            blob,
+            ntlmv2_blob(FileTime(0), &[0xaa; 8], &hex::decode(AV).unwrap())
+        );
         assert_eq!(nt_proof_str(&key, &SC, blob), r.nt_proof_str);
         assert_eq!(lmv2_response(&key, &SC, &[0xaa; 8]), r.lm_response);
-        let t = ntlmv2_responses_timestamped(&key, &SC, FileTime(0), &[0xaa; 8], &hex::decode(AV).unwrap());
+        let t = ntlmv2_responses_timestamped(
+            &key,
+            &SC,
+            FileTime(0),
+            &[0xaa; 8],
+            &hex::decode(AV).unwrap(),
+        );
         assert_eq!(t.lm_response, [0; 24]);
         assert_eq!(
             (t.nt_response, t.nt_proof_str, t.session_base_key),

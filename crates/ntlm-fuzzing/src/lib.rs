@@ -811,8 +811,12 @@ pub fn gss(data: &[u8]) {
 
     let text = String::from_utf8_lossy(data);
     for c in http::challenges(&text).take(64) {
-        if !text.get(c.offset..).is_some_and(|r| r.starts_with(c.scheme_name))
-            || !text.get(c.data_offset..).is_some_and(|r| r.starts_with(c.data))
+        if !text
+            .get(c.offset..)
+            .is_some_and(|r| r.starts_with(c.scheme_name))
+            || !text
+                .get(c.data_offset..)
+                .is_some_and(|r| r.starts_with(c.data))
         {
             panic!("challenge offsets do not point at its parts: {c:?}");
         }

@@ -11,7 +11,8 @@ use ntlm_gss::http::{self, Scheme};
 use ntlm_gss::spnego::{self, NegState, NegTokenInit, NegTokenResp};
 
 /// A NEGOTIATE (Windows 10 flags, Version) and a minimal CHALLENGE.
-const NEGOTIATE: &[u8] = b"NTLMSSP\0\x01\0\0\0\x97\x82\x08\xe2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x0a\0\x61\x4a\0\0\0\x0f";
+const NEGOTIATE: &[u8] =
+    b"NTLMSSP\0\x01\0\0\0\x97\x82\x08\xe2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x0a\0\x61\x4a\0\0\0\x0f";
 const CHALLENGE: &[u8] = b"NTLMSSP\0\x02\0\0\0\0\0\0\0\x30\0\0\0\x15\x82\x89\xe2\x01\x23\x45\x67\x89\xab\xcd\xef\0\0\0\0\0\0\0\0\0\0\0\0\x30\0\0\0";
 /// `1.2.840.113554.1.2.2`, Kerberos 5.
 const KRB5: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02];
@@ -57,8 +58,14 @@ fn main() -> std::io::Result<()> {
             }
             .to_vec(),
         ),
-        ("header-ntlm", http::header_value(Scheme::Ntlm, NEGOTIATE).into_bytes()),
-        ("header-negotiate-spnego", http::header_value(Scheme::Negotiate, &init).into_bytes()),
+        (
+            "header-ntlm",
+            http::header_value(Scheme::Ntlm, NEGOTIATE).into_bytes(),
+        ),
+        (
+            "header-negotiate-spnego",
+            http::header_value(Scheme::Negotiate, &init).into_bytes(),
+        ),
         (
             "header-unpadded-lowercase",
             format!("ntlm {}", b64.trim_end_matches('=')).into_bytes(),

@@ -191,7 +191,11 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads an element that must carry `want`.
-    pub(crate) fn expect(&mut self, want: u8, structure: &'static str) -> Result<Tlv<'a>, DerError> {
+    pub(crate) fn expect(
+        &mut self,
+        want: u8,
+        structure: &'static str,
+    ) -> Result<Tlv<'a>, DerError> {
         let t = self.tlv(structure)?;
         if t.tag != want {
             return Err(err(
@@ -301,7 +305,10 @@ mod tests {
         assert_eq!(tlv(0x04, &[7; 0x7f])[..2], [0x04, 0x7f]);
         assert_eq!(tlv(0x04, &[7; 0x80])[..3], [0x04, 0x81, 0x80]);
         assert_eq!(tlv(0x04, &[7; 0x100])[..4], [0x04, 0x82, 0x01, 0x00]);
-        assert_eq!(tlv(0x04, &[7; 0x1_0000])[..5], [0x04, 0x83, 0x01, 0x00, 0x00]);
+        assert_eq!(
+            tlv(0x04, &[7; 0x1_0000])[..5],
+            [0x04, 0x83, 0x01, 0x00, 0x00]
+        );
     }
 
     #[test]
@@ -318,7 +325,10 @@ mod tests {
 
     #[test]
     fn decodes_oids() {
-        assert_eq!(decode_oid(&[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]).unwrap(), "1.3.6.1.5.5.2");
+        assert_eq!(
+            decode_oid(&[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]).unwrap(),
+            "1.3.6.1.5.5.2"
+        );
         assert_eq!(decode_oid(&[0x2b, 0x86]), None);
         assert_eq!(decode_oid(&[0x80, 0x01]), None);
         assert_eq!(decode_oid(&[]), None);
@@ -327,7 +337,20 @@ mod tests {
 
     #[test]
     fn integers_round_trip() {
-        for v in [0i64, 1, 3, 127, 128, 255, 256, -1, -128, -129, i64::MAX, i64::MIN] {
+        for v in [
+            0i64,
+            1,
+            3,
+            127,
+            128,
+            255,
+            256,
+            -1,
+            -128,
+            -129,
+            i64::MAX,
+            i64::MIN,
+        ] {
             assert_eq!(decode_int(&encode_int(v)), Some(v), "{v}");
         }
         assert_eq!(encode_int(1), [1]);
@@ -339,10 +362,14 @@ mod tests {
 
     #[test]
     fn reader_errors_name_the_offset() {
-        let e = Cursor::new(&[0x30, 0x80], 5).tlv("NegTokenInit").unwrap_err();
+        let e = Cursor::new(&[0x30, 0x80], 5)
+            .tlv("NegTokenInit")
+            .unwrap_err();
         assert_eq!((e.structure, e.offset), ("NegTokenInit", 5));
         assert!(e.reason.contains("indefinite"), "{e}");
-        let e = Cursor::new(&[0x30, 0x85, 0, 0, 0, 0, 1], 0).tlv("x").unwrap_err();
+        let e = Cursor::new(&[0x30, 0x85, 0, 0, 0, 0, 1], 0)
+            .tlv("x")
+            .unwrap_err();
         assert!(e.reason.contains("5-byte length"), "{e}");
         let e = Cursor::new(&[0x1f, 0x01, 0x00], 0).tlv("x").unwrap_err();
         assert!(e.reason.contains("high-tag"), "{e}");
@@ -350,7 +377,12 @@ mod tests {
         assert!(e.reason.contains("length 3 runs past"), "{e}");
         let e = Cursor::new(&[0x04], 0).tlv("x").unwrap_err();
         assert!(e.reason.contains("missing the length"), "{e}");
-        let e = Cursor::new(&[0x04, 0x01, 0x00], 0).expect(tag::OID, "y").unwrap_err();
-        assert_eq!(e.to_string(), "SPNEGO y at DER offset 0: expected tag 0x06, found 0x04");
+        let e = Cursor::new(&[0x04, 0x01, 0x00], 0)
+            .expect(tag::OID, "y")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "SPNEGO y at DER offset 0: expected tag 0x06, found 0x04"
+        );
     }
 }

@@ -257,7 +257,10 @@ impl<'a> Iterator for Challenges<'a> {
             let start = self.pos;
             let element = rest.get(..end).unwrap_or_default();
             // Past the element and its comma.
-            self.pos = start.saturating_add(end).saturating_add(1).min(self.value.len());
+            self.pos = start
+                .saturating_add(end)
+                .saturating_add(1)
+                .min(self.value.len());
             if end == rest.len() {
                 self.pos = self.value.len();
             }
@@ -352,7 +355,13 @@ mod tests {
     #[test]
     fn base64_errors_name_the_offset() {
         let e = decode_token("TlRMTV*TUAAB").unwrap_err();
-        assert_eq!(e, TokenError { offset: 6, kind: TokenErrorKind::InvalidCharacter('*') });
+        assert_eq!(
+            e,
+            TokenError {
+                offset: 6,
+                kind: TokenErrorKind::InvalidCharacter('*')
+            }
+        );
         assert_eq!(e.to_string(), "invalid character '*' at offset 6");
         // Offsets count whitespace as written.
         let e = decode_token(" Tl RM*").unwrap_err();
@@ -392,9 +401,17 @@ mod tests {
 
     #[test]
     fn token_errors_count_from_the_start_of_the_value() {
-        let e = credentials("  NTLM   TlRM*").unwrap().token().unwrap().unwrap_err();
+        let e = credentials("  NTLM   TlRM*")
+            .unwrap()
+            .token()
+            .unwrap()
+            .unwrap_err();
         assert_eq!(e.offset, 13);
-        let e = credentials("Negotiate ***").unwrap().token().unwrap().unwrap_err();
+        let e = credentials("Negotiate ***")
+            .unwrap()
+            .token()
+            .unwrap()
+            .unwrap_err();
         assert_eq!(e.to_string(), "invalid character '*' at offset 10");
     }
 
@@ -403,7 +420,10 @@ mod tests {
         assert_eq!(credentials(""), None);
         assert_eq!(credentials("  ,  "), None);
         let c = credentials("\tNegotiate\t").unwrap();
-        assert_eq!((c.scheme(), c.data, c.token()), (Some(Scheme::Negotiate), "", None));
+        assert_eq!(
+            (c.scheme(), c.data, c.token()),
+            (Some(Scheme::Negotiate), "", None)
+        );
         let c = credentials("Digest username=\"a\", realm=\"b\"").unwrap();
         assert_eq!(c.scheme_name, "Digest");
         assert_eq!(challenges("Digest username=\"a\", realm=\"b\"").count(), 1);

@@ -551,7 +551,9 @@ mod tests {
         .concat();
         assert_eq!(wrap_init(NEG), expected);
         let expected = [
-            &[0xa1, 0x17, 0x30, 0x15, 0xa0, 0x03, 0x0a, 0x01, 0x01, 0xa2, 0x0e, 0x04, 0x0c][..],
+            &[
+                0xa1, 0x17, 0x30, 0x15, 0xa0, 0x03, 0x0a, 0x01, 0x01, 0xa2, 0x0e, 0x04, 0x0c,
+            ][..],
             NEG,
         ]
         .concat();
@@ -640,7 +642,10 @@ mod tests {
         assert!(e.reason.contains("indefinite"), "{e}");
         let e = find_ntlmssp(&[0xa1, 0x00, 0x00]).unwrap_err();
         assert_eq!(e.offset, 2);
-        assert!(e.reason.contains("after the end of the outer element"), "{e}");
+        assert!(
+            e.reason.contains("after the end of the outer element"),
+            "{e}"
+        );
         let e = unwrap(&[0xa2, 0x00]).unwrap_err();
         assert_eq!((e.structure, e.offset), ("token", 0));
     }
@@ -651,7 +656,10 @@ mod tests {
             assert_eq!(NegState::from_value(v).value(), v);
         }
         assert_eq!(NegState::Other(7).to_string(), "unknown (7)");
-        assert_eq!(describe_oid(NTLMSSP_OID), "1.3.6.1.4.1.311.2.2.10 (NTLMSSP)");
+        assert_eq!(
+            describe_oid(NTLMSSP_OID),
+            "1.3.6.1.4.1.311.2.2.10 (NTLMSSP)"
+        );
         assert_eq!(describe_oid("1.2.3"), "1.2.3");
     }
 }

@@ -13,9 +13,9 @@ use ntlm_policy::{
     ClientConfig, Detail, Failure, LmField, MinSessionSecurity, Semantics, Side, Stage,
     check_client_challenge, check_client_target_info, negotiate_flags, rules,
 };
-use ntlm_wire::{FileTime, 
-    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MIC_LEN, MIC_OFFSET, MsvAvFlags,
-    NegotiateFlags as F, NegotiateMessage, ResponseKind, Version,
+use ntlm_wire::{
+    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, FileTime, MIC_LEN, MIC_OFFSET,
+    MsvAvFlags, NegotiateFlags as F, NegotiateMessage, ResponseKind, Version,
 };
 use rand_core::{CryptoRng, RngCore};
 

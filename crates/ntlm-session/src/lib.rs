@@ -59,4 +59,3 @@ pub(crate) fn decode_failure(side: Side, stage: Stage, e: DecodeError) -> Failur
 pub(crate) fn text_into(out: &mut Vec<u8>, s: &str, charset: Charset) {
     ntlm_wire::text::encode_into(out, s, charset);
 }
-

@@ -24,7 +24,7 @@
 
 use ntlm_policy::restrict::{Account, Event, Restrictions, Transport, Verdict};
 use ntlm_policy::{Failure, Rule, Side, Stage};
-use ntlm_wire::{FileTime, AuthenticateMessage, NegotiateFlags};
+use ntlm_wire::{AuthenticateMessage, FileTime, NegotiateFlags};
 use rand_core::{CryptoRng, RngCore};
 
 use crate::pair::{Exchange, Fixed, Pair};

@@ -18,8 +18,8 @@ use ntlm_policy::{
     Checks, Detail, Failure, MinSessionSecurity, Rule, Semantics, ServerConfig, Side, Stage,
     TargetNameCheck, rules, server_on_authenticate, server_on_negotiate,
 };
-use ntlm_wire::{FileTime, 
-    AuthenticateMessage, AvId, AvPairs, AvValue, ChallengeMessage, Charset, MsvAvFlags,
+use ntlm_wire::{
+    AuthenticateMessage, AvId, AvPairs, AvValue, ChallengeMessage, Charset, FileTime, MsvAvFlags,
     NegotiateFlags as F, NegotiateMessage, NtlmV2Response, ResponseKind, Version,
 };
 use rand_core::{CryptoRng, RngCore};

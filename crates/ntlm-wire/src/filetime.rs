@@ -190,9 +190,15 @@ mod tests {
 
     #[test]
     fn unix_epoch() {
-        assert_eq!(rfc(116_444_736_000_000_000).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc(116_444_736_000_000_000).unwrap(),
+            "1970-01-01T00:00:00Z"
+        );
         assert_eq!(FileTime::from_unix(0, 0), FileTime::UNIX_EPOCH);
-        assert_eq!(FileTime::from_unix(1, 250), FileTime(116_444_736_010_000_002));
+        assert_eq!(
+            FileTime::from_unix(1, 250),
+            FileTime(116_444_736_010_000_002)
+        );
     }
 
     #[test]
@@ -200,8 +206,14 @@ mod tests {
         // 2009-10-08T22:00:27.5546834Z (a Windows 7 MsvAvTimestamp).
         let ft = 116_444_736_000_000_000 + 1_255_039_227 * 10_000_000 + 5_546_834;
         assert_eq!(rfc(ft).unwrap(), "2009-10-08T22:00:27.5546834Z");
-        assert_eq!(rfc(116_444_736_000_000_000 + 5_000_000).unwrap(), "1970-01-01T00:00:00.5Z");
-        assert_eq!(rfc(116_444_736_000_000_000 + 10).unwrap(), "1970-01-01T00:00:00.000001Z");
+        assert_eq!(
+            rfc(116_444_736_000_000_000 + 5_000_000).unwrap(),
+            "1970-01-01T00:00:00.5Z"
+        );
+        assert_eq!(
+            rfc(116_444_736_000_000_000 + 10).unwrap(),
+            "1970-01-01T00:00:00.000001Z"
+        );
     }
 
     #[test]
@@ -210,7 +222,9 @@ mod tests {
         let ft = 116_444_736_000_000_000 + 951_827_696 * 10_000_000;
         assert_eq!(rfc(ft).unwrap(), "2000-02-29T12:34:56Z");
         // 1700 is not a leap year: 1700-03-01 follows 1700-02-28.
-        let d = FileTime(36_218 * 86_400 * 10_000_000).to_datetime().unwrap();
+        let d = FileTime(36_218 * 86_400 * 10_000_000)
+            .to_datetime()
+            .unwrap();
         assert_eq!((d.year, d.month, d.day), (1700, 3, 1));
     }
 
@@ -227,7 +241,10 @@ mod tests {
         for ft in [u64::MAX, u64::MAX / 2, u64::MAX - 1, 1 << 63] {
             assert_eq!(rfc(ft), None);
         }
-        assert_eq!(FileTime::from_unix(u64::MAX, 999_999_999), FileTime(u64::MAX));
+        assert_eq!(
+            FileTime::from_unix(u64::MAX, 999_999_999),
+            FileTime(u64::MAX)
+        );
         assert!(DateTime::from_unix(i64::MAX, 1_999_999_999).is_none());
         assert!(DateTime::from_unix(i64::MIN, 0).is_some());
     }

@@ -7,10 +7,10 @@
 //! a message's end or flags without parsing it (a message that did not
 //! parse, a signature found in a byte stream), use them as well.
 
+use crate::MessageType;
 use crate::codec::SIGNATURE as SIGNATURE_BYTES;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::flags::NegotiateFlags;
-use crate::MessageType;
 
 /// `Signature` (`NTLMSSP\0`), all messages.
 pub const SIGNATURE: usize = 0;
@@ -298,7 +298,11 @@ mod tests {
             version: v,
             mic: Some([7; 16]),
         };
-        [n.to_vec().unwrap(), c.to_vec().unwrap(), a.to_vec().unwrap()]
+        [
+            n.to_vec().unwrap(),
+            c.to_vec().unwrap(),
+            a.to_vec().unwrap(),
+        ]
     }
 
     #[test]
@@ -310,11 +314,21 @@ mod tests {
             (&a, MessageType::Authenticate),
         ] {
             assert_eq!(MessageType::of(m).unwrap(), t);
-            assert!(raw_flags(t, m).unwrap().contains(NegotiateFlags::NEGOTIATE_VERSION));
+            assert!(
+                raw_flags(t, m)
+                    .unwrap()
+                    .contains(NegotiateFlags::NEGOTIATE_VERSION)
+            );
         }
-        assert_eq!(&a[authenticate::MIC..authenticate::MIC + authenticate::MIC_LEN], &[7; 16]);
+        assert_eq!(
+            &a[authenticate::MIC..authenticate::MIC + authenticate::MIC_LEN],
+            &[7; 16]
+        );
         assert_eq!(crate::MIC_OFFSET, authenticate::MIC);
-        assert_eq!(&c[challenge::SERVER_CHALLENGE..challenge::SERVER_CHALLENGE + 8], &[1; 8]);
+        assert_eq!(
+            &c[challenge::SERVER_CHALLENGE..challenge::SERVER_CHALLENGE + 8],
+            &[1; 8]
+        );
         assert_eq!(n[negotiate::VERSION], 10);
         assert_eq!(c[challenge::VERSION], 10);
         assert_eq!(a[authenticate::VERSION], 10);

@@ -323,7 +323,10 @@ mod tests {
                 b64(&ntlm_gss::spnego::wrap_resp(&m.challenge))
             );
             let (found, _) = run(&[resp.as_bytes()]);
-            assert_eq!(tokens(&found), vec![ntlm_gss::spnego::wrap_resp(&m.challenge)]);
+            assert_eq!(
+                tokens(&found),
+                vec![ntlm_gss::spnego::wrap_resp(&m.challenge)]
+            );
             assert!(found.contains(&Found::Result(CarrierResult::Http { status: 407 })));
         }
         // A list of challenges in one header, unpadded base64.

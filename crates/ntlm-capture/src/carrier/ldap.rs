@@ -13,8 +13,8 @@
 
 use super::{Found, Parse, Step};
 use crate::bytes::{be32, u8_at};
-use ntlm_wire::SIGNATURE;
 use crate::{Carrier, CarrierResult};
+use ntlm_wire::SIGNATURE;
 
 /// Largest LDAP message buffered.
 const MAX_MESSAGE: usize = 1 << 20;
@@ -186,8 +186,10 @@ mod tests {
     #[test]
     fn sasl_bind() {
         let m = synth::Messages::sample();
-        let req = synth::ldap_sasl_bind(1, "GSS-SPNEGO", &ntlm_gss::spnego::wrap_init(&m.negotiate));
-        let resp = synth::ldap_bind_response(1, 14, b"", Some(&ntlm_gss::spnego::wrap_resp(&m.challenge)));
+        let req =
+            synth::ldap_sasl_bind(1, "GSS-SPNEGO", &ntlm_gss::spnego::wrap_init(&m.negotiate));
+        let resp =
+            synth::ldap_bind_response(1, 14, b"", Some(&ntlm_gss::spnego::wrap_resp(&m.challenge)));
         let done = synth::ldap_bind_response(2, 49, b"", None);
         let out = feed(&[req, resp, done].concat());
         assert_eq!(

@@ -201,7 +201,11 @@ mod tests {
     fn smb1_request_and_response() {
         let m = synth::Messages::sample();
         let req = synth::smb1_session_setup(false, 0, &m.negotiate);
-        let resp = synth::smb1_session_setup(true, 0xc000_0016, &ntlm_gss::spnego::wrap_resp(&m.challenge));
+        let resp = synth::smb1_session_setup(
+            true,
+            0xc000_0016,
+            &ntlm_gss::spnego::wrap_resp(&m.challenge),
+        );
         let out = feed(&[req, resp].concat());
         assert_eq!(
             out,

@@ -36,6 +36,7 @@ use ntlm_policy::{
     check_server_authenticate, check_server_negotiate,
 };
 use ntlm_session::Credentials;
+use ntlm_wire::layout;
 use ntlm_wire::{
     AuthenticateMessage, ChallengeMessage, NegotiateFlags, NegotiateMessage, ResponseKind, Version,
 };
@@ -364,11 +365,6 @@ fn version_text(v: Option<Version>) -> Option<String> {
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.build))
 }
 
-/// Flags at their fixed offset in a message that did not parse.
-fn raw_flags(m: &NtlmMessage) -> Option<NegotiateFlags> {
-    ntlm_wire::layout::raw_flags(m.kind, &m.bytes)
-}
-
 /// What was decoded from an exchange's messages.
 #[derive(Debug, Default)]
 struct Decoded {
@@ -457,7 +453,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
             }
             Err(e) => {
                 problem(m, format!("NEGOTIATE: {e}"));
-                d.offered = raw_flags(m);
+                d.offered = layout::raw_flags(m.kind, &m.bytes);
             }
         }
     }
@@ -479,7 +475,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
                 }
                 Err(_) => {
                     problem(m, format!("CHALLENGE: {e}"));
-                    d.challenge = raw_flags(m);
+                    d.challenge = layout::raw_flags(m.kind, &m.bytes);
                 }
             },
         }
@@ -509,7 +505,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
             }
             Err(e) => {
                 problem(m, format!("AUTHENTICATE: {e}"));
-                d.final_flags = raw_flags(m);
+                d.final_flags = layout::raw_flags(m.kind, &m.bytes);
             }
         }
     }

@@ -175,9 +175,6 @@ mod tests {
 
     use std::sync::Arc;
 
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD as B64;
-
     use ntlm_session::Client;
     use ntlm_sim::serve::{Connection, Limits, Reply, Truncated};
     use ntlm_wire::AuthenticateMessage;
@@ -240,9 +237,7 @@ mod tests {
         else {
             panic!("no CHALLENGE")
         };
-        let (auth, _) = c
-            .on_challenge(&B64.decode(chal).unwrap(), &mut rng, NOW)
-            .unwrap();
+        let (auth, _) = c.on_challenge(&chal, &mut rng, NOW).unwrap();
         let mut m = AuthenticateMessage::parse(&auth).unwrap();
         // An odd number of bytes is no UTF-16LE.
         m.user = Some(b"A\0B".as_slice().into());

@@ -17,8 +17,8 @@ use ntlm_session::{
     SessionReport, Tamper,
 };
 use ntlm_wire::{
-    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MsvAvFlags, NegotiateFlags as F,
-    NtlmV2ClientChallenge, NtlmV2Response,
+    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, FileTime, MsvAvFlags,
+    NegotiateFlags as F, NtlmV2ClientChallenge, NtlmV2Response,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -436,7 +436,7 @@ pub fn run(
     settings: &Settings,
     catalog: &Catalog,
     seed: u64,
-    now: u64,
+    now: FileTime,
 ) -> Result<AttackResult, AttackError> {
     let cbt = settings.cbt.unwrap_or(scenario.default_cbt());
     let baseline = exchange(scenario, settings, catalog, cbt, false)?.run(
@@ -829,12 +829,9 @@ mod tests {
         }
     }
 
-    /// 2023-11-14T22:13:20Z as a FILETIME: the tests need a time, not the clock.
-    const NOW: u64 = ntlm_session::FILETIME_UNIX_EPOCH + 1_700_000_000 * 10_000_000;
-
     fn go(s: Scenario, settings: &Settings) -> AttackResult {
         let catalog = Catalog::builtin().unwrap();
-        run(s, settings, &catalog, 1, NOW).unwrap()
+        run(s, settings, &catalog, 1, crate::matrix::MATRIX_TIME).unwrap()
     }
 
     #[test]
@@ -942,7 +939,7 @@ mod tests {
         };
         let ex = pair.run_tampered(
             &mut ChaCha20Rng::seed_from_u64(3),
-            NOW,
+            crate::matrix::MATRIX_TIME,
             Fixed::default(),
             &mut mitm,
         );

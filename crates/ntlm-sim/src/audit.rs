@@ -574,7 +574,7 @@ mod tests {
         }
         .run(
             &mut ChaCha20Rng::seed_from_u64(5),
-            133_000_000_000_000_000,
+            ntlm_wire::FileTime(133_000_000_000_000_000),
             ntlm_session::Fixed::default(),
         );
         Messages {

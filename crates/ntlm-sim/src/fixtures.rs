@@ -30,19 +30,18 @@ pub mod serve {
     use std::net::{IpAddr, SocketAddr};
     use std::sync::Arc;
 
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD as B64;
+    use ntlm_gss::http;
     use ntlm_policy::MinSessionSecurity;
     use ntlm_session::{
         Client, ClientSettings, Credentials, Established, MemoryStore, ServerSettings,
     };
-    use ntlm_wire::NegotiateFlags;
+    use ntlm_wire::{FileTime, NegotiateFlags};
     use rand_chacha::ChaCha20Rng;
 
     use crate::serve::{Acceptor, Connection, Limits, Record, Reply, Scheme};
 
     /// The time of the fixtures' handshakes, as a FILETIME.
-    pub const NOW: u64 = 134_117_280_000_000_000;
+    pub const NOW: FileTime = FileTime(134_117_280_000_000_000);
 
     /// An acceptor for `TESTDOM\\alice` (password `Passw0rd!`) enforcing
     /// NtlmMinServerSec `min`, with `what_if` masks and `limits`.
@@ -84,7 +83,7 @@ pub mod serve {
 
     /// `NTLM <base64>`.
     pub fn header(msg: &[u8]) -> String {
-        format!("NTLM {}", B64.encode(msg))
+        http::header_value(Scheme::Ntlm, msg)
     }
 
     /// One full handshake on `conn`; the replies and the record.
@@ -104,7 +103,6 @@ pub mod serve {
             return (reply, record, None);
         };
         assert!(record.is_none());
-        let chal = B64.decode(chal).unwrap();
         let (auth, established) = client.on_challenge(&chal, rng, NOW).unwrap();
         let (reply, record) = conn.on_request(Some(&header(&auth)), rng, NOW, now_ms);
         (reply, record, Some(established.0))

@@ -17,18 +17,19 @@
 //! - [`serve`]: the HTTP acceptor's state machine and its bounds;
 //!   [`helper`]: the Samba `ntlm_auth` line protocols;
 //! - [`input`]: turning pasted or stored messages (base64, `NTLM `/`Negotiate `
-//!   headers, SPNEGO tokens, hex) into message bytes; [`spnego`]: the bounded
-//!   DER walker that unwraps SPNEGO tokens; [`inspect`]: offsets, decoded
-//!   strings, AV pairs and defects of a parsed message;
+//!   headers, SPNEGO tokens, hex) into message bytes; [`inspect`]: offsets,
+//!   decoded strings, AV pairs and defects of a parsed message;
 //! - [`outcome`]: the verdict of one exchange as `--json` reports it;
-//!   [`filetime`]: FILETIME to RFC 3339; [`parse`]: command-line values;
+//!   [`parse`]: command-line values;
 //!   [`sink`]: escaping text from the wire for terminals and line protocols.
 //!
-//! The workspace crates are re-exported ([`wire`]).
+//! The workspace crates are re-exported ([`wire`], [`gss`] for SPNEGO and
+//! HTTP auth headers).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use ntlm_crypto as crypto;
+pub use ntlm_gss as gss;
 pub use ntlm_policy as policy;
 pub use ntlm_session as session;
 pub use ntlm_wire as wire;
@@ -37,7 +38,6 @@ pub mod attack;
 pub mod audit;
 pub mod binding;
 pub mod events;
-pub mod filetime;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod fleet;
@@ -54,4 +54,3 @@ pub mod relax;
 pub mod restrict;
 pub mod serve;
 pub mod sink;
-pub mod spnego;

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use ntlm_capture::{Exchange, NtlmMessage};
 use ntlm_wire::{
-    AuthenticateMessage, ChallengeMessage, MessageType, NegotiateFlags, NegotiateMessage,
-    ResponseKind, Version,
+    AuthenticateMessage, ChallengeMessage, NegotiateFlags, NegotiateMessage, ResponseKind, Version,
+    layout,
 };
 
 use super::ProblemRecord;
@@ -24,17 +24,6 @@ fn text(raw: Option<&[u8]>, flags: NegotiateFlags) -> Result<Option<String>, Str
 pub(super) fn version_text(v: Option<Version>) -> Option<String> {
     v.filter(|v| !v.is_zero())
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.build))
-}
-
-/// Flags at a fixed offset of a message that did not parse.
-fn raw_flags(m: &NtlmMessage) -> Option<NegotiateFlags> {
-    let at = match m.kind {
-        MessageType::Negotiate => 12,
-        MessageType::Challenge => 20,
-        MessageType::Authenticate => 60,
-    };
-    let b: [u8; 4] = m.bytes.get(at..at + 4)?.try_into().ok()?;
-    Some(NegotiateFlags::from_bits_retain(u32::from_le_bytes(b)))
 }
 
 /// What was decoded from an exchange's messages.
@@ -125,7 +114,7 @@ pub(super) fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>
             }
             Err(e) => {
                 problem(m, format!("NEGOTIATE: {e}"));
-                d.offered = raw_flags(m);
+                d.offered = layout::raw_flags(m.kind, &m.bytes);
             }
         }
     }
@@ -147,7 +136,7 @@ pub(super) fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>
                 }
                 Err(_) => {
                     problem(m, format!("CHALLENGE: {e}"));
-                    d.challenge = raw_flags(m);
+                    d.challenge = layout::raw_flags(m.kind, &m.bytes);
                 }
             },
         }
@@ -177,7 +166,7 @@ pub(super) fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>
             }
             Err(e) => {
                 problem(m, format!("AUTHENTICATE: {e}"));
-                d.final_flags = raw_flags(m);
+                d.final_flags = layout::raw_flags(m.kind, &m.bytes);
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use ntlm_gss::http;
 use serde::Serialize;
 
 use super::Scheme;
@@ -11,10 +12,10 @@ use crate::outcome::{CertaintyJson, OutcomeJson};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// `401`: `WWW-Authenticate: NTLM` (and `Negotiate`), with the CHALLENGE
-    /// when there is one; `reason` is the body.
+    /// when there is one ([`Reply::www_authenticate`]); `reason` is the body.
     Unauthorized {
-        /// The CHALLENGE, base64, and its scheme.
-        challenge: Option<(Scheme, String)>,
+        /// The CHALLENGE message and the scheme it is sent under.
+        challenge: Option<(Scheme, Vec<u8>)>,
         /// Why, for the body.
         reason: String,
     },
@@ -32,6 +33,21 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// The `WWW-Authenticate` value of a `401`: the scheme and the
+    /// CHALLENGE in base64, or a bare `NTLM` before the handshake.
+    pub fn www_authenticate(&self) -> Option<String> {
+        match self {
+            Self::Unauthorized {
+                challenge: Some((scheme, message)),
+                ..
+            } => Some(http::header_value(*scheme, message)),
+            Self::Unauthorized {
+                challenge: None, ..
+            } => Some(http::header_value(Scheme::Ntlm, &[])),
+            _ => None,
+        }
+    }
+
     /// The HTTP status code.
     pub const fn status(&self) -> u16 {
         match self {

@@ -11,7 +11,7 @@ use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair, RestrictPath
 use ntlm_sim::outcome::{CertaintyJson, OutcomeJson};
 use ntlm_sim::parse;
 use ntlm_sim::profiles::Catalog;
-use ntlm_wire::{Message, NegotiateFlags, Version};
+use ntlm_wire::{FileTime, Message, NegotiateFlags, Version};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
@@ -345,7 +345,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
             .map_err(CliError::new)?,
     };
     let now = match &args.time {
-        Some(t) => parse::u64_any(t).map_err(|e| bad("--time", e))?,
+        Some(t) => FileTime(parse::u64_any(t).map_err(|e| bad("--time", e))?),
         None => super::system::filetime_now(),
     };
     let mut rng = match args.seed {

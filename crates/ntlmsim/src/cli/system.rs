@@ -10,13 +10,13 @@ use ntlm_sim::profiles::Catalog;
 
 use super::CliError;
 
-/// The current time as a FILETIME.
-pub(crate) fn filetime_now() -> u64 {
+/// The wall clock as a FILETIME: the one place the program reads the time
+/// of day; the simulator takes it as an argument.
+pub(crate) fn filetime_now() -> ntlm_wire::FileTime {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let ticks = u64::try_from(since.as_nanos() / 100).unwrap_or(u64::MAX);
-    ticks.saturating_add(ntlm_session::FILETIME_UNIX_EPOCH)
+    ntlm_wire::FileTime::from_unix(since.as_secs(), since.subsec_nanos())
 }
 
 /// Resolves a MESSAGE argument: `@FILE` reads the file, `-` reads `stdin`,

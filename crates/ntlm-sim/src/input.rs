@@ -12,8 +12,8 @@
 //! - any of the encoded forms holding a SPNEGO token, which is unwrapped
 //!   (see [`ntlm_gss::spnego`]).
 //!
-//! [`load`] resolves an argument (`@FILE`, `-` for standard input, or the
-//! text itself) and [`decode`] detects the form. Neither panics; every
+//! The binary resolves an argument (`@FILE`, `-` for standard input, or the
+//! text itself) and reads it with [`read_limited`]; [`decode`] detects the form. Neither panics; every
 //! failure is an [`InputError`] naming the position that broke.
 
 use std::fmt;

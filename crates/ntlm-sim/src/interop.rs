@@ -102,7 +102,7 @@ pub const LIST_MAX: usize = 40;
 pub struct Info {
     /// How the outcome moved.
     pub change: Change,
-    /// Its group among the newly breaking (see [`breaking`]).
+    /// Its group among the newly breaking ([`Run::groups`]).
     pub group: Option<usize>,
     /// Pairs with this outcome.
     pub pairs: usize,
@@ -309,7 +309,7 @@ const RELAX_CHECK_MAX: usize = 100_000;
 /// The relaxed values of the HTML report's "What to do" section, simulated:
 /// for each minimum-security cause of newly broken pairs, the changed value
 /// without the missing bits ([`relax::relaxed_value`]), run on that
-/// cause's pairs (at most [`RELAX_CHECK_MAX`] of them) with everything else
+/// cause's pairs (at most 100,000 of them) with everything else
 /// as in the change.
 pub fn relaxed_checks(
     run: &Run<'_, '_>,

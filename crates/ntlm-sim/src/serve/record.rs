@@ -7,6 +7,8 @@ use ntlm_gss::http;
 use serde::Serialize;
 
 use super::Scheme;
+#[cfg(doc)]
+use super::{Acceptor, FailureLimiter, Limits, client_key};
 use crate::outcome::{CertaintyJson, OutcomeJson};
 /// The answer to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]

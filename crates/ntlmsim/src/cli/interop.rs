@@ -150,7 +150,7 @@ pub(crate) fn run(args: &InteropArgs, stdout: &mut dyn std::io::Write) -> Result
 }
 
 /// [`ntlm_report::interop::run`] with this process's terminal and files.
-pub(crate) fn run_request(
+fn run_request(
     request: &Request,
     catalog: &ntlm_sim::profiles::Catalog,
     stdout: &mut dyn std::io::Write,

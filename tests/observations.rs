@@ -46,6 +46,7 @@ fn the_strict_128_reading_contradicts_the_field() {
             "curl-12511-epa-require",
             "curl-3280-no-bindings-pair-epa-accept",
             "curl-iis-challenge",
+            "freetds-221-jtds-ntlmv2",
             "jtds-sql-server-2016",
             "kb4034879-ldaps-always-old-client",
             "kb4034879-ldaps-when-supported-old-client",
@@ -72,4 +73,28 @@ fn accepting_zero_channel_bindings_contradicts_the_field() {
         .map(|c| c.observation.id.as_str())
         .collect();
     assert_eq!(contradicted, ["gss-ntlmssp-25-zero-bindings-epa-accept"]);
+}
+
+/// Why `level0-ess` defaults to `requested`: read as the policy text says
+/// (level 0 "never use NTLMv2 session security"), the model contradicts the
+/// public Windows XP exchange of MS-POP3 4.1 and E. Glass's report of
+/// level-0 clients sending the NTLM2 session response, and nothing else.
+#[test]
+fn the_policy_texts_reading_of_level_0_contradicts_the_field() {
+    let catalog = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let all = Observation::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let never = Semantics {
+        level0_ess: ntlm_policy::Level0Ess::Never,
+        ..Semantics::default()
+    };
+    let mut contradicted: Vec<&str> = check_all(&all, &catalog, never)
+        .into_iter()
+        .filter(|c| c.agreement.is_err())
+        .map(|c| c.observation.id.as_str())
+        .collect();
+    contradicted.sort_unstable();
+    assert_eq!(
+        contradicted,
+        ["glass-2003-level0-ntlm2-session", "ms-pop3-xp-ntlm2-session"]
+    );
 }

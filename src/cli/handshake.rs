@@ -9,7 +9,7 @@ use ntlm_policy::{Certainty, LmCompatibilityLevel, MinSessionSecurity, Semantics
 use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair, RestrictPath};
 use ntlm_wire::{Message, NegotiateFlags, Version};
 use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
-use ntlmsim::profiles::Catalog;
+use ntlmsim::profiles::{AssumedFacts, Catalog};
 use ntlmsim::{json, parse};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -200,17 +200,11 @@ struct HandshakeOut {
     /// Settings a profile overrides, with the rule (`ntlmv1-removed`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
-    /// The facts of the two profiles that no public source confirms (their
-    /// `assumed` text): the verdict rests on them too.
+    /// The facts of the two profiles that no public source confirms, for
+    /// the role each plays ([`ntlmsim::profiles::assumed_facts`]): the
+    /// verdict rests on them too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    assumed: Vec<AssumedJson>,
-}
-
-/// One profile's unconfirmed facts.
-#[derive(Serialize)]
-struct AssumedJson {
-    profile: String,
-    facts: String,
+    assumed: Vec<AssumedFacts>,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -411,14 +405,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         b.depends_on_zero_channel_bindings = alt != ex.outcome.is_ok();
     }
     let ok = ex.outcome.is_ok();
-    let assumed: Vec<AssumedJson> = [cp, sp]
-        .iter()
-        .filter(|p| !p.assumed.trim().is_empty())
-        .map(|p| AssumedJson {
-            profile: p.name.clone(),
-            facts: p.assumed.trim().to_owned(),
-        })
-        .collect();
+    let assumed = ntlmsim::profiles::assumed_facts(Some(cp), Some(sp));
     let verdict = Verdict {
         semantics: &semantics,
         certainty: &certainty,
@@ -468,7 +455,7 @@ struct Verdict<'a> {
     account: Option<ntlm_policy::restrict::Account>,
     notes: &'a [String],
     binding: Option<&'a BindingOut>,
-    assumed: &'a [AssumedJson],
+    assumed: &'a [AssumedFacts],
 }
 
 fn outcome_of(ex: &Exchange, semantics: &Semantics) -> OutcomeJson {
@@ -501,14 +488,7 @@ fn write_json(
         restrict_events: ntlmsim::restrict::events_json(verdict.events),
         account: verdict.account.map(ntlm_policy::restrict::Account::name),
         notes: verdict.notes.to_vec(),
-        assumed: verdict
-            .assumed
-            .iter()
-            .map(|a| AssumedJson {
-                profile: a.profile.clone(),
-                facts: a.facts.clone(),
-            })
-            .collect(),
+        assumed: verdict.assumed.to_vec(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
     out.push(b'\n');
@@ -655,13 +635,6 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         verdict.certainty,
         ex.outcome.is_ok(),
     ));
-    for a in verdict.assumed {
-        let _ = writeln!(
-            s,
-            "  assumed:    {}: {}",
-            ntlmsim::sink::terminal(&a.profile),
-            ntlmsim::sink::terminal(&a.facts)
-        );
-    }
+    s.push_str(&ntlmsim::profiles::render_assumed(verdict.assumed, "  "));
     s
 }

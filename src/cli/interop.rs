@@ -14,7 +14,7 @@ use ntlmsim::matrix::{
     Policy,
 };
 use ntlmsim::outcome::{CertaintyJson, OutcomeJson, hex32, names, verdict_words};
-use ntlmsim::profiles::{Catalog, Profile};
+use ntlmsim::profiles::{AssumedFacts, Catalog, Profile, assumed_facts};
 use ntlmsim::report::{self, HostInfo, Report};
 use ntlmsim::sink;
 use serde::Serialize;
@@ -372,6 +372,10 @@ struct PairJson<'a> {
     change: &'static str,
     /// Whether the after verdict holds under every documented reading.
     certainty: Option<CertaintyJson>,
+    /// What is assumed of the two profiles in the roles they play
+    /// ([`ntlmsim::profiles::assumed_facts`]): the verdicts rest on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assumed: Vec<AssumedFacts>,
 }
 
 #[derive(Serialize)]
@@ -591,6 +595,7 @@ fn write_json(
                 certainty: run
                     .certainty(i)
                     .map(|c| CertaintyJson::new(c, o.after.is_ok())),
+                assumed: run.assumed(i),
             };
             let text = serde_json::to_string_pretty(&item)
                 .map_err(|e| bad("JSON", e))?
@@ -691,6 +696,15 @@ impl Run<'_, '_> {
     /// The certainty of outcome `o`'s after verdict, once computed.
     fn certainty(&self, o: usize) -> Option<&Certainty> {
         self.info.get(o).and_then(|i| i.certainty.as_ref())
+    }
+
+    /// What is assumed of the profiles of outcome `o` in their roles.
+    fn assumed(&self, o: usize) -> Vec<AssumedFacts> {
+        u32::try_from(o)
+            .ok()
+            .and_then(|i| self.ev.profiles_of(i))
+            .map(|(c, s)| assumed_facts(Some(c), Some(s)))
+            .unwrap_or_default()
     }
 
     /// Calls `f(client, server, outcome)` for every pair in order, until it
@@ -1207,6 +1221,7 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
             )
         );
         group_certainty(run, g, s);
+        group_assumed(run, g, s);
         let items = capped(pair_names(run, &g.sample), g.count);
         let head = format!(
             "      {} pair{}:",
@@ -1215,6 +1230,66 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
         );
         let indent = head.chars().count() + 1;
         let _ = writeln!(s, "{head} {}", wrap_items(&items, width(), indent, 10));
+    }
+}
+
+/// The profiles whose assumed facts a group of newly breaking pairs rests
+/// on, by name and role (the facts follow the groups, [`assumed_section`]).
+fn group_assumed(run: &Run<'_, '_>, g: &Group, s: &mut String) {
+    let mut names: Vec<String> = Vec::new();
+    for &o in &g.outcomes {
+        for a in run.assumed(o) {
+            let name = format!(
+                "{} as {}",
+                sink::terminal_bounded(&a.profile, NAME_CHARS),
+                a.role
+            );
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    let total = names.len();
+    let items = capped(names, total);
+    let head = "      assumed:";
+    let _ = writeln!(
+        s,
+        "{head} {} (facts below)",
+        wrap_items(&items, width(), head.len() + 1, head.len() + 1)
+    );
+}
+
+/// Once, after the groups: each assumed fact the newly breaking verdicts
+/// rest on, with its profile and role.
+fn assumed_section(run: &Run<'_, '_>, s: &mut String) {
+    let mut seen: Vec<AssumedFacts> = Vec::new();
+    for g in &run.groups {
+        for &o in &g.outcomes {
+            for a in run.assumed(o) {
+                if !seen.contains(&a) {
+                    seen.push(a);
+                }
+            }
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nassumed profile facts these verdicts rest on (no public source confirms them):"
+    );
+    for a in &seen {
+        let _ = writeln!(
+            s,
+            "  {} as {}:\n    {}",
+            sink::terminal_bounded(&a.profile, NAME_CHARS),
+            a.role,
+            wrap(&a.facts, width(), 4)
+        );
     }
 }
 
@@ -1465,6 +1540,7 @@ fn human(
         }
     }
     breaking(run, paint, &mut s);
+    assumed_section(run, &mut s);
     let nfixed = run.counts.fixed;
     if nfixed > 0 {
         let fixed = capped(pair_names(run, &run.fixed), nfixed);
@@ -1930,6 +2006,10 @@ mod tests {
                         breaks: r.breaks(),
                         change: r.change().name(),
                         certainty: Some(CertaintyJson::new(c, r.after.is_ok())),
+                        assumed: assumed_facts(
+                            catalog.get(&r.client_profile),
+                            catalog.get(&r.server_profile),
+                        ),
                     })
                     .collect(),
                 summary: counts.json(),

@@ -1253,11 +1253,14 @@ fn group_assumed(run: &Run<'_, '_>, g: &Group, s: &mut String) {
         return;
     }
     let total = names.len();
-    let items = capped(names, total);
+    let mut items = capped(names, total);
+    if let Some(last) = items.last_mut() {
+        last.push_str(" (facts below)");
+    }
     let head = "      assumed:";
     let _ = writeln!(
         s,
-        "{head} {} (facts below)",
+        "{head} {}",
         wrap_items(&items, width(), head.len() + 1, head.len() + 1)
     );
 }
@@ -1280,7 +1283,12 @@ fn assumed_section(run: &Run<'_, '_>, s: &mut String) {
     }
     let _ = writeln!(
         s,
-        "\nassumed profile facts these verdicts rest on (no public source confirms them):"
+        "\n{}",
+        wrap(
+            "assumed profile facts these verdicts rest on (no public source confirms them):",
+            width(),
+            0
+        )
     );
     for a in &seen {
         let _ = writeln!(

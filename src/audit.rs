@@ -43,7 +43,7 @@ use ntlm_wire::{
 use serde::Serialize;
 
 use crate::outcome::{CertaintyJson, FailureJson, OutcomeJson, hex32, names};
-use crate::profiles::{Catalog, Honours};
+use crate::profiles::{AssumedFacts, Catalog, Honours, assumed_facts};
 use crate::report::escape;
 use crate::sink;
 
@@ -68,6 +68,18 @@ pub struct Policy {
     /// behind a TLS-terminating proxy, or decrypted): they are judged as
     /// HTTPS and LDAPS.
     pub tls: bool,
+}
+
+impl Policy {
+    /// Whether a verdict under this policy rests on the closest client
+    /// profile: it sets a client-side value (NtlmMinClientSec, the client
+    /// LmCompatibilityLevel, client Restrict NTLM settings), and the profile
+    /// decides whether the client reads it and what it would send.
+    pub fn reads_client_profile(&self) -> bool {
+        self.client_min != MinSessionSecurity::NONE
+            || self.client_lm_level.is_some()
+            || !self.restrict.client.is_default()
+    }
 }
 
 impl Default for Policy {
@@ -111,6 +123,8 @@ struct ClientShape {
     lm_level: LmCompatibilityLevel,
     sends_mic: bool,
     honours: Honours,
+    /// What is assumed of the profile as a client.
+    assumed: Vec<AssumedFacts>,
 }
 
 impl ClientShape {
@@ -272,6 +286,13 @@ pub struct ExchangeRecord {
     /// Whether the verdict is the same under every documented reading of
     /// the semantics switches (as `handshake --json`).
     pub certainty: CertaintyJson,
+    /// What is assumed of the closest client profile as a client, when the
+    /// verdict rests on that profile: the policy sets NtlmMinClientSec, the
+    /// client LmCompatibilityLevel or client Restrict NTLM settings, and the
+    /// profile decides whether the client reads them and what it would send
+    /// ([`crate::profiles::assumed_facts`]); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<AssumedFacts>,
     /// The failure, when it breaks (not serialized: `outcome` has it).
     #[serde(skip)]
     pub failure: Option<Failure>,
@@ -719,6 +740,7 @@ impl Auditor {
                     lm_level: p.client_lm_level,
                     sends_mic: p.sends_mic(),
                     honours: p.honours,
+                    assumed: assumed_facts(Some(p), None),
                 })
             })
             .collect();
@@ -919,6 +941,10 @@ impl Auditor {
             judged_on,
             outcome,
             certainty: CertaintyJson::new(&certainty, result.is_ok()),
+            assumed: shape
+                .filter(|_| p.reads_client_profile())
+                .map(|c| c.assumed.clone())
+                .unwrap_or_default(),
             failure: result.err(),
             kind: d.kind,
         }
@@ -1234,6 +1260,19 @@ fn who(r: &ExchangeRecord) -> String {
     }
 }
 
+/// Each assumed fact the verdicts of `records` rest on, once, with the
+/// number of those exchanges whose verdict rests on it.
+fn assumed_of(records: &[ExchangeRecord]) -> Vec<(AssumedFacts, usize)> {
+    let mut out: Vec<(AssumedFacts, usize)> = Vec::new();
+    for a in records.iter().flat_map(|r| &r.assumed) {
+        match out.iter_mut().find(|(b, _)| b == a) {
+            Some((_, n)) => *n += 1,
+            None => out.push((a.clone(), 1)),
+        }
+    }
+    out
+}
+
 /// The human report. `records` may be a subset (the table shows at most
 /// [`HUMAN_ROWS`], breaking ones first); the counts come from `summary`.
 pub fn render_human(
@@ -1398,6 +1437,24 @@ pub fn render_human(
             );
         }
     }
+    let assumed = assumed_of(records);
+    if !assumed.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Assumed profile facts the verdicts of these client profiles rest on (no public source \
+             confirms them):"
+        );
+        for (a, n) in &assumed {
+            let _ = writeln!(
+                s,
+                "  {} as {} ({n} exchange(s)): {}",
+                sink::terminal_bounded(&a.profile, HUMAN_NAME_CHARS),
+                a.role,
+                sink::terminal(&a.facts)
+            );
+        }
+    }
     if !problems.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "Problems:");
@@ -1534,7 +1591,7 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
                 )
             },
         );
-        let verdict = if r.certainty.holds_under_every_reading {
+        let mut verdict = if r.certainty.holds_under_every_reading {
             verdict
         } else {
             format!(
@@ -1542,6 +1599,15 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
                 escape(&r.certainty.summary)
             )
         };
+        for a in &r.assumed {
+            let _ = write!(
+                verdict,
+                "<br><span class=\"muted\" title=\"{}\">assumed: {} as {}</span>",
+                escape(&a.facts),
+                escape(&a.profile),
+                a.role
+            );
+        }
         let _ = write!(
             h,
             "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}-{}</span></td><td>{}</td>\
@@ -1707,6 +1773,25 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
         );
     }
     h.push_str("</tbody></table></section>");
+    let assumed = assumed_of(records);
+    if !assumed.is_empty() {
+        h.push_str(
+            "<section class=\"card\"><h2>Assumed profile facts</h2><p class=\"muted\">No public \
+             source confirms these facts of the client profiles; the verdicts of the exchanges \
+             counted rest on them.</p><table><thead><tr><th>profile</th><th>exchanges</th>\
+             <th>assumed</th></tr></thead><tbody>",
+        );
+        for (a, n) in &assumed {
+            let _ = write!(
+                h,
+                "<tr><td>{} as {}</td><td>{n}</td><td>{}</td></tr>",
+                escape(&a.profile),
+                a.role,
+                escape(&a.facts)
+            );
+        }
+        h.push_str("</tbody></table></section>");
+    }
     h.push_str("<section class=\"card\"><h2>All exchanges</h2>");
     let mut all: Vec<&ExchangeRecord> = records.iter().collect();
     all.sort_by_key(|r| (!r.breaks(), r.index));

@@ -58,6 +58,7 @@ use rand_chacha::rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 
 use crate::outcome::{CertaintyJson, OutcomeJson, hex32, names};
+use crate::profiles::AssumedFacts;
 use crate::sink;
 
 /// The HTTP authentication scheme a token came with (RFC 4559 `Negotiate`
@@ -641,6 +642,9 @@ pub struct Acceptor {
     gate: ConnectionGate,
     bodies: BodyBudget,
     certainties: Mutex<HashMap<CertaintyCase, CertaintyJson>>,
+    /// What is assumed of the server's profile as a server
+    /// ([`Acceptor::with_assumed`]).
+    assumed: Vec<AssumedFacts>,
 }
 
 /// What the certainty of a verdict reads: the NEGOTIATE flags, the
@@ -673,7 +677,22 @@ impl Acceptor {
             gate: ConnectionGate::new(limits.max_connections, limits.max_connections_per_ip),
             bodies: BodyBudget::new(limits.max_body_memory),
             certainties: Mutex::new(HashMap::new()),
+            assumed: Vec::new(),
         }
+    }
+
+    /// The same acceptor, its verdicts resting on `assumed`: what is
+    /// assumed of the profile its settings come from, as a server
+    /// ([`crate::profiles::assumed_facts`]). Every record carries it.
+    #[must_use]
+    pub fn with_assumed(mut self, assumed: Vec<AssumedFacts>) -> Self {
+        self.assumed = assumed;
+        self
+    }
+
+    /// What the verdicts rest on of the server's profile ([`Acceptor::with_assumed`]).
+    pub fn assumed(&self) -> &[AssumedFacts] {
+        &self.assumed
     }
 
     /// Whether a verdict (`works` or not) on a client that offered
@@ -900,6 +919,11 @@ pub struct Record {
     /// reading of the semantics switches ([`Acceptor::certainty`]); `null`
     /// when the NEGOTIATE could not be decoded.
     pub certainty: Option<CertaintyJson>,
+    /// What is assumed of the server's profile as a server: the enforced
+    /// and what-if verdicts rest on it ([`Acceptor::with_assumed`]; absent
+    /// when nothing is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<AssumedFacts>,
 }
 
 /// `s` cut to `max_chars` characters; the cut is noted in `truncated`.
@@ -987,6 +1011,14 @@ impl Record {
         for w in &self.what_if {
             let _ = write!(s, " | what-if {}: {}", w.server_min, verdict(&w.outcome));
             uncertain(&mut s, w.certainty.as_ref());
+        }
+        if !self.assumed.is_empty() {
+            let names: Vec<String> = self
+                .assumed
+                .iter()
+                .map(|a| format!("{} as {}", sink::terminal(&a.profile), a.role))
+                .collect();
+            let _ = write!(s, " [assumed: {}]", names.join(", "));
         }
         s
     }
@@ -1574,10 +1606,7 @@ impl Connection {
                 mask,
                 outcome.is_ok(),
             ),
-            outcome: match &outcome {
-                Ok(report) => OutcomeJson::success(report, None),
-                Err(f) => OutcomeJson::failure(f),
-            },
+            outcome: outcome_json(&outcome, &semantics),
         }
     }
 
@@ -1673,11 +1702,9 @@ impl Connection {
             negotiated_flags_names: negotiated.map(names).unwrap_or_default(),
             response_kind,
             mic,
-            outcome: match outcome {
-                Ok(report) => OutcomeJson::success(report, None),
-                Err(f) => OutcomeJson::failure(f),
-            },
+            outcome: outcome_json(outcome, &self.acceptor.settings.semantics),
             what_if: Vec::new(),
+            assumed: self.acceptor.assumed.clone(),
             certainty: self.certainty(
                 negotiate,
                 challenge_flags.zip(authenticate),
@@ -1685,6 +1712,18 @@ impl Connection {
                 outcome.is_ok(),
             ),
         }
+    }
+}
+
+/// A verdict as the log records it: a failure with each missing bit's own
+/// rule under `semantics` (`missing_rules`, as `handshake --json`).
+fn outcome_json(
+    outcome: &Result<ntlm_session::SessionReport, Failure>,
+    semantics: &Semantics,
+) -> OutcomeJson {
+    match outcome {
+        Ok(report) => OutcomeJson::success(report, None),
+        Err(f) => OutcomeJson::failure_under(f, semantics),
     }
 }
 
@@ -1809,6 +1848,53 @@ mod tests {
         let (reply, record) = conn.on_request(None, &mut rng, NOW, 20);
         assert_eq!(reply.status(), 200);
         assert!(record.is_none());
+    }
+
+    /// Records carry what is assumed of the server's profile as a server,
+    /// named on the human line, and each missing bit's own rule.
+    #[test]
+    fn records_carry_the_assumed_facts_and_a_rule_per_missing_bit() {
+        let catalog = crate::profiles::Catalog::builtin().unwrap();
+        let xp = catalog.get("windows-xp").unwrap();
+        let mut store = MemoryStore::new();
+        store.add_password("TESTDOM", "alice", "Passw0rd!");
+        let mut s = xp.server_settings(Arc::new(store)).unwrap();
+        s.min = MinSessionSecurity::from_registry(0);
+        // The strict reading: 0x20000000 requires 128 without SEAL too.
+        s.semantics = Semantics::MS_NLMP;
+        let a = Arc::new(
+            Acceptor::new(
+                s,
+                vec![MinSessionSecurity::from_registry(0x2000_0010)],
+                Limits::default(),
+            )
+            .with_assumed(crate::profiles::assumed_facts(None, Some(xp))),
+        );
+        assert_eq!(a.assumed().len(), 1);
+        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.9:1000"));
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let mut plain = client("Passw0rd!", false);
+        plain.config.integrity = false;
+        plain.config.confidentiality = false;
+        let (_, record, _) = handshake(&mut conn, plain, &mut rng, 1);
+        let r = record.unwrap();
+        assert!(r.succeeded());
+        assert_eq!(r.assumed, a.assumed());
+        assert_eq!((r.assumed[0].profile.as_str(), r.assumed[0].role), ("windows-xp", "server"));
+        assert!(r.line().ends_with(" [assumed: windows-xp as server]"), "{}", r.line());
+        let json: serde_json::Value = serde_json::from_str(&json_line(&r).unwrap()).unwrap();
+        assert_eq!(json["assumed"][0]["role"], "server");
+        // The what-if: 128 and SIGN missing, each with its own rule.
+        let f = failure(&r.what_if[0].outcome);
+        let rules: Vec<(&str, &str)> = f
+            .missing_rules
+            .iter()
+            .map(|m| (m.bit.as_str(), m.rule_id))
+            .collect();
+        assert_eq!(
+            rules,
+            [("0x00000010", "min-flags-server"), ("0x20000000", "min-128-server")]
+        );
     }
 
     #[test]

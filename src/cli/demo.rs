@@ -9,7 +9,7 @@ use ntlm_session::{Credentials, Fixed, MemoryStore, Pair};
 use ntlmsim::matrix::{self, Application};
 use ntlmsim::observations::{Observation, check_all};
 use ntlmsim::outcome;
-use ntlmsim::profiles::{Catalog, Profile};
+use ntlmsim::profiles::{AssumedFacts, Catalog, Profile, assumed_facts, render_assumed};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -113,6 +113,10 @@ struct HandshakeJson {
     /// Whether the verdict holds under every documented reading of the
     /// semantics switches, as `handshake --json` reports it.
     certainty: CertaintyJson,
+    /// What is assumed of the two profiles in their roles, as `handshake
+    /// --json` reports it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assumed: Vec<AssumedFacts>,
 }
 
 #[derive(Serialize)]
@@ -203,6 +207,8 @@ fn handshake(
         let _ = writeln!(out, "  {line}");
     }
     out.push_str(&outcome::render_certainty(&certainty, works));
+    let assumed = assumed_facts(Some(client), Some(server));
+    out.push_str(&render_assumed(&assumed, "  "));
     out.push('\n');
     let messages = [&ex.negotiate, &ex.challenge, &ex.authenticate]
         .iter()
@@ -225,9 +231,10 @@ fn handshake(
         messages,
         outcome: match &ex.outcome {
             Ok((_, srv)) => OutcomeJson::success(&srv.report, None),
-            Err(f) => OutcomeJson::failure(f),
+            Err(f) => OutcomeJson::failure_under(f, &ntlm_policy::Semantics::default()),
         },
         certainty: CertaintyJson::new(&certainty, works),
+        assumed,
     })
 }
 
@@ -256,7 +263,7 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         &mut s,
     )?;
     let h2 = handshake(
-        "2. A legacy handshake: a Windows XP client (LmCompatibilityLevel 0) signing against a Windows 11 server",
+        "2. A legacy handshake: a Windows XP client (LmCompatibilityLevel 0; it requests ESS, as its public messages show) signing against a Windows 11 server",
         get("windows-xp")?,
         get("windows-11")?,
         Application {
@@ -267,8 +274,8 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         &mut s,
     )?;
     let h3 = handshake(
-        "3. A policy failure explained: the same XP client (level 0 requests no ESS) without signing, the server hardened to NtlmMinServerSec 0x20080000",
-        get("windows-xp")?,
+        "3. A policy failure explained: mssql-jdbc 7.4 (no ESS, as in microsoft/mssql-jdbc#1180) against a Windows 11 server hardened to NtlmMinServerSec 0x20080000",
+        get("mssql-jdbc-7.4")?,
         get("windows-11")?,
         Application::default(),
         Some(0x2008_0000),
@@ -353,14 +360,23 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         Observation::builtin().map_err(|e| CliError::new(format!("built-in observations: {e}")))?;
     let checked = check_all(&observations, &catalog, ntlm_policy::Semantics::default());
     let strict = check_all(&observations, &catalog, ntlm_policy::Semantics::MS_NLMP);
+    let never = check_all(
+        &observations,
+        &catalog,
+        ntlm_policy::Semantics {
+            level0_ess: ntlm_policy::Level0Ess::Never,
+            ..ntlm_policy::Semantics::default()
+        },
+    );
     let agree =
         |c: &[ntlmsim::observations::Checked<'_>]| c.iter().filter(|x| x.agreement.is_ok()).count();
     let _ = writeln!(
         s,
-        "\n6. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers.\n   `ntlmsim profiles --observations` lists each with its source and the model's verdict.",
+        "\n6. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers, and\n   the policy text's \"level 0 never uses NTLMv2 session security\" (--semantics level0-ess=never)\n   contradicts {}, the public Windows XP exchanges. `ntlmsim profiles --observations` lists each\n   with its source and the model's verdict.",
         agree(&checked),
         checked.len(),
-        strict.len() - agree(&strict)
+        strict.len() - agree(&strict),
+        never.len() - agree(&never)
     );
     let _ = writeln!(
         s,

@@ -116,6 +116,34 @@
 //! not negotiated") reproduces all of them, so it is the default (`calibrated`);
 //! the strict reading stays available as `ms-nlmp`.
 //!
+//! # Why LmCompatibilityLevel 0 requests ESS by default
+//!
+//! Microsoft's policy text says that clients at LmCompatibilityLevel 0 (the
+//! default of Windows NT 4.0, 2000 and XP) "never use NTLMv2 session security"
+//! (the LAN Manager authentication level page; the Windows 2000 registry
+//! reference), and KB932461 warns that "Require NTLMv2 session security" and
+//! level 0 "may conflict". Read literally, every XP client at its default
+//! would fail against any server requiring NTLMv2 session security
+//! (`0x20080000`, the STIG/CIS baseline). The public messages say otherwise
+//! (`data/observations.toml`):
+//!
+//! - MS-POP3 4.1: a Windows XP client (Version 5.1.2600; its level is not
+//!   stated, XP's default is 0) sends NEGOTIATE `0xa2088207` with ESS, a
+//!   Windows Server 2003 returns ESS (`0xa28a8205`), and the client answers
+//!   with AUTHENTICATE `0xa2888205` carrying the NTLM2 session response (LM
+//!   field: the client challenge and 16 zero bytes); the logon succeeds.
+//! - E. Glass, samba-technical, 30 July 2003 ("NTLM authentication with NTLM2
+//!   session security"): once client and server "have agreed upon the
+//!   'Negotiate NTLM2 Key' NTLMSSP flag", with "LMCompatibilityLevel ... set
+//!   to 0" the client sends the NTLM2 session response.
+//!
+//! No public field report of XP clients refused by a `0x20080000` server was
+//! found either way. The sources disagree, so the choice is the switch
+//! `level0-ess`: `requested` (default) follows the messages, `never` the policy
+//! text. A verdict that depends on it says so (`depends_on`, `reversed_by`),
+//! and the profiles of Windows NT 4.0, 2000 and XP state the reading their
+//! client facts rest on.
+//!
 //! # Presets
 //!
 //! | Name | Switches | Use |

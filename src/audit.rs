@@ -31,8 +31,8 @@ use std::sync::{Mutex, PoisonError};
 
 use ntlm_capture::{Exchange, NtlmMessage, Problem};
 use ntlm_policy::{
-    Certainty, ClientConfig, Failure, Level0Ess, LmCompatibilityLevel, MinSessionSecurity, OsGeneration,
-    Semantics, ServerConfig, check_client_challenge, check_response_accepted,
+    Certainty, ClientConfig, Failure, Level0Ess, LmCompatibilityLevel, MinSessionSecurity,
+    OsGeneration, Semantics, ServerConfig, check_client_challenge, check_response_accepted,
     check_server_authenticate, check_server_negotiate,
 };
 use ntlm_session::Credentials;
@@ -797,7 +797,9 @@ impl Auditor {
             }
             if let (Some(kind), Some(f)) = (d.kind, d.final_flags) {
                 if kind != ResponseKind::Anonymous
-                    && c.lm_level.client_response(f, self.policy.semantics.level0_ess) != kind
+                    && c.lm_level
+                        .client_response(f, self.policy.semantics.level0_ess)
+                        != kind
                 {
                     score += 3;
                 }

@@ -1029,13 +1029,20 @@ mod tests {
         assert_eq!(f[0].facts, xp.assumed_as(Side::Client));
         assert_eq!((f[1].profile.as_str(), f[1].role), ("windows-11", "server"));
         // Windows 11's client facts are not what a server verdict rests on.
-        assert!(!f[1].facts.contains("LmCompatibilityLevel"), "{}", f[1].facts);
+        assert!(
+            !f[1].facts.contains("LmCompatibilityLevel"),
+            "{}",
+            f[1].facts
+        );
         // Nothing assumed (impacket), or no profile: nothing listed.
         assert!(assumed_facts(Some(imp), None).is_empty());
         assert_eq!(assumed_facts(None, Some(w11)), f[1..]);
         let text = render_assumed(&f, "  ");
         assert_eq!(text.lines().count(), 2);
-        assert!(text.starts_with("  assumed:    windows-xp as client: "), "{text}");
+        assert!(
+            text.starts_with("  assumed:    windows-xp as client: "),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1082,9 +1089,9 @@ mod tests {
         let xp = c.get("windows-xp").unwrap();
         assert_eq!(xp.offered_flags().unwrap().bits(), 0xa208_8207);
         // What is assumed of it depends on its role.
-        let as_client = xp.assumed_as(ntlm_policy::Side::Client);
+        let as_client = xp.assumed_as(Side::Client);
         assert!(as_client.contains("level0-ess"), "{as_client}");
-        assert!(!xp.assumed_as(ntlm_policy::Side::Server).contains("level0-ess"));
+        assert!(!xp.assumed_as(Side::Server).contains("level0-ess"));
         assert!(xp.assumed_all().contains("as a server: "));
         // Server 2003 is its own profile, LmCompatibilityLevel 2.
         let w2003 = c.get("windows-2003").unwrap();

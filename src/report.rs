@@ -959,6 +959,10 @@ lm_level = 3
         assert!(s[0].2.contains("KB239869"), "{:?}", s[0]);
         assert_eq!(s[5].1, "ignore");
         assert_eq!(s[8], ("level0-ess", "requested", s[8].2.clone()));
-        assert!(s[8].2.starts_with("neg-client-ess-level0-requested ("), "{:?}", s[8]);
+        assert!(
+            s[8].2.starts_with("neg-client-ess-level0-requested ("),
+            "{:?}",
+            s[8]
+        );
     }
 }

@@ -1880,8 +1880,15 @@ mod tests {
         let r = record.unwrap();
         assert!(r.succeeded());
         assert_eq!(r.assumed, a.assumed());
-        assert_eq!((r.assumed[0].profile.as_str(), r.assumed[0].role), ("windows-xp", "server"));
-        assert!(r.line().ends_with(" [assumed: windows-xp as server]"), "{}", r.line());
+        assert_eq!(
+            (r.assumed[0].profile.as_str(), r.assumed[0].role),
+            ("windows-xp", "server")
+        );
+        assert!(
+            r.line().ends_with(" [assumed: windows-xp as server]"),
+            "{}",
+            r.line()
+        );
         let json: serde_json::Value = serde_json::from_str(&json_line(&r).unwrap()).unwrap();
         assert_eq!(json["assumed"][0]["role"], "server");
         // The what-if: 128 and SIGN missing, each with its own rule.
@@ -1893,7 +1900,10 @@ mod tests {
             .collect();
         assert_eq!(
             rules,
-            [("0x00000010", "min-flags-server"), ("0x20000000", "min-128-server")]
+            [
+                ("0x00000010", "min-flags-server"),
+                ("0x20000000", "min-128-server")
+            ]
         );
     }
 

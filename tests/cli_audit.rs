@@ -563,7 +563,11 @@ fn verdicts_name_the_assumed_client_profile_facts() {
     assert_eq!(recs[1]["exchange"]["client_profile"], "curl-7.88");
     // A server-side policy alone does not rest on the client profile.
     let (_, out, _) = ntlmsim(&["audit", "--json", "--server-min", "0x20000000", &file]);
-    assert!(lines(&out)[..2].iter().all(|r| r["exchange"]["assumed"].is_null()));
+    assert!(
+        lines(&out)[..2]
+            .iter()
+            .all(|r| r["exchange"]["assumed"].is_null())
+    );
 
     let (code, out, err) = ntlmsim(&[
         "audit",
@@ -586,6 +590,12 @@ fn verdicts_name_the_assumed_client_profile_facts() {
     );
     let page = std::fs::read_to_string(html).unwrap();
     assert!(page.contains("<h2>Assumed profile facts</h2>"), "{page}");
-    assert!(page.contains("<td>curl-7.88 as client</td><td>1</td>"), "{page}");
-    assert!(page.contains(">assumed: curl-7.88 as client</span>"), "{page}");
+    assert!(
+        page.contains("<td>curl-7.88 as client</td><td>1</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">assumed: curl-7.88 as client</span>"),
+        "{page}"
+    );
 }

@@ -609,10 +609,22 @@ fn the_verdict_names_the_assumed_profile_facts() {
         .find(|a| a["profile"] == "windows-11")
         .unwrap();
     assert_eq!(w11["role"], "server", "{w11}");
-    assert!(!w11["facts"].as_str().unwrap().contains("LmCompatibilityLevel"), "{w11}");
+    assert!(
+        !w11["facts"]
+            .as_str()
+            .unwrap()
+            .contains("LmCompatibilityLevel"),
+        "{w11}"
+    );
     let (_, text, _) = ntlmsim(&args);
-    assert!(text.contains("  assumed:    windows-xp as client: "), "{text}");
-    assert!(text.contains("breaks with level0-ess=never alone"), "{text}");
+    assert!(
+        text.contains("  assumed:    windows-xp as client: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("breaks with level0-ess=never alone"),
+        "{text}"
+    );
     // The policy text's reading of level 0: the same pair breaks.
     let mut never = args.to_vec();
     never.extend(["--semantics", "level0-ess=never"]);

@@ -336,7 +336,10 @@ fn known_breaking_pairs() {
         "{p}"
     );
     let xp = &p["assumed"][0];
-    assert_eq!((&xp["profile"], &xp["role"]), (&Value::from("windows-xp"), &Value::from("client")));
+    assert_eq!(
+        (&xp["profile"], &xp["role"]),
+        (&Value::from("windows-xp"), &Value::from("client"))
+    );
     assert!(xp["facts"].as_str().unwrap().contains("level0-ess"), "{xp}");
     assert_eq!(p["assumed"][1]["profile"], "windows-11");
 
@@ -515,7 +518,10 @@ fn each_verdict_says_whether_every_reading_agrees() {
         1,
         "{html}"
     );
-    assert!(html.contains("'assumed profile facts'"), "the script shows them");
+    assert!(
+        html.contains("'assumed profile facts'"),
+        "the script shows them"
+    );
 }
 
 #[test]

@@ -265,7 +265,11 @@ fn curl_authenticates_and_a_128_bit_what_if_breaks_it() {
         ],
         "{rules:?}"
     );
-    assert!(rules.iter().all(|m| m["basis"].is_string() && m["rule"].is_string()));
+    assert!(
+        rules
+            .iter()
+            .all(|m| m["basis"].is_string() && m["rule"].is_string())
+    );
     // The verdicts rest on what is assumed of the server's profile
     // (windows-11 by default) as a server; the facts are said at start-up.
     assert_eq!(r["assumed"][0]["profile"], "windows-11");

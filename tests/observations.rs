@@ -95,6 +95,9 @@ fn the_policy_texts_reading_of_level_0_contradicts_the_field() {
     contradicted.sort_unstable();
     assert_eq!(
         contradicted,
-        ["glass-2003-level0-ntlm2-session", "ms-pop3-xp-ntlm2-session"]
+        [
+            "glass-2003-level0-ntlm2-session",
+            "ms-pop3-xp-ntlm2-session"
+        ]
     );
 }

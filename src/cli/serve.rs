@@ -632,7 +632,10 @@ async fn serve(
     };
     // Every verdict rests on what is assumed of the server's profile; the
     // records name it, the facts are said once here.
-    eprint!("{}", ntlmsim::profiles::render_assumed(acceptor.assumed(), ""));
+    eprint!(
+        "{}",
+        ntlmsim::profiles::render_assumed(acceptor.assumed(), "")
+    );
     let graceful = GracefulShutdown::new();
     let mut summaries = tokio::time::interval(SUMMARY_EVERY);
     loop {

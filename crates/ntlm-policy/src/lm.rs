@@ -181,7 +181,11 @@ impl LmCompatibilityLevel {
     /// ([`requests_ess`](Self::requests_ess)) sends the NTLM2 session
     /// response when EXTENDED_SESSIONSECURITY was negotiated, NTLMv1
     /// otherwise; level 0 under `level0-ess=never` always sends NTLMv1 (with LM).
-    pub const fn client_response(self, negotiated: NegotiateFlags, level0: Level0Ess) -> ResponseKind {
+    pub const fn client_response(
+        self,
+        negotiated: NegotiateFlags,
+        level0: Level0Ess,
+    ) -> ResponseKind {
         if self.sends_ntlmv2() {
             ResponseKind::NtlmV2
         } else if self.requests_ess(level0)

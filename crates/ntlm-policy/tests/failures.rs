@@ -588,13 +588,7 @@ fn lm_level_5_refuses_ntlmv1_and_ntlm2_session_responses() {
         (default_sem(), ResponseKind::Ntlm2Session),
     ] {
         let x = fail(&l0, &dc, Min::NONE, Min::NONE, &sem);
-        assert_eq!(
-            x.detail,
-            Detail::ResponseRefused {
-                kind,
-                level: L::L5
-            }
-        );
+        assert_eq!(x.detail, Detail::ResponseRefused { kind, level: L::L5 });
     }
 }
 

@@ -159,16 +159,14 @@ fn challenge_without_128_against_a_client_requiring_it() {
 
 #[test]
 fn lm_compatibility_level_pairs() {
-    for level0 in ntlm_policy::Level0Ess::ALL {
-        level_pairs(Semantics {
+    for (sem, client_level) in ntlm_policy::Level0Ess::ALL
+        .into_iter()
+        .map(|level0| Semantics {
             level0_ess: level0,
             ..Semantics::default()
-        });
-    }
-}
-
-fn level_pairs(sem: Semantics) {
-    for client_level in L::ALL {
+        })
+        .flat_map(|sem| L::ALL.into_iter().map(move |l| (sem, l)))
+    {
         for server_level in L::ALL {
             let client = ClientConfig {
                 lm_level: client_level,

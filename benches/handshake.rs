@@ -27,7 +27,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rc4::{Rc4, StreamCipher};
 
-const NOW: u64 = 134_117_280_000_000_000;
+const NOW: ntlm_wire::FileTime = ntlm_wire::FileTime(134_117_280_000_000_000);
 
 fn settings() -> (ClientSettings, ServerSettings) {
     let mut c = ClientSettings::new(Credentials::password("alice", "TESTDOM", "Passw0rd!"));

@@ -12,7 +12,7 @@ use rand_chacha::rand_core::SeedableRng;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let now = ntlmsim::session::filetime_from_unix(1_767_225_600);
+    let now = ntlmsim::wire::FileTime::from_unix(1_767_225_600, 0);
 
     let mut accounts = MemoryStore::new();
     accounts.add_password("TESTDOM", "alice", "Passw0rd!");

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 fn main() {
-    let now = ntlmsim::session::filetime_from_unix(1_767_225_600);
+    let now = ntlmsim::wire::FileTime::from_unix(1_767_225_600, 0);
     for client_level in 0..=5 {
         for server_min in [0u32, 0x2000_0000, 0x2008_0000] {
             let mut client =

@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut accounts = MemoryStore::new();
     accounts.add_password("TESTDOM", "alice", "Passw0rd!");
     let server = ServerSettings::new(Arc::new(accounts));
-    let now = ntlmsim::session::filetime_from_unix(1_767_225_600);
+    let now = ntlmsim::wire::FileTime::from_unix(1_767_225_600, 0);
     let (mut c, mut s) = Pair { client, server }
         .run(&mut ChaCha20Rng::seed_from_u64(7), now, Fixed::default())
         .outcome?;

@@ -17,8 +17,8 @@ use ntlm_session::{
     SessionReport, Tamper,
 };
 use ntlm_wire::{
-    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MsvAvFlags, NegotiateFlags as F,
-    NtlmV2ClientChallenge, NtlmV2Response,
+    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, FileTime, MsvAvFlags,
+    NegotiateFlags as F, NtlmV2ClientChallenge, NtlmV2Response,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -436,7 +436,7 @@ pub fn run(
     settings: &Settings,
     catalog: &Catalog,
     seed: u64,
-    now: u64,
+    now: FileTime,
 ) -> Result<AttackResult, AttackError> {
     let cbt = settings.cbt.unwrap_or(scenario.default_cbt());
     let baseline = exchange(scenario, settings, catalog, cbt, false)?.run(
@@ -831,7 +831,7 @@ mod tests {
 
     fn go(s: Scenario, settings: &Settings) -> AttackResult {
         let catalog = Catalog::builtin().unwrap();
-        run(s, settings, &catalog, 1, crate::parse::filetime_now()).unwrap()
+        run(s, settings, &catalog, 1, crate::matrix::MATRIX_TIME).unwrap()
     }
 
     #[test]
@@ -939,7 +939,7 @@ mod tests {
         };
         let ex = pair.run_tampered(
             &mut ChaCha20Rng::seed_from_u64(3),
-            crate::parse::filetime_now(),
+            crate::matrix::MATRIX_TIME,
             Fixed::default(),
             &mut mitm,
         );

@@ -36,9 +36,9 @@ use ntlm_policy::{
     check_server_authenticate, check_server_negotiate,
 };
 use ntlm_session::Credentials;
+use ntlm_wire::layout;
 use ntlm_wire::{
-    AuthenticateMessage, ChallengeMessage, MessageType, NegotiateFlags, NegotiateMessage,
-    ResponseKind, Version,
+    AuthenticateMessage, ChallengeMessage, NegotiateFlags, NegotiateMessage, ResponseKind, Version,
 };
 use serde::Serialize;
 
@@ -386,17 +386,6 @@ fn version_text(v: Option<Version>) -> Option<String> {
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.build))
 }
 
-/// Flags at a fixed offset of a message that did not parse.
-fn raw_flags(m: &NtlmMessage) -> Option<NegotiateFlags> {
-    let at = match m.kind {
-        MessageType::Negotiate => 12,
-        MessageType::Challenge => 20,
-        MessageType::Authenticate => 60,
-    };
-    let b: [u8; 4] = m.bytes.get(at..at + 4)?.try_into().ok()?;
-    Some(NegotiateFlags::from_bits_retain(u32::from_le_bytes(b)))
-}
-
 /// What was decoded from an exchange's messages.
 #[derive(Debug, Default)]
 struct Decoded {
@@ -485,7 +474,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
             }
             Err(e) => {
                 problem(m, format!("NEGOTIATE: {e}"));
-                d.offered = raw_flags(m);
+                d.offered = layout::raw_flags(m.kind, &m.bytes);
             }
         }
     }
@@ -507,7 +496,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
                 }
                 Err(_) => {
                     problem(m, format!("CHALLENGE: {e}"));
-                    d.challenge = raw_flags(m);
+                    d.challenge = layout::raw_flags(m.kind, &m.bytes);
                 }
             },
         }
@@ -537,7 +526,7 @@ fn decode(x: &Exchange, file: &str, problems: &mut Vec<ProblemRecord>) -> Decode
             }
             Err(e) => {
                 problem(m, format!("AUTHENTICATE: {e}"));
-                d.final_flags = raw_flags(m);
+                d.final_flags = layout::raw_flags(m.kind, &m.bytes);
             }
         }
     }
@@ -1930,7 +1919,7 @@ mod tests {
         }
         .run(
             &mut ChaCha20Rng::seed_from_u64(5),
-            133_000_000_000_000_000,
+            ntlm_wire::FileTime(133_000_000_000_000_000),
             ntlm_session::Fixed::default(),
         );
         Messages {

@@ -127,7 +127,7 @@ mod tests {
         }
         .run(
             &mut ChaCha20Rng::seed_from_u64(1),
-            133_000_000_000_000_000,
+            ntlm_wire::FileTime(133_000_000_000_000_000),
             ntlm_session::Fixed::default(),
         );
         ex.outcome.map(|_| ()).map_err(|f| f.rule.id)

@@ -63,6 +63,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ntlm_policy::restrict::{Restrictions, Transport, Verdict};
 use ntlm_policy::{Detail, Failure, Side, Stage, rules};
 use ntlm_session::{ClientDriver, ClientSettings, Established, ServerDriver, ServerSettings, Step};
+use ntlm_wire::FileTime;
 use rand_chacha::rand_core::{CryptoRng, RngCore};
 
 use crate::sink;
@@ -275,7 +276,12 @@ impl ServerHelper {
     }
 
     /// Answers one request line.
-    pub fn handle<R: RngCore + CryptoRng>(&mut self, line: &str, rng: &mut R, now: u64) -> String {
+    pub fn handle<R: RngCore + CryptoRng>(
+        &mut self,
+        line: &str,
+        rng: &mut R,
+        now: FileTime,
+    ) -> String {
         let (cmd, arg) = match split(line) {
             Ok(x) => x,
             Err(bh) => return bh,
@@ -387,7 +393,12 @@ impl ClientHelper {
     }
 
     /// Answers one request line.
-    pub fn handle<R: RngCore + CryptoRng>(&mut self, line: &str, rng: &mut R, now: u64) -> String {
+    pub fn handle<R: RngCore + CryptoRng>(
+        &mut self,
+        line: &str,
+        rng: &mut R,
+        now: FileTime,
+    ) -> String {
         let (cmd, arg) = match split(line) {
             Ok(x) => x,
             Err(bh) => return bh,
@@ -476,7 +487,12 @@ pub enum Helper {
 
 impl Helper {
     /// Answers one request line.
-    pub fn handle<R: RngCore + CryptoRng>(&mut self, line: &str, rng: &mut R, now: u64) -> String {
+    pub fn handle<R: RngCore + CryptoRng>(
+        &mut self,
+        line: &str,
+        rng: &mut R,
+        now: FileTime,
+    ) -> String {
         match self {
             Self::Server(s) => s.handle(line, rng, now),
             Self::Client(c) => c.handle(line, rng, now),
@@ -497,7 +513,7 @@ mod tests {
 
     use super::*;
 
-    const NOW: u64 = 133_000_000_000_000_000;
+    const NOW: FileTime = FileTime(133_000_000_000_000_000);
 
     /// A server helper; the 128-bit tests use the strict `ms-nlmp` reading,
     /// under which 0x20000000 refuses a NEGOTIATE without 128.

@@ -5,11 +5,12 @@
 //! - raw bytes starting with `NTLMSSP\0`, or a raw DER SPNEGO token;
 //! - hex, with or without spaces, colons or a leading `0x` (used only when
 //!   every remaining character is a hex digit);
-//! - base64 (standard or URL-safe alphabet, padding optional), optionally
-//!   after `NTLM ` / `Negotiate ` and a header name such as
-//!   `Authorization:` or `WWW-Authenticate:`;
+//! - base64, optionally after `NTLM ` / `Negotiate ` and a header name such
+//!   as `Authorization:` or `WWW-Authenticate:`, read by the one rule of
+//!   [`ntlm_gss::http`] (standard or URL-safe alphabet, padding optional,
+//!   whitespace ignored, scheme case-insensitive);
 //! - any of the encoded forms holding a SPNEGO token, which is unwrapped
-//!   (see [`crate::spnego`]).
+//!   (see [`ntlm_gss::spnego`]).
 //!
 //! [`load`] resolves an argument (`@FILE`, `-` for standard input, or the
 //! text itself) and [`decode`] detects the form. Neither panics; every
@@ -18,11 +19,10 @@
 use std::fmt;
 use std::io::Read;
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use ntlm_gss::DerError;
+use ntlm_gss::http::{self, Scheme};
+use ntlm_gss::spnego::{self, SpnegoInfo, describe_oid};
 use ntlm_wire::SIGNATURE;
-
-use crate::spnego::{self, DerError, SpnegoInfo};
 
 /// Largest input read from a file or standard input. An NTLM message is at
 /// most a few hundred kilobytes even base64-encoded (six 64 KiB payloads).
@@ -262,14 +262,6 @@ impl std::error::Error for InputError {
     }
 }
 
-/// `1.2.3 (Name)` for known OIDs, the dotted form otherwise.
-pub fn describe_oid(oid: &str) -> String {
-    match spnego::oid_name(oid) {
-        Some(n) => format!("{oid} ({n})"),
-        None => oid.to_owned(),
-    }
-}
-
 /// Resolves a MESSAGE argument: `@FILE` reads the file, `-` reads `stdin`,
 /// anything else is the text itself.
 pub fn load(arg: &str, stdin: &mut dyn Read) -> Result<(Source, Vec<u8>), InputError> {
@@ -358,10 +350,7 @@ pub fn decode(data: &[u8]) -> Result<MessageInput, InputError> {
     let (first_word, after) = rest
         .split_once(|c: char| c.is_ascii_whitespace())
         .unwrap_or((rest, ""));
-    if ["NTLM", "Negotiate"]
-        .iter()
-        .any(|s| first_word.eq_ignore_ascii_case(s))
-    {
+    if Scheme::from_name(first_word).is_some() {
         f.scheme = Some(first_word.to_owned());
         rest = after.trim_start();
         if rest.trim_end().is_empty() {
@@ -491,53 +480,12 @@ fn decode_hex(digits: &str) -> Result<Vec<u8>, InputError> {
     })
 }
 
-/// Decodes base64 `text`, which starts at character `base` of the input.
+/// Decodes base64 `text`, which starts at character `base` of the input,
+/// by the rule of [`ntlm_gss::http::decode_token`].
 fn decode_base64(text: &str, base: usize) -> Result<Vec<u8>, InputError> {
-    // Character offsets of the non-whitespace characters, to report errors
-    // against the text as given.
-    let positions: Vec<usize> = text
-        .char_indices()
-        .filter(|(_, c)| !c.is_ascii_whitespace())
-        .map(|(i, _)| base.saturating_add(i))
-        .collect();
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let url_safe = compact.contains(['-', '_']);
-    let alphabet = if url_safe {
-        &base64::alphabet::URL_SAFE
-    } else {
-        &base64::alphabet::STANDARD
-    };
-    let engine = GeneralPurpose::new(
-        alphabet,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let at = |i: usize| {
-        positions
-            .get(i)
-            .copied()
-            .unwrap_or_else(|| base.saturating_add(text.len()))
-    };
-    let char_at = |i: usize| compact.get(i..).and_then(|s| s.chars().next());
-    engine.decode(&compact).map_err(|e| match e {
-        base64::DecodeError::InvalidByte(i, _) => InputError::Base64 {
-            offset: at(i),
-            detail: format!(
-                "invalid character {:?}",
-                char_at(i).unwrap_or(char::REPLACEMENT_CHARACTER)
-            ),
-        },
-        base64::DecodeError::InvalidLastSymbol(i, _) => InputError::Base64 {
-            offset: at(i),
-            detail: "invalid last base64 symbol (non-zero trailing bits)".to_owned(),
-        },
-        base64::DecodeError::InvalidLength(n) => InputError::Base64 {
-            offset: at(n.saturating_sub(1)),
-            detail: format!("invalid base64 length ({n} symbols)"),
-        },
-        base64::DecodeError::InvalidPadding => InputError::Base64 {
-            offset: at(compact.len().saturating_sub(1)),
-            detail: "invalid base64 padding".to_owned(),
-        },
+    http::decode_token(text).map_err(|e| InputError::Base64 {
+        offset: base.saturating_add(e.offset),
+        detail: e.kind.to_string(),
     })
 }
 
@@ -580,7 +528,7 @@ mod tests {
 
     #[test]
     fn base64_forms() {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(neg());
+        let b64 = http::encode_token(&neg());
         let cases = [
             (b64.clone(), None, None),
             (format!("NTLM {b64}"), None, Some("NTLM")),

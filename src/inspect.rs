@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use ntlm_wire::layout;
 use ntlm_wire::text::{self, TextError};
 use ntlm_wire::{
     AuthenticateMessage, AvId, AvPair, AvPairs, AvValue, ChallengeMessage, Charset, DecodeError,
@@ -14,76 +15,6 @@ use ntlm_wire::{
     NegotiateMessage, NtlmV2Response, ResponseKind, Version,
 };
 use serde::Serialize;
-
-/// Fixed header offsets (MS-NLMP 2.2.1.1, 2.2.1.2, 2.2.1.3).
-pub mod offsets {
-    /// `Signature`, all messages.
-    pub const SIGNATURE: usize = 0;
-    /// `MessageType`, all messages.
-    pub const MESSAGE_TYPE: usize = 8;
-
-    /// NEGOTIATE `NegotiateFlags`.
-    pub const NEGOTIATE_FLAGS: usize = 12;
-    /// NEGOTIATE `DomainNameFields`.
-    pub const NEGOTIATE_DOMAIN: usize = 16;
-    /// NEGOTIATE `WorkstationFields`.
-    pub const NEGOTIATE_WORKSTATION: usize = 24;
-    /// NEGOTIATE `Version`.
-    pub const NEGOTIATE_VERSION: usize = 32;
-
-    /// CHALLENGE `TargetNameFields`.
-    pub const CHALLENGE_TARGET_NAME: usize = 12;
-    /// CHALLENGE `NegotiateFlags`.
-    pub const CHALLENGE_FLAGS: usize = 20;
-    /// CHALLENGE `ServerChallenge`.
-    pub const CHALLENGE_SERVER_CHALLENGE: usize = 24;
-    /// CHALLENGE `Reserved`.
-    pub const CHALLENGE_RESERVED: usize = 32;
-    /// CHALLENGE `TargetInfoFields`.
-    pub const CHALLENGE_TARGET_INFO: usize = 40;
-    /// CHALLENGE `Version`.
-    pub const CHALLENGE_VERSION: usize = 48;
-
-    /// AUTHENTICATE `LmChallengeResponseFields`.
-    pub const AUTH_LM: usize = 12;
-    /// AUTHENTICATE `NtChallengeResponseFields`.
-    pub const AUTH_NT: usize = 20;
-    /// AUTHENTICATE `DomainNameFields`.
-    pub const AUTH_DOMAIN: usize = 28;
-    /// AUTHENTICATE `UserNameFields`.
-    pub const AUTH_USER: usize = 36;
-    /// AUTHENTICATE `WorkstationFields`.
-    pub const AUTH_WORKSTATION: usize = 44;
-    /// AUTHENTICATE `EncryptedRandomSessionKeyFields`.
-    pub const AUTH_KEY: usize = 52;
-    /// AUTHENTICATE `NegotiateFlags`.
-    pub const AUTH_FLAGS: usize = 60;
-    /// AUTHENTICATE `Version`.
-    pub const AUTH_VERSION: usize = 64;
-
-    /// Offsets inside NTLMv2_RESPONSE (MS-NLMP 2.2.2.8) and
-    /// NTLMv2_CLIENT_CHALLENGE (2.2.2.7), from the start of the NT response.
-    pub mod ntlmv2 {
-        /// `Response` (NTProofStr).
-        pub const NT_PROOF_STR: usize = 0;
-        /// `RespType`.
-        pub const RESP_TYPE: usize = 16;
-        /// `HiRespType`.
-        pub const HI_RESP_TYPE: usize = 17;
-        /// `Reserved1`.
-        pub const RESERVED1: usize = 18;
-        /// `Reserved2`.
-        pub const RESERVED2: usize = 20;
-        /// `TimeStamp`.
-        pub const TIMESTAMP: usize = 24;
-        /// `ChallengeFromClient`.
-        pub const CLIENT_CHALLENGE: usize = 32;
-        /// `Reserved3`.
-        pub const RESERVED3: usize = 40;
-        /// `AvPairs`.
-        pub const AV_PAIRS: usize = 44;
-    }
-}
 
 /// Lowercase hex.
 pub fn hex(b: &[u8]) -> String {
@@ -363,13 +294,14 @@ pub struct NtlmV2View<'a> {
 impl NtlmV2View<'_> {
     /// Offset of the AV pair list in the message.
     pub const fn av_pairs_offset(&self) -> usize {
-        self.nt_offset.saturating_add(offsets::ntlmv2::AV_PAIRS)
+        self.nt_offset.saturating_add(layout::ntlmv2::AV_PAIRS)
     }
 }
 
 /// The NTLMv2 response, when the NT response is longer than 24 bytes.
 pub fn ntlmv2<'a>(raw: &[u8], m: &'a AuthenticateMessage<'_>) -> Option<NtlmV2View<'a>> {
-    let nt_offset = BufferFields::read(raw, offsets::AUTH_NT).map_or(0, |b| b.start());
+    let nt_offset = BufferFields::read(raw, layout::authenticate::NT_CHALLENGE_RESPONSE)
+        .map_or(0, |b| b.start());
     m.ntlmv2_response().map(|r| NtlmV2View {
         nt_offset,
         response: r.map_err(|e| e.at_base(nt_offset)),
@@ -388,7 +320,7 @@ pub fn ntlmv2_defects(v: &NtlmV2View<'_>, has_mic: bool) -> Vec<Defect> {
         }
     };
     let c = &r.client_challenge;
-    use offsets::ntlmv2 as o;
+    use layout::ntlmv2 as o;
     if c.resp_type != 1 {
         out.push(Defect::new(
             "NTLMv2_CLIENT_CHALLENGE.RespType",
@@ -584,30 +516,30 @@ fn negotiate_defects(raw: &[u8], m: &NegotiateMessage<'_>) -> Vec<Defect> {
         &[
             (
                 "DomainNameFields",
-                offsets::NEGOTIATE_DOMAIN,
+                layout::negotiate::DOMAIN_NAME,
                 m.domain.as_deref(),
             ),
             (
                 "WorkstationFields",
-                offsets::NEGOTIATE_WORKSTATION,
+                layout::negotiate::WORKSTATION,
                 m.workstation.as_deref(),
             ),
         ],
     );
-    flag_defects(&mut out, m.flags, offsets::NEGOTIATE_FLAGS);
-    version_defects(&mut out, m.flags, m.version, offsets::NEGOTIATE_VERSION);
+    flag_defects(&mut out, m.flags, layout::negotiate::FLAGS);
+    version_defects(&mut out, m.flags, m.version, layout::negotiate::VERSION);
     for (field, flag, value, at) in [
         (
             "DomainName",
             NegotiateFlags::NEGOTIATE_OEM_DOMAIN_SUPPLIED,
             m.domain.as_deref(),
-            offsets::NEGOTIATE_DOMAIN,
+            layout::negotiate::DOMAIN_NAME,
         ),
         (
             "WorkstationName",
             NegotiateFlags::NEGOTIATE_OEM_WORKSTATION_SUPPLIED,
             m.workstation.as_deref(),
-            offsets::NEGOTIATE_WORKSTATION,
+            layout::negotiate::WORKSTATION,
         ),
     ] {
         text_defect(&mut out, field, value, Charset::Oem, payload_at(raw, at));
@@ -634,23 +566,23 @@ fn challenge_defects(raw: &[u8], m: &ChallengeMessage<'_>) -> Vec<Defect> {
         &[
             (
                 "TargetNameFields",
-                offsets::CHALLENGE_TARGET_NAME,
+                layout::challenge::TARGET_NAME,
                 m.target_name.as_deref(),
             ),
             (
                 "TargetInfoFields",
-                offsets::CHALLENGE_TARGET_INFO,
+                layout::challenge::TARGET_INFO,
                 m.target_info.as_ref().map(AvPairs::as_bytes),
             ),
         ],
     );
-    charset_defect(&mut out, m.flags, offsets::CHALLENGE_FLAGS);
-    flag_defects(&mut out, m.flags, offsets::CHALLENGE_FLAGS);
-    version_defects(&mut out, m.flags, m.version, offsets::CHALLENGE_VERSION);
+    charset_defect(&mut out, m.flags, layout::challenge::FLAGS);
+    flag_defects(&mut out, m.flags, layout::challenge::FLAGS);
+    version_defects(&mut out, m.flags, m.version, layout::challenge::VERSION);
     if m.reserved.is_some_and(|r| r != [0; 8]) {
         out.push(Defect::new(
             "Reserved",
-            Some(offsets::CHALLENGE_RESERVED),
+            Some(layout::challenge::RESERVED),
             "is not zero (MS-NLMP 2.2.1.2: must be zero, ignored)",
         ));
     }
@@ -659,12 +591,12 @@ fn challenge_defects(raw: &[u8], m: &ChallengeMessage<'_>) -> Vec<Defect> {
         "TargetName",
         m.target_name.as_deref(),
         charset(m.flags),
-        payload_at(raw, offsets::CHALLENGE_TARGET_NAME),
+        payload_at(raw, layout::challenge::TARGET_NAME),
     );
     let info_flag = m.flags.contains(NegotiateFlags::NEGOTIATE_TARGET_INFO);
     match &m.target_info {
         Some(list) => {
-            let base = payload_at(raw, offsets::CHALLENGE_TARGET_INFO).unwrap_or_default();
+            let base = payload_at(raw, layout::challenge::TARGET_INFO).unwrap_or_default();
             if !info_flag && !list.is_empty() {
                 out.push(Defect::new(
                     "TargetInfo",
@@ -676,7 +608,7 @@ fn challenge_defects(raw: &[u8], m: &ChallengeMessage<'_>) -> Vec<Defect> {
         }
         None if info_flag => out.push(Defect::new(
             "TargetInfoFields",
-            Some(offsets::CHALLENGE_TARGET_INFO),
+            Some(layout::challenge::TARGET_INFO),
             "NEGOTIATE_TARGET_INFO is set but there is no TargetInfo",
         )),
         None => {}
@@ -694,42 +626,54 @@ fn authenticate_defects(raw: &[u8], m: &AuthenticateMessage<'_>) -> Vec<Defect> 
         &[
             (
                 "LmChallengeResponseFields",
-                offsets::AUTH_LM,
+                layout::authenticate::LM_CHALLENGE_RESPONSE,
                 m.lm_response.as_deref(),
             ),
             (
                 "NtChallengeResponseFields",
-                offsets::AUTH_NT,
+                layout::authenticate::NT_CHALLENGE_RESPONSE,
                 m.nt_response.as_deref(),
             ),
             (
                 "DomainNameFields",
-                offsets::AUTH_DOMAIN,
+                layout::authenticate::DOMAIN_NAME,
                 m.domain.as_deref(),
             ),
-            ("UserNameFields", offsets::AUTH_USER, m.user.as_deref()),
+            (
+                "UserNameFields",
+                layout::authenticate::USER_NAME,
+                m.user.as_deref(),
+            ),
             (
                 "WorkstationFields",
-                offsets::AUTH_WORKSTATION,
+                layout::authenticate::WORKSTATION,
                 m.workstation.as_deref(),
             ),
             (
                 "EncryptedRandomSessionKeyFields",
-                offsets::AUTH_KEY,
+                layout::authenticate::ENCRYPTED_RANDOM_SESSION_KEY,
                 m.encrypted_random_session_key.as_deref(),
             ),
         ],
     );
-    charset_defect(&mut out, m.flags, offsets::AUTH_FLAGS);
-    flag_defects(&mut out, m.flags, offsets::AUTH_FLAGS);
-    version_defects(&mut out, m.flags, m.version, offsets::AUTH_VERSION);
+    charset_defect(&mut out, m.flags, layout::authenticate::FLAGS);
+    flag_defects(&mut out, m.flags, layout::authenticate::FLAGS);
+    version_defects(&mut out, m.flags, m.version, layout::authenticate::VERSION);
     for (field, value, at) in [
-        ("DomainName", m.domain.as_deref(), offsets::AUTH_DOMAIN),
-        ("UserName", m.user.as_deref(), offsets::AUTH_USER),
+        (
+            "DomainName",
+            m.domain.as_deref(),
+            layout::authenticate::DOMAIN_NAME,
+        ),
+        (
+            "UserName",
+            m.user.as_deref(),
+            layout::authenticate::USER_NAME,
+        ),
         (
             "Workstation",
             m.workstation.as_deref(),
-            offsets::AUTH_WORKSTATION,
+            layout::authenticate::WORKSTATION,
         ),
     ] {
         text_defect(&mut out, field, value, cs, payload_at(raw, at));
@@ -738,7 +682,7 @@ fn authenticate_defects(raw: &[u8], m: &AuthenticateMessage<'_>) -> Vec<Defect> 
     if kind == ResponseKind::Unknown {
         out.push(Defect::new(
             "NtChallengeResponseFields",
-            Some(offsets::AUTH_NT),
+            Some(layout::authenticate::NT_CHALLENGE_RESPONSE),
             format!(
                 "response lengths (LM {}, NT {}) match no NTLM variant",
                 m.lm_response.as_deref().map_or(0, <[u8]>::len),
@@ -766,7 +710,7 @@ fn authenticate_defects(raw: &[u8], m: &AuthenticateMessage<'_>) -> Vec<Defect> 
     {
         out.push(Defect::new(
             "EncryptedRandomSessionKeyFields",
-            Some(offsets::AUTH_KEY),
+            Some(layout::authenticate::ENCRYPTED_RANDOM_SESSION_KEY),
             format!("NEGOTIATE_KEY_EXCH is set but the key is {key_len} bytes, not 16"),
         ));
     }

@@ -15,10 +15,10 @@ use ntlm_wire::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::filetime;
 use crate::input::{InputForm, Source};
-use crate::inspect::{self, AvView, Defect, KindText, WireText, offsets};
-use crate::spnego::SpnegoInfo;
+use crate::inspect::{self, AvView, Defect, KindText, WireText};
+use ntlm_gss::spnego::SpnegoInfo;
+use ntlm_wire::layout;
 
 /// One decoded message.
 #[derive(Debug, Clone, Serialize)]
@@ -449,7 +449,7 @@ fn challenge(raw: &[u8], m: &ChallengeMessage<'_>) -> ChallengeJson {
     let cs = inspect::charset(m.flags);
     let name = WireString::new(m.target_name.as_deref(), cs);
     let base =
-        inspect::BufferFields::read(raw, offsets::CHALLENGE_TARGET_INFO).map_or(0, |b| b.start());
+        inspect::BufferFields::read(raw, layout::challenge::TARGET_INFO).map_or(0, |b| b.start());
     let info = m.target_info.as_ref();
     ChallengeJson {
         server_challenge: inspect::hex(&m.server_challenge),
@@ -483,8 +483,8 @@ fn authenticate(raw: &[u8], m: &AuthenticateMessage<'_>) -> AuthenticateJson {
                 (
                     Some(NtlmV2Json {
                         nt_proof_str: inspect::hex(&r.nt_proof_str),
-                        timestamp: c.timestamp,
-                        timestamp_time: filetime::to_rfc3339(c.timestamp),
+                        timestamp: c.timestamp.ticks(),
+                        timestamp_time: c.timestamp.to_rfc3339(),
                         client_challenge: inspect::hex(&c.challenge_from_client),
                         av_pairs: av_pairs(&c.av_pairs, base),
                         trailing: inspect::hex(c.av_pairs.trailing()),
@@ -566,8 +566,8 @@ fn av_pair(v: AvView<'_>) -> AvPairJson {
             j.value_names = Some(inspect::msv_av_flag_names(f));
         }
         Ok(AvValue::Timestamp(t)) => {
-            j.value = Value::from(t);
-            j.value_time = filetime::to_rfc3339(t);
+            j.value = Value::from(t.ticks());
+            j.value_time = t.to_rfc3339();
         }
         Ok(AvValue::SingleHost(s)) => {
             j.single_host = Some(SingleHostJson {

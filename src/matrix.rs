@@ -21,7 +21,7 @@ use ntlm_policy::{
     Certainty, Failure, LmCompatibilityLevel, MinSessionSecurity, Outcome, Semantics,
 };
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair, SessionReport};
-use ntlm_wire::{NegotiateFlags, ResponseKind};
+use ntlm_wire::{FileTime, NegotiateFlags, ResponseKind};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -573,7 +573,7 @@ fn key_exchange_failure(
 }
 
 /// The fixed time of matrix exchanges (2026-01-01T00:00:00Z).
-pub const MATRIX_TIME: u64 = ntlm_session::filetime_from_unix(1_767_225_600);
+pub const MATRIX_TIME: FileTime = FileTime::from_unix(1_767_225_600, 0);
 
 /// A participant in a run: a named host (or a profile standing for itself)
 /// with its own settings.

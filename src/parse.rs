@@ -39,15 +39,6 @@ pub fn hex_array<const N: usize>(s: &str, what: &str) -> Result<[u8; N], String>
         .map_err(|_| format!("{what}: expected {} hex digits, got {}", N * 2, clean.len()))
 }
 
-/// The current time as a FILETIME.
-pub fn filetime_now() -> u64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let ticks = u64::try_from(since.as_nanos() / 100).unwrap_or(u64::MAX);
-    ticks.saturating_add(ntlm_session::FILETIME_UNIX_EPOCH)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

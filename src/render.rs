@@ -11,14 +11,15 @@
 use std::fmt::Write as _;
 
 use ntlm_wire::{
-    AuthenticateMessage, AvPairs, AvValue, ChallengeMessage, Charset, MIC_LEN, MIC_OFFSET, Message,
-    NegotiateFlags, NegotiateMessage, ResponseKind, Version,
+    AuthenticateMessage, AvPairs, AvValue, ChallengeMessage, Charset, FileTime, MIC_LEN,
+    MIC_OFFSET, Message, NegotiateFlags, NegotiateMessage, ResponseKind, Version,
 };
 
-use crate::filetime;
-use crate::input::{InputForm, Source, describe_oid};
-use crate::inspect::{self, BufferFields, KindText, WireText, offsets};
+use crate::input::{InputForm, Source};
+use crate::inspect::{self, BufferFields, KindText, WireText};
 use crate::sink;
+use ntlm_gss::spnego::describe_oid;
+use ntlm_wire::layout;
 
 /// Width of the offset column.
 const OFF_W: usize = 6;
@@ -41,9 +42,9 @@ pub fn message(raw: &[u8], msg: &Message<'_>) -> String {
         raw.len()
     ));
     r.text(&format!("{:>OFF_W$} {:>LEN_W$}  Field", "Offset", "Len"));
-    r.field(offsets::SIGNATURE, 8, 0, "Signature: \"NTLMSSP\\0\"");
+    r.field(layout::SIGNATURE, 8, 0, "Signature: \"NTLMSSP\\0\"");
     r.field(
-        offsets::MESSAGE_TYPE,
+        layout::MESSAGE_TYPE,
         4,
         0,
         &format!(
@@ -195,20 +196,20 @@ impl Renderer<'_> {
     }
 
     fn negotiate(&mut self, m: &NegotiateMessage<'_>) {
-        self.flags(offsets::NEGOTIATE_FLAGS, m.flags);
+        self.flags(layout::negotiate::FLAGS, m.flags);
         let mut payload = Vec::new();
         for (name, fields, at, flag, value) in [
             (
                 "DomainName",
                 "DomainNameFields",
-                offsets::NEGOTIATE_DOMAIN,
+                layout::negotiate::DOMAIN_NAME,
                 NegotiateFlags::NEGOTIATE_OEM_DOMAIN_SUPPLIED,
                 m.domain.as_deref(),
             ),
             (
                 "WorkstationName",
                 "WorkstationFields",
-                offsets::NEGOTIATE_WORKSTATION,
+                layout::negotiate::WORKSTATION,
                 NegotiateFlags::NEGOTIATE_OEM_WORKSTATION_SUPPLIED,
                 m.workstation.as_deref(),
             ),
@@ -227,14 +228,14 @@ impl Renderer<'_> {
                 PayloadKind::Text(Charset::Oem),
             );
         }
-        self.version(offsets::NEGOTIATE_VERSION, m.version, m.flags);
+        self.version(layout::negotiate::VERSION, m.version, m.flags);
         self.payload(payload);
     }
 
     fn challenge(&mut self, m: &ChallengeMessage<'_>) {
         let cs = inspect::charset(m.flags);
         let mut payload = Vec::new();
-        let b = self.buffer("TargetNameFields", offsets::CHALLENGE_TARGET_NAME, "");
+        let b = self.buffer("TargetNameFields", layout::challenge::TARGET_NAME, "");
         push_payload(
             &mut payload,
             "TargetName",
@@ -242,9 +243,9 @@ impl Renderer<'_> {
             m.target_name.as_deref(),
             PayloadKind::Text(cs),
         );
-        self.flags(offsets::CHALLENGE_FLAGS, m.flags);
+        self.flags(layout::challenge::FLAGS, m.flags);
         self.field(
-            offsets::CHALLENGE_SERVER_CHALLENGE,
+            layout::challenge::SERVER_CHALLENGE,
             8,
             0,
             &format!("ServerChallenge: {}", inspect::hex(&m.server_challenge)),
@@ -252,12 +253,12 @@ impl Renderer<'_> {
         if let Some(res) = m.reserved {
             let mark = if res == [0; 8] { "" } else { "  [!] not zero" };
             self.field(
-                offsets::CHALLENGE_RESERVED,
+                layout::challenge::RESERVED,
                 8,
                 0,
                 &format!("Reserved: {}{mark}", inspect::hex(&res)),
             );
-            let b = self.buffer("TargetInfoFields", offsets::CHALLENGE_TARGET_INFO, "");
+            let b = self.buffer("TargetInfoFields", layout::challenge::TARGET_INFO, "");
             push_payload(
                 &mut payload,
                 "TargetInfo",
@@ -271,7 +272,7 @@ impl Renderer<'_> {
                 "(32-byte header: no Reserved, TargetInfoFields or Version)",
             );
         }
-        self.version(offsets::CHALLENGE_VERSION, m.version, m.flags);
+        self.version(layout::challenge::VERSION, m.version, m.flags);
         self.payload(payload);
     }
 
@@ -282,42 +283,42 @@ impl Renderer<'_> {
             (
                 "LmChallengeResponse",
                 "LmChallengeResponseFields",
-                offsets::AUTH_LM,
+                layout::authenticate::LM_CHALLENGE_RESPONSE,
                 m.lm_response.as_deref(),
                 PayloadKind::LmResponse,
             ),
             (
                 "NtChallengeResponse",
                 "NtChallengeResponseFields",
-                offsets::AUTH_NT,
+                layout::authenticate::NT_CHALLENGE_RESPONSE,
                 m.nt_response.as_deref(),
                 PayloadKind::NtResponse,
             ),
             (
                 "DomainName",
                 "DomainNameFields",
-                offsets::AUTH_DOMAIN,
+                layout::authenticate::DOMAIN_NAME,
                 m.domain.as_deref(),
                 PayloadKind::Text(cs),
             ),
             (
                 "UserName",
                 "UserNameFields",
-                offsets::AUTH_USER,
+                layout::authenticate::USER_NAME,
                 m.user.as_deref(),
                 PayloadKind::Text(cs),
             ),
             (
                 "Workstation",
                 "WorkstationFields",
-                offsets::AUTH_WORKSTATION,
+                layout::authenticate::WORKSTATION,
                 m.workstation.as_deref(),
                 PayloadKind::Text(cs),
             ),
             (
                 "EncryptedRandomSessionKey",
                 "EncryptedRandomSessionKeyFields",
-                offsets::AUTH_KEY,
+                layout::authenticate::ENCRYPTED_RANDOM_SESSION_KEY,
                 m.encrypted_random_session_key.as_deref(),
                 PayloadKind::Bytes,
             ),
@@ -325,8 +326,8 @@ impl Renderer<'_> {
             let b = self.buffer(fields, at, "");
             push_payload(&mut payload, name, b, value, kind);
         }
-        self.flags(offsets::AUTH_FLAGS, m.flags);
-        self.version(offsets::AUTH_VERSION, m.version, m.flags);
+        self.flags(layout::authenticate::FLAGS, m.flags);
+        self.version(layout::authenticate::VERSION, m.version, m.flags);
         if let Some(mic) = m.mic {
             let mark = if mic == [0; MIC_LEN] {
                 "  [!] all zero"
@@ -468,7 +469,7 @@ impl Renderer<'_> {
             0,
             &format!("{}: NTLMv2_RESPONSE (MS-NLMP 2.2.2.8)", p.name),
         );
-        use offsets::ntlmv2 as o;
+        use layout::ntlmv2 as o;
         let at = |rel: usize| p.offset.saturating_add(rel);
         let c = &r.client_challenge;
         let must = |v: u64, want: u64| {
@@ -687,10 +688,11 @@ fn quoted(t: &WireText, raw: &[u8]) -> String {
 }
 
 /// A FILETIME as a date and its raw value.
-fn time_text(ft: u64) -> String {
-    match filetime::to_rfc3339(ft) {
-        Some(t) => format!("{t} (FILETIME {ft})"),
-        None => format!("FILETIME {ft}  [!] past year 9999"),
+fn time_text(ft: FileTime) -> String {
+    let ticks = ft.ticks();
+    match ft.to_rfc3339() {
+        Some(t) => format!("{t} (FILETIME {ticks})"),
+        None => format!("FILETIME {ticks}  [!] past year 9999"),
     }
 }
 

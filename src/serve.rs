@@ -43,15 +43,14 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
+use ntlm_gss::{http, spnego};
 use ntlm_policy::{
     Detail, Failure, MinSessionSecurity, Semantics, Side, Stage, rules, server_on_authenticate,
     server_on_negotiate,
 };
 use ntlm_session::{Established, Server, ServerAwaitingAuthenticate, ServerSettings};
 use ntlm_wire::{
-    AuthenticateMessage, MessageSignature, MessageType, NegotiateFlags, NegotiateMessage,
+    AuthenticateMessage, FileTime, MessageSignature, MessageType, NegotiateFlags, NegotiateMessage,
     ResponseKind,
 };
 use rand_chacha::rand_core::{CryptoRng, RngCore};
@@ -63,23 +62,7 @@ use crate::sink;
 
 /// The HTTP authentication scheme a token came with (RFC 4559 `Negotiate`
 /// carrying a raw NTLMSSP token is accepted as well as `NTLM`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    /// `NTLM`.
-    Ntlm,
-    /// `Negotiate` with a raw NTLMSSP token.
-    Negotiate,
-}
-
-impl Scheme {
-    /// The scheme as written in headers.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ntlm => "NTLM",
-            Self::Negotiate => "Negotiate",
-        }
-    }
-}
+pub use ntlm_gss::http::Scheme;
 
 /// Bounds on what one server holds for its clients, authenticated or not.
 /// Every field is listed in docs/SECURITY.md with what happens at the bound.
@@ -799,10 +782,10 @@ impl Acceptor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// `401`: `WWW-Authenticate: NTLM` (and `Negotiate`), with the CHALLENGE
-    /// when there is one; `reason` is the body.
+    /// when there is one ([`Reply::www_authenticate`]); `reason` is the body.
     Unauthorized {
-        /// The CHALLENGE, base64, and its scheme.
-        challenge: Option<(Scheme, String)>,
+        /// The CHALLENGE message and the scheme it is sent under.
+        challenge: Option<(Scheme, Vec<u8>)>,
         /// Why, for the body.
         reason: String,
     },
@@ -820,6 +803,21 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// The `WWW-Authenticate` value of a `401`: the scheme and the
+    /// CHALLENGE in base64, or a bare `NTLM` before the handshake.
+    pub fn www_authenticate(&self) -> Option<String> {
+        match self {
+            Self::Unauthorized {
+                challenge: Some((scheme, message)),
+                ..
+            } => Some(http::header_value(*scheme, message)),
+            Self::Unauthorized {
+                challenge: None, ..
+            } => Some(http::header_value(Scheme::Ntlm, &[])),
+            _ => None,
+        }
+    }
+
     /// The HTTP status code.
     pub const fn status(&self) -> u16 {
         match self {
@@ -1158,7 +1156,7 @@ struct Pending {
     negotiate: Vec<u8>,
     challenge: Vec<u8>,
     server_challenge: [u8; 8],
-    filetime: u64,
+    filetime: FileTime,
     sent_ms: u64,
     /// The [`PendingTable`] ticket.
     ticket: u64,
@@ -1237,31 +1235,31 @@ enum Token {
     Other,
 }
 
-/// Reads `NTLM <b64>` or `Negotiate <b64>`.
+/// Reads `NTLM <b64>` or `Negotiate <b64>` by the rule of [`ntlm_gss::http`]
+/// (scheme case-insensitive, padding optional).
 fn token(header: &str) -> Result<Token, String> {
-    let header = header.trim();
-    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
-    let scheme = if scheme.eq_ignore_ascii_case("NTLM") {
-        Scheme::Ntlm
-    } else if scheme.eq_ignore_ascii_case("Negotiate") {
-        Scheme::Negotiate
-    } else {
+    let Some(credentials) = http::credentials(header) else {
         return Ok(Token::Other);
     };
-    let b64 = rest.trim();
-    if b64.is_empty() {
-        return Err(format!(
-            "Authorization: {} without a token",
-            scheme.as_str()
-        ));
-    }
-    let bytes = B64.decode(b64).map_err(|e| {
-        format!(
-            "Authorization: the {} token is not valid base64: {e}",
-            scheme.as_str()
-        )
-    })?;
-    if crate::spnego::looks_like_spnego(&bytes) {
+    let Some(scheme) = credentials.scheme() else {
+        return Ok(Token::Other);
+    };
+    let bytes = match credentials.token() {
+        None => {
+            return Err(format!(
+                "Authorization: {} without a token",
+                scheme.as_str()
+            ));
+        }
+        Some(Err(e)) => {
+            return Err(format!(
+                "Authorization: the {} token is not valid base64: {e}",
+                scheme.as_str()
+            ));
+        }
+        Some(Ok(bytes)) => bytes,
+    };
+    if spnego::looks_like_spnego(&bytes) {
         return Err(String::from(
             "Authorization: a SPNEGO-wrapped token; this server speaks raw NTLMSSP only \
              (use the NTLM scheme, or Negotiate with a raw NTLMSSP token)",
@@ -1302,7 +1300,7 @@ impl Connection {
         &mut self,
         authorization: Option<&str>,
         rng: &mut R,
-        filetime: u64,
+        filetime: FileTime,
         now_ms: u64,
     ) -> (Reply, Option<Record>) {
         let Some(header) = authorization else {
@@ -1362,7 +1360,7 @@ impl Connection {
         scheme: Scheme,
         negotiate: Vec<u8>,
         rng: &mut R,
-        filetime: u64,
+        filetime: FileTime,
         now_ms: u64,
     ) -> (Reply, Option<Record>) {
         // A NEGOTIATE starts a new handshake on this connection, whatever came before.
@@ -1375,7 +1373,7 @@ impl Connection {
         let server = Server::start(self.acceptor.settings.clone());
         match server.on_negotiate_with(&negotiate, server_challenge, filetime) {
             Ok((challenge, server)) => {
-                let b64 = B64.encode(&challenge);
+                let sent = challenge.clone();
                 self.state = State::Pending(Box::new(Pending {
                     server,
                     scheme,
@@ -1388,7 +1386,7 @@ impl Connection {
                 }));
                 (
                     Reply::Unauthorized {
-                        challenge: Some((scheme, b64)),
+                        challenge: Some((scheme, sent)),
                         reason: String::from("NTLM CHALLENGE sent; answer with the AUTHENTICATE"),
                     },
                     None,
@@ -1636,7 +1634,7 @@ impl Connection {
         challenge_flags: Option<NegotiateFlags>,
         authenticate: Option<&[u8]>,
         outcome: &Result<ntlm_session::SessionReport, Failure>,
-        filetime: u64,
+        filetime: FileTime,
     ) -> Record {
         let neg = NegotiateMessage::parse(negotiate).ok();
         let offered = neg.as_ref().map_or(NegotiateFlags::empty(), |n| n.flags);
@@ -1684,7 +1682,7 @@ impl Connection {
         let domain_raw = raw(domain_raw, "domain_raw");
         let workstation_raw = raw(workstation_raw, "workstation_raw");
         Record {
-            time: crate::filetime::to_rfc3339(filetime),
+            time: filetime.to_rfc3339(),
             client: self.client.clone(),
             scheme: scheme.as_str(),
             user,
@@ -1733,7 +1731,7 @@ struct Replay<'a> {
     challenge: &'a [u8],
     authenticate: &'a [u8],
     server_challenge: [u8; 8],
-    filetime: u64,
+    filetime: FileTime,
     challenge_flags: NegotiateFlags,
     enforced: &'a Result<ntlm_session::SessionReport, Failure>,
     expired: bool,
@@ -1748,7 +1746,7 @@ mod tests {
 
     use super::*;
 
-    const NOW: u64 = 134_117_280_000_000_000;
+    const NOW: FileTime = FileTime(134_117_280_000_000_000);
 
     fn acceptor(min: u32, what_if: &[u32], limits: Limits) -> Arc<Acceptor> {
         let mut store = MemoryStore::new();
@@ -1784,7 +1782,7 @@ mod tests {
     }
 
     fn header(msg: &[u8]) -> String {
-        format!("NTLM {}", B64.encode(msg))
+        http::header_value(Scheme::Ntlm, msg)
     }
 
     /// One full handshake on `conn`; the replies and the record.
@@ -1804,7 +1802,6 @@ mod tests {
             return (reply, record, None);
         };
         assert!(record.is_none());
-        let chal = B64.decode(chal).unwrap();
         let (auth, established) = client.on_challenge(&chal, rng, NOW).unwrap();
         let (reply, record) = conn.on_request(Some(&header(&auth)), rng, NOW, now_ms);
         (reply, record, Some(established.0))
@@ -2081,13 +2078,50 @@ mod tests {
         assert!(matches!(ask("NTLM AAAA"), Reply::BadRequest(m) if m.contains("Signature")));
         assert_eq!(ask("Basic YTpi").status(), 401);
         // SPNEGO NegTokenInit (application tag 0x60).
-        let spnego = format!("Negotiate {}", B64.encode([0x60, 0x03, 0x06, 0x01, 0x00]));
+        let spnego = http::header_value(Scheme::Negotiate, &[0x60, 0x03, 0x06, 0x01, 0x00]);
         assert!(matches!(ask(&spnego), Reply::BadRequest(m) if m.contains("SPNEGO")));
         // An AUTHENTICATE with no CHALLENGE pending.
-        let auth = format!("NTLM {}", B64.encode(b"NTLMSSP\0\x03\0\0\0"));
+        let auth = header(b"NTLMSSP\0\x03\0\0\0");
         assert!(
             matches!(ask(&auth), Reply::Unauthorized { challenge: None, reason } if reason.contains("without a CHALLENGE"))
         );
+    }
+
+    /// Real clients send the scheme in any case and base64 with or without
+    /// padding; the server reads them all (as decode and audit do).
+    #[test]
+    fn unpadded_base64_and_any_scheme_case_are_answered() {
+        let a = acceptor(0, &[], Limits::default());
+        for (i, (scheme, pad)) in [("ntlm", false), ("NEGOTIATE", false), ("Ntlm", true)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut conn = Connection::new(Arc::clone(&a), addr(&format!("10.0.1.{i}:1")));
+            let mut rng = ChaCha20Rng::seed_from_u64(12);
+            let (neg, c) = Client::start(client("Passw0rd!", true)).unwrap();
+            let b64 = http::encode_token(&neg);
+            let b64 = if pad {
+                &b64[..]
+            } else {
+                b64.trim_end_matches('=')
+            };
+            assert!(pad || !b64.ends_with('='));
+            let (reply, _) = conn.on_request(Some(&format!(" {scheme}  {b64} ")), &mut rng, NOW, 0);
+            let Reply::Unauthorized {
+                challenge: Some((answered, chal)),
+                ..
+            } = reply
+            else {
+                panic!("{scheme}: {reply:?}")
+            };
+            assert_eq!(Some(answered), Scheme::from_name(scheme));
+            let (auth, _) = c.on_challenge(&chal, &mut rng, NOW).unwrap();
+            let b64 = http::encode_token(&auth);
+            let header = format!("{scheme} {}", b64.trim_end_matches('='));
+            let (reply, record) = conn.on_request(Some(&header), &mut rng, NOW, 1);
+            assert_eq!(reply.status(), 200, "{scheme}: {reply:?}");
+            assert!(record.unwrap().succeeded());
+        }
     }
 
     #[test]
@@ -2358,7 +2392,7 @@ mod tests {
         assert!(record.unwrap().succeeded());
         assert_eq!(a.evicted(), 1);
         // The greedy connection whose CHALLENGE was withdrawn is told so.
-        let auth = format!("NTLM {}", B64.encode(b"NTLMSSP\0\x03\0\0\0"));
+        let auth = header(b"NTLMSSP\0\x03\0\0\0");
         let (reply, record) = greedy[0].on_request(Some(&auth), &mut rng, NOW, 3);
         assert!(record.is_none());
         assert!(
@@ -2462,9 +2496,7 @@ mod tests {
         else {
             panic!("no CHALLENGE")
         };
-        let (auth, _) = c
-            .on_challenge(&B64.decode(chal).unwrap(), &mut rng, NOW)
-            .unwrap();
+        let (auth, _) = c.on_challenge(&chal, &mut rng, NOW).unwrap();
         let mut m = AuthenticateMessage::parse(&auth).unwrap();
         // An odd number of bytes is no UTF-16LE.
         m.user = Some(b"A\0B".as_slice().into());

@@ -486,7 +486,7 @@ fn simulated_https(client: &str) -> Messages {
     }
     .run(
         &mut ChaCha20Rng::seed_from_u64(9),
-        133_000_000_000_000_000,
+        ntlm_wire::FileTime(133_000_000_000_000_000),
         Fixed::default(),
     );
     Messages {

@@ -487,6 +487,38 @@ fn pending_handshakes_are_bounded() {
     assert!(records.is_empty(), "no handshake finished: {records:?}");
 }
 
+/// Unpadded base64 after a lower-case scheme, as some clients send it: a
+/// CHALLENGE, not 400 (the one header rule of decode, audit, probe and serve).
+#[test]
+fn serve_reads_unpadded_base64_and_any_scheme_case() {
+    let serve = Serve::start(&["--password", PASSWORD]);
+    let out = ntlmsim().args(["handshake", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let negotiate = hex::decode(s(&v, &["messages", "negotiate", "hex"])).unwrap();
+    let token = B64.encode(&negotiate);
+    assert!(
+        token.ends_with('='),
+        "the test needs a padded token: {token}"
+    );
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: ntlm {}\r\n\r\n",
+        token.trim_end_matches('=')
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", serve.port())).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        answer.contains("www-authenticate: NTLM TlRMTVNTUAAC"),
+        "{answer}"
+    );
+    drop(stream);
+    let _ = serve.stop();
+}
+
 fn probe(args: &[&str]) -> Output {
     ntlmsim()
         .args(["probe", "http"])

@@ -502,7 +502,7 @@ fn hostile_exchange(server: &mut Peer, user: &str) -> (String, String) {
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
 
-    const NOW: u64 = 133_000_000_000_000_000;
+    const NOW: ntlm_wire::FileTime = ntlm_wire::FileTime(133_000_000_000_000_000);
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let mut client = ClientHelper::new(ClientSettings::new(Credentials::password(
         user, DOMAIN, PASSWORD,

@@ -138,12 +138,12 @@ fn settings(user: &str, password: &str) -> ClientSettings {
     c
 }
 
-fn filetime_now() -> u64 {
+fn filetime_now() -> ntlm_wire::FileTime {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    ntlm_session::filetime_from_unix(secs)
+    ntlm_wire::FileTime::from_unix(secs, 0)
 }
 
 /// One NTLM handshake on a new connection from 127.0.0.`src`: the final

@@ -33,7 +33,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde_json::Value;
 
-const NOW: u64 = 134_117_280_000_000_000;
+const NOW: ntlm_wire::FileTime = ntlm_wire::FileTime(134_117_280_000_000_000);
 
 fn have_tshark() -> bool {
     let found = Command::new("tshark")

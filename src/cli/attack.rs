@@ -9,7 +9,6 @@ use ntlmsim::attack::{
     self, AttackResult, COLUMN_LEGEND, Cbt, Outcome, Scenario, Settings, matrix_columns,
 };
 use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
-use ntlmsim::parse;
 use ntlmsim::profiles::Catalog;
 use serde::Serialize;
 
@@ -100,7 +99,7 @@ pub(crate) fn run(args: &AttackArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
         .transpose()?;
     let settings = settings(args)?;
     let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
-    let now = parse::filetime_now();
+    let now = super::filetime_now();
     let run = |s: Scenario, st: &Settings| {
         attack::run(s, st, &catalog, args.seed, now).map_err(|e| CliError::new(e.to_string()))
     };

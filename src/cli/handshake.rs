@@ -7,7 +7,7 @@ use clap::Args;
 use ntlm_policy::restrict::Transport;
 use ntlm_policy::{Certainty, LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair, RestrictPath};
-use ntlm_wire::{Message, NegotiateFlags, Version};
+use ntlm_wire::{FileTime, Message, NegotiateFlags, Version};
 use ntlmsim::outcome::{self, CertaintyJson, OutcomeJson};
 use ntlmsim::profiles::{AssumedFacts, Catalog};
 use ntlmsim::{json, parse};
@@ -338,8 +338,8 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
             .map_err(CliError::new)?,
     };
     let now = match &args.time {
-        Some(t) => parse::u64_any(t).map_err(|e| bad("--time", e))?,
-        None => parse::filetime_now(),
+        Some(t) => FileTime(parse::u64_any(t).map_err(|e| bad("--time", e))?),
+        None => super::filetime_now(),
     };
     let mut rng = match args.seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),

@@ -11,7 +11,6 @@ use clap::{Args, ValueEnum};
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::{Credentials, MemoryStore};
 use ntlmsim::helper::{self, ClientHelper, Helper, Line, MAX_LINE, ServerHelper};
-use ntlmsim::parse;
 use ntlmsim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -242,7 +241,7 @@ pub(crate) fn run(
             return Ok(Status::Success);
         };
         let answer = match line {
-            Line::Text(text) => helper.handle(&text, &mut rng, parse::filetime_now()),
+            Line::Text(text) => helper.handle(&text, &mut rng, super::filetime_now()),
             unreadable => helper::answer_unreadable(&unreadable).unwrap_or_default(),
         };
         // One request, one line: the last guard before the answer leaves.

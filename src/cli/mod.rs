@@ -25,6 +25,15 @@ mod profiles;
 mod serve;
 mod term;
 
+/// The wall clock as a FILETIME: the one place the program reads the time
+/// of day; the library takes it as an argument.
+pub(crate) fn filetime_now() -> ntlm_wire::FileTime {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ntlm_wire::FileTime::from_unix(since.as_secs(), since.subsec_nanos())
+}
+
 /// `0.1.0 (git 1a2b3c4)`: the package version and the commit it was built
 /// from (`unknown` outside a git checkout; see build.rs).
 const VERSION: &str = concat!(

@@ -9,21 +9,20 @@
 use std::io::Write;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use clap::{Args, Subcommand};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
+use ntlm_gss::http::{self, Scheme};
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::{ClientDriver, Credentials, Step};
 use ntlm_wire::Message;
 use ntlmsim::json::{self, MessageJson};
 use ntlmsim::outcome::{OutcomeJson, render_failure, render_success};
 use ntlmsim::profiles::Catalog;
-use ntlmsim::{parse, render, sink};
+use ntlmsim::{render, sink};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
@@ -166,43 +165,34 @@ fn target(url: &str) -> Result<Target, CliError> {
 #[derive(Debug, PartialEq, Eq)]
 enum Offer {
     /// `NTLM <token>` or `Negotiate <token>`: the scheme and the token.
-    Token(&'static str, Vec<u8>),
+    Token(Scheme, Vec<u8>),
     /// `NTLM` or `Negotiate` without a token.
     Bare,
     /// Neither scheme.
     None,
 }
 
-/// Finds the NTLM token among `WWW-Authenticate` values.
+/// Finds the NTLM token among `WWW-Authenticate` values, each a list of
+/// challenges read by the rule of [`ntlm_gss::http`].
 fn offer<'a>(values: impl Iterator<Item = &'a str>) -> Result<Offer, CliError> {
     let mut found = Offer::None;
-    for v in values {
-        // One header may carry several challenges separated by commas;
-        // NTLM and Negotiate tokens never contain commas.
-        for part in v.split(',') {
-            let part = part.trim();
-            let (scheme, rest) = part.split_once(' ').unwrap_or((part, ""));
-            let scheme = if scheme.eq_ignore_ascii_case("NTLM") {
-                "NTLM"
-            } else if scheme.eq_ignore_ascii_case("Negotiate") {
-                "Negotiate"
-            } else {
-                continue;
-            };
-            let token = rest.trim();
-            if token.is_empty() {
+    for challenge in values.flat_map(http::challenges) {
+        let Some(scheme) = challenge.scheme() else {
+            continue;
+        };
+        match challenge.token() {
+            None => {
                 if found == Offer::None {
                     found = Offer::Bare;
                 }
-                continue;
             }
-            let bytes = B64.decode(token).map_err(|e| {
-                bad(
+            Some(Ok(bytes)) => return Ok(Offer::Token(scheme, bytes)),
+            Some(Err(e)) => {
+                return Err(bad(
                     &format!("WWW-Authenticate: the {scheme} token is not valid base64"),
                     e,
-                )
-            })?;
-            return Ok(Offer::Token(scheme, bytes));
+                ));
+            }
         }
     }
     Ok(found)
@@ -315,7 +305,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
     let driver = tokio::spawn(connection);
 
     let mut rng = ChaCha20Rng::from_os_rng();
-    let now = parse::filetime_now();
+    let now = super::filetime_now();
     let negotiate = match client.step(&[], &mut rng, now) {
         Ok(Step::Send(n)) => n,
         Ok(Step::Done) => return Err(CliError::new("the client produced no NEGOTIATE")),
@@ -329,7 +319,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
     let (status, offer) = send(
         &mut sender,
         t,
-        &format!("NTLM {}", B64.encode(&negotiate)),
+        &http::header_value(Scheme::Ntlm, &negotiate),
         wait,
     )
     .await
@@ -423,7 +413,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
     let answer = send(
         &mut sender,
         t,
-        &format!("NTLM {}", B64.encode(&authenticate)),
+        &http::header_value(Scheme::Ntlm, &authenticate),
         wait,
     )
     .await;
@@ -488,11 +478,17 @@ mod tests {
 
     #[test]
     fn offers() {
-        let tok = B64.encode(b"NTLMSSP\0");
+        let tok = http::encode_token(b"NTLMSSP\0");
         let v = format!("Basic realm=\"x\", NTLM {tok}");
         assert_eq!(
             offer([v.as_str()].into_iter()).unwrap(),
-            Offer::Token("NTLM", b"NTLMSSP\0".to_vec())
+            Offer::Token(Scheme::Ntlm, b"NTLMSSP\0".to_vec())
+        );
+        // Unpadded, lowercase scheme, in a second header value.
+        let unpadded = format!("ntlm {}", tok.trim_end_matches('='));
+        assert_eq!(
+            offer(["Basic", unpadded.as_str()].into_iter()).unwrap(),
+            Offer::Token(Scheme::Ntlm, b"NTLMSSP\0".to_vec())
         );
         assert_eq!(
             offer(["Negotiate", "NTLM"].into_iter()).unwrap(),

@@ -38,7 +38,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
 use ntlm_session::MemoryStore;
-use ntlmsim::parse;
 use ntlmsim::profiles::Catalog;
 use ntlmsim::serve::{
     Acceptor, BodyReservation, Connection, FailureLimiter, GateRefusal, Limits, LogEntry, Record,
@@ -73,7 +72,9 @@ then every request on it gets 200. Answers: 401 with `WWW-Authenticate: NTLM` (a
 --max-handshakes connections already wait for their AUTHENTICATE and this client address holds
 at least as many of them as any other (otherwise the oldest pending handshake of the address
 holding the most is withdrawn to make room). An unknown account and a wrong password get the same
-401 (STATUS_LOGON_FAILURE); the record keeps the difference.
+401 (STATUS_LOGON_FAILURE); the record keeps the difference. The Authorization header is read
+as every ntlmsim command reads one: `NTLM` or `Negotiate` in any case, then the raw NTLMSSP
+message in base64 (standard or URL-safe alphabet, padding optional); a SPNEGO token gets 400.
 Session security check: on an authenticated connection, a request with `X-NTLM-Wrap: seal` (or
 `sign`) whose body is a 16-byte signature followed by the sealed (or clear) data is unsealed (or
 verified) with the server's keys and answered 200 with `ntlmsim: ` + the data, sealed (or signed)
@@ -938,7 +939,7 @@ async fn handle(
         let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
         let (c, rng) = &mut *guard;
         let (reply, record) =
-            c.on_request(authorization.as_deref(), rng, parse::filetime_now(), now_ms);
+            c.on_request(authorization.as_deref(), rng, super::filetime_now(), now_ms);
         (reply, record, c.address())
     };
     if let Some(r) = record {
@@ -967,13 +968,9 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
 
 fn response(reply: &Reply) -> Response<Full<Bytes>> {
     match reply {
-        Reply::Unauthorized { challenge, reason } => {
+        Reply::Unauthorized { reason, .. } => {
             let mut r = text(StatusCode::UNAUTHORIZED, &format!("{reason}\n"));
-            let value = match challenge {
-                Some((scheme, b64)) => HeaderValue::from_str(&format!("{} {b64}", scheme.as_str())),
-                None => Ok(HeaderValue::from_static("NTLM")),
-            };
-            if let Ok(v) = value {
+            if let Some(Ok(v)) = reply.www_authenticate().map(|v| HeaderValue::from_str(&v)) {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
             r

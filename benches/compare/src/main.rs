@@ -34,7 +34,7 @@ const USER: &str = "alice";
 const DOMAIN: &str = "TESTDOM";
 const PASSWORD: &str = "Passw0rd!";
 /// 2026-11-23 as a FILETIME.
-const NOW: u64 = 134_084_736_000_000_000;
+const NOW: ntlm_wire::FileTime = ntlm_wire::FileTime(134_084_736_000_000_000);
 const MESSAGE: &[u8; 32] = b"one message each way, 32 bytes..";
 
 fn main() {

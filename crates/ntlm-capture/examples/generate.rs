@@ -81,7 +81,7 @@ fn seeds(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         16,
         true,
         9,
-        &synth::spnego_resp(&m.authenticate),
+        &ntlm_gss::spnego::wrap_resp(&m.authenticate),
     ));
     c.server_send(&synth::dcerpc_fault(5));
     c.close();
@@ -91,13 +91,13 @@ fn seeds(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     c.client_send(&synth::ldap_sasl_bind(
         1,
         "GSS-SPNEGO",
-        &synth::spnego_init(&m.negotiate),
+        &ntlm_gss::spnego::wrap_init(&m.negotiate),
     ));
     c.server_send(&synth::ldap_bind_response(
         1,
         14,
         b"",
-        Some(&synth::spnego_resp(&m.challenge)),
+        Some(&ntlm_gss::spnego::wrap_resp(&m.challenge)),
     ));
     c.client_send(&synth::ldap_sicily_bind(2, 0x8b, &m.authenticate));
     c.server_send(&synth::ldap_bind_response(2, 49, b"", None));

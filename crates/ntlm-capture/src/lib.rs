@@ -50,7 +50,6 @@ pub mod decode;
 mod read;
 pub mod reassembly;
 pub mod synth;
-pub mod token;
 pub mod track;
 
 pub use read::{CaptureError, Extractor, FileSummary};
@@ -84,18 +83,26 @@ impl Timestamp {
         self.secs as f64 + f64::from(self.nanos) / 1e9
     }
 
-    /// RFC 3339 in UTC with microseconds, e.g. `2024-05-01T12:00:00.000001Z`.
+    /// RFC 3339 in UTC with microseconds, e.g. `2024-05-01T12:00:00.000001Z`
+    /// (calendar from [`ntlm_wire::DateTime`]).
     pub fn rfc3339(self) -> String {
-        let days = self.secs.div_euclid(86_400);
-        let rem = self.secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60,
-            self.nanos / 1000
-        )
+        match ntlm_wire::DateTime::from_unix(self.secs, self.nanos) {
+            Some(d) => format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                d.year,
+                d.month,
+                d.day,
+                d.hour,
+                d.minute,
+                d.second,
+                d.micros()
+            ),
+            // Only near i64::MAX seconds, which no capture holds.
+            None => format!(
+                "{}.{:09} s after 1970-01-01T00:00:00Z",
+                self.secs, self.nanos
+            ),
+        }
     }
 }
 
@@ -103,25 +110,6 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.rfc3339())
     }
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe.saturating_add(era.saturating_mul(400)) + i64::from(m <= 2);
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
 }
 
 /// The application protocol that carried an NTLM message.
@@ -171,6 +159,15 @@ pub enum Wrapping {
     Raw,
     /// The message sat inside a GSS-API/SPNEGO token (RFC 4178).
     Spnego,
+}
+
+impl From<ntlm_gss::spnego::Wrapping> for Wrapping {
+    fn from(w: ntlm_gss::spnego::Wrapping) -> Self {
+        match w {
+            ntlm_gss::spnego::Wrapping::Raw => Self::Raw,
+            ntlm_gss::spnego::Wrapping::Spnego { .. } => Self::Spnego,
+        }
+    }
 }
 
 impl Wrapping {
@@ -438,4 +435,27 @@ pub enum Event {
         /// Bytes consumed.
         bytes: u64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_render_with_microseconds() {
+        let t = Timestamp::new(1_714_564_800, 1_999);
+        assert_eq!(t.rfc3339(), "2024-05-01T12:00:00.000001Z");
+        assert_eq!(
+            Timestamp::new(0, 0).to_string(),
+            "1970-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            Timestamp::new(-1, 500_000_000).rfc3339(),
+            "1969-12-31T23:59:59.500000Z"
+        );
+        assert_eq!(
+            Timestamp::new(i64::MAX, 0).rfc3339(),
+            "292277026596-12-04T15:30:07.000000Z"
+        );
+    }
 }

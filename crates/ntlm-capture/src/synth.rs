@@ -9,6 +9,10 @@
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
 
+use ntlm_gss::der::tlv as der;
+use ntlm_gss::http::{Scheme, header_value};
+use ntlm_gss::spnego::{wrap_init, wrap_resp};
+
 use crate::decode::TcpFlags;
 use crate::{Place, Timestamp};
 
@@ -168,43 +172,6 @@ impl Messages {
             authenticate: a,
         }
     }
-}
-
-/// A DER header for `len` bytes of content.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        v.push(u8::try_from(len).unwrap_or(0));
-    } else if len < 0x100 {
-        v.extend_from_slice(&[0x81, u8::try_from(len).unwrap_or(0)]);
-    } else {
-        v.push(0x82);
-        v.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
-    }
-    v.extend_from_slice(content);
-    v
-}
-
-/// `InitialContextToken` with the SPNEGO OID and a `NegTokenInit` listing
-/// NTLMSSP, whose `mechToken` is `msg` (RFC 4178 4.2.1).
-pub fn spnego_init(msg: &[u8]) -> Vec<u8> {
-    let spnego_oid = [0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
-    let ntlm_oid = der(
-        0x06,
-        &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a],
-    );
-    let mech_types = der(0xa0, &der(0x30, &ntlm_oid));
-    let mech_token = der(0xa2, &der(0x04, msg));
-    let init = der(0xa0, &der(0x30, &[mech_types, mech_token].concat()));
-    der(0x60, &[&spnego_oid[..], &init].concat())
-}
-
-/// `NegTokenResp` (accept-incomplete) whose `responseToken` is `msg` (RFC 4178 4.2.2).
-pub fn spnego_resp(msg: &[u8]) -> Vec<u8> {
-    let state = der(0xa0, &[0x0a, 0x01, 0x01]);
-    let token = der(0xa2, &der(0x04, msg));
-    der(0xa1, &der(0x30, &[state, token].concat()))
 }
 
 /// A NetBIOS session message (RFC 1002 4.3.6) around `payload`.
@@ -593,30 +560,26 @@ impl Conversation {
 
     /// The first request of [`Self::http_exchange`]: the NEGOTIATE.
     pub fn http_negotiate(&mut self, m: &Messages) {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&m.negotiate);
+        let value = header_value(Scheme::Ntlm, &m.negotiate);
         self.client_send(
-            format!("GET / HTTP/1.1\r\nHost: server\r\nAuthorization: NTLM {b64}\r\n\r\n")
-                .as_bytes(),
+            format!("GET / HTTP/1.1\r\nHost: server\r\nAuthorization: {value}\r\n\r\n").as_bytes(),
         );
     }
 
     /// The rest of [`Self::http_exchange`] after the NEGOTIATE: the 401 with
     /// the CHALLENGE, the AUTHENTICATE, and the final response with `status`.
     pub fn http_finish(&mut self, m: &Messages, status: u16) {
-        use base64::Engine as _;
-        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
         self.server_send(
             format!(
-                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
-                b64(&m.challenge)
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: {}\r\nContent-Length: 0\r\n\r\n",
+                header_value(Scheme::Ntlm, &m.challenge)
             )
             .as_bytes(),
         );
         self.client_send(
             format!(
-                "GET / HTTP/1.1\r\nHost: server\r\nAuthorization: NTLM {}\r\n\r\n",
-                b64(&m.authenticate)
+                "GET / HTTP/1.1\r\nHost: server\r\nAuthorization: {}\r\n\r\n",
+                header_value(Scheme::Ntlm, &m.authenticate)
             )
             .as_bytes(),
         );
@@ -627,13 +590,13 @@ impl Conversation {
 
     /// An SMB2 SESSION_SETUP exchange with SPNEGO; the final response has `status`.
     pub fn smb2_exchange(&mut self, m: &Messages, status: u32) {
-        self.client_send(&smb2_session_setup(false, 0, &spnego_init(&m.negotiate)));
+        self.client_send(&smb2_session_setup(false, 0, &wrap_init(&m.negotiate)));
         self.server_send(&smb2_session_setup(
             true,
             0xc000_0016,
-            &spnego_resp(&m.challenge),
+            &wrap_resp(&m.challenge),
         ));
-        self.client_send(&smb2_session_setup(false, 0, &spnego_resp(&m.authenticate)));
+        self.client_send(&smb2_session_setup(false, 0, &wrap_resp(&m.authenticate)));
         self.server_send(&smb2_session_setup(true, status, &[]));
     }
 }

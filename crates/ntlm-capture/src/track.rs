@@ -27,7 +27,6 @@ use std::net::SocketAddr;
 use crate::carrier::{Direction, Found, Kind, Shared};
 use crate::decode::{FrameError, Segment, TcpFlags};
 use crate::reassembly::{Chunk, Limits, Stream};
-use crate::token::find_ntlmssp;
 use crate::{
     Carrier, Event, Exchange, MessageType, NtlmMessage, ObservedResult, Place, Problem, RolesBy,
     Wrapping,
@@ -617,15 +616,15 @@ fn apply(
 ) {
     for f in found {
         match f {
-            Found::Token { bytes, carrier } => match find_ntlmssp(bytes) {
-                Ok(Some((msg, wrapping))) => match MessageType::of(msg) {
+            Found::Token { bytes, carrier } => match ntlm_gss::spnego::find_ntlmssp(bytes) {
+                Ok(Some(found)) => match MessageType::of(found.message) {
                     Ok(kind) => {
                         let seen = Seen {
                             kind,
-                            bytes: msg.to_vec(),
+                            bytes: found.message.to_vec(),
                             place,
                             carrier: *carrier,
-                            wrapping,
+                            wrapping: found.wrapping.into(),
                             from_a,
                         };
                         message(conn, seen, max_held, sink);

@@ -94,7 +94,7 @@ fn ntlm(c: &mut Criterion) {
             ntlmv2_responses(
                 black_box(&key),
                 &SERVER_CHALLENGE,
-                0,
+                ntlm_wire::FileTime(0),
                 &[0xaa; 8],
                 black_box(&TARGET_INFO),
             )

@@ -32,7 +32,8 @@
 //! let key = ntowfv2(&nt_hash("Password"), "User", "Domain");
 //! let server_challenge = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];
 //! let av_pairs = [2, 0, 2, 0, b'D', 0, 0, 0, 0, 0]; // NbDomainName "D", EOL
-//! let r = ntlmv2_responses(&key, &server_challenge, 0, &[0xaa; 8], &av_pairs);
+//! let time = ntlm_wire::FileTime(0);
+//! let r = ntlmv2_responses(&key, &server_challenge, time, &[0xaa; 8], &av_pairs);
 //! let sbk = verify_ntlmv2_response(&key, &server_challenge, &r.nt_response)?;
 //! assert_eq!(sbk, r.session_base_key);
 //! # Ok::<(), ntlm_crypto::CryptoError>(())

@@ -5,7 +5,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use ntlm_wire::NtlmV2Response;
+use ntlm_wire::{FileTime, NtlmV2Response};
 
 use crate::error::CryptoError;
 use crate::keys::{HmacMd5Key, NtHash, ResponseKey, SessionBaseKey};
@@ -19,15 +19,15 @@ pub const BLOB_HEADER_LEN: usize = 28;
 /// "temp" of MS-NLMP 3.3.2, the NTLMv2_CLIENT_CHALLENGE:
 /// `0x01 ‖ 0x01 ‖ Z(6) ‖ Time ‖ ClientChallenge ‖ Z(4) ‖ ServerName ‖ Z(4)`,
 /// where ServerName is the AV pair list the client sends (ending with
-/// MsvAvEOL) and Time is a FILETIME.
-pub fn ntlmv2_blob(timestamp: u64, client_challenge: &[u8; 8], av_pairs: &[u8]) -> Vec<u8> {
+/// MsvAvEOL) and Time is the FILETIME `timestamp`.
+pub fn ntlmv2_blob(timestamp: FileTime, client_challenge: &[u8; 8], av_pairs: &[u8]) -> Vec<u8> {
     let mut temp = Vec::with_capacity(BLOB_HEADER_LEN + av_pairs.len() + 4);
     write_blob(&mut temp, timestamp, client_challenge, av_pairs);
     temp
 }
 
 /// Appends temp (see [`ntlmv2_blob`]) to `out`.
-fn write_blob(out: &mut Vec<u8>, timestamp: u64, client_challenge: &[u8; 8], av_pairs: &[u8]) {
+fn write_blob(out: &mut Vec<u8>, timestamp: FileTime, client_challenge: &[u8; 8], av_pairs: &[u8]) {
     out.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
     out.extend_from_slice(&timestamp.to_le_bytes());
     out.extend_from_slice(client_challenge);
@@ -91,7 +91,7 @@ pub struct NtlmV2Responses {
 pub fn ntlmv2_responses(
     key: &ResponseKey,
     server_challenge: &[u8; 8],
-    timestamp: u64,
+    timestamp: FileTime,
     client_challenge: &[u8; 8],
     av_pairs: &[u8],
 ) -> NtlmV2Responses {
@@ -114,7 +114,7 @@ pub fn ntlmv2_responses(
 pub fn ntlmv2_responses_timestamped(
     key: &ResponseKey,
     server_challenge: &[u8; 8],
-    timestamp: u64,
+    timestamp: FileTime,
     client_challenge: &[u8; 8],
     av_pairs: &[u8],
 ) -> NtlmV2Responses {
@@ -133,7 +133,7 @@ pub fn ntlmv2_responses_timestamped(
 fn nt_responses(
     hmac: HmacMd5Key,
     server_challenge: &[u8; 8],
-    timestamp: u64,
+    timestamp: FileTime,
     client_challenge: &[u8; 8],
     av_pairs: &[u8],
     lm_response: [u8; 24],
@@ -352,7 +352,13 @@ mod tests {
     fn spec() -> (NtHash, ResponseKey, NtlmV2Responses) {
         let nt = nt_hash("Password");
         let key = ntowfv2(&nt, "User", "Domain");
-        let r = ntlmv2_responses(&key, &SC, 0, &[0xaa; 8], &hex::decode(AV).unwrap());
+        let r = ntlmv2_responses(
+            &key,
+            &SC,
+            FileTime(0),
+            &[0xaa; 8],
+            &hex::decode(AV).unwrap(),
+        );
         (nt, key, r)
     }
 
@@ -360,10 +366,19 @@ mod tests {
     fn parts_agree_with_the_combined_computation() {
         let (_, key, r) = spec();
         let blob = &r.nt_response[16..];
-        assert_eq!(blob, ntlmv2_blob(0, &[0xaa; 8], &hex::decode(AV).unwrap()));
+        assert_eq!(
+            blob,
+            ntlmv2_blob(FileTime(0), &[0xaa; 8], &hex::decode(AV).unwrap())
+        );
         assert_eq!(nt_proof_str(&key, &SC, blob), r.nt_proof_str);
         assert_eq!(lmv2_response(&key, &SC, &[0xaa; 8]), r.lm_response);
-        let t = ntlmv2_responses_timestamped(&key, &SC, 0, &[0xaa; 8], &hex::decode(AV).unwrap());
+        let t = ntlmv2_responses_timestamped(
+            &key,
+            &SC,
+            FileTime(0),
+            &[0xaa; 8],
+            &hex::decode(AV).unwrap(),
+        );
         assert_eq!(t.lm_response, [0; 24]);
         assert_eq!(
             (t.nt_response, t.nt_proof_str, t.session_base_key),
@@ -424,7 +439,7 @@ mod tests {
             [("Domain", "Domain"), ("DOMAIN", "Domain"), ("", "Domain")]
         {
             let key = ntowfv2(&nt, "User", client_domain);
-            let r = ntlmv2_responses(&key, &SC, 7, &[3; 8], &hex::decode(AV).unwrap());
+            let r = ntlmv2_responses(&key, &SC, FileTime(7), &[3; 8], &hex::decode(AV).unwrap());
             let m =
                 verify_ntlmv2(&nt, "user", received_domain, &SC, &[0; 24], &r.nt_response).unwrap();
             assert_eq!(m.domain, client_domain);
@@ -433,7 +448,7 @@ mod tests {
         }
         // A wrong password fails under every candidate.
         let key = ntowfv2(&nt_hash("wrong"), "User", "Domain");
-        let r = ntlmv2_responses(&key, &SC, 7, &[3; 8], &hex::decode(AV).unwrap());
+        let r = ntlmv2_responses(&key, &SC, FileTime(7), &[3; 8], &hex::decode(AV).unwrap());
         assert!(verify_ntlmv2(&nt, "User", "Domain", &SC, &r.lm_response, &r.nt_response).is_err());
     }
 

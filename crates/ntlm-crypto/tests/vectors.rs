@@ -137,7 +137,7 @@ struct Common {
     server_challenge: [u8; 8],
     client_challenge: [u8; 8],
     random_session_key: [u8; 16],
-    time: u64,
+    time: ntlm_wire::FileTime,
     plaintext: Vec<u8>,
 }
 
@@ -149,7 +149,7 @@ fn common(v: &Vectors) -> Common {
         server_challenge: v.arr("common.server_challenge"),
         client_challenge: v.arr("common.client_challenge"),
         random_session_key: v.arr("common.random_session_key"),
-        time: u64::from_le_bytes(v.arr("common.time")),
+        time: ntlm_wire::FileTime::from_le_bytes(v.arr("common.time")),
         plaintext: v.hex("common.gss_wrapex.plaintext"),
     }
 }
@@ -188,7 +188,7 @@ fn common_inputs_4_2_1() {
     assert_eq!(c.plaintext, utf16("Plaintext"));
     assert_eq!(v.hex("common.gss_wrapex.seqnum"), [0; 4]);
     assert_eq!(v.hex("common.gss_wrapex.random_pad"), [0; 4]);
-    assert_eq!(c.time, 0);
+    assert_eq!(c.time, ntlm_wire::FileTime(0));
     v.assert_all_checked("common");
 }
 

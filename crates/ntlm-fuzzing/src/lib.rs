@@ -16,7 +16,9 @@ use std::sync::{Arc, OnceLock};
 use ntlm_session::{
     Client, ClientSettings, Credentials, MemoryStore, ReflectionCache, Server, ServerSettings,
 };
-use ntlm_wire::{AuthenticateMessage, AvPairs, ChallengeMessage, Message, NegotiateMessage};
+use ntlm_wire::{
+    AuthenticateMessage, AvPairs, ChallengeMessage, FileTime, Message, NegotiateMessage,
+};
 use ntlmsim::helper::{ClientHelper, ServerHelper};
 use ntlmsim::serve::{Acceptor, Connection, Limits, LogEntry, Record, Reply};
 use rand_chacha::ChaCha20Rng;
@@ -40,10 +42,11 @@ pub const ORACLES: &[(&str, Oracle)] = &[
     ("audit_sinks", audit_sinks),
     ("serve_log", serve_log),
     ("events", events),
+    ("gss", gss),
 ];
 
 /// 2026-01-01T00:00:00Z as a FILETIME: the fixed clock of the session oracles.
-const NOW: u64 = ntlm_session::filetime_from_unix(1_767_225_600);
+const NOW: FileTime = FileTime::from_unix(1_767_225_600, 0);
 
 /// The ServerChallenge of the session oracles.
 pub const SERVER_CHALLENGE: [u8; 8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];
@@ -642,13 +645,7 @@ pub fn serve_log(data: &[u8]) {
     };
     let mut rng = ChaCha20Rng::seed_from_u64(4);
     let mut conn = Connection::new(Arc::clone(acceptor), ([192, 0, 2, 1], 4444).into());
-    let header = |m: &[u8]| {
-        use base64::Engine;
-        format!(
-            "NTLM {}",
-            base64::engine::general_purpose::STANDARD.encode(m)
-        )
-    };
+    let header = |m: &[u8]| ntlm_gss::http::header_value(ntlm_gss::http::Scheme::Ntlm, m);
     let (reply, _) = conn.on_request(Some(&header(&session_negotiate())), &mut rng, NOW, 0);
     if !matches!(
         reply,
@@ -786,5 +783,75 @@ pub fn events(data: &[u8]) {
         .any(|r| page.contains(&format!("<script>{}", r.computer)))
     {
         panic!("unescaped event text in the HTML");
+    }
+}
+
+/// SPNEGO/GSS-API tokens and HTTP auth-header values (`ntlm-gss`): the input
+/// read as a security token and as a header value must not panic; a token
+/// found lies where the walker says; decoded header tokens and the input
+/// itself survive building then reading back.
+pub fn gss(data: &[u8]) {
+    use ntlm_gss::http;
+    use ntlm_gss::spnego::{self, NegState, NegTokenInit, NegTokenResp};
+
+    match spnego::find_ntlmssp(data) {
+        Ok(Some(found)) if !found.message.starts_with(b"NTLMSSP\0") => {
+            panic!("find_ntlmssp returned a message without the signature")
+        }
+        Err(e) if e.offset > data.len() => panic!("error offset past the input: {e}"),
+        _ => {}
+    }
+    if let Ok(u) = spnego::unwrap(data) {
+        if let (Some(token), Some(at)) = (u.token, u.info.token_offset) {
+            if data.get(at..at.saturating_add(token.len())) != Some(token) {
+                panic!("token_offset {at} does not point at the token");
+            }
+        }
+    }
+
+    let text = String::from_utf8_lossy(data);
+    for c in http::challenges(&text).take(64) {
+        if !text
+            .get(c.offset..)
+            .is_some_and(|r| r.starts_with(c.scheme_name))
+            || !text
+                .get(c.data_offset..)
+                .is_some_and(|r| r.starts_with(c.data))
+        {
+            panic!("challenge offsets do not point at its parts: {c:?}");
+        }
+        match (c.scheme(), c.token()) {
+            (Some(scheme), Some(Ok(bytes))) if !bytes.is_empty() => {
+                let value = http::header_value(scheme, &bytes);
+                let back = http::credentials(&value).and_then(|b| b.token());
+                if back != Some(Ok(bytes)) {
+                    panic!("header value {value:?} does not read back");
+                }
+            }
+            (_, Some(Err(e))) if e.offset > text.len() => {
+                panic!("base64 error offset past the value: {e}")
+            }
+            _ => {}
+        }
+    }
+
+    let init = NegTokenInit {
+        mech_types: &[spnego::NTLMSSP_OID_DER],
+        mech_token: Some(data),
+        gss_framed: true,
+    }
+    .to_vec();
+    let resp = NegTokenResp {
+        neg_state: Some(NegState::AcceptIncomplete),
+        supported_mech: Some(spnego::NTLMSSP_OID_DER),
+        response_token: Some(data),
+        mech_list_mic: None,
+    }
+    .to_vec();
+    for token in [init, resp] {
+        match spnego::unwrap(&token) {
+            Ok(u) if u.token == Some(data) => {}
+            other => panic!("a built token does not read back: {other:?}"),
+        }
     }
 }

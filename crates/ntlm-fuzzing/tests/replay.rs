@@ -37,7 +37,7 @@ fn replay_corpus_and_regressions() {
 #[test]
 fn session_seed_authenticates() {
     let auth = std::fs::read(root().join("corpus/session_server/valid-ntlmv2-mic")).unwrap();
-    let now = ntlm_session::filetime_from_unix(1_767_225_600);
+    let now = ntlm_wire::FileTime::from_unix(1_767_225_600, 0);
     let server = ntlm_session::Server::start(ntlm_fuzzing::server_settings().clone());
     let (_, server) = server
         .on_negotiate_with(

@@ -14,8 +14,8 @@ use ntlm_policy::{
     check_client_challenge, check_client_target_info, negotiate_flags, rules,
 };
 use ntlm_wire::{
-    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, MIC_LEN, MIC_OFFSET, MsvAvFlags,
-    NegotiateFlags as F, NegotiateMessage, ResponseKind, Version,
+    AuthenticateMessage, AvId, AvPairs, ChallengeMessage, FileTime, MIC_LEN, MIC_OFFSET,
+    MsvAvFlags, NegotiateFlags as F, NegotiateMessage, ResponseKind, Version,
 };
 use rand_core::{CryptoRng, RngCore};
 
@@ -174,7 +174,7 @@ impl ClientAwaitingChallenge {
         self,
         challenge: &[u8],
         rng: &mut R,
-        now: u64,
+        now: FileTime,
     ) -> Result<(Vec<u8>, ClientEstablished), Failure> {
         self.on_challenge_with(challenge, rng, now, ClientFixed::default())
     }
@@ -186,7 +186,7 @@ impl ClientAwaitingChallenge {
         self,
         challenge: &[u8],
         rng: &mut R,
-        now: u64,
+        now: FileTime,
         fixed: ClientFixed,
     ) -> Result<(Vec<u8>, ClientEstablished), Failure> {
         let Self {
@@ -328,7 +328,7 @@ fn responses(
     ch: &ChallengeMessage<'_>,
     flags: F,
     client_challenge: [u8; 8],
-    now: u64,
+    now: FileTime,
 ) -> Result<Responses, Failure> {
     if s.credentials.is_anonymous() {
         // MS-NLMP 3.3.1/3.3.2: empty NT response, LM = Z(1), SessionBaseKey Z(16).

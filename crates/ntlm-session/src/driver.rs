@@ -9,6 +9,7 @@ use rand_core::{CryptoRng, RngCore};
 use crate::client::{Client, ClientAwaitingChallenge, ClientSettings};
 use crate::established::Established;
 use crate::server::{Server, ServerAwaitingAuthenticate, ServerAwaitingNegotiate, ServerSettings};
+use ntlm_wire::FileTime;
 
 /// What a step produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +86,7 @@ impl ClientDriver {
         &mut self,
         input: &[u8],
         rng: &mut R,
-        now: u64,
+        now: FileTime,
     ) -> Result<Step, Failure> {
         let (next, result) = match mem::take(self) {
             Self::Start(s) => match Client::start(*s) {
@@ -150,7 +151,7 @@ impl ServerDriver {
         &mut self,
         input: &[u8],
         rng: &mut R,
-        now: u64,
+        now: FileTime,
     ) -> Result<Step, Failure> {
         let (next, result) = match mem::take(self) {
             Self::AwaitingNegotiate(s) => match s.on_negotiate(input, rng, now) {
@@ -203,32 +204,32 @@ mod tests {
         let mut c = ClientDriver::new(ClientSettings::new(Credentials::password("u", "D", "p")));
         let mut s = ServerDriver::new(ServerSettings::new(Arc::new(store)));
         assert_eq!(c.name(), "start");
-        let Step::Send(neg) = c.step(&[], &mut rng, 1).unwrap() else {
+        let Step::Send(neg) = c.step(&[], &mut rng, FileTime(1)).unwrap() else {
             panic!()
         };
-        let Step::Send(chal) = s.step(&neg, &mut rng, 1).unwrap() else {
+        let Step::Send(chal) = s.step(&neg, &mut rng, FileTime(1)).unwrap() else {
             panic!()
         };
         assert_eq!(s.name(), "awaiting-authenticate");
-        let Step::Send(auth) = c.step(&chal, &mut rng, 1).unwrap() else {
+        let Step::Send(auth) = c.step(&chal, &mut rng, FileTime(1)).unwrap() else {
             panic!()
         };
-        assert_eq!(s.step(&auth, &mut rng, 1).unwrap(), Step::Done);
+        assert_eq!(s.step(&auth, &mut rng, FileTime(1)).unwrap(), Step::Done);
         assert!(c.is_terminal() && s.is_terminal());
         assert_eq!(
             c.established().unwrap().exported_session_key(),
             s.established().unwrap().exported_session_key()
         );
-        assert_eq!(s.step(&auth, &mut rng, 1).unwrap(), Step::Done);
+        assert_eq!(s.step(&auth, &mut rng, FileTime(1)).unwrap(), Step::Done);
     }
 
     #[test]
     fn a_failure_sticks() {
         let mut rng = ChaCha20Rng::seed_from_u64(5);
         let mut s = ServerDriver::new(ServerSettings::new(Arc::new(MemoryStore::new())));
-        let f = s.step(b"garbage", &mut rng, 1).unwrap_err();
+        let f = s.step(b"garbage", &mut rng, FileTime(1)).unwrap_err();
         assert_eq!(f.rule.id, "decode-malformed");
-        assert_eq!(s.step(b"anything", &mut rng, 1).unwrap_err(), f);
+        assert_eq!(s.step(b"anything", &mut rng, FileTime(1)).unwrap_err(), f);
         assert_eq!(s.name(), "failed");
     }
 }

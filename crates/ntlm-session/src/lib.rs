@@ -59,13 +59,3 @@ pub(crate) fn decode_failure(side: Side, stage: Stage, e: DecodeError) -> Failur
 pub(crate) fn text_into(out: &mut Vec<u8>, s: &str, charset: Charset) {
     ntlm_wire::text::encode_into(out, s, charset);
 }
-
-/// 1601-01-01 to 1970-01-01 in 100 ns units: converts Unix time to FILETIME.
-pub const FILETIME_UNIX_EPOCH: u64 = 116_444_736_000_000_000;
-
-/// Converts Unix seconds to a FILETIME (for callers that read a clock).
-pub const fn filetime_from_unix(seconds: u64) -> u64 {
-    seconds
-        .saturating_mul(10_000_000)
-        .saturating_add(FILETIME_UNIX_EPOCH)
-}

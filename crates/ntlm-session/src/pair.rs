@@ -6,6 +6,7 @@ use rand_core::{CryptoRng, RngCore};
 use crate::client::{Client, ClientFixed, ClientSettings};
 use crate::established::Established;
 use crate::server::{Server, ServerSettings};
+use ntlm_wire::FileTime;
 
 /// Exact values for a reproducible exchange.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,7 +57,7 @@ pub struct Pair {
 
 impl Pair {
     /// Runs the exchange with the time `now` (a FILETIME) and the given exact values.
-    pub fn run<R: RngCore + CryptoRng>(self, rng: &mut R, now: u64, fixed: Fixed) -> Exchange {
+    pub fn run<R: RngCore + CryptoRng>(self, rng: &mut R, now: FileTime, fixed: Fixed) -> Exchange {
         self.run_tampered(rng, now, fixed, &mut |_: Stage, _: &mut Vec<u8>| {})
     }
 
@@ -64,7 +65,7 @@ impl Pair {
     pub fn run_tampered<R: RngCore + CryptoRng>(
         self,
         rng: &mut R,
-        now: u64,
+        now: FileTime,
         fixed: Fixed,
         mitm: &mut dyn Tamper,
     ) -> Exchange {

@@ -24,7 +24,7 @@
 
 use ntlm_policy::restrict::{Account, Event, Restrictions, Transport, Verdict};
 use ntlm_policy::{Failure, Rule, Side, Stage};
-use ntlm_wire::{AuthenticateMessage, NegotiateFlags};
+use ntlm_wire::{AuthenticateMessage, FileTime, NegotiateFlags};
 use rand_core::{CryptoRng, RngCore};
 
 use crate::pair::{Exchange, Fixed, Pair};
@@ -129,7 +129,7 @@ impl Pair {
         self,
         path: &RestrictPath,
         rng: &mut R,
-        now: u64,
+        now: FileTime,
         fixed: Fixed,
     ) -> Restricted {
         let mut events = Vec::new();

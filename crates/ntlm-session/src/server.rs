@@ -19,7 +19,7 @@ use ntlm_policy::{
     TargetNameCheck, rules, server_on_authenticate, server_on_negotiate,
 };
 use ntlm_wire::{
-    AuthenticateMessage, AvId, AvPairs, AvValue, ChallengeMessage, Charset, MsvAvFlags,
+    AuthenticateMessage, AvId, AvPairs, AvValue, ChallengeMessage, Charset, FileTime, MsvAvFlags,
     NegotiateFlags as F, NegotiateMessage, NtlmV2Response, ResponseKind, Version,
 };
 use rand_core::{CryptoRng, RngCore};
@@ -321,7 +321,7 @@ impl ServerAwaitingNegotiate {
         self,
         negotiate: &[u8],
         rng: &mut R,
-        now: u64,
+        now: FileTime,
     ) -> Result<(Vec<u8>, ServerAwaitingAuthenticate), Failure> {
         let mut challenge = [0u8; 8];
         rng.fill_bytes(&mut challenge);
@@ -333,7 +333,7 @@ impl ServerAwaitingNegotiate {
         self,
         negotiate: &[u8],
         server_challenge: [u8; 8],
-        now: u64,
+        now: FileTime,
     ) -> Result<(Vec<u8>, ServerAwaitingAuthenticate), Failure> {
         let s = self.settings;
         if negotiate.len() > s.max_message_len {
@@ -406,7 +406,7 @@ const AUTHENTICATE_ALLOWANCE: usize = 256;
 /// The names are encoded straight into the list (no intermediate buffers);
 /// a name too long for an AV pair (over 65535 bytes) yields the empty list,
 /// as [`AvPairs::build`] would have failed.
-fn server_target_info(s: &ServerSettings, now: u64) -> AvPairs<'static> {
+fn server_target_info(s: &ServerSettings, now: FileTime) -> AvPairs<'static> {
     let n = &s.names;
     let dns = s.send_dns_names;
     let names = [
@@ -458,7 +458,7 @@ pub struct ServerAwaitingAuthenticate {
     challenge_flags: F,
     server_challenge: [u8; 8],
     target_info: Option<AvPairs<'static>>,
-    now: u64,
+    now: FileTime,
     transcript: Transcript,
 }
 
@@ -717,7 +717,7 @@ impl ServerAwaitingAuthenticate {
             _ => {}
         }
         if let (Some(v2), Some(max)) = (&v2, s.max_timestamp_age) {
-            if now.saturating_sub(v2.client_challenge.timestamp) > max {
+            if now.ticks_since(v2.client_challenge.timestamp) > max {
                 return Err(fail(
                     &rules::AUTH_TIMESTAMP_AGE,
                     "the NTLMv2 timestamp is too old",
@@ -923,12 +923,12 @@ mod tests {
                 ));
             }
             let want = AvPairs::build(pairs.iter().map(|(id, v)| (*id, v.as_slice()))).unwrap();
-            let got = server_target_info(&s, 0x0123_4567_89ab_cdef);
+            let got = server_target_info(&s, FileTime(0x0123_4567_89ab_cdef));
             assert_eq!(got.as_bytes(), want.as_bytes(), "dns {dns}, timestamp {ts}");
             assert!(!got.defects().missing_eol);
         }
         // A name too long for an AV pair: the empty list.
         s.names.nb_computer = "x".repeat(40_000);
-        assert_eq!(server_target_info(&s, 0).as_bytes(), [0, 0, 0, 0]);
+        assert_eq!(server_target_info(&s, FileTime(0)).as_bytes(), [0, 0, 0, 0]);
     }
 }

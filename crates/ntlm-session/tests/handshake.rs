@@ -590,7 +590,7 @@ fn target_name_is_checked() {
 fn old_timestamp_is_refused_when_configured() {
     // Without MsvAvTimestamp the client stamps its blob with its own clock.
     let hour = 3600 * 10_000_000u64;
-    let attempt = |client_clock: u64| {
+    let attempt = |client_clock: ntlm_wire::FileTime| {
         let mut srv = server();
         srv.send_timestamp = false;
         srv.max_timestamp_age = Some(hour);
@@ -603,8 +603,8 @@ fn old_timestamp_is_refused_when_configured() {
             .unwrap();
         srv.on_authenticate(&auth)
     };
-    assert!(attempt(NOW - hour / 2).is_ok());
-    let f = attempt(NOW - 2 * hour).unwrap_err();
+    assert!(attempt(ntlm_wire::FileTime(NOW.ticks() - hour / 2)).is_ok());
+    let f = attempt(ntlm_wire::FileTime(NOW.ticks() - 2 * hour)).unwrap_err();
     assert_eq!((f.side, f.stage), (Side::Server, Stage::Authenticate));
     assert_eq!(f.rule.id, "auth-timestamp-age");
 }

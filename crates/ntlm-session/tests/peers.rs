@@ -94,11 +94,11 @@ fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-fn now() -> u64 {
+fn now() -> ntlm_wire::FileTime {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    ntlm_session::filetime_from_unix(secs)
+    ntlm_wire::FileTime::from_unix(secs, 0)
 }
 
 fn b64(bytes: &[u8]) -> String {

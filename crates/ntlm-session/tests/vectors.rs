@@ -47,7 +47,7 @@ fn run(
         client: spec_client(auth_flags, level),
         server: spec_server(challenge_flags),
     };
-    let ex = pair.run(&mut rng(1), 0, FIXED);
+    let ex = pair.run(&mut rng(1), ntlm_wire::FileTime(0), FIXED);
     let (client, server) = ex.outcome.expect("the exchange succeeds");
     (
         ex.challenge.unwrap().0,

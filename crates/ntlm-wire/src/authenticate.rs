@@ -11,14 +11,13 @@ use crate::version::Version;
 use crate::{MessageType, read_header};
 
 /// Fixed part without Version or MIC.
-const BASE_LEN: usize = 8 /* Signature */ + 4 /* MessageType */ + 8 /* LmChallengeResponseFields */
-    + 8 /* NtChallengeResponseFields */ + 8 /* DomainNameFields */ + 8 /* UserNameFields */
-    + 8 /* WorkstationFields */ + 8 /* EncryptedRandomSessionKeyFields */ + 4 /* NegotiateFlags */;
+use crate::layout::authenticate::HEADER_LEN as BASE_LEN;
 
-/// Offset of the MIC field in an 88-byte header (MS-NLMP 2.2.1.3; Samba `NTLMSSP_MIC_OFFSET`).
-pub const MIC_OFFSET: usize = BASE_LEN + Version::LEN;
+/// Offset of the MIC field in an 88-byte header (MS-NLMP 2.2.1.3; Samba
+/// `NTLMSSP_MIC_OFFSET`): [`layout::authenticate::MIC`](crate::layout::authenticate::MIC).
+pub const MIC_OFFSET: usize = crate::layout::authenticate::MIC;
 /// Size of the MIC field.
-pub const MIC_LEN: usize = 16;
+pub const MIC_LEN: usize = crate::layout::authenticate::MIC_LEN;
 
 /// [2.2.1.3] AUTHENTICATE_MESSAGE, the client's final message.
 ///

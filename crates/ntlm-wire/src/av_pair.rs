@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::error::DecodeError;
+use crate::filetime::FileTime;
 
 /// An AvId (MS-NLMP 2.2.2.1). Unknown ids are kept as they are.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,8 +107,8 @@ pub enum AvValue<'a> {
     Text(&'a [u8]),
     /// `MsvAvFlags`.
     Flags(MsvAvFlags),
-    /// `MsvAvTimestamp`: FILETIME, 100 ns units since 1601-01-01 UTC.
-    Timestamp(u64),
+    /// `MsvAvTimestamp`.
+    Timestamp(FileTime),
     /// `MsvAvSingleHost`.
     SingleHost(SingleHostData<'a>),
     /// `MsvAvChannelBindings`: MD5 of the channel bindings (all zero = none).
@@ -131,7 +132,7 @@ impl<'a> AvPair<'a> {
                 .map(|b| AvValue::Flags(MsvAvFlags::from_bits_retain(u32::from_le_bytes(b))))
                 .map_err(|_| DecodeError::invalid(field, at, "a 4-byte value")),
             AvId::TIMESTAMP => <[u8; 8]>::try_from(self.value)
-                .map(|b| AvValue::Timestamp(u64::from_le_bytes(b)))
+                .map(|b| AvValue::Timestamp(FileTime::from_le_bytes(b)))
                 .map_err(|_| DecodeError::invalid(field, at, "an 8-byte FILETIME")),
             AvId::SINGLE_HOST => SingleHostData::parse(self.value)
                 .map(AvValue::SingleHost)
@@ -361,7 +362,7 @@ impl<'a> AvPairs<'a> {
     }
 
     /// `MsvAvTimestamp`, when present with an 8-byte value.
-    pub fn timestamp(&self) -> Option<u64> {
+    pub fn timestamp(&self) -> Option<FileTime> {
         match self.get(AvId::TIMESTAMP)?.typed() {
             Ok(AvValue::Timestamp(t)) => Some(t),
             _ => None,

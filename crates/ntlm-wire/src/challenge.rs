@@ -12,11 +12,9 @@ use crate::flags::NegotiateFlags;
 use crate::version::Version;
 use crate::{MessageType, read_header};
 
-/// Short header: Signature, MessageType, TargetNameFields, NegotiateFlags, ServerChallenge.
-const SHORT_LEN: usize =
-    8 /* Signature */ + 4 /* MessageType */ + 8 /* TargetNameFields */ + 4 /* NegotiateFlags */ + 8 /* ServerChallenge */;
-/// With Reserved and TargetInfoFields.
-const BASE_LEN: usize = SHORT_LEN + 8 /* Reserved */ + 8 /* TargetInfoFields */;
+/// Short header (Signature, MessageType, TargetNameFields, NegotiateFlags,
+/// ServerChallenge), and the header with Reserved and TargetInfoFields.
+use crate::layout::challenge::{HEADER_LEN as BASE_LEN, SHORT_HEADER_LEN as SHORT_LEN};
 
 /// [2.2.1.2] CHALLENGE_MESSAGE, the server's answer to a NEGOTIATE.
 ///

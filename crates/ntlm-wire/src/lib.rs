@@ -47,7 +47,9 @@ mod av_pair;
 mod challenge;
 mod codec;
 mod error;
+mod filetime;
 mod flags;
+pub mod layout;
 mod negotiate;
 mod response;
 mod signature;
@@ -61,6 +63,7 @@ pub use av_pair::{
 pub use challenge::ChallengeMessage;
 pub use codec::{SIGNATURE, SecurityBuffer};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use filetime::{DateTime, FileTime};
 pub use flags::{Charset, FLAG_TABLE, NegotiateFlags};
 pub use negotiate::NegotiateMessage;
 pub use response::{LmV2Response, NtlmV2ClientChallenge, NtlmV2Response, ResponseKind};

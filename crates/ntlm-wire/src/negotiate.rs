@@ -12,8 +12,7 @@ use crate::version::Version;
 use crate::{MessageType, read_header};
 
 /// Fixed part without Version: Signature, MessageType, NegotiateFlags, two security buffers.
-const BASE_LEN: usize = 8 /* Signature */ + 4 /* MessageType */ + 4 /* NegotiateFlags */
-    + 8 /* DomainNameFields */ + 8 /* WorkstationFields */;
+use crate::layout::negotiate::HEADER_LEN as BASE_LEN;
 
 /// [2.2.1.1] NEGOTIATE_MESSAGE, sent by the client to start the exchange.
 ///

@@ -6,6 +6,7 @@ use core::fmt;
 use crate::av_pair::AvPairs;
 use crate::codec::Reader;
 use crate::error::DecodeError;
+use crate::filetime::FileTime;
 use crate::flags::NegotiateFlags;
 
 /// Which NTLM variant an AUTHENTICATE message uses, inferred from the
@@ -139,8 +140,8 @@ pub struct NtlmV2ClientChallenge<'a> {
     pub reserved1: u16,
     /// Reserved2 (MUST be zero), kept.
     pub reserved2: u32,
-    /// TimeStamp: FILETIME.
-    pub timestamp: u64,
+    /// TimeStamp.
+    pub timestamp: FileTime,
     /// ChallengeFromClient.
     pub challenge_from_client: [u8; 8],
     /// Reserved3 (MUST be zero), kept.
@@ -160,7 +161,7 @@ impl<'a> NtlmV2ClientChallenge<'a> {
         let hi_resp_type = r.u8("NTLMv2_CLIENT_CHALLENGE.HiRespType")?;
         let reserved1 = r.u16("NTLMv2_CLIENT_CHALLENGE.Reserved1")?;
         let reserved2 = r.u32("NTLMv2_CLIENT_CHALLENGE.Reserved2")?;
-        let timestamp = r.u64("NTLMv2_CLIENT_CHALLENGE.TimeStamp")?;
+        let timestamp = FileTime(r.u64("NTLMv2_CLIENT_CHALLENGE.TimeStamp")?);
         let challenge_from_client = r.array("NTLMv2_CLIENT_CHALLENGE.ChallengeFromClient")?;
         let reserved3 = r.u32("NTLMv2_CLIENT_CHALLENGE.Reserved3")?;
         Ok(Self {
@@ -178,7 +179,7 @@ impl<'a> NtlmV2ClientChallenge<'a> {
     /// A blob as MS-NLMP 3.3.2 builds it: types 1/1, zero reserved fields,
     /// and `av_pairs` (which should end with `MsvAvEOL` and `Z(4)`).
     pub const fn new(
-        timestamp: u64,
+        timestamp: FileTime,
         challenge_from_client: [u8; 8],
         av_pairs: AvPairs<'a>,
     ) -> Self {

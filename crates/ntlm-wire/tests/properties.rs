@@ -100,7 +100,7 @@ fn ntlmv2_nt_response() -> impl Strategy<Value = Vec<u8>> {
     )
         .prop_map(|(proof, ts, cc, av)| {
             let mut v = proof.to_vec();
-            v.extend(NtlmV2ClientChallenge::new(ts, cc, av).to_vec());
+            v.extend(NtlmV2ClientChallenge::new(ntlm_wire::FileTime(ts), cc, av).to_vec());
             v
         })
 }

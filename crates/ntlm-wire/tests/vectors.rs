@@ -121,7 +121,7 @@ fn authenticate_4_2_4_3_ntlmv2() {
     assert_eq!(v2.blob, &AUTH_4243[0x94..0xd8]);
     let cc = &v2.client_challenge;
     assert!(cc.is_canonical());
-    assert_eq!(cc.timestamp, 0);
+    assert_eq!(cc.timestamp, ntlm_wire::FileTime(0));
     assert_eq!(cc.challenge_from_client, [0xaa; 8]);
     assert_eq!(cc.av_pairs.trailing(), &[0, 0, 0, 0]);
     assert_eq!(

@@ -132,7 +132,12 @@ mod tests {
         let m = synth::Messages::sample();
         let bind = synth::dcerpc_pdu(BIND, true, 10, &m.negotiate);
         let ack = synth::dcerpc_pdu(BIND_ACK, false, 10, &m.challenge);
-        let auth3 = synth::dcerpc_pdu(AUTH3, true, 9, &synth::spnego_resp(&m.authenticate));
+        let auth3 = synth::dcerpc_pdu(
+            AUTH3,
+            true,
+            9,
+            &ntlm_gss::spnego::wrap_resp(&m.authenticate),
+        );
         let krb = synth::dcerpc_pdu(BIND, true, 16, b"kerberos");
         let fault = synth::dcerpc_fault(5);
         let (out, scan) = feed(&[bind, ack, auth3, krb, fault].concat());
@@ -149,7 +154,7 @@ mod tests {
                     carrier: Carrier::DceRpc
                 },
                 Found::Token {
-                    bytes: synth::spnego_resp(&m.authenticate),
+                    bytes: ntlm_gss::spnego::wrap_resp(&m.authenticate),
                     carrier: Carrier::DceRpc
                 },
                 Found::Result(CarrierResult::RpcFault { status: 5 }),

@@ -7,9 +7,8 @@
 //! end of the connection; `CONNECT` and `101 Switching Protocols` turn the
 //! connection into a tunnel, handed over to the signature scan.
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use memchr::memmem;
+use ntlm_gss::http;
 
 use super::{Found, Parse, Shared, Step};
 use crate::{Carrier, CarrierResult};
@@ -18,11 +17,6 @@ use crate::{Carrier, CarrierResult};
 const MAX_HEADER: usize = 64 * 1024;
 /// Requests remembered while their responses are awaited.
 const MAX_PENDING_REQUESTS: usize = 256;
-
-const B64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// The kind of request method, as far as response framing cares (RFC 9112 6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,32 +252,24 @@ fn parse_status(line: &[u8]) -> Option<u16> {
 }
 
 /// The `NTLM <base64>` / `Negotiate <base64>` challenges or credentials in
-/// one header value (a comma-separated list in `WWW-Authenticate`).
+/// one header value (a comma-separated list in `WWW-Authenticate`), read by
+/// the rule of [`ntlm_gss::http`]. Bytes that are not UTF-8 cannot be
+/// base64 and make the token fail to decode.
 fn auth_header(name: &[u8], value: &[u8], line_at: usize, out: &mut Vec<Found>) {
-    for part in value.split(|&b| b == b',') {
-        let part = trim(part);
-        let Some(sp) = memchr::memchr(b' ', part) else {
-            continue;
-        };
-        let (scheme, token) = part.split_at(sp);
-        if !(scheme.eq_ignore_ascii_case(b"NTLM") || scheme.eq_ignore_ascii_case(b"Negotiate")) {
-            continue;
-        }
-        let token = trim(token);
-        if token.is_empty() {
-            continue;
-        }
-        match B64.decode(token) {
-            Ok(bytes) => out.push(Found::Token {
+    let value = String::from_utf8_lossy(value);
+    for challenge in http::challenges(&value) {
+        match challenge.token() {
+            None => {}
+            Some(Ok(bytes)) => out.push(Found::Token {
                 bytes,
                 carrier: Carrier::Http,
             }),
-            Err(e) => out.push(Found::Problem {
+            Some(Err(e)) => out.push(Found::Problem {
                 layer: "http",
                 message: format!(
                     "{} header at offset {line_at} of the header section: {} token is not base64 ({e})",
                     String::from_utf8_lossy(name),
-                    String::from_utf8_lossy(scheme)
+                    challenge.scheme_name
                 ),
             }),
         }
@@ -322,7 +308,7 @@ mod tests {
     #[test]
     fn each_header_carries_tokens() {
         let m = synth::Messages::sample();
-        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let b64 = http::encode_token;
         for header in ["Authorization", "Proxy-Authorization", "authorization"] {
             let req = format!(
                 "GET / HTTP/1.1\r\nHost: x\r\n{header}: NTLM {}\r\n\r\n",
@@ -334,10 +320,13 @@ mod tests {
         for header in ["WWW-Authenticate", "Proxy-Authenticate"] {
             let resp = format!(
                 "HTTP/1.1 407 Auth\r\n{header}: Negotiate {}\r\n{header}: NTLM\r\nContent-Length: 5\r\n\r\nhello",
-                b64(&synth::spnego_resp(&m.challenge))
+                b64(&ntlm_gss::spnego::wrap_resp(&m.challenge))
             );
             let (found, _) = run(&[resp.as_bytes()]);
-            assert_eq!(tokens(&found), vec![synth::spnego_resp(&m.challenge)]);
+            assert_eq!(
+                tokens(&found),
+                vec![ntlm_gss::spnego::wrap_resp(&m.challenge)]
+            );
             assert!(found.contains(&Found::Result(CarrierResult::Http { status: 407 })));
         }
         // A list of challenges in one header, unpadded base64.
@@ -353,7 +342,7 @@ mod tests {
     #[test]
     fn bodies_are_skipped_by_length_and_chunks() {
         let m = synth::Messages::sample();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&m.authenticate);
+        let b64 = http::encode_token(&m.authenticate);
         let stream = format!(
             "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nNTLM \r\n10;ext=1\r\nAuthorization: N\r\n0\r\nX-T: 1\r\n\r\n\
              POST /b HTTP/1.1\r\nContent-Length: 30\r\n\r\nAuthorization: NTLM TlRMTVNT\r\n\
@@ -408,7 +397,10 @@ mod tests {
         };
         assert_eq!(*layer, "http");
         assert!(message.contains("offset 16"), "{message}");
-        assert!(message.contains("Invalid"), "{message}");
+        assert!(
+            message.contains("(invalid character '*' at offset 9)"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@
 
 use super::{Found, Parse, Step};
 use crate::bytes::{be32, u8_at};
-use crate::token::SIGNATURE;
 use crate::{Carrier, CarrierResult};
+use ntlm_wire::SIGNATURE;
 
 /// Largest LDAP message buffered.
 const MAX_MESSAGE: usize = 1 << 20;
@@ -156,7 +156,7 @@ fn bind_response(resp: &[u8], out: &mut Vec<Found>) {
         return;
     };
     if let Some(&(0x04, dn)) = parts.get(1) {
-        if dn.starts_with(SIGNATURE) {
+        if dn.starts_with(&SIGNATURE) {
             token(dn, Carrier::LdapSicily, out);
         }
     }
@@ -186,19 +186,21 @@ mod tests {
     #[test]
     fn sasl_bind() {
         let m = synth::Messages::sample();
-        let req = synth::ldap_sasl_bind(1, "GSS-SPNEGO", &synth::spnego_init(&m.negotiate));
-        let resp = synth::ldap_bind_response(1, 14, b"", Some(&synth::spnego_resp(&m.challenge)));
+        let req =
+            synth::ldap_sasl_bind(1, "GSS-SPNEGO", &ntlm_gss::spnego::wrap_init(&m.negotiate));
+        let resp =
+            synth::ldap_bind_response(1, 14, b"", Some(&ntlm_gss::spnego::wrap_resp(&m.challenge)));
         let done = synth::ldap_bind_response(2, 49, b"", None);
         let out = feed(&[req, resp, done].concat());
         assert_eq!(
             out,
             vec![
                 Found::Token {
-                    bytes: synth::spnego_init(&m.negotiate),
+                    bytes: ntlm_gss::spnego::wrap_init(&m.negotiate),
                     carrier: Carrier::LdapSasl
                 },
                 Found::Token {
-                    bytes: synth::spnego_resp(&m.challenge),
+                    bytes: ntlm_gss::spnego::wrap_resp(&m.challenge),
                     carrier: Carrier::LdapSasl
                 },
                 Found::Result(CarrierResult::Ldap { result_code: 14 }),

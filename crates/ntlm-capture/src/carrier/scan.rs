@@ -2,13 +2,19 @@
 //! stream of any other protocol (raw NTLMSSP in a proprietary framing, a
 //! carrier this crate does not parse, or a stream whose start was lost).
 //! The message length comes from its security buffers
-//! ([`crate::token::message_extent`]).
+//! ([`ntlm_wire::layout::message_extent`]).
 
 use memchr::memmem;
+use ntlm_wire::SIGNATURE;
+use ntlm_wire::layout::message_extent;
 
 use super::{Found, Parse, Step};
 use crate::Carrier;
-use crate::token::{SIGNATURE, message_extent};
+
+/// Longest NTLMSSP message accepted by the signature scan: the security
+/// buffers' offsets and lengths are 32 and 16 bits, but no real message
+/// comes near this.
+pub const MAX_MESSAGE: usize = 64 * 1024;
 
 /// One direction scanned for signatures.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,7 +24,7 @@ impl Scan {
     /// Scans `buf`; consumes everything except a possible partial signature
     /// or message at the end.
     pub fn parse(&mut self, buf: &[u8], out: &mut Vec<Found>) -> Parse {
-        let Some(at) = memmem::find(buf, SIGNATURE) else {
+        let Some(at) = memmem::find(buf, &SIGNATURE) else {
             // Keep what could be the start of a signature.
             let keep = (1..SIGNATURE.len())
                 .rev()
@@ -37,7 +43,7 @@ impl Scan {
         if at > 0 {
             return Parse::Step(Step::consume(at));
         }
-        match message_extent(buf) {
+        match message_extent(buf, MAX_MESSAGE) {
             Ok(None) => Parse::Need,
             Ok(Some(n)) => match buf.get(..n) {
                 Some(msg) => {
@@ -52,7 +58,7 @@ impl Scan {
             Err(e) => {
                 out.push(Found::Problem {
                     layer: "ntlmssp",
-                    message: format!("signature found but no message: {}", e.reason),
+                    message: format!("signature found but no message: {e}"),
                 });
                 Parse::Step(Step::consume(SIGNATURE.len()))
             }
@@ -97,7 +103,7 @@ mod tests {
                 vec![m.negotiate.clone(), m.authenticate.clone()],
                 "step {step}"
             );
-            assert!(out.iter().any(|f| matches!(f, Found::Problem { layer: "ntlmssp", message } if message.contains("MessageType 9"))));
+            assert!(out.iter().any(|f| matches!(f, Found::Problem { layer: "ntlmssp", message } if message.contains("MessageType at offset 8: expected message type 1, 2 or 3, got 9"))));
             assert!(d.buffered() <= 8, "step {step}: {}", d.buffered());
         }
     }

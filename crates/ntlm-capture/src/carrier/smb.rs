@@ -201,7 +201,11 @@ mod tests {
     fn smb1_request_and_response() {
         let m = synth::Messages::sample();
         let req = synth::smb1_session_setup(false, 0, &m.negotiate);
-        let resp = synth::smb1_session_setup(true, 0xc000_0016, &synth::spnego_resp(&m.challenge));
+        let resp = synth::smb1_session_setup(
+            true,
+            0xc000_0016,
+            &ntlm_gss::spnego::wrap_resp(&m.challenge),
+        );
         let out = feed(&[req, resp].concat());
         assert_eq!(
             out,
@@ -211,7 +215,7 @@ mod tests {
                     carrier: Carrier::Smb1
                 },
                 Found::Token {
-                    bytes: synth::spnego_resp(&m.challenge),
+                    bytes: ntlm_gss::spnego::wrap_resp(&m.challenge),
                     carrier: Carrier::Smb1
                 },
                 Found::Result(CarrierResult::Smb {
@@ -226,12 +230,12 @@ mod tests {
         let m = synth::Messages::sample();
         let read =
             synth::netbios(&[&b"\xfeSMB"[..], &[0; 8], &[8, 0], &[0; 50], &[7; 3000]].concat());
-        let req = synth::smb2_session_setup(false, 0, &synth::spnego_init(&m.negotiate));
+        let req = synth::smb2_session_setup(false, 0, &ntlm_gss::spnego::wrap_init(&m.negotiate));
         let resp = synth::smb2_session_setup(true, 0xc000_006d, &[]);
         let all = [read, req, resp].concat();
         let want = vec![
             Found::Token {
-                bytes: synth::spnego_init(&m.negotiate),
+                bytes: ntlm_gss::spnego::wrap_init(&m.negotiate),
                 carrier: Carrier::Smb2,
             },
             Found::Result(CarrierResult::Smb {

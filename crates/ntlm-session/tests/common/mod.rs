@@ -66,4 +66,4 @@ pub(crate) fn server() -> ServerSettings {
 }
 
 /// 2026-01-01T00:00:00Z as a FILETIME.
-pub(crate) const NOW: u64 = ntlm_session::filetime_from_unix(1_767_225_600);
+pub(crate) const NOW: ntlm_wire::FileTime = ntlm_wire::FileTime::from_unix(1_767_225_600, 0);

@@ -5,7 +5,7 @@
 //! under all of them ("breaks under every reading") or only under some
 //! ("breaks only under rule-128=strict"). [`certainty`] evaluates a case
 //! under every combination of every documented value of every switch
-//! ([`Semantics::SWITCHES`]: 2^8 = 256 readings today) and reports which
+//! ([`Semantics::SWITCHES`]: 2^9 = 512 readings today) and reports which
 //! switches change the verdict. It is generic over the evaluation, so the
 //! flags-only model ([`certainty_of_exchange`], [`certainty_of_check`]), a
 //! full session run or an audit of a captured exchange can all use it.
@@ -68,9 +68,9 @@ impl Certainty {
     /// A one-line account, with `verdict` the chosen semantics' verdict
     /// (`"fails"`) and `opposite` the other one (`"works"`):
     ///
-    /// - `fails under every documented reading (256 combinations of 8 switches)`;
+    /// - `fails under every documented reading (512 combinations of 9 switches)`;
     /// - `fails only under rule-128=strict; works under every other reading`;
-    /// - `fails under 192 of 256 readings; depends on rule-128, bit56; works with rule-128=kb239869 alone`.
+    /// - `fails under 384 of 512 readings; depends on rule-128, bit56; works with rule-128=kb239869 alone`.
     pub const fn summary<'a>(&'a self, verdict: &'a str, opposite: &'a str) -> Summary<'a> {
         Summary {
             certainty: self,
@@ -157,6 +157,16 @@ fn combinations() -> Vec<[usize; Semantics::SWITCHES.len()]> {
     all
 }
 
+/// The position of `combo` in [`combinations`]: the switches are its
+/// digits, the first the most significant, each in the base of its number
+/// of values (the order `combinations` builds them in).
+fn combination_index(combo: &[usize]) -> usize {
+    Semantics::SWITCHES
+        .iter()
+        .zip(combo)
+        .fold(0, |at, (sw, &i)| at * sw.values.len() + i)
+}
+
 fn semantics_of(base: &Semantics, combo: &[usize]) -> Semantics {
     Semantics::SWITCHES
         .iter()
@@ -219,11 +229,7 @@ pub fn certainty<V: PartialEq>(
                 if let Some(slot) = d.get_mut(k) {
                     *slot = i;
                 }
-                combos
-                    .iter()
-                    .position(|e| *e == d)
-                    .and_then(|j| agrees.get(j))
-                    .is_some_and(|b| b != a)
+                agrees.get(combination_index(&d)).is_some_and(|b| b != a)
             })
         });
         if matters {
@@ -307,7 +313,7 @@ mod tests {
 
     const NO_SEAL: F = F::from_bits_retain(0x0288_8215); // SIGN, ESS, no 128, no SEAL
 
-    /// Every combination of switch values (256 with eight two-valued switches).
+    /// Every combination of switch values (512 with nine two-valued switches).
     fn readings() -> usize {
         Semantics::SWITCHES.iter().map(|s| s.values.len()).product()
     }
@@ -435,6 +441,13 @@ mod tests {
             &Semantics::default(),
         );
         assert!(c.holds_under_every_reading());
+    }
+
+    #[test]
+    fn combination_indexes_are_positions() {
+        for (i, c) in combinations().iter().enumerate() {
+            assert_eq!(combination_index(c), i);
+        }
     }
 
     #[test]

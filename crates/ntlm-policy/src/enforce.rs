@@ -609,7 +609,9 @@ pub const fn negotiate_only(
     }
 
     let authenticate = authenticate_flags(challenge);
-    let response = client.effective_lm_level().client_response(authenticate);
+    let response = client
+        .effective_lm_level()
+        .client_response(authenticate, semantics.level0_ess);
     if ess_deferred && !ntlmv2 {
         let missing = server_required.difference(granted(authenticate, false, kb128));
         if !missing.is_empty() {
@@ -665,7 +667,9 @@ pub const fn negotiate_stepwise(
         Ok(a) => a,
         Err(f) => return Outcome::Failure(f),
     };
-    let response = client.effective_lm_level().client_response(authenticate);
+    let response = client
+        .effective_lm_level()
+        .client_response(authenticate, semantics.level0_ess);
     match server_on_authenticate(
         challenge,
         authenticate,

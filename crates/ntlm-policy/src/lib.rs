@@ -93,6 +93,7 @@
 //! | `bit56` ([`Bit56`]) | **`enforce`**, `ignore` | enforce: 0x80000000 requires `NEGOTIATE_56` | inference from the other KB239869 bits; KB239869 gives it no semantics |
 //! | `authenticate-extra` ([`AuthenticateExtra`]) | **`reject`**, `intersect` | reject: AUTHENTICATE session-security flags absent from the CHALLENGE are refused with SEC_E_INVALID_TOKEN; intersect: they are dropped | MS-NLMP 2.2.1.3 ("the set of bit flags negotiated in the previous messages"), status inferred from MS-NLMP's use of SEC_E_INVALID_TOKEN for tokens that contradict the negotiation; Samba intersects |
 //! | `ntlmv1-server` ([`Ntlmv1Server`]) | **`accepts`**, `refuses` | refuses: a Windows 11 24H2 / Server 2025 server (profile key `ntlmv1_removed`) refuses LM, NTLMv1 and NTLM2 session responses whatever its LmCompatibilityLevel | KB5066470 ('NTLMv1 removed', said of the protocol without saying what such a server answers); accepts is the default because no source shows a 24H2 / 2025 server refusing NTLMv1 below level 5 (UNCONFIRMED) |
+//! | `level0-ess` ([`Level0Ess`]) | **`requested`**, `never` | requested: a client at LmCompatibilityLevel 0 requests EXTENDED_SESSIONSECURITY as levels 1 and 2 do and sends the NTLM2 session response when it is negotiated; never: level 0 neither requests nor uses it | the MS-POP3 4.1 example (a Windows XP client, whose default is level 0, requests ESS and answers a Server 2003 with the NTLM2 session response) and E. Glass's report of level-0 clients sending the NTLM2 session response (samba-technical, 30 July 2003) (requested); the LAN Manager authentication level page ("never use NTLMv2 session security") and KB932461 (never). requested is the default because it is what the public messages show; under never a Windows XP / 2000 / NT 4.0 client at its default level fails against any server requiring NTLMv2 session security (0x20080000) |
 //!
 //! # Why the default reading of 0x20000000 is KB239869's
 //!
@@ -114,6 +115,34 @@
 //! KB239869 ("if message confidentiality is in use but 128-bit encryption is
 //! not negotiated") reproduces all of them, so it is the default (`calibrated`);
 //! the strict reading stays available as `ms-nlmp`.
+//!
+//! # Why LmCompatibilityLevel 0 requests ESS by default
+//!
+//! Microsoft's policy text says that clients at LmCompatibilityLevel 0 (the
+//! default of Windows NT 4.0, 2000 and XP) "never use NTLMv2 session security"
+//! (the LAN Manager authentication level page; the Windows 2000 registry
+//! reference), and KB932461 warns that "Require NTLMv2 session security" and
+//! level 0 "may conflict". Read literally, every XP client at its default
+//! would fail against any server requiring NTLMv2 session security
+//! (`0x20080000`, the STIG/CIS baseline). The public messages say otherwise
+//! (`data/observations.toml`):
+//!
+//! - MS-POP3 4.1: a Windows XP client (Version 5.1.2600; its level is not
+//!   stated, XP's default is 0) sends NEGOTIATE `0xa2088207` with ESS, a
+//!   Windows Server 2003 returns ESS (`0xa28a8205`), and the client answers
+//!   with AUTHENTICATE `0xa2888205` carrying the NTLM2 session response (LM
+//!   field: the client challenge and 16 zero bytes); the logon succeeds.
+//! - E. Glass, samba-technical, 30 July 2003 ("NTLM authentication with NTLM2
+//!   session security"): once client and server "have agreed upon the
+//!   'Negotiate NTLM2 Key' NTLMSSP flag", with "LMCompatibilityLevel ... set
+//!   to 0" the client sends the NTLM2 session response.
+//!
+//! No public field report of XP clients refused by a `0x20080000` server was
+//! found either way. The sources disagree, so the choice is the switch
+//! `level0-ess`: `requested` (default) follows the messages, `never` the policy
+//! text. A verdict that depends on it says so (`depends_on`, `reversed_by`),
+//! and the profiles of Windows NT 4.0, 2000 and XP state the reading their
+//! client facts rest on.
 //!
 //! # Presets
 //!
@@ -140,7 +169,7 @@
 //!
 //! A verdict reached under one reading may hold under every documented reading or only under some.
 //! `ntlm_policy::certainty` evaluates a case under every combination of every value of every switch
-//! (`Semantics::SWITCHES`: 2^8 = 256 readings) and reports how many readings agree, the switches the
+//! (`Semantics::SWITCHES`: 2^9 = 512 readings) and reports how many readings agree, the switches the
 //! verdict depends on (`depends_on`), the switch values that reverse it when changed alone
 //! (`reversed_by`), and, when the agreeing readings are exactly those with some switch values, those
 //! values (`only_under`). It is generic over the evaluation (`certainty_of_exchange` for the
@@ -196,7 +225,7 @@
 //!
 //! | Level | Client sends | Requests ESS | Server / DC accepts | Sources |
 //! |---|---|---|---|---|
-//! | 0 | LM + NTLMv1 | never | everything | MS-NLMP <81>, LAN Manager authentication level page |
+//! | 0 | LM + NTLMv1, NTLM2 session response if ESS is negotiated (`level0-ess=requested`) | yes by default; never under `level0-ess=never` | everything | MS-NLMP <81>, LAN Manager authentication level page (never); MS-POP3 4.1, samba-technical 2003 (requested) |
 //! | 1 | LM + NTLMv1, NTLM2 session response if ESS is negotiated | yes | everything | same |
 //! | 2 | NTLMv1 (LM field = NT response), NTLM2 session response if ESS is negotiated | yes | everything | same; MS-NLMP 3.3.1 NoLMResponseNTLMv1 |
 //! | 3 | NTLMv2 + LMv2 | yes | everything | same |
@@ -215,7 +244,9 @@
 //! | Id | Rule | Source | Status | Basis |
 //! |---|---|---|---|---|
 //! | `neg-client-base` | the client always sets REQUEST_TARGET, NTLM, ALWAYS_SIGN and UNICODE in the NEGOTIATE | MS-NLMP 3.1.5.1.1 | none | spec |
-//! | `neg-client-ess` | the client requests EXTENDED_SESSIONSECURITY unless LM authentication is used: LmCompatibilityLevel 0 never does, levels 1 to 5 always do | MS-NLMP 3.1.5.1.1; Microsoft documentation: Network security: LAN Manager authentication level; inference: 'if LM authentication is not being used' read with the level table | none | inferred |
+//! | `neg-client-ess` | the client requests EXTENDED_SESSIONSECURITY unless LM authentication is used: LmCompatibilityLevel 1 to 5 always do; level 0 as the level0-ess switch reads it | MS-NLMP 3.1.5.1.1; Microsoft documentation: Network security: LAN Manager authentication level; inference: 'if LM authentication is not being used' read with the level table | none | inferred |
+//! | `neg-client-ess-level0-requested` | with level0-ess=requested (default) a client at LmCompatibilityLevel 0 requests EXTENDED_SESSIONSECURITY as levels 1 and 2 do and, when it is negotiated, sends the NTLM2 session response instead of LM and NTLMv1 | observed: MS-POP3 4.1 example: a Windows XP client (Version 5.1.2600, default LmCompatibilityLevel 0, the level not stated) sends NEGOTIATE 0xa2088207 with ESS, a Windows Server 2003 returns ESS (0xa28a8205) and the client answers with the NTLM2 session response (LM field: client challenge and Z(16)); the logon succeeds; observed: E. Glass, samba-technical, 30 July 2003 ('NTLM authentication with NTLM2 session security'): with the NTLM2 key flag agreed and 'LMCompatibilityLevel is set to 0' the LM field carries the client nonce and the NT response the NTLM2 session response; MS-NLMP 3.3.1 | none | observed |
+//! | `neg-client-ess-level0-never` | with level0-ess=never a client at LmCompatibilityLevel 0 neither requests nor uses EXTENDED_SESSIONSECURITY: it sends LM and NTLMv1 responses, so a server requiring NTLMv2 session security (0x80000) refuses it | Microsoft documentation: Network security: LAN Manager authentication level; Microsoft documentation: Windows 2000 registry reference: LmCompatibilityLevel (cc960646); KB932461; inference: 'never use NTLMv2 session security' read as never requesting ESS | none | inferred |
 //! | `neg-client-app-flags` | Integrity/Replay Detect/Sequence Detect set SIGN; Confidentiality adds SEAL, KEY_EXCH, LM_KEY and EXTENDED_SESSIONSECURITY; Datagram adds DATAGRAM; Identify adds IDENTIFY | MS-NLMP 3.1.1.2 | none | spec |
 //! | `neg-client-or-required` | with client-request=or-required the client adds its NtlmMinClientSec bits to the NEGOTIATE, as Samba does with required_flags; Windows does not document it | Samba auth/ntlmssp/ntlmssp_client.c gensec_ntlmssp_client_start(); KB239869 | none | unconfirmed |
 //! | `neg-client-authenticate-flags` | the AUTHENTICATE carries the CHALLENGE flags without TARGET_TYPE_DOMAIN/SERVER, and UNICODE alone when both charsets were returned | observed: Windows 7 client / Windows Server 2008 R2 DC capture (gss-ntlmssp tests/ntlmssptest.c T_NTLMv2_CBT); MS-NLMP 2.2.1.3 | none | observed |
@@ -334,8 +365,8 @@ pub use parse::{LineForm, ParseError};
 pub use paste::{Pasted, PastedSetting, Setting, read_settings};
 pub use rules::Rule;
 pub use semantics::{
-    AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Ntlmv1Server, Preset, Rule128,
-    Semantics, ServerStrength, Switch,
+    AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Level0Ess, Ntlmv1Server, Preset,
+    Rule128, Semantics, ServerStrength, Switch,
 };
 pub use source::{Basis, Source};
 pub use status::{Hex32, Status};

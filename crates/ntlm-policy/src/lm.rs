@@ -9,6 +9,7 @@ use ntlm_wire::{NegotiateFlags, ResponseKind};
 
 use crate::mask::InputForm;
 use crate::parse::{self, ParseError, Radix, squash};
+use crate::semantics::Level0Ess;
 use crate::source::Source;
 
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\LmCompatibilityLevel`
@@ -20,7 +21,7 @@ use crate::source::Source;
 ///
 /// | Level | Client sends | Requests ESS | Server / DC accepts |
 /// |---|---|---|---|
-/// | 0 | LM + NTLMv1 | never | LM, NTLMv1, NTLM2 session, NTLMv2 |
+/// | 0 | LM + NTLMv1 (NTLM2 session response when ESS is negotiated, `level0-ess=requested`) | per [`Level0Ess`]: yes by default, never under `level0-ess=never` | LM, NTLMv1, NTLM2 session, NTLMv2 |
 /// | 1 | LM + NTLMv1 (NTLM2 session response when ESS is negotiated) | yes | all |
 /// | 2 | NTLMv1 only (NTLM2 session response when ESS is negotiated) | yes | all |
 /// | 3 | NTLMv2 + LMv2 | yes | all |
@@ -112,8 +113,10 @@ impl LmCompatibilityLevel {
     pub const fn client_meaning(self) -> &'static str {
         match self {
             Self::L0 => {
-                "sends LM and NTLMv1 responses; never requests NTLMv2 session security \
-                 (EXTENDED_SESSIONSECURITY)"
+                "sends LM and NTLMv1 responses; the policy text says it never uses NTLMv2 session \
+                 security, yet public Windows XP messages show it requesting \
+                 EXTENDED_SESSIONSECURITY and sending the NTLM2 session response when it is \
+                 negotiated (semantics switch level0-ess: requested by default, or never)"
             }
             Self::L1 => {
                 "sends LM and NTLMv1 responses, or the NTLM2 session response when NTLMv2 \
@@ -151,13 +154,19 @@ impl LmCompatibilityLevel {
         .filter(move |k| !self.accepts(*k))
     }
 
-    /// Whether a client at this level requests EXTENDED_SESSIONSECURITY.
+    /// Whether a client at this level requests EXTENDED_SESSIONSECURITY,
+    /// with level 0 read as `level0` says.
     ///
     /// MS-NLMP 3.1.5.1.1 sets it "if LM authentication is not being used";
-    /// the policy table says level 0 never uses it and levels 1 and above
-    /// use it if the server supports it (rule `neg-client-ess`).
-    pub const fn requests_ess(self) -> bool {
-        !matches!(self, Self::L0)
+    /// levels 1 and above use it if the server supports it (rule
+    /// `neg-client-ess`). For level 0 the policy text ("never use NTLMv2
+    /// session security") and the public Windows XP messages disagree: see
+    /// [`Level0Ess`].
+    pub const fn requests_ess(self, level0: Level0Ess) -> bool {
+        match self {
+            Self::L0 => matches!(level0, Level0Ess::Requested),
+            _ => true,
+        }
     }
 
     /// Whether a client at this level sends NTLMv2.
@@ -165,15 +174,21 @@ impl LmCompatibilityLevel {
         matches!(self, Self::L3 | Self::L4 | Self::L5)
     }
 
-    /// The response a client at this level sends, given the negotiated flags.
+    /// The response a client at this level sends, given the negotiated flags
+    /// and the reading of level 0.
     ///
-    /// Levels 3 to 5 send NTLMv2. Levels 1 and 2 send the NTLM2 session
+    /// Levels 3 to 5 send NTLMv2. A level that uses ESS
+    /// ([`requests_ess`](Self::requests_ess)) sends the NTLM2 session
     /// response when EXTENDED_SESSIONSECURITY was negotiated, NTLMv1
-    /// otherwise; level 0 never uses ESS and sends NTLMv1 (with LM).
-    pub const fn client_response(self, negotiated: NegotiateFlags) -> ResponseKind {
+    /// otherwise; level 0 under `level0-ess=never` always sends NTLMv1 (with LM).
+    pub const fn client_response(
+        self,
+        negotiated: NegotiateFlags,
+        level0: Level0Ess,
+    ) -> ResponseKind {
         if self.sends_ntlmv2() {
             ResponseKind::NtlmV2
-        } else if self.requests_ess()
+        } else if self.requests_ess(level0)
             && negotiated.contains(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY)
         {
             ResponseKind::Ntlm2Session
@@ -183,8 +198,8 @@ impl LmCompatibilityLevel {
     }
 
     /// What a client at this level puts in the LmChallengeResponse field.
-    pub const fn lm_field(self, negotiated: NegotiateFlags) -> LmField {
-        match self.client_response(negotiated) {
+    pub const fn lm_field(self, negotiated: NegotiateFlags, level0: Level0Ess) -> LmField {
+        match self.client_response(negotiated, level0) {
             ResponseKind::NtlmV2 => LmField::LmV2,
             ResponseKind::Ntlm2Session => LmField::ClientChallenge,
             _ if matches!(self, Self::L2) => LmField::NtCopy,
@@ -282,20 +297,37 @@ mod tests {
     fn client_responses_per_level() {
         use LmCompatibilityLevel::*;
         let none = NegotiateFlags::empty();
-        assert_eq!(L0.client_response(ESS), ResponseKind::NtlmV1);
-        assert_eq!(L1.client_response(ESS), ResponseKind::Ntlm2Session);
-        assert_eq!(L1.client_response(none), ResponseKind::NtlmV1);
-        assert_eq!(L2.client_response(ESS), ResponseKind::Ntlm2Session);
-        assert_eq!(L2.client_response(none), ResponseKind::NtlmV1);
-        for l in [L3, L4, L5] {
-            assert_eq!(l.client_response(none), ResponseKind::NtlmV2);
-            assert_eq!(l.lm_field(none), LmField::LmV2);
+        for r in Level0Ess::ALL {
+            assert_eq!(L1.client_response(ESS, r), ResponseKind::Ntlm2Session);
+            assert_eq!(L1.client_response(none, r), ResponseKind::NtlmV1);
+            assert_eq!(L2.client_response(ESS, r), ResponseKind::Ntlm2Session);
+            assert_eq!(L2.client_response(none, r), ResponseKind::NtlmV1);
+            for l in [L3, L4, L5] {
+                assert_eq!(l.client_response(none, r), ResponseKind::NtlmV2);
+                assert_eq!(l.lm_field(none, r), LmField::LmV2);
+            }
+            assert_eq!(L0.client_response(none, r), ResponseKind::NtlmV1);
+            assert_eq!(L0.lm_field(none, r), LmField::Lm);
+            assert_eq!(L1.lm_field(ESS, r), LmField::ClientChallenge);
+            assert_eq!(L2.lm_field(none, r), LmField::NtCopy);
+            assert!(L1.requests_ess(r) && L5.requests_ess(r));
         }
-        assert_eq!(L0.lm_field(none), LmField::Lm);
-        assert_eq!(L1.lm_field(ESS), LmField::ClientChallenge);
-        assert_eq!(L2.lm_field(none), LmField::NtCopy);
-        assert!(!L0.requests_ess());
-        assert!(L1.requests_ess() && L5.requests_ess());
+        // Level 0: the public XP messages (default) against the policy text.
+        assert!(L0.requests_ess(Level0Ess::Requested));
+        assert_eq!(
+            L0.client_response(ESS, Level0Ess::Requested),
+            ResponseKind::Ntlm2Session
+        );
+        assert_eq!(
+            L0.lm_field(ESS, Level0Ess::Requested),
+            LmField::ClientChallenge
+        );
+        assert!(!L0.requests_ess(Level0Ess::Never));
+        assert_eq!(
+            L0.client_response(ESS, Level0Ess::Never),
+            ResponseKind::NtlmV1
+        );
+        assert_eq!(Level0Ess::default(), Level0Ess::Requested);
     }
 
     #[test]
@@ -325,7 +357,7 @@ mod tests {
         assert_eq!(L4.refuses().collect::<Vec<_>>(), [ResponseKind::Lm]);
         assert_eq!(L5.refuses().count(), 3);
         assert!(L5.server_meaning().starts_with("refuses LM, NTLMv1"));
-        assert!(L0.client_meaning().contains("never requests"));
+        assert!(L0.client_meaning().contains("level0-ess"));
         assert_eq!(
             LmCompatibilityLevel::SOURCES[0].to_string(),
             "MS-NLMP Appendix B <81>"

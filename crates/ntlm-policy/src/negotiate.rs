@@ -272,8 +272,9 @@ impl ClientConfig {
     /// The default client adjusted by what the sources say about a Windows generation:
     ///
     /// - NT 4.0 and Windows 2000 do not send VERSION (MS-NLMP <24>);
-    /// - NT 4.0 SP3 does not request ESS (<25>): LmCompatibilityLevel 0;
-    /// - Windows 2000's registry default is LmCompatibilityLevel 0 (cc960646).
+    /// - NT 4.0 and Windows 2000 default to LmCompatibilityLevel 0 (cc960646;
+    ///   NT 4.0 SP3, before the level existed, does not request ESS: <25>;
+    ///   whether level 0 requests it is the `level0-ess` switch).
     ///
     /// Everything else, LmCompatibilityLevel included, stays at the default:
     /// the XP, 2003 and Vista level defaults are not stated by the sources.
@@ -354,10 +355,11 @@ pub const CLIENT_BASE: F = F::REQUEST_TARGET
 /// The NEGOTIATE flags a client sends.
 ///
 /// Base flags (`neg-client-base`), ESS for LmCompatibilityLevel 1 to 5
-/// (`neg-client-ess`), the client's `offer`, the application's requests
+/// (`neg-client-ess`) and for level 0 under `level0-ess=requested` (the
+/// default), the client's `offer`, the application's requests
 /// (`neg-client-app-flags`, MS-NLMP 3.1.1.2: Integrity → SIGN;
 /// Confidentiality → SEAL | KEY_EXCH | LM_KEY | ESS, ESS omitted at level 0
-/// which never uses it), `offer_with_security` when integrity or
+/// under `level0-ess=never`), `offer_with_security` when integrity or
 /// confidentiality is requested, and with `client_request = or-required` the
 /// known bits of `client_min` (`neg-client-or-required`). A `flags_override`
 /// is returned unchanged.
@@ -370,7 +372,9 @@ pub const fn negotiate_flags(
         return f;
     }
     let mut f = CLIENT_BASE.union(client.offer);
-    let ess_allowed = client.effective_lm_level().requests_ess();
+    let ess_allowed = client
+        .effective_lm_level()
+        .requests_ess(semantics.level0_ess);
     if ess_allowed {
         f = f.union(F::NEGOTIATE_EXTENDED_SESSIONSECURITY);
     }
@@ -582,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn confidentiality_adds_the_spec_flags_and_level0_never_ess() {
+    fn confidentiality_adds_the_spec_flags_and_level0_ess_per_reading() {
         let mut c = ClientConfig {
             confidentiality: true,
             ..ClientConfig::default()
@@ -597,6 +601,13 @@ mod tests {
         c.lm_level = LmCompatibilityLevel::L0;
         let samba = Semantics::by_name("samba").unwrap();
         let n = negotiate_flags(&c, MinSessionSecurity::BASELINE, &samba);
+        assert!(n.contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY));
+        assert!(n.contains(F::NEGOTIATE_128));
+        let never = Semantics {
+            level0_ess: crate::semantics::Level0Ess::Never,
+            ..samba
+        };
+        let n = negotiate_flags(&c, MinSessionSecurity::BASELINE, &never);
         assert!(!n.contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY));
         assert!(n.contains(F::NEGOTIATE_128));
     }
@@ -768,7 +779,16 @@ mod tests {
     fn generation_constructors() {
         let sem = Semantics::default();
         let nt4 = ClientConfig::for_generation(OsGeneration::Nt4);
-        let n = negotiate_flags(&nt4, MinSessionSecurity::NONE, &sem);
+        assert!(
+            negotiate_flags(&nt4, MinSessionSecurity::NONE, &sem)
+                .contains(F::NEGOTIATE_EXTENDED_SESSIONSECURITY)
+        );
+        // Under the policy text's reading level 0 requests no ESS.
+        let never = Semantics {
+            level0_ess: crate::semantics::Level0Ess::Never,
+            ..sem
+        };
+        let n = negotiate_flags(&nt4, MinSessionSecurity::NONE, &never);
         assert!(!n.intersects(F::NEGOTIATE_VERSION | F::NEGOTIATE_EXTENDED_SESSIONSECURITY));
         let win7 = ClientConfig::for_generation(OsGeneration::Windows7Plus);
         assert_eq!(win7, ClientConfig::default());

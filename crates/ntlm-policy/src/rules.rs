@@ -87,11 +87,53 @@ pub static NEG_CLIENT_BASE: Rule = Rule {
 pub static NEG_CLIENT_ESS: Rule = Rule {
     id: "neg-client-ess",
     statement: "the client requests EXTENDED_SESSIONSECURITY unless LM authentication is used: \
-                LmCompatibilityLevel 0 never does, levels 1 to 5 always do",
+                LmCompatibilityLevel 1 to 5 always do; level 0 as the level0-ess switch reads it",
     source: Source::MsNlmp("3.1.5.1.1"),
     also: &[
         Source::MsDoc("Network security: LAN Manager authentication level"),
         Source::Inference("'if LM authentication is not being used' read with the level table"),
+    ],
+    status: None,
+    basis: Basis::Inferred,
+};
+
+/// The MS-POP3 4.1 example: the public Windows XP exchange.
+const XP_POP3: &str = "MS-POP3 4.1 example: a Windows XP client (Version 5.1.2600, default \
+                       LmCompatibilityLevel 0, the level not stated) sends NEGOTIATE 0xa2088207 \
+                       with ESS, a Windows Server 2003 returns ESS (0xa28a8205) and the client \
+                       answers with the NTLM2 session response (LM field: client challenge and \
+                       Z(16)); the logon succeeds";
+
+/// Level 0 requests ESS (switch `level0-ess=requested`, the default).
+pub static NEG_CLIENT_ESS_LEVEL0_REQUESTED: Rule = Rule {
+    id: "neg-client-ess-level0-requested",
+    statement: "with level0-ess=requested (default) a client at LmCompatibilityLevel 0 requests \
+                EXTENDED_SESSIONSECURITY as levels 1 and 2 do and, when it is negotiated, sends \
+                the NTLM2 session response instead of LM and NTLMv1",
+    source: Source::Observed(XP_POP3),
+    also: &[
+        Source::Observed(
+            "E. Glass, samba-technical, 30 July 2003 ('NTLM authentication with NTLM2 session \
+             security'): with the NTLM2 key flag agreed and 'LMCompatibilityLevel is set to 0' the \
+             LM field carries the client nonce and the NT response the NTLM2 session response",
+        ),
+        Source::MsNlmp("3.3.1"),
+    ],
+    status: None,
+    basis: Basis::Observed,
+};
+
+/// Level 0 never uses ESS (switch `level0-ess=never`).
+pub static NEG_CLIENT_ESS_LEVEL0_NEVER: Rule = Rule {
+    id: "neg-client-ess-level0-never",
+    statement: "with level0-ess=never a client at LmCompatibilityLevel 0 neither requests nor \
+                uses EXTENDED_SESSIONSECURITY: it sends LM and NTLMv1 responses, so a server \
+                requiring NTLMv2 session security (0x80000) refuses it",
+    source: Source::MsDoc("Network security: LAN Manager authentication level"),
+    also: &[
+        Source::MsDoc("Windows 2000 registry reference: LmCompatibilityLevel (cc960646)"),
+        Source::Kb(932_461),
+        Source::Inference("'never use NTLMv2 session security' read as never requesting ESS"),
     ],
     status: None,
     basis: Basis::Inferred,
@@ -1033,6 +1075,8 @@ pub static SMB_SPN_REQUIRED: Rule = Rule {
 pub static ALL: &[&Rule] = &[
     &NEG_CLIENT_BASE,
     &NEG_CLIENT_ESS,
+    &NEG_CLIENT_ESS_LEVEL0_REQUESTED,
+    &NEG_CLIENT_ESS_LEVEL0_NEVER,
     &NEG_CLIENT_APP_FLAGS,
     &NEG_CLIENT_OR_REQUIRED,
     &NEG_CLIENT_AUTHENTICATE_FLAGS,

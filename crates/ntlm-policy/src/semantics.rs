@@ -128,6 +128,48 @@ impl Ntlmv1Server {
     }
 }
 
+/// Whether a client at LmCompatibilityLevel 0 requests NTLMv2 session
+/// security (EXTENDED_SESSIONSECURITY) and uses it when the server grants it.
+///
+/// The sources disagree. Microsoft's policy text says level 0 clients
+/// "never use NTLMv2 session security" (the LAN Manager authentication level
+/// page; the Windows 2000 registry reference), and KB932461 warns that
+/// "Require NTLMv2 session security" conflicts with level 0. The public
+/// messages say otherwise: the Windows XP client (5.1.2600, whose default is
+/// level 0) of the MS-POP3 4.1 example requests ESS (0xa2088207), a Server
+/// 2003 grants it and the client answers with the NTLM2 session response;
+/// Eric Glass reported that once "the client and server have agreed upon the
+/// 'Negotiate NTLM2 Key' NTLMSSP flag" with "LMCompatibilityLevel ... set to
+/// 0" the responses are the NTLM2 session response (samba-technical, 30 July
+/// 2003). The default follows the messages; `never` is the policy text's
+/// reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Level0Ess {
+    /// Level 0 requests ESS as levels 1 and 2 do, and sends the NTLM2
+    /// session response when it is negotiated (the public XP messages). Default.
+    #[default]
+    Requested,
+    /// Level 0 neither requests nor uses ESS (the policy text, rule
+    /// `neg-client-ess-level0-never`).
+    Never,
+}
+
+impl Level0Ess {
+    /// Every value of the switch.
+    pub const ALL: [Self; 2] = [Self::Requested, Self::Never];
+
+    /// The value names, in [`ALL`](Self::ALL) order.
+    pub const NAMES: [&'static str; 2] = ["requested", "never"];
+
+    /// The value's name on the command line (`--semantics SWITCH=VALUE`).
+    pub const fn value_name(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Never => "never",
+        }
+    }
+}
+
 impl Rule128 {
     /// Every value of the switch.
     pub const ALL: [Self; 2] = [Self::Strict, Self::Kb239869];
@@ -263,6 +305,8 @@ pub struct Semantics {
     pub authenticate_extra: AuthenticateExtra,
     /// Whether a Windows 11 24H2 / Server 2025 server refuses NTLMv1 itself.
     pub ntlmv1_server: Ntlmv1Server,
+    /// Whether a client at LmCompatibilityLevel 0 requests and uses ESS.
+    pub level0_ess: Level0Ess,
 }
 
 /// A named set of switches.
@@ -285,6 +329,7 @@ const DEFAULT: Semantics = Semantics {
     bit56: Bit56::Enforce,
     authenticate_extra: AuthenticateExtra::Reject,
     ntlmv1_server: Ntlmv1Server::Accepts,
+    level0_ess: Level0Ess::Requested,
 };
 
 /// The strict reading of MS-NLMP 3.1.5.1.2 / 3.2.5.1.1 (the default before
@@ -360,7 +405,8 @@ impl Semantics {
             description: "the most permissive reading of every unconfirmed point (KB239869 \
                           128 rule, 56-bit ignored, NTLMv2 implies ESS, 0x10/0x20 ignored by \
                           post-2003 peers, unexpected AUTHENTICATE flags dropped, NTLMv1 \
-                          accepted by 24H2 / 2025 servers)",
+                          accepted by 24H2 / 2025 servers, ESS requested at \
+                          LmCompatibilityLevel 0)",
             semantics: Self {
                 rule_128: Rule128::Kb239869,
                 server_strength: ServerStrength::Echo,
@@ -370,6 +416,7 @@ impl Semantics {
                 bit56: Bit56::Ignore,
                 authenticate_extra: AuthenticateExtra::Intersect,
                 ntlmv1_server: Ntlmv1Server::Accepts,
+                level0_ess: Level0Ess::Requested,
             },
         },
     ];
@@ -400,7 +447,7 @@ impl Semantics {
     }
 
     /// The rules the switches select, one per switch, for reports.
-    pub fn rules(&self) -> [&'static Rule; 8] {
+    pub fn rules(&self) -> [&'static Rule; 9] {
         [
             match self.rule_128 {
                 Rule128::Strict => &rules::MIN_128_CLIENT,
@@ -430,6 +477,10 @@ impl Semantics {
             match self.ntlmv1_server {
                 Ntlmv1Server::Accepts => &rules::NTLMV1_REMOVED,
                 Ntlmv1Server::Refuses => &rules::NTLMV1_REMOVED_SERVER,
+            },
+            match self.level0_ess {
+                Level0Ess::Requested => &rules::NEG_CLIENT_ESS_LEVEL0_REQUESTED,
+                Level0Ess::Never => &rules::NEG_CLIENT_ESS_LEVEL0_NEVER,
             },
         ]
     }
@@ -509,7 +560,7 @@ macro_rules! switch {
 
 impl Semantics {
     /// Every switch, in the order of the crate documentation's table.
-    pub const SWITCHES: [Switch; 8] = [
+    pub const SWITCHES: [Switch; 9] = [
         switch!(
             "rule-128",
             rule_128,
@@ -557,6 +608,12 @@ impl Semantics {
             ntlmv1_server,
             Ntlmv1Server,
             "whether a Windows 11 24H2 / Server 2025 server refuses LM and NTLMv1 responses itself (refuses) or its LmCompatibilityLevel decides (accepts)"
+        ),
+        switch!(
+            "level0-ess",
+            level0_ess,
+            Level0Ess,
+            "whether a client at LmCompatibilityLevel 0 requests NTLMv2 session security and uses it when granted (requested, as public XP messages show) or never does (never, the policy text)"
         ),
     ];
 
@@ -812,6 +869,8 @@ mod tests {
         check!(EssMeaning);
         check!(Bit56);
         check!(AuthenticateExtra);
+        check!(Ntlmv1Server);
+        check!(Level0Ess);
     }
 
     #[test]

@@ -176,8 +176,10 @@ impl fmt::Display for Message<'_> {
             ),
             WarningKind::EssWithLevel0 => write!(
                 f,
-                "{value} requires NTLMv2 session security (0x80000) but LmCompatibilityLevel 0 \
-                 never requests it; KB932461 says the two settings conflict"
+                "{value} requires NTLMv2 session security (0x80000) with LmCompatibilityLevel 0: \
+                 KB932461 says the two settings conflict, and the policy text says level 0 \
+                 never uses NTLMv2 session security (public XP messages show level 0 requesting \
+                 it; semantics switch level0-ess)"
             ),
             WarningKind::ResponsesRefused { client, server } => write!(
                 f,

@@ -1,7 +1,7 @@
 //! Every failure path, asserted field by field.
 
 use ntlm_policy::{
-    AuthenticateExtra, ClientConfig, Detail, Failure, LmCompatibilityLevel as L,
+    AuthenticateExtra, ClientConfig, Detail, Failure, Level0Ess, LmCompatibilityLevel as L,
     MinSessionSecurity as Min, OsGeneration, Outcome, SERVER_CAPABILITIES, Semantics, ServerConfig,
     Side, Stage, Status, TargetInfoRule, check_response_accepted, check_server_authenticate,
     negotiate_only, rules, server_on_authenticate, server_on_negotiate,
@@ -28,6 +28,14 @@ fn fail(
 
 fn default_sem() -> Semantics {
     Semantics::default()
+}
+
+/// The policy text's reading of LmCompatibilityLevel 0 (`level0-ess=never`).
+fn level0_never() -> Semantics {
+    Semantics {
+        level0_ess: Level0Ess::Never,
+        ..Semantics::default()
+    }
 }
 
 #[test]
@@ -260,7 +268,19 @@ fn ntlmv1_only_server_cannot_verify_ntlmv2() {
         lm_level: ntlm_policy::LmCompatibilityLevel::L0,
         ..ClientConfig::default()
     };
-    assert!(negotiate_only(&v1, &nas, Min::NONE, Min::NONE, &default_sem()).is_success());
+    // Read as the policy text says, level 0 sends LM and NTLMv1, which it verifies.
+    assert!(negotiate_only(&v1, &nas, Min::NONE, Min::NONE, &level0_never()).is_success());
+    // Read as the XP messages show, level 0 uses ESS where the server grants
+    // it: the NTLM2 session response, which this NAS cannot verify.
+    let x = fail(&v1, &nas, Min::NONE, Min::NONE, &default_sem());
+    assert_eq!(x.rule.id, "auth-cannot-verify");
+    let plain = ServerConfig {
+        supported: nas
+            .supported
+            .difference(F::NEGOTIATE_EXTENDED_SESSIONSECURITY),
+        ..nas
+    };
+    assert!(negotiate_only(&v1, &plain, Min::NONE, Min::NONE, &default_sem()).is_success());
 }
 
 #[test]
@@ -269,12 +289,23 @@ fn server_requires_ess_a_level_0_client_never_offers() {
         lm_level: L::L0,
         ..ClientConfig::default()
     };
+    // Under the default reading level 0 requests ESS: no failure.
+    assert!(
+        negotiate_only(
+            &client,
+            &ServerConfig::default(),
+            Min::NONE,
+            Min::NTLMV2_SESSION_SECURITY,
+            &default_sem(),
+        )
+        .is_success()
+    );
     let x = fail(
         &client,
         &ServerConfig::default(),
         Min::NONE,
         Min::NTLMV2_SESSION_SECURITY,
-        &default_sem(),
+        &level0_never(),
     );
     assert_eq!((x.side, x.stage), (Side::Server, Stage::Negotiate));
     assert_eq!(x.status, Status::SecEUnsupportedFunction);
@@ -546,19 +577,19 @@ fn lm_level_5_refuses_ntlmv1_and_ntlm2_session_responses() {
         "LmCompatibilityLevel 5 (Send NTLMv2 response only. Refuse LM & NTLM) refuses \
          NTLM2_SESSION responses"
     );
-    // Level 0 never requests ESS: a plain NTLMv1 response.
+    // Level 0 under the policy text's reading never requests ESS: a plain
+    // NTLMv1 response; under the default it sends the NTLM2 session response.
     let l0 = ClientConfig {
         lm_level: L::L0,
         ..ClientConfig::default()
     };
-    let x = fail(&l0, &dc, Min::NONE, Min::NONE, &default_sem());
-    assert_eq!(
-        x.detail,
-        Detail::ResponseRefused {
-            kind: ResponseKind::NtlmV1,
-            level: L::L5
-        }
-    );
+    for (sem, kind) in [
+        (level0_never(), ResponseKind::NtlmV1),
+        (default_sem(), ResponseKind::Ntlm2Session),
+    ] {
+        let x = fail(&l0, &dc, Min::NONE, Min::NONE, &sem);
+        assert_eq!(x.detail, Detail::ResponseRefused { kind, level: L::L5 });
+    }
 }
 
 #[test]

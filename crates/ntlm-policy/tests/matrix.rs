@@ -159,8 +159,14 @@ fn challenge_without_128_against_a_client_requiring_it() {
 
 #[test]
 fn lm_compatibility_level_pairs() {
-    let sem = Semantics::default();
-    for client_level in L::ALL {
+    for (sem, client_level) in ntlm_policy::Level0Ess::ALL
+        .into_iter()
+        .map(|level0| Semantics {
+            level0_ess: level0,
+            ..Semantics::default()
+        })
+        .flat_map(|sem| L::ALL.into_iter().map(move |l| (sem, l)))
+    {
         for server_level in L::ALL {
             let client = ClientConfig {
                 lm_level: client_level,
@@ -186,9 +192,9 @@ fn lm_compatibility_level_pairs() {
                 assert_eq!(x.rule.id, "lm-refuse-ntlmv1");
             } else {
                 let n = out.negotiated().unwrap();
-                let expected = match client_level {
-                    L::L0 => ResponseKind::NtlmV1,
-                    L::L1 | L::L2 => ResponseKind::Ntlm2Session,
+                let expected = match (client_level, sem.level0_ess) {
+                    (L::L0, ntlm_policy::Level0Ess::Never) => ResponseKind::NtlmV1,
+                    (L::L0 | L::L1 | L::L2, _) => ResponseKind::Ntlm2Session,
                     _ => ResponseKind::NtlmV2,
                 };
                 assert_eq!(n.response, expected);

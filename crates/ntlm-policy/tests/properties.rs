@@ -1,7 +1,7 @@
 //! Invariants over random offers, capabilities, masks and semantics.
 
 use ntlm_policy::{
-    AuthenticateExtra, Bit56, ClientConfig, ClientRequest, Enforce, EssMeaning,
+    AuthenticateExtra, Bit56, ClientConfig, ClientRequest, Enforce, EssMeaning, Level0Ess,
     LmCompatibilityLevel, MinSessionSecurity as Min, Ntlmv1Server, OsGeneration, ResponseKinds,
     Rule128, SERVER_ALWAYS_SETS, SERVER_CAPABILITIES, Semantics, ServerConfig, ServerStrength,
     TargetInfoRule, challenge_flags, check_negotiated, effective_requirement, negotiate_only,
@@ -20,8 +20,9 @@ fn semantics() -> impl Strategy<Value = Semantics> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(a, b, c, d, e, f, g, h)| Semantics {
+        .prop_map(|(a, b, c, d, e, f, g, h, i)| Semantics {
             rule_128: if a {
                 Rule128::Strict
             } else {
@@ -57,6 +58,11 @@ fn semantics() -> impl Strategy<Value = Semantics> {
                 Ntlmv1Server::Accepts
             } else {
                 Ntlmv1Server::Refuses
+            },
+            level0_ess: if i {
+                Level0Ess::Requested
+            } else {
+                Level0Ess::Never
             },
         })
 }

@@ -306,7 +306,8 @@ fn remedies(
             {
                 out.push(format!(
                     "Where such a client reads LmCompatibilityLevel (Windows), a level of 1 or \
-                     higher makes it request EXTENDED_SESSIONSECURITY: rule <code>{}</code>, {} \
+                     higher makes it request EXTENDED_SESSIONSECURITY (level 0 does too under the \
+                     default reading, <code>level0-ess=requested</code>): rule <code>{}</code>, {} \
                      (source: {} [{}]).",
                     escape(rule.id),
                     escape(rule.statement),
@@ -668,7 +669,7 @@ mod tests {
         assert!(h.contains("set NtlmMinServerSec on the servers below to <code>0x20000000</code> instead of <code>0x20080000</code>"), "{h}");
         assert!(h.contains("NEGOTIATE_EXTENDED_SESSIONSECURITY"));
         // The client-side setting that makes Windows clients request it, with its rule.
-        assert!(h.contains("a level of 1 or higher makes it request EXTENDED_SESSIONSECURITY: rule <code>neg-client-ess</code>"), "{h}");
+        assert!(h.contains("a level of 1 or higher makes it request EXTENDED_SESSIONSECURITY (level 0 does too under the default reading, <code>level0-ess=requested</code>): rule <code>neg-client-ess</code>"), "{h}");
         assert!(h.contains("NTLM is blocked on the servers below"));
         // Host lists as text, one a line, sorted.
         assert!(h.contains(">xp1\nxp2</textarea>"), "{h}");

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use ntlm_sim::audit::{ExchangeRecord, HUMAN_ROWS, ProblemRecord, Summary, failure_text, host};
 use ntlm_sim::outcome::{hex32, names};
+use ntlm_sim::profiles::AssumedFacts;
 
 use crate::report::escape;
 use crate::sink;
@@ -23,6 +24,19 @@ fn who(r: &ExchangeRecord) -> String {
         (None, Some(u)) => u.clone(),
         _ => "-".to_owned(),
     }
+}
+
+/// Each assumed fact the verdicts of `records` rest on, once, with the
+/// number of those exchanges whose verdict rests on it.
+fn assumed_of(records: &[ExchangeRecord]) -> Vec<(AssumedFacts, usize)> {
+    let mut out: Vec<(AssumedFacts, usize)> = Vec::new();
+    for a in records.iter().flat_map(|r| &r.assumed) {
+        match out.iter_mut().find(|(b, _)| b == a) {
+            Some((_, n)) => *n += 1,
+            None => out.push((a.clone(), 1)),
+        }
+    }
+    out
 }
 
 /// The human report. `records` may be a subset (the table shows at most
@@ -189,6 +203,24 @@ pub fn render_human(
             );
         }
     }
+    let assumed = assumed_of(records);
+    if !assumed.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Assumed profile facts the verdicts of these client profiles rest on (no public source \
+             confirms them):"
+        );
+        for (a, n) in &assumed {
+            let _ = writeln!(
+                s,
+                "  {} as {} ({n} exchange(s)): {}",
+                sink::terminal_bounded(&a.profile, HUMAN_NAME_CHARS),
+                a.role,
+                sink::terminal(&a.facts)
+            );
+        }
+    }
     if !problems.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "Problems:");
@@ -325,7 +357,7 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
                 )
             },
         );
-        let verdict = if r.certainty.holds_under_every_reading {
+        let mut verdict = if r.certainty.holds_under_every_reading {
             verdict
         } else {
             format!(
@@ -333,6 +365,15 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
                 escape(&r.certainty.summary)
             )
         };
+        for a in &r.assumed {
+            let _ = write!(
+                verdict,
+                "<br><span class=\"muted\" title=\"{}\">assumed: {} as {}</span>",
+                escape(&a.facts),
+                escape(&a.profile),
+                a.role
+            );
+        }
         let _ = write!(
             h,
             "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}-{}</span></td><td>{}</td>\
@@ -498,6 +539,25 @@ pub fn html(summary: &Summary, records: &[ExchangeRecord], problems: &[ProblemRe
         );
     }
     h.push_str("</tbody></table></section>");
+    let assumed = assumed_of(records);
+    if !assumed.is_empty() {
+        h.push_str(
+            "<section class=\"card\"><h2>Assumed profile facts</h2><p class=\"muted\">No public \
+             source confirms these facts of the client profiles; the verdicts of the exchanges \
+             counted rest on them.</p><table><thead><tr><th>profile</th><th>exchanges</th>\
+             <th>assumed</th></tr></thead><tbody>",
+        );
+        for (a, n) in &assumed {
+            let _ = write!(
+                h,
+                "<tr><td>{} as {}</td><td>{n}</td><td>{}</td></tr>",
+                escape(&a.profile),
+                a.role,
+                escape(&a.facts)
+            );
+        }
+        h.push_str("</tbody></table></section>");
+    }
     h.push_str("<section class=\"card\"><h2>All exchanges</h2>");
     let mut all: Vec<&ExchangeRecord> = records.iter().collect();
     all.sort_by_key(|r| (!r.breaks(), r.index));

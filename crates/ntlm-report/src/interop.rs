@@ -12,7 +12,7 @@ use ntlm_sim::interop::{
 };
 use ntlm_sim::matrix::{Application, Engine, Options, Policy};
 use ntlm_sim::outcome::{CertaintyJson, OutcomeJson, hex32, verdict_words};
-use ntlm_sim::profiles::{Catalog, Profile};
+use ntlm_sim::profiles::{AssumedFacts, Catalog, Profile};
 use ntlm_sim::relax::Configured;
 use serde::Serialize;
 
@@ -148,6 +148,10 @@ struct PairJson<'a> {
     change: &'static str,
     /// Whether the after verdict holds under every documented reading.
     certainty: Option<CertaintyJson>,
+    /// What is assumed of the two profiles in the roles they play
+    /// ([`ntlm_sim::profiles::assumed_facts`]): the verdicts rest on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assumed: Vec<AssumedFacts>,
 }
 
 #[derive(Serialize)]
@@ -262,6 +266,7 @@ fn write_json(
                 certainty: run
                     .certainty(i)
                     .map(|c| CertaintyJson::new(c, o.after.is_ok())),
+                assumed: run.assumed(i),
             };
             let text = serde_json::to_string_pretty(&item)
                 .map_err(|e| bad("JSON", e))?
@@ -549,6 +554,7 @@ mod tests {
     use ntlm_policy::Certainty;
     use ntlm_sim::interop::Counts;
     use ntlm_sim::matrix;
+    use ntlm_sim::profiles::assumed_facts;
 
     use super::*;
 
@@ -724,6 +730,10 @@ mod tests {
                         breaks: r.breaks(),
                         change: r.change().name(),
                         certainty: Some(CertaintyJson::new(c, r.after.is_ok())),
+                        assumed: assumed_facts(
+                            catalog.get(&r.client_profile),
+                            catalog.get(&r.server_profile),
+                        ),
                     })
                     .collect(),
                 summary: counts.json(),

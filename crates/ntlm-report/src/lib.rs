@@ -29,6 +29,7 @@ pub mod interop;
 pub mod json;
 pub mod matrix;
 pub mod outcome;
+pub mod profiles;
 pub mod render;
 pub mod report;
 pub mod serve;

@@ -20,10 +20,7 @@
 
 use std::fmt::Write as _;
 
-use ntlm_policy::{
-    AuthenticateExtra, Bit56, ClientRequest, Enforce, EssMeaning, Failure, Rule128, Semantics,
-    ServerStrength,
-};
+use ntlm_policy::{Failure, Semantics};
 use serde::Serialize;
 
 use ntlm_sim::interop::HostInfo;
@@ -32,7 +29,7 @@ use ntlm_sim::relax::failure_line;
 use crate::actions::{Actions, Configured, Relaxed};
 use ntlm_sim::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
 use ntlm_sim::outcome::{OutcomeJson, hex32, names};
-use ntlm_sim::profiles::Profile;
+use ntlm_sim::profiles::{AssumedFacts, Profile, assumed_facts};
 
 /// Above this many grid cells the report lists pairs instead of drawing a grid.
 pub const MAX_GRID_CELLS: usize = 10_000;
@@ -108,64 +105,19 @@ fn script_json(json: &str) -> String {
     out
 }
 
-/// The semantics switches: (switch, value, source of the rule it selects).
+/// The semantics switches: (switch, value, source of the rule it selects),
+/// in [`Semantics::SWITCHES`] order.
 pub fn switches(s: &Semantics) -> Vec<(&'static str, &'static str, String)> {
-    let values = [
-        (
-            "rule-128",
-            match s.rule_128 {
-                Rule128::Strict => "strict",
-                Rule128::Kb239869 => "kb239869",
-            },
-        ),
-        (
-            "server-strength",
-            match s.server_strength {
-                ServerStrength::Echo => "echo",
-                ServerStrength::Literal => "literal",
-            },
-        ),
-        (
-            "enforce",
-            match s.enforce {
-                Enforce::AllKnown => "all-known",
-                Enforce::OsGeneration => "os-generation",
-            },
-        ),
-        (
-            "client-request",
-            match s.client_request {
-                ClientRequest::AppOnly => "app-only",
-                ClientRequest::OrRequired => "or-required",
-            },
-        ),
-        (
-            "ess",
-            match s.ess {
-                EssMeaning::Flag => "flag",
-                EssMeaning::FlagOrNtlmV2 => "flag-or-ntlmv2",
-            },
-        ),
-        (
-            "bit56",
-            match s.bit56 {
-                Bit56::Enforce => "enforce",
-                Bit56::Ignore => "ignore",
-            },
-        ),
-        (
-            "authenticate-extra",
-            match s.authenticate_extra {
-                AuthenticateExtra::Reject => "reject",
-                AuthenticateExtra::Intersect => "intersect",
-            },
-        ),
-        ("ntlmv1-server", s.ntlmv1_server.value_name()),
-    ];
-    values
-        .into_iter()
+    Semantics::SWITCHES
+        .iter()
         .zip(s.rules())
-        .map(|((name, value), rule)| (name, value, format!("{} ({})", rule.id, rule.source)))
+        .map(|(sw, rule)| {
+            (
+                sw.name,
+                sw.value_in(s),
+                format!("{} ({})", rule.id, rule.source),
+            )
+        })
         .collect()
 }
 
@@ -242,7 +194,11 @@ fn verdict_lines(v: &Verdict) -> String {
     }
 }
 
-fn tooltip(r: &PairRef<'_>, certainty: Option<&(String, bool)>) -> String {
+fn tooltip(
+    r: &PairRef<'_>,
+    certainty: Option<&(String, bool)>,
+    assumed: &[AssumedFacts],
+) -> String {
     let c = r.change();
     let mut s = format!("{} \u{2192} {}: {}", r.client, r.server, label(c));
     match c {
@@ -261,6 +217,13 @@ fn tooltip(r: &PairRef<'_>, certainty: Option<&(String, bool)>) -> String {
     if let Some((text, false)) = certainty {
         let _ = write!(s, "\ncertainty: {text}");
     }
+    if !assumed.is_empty() {
+        let names: Vec<String> = assumed
+            .iter()
+            .map(|a| format!("{} as {}", a.profile, a.role))
+            .collect();
+        let _ = write!(s, "\nassumed: {} (click for the facts)", names.join(", "));
+    }
     s
 }
 
@@ -272,6 +235,9 @@ struct OutcomeCellJson {
     after: OutcomeJson,
     /// The after verdict's certainty, when known.
     certainty: Option<String>,
+    /// What is assumed of the pair's profiles in their roles.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assumed: Vec<AssumedFacts>,
 }
 
 fn outcome(v: &Verdict) -> OutcomeJson {
@@ -328,6 +294,7 @@ aside.details dt{color:var(--muted)}
 aside.details dd{margin:0;overflow-wrap:anywhere;white-space:pre-line}
 aside.details dd.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 .tag.ok{background:var(--ok);color:var(--ok-fg)}.tag.ch{background:var(--ch);color:var(--ch-fg)}.tag.nb{background:var(--nb);color:var(--nb-fg)}.tag.ab{background:var(--ab);color:var(--ab-fg)}.tag.fx{background:var(--fx);color:var(--fx-fg)}
+aside.details p.assumed{margin:4px 0;font-size:13px}
 aside.details h4{margin:12px 0 2px;font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .hint{color:var(--muted)}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:13px}
@@ -354,7 +321,7 @@ const SCRIPT: &str = r#"
     if (!o) { return null; }
     return { client: p[0], server: p[1], client_profile: p[2], server_profile: p[3],
              change: o.change, label: o.label, before: o.before, after: o.after,
-             certainty: o.certainty };
+             certainty: o.certainty, assumed: o.assumed || [] };
   }
   var panel = document.getElementById('details');
   var cells = document.querySelectorAll('td.cell[data-i]');
@@ -414,6 +381,15 @@ const SCRIPT: &str = r#"
     panel.appendChild(el('span', 'tag ' + td.getAttribute('data-class'), p.label));
     panel.appendChild(outcome('after the change', p.after, p.certainty));
     panel.appendChild(outcome('before', p.before));
+    if (p.assumed.length) {
+      panel.appendChild(el('h4', null, 'assumed profile facts'));
+      for (var a = 0; a < p.assumed.length; a++) {
+        var fact = el('p', 'assumed');
+        fact.appendChild(el('b', null, p.assumed[a].profile + ' as ' + p.assumed[a].role + ': '));
+        fact.appendChild(document.createTextNode(p.assumed[a].facts));
+        panel.appendChild(fact);
+      }
+    }
   }
   function highlight(td, on) {
     var tr = td.parentNode;
@@ -671,7 +647,7 @@ pub fn html(r: &Report<'_>) -> String {
             "</ul><div><b>observed:</b> {}</div><div><b>assumed:</b> {}</div>\
              <div class=\"muted\">reads: {}</div></details>",
             or_nothing(&p.observed),
-            or_nothing(&p.assumed),
+            or_nothing(&p.assumed_all()),
             escape(&{
                 let n = p.honours.names();
                 if n.is_empty() {
@@ -709,6 +685,7 @@ pub fn html(r: &Report<'_>) -> String {
                 before: outcome(p.before),
                 after: outcome(p.after),
                 certainty: certainty(r, i).map(|(text, _)| text.clone()),
+                assumed: assumed_of(r, &p),
             });
             outcomes.len() - 1
         });
@@ -744,13 +721,20 @@ fn certainty<'r>(r: &'r Report<'_>, i: usize) -> Option<&'r (String, bool)> {
         .and_then(Option::as_ref)
 }
 
+/// What the verdict of pair `p` rests on of its profiles
+/// ([`assumed_facts`]), the profiles looked up among the report's.
+fn assumed_of(r: &Report<'_>, p: &PairRef<'_>) -> Vec<AssumedFacts> {
+    let find = |name: &str| r.profiles.iter().copied().find(|q| q.name == name);
+    assumed_facts(find(p.client_profile), find(p.server_profile))
+}
+
 fn cell(i: usize, col: usize, p: &PairRef<'_>, r: &Report<'_>, h: &mut String) {
     let c = p.change();
     let _ = write!(
         h,
         "<td class=\"cell {cls}\" data-class=\"{cls}\" data-i=\"{i}\" data-col=\"{col}\" \
          tabindex=\"0\" title=\"{}\">{}</td>",
-        escape(&tooltip(p, certainty(r, i))),
+        escape(&tooltip(p, certainty(r, i), &assumed_of(r, p))),
         escape(&cell_text(p)),
         cls = class(c)
     );
@@ -841,7 +825,8 @@ observed = "&lt;"
         let mut cat = Catalog::builtin().unwrap();
         cat.merge(Catalog::from_user_toml(text, "evil.toml").unwrap());
         let evil = cat.get("<script>alert(1)</script>").unwrap();
-        let xp = cat.get("windows-xp").unwrap();
+        // A client that never requests ESS: 0x20080000 refuses it.
+        let xp = cat.get("mssql-jdbc-7.4").unwrap();
         let change = Policy {
             server_min: Some(MinSessionSecurity::from_registry(0x2008_0000)),
             ..Policy::default()
@@ -952,5 +937,11 @@ lm_level = 3
         assert_eq!(s[0].1, "kb239869");
         assert!(s[0].2.contains("KB239869"), "{:?}", s[0]);
         assert_eq!(s[5].1, "ignore");
+        assert_eq!(s[8], ("level0-ess", "requested", s[8].2.clone()));
+        assert!(
+            s[8].2.starts_with("neg-client-ess-level0-requested ("),
+            "{:?}",
+            s[8]
+        );
     }
 }

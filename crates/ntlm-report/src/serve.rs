@@ -167,6 +167,14 @@ pub fn record_line(r: &Record) -> String {
         let _ = write!(s, " | what-if {}: {}", w.server_min, verdict(&w.outcome));
         uncertain(&mut s, w.certainty.as_ref());
     }
+    if !r.assumed.is_empty() {
+        let names: Vec<String> = r
+            .assumed
+            .iter()
+            .map(|a| format!("{} as {}", sink::terminal(&a.profile), a.role))
+            .collect();
+        let _ = write!(s, " [assumed: {}]", names.join(", "));
+    }
     s
 }
 
@@ -175,13 +183,16 @@ mod tests {
 
     use std::sync::Arc;
 
-    use ntlm_session::Client;
-    use ntlm_sim::serve::{Connection, Limits, Reply, Truncated};
+    use ntlm_policy::{MinSessionSecurity, Semantics};
+    use ntlm_session::{Client, MemoryStore};
+    use ntlm_sim::serve::{Acceptor, Connection, Limits, Reply, Truncated};
     use ntlm_wire::AuthenticateMessage;
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
 
-    use ntlm_sim::fixtures::serve::{NOW, acceptor, addr, client, handshake, header, ip, named};
+    use ntlm_sim::fixtures::serve::{
+        NOW, acceptor, addr, client, failure, handshake, header, ip, named,
+    };
 
     use super::*;
 
@@ -316,6 +327,63 @@ mod tests {
             ),
             "{}",
             record_line(&r)
+        );
+    }
+
+    /// Records carry what is assumed of the server's profile as a server,
+    /// named on the human line, and each missing bit's own rule.
+    #[test]
+    fn records_carry_the_assumed_facts_and_a_rule_per_missing_bit() {
+        let catalog = ntlm_sim::profiles::Catalog::builtin().unwrap();
+        let xp = catalog.get("windows-xp").unwrap();
+        let mut store = MemoryStore::new();
+        store.add_password("TESTDOM", "alice", "Passw0rd!");
+        let mut s = xp.server_settings(Arc::new(store)).unwrap();
+        s.min = MinSessionSecurity::from_registry(0);
+        // The strict reading: 0x20000000 requires 128 without SEAL too.
+        s.semantics = Semantics::MS_NLMP;
+        let a = Arc::new(
+            Acceptor::new(
+                s,
+                vec![MinSessionSecurity::from_registry(0x2000_0010)],
+                Limits::default(),
+            )
+            .with_assumed(ntlm_sim::profiles::assumed_facts(None, Some(xp))),
+        );
+        assert_eq!(a.assumed().len(), 1);
+        let mut conn = Connection::new(Arc::clone(&a), addr("10.0.0.9:1000"));
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let mut plain = client("Passw0rd!", false);
+        plain.config.integrity = false;
+        plain.config.confidentiality = false;
+        let (_, record, _) = handshake(&mut conn, plain, &mut rng, 1);
+        let r = record.unwrap();
+        assert!(r.succeeded());
+        assert_eq!(r.assumed, a.assumed());
+        assert_eq!(
+            (r.assumed[0].profile.as_str(), r.assumed[0].role),
+            ("windows-xp", "server")
+        );
+        assert!(
+            record_line(&r).ends_with(" [assumed: windows-xp as server]"),
+            "{}",
+            record_line(&r)
+        );
+        let json: serde_json::Value = serde_json::from_str(&json_line(&r).unwrap()).unwrap();
+        assert_eq!(json["assumed"][0]["role"], "server");
+        // The what-if: 128 and SIGN missing, each with its own rule.
+        let f = failure(&r.what_if[0].outcome);
+        let rules: Vec<(&str, &str)> = f
+            .missing_rules
+            .iter()
+            .map(|m| (m.bit.as_str(), m.rule_id))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("0x00000010", "min-flags-server"),
+                ("0x20000000", "min-128-server")
+            ]
         );
     }
 }

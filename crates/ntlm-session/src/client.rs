@@ -344,7 +344,7 @@ fn responses(
     let nt_hash = s.credentials.nt_hash_value();
     let sc = &ch.server_challenge;
     let level = s.config.effective_lm_level();
-    let kind = level.client_response(flags);
+    let kind = level.client_response(flags, s.semantics.level0_ess);
     match kind {
         ResponseKind::NtlmV2 => {
             let key = ntowfv2(&nt_hash, &s.credentials.user, &s.credentials.domain);
@@ -390,7 +390,7 @@ fn responses(
             })
         }
         _ => {
-            let lm_hash = match level.lm_field(flags) {
+            let lm_hash = match level.lm_field(flags, s.semantics.level0_ess) {
                 LmField::Lm => s.credentials.lm_hash_value(),
                 _ => None,
             };

@@ -33,7 +33,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ntlm_crypto::KeyExchange;
-use ntlm_policy::{Failure, LmCompatibilityLevel, MinSessionSecurity, Side, Stage, Status};
+use ntlm_policy::{
+    Failure, Level0Ess, LmCompatibilityLevel, MinSessionSecurity, Side, Stage, Status,
+};
 use ntlm_session::{
     ClientEstablished, ClientSettings, Credentials, Established, MemoryStore, Server,
     ServerEstablished, ServerKeyExchange, ServerSettings,
@@ -129,6 +131,14 @@ fn client_settings(password: &str, level: u8) -> ClientSettings {
     c.config.integrity = true;
     c.config.confidentiality = true;
     c.config.lm_level = LmCompatibilityLevel::from_u8(level).unwrap();
+    c
+}
+
+/// `c` with LmCompatibilityLevel 0 read as the policy text says
+/// (`level0-ess=never`): LM and NTLMv1, no ESS. The default reading
+/// (`requested`, the public XP messages) uses ESS at level 0 as at level 1.
+fn policy_text_level0(mut c: ClientSettings) -> ClientSettings {
+    c.semantics.level0_ess = Level0Ess::Never;
     c
 }
 
@@ -445,9 +455,9 @@ fn ntlmsim_client_to_samba(
     (answer, client, samba, dir)
 }
 
-fn assert_samba_server_accepts(exe: &Path, level: u8, kind: ResponseKind) {
-    let (answer, client, mut samba, _dir) =
-        ntlmsim_client_to_samba(exe, client_settings(PASSWORD, level));
+fn assert_samba_server_accepts(exe: &Path, settings: ClientSettings, kind: ResponseKind) {
+    let level = settings.config.lm_level.level();
+    let (answer, client, mut samba, _dir) = ntlmsim_client_to_samba(exe, settings);
     assert_eq!(
         answer,
         format!("AF {DOMAIN}\\{USER}"),
@@ -483,7 +493,7 @@ fn ntlmsim_client_ntlmv2_to_samba_server() {
     let Some(exe) = ntlm_auth("ntlmsim_client_ntlmv2_to_samba_server") else {
         return;
     };
-    assert_samba_server_accepts(&exe, 3, ResponseKind::NtlmV2);
+    assert_samba_server_accepts(&exe, client_settings(PASSWORD, 3), ResponseKind::NtlmV2);
 }
 
 #[test]
@@ -492,9 +502,23 @@ fn ntlmsim_client_ntlmv1_levels_to_samba_server() {
         return;
     };
     // Level 1 asks for ESS, which Samba grants: the NTLM2 session response.
-    assert_samba_server_accepts(&exe, 1, ResponseKind::Ntlm2Session);
-    // Level 0 never asks for ESS: NTLMv1 with the LM response.
-    assert_samba_server_accepts(&exe, 0, ResponseKind::NtlmV1);
+    assert_samba_server_accepts(
+        &exe,
+        client_settings(PASSWORD, 1),
+        ResponseKind::Ntlm2Session,
+    );
+    // Level 0 as the XP messages show (the default reading): the same.
+    assert_samba_server_accepts(
+        &exe,
+        client_settings(PASSWORD, 0),
+        ResponseKind::Ntlm2Session,
+    );
+    // Level 0 as the policy text says: no ESS, NTLMv1 with the LM response.
+    assert_samba_server_accepts(
+        &exe,
+        policy_text_level0(client_settings(PASSWORD, 0)),
+        ResponseKind::NtlmV1,
+    );
 }
 
 #[test]
@@ -516,7 +540,7 @@ fn ntlmsim_client_wrong_password_refused_by_samba_server() {
 ///
 /// | security | key strength offered | level (response) | Samba | ntlmsim's `samba-4` server reading |
 /// |---|---|---|---|---|
-/// | none, integrity, integrity + confidentiality | 128, 56, 40 (neither; NTLMv1 without ESS or LM_KEY seals with the whole key) | 3 (NTLMv2), 1 (NTLM2 session), 0 (NTLMv1) | `AF`, same `GK` | accepts, same key |
+/// | none, integrity, integrity + confidentiality | 128, 56, 40 (neither; NTLMv1 without ESS or LM_KEY seals with the whole key) | 3 (NTLMv2), 1 (NTLM2 session), 0 (NTLMv1; level 0 read as `level0-ess=never`) | `AF`, same `GK` | accepts, same key |
 /// | none | 128 | 3, 1, 0 with the `sign-or-seal` rule (no key sent) | `NA NT_STATUS_INVALID_PARAMETER` | refuses: `auth-key-exch` |
 /// | integrity + confidentiality | 128 | 3, 1, 0 with the `never` rule | `NA NT_STATUS_INVALID_PARAMETER` | refuses: `auth-key-exch` |
 ///
@@ -535,7 +559,8 @@ fn ntlmsim_client_key_exchange_matrix_to_samba_server() {
             c.config.integrity = integrity;
             c.config.confidentiality = confidentiality;
             c.key_exchange = rule;
-            c
+            // Level 0 as the policy text reads it: the NTLMv1 path.
+            policy_text_level0(c)
         };
     // ntlmsim's reading of Samba's server, at level 2 as ntlm_auth
     // --password accepts NTLMv1.
@@ -792,14 +817,14 @@ fn pyspnego_client_ntlm2_session_refused_by_ntlmsim_server_at_level_5() {
 }
 
 /// An ntlmsim client at `level` against a pyspnego acceptor at level 3.
-fn ntlmsim_client_to_pyspnego(test: &str, level: u8, kind: ResponseKind) {
+fn ntlmsim_client_to_pyspnego(test: &str, settings: ClientSettings, kind: ResponseKind) {
     let Some(python) = venv_python(test) else {
         return;
     };
+    let level = settings.config.lm_level.level();
     let dir = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "peers");
     let mut py = pyspnego(&python, &dir, "server", 3, PASSWORD);
-    let (negotiate, client) =
-        ntlm_session::Client::start(client_settings(PASSWORD, level)).unwrap();
+    let (negotiate, client) = ntlm_session::Client::start(settings).unwrap();
     let challenge = unb64(&py.ask_expect(&format!("STEP {}", b64(&negotiate)), "TOK"));
     let (authenticate, mut client) = client
         .on_challenge(&challenge, &mut rng(5), now())
@@ -836,7 +861,7 @@ fn ntlmsim_client_to_pyspnego(test: &str, level: u8, kind: ResponseKind) {
 fn ntlmsim_client_ntlmv2_to_pyspnego_server() {
     ntlmsim_client_to_pyspnego(
         "ntlmsim_client_ntlmv2_to_pyspnego_server",
-        3,
+        client_settings(PASSWORD, 3),
         ResponseKind::NtlmV2,
     );
 }
@@ -845,7 +870,13 @@ fn ntlmsim_client_ntlmv2_to_pyspnego_server() {
 fn ntlmsim_client_ntlm2_session_to_pyspnego_server() {
     ntlmsim_client_to_pyspnego(
         "ntlmsim_client_ntlm2_session_to_pyspnego_server",
-        1,
+        client_settings(PASSWORD, 1),
+        ResponseKind::Ntlm2Session,
+    );
+    // Level 0 as the XP messages show (the default reading): the same.
+    ntlmsim_client_to_pyspnego(
+        "ntlmsim_client_ntlm2_session_to_pyspnego_server",
+        client_settings(PASSWORD, 0),
         ResponseKind::Ntlm2Session,
     );
 }
@@ -854,7 +885,7 @@ fn ntlmsim_client_ntlm2_session_to_pyspnego_server() {
 fn ntlmsim_client_ntlmv1_to_pyspnego_server() {
     ntlmsim_client_to_pyspnego(
         "ntlmsim_client_ntlmv1_to_pyspnego_server",
-        0,
+        policy_text_level0(client_settings(PASSWORD, 0)),
         ResponseKind::NtlmV1,
     );
 }

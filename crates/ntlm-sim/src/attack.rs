@@ -913,7 +913,7 @@ mod tests {
             r.downgrade(),
             [
                 "lost NEGOTIATE_128 | NEGOTIATE_56",
-                "keys weakened from 56 to 40 bits"
+                "keys weakened from 128 to 40 bits"
             ]
         );
         // Without a SEAL request a Windows 2000 client offers neither bit:

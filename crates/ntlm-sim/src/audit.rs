@@ -31,15 +31,15 @@ use std::sync::{Mutex, PoisonError};
 
 use ntlm_capture::Exchange;
 use ntlm_policy::{
-    Certainty, ClientConfig, Failure, LmCompatibilityLevel, MinSessionSecurity, OsGeneration,
-    Semantics, ServerConfig, check_client_challenge, check_response_accepted,
+    Certainty, ClientConfig, Failure, Level0Ess, LmCompatibilityLevel, MinSessionSecurity,
+    OsGeneration, Semantics, ServerConfig, check_client_challenge, check_response_accepted,
     check_server_authenticate, check_server_negotiate,
 };
 use ntlm_session::Credentials;
 use ntlm_wire::{NegotiateFlags, ResponseKind, Version};
 
 use crate::outcome::{CertaintyJson, OutcomeJson, hex32, names};
-use crate::profiles::{Catalog, Honours};
+use crate::profiles::{AssumedFacts, Catalog, Honours, assumed_facts};
 
 mod decode;
 mod record;
@@ -74,6 +74,18 @@ pub struct Policy {
     /// behind a TLS-terminating proxy, or decrypted): they are judged as
     /// HTTPS and LDAPS.
     pub tls: bool,
+}
+
+impl Policy {
+    /// Whether a verdict under this policy rests on the closest client
+    /// profile: it sets a client-side value (NtlmMinClientSec, the client
+    /// LmCompatibilityLevel, client Restrict NTLM settings), and the profile
+    /// decides whether the client reads it and what it would send.
+    pub fn reads_client_profile(&self) -> bool {
+        self.client_min != MinSessionSecurity::NONE
+            || self.client_lm_level.is_some()
+            || !self.restrict.client.is_default()
+    }
 }
 
 impl Default for Policy {
@@ -117,6 +129,8 @@ struct ClientShape {
     lm_level: LmCompatibilityLevel,
     sends_mic: bool,
     honours: Honours,
+    /// What is assumed of the profile as a client.
+    assumed: Vec<AssumedFacts>,
 }
 
 impl ClientShape {
@@ -169,16 +183,16 @@ impl Clone for Certainties {
 }
 
 /// What the verdict on a captured exchange reads besides the policy: the
-/// flags and response as the client would send them under the policy, and
-/// the client-side minimum that reaches it.
+/// captured flags and response, the LmCompatibilityLevel the policy gives
+/// the client (when it reaches it), and the client-side minimum that reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Case {
     offered: Option<NegotiateFlags>,
     challenge: Option<NegotiateFlags>,
     final_flags: Option<NegotiateFlags>,
     kind: Option<ResponseKind>,
-    /// The client sends NTLMv2 (observed, or under its level).
-    ntlmv2: bool,
+    /// The policy's client LmCompatibilityLevel, when it reaches the client.
+    client_level: Option<LmCompatibilityLevel>,
     client_min: MinSessionSecurity,
     /// Restrict NTLM blocks the exchange: it breaks under every reading.
     blocked: bool,
@@ -186,6 +200,55 @@ struct Case {
     bound: Option<(ntlm_policy::BindingsSeen, ntlm_policy::TargetNameSeen)>,
     /// The carrier, as the binding settings read it.
     carrier: ntlm_policy::Carrier,
+}
+
+/// The flags and response of a [`Case`] as the client would send them
+/// under the policy's LmCompatibilityLevel ([`Case::as_sent`]).
+#[derive(Debug, Clone, Copy)]
+struct AsSent {
+    offered: Option<NegotiateFlags>,
+    challenge: Option<NegotiateFlags>,
+    final_flags: Option<NegotiateFlags>,
+    kind: Option<ResponseKind>,
+    /// The client sends NTLMv2 (observed, or under its level).
+    ntlmv2: bool,
+}
+
+impl Case {
+    /// The exchange as the client would conduct it at the policy's level,
+    /// level 0 read as `level0` says: without ESS where that level does not
+    /// request it, with the response that level gives the negotiated flags.
+    fn as_sent(&self, level0: Level0Ess) -> AsSent {
+        let ess = NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY;
+        let no_ess = self.client_level.is_some_and(|l| !l.requests_ess(level0));
+        let strip = |f: Option<NegotiateFlags>| {
+            if no_ess {
+                f.map(|f| f.difference(ess))
+            } else {
+                f
+            }
+        };
+        let final_flags = strip(self.final_flags);
+        let kind = match (self.client_level, self.kind, final_flags) {
+            (Some(level), Some(k), Some(f)) if k != ResponseKind::Anonymous => {
+                Some(level.client_response(f, level0))
+            }
+            (_, k, _) => k,
+        };
+        AsSent {
+            offered: strip(self.offered),
+            challenge: strip(self.challenge),
+            final_flags,
+            kind,
+            ntlmv2: kind.map_or_else(
+                || {
+                    self.client_level
+                        .is_none_or(LmCompatibilityLevel::sends_ntlmv2)
+                },
+                |k| k == ResponseKind::NtlmV2,
+            ),
+        }
+    }
 }
 
 /// The verdict on `case` under `p` read with `sem`; the messages it rests on
@@ -196,8 +259,9 @@ fn decide(
     sem: &Semantics,
     judged_on: &mut Vec<&'static str>,
 ) -> Result<(), Failure> {
+    let sent = case.as_sent(sem.level0_ess);
     let client = ClientConfig {
-        lm_level: if case.ntlmv2 {
+        lm_level: if sent.ntlmv2 {
             LmCompatibilityLevel::L3
         } else {
             LmCompatibilityLevel::L1
@@ -211,9 +275,9 @@ fn decide(
         ..ServerConfig::default()
     };
     // The CHALLENGE flags, or their bound: the NEGOTIATE's.
-    let server_choice = case.challenge.or(case.offered);
+    let server_choice = sent.challenge.or(sent.offered);
     if let Some(f) = server_choice {
-        judged_on.push(if case.challenge.is_some() {
+        judged_on.push(if sent.challenge.is_some() {
             "challenge"
         } else {
             "negotiate"
@@ -221,13 +285,13 @@ fn decide(
         check_server_negotiate(f, &server, p.server_min, sem)?;
         check_client_challenge(f, &client, case.client_min, sem)?;
     }
-    if let Some(a) = case.final_flags {
+    if let Some(a) = sent.final_flags {
         judged_on.push("authenticate");
-        let k = case.kind.unwrap_or(ResponseKind::Unknown);
+        let k = sent.kind.unwrap_or(ResponseKind::Unknown);
         let c = server_choice.map_or(a, |c| c.union(a));
         check_server_authenticate(c, a, k, &server, p.server_min, sem)?;
         if p.server_lm_level.is_some() {
-            if let Some(k) = case.kind {
+            if let Some(k) = sent.kind {
                 check_response_accepted(k, &server).map_err(|f| f.with_negotiated(a))?;
             }
         }
@@ -314,6 +378,7 @@ impl Auditor {
                     lm_level: p.client_lm_level,
                     sends_mic: p.sends_mic(),
                     honours: p.honours,
+                    assumed: assumed_facts(Some(p), None),
                 })
             })
             .collect();
@@ -369,7 +434,11 @@ impl Auditor {
                 _ => {}
             }
             if let (Some(kind), Some(f)) = (d.kind, d.final_flags) {
-                if kind != ResponseKind::Anonymous && c.lm_level.client_response(f) != kind {
+                if kind != ResponseKind::Anonymous
+                    && c.lm_level
+                        .client_response(f, self.policy.semantics.level0_ess)
+                        != kind
+                {
                     score += 3;
                 }
             }
@@ -402,38 +471,12 @@ impl Auditor {
             MinSessionSecurity::NONE
         };
         let client_level = p.client_lm_level.filter(|_| honours.lm_compatibility_level);
-        // What the client would send under its level.
-        let mut offered = d.offered;
-        let mut final_flags = d.final_flags;
-        let mut kind = d.kind;
-        if let Some(level) = client_level {
-            if !level.requests_ess() {
-                let ess = NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY;
-                offered = offered.map(|f| f.difference(ess));
-                final_flags = final_flags.map(|f| f.difference(ess));
-            }
-            if let (Some(k), Some(f)) = (kind, final_flags) {
-                if k != ResponseKind::Anonymous {
-                    kind = Some(level.client_response(f));
-                }
-            }
-        }
-        let challenge = match (d.challenge, client_level) {
-            (Some(c), Some(l)) if !l.requests_ess() => {
-                Some(c.difference(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY))
-            }
-            (c, _) => c,
-        };
-        let ntlmv2 = kind.map_or_else(
-            || client_level.is_none_or(LmCompatibilityLevel::sends_ntlmv2),
-            |k| k == ResponseKind::NtlmV2,
-        );
         let case = Case {
-            offered,
-            challenge,
-            final_flags,
-            kind,
-            ntlmv2,
+            offered: d.offered,
+            challenge: d.challenge,
+            final_flags: d.final_flags,
+            kind: d.kind,
+            client_level,
             client_min,
             blocked: false,
             bound: d.bindings.zip(d.target_name.as_ref().map(|(t, _)| *t)),
@@ -448,6 +491,13 @@ impl Auditor {
         let result =
             crate::restrict::apply_block(decide(&case, p, &p.semantics, &mut judged_on), block);
         let certainty = self.certainty(&case);
+        let AsSent {
+            offered,
+            challenge,
+            final_flags,
+            kind,
+            ..
+        } = case.as_sent(p.semantics.level0_ess);
         let negotiated = final_flags
             .or(challenge)
             .or(offered)
@@ -531,6 +581,10 @@ impl Auditor {
             judged_on,
             outcome,
             certainty: CertaintyJson::new(&certainty, result.is_ok()),
+            assumed: shape
+                .filter(|_| p.reads_client_profile())
+                .map(|c| c.assumed.clone())
+                .unwrap_or_default(),
             failure: result.err(),
             kind: d.kind,
         }

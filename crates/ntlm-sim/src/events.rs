@@ -531,7 +531,7 @@ impl EventAuditor {
                     f.stage.message(),
                     f.reason()
                 );
-                r.outcome = Some(OutcomeJson::failure(&f));
+                r.outcome = Some(OutcomeJson::failure_under(&f, &self.policy.semantics));
                 r.failure = Some(f);
             }
             Judgement::Ok(flags) => {
@@ -644,7 +644,7 @@ impl EventAuditor {
         };
         r.logged_outcome = Some(match &as_logged {
             Ok(()) => success(nf, ResponseKind::Unknown),
-            Err(f) => OutcomeJson::failure(f),
+            Err(f) => OutcomeJson::failure_under(f, sem),
         });
         let what_if = if server {
             check(none, p.server_min)
@@ -673,7 +673,7 @@ impl EventAuditor {
                     f.side,
                     names(f.missing).join(" | ")
                 );
-                r.outcome = Some(OutcomeJson::failure(&f));
+                r.outcome = Some(OutcomeJson::failure_under(&f, sem));
                 r.failure = Some(f);
             }
         }

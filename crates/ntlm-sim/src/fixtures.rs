@@ -38,6 +38,7 @@ pub mod serve {
     use ntlm_wire::{FileTime, NegotiateFlags};
     use rand_chacha::ChaCha20Rng;
 
+    use crate::outcome::{FailureJson, OutcomeJson};
     use crate::serve::{Acceptor, Connection, Limits, Record, Reply, Scheme};
 
     /// The time of the fixtures' handshakes, as a FILETIME.
@@ -74,6 +75,14 @@ pub mod serve {
             c.min = MinSessionSecurity::from_registry(0);
         }
         c
+    }
+
+    /// The failure of a verdict that must be one.
+    pub fn failure(o: &OutcomeJson) -> &FailureJson {
+        match o {
+            OutcomeJson::Failure(f) => f,
+            OutcomeJson::Success(_) => panic!("expected a failure"),
+        }
     }
 
     /// A socket address from text.

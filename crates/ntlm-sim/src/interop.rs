@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::matrix::{self, Cell, Change, Evaluator, Options, Policy};
 use crate::outcome::OutcomeJson;
+use crate::profiles::{AssumedFacts, assumed_facts};
 use crate::relax::{self, Cause, Configured, Relaxed};
 
 mod plan;
@@ -149,6 +150,15 @@ impl Run<'_, '_> {
     /// The certainty of outcome `o`'s after verdict, once computed.
     pub fn certainty(&self, o: usize) -> Option<&Certainty> {
         self.info.get(o).and_then(|i| i.certainty.as_ref())
+    }
+
+    /// What is assumed of the profiles of outcome `o` in their roles.
+    pub fn assumed(&self, o: usize) -> Vec<AssumedFacts> {
+        u32::try_from(o)
+            .ok()
+            .and_then(|i| self.ev.profiles_of(i))
+            .map(|(c, s)| assumed_facts(Some(c), Some(s)))
+            .unwrap_or_default()
     }
 
     /// Calls `f(client, server, outcome)` for every pair in order, until it

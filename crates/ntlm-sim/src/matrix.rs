@@ -667,9 +667,13 @@ mod tests {
             // curl cannot be a server; index 9 does not exist.
             &[(0, 0), (0, 1), (1, 2), (0, 9)],
             &change,
-            // The strict reading: 0x20000000 refuses curl, which offers no 128.
+            // The strict reading: 0x20000000 refuses curl, which offers no 128;
+            // level 0 read as the policy text says: XP requests no ESS.
             &Options {
-                semantics: Semantics::MS_NLMP,
+                semantics: Semantics {
+                    level0_ess: ntlm_policy::Level0Ess::Never,
+                    ..Semantics::MS_NLMP
+                },
                 ..Options::default()
             },
             &mut |_, _| calls += 1,
@@ -714,7 +718,8 @@ mod tests {
         let (Ok(b), Ok(a)) = (&out[0].before, &out[0].after) else {
             panic!("{out:?}")
         };
-        assert_eq!(b.response_kind, ResponseKind::NtlmV1);
+        // XP at level 0 uses the ESS the server grants (level0-ess=requested).
+        assert_eq!(b.response_kind, ResponseKind::Ntlm2Session);
         assert_eq!(a.response_kind, ResponseKind::NtlmV2);
     }
 

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use ntlm_crypto::KeyExchange;
 use ntlm_policy::{
     Carrier, ClientConfig, LmCompatibilityLevel, MinSessionSecurity, OsGeneration, ResponseKinds,
-    SERVER_CAPABILITIES, ServerConfig, TargetInfoRule,
+    SERVER_CAPABILITIES, ServerConfig, Side, TargetInfoRule,
 };
 use ntlm_session::{
     ClientSettings, CredentialStore, Credentials, ServerKeyExchange, ServerSettings,
 };
 use ntlm_wire::{NegotiateFlags, Version};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The embedded catalog.
 pub const BUILTIN: &str = include_str!("../data/profiles.toml");
@@ -181,6 +181,9 @@ struct ClientSpec {
     /// LM and NTLMv1 removed (Windows 11 24H2 / Server 2025): NTLMv2 whatever LmCompatibilityLevel says.
     #[serde(default)]
     ntlmv1_removed: bool,
+    /// What is assumed of the profile as a client.
+    #[serde(default)]
+    assumed: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +212,9 @@ struct ServerSpec {
     /// Windows 11 24H2 / Server 2025: refuses NTLMv1 under `ntlmv1-server = refuses`.
     #[serde(default)]
     ntlmv1_removed: bool,
+    /// What is assumed of the profile as a server.
+    #[serde(default)]
+    assumed: String,
 }
 
 const fn yes() -> bool {
@@ -393,8 +399,12 @@ pub struct Profile {
     pub sources: Vec<String>,
     /// What was observed on the wire.
     pub observed: String,
-    /// What is assumed.
+    /// What is assumed of it in either role (`assumed`).
     pub assumed: String,
+    /// What is assumed of it as a client only (`[profile.client] assumed`).
+    pub assumed_as_client: String,
+    /// What is assumed of it as a server only (`[profile.server] assumed`).
+    pub assumed_as_server: String,
     /// NtlmMinClientSec default.
     pub min_client_sec: MinSessionSecurity,
     /// NtlmMinServerSec default.
@@ -418,6 +428,48 @@ pub struct Profile {
     server_key_exchange: ServerKeyExchange,
     /// Channel bindings and target name as a client (`[profile.binding]`).
     pub binding: ClientBinding,
+}
+
+/// `parts` without the empty ones, joined with `; `.
+fn join_facts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    parts
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One profile's facts that no public source confirms (its `assumed` text
+/// for the role it plays), which a verdict rests on: `{profile, role,
+/// facts}` in `--json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssumedFacts {
+    /// The profile's name.
+    pub profile: String,
+    /// The role it plays in the verdict: `client` or `server`.
+    pub role: &'static str,
+    /// What is assumed of it in that role ([`Profile::assumed_as`]).
+    pub facts: String,
+}
+
+/// The assumed facts a verdict between `client` and `server` rests on:
+/// each profile that took part, with what is assumed of it in the role it
+/// played ([`Profile::assumed_as`]); a profile with nothing assumed in that
+/// role is left out. `handshake`, `interop`, `audit` and `serve http` all
+/// report these beside their verdicts.
+pub fn assumed_facts(client: Option<&Profile>, server: Option<&Profile>) -> Vec<AssumedFacts> {
+    [(client, Side::Client), (server, Side::Server)]
+        .into_iter()
+        .filter_map(|(p, side)| {
+            let p = p?;
+            let facts = p.assumed_as(side);
+            (!facts.is_empty()).then(|| AssumedFacts {
+                profile: p.name.clone(),
+                role: side.name(),
+                facts,
+            })
+        })
+        .collect()
 }
 
 /// A problem in a profile file.
@@ -629,6 +681,16 @@ impl Profile {
             sources: p.sources,
             observed: p.observed,
             assumed: p.assumed,
+            assumed_as_client: p
+                .client
+                .as_ref()
+                .map(|c| c.assumed.clone())
+                .unwrap_or_default(),
+            assumed_as_server: p
+                .server
+                .as_ref()
+                .map(|c| c.assumed.clone())
+                .unwrap_or_default(),
             min_client_sec: MinSessionSecurity::from_registry(p.min_client_sec),
             min_server_sec: MinSessionSecurity::from_registry(p.min_server_sec),
             client_lm_level,
@@ -653,6 +715,36 @@ impl Profile {
     /// The server half as the policy engine sees it, when the profile can be a server.
     pub fn server_config(&self) -> Option<&ServerConfig> {
         self.server.as_ref().map(|(s, _, _)| s)
+    }
+
+    /// What is assumed of this profile in `side`'s role: the facts of
+    /// either role, then those of that role, joined with `; ` (empty when
+    /// nothing is).
+    pub fn assumed_as(&self, side: Side) -> String {
+        let own = match side {
+            Side::Client => &self.assumed_as_client,
+            Side::Server => &self.assumed_as_server,
+        };
+        join_facts([self.assumed.trim(), own.trim()])
+    }
+
+    /// Everything assumed of this profile: the facts of either role, then
+    /// `as a client: ...` and `as a server: ...` (for `ntlmsim profiles` and
+    /// the HTML reports' profile lists).
+    pub fn assumed_all(&self) -> String {
+        let role = |label: &str, t: &str| {
+            let t = t.trim();
+            if t.is_empty() {
+                String::new()
+            } else {
+                format!("{label}: {t}")
+            }
+        };
+        join_facts([
+            self.assumed.trim(),
+            &role("as a client", &self.assumed_as_client),
+            &role("as a server", &self.assumed_as_server),
+        ])
     }
 
     /// Whether the client sends a MIC when the CHALLENGE carries MsvAvTimestamp
@@ -889,7 +981,7 @@ mod tests {
         for p in &c.profiles {
             assert!(!p.sources.is_empty(), "{} has no source", p.name);
             assert!(
-                !(p.observed.is_empty() && p.assumed.is_empty()),
+                !(p.observed.is_empty() && p.assumed_all().is_empty()),
                 "{} says neither what is observed nor what is assumed",
                 p.name
             );
@@ -904,6 +996,30 @@ mod tests {
             c.get("curl-7.88").unwrap().offered_flags().unwrap().bits(),
             0x0008_8206
         );
+    }
+
+    #[test]
+    fn assumed_facts_follow_the_roles_played() {
+        let c = Catalog::builtin().unwrap();
+        let (xp, w11, imp) = (
+            c.get("windows-xp").unwrap(),
+            c.get("windows-11").unwrap(),
+            c.get("impacket-0.13").unwrap(),
+        );
+        let f = assumed_facts(Some(xp), Some(w11));
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].profile.as_str(), f[0].role), ("windows-xp", "client"));
+        assert_eq!(f[0].facts, xp.assumed_as(Side::Client));
+        assert_eq!((f[1].profile.as_str(), f[1].role), ("windows-11", "server"));
+        // Windows 11's client facts are not what a server verdict rests on.
+        assert!(
+            !f[1].facts.contains("LmCompatibilityLevel"),
+            "{}",
+            f[1].facts
+        );
+        // Nothing assumed (impacket), or no profile: nothing listed.
+        assert!(assumed_facts(Some(imp), None).is_empty());
+        assert_eq!(assumed_facts(None, Some(w11)), f[1..]);
     }
 
     #[test]
@@ -945,14 +1061,15 @@ mod tests {
         // Windows 10 with signing: 0xe2088297, as the public build-17763 NEGOTIATE.
         let w10 = c.get("windows-10").unwrap();
         assert_eq!(w10.offered_flags_signing().unwrap().bits(), 0xe208_8297);
-        // XP offers 128 and 56 without signing (0xa2088207 in public messages; the
-        // model's level-0 client leaves out ESS, see the profile's assumed text).
+        // XP offers its public NEGOTIATE, 0xa2088207: 128 and 56 without
+        // signing, and ESS at its default level 0 (level0-ess=requested).
         let xp = c.get("windows-xp").unwrap();
-        assert!(
-            xp.offered_flags()
-                .unwrap()
-                .contains(NegotiateFlags::NEGOTIATE_128 | NegotiateFlags::NEGOTIATE_56)
-        );
+        assert_eq!(xp.offered_flags().unwrap().bits(), 0xa208_8207);
+        // What is assumed of it depends on its role.
+        let as_client = xp.assumed_as(Side::Client);
+        assert!(as_client.contains("level0-ess"), "{as_client}");
+        assert!(!xp.assumed_as(Side::Server).contains("level0-ess"));
+        assert!(xp.assumed_all().contains("as a server: "));
         // Server 2003 is its own profile, LmCompatibilityLevel 2.
         let w2003 = c.get("windows-2003").unwrap();
         assert_eq!(w2003.client_lm_level, LmCompatibilityLevel::L2);

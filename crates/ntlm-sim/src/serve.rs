@@ -58,6 +58,7 @@ use ntlm_wire::{
 use rand_chacha::rand_core::{CryptoRng, RngCore};
 
 use crate::outcome::{CertaintyJson, OutcomeJson, hex32, names};
+use crate::profiles::AssumedFacts;
 
 mod limits;
 mod record;
@@ -88,6 +89,9 @@ pub struct Acceptor {
     gate: ConnectionGate,
     bodies: BodyBudget,
     certainties: Mutex<HashMap<CertaintyCase, CertaintyJson>>,
+    /// What is assumed of the server's profile as a server
+    /// ([`Acceptor::with_assumed`]).
+    assumed: Vec<AssumedFacts>,
 }
 
 /// What the certainty of a verdict reads: the NEGOTIATE flags, the
@@ -120,7 +124,22 @@ impl Acceptor {
             gate: ConnectionGate::new(limits.max_connections, limits.max_connections_per_ip),
             bodies: BodyBudget::new(limits.max_body_memory),
             certainties: Mutex::new(HashMap::new()),
+            assumed: Vec::new(),
         }
+    }
+
+    /// The same acceptor, its verdicts resting on `assumed`: what is
+    /// assumed of the profile its settings come from, as a server
+    /// ([`crate::profiles::assumed_facts`]). Every record carries it.
+    #[must_use]
+    pub fn with_assumed(mut self, assumed: Vec<AssumedFacts>) -> Self {
+        self.assumed = assumed;
+        self
+    }
+
+    /// What the verdicts rest on of the server's profile ([`Acceptor::with_assumed`]).
+    pub fn assumed(&self) -> &[AssumedFacts] {
+        &self.assumed
     }
 
     /// Whether a verdict (`works` or not) on a client that offered
@@ -679,10 +698,7 @@ impl Connection {
                 mask,
                 outcome.is_ok(),
             ),
-            outcome: match &outcome {
-                Ok(report) => OutcomeJson::success(report, None),
-                Err(f) => OutcomeJson::failure(f),
-            },
+            outcome: outcome_json(&outcome, &semantics),
         }
     }
 
@@ -778,11 +794,9 @@ impl Connection {
             negotiated_flags_names: negotiated.map(names).unwrap_or_default(),
             response_kind,
             mic,
-            outcome: match outcome {
-                Ok(report) => OutcomeJson::success(report, None),
-                Err(f) => OutcomeJson::failure(f),
-            },
+            outcome: outcome_json(outcome, &self.acceptor.settings.semantics),
             what_if: Vec::new(),
+            assumed: self.acceptor.assumed.clone(),
             certainty: self.certainty(
                 negotiate,
                 challenge_flags.zip(authenticate),
@@ -790,6 +804,18 @@ impl Connection {
                 outcome.is_ok(),
             ),
         }
+    }
+}
+
+/// A verdict as the log records it: a failure with each missing bit's own
+/// rule under `semantics` (`missing_rules`, as `handshake --json`).
+fn outcome_json(
+    outcome: &Result<ntlm_session::SessionReport, Failure>,
+    semantics: &Semantics,
+) -> OutcomeJson {
+    match outcome {
+        Ok(report) => OutcomeJson::success(report, None),
+        Err(f) => OutcomeJson::failure_under(f, semantics),
     }
 }
 
@@ -813,14 +839,7 @@ mod tests {
     use rand_chacha::rand_core::SeedableRng;
 
     use super::*;
-    use crate::fixtures::serve::{NOW, acceptor, addr, client, handshake, header, named};
-
-    fn failure(o: &OutcomeJson) -> &crate::outcome::FailureJson {
-        match o {
-            OutcomeJson::Failure(f) => f,
-            OutcomeJson::Success(_) => panic!("expected a failure"),
-        }
-    }
+    use crate::fixtures::serve::{NOW, acceptor, addr, client, failure, handshake, header, named};
 
     #[test]
     fn handshake_then_authenticated_connection_with_what_if() {

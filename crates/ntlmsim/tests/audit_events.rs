@@ -434,6 +434,11 @@ fn minimum_security_block_events() {
         // ESS alone is what this server missed (both readings agree it fails).
         serde_json::json!(["NEGOTIATE_EXTENDED_SESSIONSECURITY"])
     );
+    // Each missing bit with its own rule, as in handshake --json.
+    assert_eq!(
+        server["logged_outcome"]["missing_rules"][0]["rule_id"],
+        "min-flags-server"
+    );
     assert_eq!(server["verdict"], "ok");
     // The bits are explained one by one, as logged.
     let ev = server["evidence"].as_array().unwrap();
@@ -455,6 +460,10 @@ fn minimum_security_block_events() {
     assert_eq!(
         events[0]["outcome"]["missing_names"],
         serde_json::json!(["NEGOTIATE_128"])
+    );
+    assert_eq!(
+        events[0]["outcome"]["missing_rules"][0]["rule_id"],
+        "min-128-server"
     );
     assert_eq!(events[1]["verdict"], "ok");
 }

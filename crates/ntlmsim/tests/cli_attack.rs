@@ -235,7 +235,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     // Eight two-valued switches; ntlmv1-server does not move this verdict.
     assert_eq!(
         (&c["readings"], &c["agreeing"]),
-        (&Value::from(256), &Value::from(192))
+        (&Value::from(512), &Value::from(384))
     );
     assert_eq!(
         c["depends_on"],
@@ -246,7 +246,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     assert_eq!(code, 0);
     assert!(
         out.contains(
-            "\ncertainty: detected under 192 of 256 readings; depends on rule-128, server-strength (other readings: baseline-fails)\n"
+            "\ncertainty: detected under 384 of 512 readings; depends on rule-128, server-strength (other readings: baseline-fails)\n"
         ),
         "{out}"
     );
@@ -254,7 +254,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     assert_eq!(code, 0);
     assert!(
         out.contains(
-            "\ncertainty: detected under every documented reading (256 combinations of 8 switches)\n"
+            "\ncertainty: detected under every documented reading (512 combinations of 9 switches)\n"
         ),
         "{out}"
     );

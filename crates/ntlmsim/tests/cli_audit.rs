@@ -193,7 +193,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     assert_eq!(c["holds_under_every_reading"], true);
     assert_eq!(
         (&c["readings"], &c["agreeing"]),
-        (&Value::from(256), &Value::from(256))
+        (&Value::from(512), &Value::from(512))
     );
     // curl offers no NEGOTIATE_128: it works only under the KB239869
     // reading of the 128-bit rule.
@@ -278,7 +278,7 @@ fn human_csv_and_html() {
         rows[2]
     );
     assert!(
-        rows[1].ends_with(",works under every documented reading (256 combinations of 8 switches)"),
+        rows[1].ends_with(",works under every documented reading (512 combinations of 9 switches)"),
         "{}",
         rows[1]
     );
@@ -540,4 +540,62 @@ fn channel_binding_settings_judge_captures() {
     let (code, out, _) = ntlmsim(&["audit", "--binding", "extended-protection=require", &file]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("channel bindings not checked"), "{out}");
+}
+
+/// A verdict that rests on the closest client profile (the policy sets a
+/// client-side value the profile decides the reach of) names what is
+/// assumed of that profile as a client: in each record, once in the human
+/// report and in the HTML report; one that does not, names nothing.
+#[test]
+fn verdicts_name_the_assumed_client_profile_facts() {
+    let file = two_clients();
+    let html = dir().join("assumed.html");
+    let (code, out, err) = ntlmsim(&["audit", "--json", "--client-min", "0x20000000", &file]);
+    assert_eq!(code, 0, "{err}");
+    let recs = lines(&out);
+    for r in &recs[..2] {
+        let x = &r["exchange"];
+        let a = &x["assumed"][0];
+        assert_eq!(a["profile"], x["client_profile"], "{x}");
+        assert_eq!(a["role"], "client", "{x}");
+        assert!(!a["facts"].as_str().unwrap().is_empty(), "{x}");
+    }
+    assert_eq!(recs[1]["exchange"]["client_profile"], "curl-7.88");
+    // A server-side policy alone does not rest on the client profile.
+    let (_, out, _) = ntlmsim(&["audit", "--json", "--server-min", "0x20000000", &file]);
+    assert!(
+        lines(&out)[..2]
+            .iter()
+            .all(|r| r["exchange"]["assumed"].is_null())
+    );
+
+    let (code, out, err) = ntlmsim(&[
+        "audit",
+        "--client-min",
+        "0x20000000",
+        "--html",
+        html.to_str().unwrap(),
+        &file,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "\nAssumed profile facts the verdicts of these client profiles rest on (no public source confirms them):\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n  curl-7.88 as client (1 exchange(s)): always NTLMv2 here"),
+        "{out}"
+    );
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(page.contains("<h2>Assumed profile facts</h2>"), "{page}");
+    assert!(
+        page.contains("<td>curl-7.88 as client</td><td>1</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">assumed: curl-7.88 as client</span>"),
+        "{page}"
+    );
 }

@@ -110,7 +110,7 @@ fn policy_failure_is_exit_1_with_every_field() {
     let (code, v) = json(&[
         "handshake",
         "--client",
-        "windows-xp",
+        "mssql-jdbc-7.4",
         "--server-min",
         "0x20080000",
     ]);
@@ -122,7 +122,8 @@ fn policy_failure_is_exit_1_with_every_field() {
     assert_eq!(o["status"], "SEC_E_UNSUPPORTED_FUNCTION");
     assert_eq!(o["status_code"], "0x80090302");
     assert_eq!(o["required"], "0x20080000");
-    // XP offers 128 (its public NEGOTIATE 0xa2088207) but, at level 0, no ESS.
+    // mssql-jdbc 7.4 offers neither ESS nor 128; without SEAL only the ESS
+    // bit fails (the event 4011 of microsoft/mssql-jdbc#1180).
     assert_eq!(o["missing"], "0x00080000");
     assert_eq!(
         o["missing_names"],
@@ -568,7 +569,9 @@ fn binding_settings_per_carrier_and_profile() {
     assert!(err.contains("LDAPServerIntegrity 5"), "{err}");
 }
 
-/// The unconfirmed facts of both profiles come with the verdict.
+/// The unconfirmed facts of both profiles, for the role each plays, come
+/// with the verdict, and the verdict's certainty names the reading of
+/// LmCompatibilityLevel 0 the XP client's fact rests on.
 #[test]
 fn the_verdict_names_the_assumed_profile_facts() {
     let args = [
@@ -581,13 +584,58 @@ fn the_verdict_names_the_assumed_profile_facts() {
         "0x20080000",
     ];
     let (code, v) = json(&args);
-    assert_eq!(code, 1);
+    // XP at level 0 requests ESS (level0-ess=requested, the default).
+    assert_eq!(code, 0, "{v}");
+    assert!(
+        v["certainty"]["reversed_by"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("level0-ess=never")),
+        "{v}"
+    );
     let assumed = v["assumed"].as_array().unwrap();
     let xp = assumed
         .iter()
         .find(|a| a["profile"] == "windows-xp")
         .unwrap();
-    assert!(!xp["facts"].as_str().unwrap().is_empty(), "{xp}");
+    assert_eq!(xp["role"], "client", "{xp}");
+    let facts = xp["facts"].as_str().unwrap();
+    assert!(facts.contains("level0-ess"), "{facts}");
+    // Only what is assumed of each profile in its role: none of the XP
+    // server facts, none of the Windows 11 client facts.
+    assert!(!facts.contains("Server 2003"), "{facts}");
+    let w11 = assumed
+        .iter()
+        .find(|a| a["profile"] == "windows-11")
+        .unwrap();
+    assert_eq!(w11["role"], "server", "{w11}");
+    assert!(
+        !w11["facts"]
+            .as_str()
+            .unwrap()
+            .contains("LmCompatibilityLevel"),
+        "{w11}"
+    );
     let (_, text, _) = ntlmsim(&args);
-    assert!(text.contains("  assumed:    windows-xp: "), "{text}");
+    assert!(
+        text.contains("  assumed:    windows-xp as client: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("breaks with level0-ess=never alone"),
+        "{text}"
+    );
+    // The policy text's reading of level 0: the same pair breaks.
+    let mut never = args.to_vec();
+    never.extend(["--semantics", "level0-ess=never"]);
+    let (code, v) = json(&never);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["outcome"]["missing"], "0x00080000", "{v}");
+    assert!(
+        v["certainty"]["reversed_by"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("level0-ess=requested")),
+        "{v}"
+    );
 }

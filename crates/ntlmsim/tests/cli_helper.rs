@@ -223,12 +223,22 @@ fn a_user_name_with_a_line_break_gets_one_answer() {
 
 #[test]
 fn levels_and_minimums_on_the_command_line() {
-    // Level 0 sends NTLMv1 without ESS; the server's default (windows-11
-    // profile) minimum 0x20000000 is met, 0x80000 (ESS) is not.
+    // Level 0 read as the policy text says (level0-ess=never) sends NTLMv1
+    // without ESS; the server's default (windows-11 profile) minimum
+    // 0x20000000 is met, 0x80000 (ESS) is not.
     let mut s = Helper::spawn(&["--role", "server", "--password", "Passw0rd!"]);
-    let mut c = client("Passw0rd!", &["--client-lm-level", "0"]);
+    let mut c = client(
+        "Passw0rd!",
+        &["--client-lm-level", "0", "--semantics", "level0-ess=never"],
+    );
     assert_eq!(exchange(&mut c, &mut s), "AF TESTDOM\\alice");
     assert_eq!(flags(&s.ask_expect("GF", "GF")) & 0x0008_0000, 0);
+    // Under the default reading level 0 requests ESS, as XP does.
+    let mut s0 = Helper::spawn(&["--role", "server", "--password", "Passw0rd!"]);
+    let mut d = client("Passw0rd!", &["--client-lm-level", "0"]);
+    assert_eq!(exchange(&mut d, &mut s0), "AF TESTDOM\\alice");
+    assert_ne!(flags(&s0.ask_expect("GF", "GF")) & 0x0008_0000, 0);
+    assert_eq!(s0.finish(), 0);
 
     let mut ess = Helper::spawn(&[
         "--role",

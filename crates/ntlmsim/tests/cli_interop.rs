@@ -248,7 +248,7 @@ fn check_certainty(c: &Value, after: &Value) {
         c["readings"].as_u64().unwrap(),
         c["agreeing"].as_u64().unwrap(),
     );
-    assert_eq!(readings, 256, "{c}");
+    assert_eq!(readings, 512, "{c}");
     assert!(agreeing >= 1 && agreeing <= readings, "{c}");
     let every = c["holds_under_every_reading"].as_bool().unwrap();
     assert_eq!(every, agreeing == readings, "{c}");
@@ -279,7 +279,14 @@ fn interop_json_shape_summary_and_exit_code() {
         let breaks = p["before"]["result"] == "success" && p["after"]["result"] == "failure";
         assert_eq!(p["breaks"], breaks, "{p}");
         check_certainty(&p["certainty"], &p["after"]);
+        // The assumed facts of the pair's profiles, each in its role.
+        for a in p["assumed"].as_array().map_or(&[][..], Vec::as_slice) {
+            let role = a["role"].as_str().unwrap();
+            assert_eq!(a["profile"], p[format!("{role}_profile").as_str()], "{p}");
+            assert!(!a["facts"].as_str().unwrap().is_empty(), "{p}");
+        }
     }
+    assert!(pairs.iter().any(|p| p["assumed"].is_array()));
     let certain = pairs
         .iter()
         .filter(|p| p["breaks"] == true && p["certainty"]["holds_under_every_reading"] == true)
@@ -305,9 +312,11 @@ fn pair<'a>(v: &'a Value, client: &str, server: &str) -> &'a Value {
 
 #[test]
 fn known_breaking_pairs() {
-    // An XP client (LmCompatibilityLevel 0: no ESS) against an XP/2003
-    // server hardened to the baseline: refused on NEGOTIATE, missing ESS.
-    let (code, v) = json(&[
+    // An XP client at its default LmCompatibilityLevel 0 requests ESS as
+    // its public NEGOTIATE does (level0-ess=requested): the baseline breaks
+    // nothing, and each verdict says it rests on that reading and on XP's
+    // assumed client facts.
+    let args = [
         "interop",
         "--clients",
         "windows-xp",
@@ -315,7 +324,30 @@ fn known_breaking_pairs() {
         "windows-xp,windows-11",
         "--server-min",
         "0x20080000",
-    ]);
+    ];
+    let (code, v) = json(&args);
+    assert_eq!(code, 0, "{v}");
+    let p = pair(&v, "windows-xp", "windows-11");
+    assert_eq!(p["after"]["response_kind"], "NTLM2_SESSION");
+    assert!(
+        p["certainty"]["reversed_by"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("level0-ess=never")),
+        "{p}"
+    );
+    let xp = &p["assumed"][0];
+    assert_eq!(
+        (&xp["profile"], &xp["role"]),
+        (&Value::from("windows-xp"), &Value::from("client"))
+    );
+    assert!(xp["facts"].as_str().unwrap().contains("level0-ess"), "{xp}");
+    assert_eq!(p["assumed"][1]["profile"], "windows-11");
+
+    // Read as the policy text says (level0-ess=never), the XP client
+    // requests no ESS: an XP/2003 server hardened to the baseline refuses
+    // it on NEGOTIATE, missing ESS.
+    let (code, v) = json(&[&args[..], &["--semantics", "level0-ess=never"]].concat());
     assert_eq!(code, 1);
     let p = pair(&v, "windows-xp", "windows-xp");
     assert_eq!(p["breaks"], true);
@@ -333,7 +365,8 @@ fn known_breaking_pairs() {
     assert_eq!(a["status_code"], "0x80090302");
     assert_eq!(a["rule"], "KB239869");
     // Against Windows 11 (its default 0x20000000) XP worked before, as XP
-    // clients did against Windows 7+ servers in the field: a new break.
+    // clients did against Windows 7+ servers in the field: under this
+    // reading a new break.
     let p = pair(&v, "windows-xp", "windows-11");
     assert_eq!(p["breaks"], true);
     assert_eq!(p["before"]["result"], "success");
@@ -354,7 +387,8 @@ fn known_breaking_pairs() {
     assert_eq!(p["breaks"], false);
     assert_eq!(p["before"]["result"], "failure");
 
-    // With signing XP offers 128, works before, and breaks on ESS alone.
+    // With signing XP offers 128, works before, and under the policy
+    // text's reading of level 0 breaks on ESS alone.
     let (code, v) = json(&[
         "interop",
         "--clients",
@@ -364,6 +398,8 @@ fn known_breaking_pairs() {
         "--server-min",
         "0x20080000",
         "--sign",
+        "--semantics",
+        "level0-ess=never",
     ]);
     assert_eq!(code, 1);
     let p = pair(&v, "windows-xp", "windows-11");
@@ -396,7 +432,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     let args = [
         "interop",
         "--clients",
-        "windows-xp,mssql-jdbc-7.4",
+        "jtds-1.3,mssql-jdbc-7.4",
         "--servers",
         "windows-xp,windows-nt4",
         "--server-min",
@@ -404,8 +440,8 @@ fn each_verdict_says_whether_every_reading_agrees() {
     ];
     let (code, v) = json(&args);
     assert_eq!(code, 1);
-    // An XP client at level 0 offers no ESS: refused whatever the reading.
-    let c = &pair(&v, "windows-xp", "windows-xp")["certainty"];
+    // jTDS offers no ESS and sends NTLMv1: refused whatever the reading.
+    let c = &pair(&v, "jtds-1.3", "windows-xp")["certainty"];
     assert_eq!(c["verdict"], "breaks");
     assert_eq!(c["holds_under_every_reading"], true);
     assert_eq!(c["reversed_by"], Value::Array(Vec::new()));
@@ -414,7 +450,7 @@ fn each_verdict_says_whether_every_reading_agrees() {
     let c = &pair(&v, "mssql-jdbc-7.4", "windows-nt4")["certainty"];
     assert_eq!(c["verdict"], "breaks");
     assert_eq!(c["holds_under_every_reading"], false);
-    assert_eq!(c["agreeing"], 192);
+    assert_eq!(c["agreeing"], 384);
     assert_eq!(c["depends_on"], serde_json::json!(["rule-128", "ess"]));
     assert_eq!(c["reversed_by"], serde_json::json!(["ess=flag-or-ntlmv2"]));
     assert_eq!(v["summary"]["breaking"], 4);
@@ -425,13 +461,13 @@ fn each_verdict_says_whether_every_reading_agrees() {
     assert_eq!(code, 1);
     assert!(
         out.contains(
-            "      certainty (2 pairs): breaks under every documented reading (256 combinations of 8 switches)\n"
+            "      certainty (2 pairs): breaks under every documented reading (512 combinations of 9 switches)\n"
         ),
         "{out}"
     );
     assert!(
         out.contains(
-            "      certainty (2 pairs): breaks under 192 of 256 readings; depends on rule-128, ess;"
+            "      certainty (2 pairs): breaks under 384 of 512 readings; depends on rule-128, ess;"
         ),
         "{out}"
     );
@@ -451,15 +487,31 @@ fn each_verdict_says_whether_every_reading_agrees() {
     let html = std::fs::read_to_string(page).unwrap();
     assert!(
         html.contains(
-            "\"certainty\":\"breaks under every documented reading (256 combinations of 8 switches)\""
+            "\"certainty\":\"breaks under every documented reading (512 combinations of 9 switches)\""
         ),
         "{html}"
     );
     assert_eq!(
-        html.matches("certainty: breaks under 192 of 256 readings; depends on rule-128, ess;")
+        html.matches("certainty: breaks under 384 of 512 readings; depends on rule-128, ess;")
             .count(),
         2,
         "{html}"
+    );
+    // ... and the assumed facts of the profiles in their roles: in the
+    // details panel's data, and named in the tooltips.
+    assert!(
+        html.contains("\"assumed\":[{\"profile\":\"jtds-1.3\",\"role\":\"client\",\"facts\":\"read from the source"),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("assumed: jtds-1.3 as client, windows-xp as server (click for the facts)")
+            .count(),
+        1,
+        "{html}"
+    );
+    assert!(
+        html.contains("'assumed profile facts'"),
+        "the script shows them"
     );
 }
 
@@ -522,15 +574,15 @@ fn a_policy_does_not_reach_peers_that_do_not_read_it() {
     let (code, v) = json(&[
         "interop",
         "--clients",
-        "windows-xp",
+        "mssql-jdbc-7.4",
         "--servers",
         "samba-4,windows-xp",
         "--server-min",
         "0x20080000",
     ]);
     assert_eq!(code, 1);
-    assert_eq!(pair(&v, "windows-xp", "samba-4")["breaks"], false);
-    assert_eq!(pair(&v, "windows-xp", "windows-xp")["breaks"], true);
+    assert_eq!(pair(&v, "mssql-jdbc-7.4", "samba-4")["breaks"], false);
+    assert_eq!(pair(&v, "mssql-jdbc-7.4", "windows-xp")["breaks"], true);
     let nr = v["policy"]["not_reached"].as_array().unwrap();
     assert_eq!(nr.len(), 1, "{nr:?}");
     assert_eq!(nr[0]["peer"], "samba-4");
@@ -787,7 +839,14 @@ fn human_output_fits_100_columns_without_colour_off_a_terminal() {
         out.contains("rule min-flags-server: KB239869 [inferred]"),
         "{out}"
     );
-    assert!(out.contains("windows-xp -> windows-xp"), "{out}");
+    assert!(out.contains("mssql-jdbc-7.4 -> windows-xp"), "{out}");
+    // Each group names the profiles whose assumed facts it rests on, and
+    // the facts follow once.
+    assert!(out.contains("      assumed: jtds-1.3 as client, "), "{out}");
+    assert!(
+        out.contains("\nassumed profile facts these verdicts rest on (no public source confirms them):\n  jtds-1.3 as client:\n    read from the source"),
+        "{out}"
+    );
     assert!(
         out.contains("not reaching (they do not read NtlmMinServerSec): samba-4"),
         "{out}"
@@ -930,6 +989,8 @@ talks_to = ["fs01", "files-linux"]
 
     // Both sides changed: relaxing the servers alone leaves the pairs whose
     // client also refuses, and the page says which.
+    // (Level 0 read as the policy text says: NT 4.0, 2000 and XP clients
+    // request no ESS and refuse the CHALLENGE too.)
     let both = dir.join("both-actions.html");
     let (code, _) = json(&[
         "interop",
@@ -937,6 +998,8 @@ talks_to = ["fs01", "files-linux"]
         "0x20080000",
         "--server-min",
         "0x20080000",
+        "--semantics",
+        "level0-ess=never",
         "--html",
         both.to_str().unwrap(),
     ]);

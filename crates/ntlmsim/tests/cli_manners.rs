@@ -463,7 +463,7 @@ fn every_result_command_speaks_json() {
     // Each verdict says whether every documented reading agrees.
     assert_eq!(hs[0]["certainty"]["verdict"], "works");
     assert_eq!(hs[2]["certainty"]["verdict"], "breaks");
-    assert!(hs.iter().all(|h| h["certainty"]["readings"] == 256));
+    assert!(hs.iter().all(|h| h["certainty"]["readings"] == 512));
     let pairs = &d["matrix"]["interop"]["summary"]["pairs"];
     assert_eq!(pairs, 32);
     // The 2026 baseline: the DC's Restrict NTLM breaks the pairs to the
@@ -482,7 +482,7 @@ fn every_result_command_speaks_json() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|p| p["certainty"]["readings"] == 256)
+            .all(|p| p["certainty"]["readings"] == 512)
     );
     assert!(
         d["next"]

@@ -383,7 +383,7 @@ fn handshake_reports_its_certainty_and_semantics() {
     let (code, v) = json(&[
         "handshake",
         "--client",
-        "windows-xp",
+        "jtds-1.3",
         "--server",
         "windows-11",
         "--server-min",
@@ -403,7 +403,7 @@ fn handshake_reports_its_certainty_and_semantics() {
             .starts_with("breaks ")
     );
     assert!(v["semantics"].is_string());
-    // XP offers 128 but not ESS at its default level.
+    // jTDS offers neither 128 nor ESS; without SEAL only ESS is missing.
     assert_eq!(v["outcome"]["missing_rules"].as_array().unwrap().len(), 1);
     // A success carries a certainty too; the old keys are all still there.
     let (code, v) = json(&["handshake", "--seed", "1", "--time", "0"]);

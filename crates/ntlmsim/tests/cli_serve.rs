@@ -210,6 +210,8 @@ fn curl_authenticates_and_a_128_bit_what_if_breaks_it() {
         "0x20000000",
         "--what-if-server-min",
         "0x80000",
+        "--what-if-server-min",
+        "0x20000010",
     ]);
     let (code, body) = run_curl(&curl, &serve.url, &format!("{DOMAIN}\\{USER}:{PASSWORD}"));
     assert_eq!(code, "200", "{body}");
@@ -248,6 +250,34 @@ fn curl_authenticates_and_a_128_bit_what_if_breaks_it() {
         ["rule-128=kb239869"]
     );
     assert_eq!(w[1]["certainty"]["holds_under_every_reading"], true);
+    // Two bits missing (curl offers neither 128 nor SIGN): each with its own
+    // rule and basis, as in handshake --json.
+    let rules = w[2]["outcome"]["missing_rules"].as_array().unwrap();
+    let per_bit: Vec<(&str, &str)> = rules
+        .iter()
+        .map(|m| (m["bit"].as_str().unwrap(), m["rule_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        per_bit,
+        [
+            ("0x00000010", "min-flags-server"),
+            ("0x20000000", "min-128-server")
+        ],
+        "{rules:?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .all(|m| m["basis"].is_string() && m["rule"].is_string())
+    );
+    // The verdicts rest on what is assumed of the server's profile
+    // (windows-11 by default) as a server; the facts are said at start-up.
+    assert_eq!(r["assumed"][0]["profile"], "windows-11");
+    assert_eq!(r["assumed"][0]["role"], "server");
+    assert!(
+        summary.contains("assumed:    windows-11 as server: Version 10.0.22631"),
+        "{summary}"
+    );
     assert!(
         summary.contains("1 handshakes: 1 succeeded, 0 failed; 1 would fail"),
         "{summary}"
@@ -280,6 +310,8 @@ fn curl_fails_against_a_server_requiring_128_bit() {
         assert_eq!(s(o, &["missing"]), "0x20000000");
         assert_eq!(names(&o["missing_names"]), ["NEGOTIATE_128"]);
         assert_eq!(s(o, &["rule"]), "MS-NLMP 3.2.5.1.1");
+        assert_eq!(o["missing_rules"][0]["rule_id"], o["rule_id"], "{o}");
+        assert_eq!(s(&o["missing_rules"][0], &["bit"]), "0x20000000");
         assert!(r["challenge_flags"].is_null());
     }
 }

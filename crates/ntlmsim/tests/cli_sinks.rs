@@ -280,7 +280,7 @@ fn interop_and_profiles_escape_names_from_files() {
         std::fs::write(
             &fleet,
             format!(
-                "[[host]]\nname = {toml_name}\nprofile = \"windows-xp\"\nrole = \"client\"\ntalks_to = [\"dc01\"]\n\n\
+                "[[host]]\nname = {toml_name}\nprofile = \"mssql-jdbc-7.4\"\nrole = \"client\"\ntalks_to = [\"dc01\"]\n\n\
                  [[host]]\nname = \"dc01\"\nprofile = \"windows-11\"\nrole = \"server\"\n"
             ),
         )

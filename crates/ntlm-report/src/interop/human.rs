@@ -9,6 +9,7 @@ use ntlm_policy::{Failure, MinSessionSecurity};
 use ntlm_sim::interop::{Group, LIST_MAX, NotReachedJson, Plan, Run};
 use ntlm_sim::matrix::{self, Change, Matrix, Options, PairRef, PairSet, Policy};
 use ntlm_sim::outcome::{hex32, names, verdict_words};
+use ntlm_sim::profiles::AssumedFacts;
 use ntlm_sim::relax;
 
 use super::Out;
@@ -279,6 +280,7 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
             )
         );
         group_certainty(run, g, paint.width, s);
+        group_assumed(run, g, paint.width, s);
         let items = capped(pair_names(run, &g.sample), g.count);
         let head = format!(
             "      {} pair{}:",
@@ -287,6 +289,74 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
         );
         let indent = head.chars().count() + 1;
         let _ = writeln!(s, "{head} {}", wrap_items(&items, paint.width, indent, 10));
+    }
+}
+
+/// The profiles whose assumed facts a group of newly breaking pairs rests
+/// on, by name and role (the facts follow the groups, [`assumed_section`]).
+fn group_assumed(run: &Run<'_, '_>, g: &Group, width: usize, s: &mut String) {
+    let mut names: Vec<String> = Vec::new();
+    for &o in &g.outcomes {
+        for a in run.assumed(o) {
+            let name = format!(
+                "{} as {}",
+                sink::terminal_bounded(&a.profile, NAME_CHARS),
+                a.role
+            );
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    let total = names.len();
+    let mut items = capped(names, total);
+    if let Some(last) = items.last_mut() {
+        last.push_str(" (facts below)");
+    }
+    let head = "      assumed:";
+    let _ = writeln!(
+        s,
+        "{head} {}",
+        wrap_items(&items, width, head.len() + 1, head.len() + 1)
+    );
+}
+
+/// Once, after the groups: each assumed fact the newly breaking verdicts
+/// rest on, with its profile and role.
+fn assumed_section(run: &Run<'_, '_>, width: usize, s: &mut String) {
+    let mut seen: Vec<AssumedFacts> = Vec::new();
+    for g in &run.groups {
+        for &o in &g.outcomes {
+            for a in run.assumed(o) {
+                if !seen.contains(&a) {
+                    seen.push(a);
+                }
+            }
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n{}",
+        wrap(
+            "assumed profile facts these verdicts rest on (no public source confirms them):",
+            width,
+            0
+        )
+    );
+    for a in &seen {
+        let _ = writeln!(
+            s,
+            "  {} as {}:\n    {}",
+            sink::terminal_bounded(&a.profile, NAME_CHARS),
+            a.role,
+            wrap(&a.facts, width, 4)
+        );
     }
 }
 
@@ -537,6 +607,7 @@ pub(super) fn human(
         }
     }
     breaking(run, paint, &mut s);
+    assumed_section(run, paint.width, &mut s);
     let nfixed = run.counts.fixed;
     if nfixed > 0 {
         let fixed = capped(pair_names(run, &run.fixed), nfixed);

@@ -10,6 +10,7 @@ use ntlm_wire::{NegotiateFlags, ResponseKind};
 use serde::Serialize;
 
 use crate::outcome::{CertaintyJson, FailureJson, OutcomeJson, names};
+use crate::profiles::AssumedFacts;
 
 /// An observed carrier result.
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +122,13 @@ pub struct ExchangeRecord {
     /// Whether the verdict is the same under every documented reading of
     /// the semantics switches (as `handshake --json`).
     pub certainty: CertaintyJson,
+    /// What is assumed of the closest client profile as a client, when the
+    /// verdict rests on that profile: the policy sets NtlmMinClientSec, the
+    /// client LmCompatibilityLevel or client Restrict NTLM settings, and the
+    /// profile decides whether the client reads them and what it would send
+    /// ([`crate::profiles::assumed_facts`]); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<AssumedFacts>,
     /// The failure, when it breaks (not serialized: `outcome` has it).
     #[serde(skip)]
     pub failure: Option<Failure>,

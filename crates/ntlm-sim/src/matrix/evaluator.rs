@@ -312,6 +312,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             .clone()
     }
 
+    /// The client and server profiles of outcome `outcome` (an index into
+    /// [`Evaluator::outcomes`]): every pair with that outcome has them.
+    pub fn profiles_of(&self, outcome: u32) -> Option<(&'a Profile, &'a Profile)> {
+        let ((c, _, s, _, _), _) = self.after_exchanges.get(usize::try_from(outcome).ok()?)?;
+        Some((*self.kinds.get(*c)?, *self.kinds.get(*s)?))
+    }
+
     /// The outcome of `client` against `server` if it was already decided
     /// ([`Evaluator::outcome`]), without deciding it.
     pub fn known(&self, client: usize, server: usize) -> Option<u32> {

@@ -10,6 +10,7 @@ use super::Scheme;
 #[cfg(doc)]
 use super::{Acceptor, FailureLimiter, Limits, client_key};
 use crate::outcome::{CertaintyJson, OutcomeJson};
+use crate::profiles::AssumedFacts;
 /// The answer to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
@@ -149,6 +150,11 @@ pub struct Record {
     /// reading of the semantics switches ([`Acceptor::certainty`]); `null`
     /// when the NEGOTIATE could not be decoded.
     pub certainty: Option<CertaintyJson>,
+    /// What is assumed of the server's profile as a server: the enforced
+    /// and what-if verdicts rest on it ([`Acceptor::with_assumed`]; absent
+    /// when nothing is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<AssumedFacts>,
 }
 
 /// `s` cut to `max_chars` characters; the cut is noted in `truncated`.

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use clap::Args;
 use ntlm_policy::MinSessionSecurity;
 use ntlm_report::interop::{Io, Request};
+use ntlm_report::profiles::render_assumed;
 use ntlm_session::{Credentials, Fixed, MemoryStore, Pair};
 use ntlm_sim::matrix::{self, Application};
 use ntlm_sim::observations::{Observation, check_all};
-use ntlm_sim::profiles::{Catalog, Profile};
+use ntlm_sim::profiles::{AssumedFacts, Catalog, Profile, assumed_facts};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -160,6 +161,10 @@ struct HandshakeJson {
     /// Whether the verdict holds under every documented reading of the
     /// semantics switches, as `handshake --json` reports it.
     certainty: CertaintyJson,
+    /// What is assumed of the two profiles in their roles, as `handshake
+    /// --json` reports it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assumed: Vec<AssumedFacts>,
 }
 
 #[derive(Serialize)]
@@ -250,6 +255,8 @@ fn handshake(
         let _ = writeln!(out, "  {line}");
     }
     out.push_str(&ntlm_report::outcome::render_certainty(&certainty, works));
+    let assumed = assumed_facts(Some(client), Some(server));
+    out.push_str(&render_assumed(&assumed, "  "));
     out.push('\n');
     let messages = [&ex.negotiate, &ex.challenge, &ex.authenticate]
         .iter()
@@ -272,9 +279,10 @@ fn handshake(
         messages,
         outcome: match &ex.outcome {
             Ok((_, srv)) => OutcomeJson::success(&srv.report, None),
-            Err(f) => OutcomeJson::failure(f),
+            Err(f) => OutcomeJson::failure_under(f, &ntlm_policy::Semantics::default()),
         },
         certainty: CertaintyJson::new(&certainty, works),
+        assumed,
     })
 }
 
@@ -303,7 +311,7 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         &mut s,
     )?;
     let h2 = handshake(
-        "2. A legacy handshake: a Windows XP client (LmCompatibilityLevel 0) signing against a Windows 11 server",
+        "2. A legacy handshake: a Windows XP client (LmCompatibilityLevel 0; it requests ESS, as its public messages show) signing against a Windows 11 server",
         get("windows-xp")?,
         get("windows-11")?,
         Application {
@@ -314,8 +322,8 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         &mut s,
     )?;
     let h3 = handshake(
-        "3. A policy failure explained: the same XP client (level 0 requests no ESS) without signing, the server hardened to NtlmMinServerSec 0x20080000",
-        get("windows-xp")?,
+        "3. A policy failure explained: mssql-jdbc 7.4 (no ESS, as in microsoft/mssql-jdbc#1180) against a Windows 11 server hardened to NtlmMinServerSec 0x20080000",
+        get("mssql-jdbc-7.4")?,
         get("windows-11")?,
         Application::default(),
         Some(0x2008_0000),
@@ -381,15 +389,24 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Vec<u8>) -> Result<Status, CliError
         Observation::builtin().map_err(|e| CliError::new(format!("built-in observations: {e}")))?;
     let checked = check_all(&observations, &catalog, ntlm_policy::Semantics::default());
     let strict = check_all(&observations, &catalog, ntlm_policy::Semantics::MS_NLMP);
+    let never = check_all(
+        &observations,
+        &catalog,
+        ntlm_policy::Semantics {
+            level0_ess: ntlm_policy::Level0Ess::Never,
+            ..ntlm_policy::Semantics::default()
+        },
+    );
     let agree = |c: &[ntlm_sim::observations::Checked<'_>]| {
         c.iter().filter(|x| x.agreement.is_ok()).count()
     };
     let _ = writeln!(
         s,
-        "\n6. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers.\n   `ntlmsim profiles --observations` lists each with its source and the model's verdict.",
+        "\n6. Calibrated against the field: {} of {} public observations (issues, KB articles, captures)\n   agree with the default semantics; the strict MS-NLMP reading of \"128-bit negotiated\" (--semantics\n   ms-nlmp) contradicts {} of them, such as jTDS and curl logging on to default Windows servers, and\n   the policy text's \"level 0 never uses NTLMv2 session security\" (--semantics level0-ess=never)\n   contradicts {}, the public Windows XP exchanges. `ntlmsim profiles --observations` lists each\n   with its source and the model's verdict.",
         agree(&checked),
         checked.len(),
-        strict.len() - agree(&strict)
+        strict.len() - agree(&strict),
+        never.len() - agree(&never)
     );
     let _ = writeln!(
         s,

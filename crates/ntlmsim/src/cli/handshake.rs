@@ -10,7 +10,7 @@ use ntlm_report::json;
 use ntlm_session::{Credentials, Exchange, Fixed, MemoryStore, Pair, RestrictPath};
 use ntlm_sim::outcome::{CertaintyJson, OutcomeJson};
 use ntlm_sim::parse;
-use ntlm_sim::profiles::Catalog;
+use ntlm_sim::profiles::{AssumedFacts, Catalog};
 use ntlm_wire::{FileTime, Message, NegotiateFlags, Version};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -201,17 +201,11 @@ struct HandshakeOut {
     /// Settings a profile overrides, with the rule (`ntlmv1-removed`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
-    /// The facts of the two profiles that no public source confirms (their
-    /// `assumed` text): the verdict rests on them too.
+    /// The facts of the two profiles that no public source confirms, for
+    /// the role each plays ([`ntlm_sim::profiles::assumed_facts`]): the
+    /// verdict rests on them too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    assumed: Vec<AssumedJson>,
-}
-
-/// One profile's unconfirmed facts.
-#[derive(Serialize)]
-struct AssumedJson {
-    profile: String,
-    facts: String,
+    assumed: Vec<AssumedFacts>,
 }
 
 fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
@@ -412,14 +406,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
         b.depends_on_zero_channel_bindings = alt != ex.outcome.is_ok();
     }
     let ok = ex.outcome.is_ok();
-    let assumed: Vec<AssumedJson> = [cp, sp]
-        .iter()
-        .filter(|p| !p.assumed.trim().is_empty())
-        .map(|p| AssumedJson {
-            profile: p.name.clone(),
-            facts: p.assumed.trim().to_owned(),
-        })
-        .collect();
+    let assumed = ntlm_sim::profiles::assumed_facts(Some(cp), Some(sp));
     let verdict = Verdict {
         semantics: &semantics,
         certainty: &certainty,
@@ -469,7 +456,7 @@ struct Verdict<'a> {
     account: Option<ntlm_policy::restrict::Account>,
     notes: &'a [String],
     binding: Option<&'a BindingOut>,
-    assumed: &'a [AssumedJson],
+    assumed: &'a [AssumedFacts],
 }
 
 fn outcome_of(ex: &Exchange, semantics: &Semantics) -> OutcomeJson {
@@ -502,14 +489,7 @@ fn write_json(
         restrict_events: ntlm_sim::restrict::events_json(verdict.events),
         account: verdict.account.map(ntlm_policy::restrict::Account::name),
         notes: verdict.notes.to_vec(),
-        assumed: verdict
-            .assumed
-            .iter()
-            .map(|a| AssumedJson {
-                profile: a.profile.clone(),
-                facts: a.facts.clone(),
-            })
-            .collect(),
+        assumed: verdict.assumed.to_vec(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
     out.push(b'\n');
@@ -659,13 +639,9 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
         verdict.certainty,
         ex.outcome.is_ok(),
     ));
-    for a in verdict.assumed {
-        let _ = writeln!(
-            s,
-            "  assumed:    {}: {}",
-            ntlm_report::sink::terminal(&a.profile),
-            ntlm_report::sink::terminal(&a.facts)
-        );
-    }
+    s.push_str(&ntlm_report::profiles::render_assumed(
+        verdict.assumed,
+        "  ",
+    ));
     s
 }

@@ -373,6 +373,7 @@ struct LmExplainJson {
     level: u8,
     name: &'static str,
     client: &'static str,
+    /// Under the default semantics (level 0: the `level0-ess` switch).
     client_requests_ess: bool,
     client_sends_ntlmv2: bool,
     server: &'static str,
@@ -614,6 +615,13 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 }
                 &ntlm_policy::Setting::LmCompatibilityLevel { level, form: f } => {
                     let mut rules = vec![rule_json(&ntlm_policy::rules::NEG_CLIENT_ESS)];
+                    if !level.requests_ess(ntlm_policy::Level0Ess::Never) {
+                        // Level 0: both readings of the level0-ess switch, the default first.
+                        rules.push(rule_json(
+                            &ntlm_policy::rules::NEG_CLIENT_ESS_LEVEL0_REQUESTED,
+                        ));
+                        rules.push(rule_json(&ntlm_policy::rules::NEG_CLIENT_ESS_LEVEL0_NEVER));
+                    }
                     if !level.accepts(ntlm_wire::ResponseKind::Lm) {
                         rules.push(rule_json(&ntlm_policy::rules::LM_REFUSE_LM));
                     }
@@ -640,7 +648,7 @@ fn explain(a: &ExplainArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                         level: level.level(),
                         name: level.name(),
                         client: level.client_meaning(),
-                        client_requests_ess: level.requests_ess(),
+                        client_requests_ess: level.requests_ess(Semantics::default().level0_ess),
                         client_sends_ntlmv2: level.sends_ntlmv2(),
                         server: level.server_meaning(),
                         server_refuses: level.refuses().map(|k| k.as_str()).collect(),

@@ -78,7 +78,15 @@ struct ProfileJson<'a> {
     origin: &'a str,
     sources: &'a [String],
     observed: &'a str,
-    assumed: &'a str,
+    /// Everything assumed: the facts of either role, then `as a client: ...`
+    /// and `as a server: ...`.
+    assumed: String,
+    /// What a verdict with this profile as the client rests on (null when it
+    /// cannot be a client).
+    assumed_as_client: Option<String>,
+    /// What a verdict with this profile as the server rests on (null when it
+    /// cannot be a server).
+    assumed_as_server: Option<String>,
 }
 
 /// `[profile.binding]` in `profiles --json`.
@@ -132,7 +140,15 @@ fn json_of(p: &Profile) -> ProfileJson<'_> {
         origin: &p.origin,
         sources: &p.sources,
         observed: &p.observed,
-        assumed: &p.assumed,
+        assumed: p.assumed_all(),
+        assumed_as_client: p
+            .role
+            .client()
+            .then(|| p.assumed_as(ntlm_policy::Side::Client)),
+        assumed_as_server: p
+            .role
+            .server()
+            .then(|| p.assumed_as(ntlm_policy::Side::Server)),
     }
 }
 
@@ -234,7 +250,7 @@ fn detail(p: &Profile, s: &mut String) {
         }
     };
     let _ = writeln!(s, "  observed: {}", wrap(&none(&p.observed), 100, 12));
-    let _ = writeln!(s, "  assumed:  {}", wrap(&none(&p.assumed), 100, 12));
+    let _ = writeln!(s, "  assumed:  {}", wrap(&none(&p.assumed_all()), 100, 12));
 }
 
 fn table(catalog: &Catalog, replaced: &[String], s: &mut String) {

@@ -87,7 +87,9 @@ request head over 128 KiB gets 431, a body over 1 MiB 413; X-NTLM-Wrap bodies he
 --max-body-memory (503 beyond); other bodies are read and discarded.
 One record per handshake on standard output (JSON Lines with --json): client address, user,
 domain, workstation, client version, offered/challenge/negotiated flags, response kind, MIC,
-the outcome under the enforced policy and under each --what-if-server-min mask. Control and
+the outcome under the enforced policy and under each --what-if-server-min mask (a failure lists
+each missing bit with its own rule), and what is assumed of the --server profile as a server
+(`assumed`: the human line names the profile, the facts go to standard error at start-up). Control and
 invisible formatting characters in names from the wire are escaped (`\\n`, `\\u{1b}`; `\\u001b` in
 JSON), so one record is always one line; names are cut to 256 characters
 (`truncated` lists the cut fields with their length in bytes); an undecodable name is given as
@@ -387,7 +389,8 @@ fn acceptor(a: &HttpArgs, tls: Option<&crate::tls::Tls>) -> Result<Acceptor, Cli
         .iter()
         .map(|m| mask(m, "--what-if-server-min"))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Acceptor::new(s, what_if, limits(a)?))
+    Ok(Acceptor::new(s, what_if, limits(a)?)
+        .with_assumed(ntlm_sim::profiles::assumed_facts(None, Some(profile))))
 }
 
 fn mask(s: &str, what: &str) -> Result<MinSessionSecurity, CliError> {
@@ -630,6 +633,12 @@ async fn serve(
             None
         }
     };
+    // Every verdict rests on what is assumed of the server's profile; the
+    // records name it, the facts are said once here.
+    eprint!(
+        "{}",
+        ntlm_report::profiles::render_assumed(acceptor.assumed(), "")
+    );
     let graceful = GracefulShutdown::new();
     let mut summaries = tokio::time::interval(SUMMARY_EVERY);
     loop {

@@ -126,29 +126,46 @@ impl fmt::Display for TokenError {
 
 impl core::error::Error for TokenError {}
 
+/// The decoding engines of the rule: padding optional, one per alphabet.
+/// Built once at compile time, not per token.
+const PADDING_OPTIONAL: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+const STANDARD_ANY_PADDING: GeneralPurpose =
+    GeneralPurpose::new(&base64::alphabet::STANDARD, PADDING_OPTIONAL);
+const URL_SAFE_ANY_PADDING: GeneralPurpose =
+    GeneralPurpose::new(&base64::alphabet::URL_SAFE, PADDING_OPTIONAL);
+
 /// Decodes a token under the rule of this module (see the module
 /// documentation): standard or URL-safe alphabet, padding optional, ASCII
 /// whitespace anywhere ignored. Empty text decodes to no bytes.
 pub fn decode_token(text: &str) -> Result<Vec<u8>, TokenError> {
-    // Byte offsets of the non-whitespace characters, to report errors
-    // against the text as given.
-    let positions: Vec<usize> = text
-        .char_indices()
-        .filter(|(_, c)| !c.is_ascii_whitespace())
-        .map(|(i, _)| i)
-        .collect();
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let alphabet = if compact.contains(['-', '_']) {
-        &base64::alphabet::URL_SAFE
+    // Tokens from real clients carry no whitespace: decode them in place,
+    // and only copy the text when there is whitespace to drop. Audits
+    // decode every header of a capture, so this path is hot.
+    let (mut spaced, mut url_safe) = (false, false);
+    for b in text.bytes() {
+        spaced |= b.is_ascii_whitespace();
+        url_safe |= b == b'-' || b == b'_';
+    }
+    let compact: alloc::borrow::Cow<'_, str> = if spaced {
+        alloc::borrow::Cow::Owned(text.chars().filter(|c| !c.is_ascii_whitespace()).collect())
     } else {
-        &base64::alphabet::STANDARD
+        alloc::borrow::Cow::Borrowed(text)
     };
-    let engine = GeneralPurpose::new(
-        alphabet,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let at = |i: usize| positions.get(i).copied().unwrap_or(text.len());
-    engine.decode(&compact).map_err(|e| match e {
+    let engine = if url_safe {
+        &URL_SAFE_ANY_PADDING
+    } else {
+        &STANDARD_ANY_PADDING
+    };
+    // Byte offset in `text` of the `i`th non-whitespace character, to
+    // report errors against the text as given (computed on error only).
+    let at = |i: usize| {
+        text.char_indices()
+            .filter(|(_, c)| !c.is_ascii_whitespace())
+            .nth(i)
+            .map_or(text.len(), |(o, _)| o)
+    };
+    engine.decode(compact.as_bytes()).map_err(|e| match e {
         base64::DecodeError::InvalidByte(i, _) => TokenError {
             offset: at(i),
             kind: TokenErrorKind::InvalidCharacter(
@@ -274,16 +291,19 @@ impl<'a> Iterator for Challenges<'a> {
 /// Length of the list element at the start of `s`: up to the first comma
 /// outside a quoted string (RFC 7230 3.2.6, with `\` quoting one character).
 fn element_end(s: &str) -> usize {
+    // Bytes, not chars: `"`, `\` and `,` are ASCII and never part of a
+    // multi-byte UTF-8 sequence, and tokens are long enough for the
+    // difference to show in audits of large captures.
     let mut quoted = false;
     let mut escaped = false;
-    for (i, c) in s.char_indices() {
+    for (i, &b) in s.as_bytes().iter().enumerate() {
         if escaped {
             escaped = false;
-        } else if quoted && c == '\\' {
+        } else if quoted && b == b'\\' {
             escaped = true;
-        } else if c == '"' {
+        } else if b == b'"' {
             quoted = !quoted;
-        } else if c == ',' && !quoted {
+        } else if b == b',' && !quoted {
             return i;
         }
     }

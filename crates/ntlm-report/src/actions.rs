@@ -24,13 +24,12 @@
 //! again with.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use ntlm_policy::{Detail, Failure, Side};
 pub use ntlm_sim::relax::{Cause, Configured, Relaxed, relaxed_value};
 use ntlm_wire::NegotiateFlags;
 
-use crate::report::escape;
+use maud::{Markup, html};
 use ntlm_sim::outcome::{hex32, names};
 
 /// Host names shown inline per list; the text box holds them all.
@@ -191,68 +190,67 @@ impl<'a> Actions<'a> {
     /// each side as the page does.
     /// `relaxed` holds the relaxed values that were simulated, if any.
     pub fn html(&self, unit: &str, configured: Configured, relaxed: &[Relaxed], h: &mut String) {
-        h.push_str("<section class=\"card\" id=\"actions\"><h2>What to do</h2>");
+        h.push_str(&self.markup(unit, configured, relaxed).into_string());
+    }
+
+    fn markup(&self, unit: &str, configured: Configured, relaxed: &[Relaxed]) -> Markup {
         if self.total == 0 {
-            let _ = writeln!(
-                h,
-                "<p class=\"verdict good\">No {unit} breaks under this change: nothing to fix \
-                 before applying it.</p></section>"
-            );
-            return;
+            return html! {
+                section.card #actions {
+                    h2 { "What to do" }
+                    p.verdict.good {
+                        "No " (unit) " breaks under this change: nothing to fix before applying it."
+                    } "\n"
+                }
+            };
         }
         let groups = self.groups();
         let clients = self.hosts.values().filter(|l| l.as_client > 0).count();
         let servers = self.hosts.values().filter(|l| l.as_server > 0).count();
-        let _ = write!(
-            h,
-            "<p class=\"verdict bad\">{} {} break{} under this change, between {} client{} and {} \
-             server{}, for {} reason{}. Fix each reason below before applying the change, or apply \
-             it only where nothing breaks.</p>",
-            self.total,
-            plural(unit, self.total),
-            if self.total == 1 { "s" } else { "" },
-            clients,
-            if clients == 1 { "" } else { "s" },
-            servers,
-            if servers == 1 { "" } else { "s" },
-            groups.len(),
-            if groups.len() == 1 { "" } else { "s" },
-        );
-        for (n, g) in groups.iter().enumerate() {
-            let tried = relaxed.iter().find(|r| r.cause == Cause::of(&g.failure));
-            group_html(n + 1, g, unit, configured, tried, h);
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        html! {
+            section.card #actions {
+                h2 { "What to do" }
+                p.verdict.bad {
+                    (self.total) " " (plural(unit, self.total)) " break"
+                    (if self.total == 1 { "s" } else { "" }) " under this change, between "
+                    (clients) " client" (s(clients)) " and " (servers) " server" (s(servers))
+                    ", for " (groups.len()) " reason" (s(groups.len()))
+                    ". Fix each reason below before applying the change, or apply it only where \
+                     nothing breaks."
+                }
+                @for (n, g) in groups.iter().enumerate() {
+                    (group_html(
+                        n + 1,
+                        g,
+                        unit,
+                        configured,
+                        relaxed.iter().find(|r| r.cause == Cause::of(&g.failure)),
+                    ))
+                }
+                @for (role, changed, setting) in [
+                    (Side::Server, configured.servers_changed, "the server-side values"),
+                    (Side::Client, configured.clients_changed, "the client-side values"),
+                ] {
+                    @let safe = self.unbroken(role);
+                    @if changed && !safe.is_empty() {
+                        div.safe {
+                            h3 {
+                                (capitalized(role.name())) "s where the change breaks nothing ("
+                                (safe.len()) ")"
+                            }
+                            p {
+                                "No " (unit) " of these " (role.name()) "s breaks under this change: "
+                                (setting) " can be applied to them first. " (capitalized(role.name()))
+                                "s whose profile does not read a value the change sets are not listed."
+                            }
+                            (name_list(&format!("{}s where nothing breaks", role.name()), &safe))
+                        }
+                    }
+                }
+                (ranking_html(&self.ranked_hosts(), unit))
+            } "\n"
         }
-        for (role, changed, setting) in [
-            (
-                Side::Server,
-                configured.servers_changed,
-                "the server-side values",
-            ),
-            (
-                Side::Client,
-                configured.clients_changed,
-                "the client-side values",
-            ),
-        ] {
-            let safe = self.unbroken(role);
-            if !changed || safe.is_empty() {
-                continue;
-            }
-            let _ = write!(
-                h,
-                "<div class=\"safe\"><h3>{}s where the change breaks nothing ({})</h3><p>No \
-                 {unit} of these {}s breaks under this change: {setting} can be applied to them \
-                 first. {}s whose profile does not read a value the change sets are not listed.</p>",
-                capitalized(role.name()),
-                safe.len(),
-                role.name(),
-                capitalized(role.name()),
-            );
-            name_list(&format!("{}s where nothing breaks", role.name()), &safe, h);
-            h.push_str("</div>");
-        }
-        ranking_html(&self.ranked_hosts(), unit, h);
-        h.push_str("</section>\n");
     }
 }
 
@@ -285,7 +283,7 @@ fn remedies(
     unit: &str,
     configured: Configured,
     tried: Option<&Relaxed>,
-) -> Vec<String> {
+) -> Vec<Markup> {
     let f = &g.failure;
     let side = f.side.name();
     let other = other_side(f.side);
@@ -293,27 +291,23 @@ fn remedies(
     match f.detail {
         Detail::MinimumSecurity => {
             let missing = names(f.missing).join(" | ");
-            out.push(format!(
-                "Make the {other}s below negotiate <code>{}</code> ({}); <code>ntlmsim \
-                 profiles NAME</code> shows what a profile supports, with its sources.",
-                escape(&missing),
-                hex32(f.missing.bits())
-            ));
+            out.push(html! {
+                "Make the " (other) "s below negotiate " code { (missing) } " ("
+                (hex32(f.missing.bits())) "); " code { "ntlmsim profiles NAME" }
+                " shows what a profile supports, with its sources."
+            });
             if f.side == Side::Server
                 && f.missing
                     .contains(NegotiateFlags::NEGOTIATE_EXTENDED_SESSIONSECURITY)
                 && let Some(rule) = ntlm_policy::Rule::by_id("neg-client-ess")
             {
-                out.push(format!(
+                out.push(html! {
                     "Where such a client reads LmCompatibilityLevel (Windows), a level of 1 or \
                      higher makes it request EXTENDED_SESSIONSECURITY (level 0 does too under the \
-                     default reading, <code>level0-ess=requested</code>): rule <code>{}</code>, {} \
-                     (source: {} [{}]).",
-                    escape(rule.id),
-                    escape(rule.statement),
-                    escape(&rule.source.to_string()),
-                    escape(&rule.basis.to_string())
-                ));
+                     default reading, " code { "level0-ess=requested" } "): rule " code { (rule.id) }
+                    ", " (rule.statement) " (source: " (rule.source.to_string()) " ["
+                    (rule.basis.to_string()) "])."
+                });
             }
             match (relaxed_value(f, configured), &configured) {
                 (Some((_, relaxed)), c) => {
@@ -322,76 +316,54 @@ fn remedies(
                         Side::Client => c.client_min,
                     }
                     .unwrap_or(relaxed);
-                    let mut s = format!(
-                        "Or, until then, set {} on the {side}s below to <code>{}</code> instead \
-                         of <code>{}</code> (without the missing bits). ",
-                        setting(f.side),
-                        hex32(relaxed),
-                        hex32(was)
-                    );
-                    match tried.filter(|t| t.value == relaxed) {
-                        Some(t) if t.works == t.checked && t.checked == g.count => {
-                            let _ = write!(
-                                s,
-                                "<b>Simulated:</b> with that value all {} {} of this cause work.",
-                                t.checked,
-                                escape(&plural(unit, t.checked))
-                            );
-                        }
-                        Some(t) => {
-                            let _ = write!(
-                                s,
-                                "<b>Simulated</b> on {} of the {} {}: {} work, {} still fail",
-                                t.checked,
-                                g.count,
-                                escape(&plural(unit, g.count)),
-                                t.works,
-                                t.checked - t.works
-                            );
-                            if let Some(e) = &t.example {
-                                let _ = write!(s, ", e.g. {}", escape(e));
+                    out.push(html! {
+                        "Or, until then, set " (setting(f.side)) " on the " (side) "s below to "
+                        code { (hex32(relaxed)) } " instead of " code { (hex32(was)) }
+                        " (without the missing bits). "
+                        @match tried.filter(|t| t.value == relaxed) {
+                            Some(t) if t.works == t.checked && t.checked == g.count => {
+                                b { "Simulated:" } " with that value all " (t.checked) " "
+                                (plural(unit, t.checked)) " of this cause work."
                             }
-                            s.push('.');
+                            Some(t) => {
+                                b { "Simulated" } " on " (t.checked) " of the " (g.count) " "
+                                (plural(unit, g.count)) ": " (t.works) " work, "
+                                (t.checked - t.works) " still fail"
+                                @if let Some(e) = &t.example { ", e.g. " (e) }
+                                "."
+                            }
+                            None => {
+                                "That removes this failure only: run this report again with "
+                                code { "--" (side) "-min " (hex32(relaxed)) }
+                                " to see whether anything else fails."
+                            }
                         }
-                        None => {
-                            let _ = write!(
-                                s,
-                                "That removes this failure only: run this report again with \
-                                 <code>--{}-min {}</code> to see whether anything else fails.",
-                                side,
-                                hex32(relaxed)
-                            );
-                        }
-                    }
-                    out.push(s);
+                    });
                 }
-                (None, _) => out.push(format!(
-                    "Or leave the missing bits out of {} on the {side}s below.",
-                    setting(f.side)
-                )),
+                (None, _) => out.push(html! {
+                    "Or leave the missing bits out of " (setting(f.side)) " on the " (side)
+                    "s below."
+                }),
             }
         }
-        Detail::ResponseRefused { kind, level } => out.push(format!(
-            "The {other}s below send {} responses, which LmCompatibilityLevel {} on the {side} \
-             refuses: make them send a response that level accepts (the rule below), or keep \
-             the {side}s' LmCompatibilityLevel where it was.",
-            escape(kind.as_str()),
-            level.level()
-        )),
-        Detail::ResponseUnverifiable { kind } => out.push(format!(
-            "The {side}s below cannot verify {} responses at all: update or replace them, or \
-             have the {other}s send a response they can verify (KB954387's workaround: a lower \
-             client LmCompatibilityLevel).",
-            escape(kind.as_str())
-        )),
-        Detail::Blocked => out.push(format!(
-            "NTLM is blocked on the {side}s below: add the {other}s to their NTLM exceptions, or \
-             move these connections to Kerberos."
-        )),
-        _ => out.push(format!(
-            "No minimum-security value decides this failure: the rule below says what the \
-             {side} requires of the {other}s below; change them to meet it."
-        )),
+        Detail::ResponseRefused { kind, level } => out.push(html! {
+            "The " (other) "s below send " (kind.as_str()) " responses, which LmCompatibilityLevel "
+            (level.level()) " on the " (side) " refuses: make them send a response that level \
+             accepts (the rule below), or keep the " (side) "s' LmCompatibilityLevel where it was."
+        }),
+        Detail::ResponseUnverifiable { kind } => out.push(html! {
+            "The " (side) "s below cannot verify " (kind.as_str()) " responses at all: update or \
+             replace them, or have the " (other) "s send a response they can verify (KB954387's \
+             workaround: a lower client LmCompatibilityLevel)."
+        }),
+        Detail::Blocked => out.push(html! {
+            "NTLM is blocked on the " (side) "s below: add the " (other) "s to their NTLM \
+             exceptions, or move these connections to Kerberos."
+        }),
+        _ => out.push(html! {
+            "No minimum-security value decides this failure: the rule below says what the "
+            (side) " requires of the " (other) "s below; change them to meet it."
+        }),
     }
     out
 }
@@ -403,71 +375,54 @@ fn capitalized(word: &str) -> String {
     })
 }
 
-/// Names inline (at most [`INLINE_HOSTS`]) and all of them in a text box,
-/// one a line.
-fn name_list(title: &str, names: &[&str], h: &mut String) {
-    let _ = write!(h, "<div class=\"hosts\"><p>");
-    for (i, name) in names.iter().take(INLINE_HOSTS).enumerate() {
-        if i > 0 {
-            h.push_str(", ");
+/// The first names (at most [`INLINE_HOSTS`]), comma-separated, and how
+/// many more there are.
+fn inline_names<'n>(names: impl ExactSizeIterator<Item = (&'n str, Option<String>)>) -> Markup {
+    let more = names.len().saturating_sub(INLINE_HOSTS);
+    html! {
+        @for (i, (name, title)) in names.take(INLINE_HOSTS).enumerate() {
+            @if i > 0 { ", " }
+            @if let Some(t) = title { span title=(t) { (name) } } @else { (name) }
         }
-        h.push_str(&escape(name));
+        @if more > 0 { " " span.muted { "and " (more) " more" } }
     }
-    if names.len() > INLINE_HOSTS {
-        let _ = write!(
-            h,
-            " <span class=\"muted\">and {} more</span>",
-            names.len() - INLINE_HOSTS
-        );
-    }
-    let _ = write!(
-        h,
-        "</p><details><summary>as text, one a line</summary><textarea readonly rows=\"{}\" \
-         aria-label=\"{}\">{}</textarea></details></div>",
-        names.len().clamp(2, 12),
-        escape(title),
-        escape(&names.join("\n"))
-    );
 }
 
-fn host_list(title: &str, hosts: &HashMap<&str, usize>, unit: &str, h: &mut String) {
+/// All the names in a text box, one a line.
+fn names_box(title: &str, names: &[&str]) -> Markup {
+    html! {
+        details {
+            summary { "as text, one a line" }
+            textarea readonly rows=(names.len().clamp(2, 12)) aria-label=(title) {
+                (names.join("\n"))
+            }
+        }
+    }
+}
+
+/// Names inline (at most [`INLINE_HOSTS`]) and all of them in a text box,
+/// one a line.
+fn name_list(title: &str, names: &[&str]) -> Markup {
+    html! {
+        div.hosts {
+            p { (inline_names(names.iter().map(|n| (*n, None)))) }
+            (names_box(title, names))
+        }
+    }
+}
+
+fn host_list(title: &str, hosts: &HashMap<&str, usize>, unit: &str) -> Markup {
     let mut v: Vec<(&str, usize)> = hosts.iter().map(|(k, n)| (*k, *n)).collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let _ = write!(
-        h,
-        "<div class=\"hosts\"><h4>{} ({})</h4><p>",
-        escape(title),
-        v.len()
-    );
-    for (i, (name, n)) in v.iter().take(INLINE_HOSTS).enumerate() {
-        if i > 0 {
-            h.push_str(", ");
-        }
-        let _ = write!(
-            h,
-            "<span title=\"{n} {}\">{}</span>",
-            escape(&plural(unit, *n)),
-            escape(name)
-        );
-    }
-    if v.len() > INLINE_HOSTS {
-        let _ = write!(
-            h,
-            " <span class=\"muted\">and {} more</span>",
-            v.len() - INLINE_HOSTS
-        );
-    }
-    h.push_str("</p>");
     let mut names: Vec<&str> = v.iter().map(|(k, _)| *k).collect();
     names.sort_unstable();
-    let _ = write!(
-        h,
-        "<details><summary>as text, one a line</summary><textarea readonly rows=\"{}\" \
-         aria-label=\"{}\">{}</textarea></details></div>",
-        names.len().clamp(2, 12),
-        escape(title),
-        escape(&names.join("\n"))
-    );
+    html! {
+        div.hosts {
+            h4 { (title) " (" (v.len()) ")" }
+            p { (inline_names(v.iter().map(|(k, n)| (*k, Some(format!("{n} {}", plural(unit, *n))))))) }
+            (names_box(title, &names))
+        }
+    }
 }
 
 fn group_html(
@@ -476,122 +431,73 @@ fn group_html(
     unit: &str,
     configured: Configured,
     tried: Option<&Relaxed>,
-    h: &mut String,
-) {
+) -> Markup {
     let f = &g.failure;
     let what = if f.missing.is_empty() {
         f.reason().to_string()
     } else {
         format!("missing {}", names(f.missing).join(" | "))
     };
-    let _ = write!(
-        h,
-        "<div class=\"cause\" data-count=\"{}\" data-side=\"{}\" data-stage=\"{}\" \
-         data-rule=\"{}\" data-missing=\"{}\"><h3>{n}. {} {}: the {} refuses on receipt of {} \
-         \u{2014} {}</h3><ul class=\"todo\">",
-        g.count,
-        f.side.name(),
-        f.stage.name(),
-        escape(f.rule.id),
-        hex32(f.missing.bits()),
-        g.count,
-        escape(&plural(unit, g.count)),
-        f.side,
-        f.stage.message(),
-        escape(&what)
-    );
-    for r in remedies(g, unit, configured, tried) {
-        let _ = write!(h, "<li>{r}</li>");
-    }
-    let _ = write!(
-        h,
-        "</ul><p class=\"muted\">status {} ({}) \u{b7} rule <code>{}</code>: {} \u{b7} source: {} \
-         [{}]</p>",
-        escape(f.status.name()),
-        hex32(f.status.code()),
-        escape(f.rule.id),
-        escape(f.rule.statement),
-        escape(&f.rule.source.to_string()),
-        escape(&f.rule.basis.to_string())
-    );
     let other = other_side(f.side);
     let mut profiles: Vec<(&str, usize)> = g.other_profiles.iter().map(|(k, n)| (*k, *n)).collect();
     profiles.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     profiles.retain(|(p, _)| !p.is_empty());
-    if profiles.is_empty() {
-        h.push_str("<div class=\"two-lists\">");
-    } else {
-        let _ = write!(h, "<p>{other} profiles: ");
-    }
-    for (i, (p, n)) in profiles.iter().enumerate() {
-        if i > 0 {
-            h.push_str(", ");
+    let users: HashMap<&str, usize> = g.users.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    html! {
+        div.cause data-count=(g.count) data-side=(f.side.name()) data-stage=(f.stage.name())
+            data-rule=(f.rule.id) data-missing=(hex32(f.missing.bits())) {
+            h3 {
+                (n) ". " (g.count) " " (plural(unit, g.count)) ": the " (f.side)
+                " refuses on receipt of " (f.stage.message()) " \u{2014} " (what)
+            }
+            ul.todo { @for r in remedies(g, unit, configured, tried) { li { (r) } } }
+            p.muted {
+                "status " (f.status.name()) " (" (hex32(f.status.code())) ") \u{b7} rule "
+                code { (f.rule.id) } ": " (f.rule.statement) " \u{b7} source: "
+                (f.rule.source.to_string()) " [" (f.rule.basis.to_string()) "]"
+            }
+            @if !profiles.is_empty() {
+                p {
+                    (other) " profiles: "
+                    @for (i, (p, n)) in profiles.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        code { (p) } " (" (n) ")"
+                    }
+                }
+            }
+            div.two-lists {
+                (host_list(&format!("{other}s to change"), &g.other, unit))
+                (host_list(&format!("{}s that refuse", f.side), &g.refusing, unit))
+                @if !g.users.is_empty() {
+                    (host_list("users to inform", &users, unit))
+                }
+            }
         }
-        let _ = write!(h, "<code>{}</code> ({n})", escape(p));
-    }
-    if !profiles.is_empty() {
-        h.push_str("</p><div class=\"two-lists\">");
-    }
-    host_list(&format!("{other}s to change"), &g.other, unit, h);
-    host_list(&format!("{}s that refuse", f.side), &g.refusing, unit, h);
-    if !g.users.is_empty() {
-        let users: HashMap<&str, usize> = g.users.iter().map(|(k, n)| (k.as_str(), *n)).collect();
-        host_list("users to inform", &users, unit, h);
-    }
-    h.push_str("</div></div>");
-}
-
-fn ranking_html(hosts: &[(&str, &HostLoad<'_>)], unit: &str, h: &mut String) {
-    let _ = write!(
-        h,
-        "<h3>Hosts in the most broken {}</h3><table class=\"kv rank\"><tr><th>host</th>\
-         <th>profile</th><th>as client</th><th>as server</th><th>total</th></tr>",
-        escape(&plural(unit, 2))
-    );
-    for (name, l) in hosts.iter().take(RANKED_HOSTS) {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(name),
-            escape(if l.profile.is_empty() { "-" } else { l.profile }),
-            l.as_client,
-            l.as_server,
-            l.as_client + l.as_server
-        );
-    }
-    h.push_str("</table>");
-    if hosts.len() > RANKED_HOSTS {
-        let _ = write!(
-            h,
-            "<p class=\"muted\">{} more host(s) are in fewer broken {}.</p>",
-            hosts.len() - RANKED_HOSTS,
-            escape(&plural(unit, 2))
-        );
     }
 }
 
-/// CSS for the section, added to each report's style sheet.
-pub const CSS: &str = r"
-p.verdict{font-size:15px;font-weight:600;margin:0 0 10px;padding:8px 12px;border-radius:6px}
-p.verdict.bad{background:#fdecea;color:#8a1c17;border:1px solid #f2b8b5}
-p.verdict.good{background:#e3f4e8;color:#17612f;border:1px solid #b7dfc3}
-div.cause{border:1px solid #d7dbe0;border-left:5px solid #d6312b;border-radius:6px;padding:8px 14px;margin:10px 0}
-div.cause h3{font-size:14px;margin:2px 0 6px}
-div.safe{border:1px solid #d7dbe0;border-left:5px solid #17612f;border-radius:6px;padding:8px 14px;margin:10px 0}
-div.safe h3{font-size:14px;margin:2px 0 6px}div.safe p{margin:0 0 4px}
-ul.todo{margin:4px 0 6px 18px;padding:0}
-ul.todo li{margin:2px 0}
-div.two-lists{display:flex;gap:18px;flex-wrap:wrap}
-div.hosts{flex:1 1 320px;min-width:0}
-div.hosts h4{margin:6px 0 2px;font-size:13px}
-div.hosts p{margin:0;overflow-wrap:anywhere}
-div.hosts textarea{width:100%;font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-table.rank td{font-variant-numeric:tabular-nums}
-@media print{header{background:none!important;color:#000!important}header p{color:#333!important}
-section.card{break-inside:auto;border:none}div.cause{break-inside:avoid}
-.gridwrap{max-height:none!important;overflow:visible!important}aside.details{display:none!important}
-div.hosts details{display:none}}
-";
+fn ranking_html(hosts: &[(&str, &HostLoad<'_>)], unit: &str) -> Markup {
+    html! {
+        h3 { "Hosts in the most broken " (plural(unit, 2)) }
+        table.kv.rank {
+            tr { th { "host" } th { "profile" } th { "as client" } th { "as server" } th { "total" } }
+            @for (name, l) in hosts.iter().take(RANKED_HOSTS) {
+                tr {
+                    td { (name) }
+                    td { code { (if l.profile.is_empty() { "-" } else { l.profile }) } }
+                    td { (l.as_client) }
+                    td { (l.as_server) }
+                    td { (l.as_client + l.as_server) }
+                }
+            }
+        }
+        @if hosts.len() > RANKED_HOSTS {
+            p.muted {
+                (hosts.len() - RANKED_HOSTS) " more host(s) are in fewer broken " (plural(unit, 2)) "."
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

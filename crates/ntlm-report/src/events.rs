@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use ntlm_sim::events::{EventRecord, EventSummary};
 use ntlm_sim::outcome::{hex32, names};
 
-use crate::report::escape;
+use maud::html;
+
 use crate::sink;
 use ntlm_sim::audit::HUMAN_ROWS;
 
@@ -164,112 +165,100 @@ pub fn html_into(page: String, s: &EventSummary, records: &[EventRecord]) -> Str
     if s.event_files.is_empty() {
         return page;
     }
-    let mut h = String::with_capacity(8 * 1024 + records.len() * 600);
-    let _ = write!(
-        h,
-        "<section class=\"card\" id=\"events\" data-events=\"{}\" data-events-breaking=\"{}\">\
-         <h2>Event logs</h2><div class=\"stats\">\
-         <div class=\"stat\"><b>{}</b>NTLM events</div>\
-         <div class=\"stat nb\"><b>{}</b>would break</div>\
-         <div class=\"stat ok\"><b>{}</b>ok</div>\
-         <div class=\"stat\"><b>{}</b>unknown</div>\
-         <div class=\"stat\"><b>{}</b>records read</div></div>",
-        s.events,
-        s.events_breaking,
-        s.events,
-        s.events_breaking,
-        s.events_by_verdict.get("ok").copied().unwrap_or(0),
-        s.events_by_verdict.get("unknown").copied().unwrap_or(0),
-        s.event_records
-    );
-    for (role, list) in [("Clients", &s.event_clients), ("Servers", &s.event_servers)] {
-        let _ = write!(
-            h,
-            "<h3>{role}</h3><table><thead><tr><th>host</th><th>events</th><th>would break</th>\
-             <th>unknown</th><th>users</th><th>NTLM versions</th><th>key lengths</th>\
-             <th>first seen</th><th>last seen</th><th>why it breaks</th></tr></thead><tbody>"
-        );
-        for x in list.iter().take(HUMAN_ROWS) {
-            let map = |m: &BTreeMap<String, usize>| {
-                m.iter()
-                    .map(|(k, n)| format!("{} \u{d7}{n}", escape(k)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let _ = write!(
-                h,
-                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if x.breaking > 0 { "breaks" } else { "ok" },
-                escape(&x.host),
-                x.events,
-                x.breaking,
-                x.unknown,
-                escape(&x.users.join(", ")),
-                map(&x.lm_packages),
-                map(&x.key_lengths),
-                escape(x.first_seen.as_deref().unwrap_or("-")),
-                escape(x.last_seen.as_deref().unwrap_or("-")),
-                escape(x.breaks_because.as_deref().unwrap_or("")),
-            );
-        }
-        h.push_str("</tbody></table>");
-    }
-    h.push_str(
-        "<h3>Events</h3><table><thead><tr><th>#</th><th>file / record</th><th>event</th>\
-         <th>time</th><th>server</th><th>client</th><th>user</th><th>NTLM</th><th>key</th>\
-         <th>masks</th><th>verdict</th><th>evidence</th></tr></thead><tbody>",
-    );
+    let map = |m: &BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} \u{d7}{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut shown: Vec<&EventRecord> = records.iter().collect();
     shown.sort_by_key(|r| (!r.breaks(), r.verdict != "unknown", r.index));
-    for r in shown.iter().take(HUMAN_ROWS * 5) {
-        let evidence: String = r
-            .evidence
-            .iter()
-            .map(|e| {
-                format!(
-                    "<li><code>{}</code> = {}: {} <span class=\"muted\">({}{})</span></li>",
-                    escape(e.field),
-                    escape(&e.value),
-                    escape(&e.meaning),
-                    e.basis,
-                    e.source
-                        .map(|s| format!("; {}", escape(s)))
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
-        let masks = match (&r.negotiated_security, &r.required_security) {
-            (Some(n), Some(q)) => {
-                format!("<code>{}</code> / <code>{}</code>", escape(n), escape(q))
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    let section = html! {
+        section.card #events data-events=(s.events) data-events-breaking=(s.events_breaking) {
+            h2 { "Event logs" }
+            div.stats {
+                div.stat { b { (s.events) } "NTLM events" }
+                div.stat.nb { b { (s.events_breaking) } "would break" }
+                div.stat.ok { b { (s.events_by_verdict.get("ok").copied().unwrap_or(0)) } "ok" }
+                div.stat { b { (s.events_by_verdict.get("unknown").copied().unwrap_or(0)) } "unknown" }
+                div.stat { b { (s.event_records) } "records read" }
             }
-            _ => "-".to_owned(),
-        };
-        let _ = write!(
-            h,
-            "<tr class=\"{}\"><td>{}</td><td>{} <span class=\"muted\">{}</span></td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"v\">{}<br><span class=\"muted\">{}</span></td><td><ul>{}</ul></td></tr>",
-            if r.breaks() { "breaks" } else { "ok" },
-            r.index,
-            escape(&r.file),
-            r.record_id
-                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
-            r.event_id,
-            escape(r.time.as_deref().unwrap_or("-")),
-            escape(&r.server),
-            escape(r.client.as_deref().unwrap_or("-")),
-            escape(r.user.as_deref().unwrap_or("-")),
-            escape(r.lm_package.as_deref().unwrap_or("-")),
-            r.key_length
-                .map_or_else(|| "-".to_owned(), |k| k.to_string()),
-            masks,
-            r.verdict,
-            escape(&r.reason),
-            evidence
-        );
-    }
-    h.push_str("</tbody></table></section>");
+            @for (role, list) in [("Clients", &s.event_clients), ("Servers", &s.event_servers)] {
+                h3 { (role) }
+                table {
+                    thead { tr {
+                        th { "host" } th { "events" } th { "would break" } th { "unknown" }
+                        th { "users" } th { "NTLM versions" } th { "key lengths" }
+                        th { "first seen" } th { "last seen" } th { "why it breaks" }
+                    } }
+                    tbody {
+                        @for x in list.iter().take(HUMAN_ROWS) {
+                            tr class=(if x.breaking > 0 { "breaks" } else { "ok" }) {
+                                td { (x.host) }
+                                td { (x.events) }
+                                td { (x.breaking) }
+                                td { (x.unknown) }
+                                td { (x.users.join(", ")) }
+                                td { (map(&x.lm_packages)) }
+                                td { (map(&x.key_lengths)) }
+                                td { (dash(&x.first_seen)) }
+                                td { (dash(&x.last_seen)) }
+                                td { (x.breaks_because.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Events" }
+            table {
+                thead { tr {
+                    th { "#" } th { "file / record" } th { "event" } th { "time" } th { "server" }
+                    th { "client" } th { "user" } th { "NTLM" } th { "key" } th { "masks" }
+                    th { "verdict" } th { "evidence" }
+                } }
+                tbody {
+                    @for r in shown.iter().take(HUMAN_ROWS * 5) {
+                        tr class=(if r.breaks() { "breaks" } else { "ok" }) {
+                            td { (r.index) }
+                            td {
+                                (r.file) " "
+                                span.muted { (r.record_id.map_or_else(|| "-".to_owned(), |n| n.to_string())) }
+                            }
+                            td { (r.event_id) }
+                            td { (dash(&r.time)) }
+                            td { (r.server) }
+                            td { (dash(&r.client)) }
+                            td { (dash(&r.user)) }
+                            td { (dash(&r.lm_package)) }
+                            td { (r.key_length.map_or_else(|| "-".to_owned(), |k| k.to_string())) }
+                            td {
+                                @if let (Some(n), Some(q)) = (&r.negotiated_security, &r.required_security) {
+                                    code { (n) } " / " code { (q) }
+                                } @else {
+                                    "-"
+                                }
+                            }
+                            td.v { (r.verdict) br; span.muted { (r.reason) } }
+                            td { ul {
+                                @for e in &r.evidence {
+                                    li {
+                                        code { (e.field) } " = " (e.value) ": " (e.meaning) " "
+                                        span.muted {
+                                            "(" (e.basis)
+                                            @if let Some(src) = e.source { "; " (src) }
+                                            ")"
+                                        }
+                                    }
+                                }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let h = section.into_string();
     match page.rfind("</main>") {
         Some(i) => {
             let mut p = page;

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod actions;
+mod assets;
 pub mod audit;
 pub mod events;
 pub mod exchange;

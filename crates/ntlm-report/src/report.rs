@@ -20,6 +20,7 @@
 
 use std::fmt::Write as _;
 
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use ntlm_policy::{Failure, Semantics};
 use serde::Serialize;
 
@@ -70,22 +71,6 @@ pub struct Report<'a> {
     /// them (their profile does not read it): never listed as hosts where
     /// the change breaks nothing.
     pub not_reached: Vec<String>,
-}
-
-/// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// JSON made safe inside `<script>`: `<`, `>`, `&` and the JavaScript line
@@ -247,267 +232,10 @@ fn outcome(v: &Verdict) -> OutcomeJson {
     }
 }
 
-const CSS: &str = r#"
-:root{--ok:#e3f4e8;--ok-fg:#17612f;--ch:#d9ecff;--ch-fg:#154a86;--nb:#d6312b;--nb-fg:#fff;
---ab:#f6e3c5;--ab-fg:#7a4b0c;--fx:#cdeee9;--fx-fg:#0b5e54;--line:#d7dbe0;--muted:#5f6b7a;--bg:#f6f7f9}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Ubuntu,sans-serif;color:#1b2430;background:var(--bg)}
-header{background:#1f2a37;color:#fff;padding:18px 28px}
-header h1{margin:0;font-size:20px;font-weight:600}
-header p{margin:4px 0 0;color:#c8d1dc}
-main{padding:18px 28px;display:flex;flex-direction:column;gap:18px}
-section.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 18px}
-h2{font-size:15px;margin:0 0 10px}
-.stats{display:flex;gap:12px;flex-wrap:wrap}
-.stat{border-radius:8px;padding:10px 14px;min-width:130px;border:1px solid var(--line);background:#fff}
-.stat b{display:block;font-size:22px}
-.stat.nb{background:var(--nb);color:var(--nb-fg);border-color:var(--nb)}
-.stat.ab{background:var(--ab);color:var(--ab-fg)}
-.stat.fx{background:var(--fx);color:var(--fx-fg)}
-.stat.ok{background:var(--ok);color:var(--ok-fg)}
-.stat.ch{background:var(--ch);color:var(--ch-fg)}
-.two{display:flex;gap:18px;align-items:flex-start}
-.gridwrap{overflow:auto;max-height:78vh;flex:0 1 auto}
-table.grid{border-collapse:separate;border-spacing:2px}
-table.grid th{font-weight:500;color:#2b3645;background:#fff}
-table.grid thead th{position:sticky;top:0;z-index:2;vertical-align:bottom;padding:4px 2px}
-table.grid thead th.sv span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;display:inline-block;max-height:190px;overflow:hidden;text-overflow:ellipsis}
-table.grid th.cl{position:sticky;left:0;z-index:1;text-align:right;padding:0 8px;white-space:nowrap}
-table.grid th.corner{position:sticky;left:0;top:0;z-index:3;text-align:right;color:var(--muted);font-size:12px;padding:4px 8px}
-td.cell{min-width:44px;height:28px;padding:0 3px;text-align:center;border-radius:5px;font-size:11.5px;white-space:nowrap;font-weight:600;cursor:pointer;outline:none;transition:transform .05s}
-td.cell:hover,td.cell:focus{box-shadow:0 0 0 2px #1f2a37;transform:scale(1.06)}
-td.cell.sel{box-shadow:0 0 0 3px #1f6feb}
-td.ok{background:var(--ok);color:var(--ok-fg)}
-td.ch{background:var(--ch);color:var(--ch-fg)}
-td.nb{background:var(--nb);color:var(--nb-fg)}
-td.ab{background:var(--ab);color:var(--ab-fg)}
-td.fx{background:var(--fx);color:var(--fx-fg)}
-td.na{background:repeating-linear-gradient(45deg,#f1f2f4,#f1f2f4 4px,#e7e9ec 4px,#e7e9ec 8px)}
-th.hl{color:#1f6feb!important;font-weight:700!important}
-table.grid.focus td.cell:not(.mark){opacity:.18}
-div.cause button.show{margin-left:10px;font:inherit;font-size:12px;font-weight:500;padding:1px 8px;border:1px solid #8a95a3;border-radius:4px;background:#fff;cursor:pointer}
-aside.details{position:sticky;top:12px;width:420px;flex:0 0 420px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px;min-height:200px}
-aside.details h3{margin:0 0 4px;font-size:15px}
-aside.details .tag{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;margin-bottom:8px}
-aside.details dl{display:grid;grid-template-columns:78px 1fr;gap:3px 10px;margin:6px 0 12px;font-size:13px}
-aside.details dt{color:var(--muted)}
-aside.details dd{margin:0;overflow-wrap:anywhere;white-space:pre-line}
-aside.details dd.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
-.tag.ok{background:var(--ok);color:var(--ok-fg)}.tag.ch{background:var(--ch);color:var(--ch-fg)}.tag.nb{background:var(--nb);color:var(--nb-fg)}.tag.ab{background:var(--ab);color:var(--ab-fg)}.tag.fx{background:var(--fx);color:var(--fx-fg)}
-aside.details p.assumed{margin:4px 0;font-size:13px}
-aside.details h4{margin:12px 0 2px;font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
-.hint{color:var(--muted)}
-.legend{display:flex;gap:14px;flex-wrap:wrap;font-size:13px}
-.legend span.sw{display:inline-block;width:26px;height:16px;border-radius:4px;vertical-align:middle;margin-right:6px}
-table.kv{border-collapse:collapse;font-size:13px}
-table.kv td,table.kv th{border-bottom:1px solid var(--line);padding:4px 12px 4px 0;text-align:left;vertical-align:top}
-table.kv th{color:var(--muted);font-weight:500}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
-details.prof{border-bottom:1px solid var(--line);padding:6px 0}
-details.prof summary{cursor:pointer}
-details.prof ul{margin:6px 0 6px 18px;padding:0}
-.muted{color:var(--muted)}
-footer{padding:8px 28px 24px;color:var(--muted);font-size:12px}
-"#;
-
-const SCRIPT: &str = r#"
-(function () {
-  'use strict';
-  var body = document.body;
-  var doc = JSON.parse(document.getElementById('pairs').textContent);
-  function pair(i) {
-    var p = doc.pairs[i];
-    var o = p && doc.outcomes[p[4]];
-    if (!o) { return null; }
-    return { client: p[0], server: p[1], client_profile: p[2], server_profile: p[3],
-             change: o.change, label: o.label, before: o.before, after: o.after,
-             certainty: o.certainty, assumed: o.assumed || [] };
-  }
-  var panel = document.getElementById('details');
-  var cells = document.querySelectorAll('td.cell[data-i]');
-  var selected = null;
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
-    return e;
-  }
-  function row(dl, k, v, mono) {
-    if (v === undefined || v === null || v === '') { return; }
-    dl.appendChild(el('dt', null, k));
-    dl.appendChild(el('dd', mono ? 'mono' : null, v));
-  }
-  function outcome(title, o, certainty) {
-    var frag = document.createDocumentFragment();
-    frag.appendChild(el('h4', null, title));
-    var dl = el('dl');
-    if (o.result === 'success') {
-      row(dl, 'result', 'works');
-      row(dl, 'negotiated', o.negotiated_flags + '\n' + o.negotiated_flags_names.join('\n'), true);
-      row(dl, 'response', o.response_kind);
-      row(dl, 'key', o.key_strength_bits + '-bit');
-      row(dl, 'signing', o.signing ? 'yes' : 'no');
-      row(dl, 'sealing', o.sealing ? 'yes' : 'no');
-      row(dl, 'MIC', o.mic ? 'verified' : 'not checked');
-    } else {
-      row(dl, 'result', 'fails');
-      row(dl, 'side', o.side);
-      row(dl, 'message', 'on receipt of ' + o.stage.toUpperCase());
-      row(dl, 'status', o.status + ' (' + o.status_code + ')', true);
-      if (o.missing !== '0x00000000') {
-        row(dl, 'missing', o.missing + '\n' + o.missing_names.join('\n'), true);
-        row(dl, 'required', o.required, true);
-        row(dl, 'evaluated', o.negotiated, true);
-      }
-      row(dl, 'reason', o.reason);
-      row(dl, 'rule', o.rule_id + ': ' + o.rule_statement);
-      row(dl, 'source', o.rule + ' [' + o.basis + ']');
-    }
-    row(dl, 'certainty', certainty);
-    frag.appendChild(dl);
-    return frag;
-  }
-  function show(td) {
-    var p = pair(Number(td.getAttribute('data-i')));
-    if (!p) { return; }
-    if (selected) { selected.classList.remove('sel'); }
-    selected = td;
-    td.classList.add('sel');
-    while (panel.firstChild) { panel.removeChild(panel.firstChild); }
-    panel.appendChild(el('h3', null, p.client + ' \u2192 ' + p.server));
-    if (p.client !== p.client_profile || p.server !== p.server_profile) {
-      panel.appendChild(el('div', 'muted', p.client_profile + ' \u2192 ' + p.server_profile));
-    }
-    panel.appendChild(el('span', 'tag ' + td.getAttribute('data-class'), p.label));
-    panel.appendChild(outcome('after the change', p.after, p.certainty));
-    panel.appendChild(outcome('before', p.before));
-    if (p.assumed.length) {
-      panel.appendChild(el('h4', null, 'assumed profile facts'));
-      for (var a = 0; a < p.assumed.length; a++) {
-        var fact = el('p', 'assumed');
-        fact.appendChild(el('b', null, p.assumed[a].profile + ' as ' + p.assumed[a].role + ': '));
-        fact.appendChild(document.createTextNode(p.assumed[a].facts));
-        panel.appendChild(fact);
-      }
-    }
-  }
-  function highlight(td, on) {
-    var tr = td.parentNode;
-    var head = tr.querySelector('th');
-    if (head) { head.classList.toggle('hl', on); }
-    var col = td.getAttribute('data-col');
-    var th = document.querySelector('thead th[data-col="' + col + '"]');
-    if (th) { th.classList.toggle('hl', on); }
-  }
-  var failing = 0;
-  for (var i = 0; i < cells.length; i++) {
-    (function (td) {
-      var p = pair(Number(td.getAttribute('data-i')));
-      if (p && p.after.result === 'failure') { failing++; }
-      td.addEventListener('click', function () { show(td); });
-      td.addEventListener('keydown', function (ev) {
-        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); show(td); }
-      });
-      td.addEventListener('mouseenter', function () { highlight(td, true); });
-      td.addEventListener('mouseleave', function () { highlight(td, false); });
-    })(cells[i]);
-  }
-  var first = document.querySelector('td.cell.nb') || document.querySelector('td.cell.ab');
-  if (first) { show(first); }
-  // "What to do": each cause finds its newly broken cells (same side,
-  // message, rule and missing bits), counts them in data-cells, and gets a
-  // button that shows only them in the grid.
-  var grid = document.querySelector('table.grid');
-  var causes = document.querySelectorAll('div.cause');
-  var active = null;
-  function ofCause(div, p) {
-    return p && p.change === 'newly-broken' && p.after.result === 'failure' &&
-      p.after.side === div.getAttribute('data-side') &&
-      p.after.stage === div.getAttribute('data-stage') &&
-      p.after.rule_id === div.getAttribute('data-rule') &&
-      p.after.missing === div.getAttribute('data-missing');
-  }
-  for (var k = 0; k < causes.length; k++) {
-    (function (div) {
-      var mine = [];
-      for (var j = 0; j < cells.length; j++) {
-        if (ofCause(div, pair(Number(cells[j].getAttribute('data-i'))))) { mine.push(cells[j]); }
-      }
-      div.setAttribute('data-cells', String(mine.length));
-      if (!grid || mine.length === 0) { return; }
-      var button = el('button', 'show', 'Show only these pairs in the grid');
-      button.type = 'button';
-      button.addEventListener('click', function () {
-        var on = active !== div;
-        var old = document.querySelectorAll('td.cell.mark');
-        for (var m = 0; m < old.length; m++) { old[m].classList.remove('mark'); }
-        var buttons = document.querySelectorAll('div.cause button.show');
-        for (var b = 0; b < buttons.length; b++) { buttons[b].textContent = 'Show only these pairs in the grid'; }
-        grid.classList.toggle('focus', on);
-        active = on ? div : null;
-        if (on) {
-          for (var n = 0; n < mine.length; n++) { mine[n].classList.add('mark'); }
-          button.textContent = 'Show every pair again';
-          show(mine[0]);
-          grid.scrollIntoView({ block: 'nearest' });
-        }
-      });
-      var h3 = div.querySelector('h3');
-      if (h3) { h3.appendChild(button); }
-    })(causes[k]);
-  }
-  body.setAttribute('data-failing-cells', String(failing));
-  body.setAttribute('data-ready', '1');
-})();
-"#;
-
 /// Renders the report.
 pub fn html(r: &Report<'_>) -> String {
-    let mut h = String::with_capacity(64 * 1024);
     let counts = |c: Change| pairs_of(r.results).filter(|p| p.change() == c).count();
     let failing = failing_cells(r.results);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}{}</style>\n\
-         <script>window.addEventListener('error', function (e) {{ document.body && \
-         document.body.setAttribute('data-script-error', String(e.message || e)); }});</script>\n\
-         </head>\n<body data-pairs=\"{}\" data-expected-failing=\"{failing}\">\n",
-        escape(&r.title),
-        crate::actions::CSS,
-        r.results.pair_count()
-    );
-    let _ = write!(
-        h,
-        "<header><h1>{}</h1><p>{}</p></header>\n<main>\n",
-        escape(&r.title),
-        escape(&r.summary)
-    );
-
-    // Counts.
-    h.push_str("<section class=\"card\"><div class=\"stats\">");
-    let _ = write!(
-        h,
-        "<div class=\"stat\"><b>{}</b>pairs</div>",
-        r.results.pair_count()
-    );
-    for c in [
-        Change::NewlyBroken,
-        Change::AlreadyBroken,
-        Change::Fixed,
-        Change::Changed,
-        Change::Unchanged,
-    ] {
-        let _ = write!(
-            h,
-            "<div class=\"stat {}\"><b>{}</b>{}</div>",
-            class(c),
-            counts(c),
-            label(c)
-        );
-    }
-    h.push_str("</div></section>\n");
 
     // What to do about the pairs the change breaks.
     let mut actions = Actions::new();
@@ -533,142 +261,162 @@ pub fn html(r: &Report<'_>) -> String {
             .map(String::as_str)
             .collect(),
     );
-    actions.html("pair", r.configured, &r.relaxed, &mut h);
+    let mut what_to_do = String::new();
+    actions.html("pair", r.configured, &r.relaxed, &mut what_to_do);
 
-    // Grid (or list) and details panel.
-    h.push_str("<section class=\"card\"><h2>Client \u{d7} server</h2>\n<div class=\"legend\">");
-    for c in [
-        Change::Unchanged,
-        Change::Changed,
-        Change::NewlyBroken,
-        Change::AlreadyBroken,
-        Change::Fixed,
-    ] {
-        let _ = write!(
-            h,
-            "<span><span class=\"sw\" style=\"background:var(--{})\"></span>{}</span>",
-            class(c),
-            label(c)
-        );
-    }
-    h.push_str(
-        "<span><span class=\"sw\" style=\"background:#e7e9ec\"></span>not paired</span>\
-         <span class=\"muted\">S/C: server/client refuses; neg/chal/auth: on receipt of \
-         NEGOTIATE/CHALLENGE/AUTHENTICATE; hover or click a cell for details</span></div>\n",
-    );
-    h.push_str("<div class=\"two\"><div class=\"gridwrap\">");
-    if r.clients.len().saturating_mul(r.servers.len()) <= MAX_GRID_CELLS {
-        grid(r, &mut h);
-    } else {
-        list(r, &mut h);
-    }
-    h.push_str(
-        "</div><aside id=\"details\" class=\"details\"><p class=\"hint\">Click a cell to see \
-         who refuses, on receipt of which message, with which status, the missing flags and \
-         the rule.</p></aside></div></section>\n",
-    );
-
-    // Policy and semantics.
-    h.push_str("<section class=\"card\"><h2>Policy</h2><table class=\"kv\">");
-    for (k, v) in &r.policy {
-        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
-    }
     let app = match (r.options.app.sign, r.options.app.seal) {
         (false, false) => "no signing or sealing requested",
         (true, false) => "signing (integrity) requested",
         (false, true) => "sealing (confidentiality) requested",
         (true, true) => "signing and sealing requested",
     };
-    let _ = writeln!(
-        h,
-        "<tr><th>application</th><td>{app}</td></tr><tr><th>engine</th><td>{}</td></tr></table>",
-        escape(r.options.engine.name())
-    );
-    let _ = write!(
-        h,
-        "<h2 style=\"margin-top:14px\">Semantics: <code>{}</code></h2><table class=\"kv\">\
-         <tr><th>switch</th><th>value</th><th>rule selected (source)</th></tr>",
-        escape(r.options.semantics.name())
-    );
-    for (name, value, rule) in switches(&r.options.semantics) {
-        let _ = write!(
-            h,
-            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
-            escape(name),
-            escape(value),
-            escape(&rule)
-        );
-    }
-    h.push_str("</table></section>\n");
-
-    if !r.hosts.is_empty() {
-        h.push_str(
-            "<section class=\"card\"><h2>Hosts</h2><table class=\"kv\"><tr><th>host</th>\
-             <th>profile</th><th>registry values</th><th>description</th></tr>",
-        );
-        for host in &r.hosts {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                escape(&host.name),
-                escape(&host.profile),
-                escape(if host.settings.is_empty() {
-                    "profile defaults"
-                } else {
-                    &host.settings
-                }),
-                escape(host.description.as_deref().unwrap_or(""))
-            );
+    let or_nothing = |t: String| {
+        if t.is_empty() {
+            "(nothing)".to_owned()
+        } else {
+            t
         }
-        h.push_str("</table></section>\n");
-    }
+    };
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8"; "\n"
+                meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                title { (r.title) } "\n"
+                style { (PreEscaped(crate::assets::CSS)) } "\n"
+                script { (PreEscaped(ERROR_HOOK)) } "\n"
+            } "\n"
+            body data-pairs=(r.results.pair_count()) data-expected-failing=(failing) {
+                "\n"
+                header { h1 { (r.title) } p { (r.summary) } } "\n"
+                main {
+                    "\n"
+                    section.card { div.stats {
+                        div.stat { b { (r.results.pair_count()) } "pairs" }
+                        @for c in [
+                            Change::NewlyBroken,
+                            Change::AlreadyBroken,
+                            Change::Fixed,
+                            Change::Changed,
+                            Change::Unchanged,
+                        ] {
+                            div class={ "stat " (class(c)) } { b { (counts(c)) } (label(c)) }
+                        }
+                    } } "\n"
+                    (PreEscaped(what_to_do))
+                    // Grid (or list) and details panel.
+                    section.card {
+                        h2 { "Client \u{d7} server" } "\n"
+                        div.legend {
+                            @for c in [
+                                Change::Unchanged,
+                                Change::Changed,
+                                Change::NewlyBroken,
+                                Change::AlreadyBroken,
+                                Change::Fixed,
+                            ] {
+                                span { span.sw style={ "background:var(--" (class(c)) ")" } {} (label(c)) }
+                            }
+                            span { span.sw style="background:#e7e9ec" {} "not paired" }
+                            span.muted {
+                                "S/C: server/client refuses; neg/chal/auth: on receipt of \
+                                 NEGOTIATE/CHALLENGE/AUTHENTICATE; hover or click a cell for details"
+                            }
+                        } "\n"
+                        div.two {
+                            div.gridwrap {
+                                @if r.clients.len().saturating_mul(r.servers.len()) <= MAX_GRID_CELLS {
+                                    (grid(r))
+                                } @else {
+                                    (list(r))
+                                }
+                            }
+                            aside #details .details {
+                                p.hint {
+                                    "Click a cell to see who refuses, on receipt of which message, \
+                                     with which status, the missing flags and the rule."
+                                }
+                            }
+                        }
+                    } "\n"
+                    // Policy and semantics.
+                    section.card {
+                        h2 { "Policy" }
+                        table.kv {
+                            @for (k, v) in &r.policy {
+                                tr { th { (k) } td { (v) } }
+                            }
+                            tr { th { "application" } td { (app) } }
+                            tr { th { "engine" } td { (r.options.engine.name()) } }
+                        } "\n"
+                        h2 style="margin-top:14px" { "Semantics: " code { (r.options.semantics.name()) } }
+                        table.kv {
+                            tr { th { "switch" } th { "value" } th { "rule selected (source)" } }
+                            @for (name, value, rule) in switches(&r.options.semantics) {
+                                tr { td { code { (name) } } td { code { (value) } } td { (rule) } }
+                            }
+                        }
+                    } "\n"
+                    @if !r.hosts.is_empty() {
+                        section.card {
+                            h2 { "Hosts" }
+                            table.kv {
+                                tr { th { "host" } th { "profile" } th { "registry values" } th { "description" } }
+                                @for host in &r.hosts {
+                                    tr {
+                                        td { (host.name) }
+                                        td { code { (host.profile) } }
+                                        td {
+                                            (if host.settings.is_empty() { "profile defaults" } else { &host.settings })
+                                        }
+                                        td { (host.description.as_deref().unwrap_or("")) }
+                                    }
+                                }
+                            }
+                        } "\n"
+                    }
+                    // Sources.
+                    section.card {
+                        h2 { "Profiles and their sources" }
+                        @for p in &r.profiles {
+                            details.prof {
+                                summary { code { (p.name) } " \u{2014} " (p.description) }
+                                ul { @for s in &p.sources { li { (s) } } }
+                                div { b { "observed:" } " " (or_nothing(p.observed.clone())) }
+                                div { b { "assumed:" } " " (or_nothing(p.assumed_all())) }
+                                div.muted {
+                                    "reads: "
+                                    @let n = p.honours.names();
+                                    @if n.is_empty() { "no Windows registry value" } @else { (n.join(", ")) }
+                                }
+                            }
+                        }
+                    } "\n"
+                } "\n"
+                footer {
+                    "ntlmsim " (env!("CARGO_PKG_VERSION")) " \u{b7} the simulator's verdicts follow \
+                     the rules and sources shown; points marked inferred or unconfirmed are choices \
+                     of the semantics above."
+                } "\n"
+                script #pairs type="application/json" { (PreEscaped(script_json(&pairs_json(r)))) } "\n"
+                script { (PreEscaped(crate::assets::SCRIPT)) } "\n"
+            } "\n"
+        } "\n"
+    };
+    page.into_string()
+}
 
-    // Sources.
-    h.push_str("<section class=\"card\"><h2>Profiles and their sources</h2>");
-    for p in &r.profiles {
-        let _ = write!(
-            h,
-            "<details class=\"prof\"><summary><code>{}</code> \u{2014} {}</summary><ul>",
-            escape(&p.name),
-            escape(&p.description)
-        );
-        for s in &p.sources {
-            let _ = write!(h, "<li>{}</li>", escape(s));
-        }
-        let or_nothing = |t: &str| {
-            if t.is_empty() {
-                "(nothing)".to_owned()
-            } else {
-                escape(t)
-            }
-        };
-        let _ = write!(
-            h,
-            "</ul><div><b>observed:</b> {}</div><div><b>assumed:</b> {}</div>\
-             <div class=\"muted\">reads: {}</div></details>",
-            or_nothing(&p.observed),
-            or_nothing(&p.assumed_all()),
-            escape(&{
-                let n = p.honours.names();
-                if n.is_empty() {
-                    "no Windows registry value".to_owned()
-                } else {
-                    n.join(", ")
-                }
-            })
-        );
-    }
-    h.push_str("</section>\n</main>\n");
-    let _ = writeln!(
-        h,
-        "<footer>ntlmsim {} \u{b7} the simulator's verdicts follow the rules and sources shown; \
-         points marked inferred or unconfirmed are choices of the semantics above.</footer>",
-        escape(env!("CARGO_PKG_VERSION"))
-    );
+/// Reports a script error on `<body>` (`data-script-error`), for the tests
+/// that render the page.
+const ERROR_HOOK: &str = "window.addEventListener('error', function (e) { document.body && \
+    document.body.setAttribute('data-script-error', String(e.message || e)); });";
 
-    // Data and script: each distinct outcome once, and per pair its names
-    // and the index of its outcome, `[client, server, client_profile,
-    // server_profile, outcome]`.
+/// The page's data: each distinct outcome once, and per pair its names and
+/// the index of its outcome, `[client, server, client_profile,
+/// server_profile, outcome]`.
+fn pairs_json(r: &Report<'_>) -> String {
     let mut index: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let mut outcomes: Vec<OutcomeCellJson> = Vec::new();
     let mut pairs = String::from("[");
@@ -702,16 +450,10 @@ pub fn html(r: &Report<'_>) -> String {
         );
     }
     pairs.push(']');
-    let json = format!(
+    format!(
         "{{\"outcomes\":{},\"pairs\":{pairs}}}",
         serde_json::to_string(&outcomes).unwrap_or_else(|_| "[]".to_owned())
-    );
-    let _ = write!(
-        h,
-        "<script id=\"pairs\" type=\"application/json\">{}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
-        script_json(&json)
-    );
-    h
+    )
 }
 
 /// The certainty of pair `i`'s after verdict, when known.
@@ -728,66 +470,60 @@ fn assumed_of(r: &Report<'_>, p: &PairRef<'_>) -> Vec<AssumedFacts> {
     assumed_facts(find(p.client_profile), find(p.server_profile))
 }
 
-fn cell(i: usize, col: usize, p: &PairRef<'_>, r: &Report<'_>, h: &mut String) {
-    let c = p.change();
-    let _ = write!(
-        h,
-        "<td class=\"cell {cls}\" data-class=\"{cls}\" data-i=\"{i}\" data-col=\"{col}\" \
-         tabindex=\"0\" title=\"{}\">{}</td>",
-        escape(&tooltip(p, certainty(r, i), &assumed_of(r, p))),
-        escape(&cell_text(p)),
-        cls = class(c)
-    );
+fn cell(i: usize, col: usize, p: &PairRef<'_>, r: &Report<'_>) -> Markup {
+    let cls = class(p.change());
+    html! {
+        td class={ "cell " (cls) } data-class=(cls) data-i=(i) data-col=(col) tabindex="0"
+            title=(tooltip(p, certainty(r, i), &assumed_of(r, p))) { (cell_text(p)) }
+    }
 }
 
-fn grid(r: &Report<'_>, h: &mut String) {
-    h.push_str("<table class=\"grid\"><thead><tr><th class=\"corner\">client \\ server</th>");
-    for (col, s) in r.servers.iter().enumerate() {
-        let _ = write!(
-            h,
-            "<th class=\"sv\" data-col=\"{col}\" title=\"{e}\"><span>{e}</span></th>",
-            e = escape(s)
-        );
-    }
-    h.push_str("</tr></thead><tbody>");
+fn grid(r: &Report<'_>) -> Markup {
     // Index the results by (client, server) once.
     let mut at: std::collections::HashMap<(&str, &str), usize> =
         std::collections::HashMap::with_capacity(r.results.pair_count());
     for (i, p) in pairs_of(r.results).enumerate() {
         at.entry((p.client, p.server)).or_insert(i);
     }
-    for c in &r.clients {
-        let _ = write!(h, "<tr><th class=\"cl\">{}</th>", escape(c));
-        for (col, s) in r.servers.iter().enumerate() {
-            match at
-                .get(&(c.as_str(), s.as_str()))
-                .and_then(|&i| r.results.pair(i).map(|p| (i, p)))
-            {
-                Some((i, p)) => cell(i, col, &p, r, h),
-                None => h.push_str("<td class=\"na\" title=\"not paired\"></td>"),
+    html! {
+        table.grid {
+            thead { tr {
+                th.corner { "client \\ server" }
+                @for (col, s) in r.servers.iter().enumerate() {
+                    th.sv data-col=(col) title=(s) { span { (s) } }
+                }
+            } }
+            tbody {
+                @for c in &r.clients {
+                    tr {
+                        th.cl { (c) }
+                        @for (col, s) in r.servers.iter().enumerate() {
+                            @match at
+                                .get(&(c.as_str(), s.as_str()))
+                                .and_then(|&i| r.results.pair(i).map(|p| (i, p)))
+                            {
+                                Some((i, p)) => (cell(i, col, &p, r)),
+                                None => td.na title="not paired" {},
+                            }
+                        }
+                    }
+                }
             }
         }
-        h.push_str("</tr>");
     }
-    h.push_str("</tbody></table>");
 }
 
-fn list(r: &Report<'_>, h: &mut String) {
-    h.push_str(
-        "<table class=\"grid\"><thead><tr><th class=\"corner\">client</th><th>server</th>\
-         <th>outcome</th></tr></thead><tbody>",
-    );
-    for (i, p) in pairs_of(r.results).enumerate() {
-        let _ = write!(
-            h,
-            "<tr><th class=\"cl\">{}</th><th>{}</th>",
-            escape(p.client),
-            escape(p.server)
-        );
-        cell(i, 0, &p, r, h);
-        h.push_str("</tr>");
+fn list(r: &Report<'_>) -> Markup {
+    html! {
+        table.grid {
+            thead { tr { th.corner { "client" } th { "server" } th { "outcome" } } }
+            tbody {
+                @for (i, p) in pairs_of(r.results).enumerate() {
+                    tr { th.cl { (p.client) } th { (p.server) } (cell(i, 0, &p, r)) }
+                }
+            }
+        }
     }
-    h.push_str("</tbody></table>");
 }
 
 #[cfg(test)]
@@ -798,11 +534,7 @@ mod tests {
     use ntlm_sim::profiles::Catalog;
 
     #[test]
-    fn escapes_text_and_script_data() {
-        assert_eq!(
-            escape("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
+    fn escapes_script_data() {
         let j = script_json("{\"a\":\"</script><!--&\"}");
         assert!(!j.contains('<') && !j.contains('>') && !j.contains('&'));
         let back: serde_json::Value = serde_json::from_str(&j).unwrap();

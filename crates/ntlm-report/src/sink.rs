@@ -11,7 +11,7 @@
 //! | terminal, human log, text table | [`terminal`], [`terminal_bounded`], [`quoted`] | control and invisible-formatting characters written as visible escapes (`\n`, `\u{1b}`, `\u{202e}`) |
 //! | CSV cell | [`csv_cell`] | the terminal rule, then OWASP's CSV-injection rule (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`), then RFC 4180 quoting |
 //! | helper line protocol | [`line_safe`] | text that cannot be written on one line is refused, never escaped into a different name |
-//! | HTML | [`crate::report::escape`] | `&`, `<`, `>`, `"`, `'` as entities |
+//! | HTML | maud's `html!` templates | `&`, `<`, `>`, `"` as entities, by construction |
 //! | JSON | `serde_json` | JSON string escaping |
 //!
 //! The terminal and line rules live in [`ntlm_sim::sink`], because the

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use anstyle::{AnsiColor, Color, Style};
 use ntlm_policy::{Failure, MinSessionSecurity};
 use ntlm_sim::interop::{Group, LIST_MAX, NotReachedJson, Plan, Run};
 use ntlm_sim::matrix::{self, Change, Matrix, Options, PairRef, PairSet, Policy};
@@ -23,29 +24,37 @@ pub(super) struct Paint {
 }
 
 impl Paint {
-    const fn code(c: Change) -> &'static str {
-        match c {
-            Change::Unchanged => "32",
-            Change::Changed => "34",
-            Change::NewlyBroken => "1;31",
-            Change::AlreadyBroken => "33",
-            Change::Fixed => "36",
+    const fn style(c: Change) -> Style {
+        let colour = match c {
+            Change::Unchanged => AnsiColor::Green,
+            Change::Changed => AnsiColor::Blue,
+            Change::NewlyBroken => AnsiColor::Red,
+            Change::AlreadyBroken => AnsiColor::Yellow,
+            Change::Fixed => AnsiColor::Cyan,
+        };
+        let style = Style::new().fg_color(Some(Color::Ansi(colour)));
+        if matches!(c, Change::NewlyBroken) {
+            style.bold()
+        } else {
+            style
+        }
+    }
+
+    /// `text` in `style`, when colour is on.
+    fn styled(self, text: &str, style: Style) -> String {
+        if self.colour {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
         }
     }
 
     fn paint(self, text: &str, c: Change) -> String {
-        if !self.colour {
-            return text.to_owned();
-        }
-        format!("\x1b[{}m{text}\x1b[0m", Self::code(c))
+        self.styled(text, Self::style(c))
     }
 
     fn bold(self, text: &str) -> String {
-        if self.colour {
-            format!("\x1b[1m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
+        self.styled(text, Style::new().bold())
     }
 }
 
@@ -178,10 +187,11 @@ fn list(run: &Run<'_, '_>, paint: Paint, out: &mut Out<'_>) -> Result<(), String
                 Ok(_) => "ok".to_owned(),
                 Err(f) => format!("{} {}", side_stage(f), f.status.name()),
             };
+            let style = Paint::style(change);
             let (open, close) = if paint.colour {
-                (format!("\x1b[{}m", Paint::code(change)), "\x1b[0m")
+                (style.render().to_string(), style.render_reset().to_string())
             } else {
-                (String::new(), "")
+                (String::new(), String::new())
             };
             Some((
                 format!("{open}{:<4} ", code(change, &o.after)),

@@ -180,6 +180,10 @@ pub(crate) struct Progress {
     enabled: bool,
 }
 
+/// Back to the start of the line and erase it (not a colour: no anstyle
+/// counterpart).
+const CLEAR_LINE: &str = "\r\x1b[K";
+
 impl Progress {
     /// A progress line, shown when `wanted` (the work is long enough to
     /// deserve one) and standard error is a terminal.
@@ -198,7 +202,7 @@ impl Progress {
         }
         let line = ntlm_report::sink::terminal(text);
         let mut e = std::io::stderr().lock();
-        let _ = write!(e, "\r\x1b[K{line}");
+        let _ = write!(e, "{CLEAR_LINE}{line}");
         let _ = e.flush();
         self.drawn = true;
     }
@@ -207,7 +211,7 @@ impl Progress {
     pub(crate) fn clear(&mut self) {
         if self.drawn {
             let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r\x1b[K");
+            let _ = write!(e, "{CLEAR_LINE}");
             let _ = e.flush();
             self.drawn = false;
         }

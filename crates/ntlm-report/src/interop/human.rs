@@ -15,7 +15,7 @@ use ntlm_sim::relax;
 
 use super::Out;
 use crate::sink;
-use crate::text::{fit, wrap};
+use crate::text::{fit, pad, width as columns, wrap};
 /// ANSI colours (or none), and the screen width the human output keeps to.
 #[derive(Clone, Copy)]
 pub(super) struct Paint {
@@ -99,7 +99,7 @@ fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
     let cw = plan
         .clients
         .iter()
-        .map(|c| c.chars().count())
+        .map(|c| columns(c))
         .max()
         .unwrap_or(0)
         .clamp(CORNER.len(), 24);
@@ -110,7 +110,7 @@ fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
     let mut col = legend.len();
     for (k, name) in keys.iter().zip(&plan.servers) {
         let item = format!("{k} {}", sink::terminal_bounded(name, NAME_CHARS));
-        let len = item.chars().count() + 2;
+        let len = columns(&item) + 2;
         if col + len > paint.width {
             legend.push_str("\n        ");
             col = 8;
@@ -136,7 +136,7 @@ fn grid(plan: &Plan<'_>, results: &dyn PairSet, paint: Paint, s: &mut String) {
         }
         s.push('\n');
         for c in &plan.clients {
-            let _ = write!(s, "{:<cw$} ", fit(c, cw));
+            let _ = write!(s, "{} ", pad(&fit(c, cw), cw));
             for srv in block {
                 match at.get(&(c.as_str(), srv.as_str())) {
                     Some(r) => {
@@ -203,7 +203,7 @@ fn list(run: &Run<'_, '_>, paint: Paint, out: &mut Out<'_>) -> Result<(), String
         .plan
         .peers
         .iter()
-        .map(|p| format!("{:<28}", fit(&p.name, 28)))
+        .map(|p| pad(&fit(&p.name, 28), 28))
         .collect();
     let mut failed = None;
     run.each(&mut |c, s, o| {
@@ -297,7 +297,7 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
             g.count,
             if g.count == 1 { "" } else { "s" }
         );
-        let indent = head.chars().count() + 1;
+        let indent = columns(&head) + 1;
         let _ = writeln!(s, "{head} {}", wrap_items(&items, paint.width, indent, 10));
     }
 }
@@ -397,7 +397,7 @@ fn group_certainty(run: &Run<'_, '_>, g: &Group, width: usize, s: &mut String) {
                 if *n == 1 { "" } else { "s" }
             )
         };
-        let indent = head.chars().count() + 1;
+        let indent = columns(&head) + 1;
         let _ = writeln!(s, "{head} {}", wrap(text, width, indent));
     }
 }
@@ -444,7 +444,7 @@ fn wrap_items(items: &[String], width: usize, first: usize, indent: usize) -> St
         } else {
             format!("{item},")
         };
-        let len = piece.chars().count();
+        let len = columns(&piece);
         if i > 0 && col + 1 + len > width {
             out.push('\n');
             out.push_str(&" ".repeat(indent));
@@ -590,7 +590,7 @@ pub(super) fn human(
         let peers = capped(peers, total);
         if !peers.is_empty() {
             let head = format!("        not reaching (they do not read {value}):");
-            let indent = head.chars().count() + 1;
+            let indent = columns(&head) + 1;
             let _ = writeln!(s, "{head} {}", wrap_items(&peers, paint.width, indent, 8));
         }
     }

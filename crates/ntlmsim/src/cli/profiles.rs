@@ -11,7 +11,7 @@ use ntlm_sim::outcome::{OutcomeJson, hex32, names};
 use ntlm_sim::profiles::{Catalog, Profile};
 use serde::Serialize;
 
-use ntlm_report::text::{fit, wrap};
+use ntlm_report::text::{fit, pad, width, wrap};
 
 use super::system::load_catalog;
 use super::{CliError, Status};
@@ -257,7 +257,7 @@ fn table(catalog: &Catalog, replaced: &[String], s: &mut String) {
     let nw = catalog
         .profiles
         .iter()
-        .map(|p| p.name.chars().count())
+        .map(|p| width(&p.name))
         .max()
         .unwrap_or(4)
         .clamp(4, 20);
@@ -288,8 +288,8 @@ fn table(catalog: &Catalog, replaced: &[String], s: &mut String) {
         }
         let _ = writeln!(
             s,
-            "{:<nw$} {:<6} {:<10} {:<3} {:<10} {:<10} {}",
-            fit(&p.name, nw),
+            "{} {:<6} {:<10} {:<3} {:<10} {:<10} {}",
+            pad(&fit(&p.name, nw), nw),
             p.role.name(),
             offers,
             lm,

@@ -115,6 +115,23 @@ pub fn flags_hex(text: &str) -> F {
     F::from_bits_retain(u32::from_str_radix(digits, 16).unwrap())
 }
 
+/// A Security log event 4624 (an NTLM V1 logon with a 128-bit key from
+/// 192.0.2.50, record 7) as event XML: `computer` logged it, `user` (domain
+/// CORP) logged on from `workstation`. The names are XML text, escaped by
+/// the caller.
+pub fn logon_event_xml(computer: &str, user: &str, workstation: &str) -> String {
+    format!(
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
+         <Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4624</EventID>\
+         <TimeCreated SystemTime='2025-10-01T08:00:00.0000000Z'/><EventRecordID>7</EventRecordID>\
+         <Channel>Security</Channel><Computer>{computer}</Computer></System><EventData>\
+         <Data Name='TargetUserSid'>S-1-5-21-1-2-3-1105</Data><Data Name='TargetUserName'>{user}</Data>\
+         <Data Name='TargetDomainName'>CORP</Data><Data Name='AuthenticationPackageName'>NTLM</Data>\
+         <Data Name='WorkstationName'>{workstation}</Data><Data Name='LmPackageName'>NTLM V1</Data>\
+         <Data Name='KeyLength'>128</Data><Data Name='IpAddress'>192.0.2.50</Data></EventData></Event>"
+    )
+}
+
 /// A scratch directory under `base`, removed on drop.
 #[derive(Debug)]
 pub struct Scratch(PathBuf);

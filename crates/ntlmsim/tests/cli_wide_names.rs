@@ -9,10 +9,10 @@
     reason = "test harness: a failed expectation must abort the test"
 )]
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use ntlm_report::text::width;
+use ntlm_testsupport::Scratch;
 
 /// Ten wide characters and a hyphen: 21 columns, 11 characters.
 const WIDE: &str = "東京-ファイルサーバー";
@@ -38,13 +38,10 @@ fn cells_at(line: &str, name: &str) -> usize {
 
 #[test]
 fn the_interop_grid_aligns_wide_and_combining_names() {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_wide_names");
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    let fleet = d.join("fleet.toml");
-    std::fs::write(
-        &fleet,
-        format!(
+    let d = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "wide_names");
+    let fleet = d.write(
+        "fleet.toml",
+        &format!(
             "[[host]]\nname = \"{WIDE}\"\nprofile = \"mssql-jdbc-7.4\"\nrole = \"client\"\n\
              talks_to = [\"dc01\", \"大阪\"]\n\n\
              [[host]]\nname = \"{COMBINING}\"\nprofile = \"windows-11\"\nrole = \"client\"\n\
@@ -52,8 +49,7 @@ fn the_interop_grid_aligns_wide_and_combining_names() {
              [[host]]\nname = \"dc01\"\nprofile = \"windows-11\"\nrole = \"server\"\n\n\
              [[host]]\nname = \"大阪\"\nprofile = \"windows-server-2025\"\nrole = \"server\"\n"
         ),
-    )
-    .unwrap();
+    );
     let out = run(&[
         "interop",
         "--fleet",
@@ -76,16 +72,12 @@ fn the_interop_grid_aligns_wide_and_combining_names() {
 
 #[test]
 fn the_profiles_table_aligns_a_wide_name() {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_wide_names_profiles");
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    let catalog = d.join("catalog.toml");
-    std::fs::write(
-        &catalog,
+    let d = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "wide_names");
+    let catalog = d.write(
+        "catalog.toml",
         "[[profile]]\nname = \"東京\"\nrole = \"client\"\ndescription = \"wide\"\n\
          os = \"non-windows\"\nlm_level = 3\n[profile.client]\n",
-    )
-    .unwrap();
+    );
     let out = run(&["profiles", "--catalog", catalog.to_str().unwrap()]);
     let column = |l: &str| {
         let name = l.split(' ').next().unwrap_or("");

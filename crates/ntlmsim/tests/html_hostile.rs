@@ -11,20 +11,14 @@
     reason = "test harness: a failed expectation must abort the test"
 )]
 
-use std::path::PathBuf;
 use std::process::Command;
+
+use ntlm_testsupport::Scratch;
 
 /// A script element, a quote opening an attribute, a right-to-left override.
 const NAME: &str = "<script>alert(1)</script>\"onmouseover=alert(2) \u{202e}x";
 /// [`NAME`] as HTML text.
 const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=alert(2) \u{202e}x";
-
-fn dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// The page shows [`NAME`] as text only, `at_least` times, and has exactly
 /// `scripts` script elements.
@@ -57,19 +51,17 @@ fn escaped(page: &str, at_least: usize, scripts: usize) {
 
 #[test]
 fn a_hostile_host_name_is_text_in_the_interop_report() {
-    let d = dir("html_hostile_interop");
-    let fleet = d.join("fleet.toml");
+    let d = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "html_hostile");
     let quoted = toml_string(NAME);
-    std::fs::write(
-        &fleet,
-        format!(
+    let fleet = d.write(
+        "fleet.toml",
+        &format!(
             "[[host]]\nname = {quoted}\nprofile = \"mssql-jdbc-7.4\"\nrole = \"client\"\n\
              talks_to = [\"dc01\"]\ndescription = {quoted}\n\n\
              [[host]]\nname = \"dc01\"\nprofile = \"windows-11\"\nrole = \"server\"\n"
         ),
-    )
-    .unwrap();
-    let page = d.join("report.html");
+    );
+    let page = d.write("report.html", "");
     let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
         .args(["interop", "--fleet"])
         .arg(&fleet)
@@ -87,27 +79,16 @@ fn a_hostile_host_name_is_text_in_the_interop_report() {
 
 #[test]
 fn hostile_event_log_names_are_text_in_the_audit_report() {
-    let d = dir("html_hostile_audit");
-    let log = d.join("security.xml");
+    let d = Scratch::new(env!("CARGO_TARGET_TMPDIR"), "html_hostile");
     let xml = NAME
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
-    std::fs::write(
-        &log,
-        format!(
-            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
-             <Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4624</EventID>\
-             <TimeCreated SystemTime='2025-10-01T08:00:00.0000000Z'/><EventRecordID>7</EventRecordID>\
-             <Channel>Security</Channel><Computer>{xml}</Computer></System><EventData>\
-             <Data Name='TargetUserSid'>S-1-5-21-1-2-3-1105</Data><Data Name='TargetUserName'>{xml}</Data>\
-             <Data Name='TargetDomainName'>CORP</Data><Data Name='AuthenticationPackageName'>NTLM</Data>\
-             <Data Name='WorkstationName'>{xml}</Data><Data Name='LmPackageName'>NTLM V1</Data>\
-             <Data Name='KeyLength'>128</Data><Data Name='IpAddress'>192.0.2.50</Data></EventData></Event>"
-        ),
-    )
-    .unwrap();
-    let page = d.join("audit.html");
+    let log = d.write(
+        "security.xml",
+        &ntlm_testsupport::logon_event_xml(&xml, &xml, &xml),
+    );
+    let page = d.write("audit.html", "");
     let out = Command::new(env!("CARGO_BIN_EXE_ntlmsim"))
         .args(["audit", "--server-lm-level", "5", "--html"])
         .arg(&page)

@@ -221,14 +221,7 @@ fn audit_report_with_events_renders_in_headless_chromium() {
     let log = dir.join("security.xml");
     std::fs::write(
         &log,
-        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
-         <Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4624</EventID>\
-         <TimeCreated SystemTime='2025-10-01T08:00:00.0000000Z'/><EventRecordID>7</EventRecordID>\
-         <Channel>Security</Channel><Computer>srv1.corp.example</Computer></System><EventData>\
-         <Data Name='TargetUserSid'>S-1-5-21-1-2-3-1105</Data><Data Name='TargetUserName'>svc&lt;scan&gt;</Data>\
-         <Data Name='TargetDomainName'>CORP</Data><Data Name='AuthenticationPackageName'>NTLM</Data>\
-         <Data Name='WorkstationName'>SCANNER01</Data><Data Name='LmPackageName'>NTLM V1</Data>\
-         <Data Name='KeyLength'>128</Data><Data Name='IpAddress'>192.0.2.50</Data></EventData></Event>",
+        ntlm_testsupport::logon_event_xml("srv1.corp.example", "svc&lt;scan&gt;", "SCANNER01"),
     )
     .unwrap();
     let page = dir.join("audit.html");

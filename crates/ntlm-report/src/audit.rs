@@ -1,6 +1,6 @@
 //! The views of an audit of captures (`ntlmsim audit`): a human summary
 //! ([`render_human`]), CSV ([`csv`]) and a self-contained HTML report
-//! ([`html`]) of the records [`ntlm_sim::audit`] judges.
+//! ([`html()`]) of the records [`ntlm_sim::audit`] judges.
 
 use std::fmt::Write as _;
 

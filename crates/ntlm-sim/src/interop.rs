@@ -390,7 +390,7 @@ pub fn relaxed_checks(
                                 "{} \u{2192} {}: {}",
                                 name(c),
                                 name(s),
-                                relax::failure_line(f)
+                                f.refusal().to_string()
                             ));
                         }
                     }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use ntlm_sim::audit::{ExchangeRecord, HUMAN_ROWS, ProblemRecord, Summary, failure_text, host};
+use ntlm_sim::audit::{ExchangeRecord, HUMAN_ROWS, ProblemRecord, Summary, host};
 use ntlm_sim::outcome::{hex32, names};
 use ntlm_sim::profiles::AssumedFacts;
 
@@ -341,7 +341,7 @@ fn html_exchange_rows(rows: &[&ExchangeRecord]) -> Markup {
                         td { (r.observed_result.as_ref().map_or("-", |o| o.text.as_str())) }
                         td.v {
                             @if let Some(f) = &r.failure {
-                                "breaks: " (failure_text(f)) br;
+                                "breaks: " (f.summary().to_string()) br;
                                 span.muted { (f.reason().to_string()) }
                             } @else {
                                 "ok"

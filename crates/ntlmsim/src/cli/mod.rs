@@ -9,8 +9,10 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ColorChoice, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
+mod args;
 mod attack;
 mod audit;
 mod decode;
@@ -102,6 +104,28 @@ impl CliError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }
+
+    /// `WHAT: ERROR`: a value of the option (or the input) `what` that
+    /// could not be read.
+    pub(crate) fn bad(what: &str, e: impl fmt::Display) -> Self {
+        Self(format!("{what}: {e}"))
+    }
+
+    /// A value clap refused because its type's `FromStr` did, in the form
+    /// the command reports any bad value: `--option: message`. `None` for
+    /// every other clap error (usage, help, version), which clap prints.
+    fn from_clap(e: &clap::Error) -> Option<Self> {
+        if e.kind() != ErrorKind::ValueValidation {
+            return None;
+        }
+        let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+            return None;
+        };
+        // `--client-min <MASK>`: the option's name without its value name.
+        let name = arg.split(' ').next().unwrap_or(arg);
+        let source = std::error::Error::source(e)?;
+        Some(Self::bad(name, source))
+    }
 }
 
 impl fmt::Display for CliError {
@@ -122,7 +146,13 @@ pub(crate) fn main() -> ExitCode {
     // clap exits with code 2 on usage errors and 0 for --help/--version;
     // its help and errors follow --color too.
     let choice = term::choice_in_args(std::env::args_os());
-    let matches = Cli::command().color(choice).get_matches();
+    let matches = match Cli::command().color(choice).try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => match CliError::from_clap(&e) {
+            Some(bad) => return fail(&bad),
+            None => e.exit(),
+        },
+    };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     term::init(cli.color);
     let mut out = Vec::new();

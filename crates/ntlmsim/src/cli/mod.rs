@@ -195,3 +195,75 @@ fn fail(e: &CliError) -> ExitCode {
     let _ = writeln!(io::stderr().lock(), "error: {e}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message a command line ends with, as `main` would print it.
+    fn error_of(argv: &[&str]) -> Option<String> {
+        let e = Cli::command().try_get_matches_from(argv).err()?;
+        CliError::from_clap(&e).map(|e| e.to_string())
+    }
+
+    #[test]
+    fn typed_values_are_refused_naming_the_option() {
+        for (argv, prefix) in [
+            (
+                &["ntlmsim", "handshake", "--client-min", "0xZZ"][..],
+                "--client-min: cannot read \"0xZZ\"",
+            ),
+            (
+                &["ntlmsim", "attack", "--server-min", "bogus"][..],
+                "--server-min: cannot read \"bogus\"",
+            ),
+            (
+                &["ntlmsim", "handshake", "--server-lm-level", "6"][..],
+                "--server-lm-level: cannot read \"6\"",
+            ),
+            (
+                &["ntlmsim", "audit", "--client-lm-level", "x", "f"][..],
+                "--client-lm-level: cannot read \"x\"",
+            ),
+            (
+                &["ntlmsim", "serve", "http", "--what-if-server-min", "x"][..],
+                "--what-if-server-min: cannot read \"x\"",
+            ),
+            (
+                &["ntlmsim", "interop", "--semantics", "nope"][..],
+                "--semantics: cannot read \"nope\"",
+            ),
+            (
+                &[
+                    "ntlmsim",
+                    "policy",
+                    "check",
+                    "--negotiated",
+                    "0",
+                    "--semantics",
+                    "rule-128=x",
+                ][..],
+                "--semantics: cannot read",
+            ),
+        ] {
+            let message = error_of(argv);
+            assert!(
+                message.as_deref().is_some_and(|m| m.starts_with(prefix)),
+                "{argv:?}: {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn usage_errors_stay_with_clap() {
+        assert_eq!(error_of(&["ntlmsim", "handshake", "--nope"]), None);
+        assert_eq!(error_of(&["ntlmsim", "handshake", "--help"]), None);
+        assert_eq!(error_of(&["ntlmsim", "handshake", "--client-min"]), None);
+    }
+
+    #[test]
+    fn typed_defaults_are_read() {
+        let cli = Cli::try_parse_from(["ntlmsim", "handshake"]);
+        assert!(cli.is_ok(), "{cli:?}");
+    }
+}

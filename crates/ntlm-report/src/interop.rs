@@ -376,8 +376,9 @@ pub fn run(
         &args.server_restrict,
         &args.dc_restrict,
     )?;
-    let carrier = ntlm_sim::binding::carrier(&args.carrier)?;
-    let binding = ntlm_sim::binding::policy(&args.bindings, &args.zero_channel_bindings)?;
+    let carrier = ntlm_sim::binding::carrier(&args.carrier).map_err(|e| e.to_string())?;
+    let binding = ntlm_sim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+        .map_err(|e| e.to_string())?;
     // Before: the carrier with no channel-binding setting; after: with them.
     let before_opts = Options {
         app: Application {

@@ -101,8 +101,9 @@ impl Status {
 pub(crate) struct CliError(String);
 
 impl CliError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+    /// The message, or a typed error's Display text.
+    pub(crate) fn new(message: impl fmt::Display) -> Self {
+        Self(message.to_string())
     }
 
     /// `WHAT: ERROR`: a value of the option (or the input) `what` that

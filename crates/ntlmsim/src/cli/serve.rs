@@ -366,7 +366,12 @@ fn acceptor(a: &HttpArgs, tls: Option<&crate::tls::Tls>) -> Result<Acceptor, Cli
         &[format!("extended-protection={}", a.extended_protection)],
         &a.zero_channel_bindings,
     )
-    .map_err(|e| CliError::new(e.replace("--binding: ", "--extended-protection: ")))?;
+    .map_err(|e| {
+        CliError::new(
+            e.to_string()
+                .replace("--binding: ", "--extended-protection: "),
+        )
+    })?;
     let carrier = if tls.is_some() {
         ntlm_policy::Carrier::Https
     } else {

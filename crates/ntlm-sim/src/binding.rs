@@ -116,6 +116,22 @@ mod tests {
     use super::*;
     use crate::profiles::Catalog;
     use ntlm_policy::ExtendedProtection;
+
+    #[test]
+    fn errors_name_the_option_and_value() {
+        assert_eq!(
+            carrier("ftp").map_err(|e| e.to_string()),
+            Err("--carrier \"ftp\" is not one of http, https, ldap, ldaps, smb, other".to_owned())
+        );
+        assert_eq!(
+            policy(&[], "maybe").map_err(|e| e.to_string()),
+            Err("--zero-channel-bindings \"maybe\" is not refused or accepted".to_owned())
+        );
+        assert!(matches!(
+            policy(&["no-equals".to_owned()], "refused"),
+            Err(BindingError::Setting(m)) if m.contains("no-equals")
+        ));
+    }
     use ntlm_session::{Credentials, MemoryStore, Pair};
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;

@@ -126,4 +126,36 @@ mod tests {
                 .starts_with("--x: expected 4")
         );
     }
+
+    #[test]
+    fn errors_say_what_was_wrong() {
+        assert_eq!(
+            flags("0x1ffffffff"),
+            Err(ValueError::TooWide {
+                value: "0x1ffffffff".to_owned()
+            })
+        );
+        assert_eq!(
+            flags("SIGN|bogus"),
+            Err(ValueError::UnknownFlag {
+                name: "bogus".to_owned()
+            })
+        );
+        assert_eq!(
+            u64_any(" 12x ").map_err(|e| e.to_string()),
+            Err("\"12x\" is not a decimal or 0x-hex number".to_owned())
+        );
+        assert!(matches!(
+            hex_array::<2>("zz", "--x"),
+            Err(ValueError::NotHex { ref what, .. }) if what == "--x"
+        ));
+        assert_eq!(
+            hex_array::<2>("01", "--x"),
+            Err(ValueError::HexLength {
+                what: "--x".to_owned(),
+                expected: 4,
+                got: 2
+            })
+        );
+    }
 }

@@ -4,9 +4,11 @@ use core::fmt;
 
 use ntlm_wire::{NegotiateFlags, ResponseKind};
 
+use crate::enforce::bit_rules;
 use crate::lm::LmCompatibilityLevel;
 use crate::mask::PolicyValue;
 use crate::rules::{self, Rule};
+use crate::semantics::Semantics;
 use crate::status::{Hex32, Status};
 
 /// Which peer failed.
@@ -24,6 +26,14 @@ impl Side {
         match self {
             Self::Client => "client",
             Self::Server => "server",
+        }
+    }
+
+    /// `C` or `S`, as in the short forms of a failure.
+    pub const fn letter(self) -> char {
+        match self {
+            Self::Client => 'C',
+            Self::Server => 'S',
         }
     }
 }
@@ -66,6 +76,24 @@ impl Stage {
             Self::Negotiate => "NEGOTIATE",
             Self::Challenge => "CHALLENGE",
             Self::Authenticate => "AUTHENTICATE",
+        }
+    }
+
+    /// `neg`, `chal` or `auth`, as in the short form of a failure.
+    pub const fn abbreviation(self) -> &'static str {
+        match self {
+            Self::Negotiate => "neg",
+            Self::Challenge => "chal",
+            Self::Authenticate => "auth",
+        }
+    }
+
+    /// `n`, `c` or `a`, as in the code of a failure.
+    pub const fn letter(self) -> char {
+        match self {
+            Self::Negotiate => 'n',
+            Self::Challenge => 'c',
+            Self::Authenticate => 'a',
         }
     }
 }
@@ -211,6 +239,182 @@ impl Failure {
     /// The one-line reason, produced lazily.
     pub const fn reason(&self) -> Reason<'_> {
         Reason(self)
+    }
+
+    /// Who failed where in a few characters, `S/neg` (side letter,
+    /// `separator`, [`Stage::abbreviation`]); see [`Short`].
+    pub const fn short(&self, separator: char) -> Short {
+        Short {
+            side: self.side,
+            stage: self.stage,
+            separator: Some(separator),
+        }
+    }
+
+    /// Who failed where in two letters, `Sn` ([`Side::letter`],
+    /// [`Stage::letter`]); see [`Short`].
+    pub const fn code(&self) -> Short {
+        Short {
+            side: self.side,
+            stage: self.stage,
+            separator: None,
+        }
+    }
+
+    /// `the server refuses on receipt of NEGOTIATE with
+    /// SEC_E_UNSUPPORTED_FUNCTION (0x80090302)`; see [`Refusal`].
+    pub const fn refusal(&self) -> Refusal<'_> {
+        Refusal {
+            failure: self,
+            past: false,
+        }
+    }
+
+    /// `server refuses on receipt of NEGOTIATE: missing NEGOTIATE_128
+    /// [min-128-server MS-NLMP 3.2.5.1.1]`: the missing bits when there are
+    /// any, else the reason; see [`Summary`].
+    pub const fn summary(&self) -> Summary<'_> {
+        Summary(self)
+    }
+
+    /// The full form: a `FAILURE:` line, then the reason, the flags, the
+    /// rule and its source, one per line; see [`Details`].
+    pub const fn details(&self) -> Details<'_> {
+        Details {
+            failure: self,
+            semantics: None,
+        }
+    }
+
+    /// [`details`](Self::details), then, when several bits are missing,
+    /// each bit with its own rule and basis under `semantics`.
+    pub const fn details_under<'a>(&'a self, semantics: &'a Semantics) -> Details<'a> {
+        Details {
+            failure: self,
+            semantics: Some(semantics),
+        }
+    }
+}
+
+/// Who failed where in a few characters ([`Failure::short`], [`Failure::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Short {
+    side: Side,
+    stage: Stage,
+    separator: Option<char>,
+}
+
+impl fmt::Display for Short {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.separator {
+            Some(sep) => write!(
+                f,
+                "{}{sep}{}",
+                self.side.letter(),
+                self.stage.abbreviation()
+            ),
+            None => write!(f, "{}{}", self.side.letter(), self.stage.letter()),
+        }
+    }
+}
+
+/// Who refused on receipt of what, with which status ([`Failure::refusal`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    failure: &'a Failure,
+    past: bool,
+}
+
+impl Refusal<'_> {
+    /// The same line in the past tense: `the server refused on receipt of ...`.
+    pub const fn past(mut self) -> Self {
+        self.past = true;
+        self
+    }
+}
+
+impl fmt::Display for Refusal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.failure;
+        write!(
+            f,
+            "the {} {} on receipt of {} with {}",
+            x.side,
+            if self.past { "refused" } else { "refuses" },
+            x.stage.message(),
+            x.status
+        )
+    }
+}
+
+/// A failure in a few words, with its rule ([`Failure::summary`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a>(&'a Failure);
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        write!(f, "{} refuses on receipt of {}", x.side, x.stage.message())?;
+        if x.missing.is_empty() {
+            write!(f, ": {}", x.reason())?;
+        } else {
+            write!(f, ": missing {}", FlagNames(x.missing))?;
+        }
+        write!(f, " [{} {}]", x.rule.id, x.rule.source)
+    }
+}
+
+/// The full form of a failure, a few lines each ending in a newline
+/// ([`Failure::details`], [`Failure::details_under`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Details<'a> {
+    failure: &'a Failure,
+    semantics: Option<&'a Semantics>,
+}
+
+impl fmt::Display for Details<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.failure;
+        writeln!(f, "FAILURE: {}", x.refusal().past())?;
+        writeln!(f, "  reason:     {}", x.reason())?;
+        if !x.missing.is_empty() {
+            writeln!(
+                f,
+                "  missing:    {} {}",
+                Hex32(x.missing.bits()),
+                FlagNames(x.missing)
+            )?;
+            writeln!(f, "  required:   {}", Hex32(x.required.bits()))?;
+            writeln!(f, "  negotiated: {}", Hex32(x.negotiated.bits()))?;
+        }
+        if !x.unexpected.is_empty() {
+            writeln!(
+                f,
+                "  unexpected: {} {}",
+                Hex32(x.unexpected.bits()),
+                FlagNames(x.unexpected)
+            )?;
+        }
+        writeln!(f, "  rule:       {} ({})", x.rule.id, x.rule.statement)?;
+        writeln!(f, "  source:     {} [{}]", x.rule.source, x.rule.basis)?;
+        let semantics = self
+            .semantics
+            .filter(|semantics| bit_rules(x, semantics).nth(1).is_some());
+        if let Some(semantics) = semantics {
+            writeln!(f, "  per missing bit:")?;
+            for (bit, r) in bit_rules(x, semantics) {
+                writeln!(
+                    f,
+                    "    {} {:<36} {} [{}; {}]",
+                    Hex32(bit.bits()),
+                    bit.names().next().unwrap_or(""),
+                    r.id,
+                    r.source,
+                    r.basis
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -374,6 +578,115 @@ mod tests {
              blocked on the client (ClientBlocked) [MS-NLMP 3.1.5.1.1]"
         );
         assert_eq!(f.policy_value(), None);
+    }
+
+    fn two_bits_missing() -> Failure {
+        Failure::minimum_security(
+            Side::Server,
+            Stage::Negotiate,
+            &rules::MIN_128_SERVER,
+            NegotiateFlags::from_bits_retain(0x2008_0000),
+            NegotiateFlags::from_bits_retain(0x0281_8205),
+            NegotiateFlags::from_bits_retain(0x2008_0000),
+        )
+    }
+
+    #[test]
+    fn short_forms_and_refusal() {
+        let f = two_bits_missing();
+        assert_eq!(f.short('/').to_string(), "S/neg");
+        assert_eq!(f.short('\u{b7}').to_string(), "S\u{b7}neg");
+        assert_eq!(f.code().to_string(), "Sn");
+        let c = Failure::new(
+            Side::Client,
+            Stage::Challenge,
+            &rules::CLIENT_BLOCKED,
+            Detail::Blocked,
+        );
+        assert_eq!(c.short('/').to_string(), "C/chal");
+        assert_eq!(c.code().to_string(), "Cc");
+        assert_eq!(
+            f.refusal().to_string(),
+            "the server refuses on receipt of NEGOTIATE with SEC_E_UNSUPPORTED_FUNCTION \
+             (0x80090302)"
+        );
+        assert_eq!(
+            f.refusal().past().to_string(),
+            "the server refused on receipt of NEGOTIATE with SEC_E_UNSUPPORTED_FUNCTION \
+             (0x80090302)"
+        );
+    }
+
+    #[test]
+    fn summary_names_missing_bits_or_the_reason() {
+        let f = two_bits_missing();
+        assert_eq!(
+            f.summary().to_string(),
+            format!(
+                "server refuses on receipt of NEGOTIATE: missing \
+                 NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_128 [{} MS-NLMP 3.2.5.1.1]",
+                rules::MIN_128_SERVER.id
+            )
+        );
+        let b = Failure::new(
+            Side::Client,
+            Stage::Negotiate,
+            &rules::CLIENT_BLOCKED,
+            Detail::Blocked,
+        );
+        assert_eq!(
+            b.summary().to_string(),
+            format!(
+                "client refuses on receipt of NEGOTIATE: NTLM is blocked on the client \
+                 (ClientBlocked) [{} MS-NLMP 3.1.5.1.1]",
+                rules::CLIENT_BLOCKED.id
+            )
+        );
+    }
+
+    #[test]
+    fn details_with_and_without_bits() {
+        let f = two_bits_missing();
+        let d = f.details().to_string();
+        let r = &rules::MIN_128_SERVER;
+        assert_eq!(
+            d,
+            format!(
+                "FAILURE: the server refused on receipt of NEGOTIATE with \
+                 SEC_E_UNSUPPORTED_FUNCTION (0x80090302)\n  reason:     {}\n  missing:    \
+                 0x20080000 NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_128\n  \
+                 required:   0x20080000\n  negotiated: 0x02818205\n  rule:       {} ({})\n  \
+                 source:     {} [{}]\n",
+                f.reason(),
+                r.id,
+                r.statement,
+                r.source,
+                r.basis
+            )
+        );
+        // Under a semantics, each of several missing bits gets its own line.
+        let sem = Semantics::default();
+        let under = f.details_under(&sem).to_string();
+        let extra = under.strip_prefix(d.as_str()).unwrap_or("");
+        assert!(
+            extra.starts_with("  per missing bit:\n    0x00080000 "),
+            "{extra}"
+        );
+        assert_eq!(extra.lines().count(), 3, "{extra}");
+        // One missing bit: nothing is added.
+        let mut one = f;
+        one.missing = NegotiateFlags::from_bits_retain(0x2000_0000);
+        assert_eq!(
+            one.details_under(&sem).to_string(),
+            one.details().to_string()
+        );
+        let b = Failure::new(
+            Side::Client,
+            Stage::Negotiate,
+            &rules::CLIENT_BLOCKED,
+            Detail::Blocked,
+        );
+        assert_eq!(b.details().to_string().lines().count(), 4);
     }
 
     #[test]

@@ -353,7 +353,9 @@ pub use enforce::{
     client_on_challenge, effective_requirement, enforced_requirement, negotiate_only,
     negotiate_stepwise, server_on_authenticate, server_on_negotiate, unsatisfied,
 };
-pub use failure::{Detail, Failure, FlagNames, Reason, Side, Stage};
+pub use failure::{
+    Detail, Details, Failure, FlagNames, Reason, Refusal, Short, Side, Stage, Summary,
+};
 pub use lm::{LmCompatibilityLevel, LmField};
 pub use mask::{BITS, BitInfo, InputForm, MinSessionSecurity, ParsedMask, PolicyValue};
 pub use negotiate::{

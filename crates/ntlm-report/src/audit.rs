@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use ntlm_sim::audit::{ExchangeRecord, HUMAN_ROWS, ProblemRecord, Summary, failure_text, host};
+use ntlm_sim::audit::{ExchangeRecord, HUMAN_ROWS, ProblemRecord, Summary, host};
 use ntlm_sim::outcome::{hex32, names};
 use ntlm_sim::profiles::AssumedFacts;
 
@@ -352,7 +352,7 @@ fn html_exchange_rows(h: &mut String, rows: &[&ExchangeRecord]) {
             |f| {
                 format!(
                     "breaks: {}<br><span class=\"muted\">{}</span>",
-                    escape(&failure_text(f)),
+                    escape(&f.summary().to_string()),
                     escape(&f.reason().to_string())
                 )
             },

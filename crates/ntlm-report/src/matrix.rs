@@ -7,18 +7,7 @@ use ntlm_sim::matrix::{PairResult, Verdict};
 pub fn cell(v: &Verdict) -> String {
     match v {
         Ok(_) => "ok".to_owned(),
-        Err(f) => format!(
-            "{}/{}",
-            match f.side {
-                ntlm_policy::Side::Client => "C",
-                ntlm_policy::Side::Server => "S",
-            },
-            match f.stage {
-                ntlm_policy::Stage::Negotiate => "neg",
-                ntlm_policy::Stage::Challenge => "chal",
-                ntlm_policy::Stage::Authenticate => "auth",
-            }
-        ),
+        Err(f) => f.short('/').to_string(),
     }
 }
 

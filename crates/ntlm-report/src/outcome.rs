@@ -3,67 +3,14 @@
 
 use std::fmt::Write as _;
 
-use ntlm_policy::{Certainty, Failure, Semantics};
+use ntlm_policy::Certainty;
 use ntlm_session::SessionReport;
-use ntlm_sim::outcome::{missing_rules, names, verdict_words};
+use ntlm_sim::outcome::{names, verdict_words};
 
 /// The human line for a certainty: `  certainty:  breaks under every documented reading (...)`.
 pub fn render_certainty(c: &Certainty, works: bool) -> String {
     let (verdict, opposite) = verdict_words(works);
     format!("  certainty:  {}\n", c.summary(verdict, opposite))
-}
-
-/// The human verdict: a few lines.
-pub fn render_failure(f: &Failure) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "FAILURE: the {} refused on receipt of {} with {} ({:#010x})",
-        f.side,
-        f.stage.message(),
-        f.status.name(),
-        f.status.code()
-    );
-    let _ = writeln!(s, "  reason:     {}", f.reason());
-    if !f.missing.is_empty() {
-        let _ = writeln!(
-            s,
-            "  missing:    {:#010x} {}",
-            f.missing.bits(),
-            names(f.missing).join(" | ")
-        );
-        let _ = writeln!(s, "  required:   {:#010x}", f.required.bits());
-        let _ = writeln!(s, "  negotiated: {:#010x}", f.negotiated.bits());
-    }
-    if !f.unexpected.is_empty() {
-        let _ = writeln!(
-            s,
-            "  unexpected: {:#010x} {}",
-            f.unexpected.bits(),
-            names(f.unexpected).join(" | ")
-        );
-    }
-    let _ = writeln!(s, "  rule:       {} ({})", f.rule.id, f.rule.statement);
-    let _ = writeln!(s, "  source:     {} [{}]", f.rule.source, f.rule.basis);
-    s
-}
-
-/// [`render_failure`], then, when several bits are missing, each bit with
-/// its own rule and basis under `semantics`.
-pub fn render_failure_under(f: &Failure, semantics: &Semantics) -> String {
-    let mut s = render_failure(f);
-    let per_bit = missing_rules(f, semantics);
-    if per_bit.len() > 1 {
-        let _ = writeln!(s, "  per missing bit:");
-        for m in &per_bit {
-            let _ = writeln!(
-                s,
-                "    {} {:<36} {} [{}; {}]",
-                m.bit, m.name, m.rule_id, m.rule, m.basis
-            );
-        }
-    }
-    s
 }
 
 /// The human verdict of a success.

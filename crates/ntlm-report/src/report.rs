@@ -20,11 +20,10 @@
 
 use std::fmt::Write as _;
 
-use ntlm_policy::{Failure, Semantics};
+use ntlm_policy::Semantics;
 use serde::Serialize;
 
 use ntlm_sim::interop::HostInfo;
-use ntlm_sim::relax::failure_line;
 
 use crate::actions::{Actions, Configured, Relaxed};
 use ntlm_sim::matrix::{Change, Options, PairRef, PairSet, Verdict, pairs_of};
@@ -146,22 +145,9 @@ const fn label(c: Change) -> &'static str {
     }
 }
 
-fn short(f: &Failure) -> String {
-    let side = match f.side {
-        ntlm_policy::Side::Client => "C",
-        ntlm_policy::Side::Server => "S",
-    };
-    let stage = match f.stage {
-        ntlm_policy::Stage::Negotiate => "neg",
-        ntlm_policy::Stage::Challenge => "chal",
-        ntlm_policy::Stage::Authenticate => "auth",
-    };
-    format!("{side}\u{b7}{stage}")
-}
-
 fn cell_text(r: &PairRef<'_>) -> String {
     match (r.after, r.change()) {
-        (Err(f), _) => short(f),
+        (Err(f), _) => f.short('\u{b7}').to_string(),
         (Ok(_), Change::Changed) => "ok*".to_owned(),
         (Ok(_), Change::Fixed) => "fixed".to_owned(),
         (Ok(_), _) => "ok".to_owned(),
@@ -179,7 +165,7 @@ fn verdict_lines(v: &Verdict) -> String {
             if r.sealing() { "yes" } else { "no" },
         ),
         Err(f) => {
-            let mut s = failure_line(f);
+            let mut s = f.refusal().to_string();
             if !f.missing.is_empty() {
                 let _ = write!(
                     s,

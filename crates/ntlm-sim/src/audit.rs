@@ -48,8 +48,7 @@ mod summary;
 use decode::{Decoded, decode, version_text};
 use record::result_json;
 pub use record::{
-    ExchangeRecord, FlagNames, HUMAN_ROWS, ProblemRecord, ResultJson, failure_json, failure_text,
-    host,
+    ExchangeRecord, FlagNames, HUMAN_ROWS, ProblemRecord, ResultJson, failure_json, host,
 };
 pub use summary::{BreakingClient, Counts, FileJson, PolicyJson, Summary};
 

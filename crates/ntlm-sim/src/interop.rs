@@ -386,12 +386,8 @@ pub fn relaxed_checks(
                         if out.example.is_none() {
                             let name =
                                 |i: usize| plan.peers.get(i).map_or("?", |p| p.name.as_str());
-                            out.example = Some(format!(
-                                "{} \u{2192} {}: {}",
-                                name(c),
-                                name(s),
-                                relax::failure_line(f)
-                            ));
+                            out.example =
+                                Some(format!("{} \u{2192} {}: {}", name(c), name(s), f.refusal()));
                         }
                     }
                 }

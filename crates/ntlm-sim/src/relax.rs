@@ -8,8 +8,6 @@
 
 use ntlm_policy::{Detail, Failure, Side, Stage};
 
-use crate::outcome::hex32;
-
 /// What the two sides were asked for, to compute relaxed values.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Configured {
@@ -76,15 +74,4 @@ pub struct Relaxed {
     pub works: usize,
     /// One that still fails, and how (`client → server: failure`).
     pub example: Option<String>,
-}
-
-/// "the server refuses on receipt of NEGOTIATE with SEC_E_UNSUPPORTED_FUNCTION (0x80090302)".
-pub fn failure_line(f: &Failure) -> String {
-    format!(
-        "the {} refuses on receipt of {} with {} ({})",
-        f.side,
-        f.stage.message(),
-        f.status.name(),
-        hex32(f.status.code())
-    )
 }

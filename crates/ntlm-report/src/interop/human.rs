@@ -5,12 +5,11 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use ntlm_policy::{Failure, MinSessionSecurity};
+use ntlm_policy::MinSessionSecurity;
 use ntlm_sim::interop::{Group, LIST_MAX, NotReachedJson, Plan, Run};
 use ntlm_sim::matrix::{self, Change, Matrix, Options, PairRef, PairSet, Policy};
 use ntlm_sim::outcome::{hex32, names, verdict_words};
 use ntlm_sim::profiles::AssumedFacts;
-use ntlm_sim::relax;
 
 use super::Out;
 use crate::sink;
@@ -49,26 +48,13 @@ impl Paint {
     }
 }
 
-fn side_stage(f: &Failure) -> String {
-    let side = match f.side {
-        ntlm_policy::Side::Client => 'C',
-        ntlm_policy::Side::Server => 'S',
-    };
-    let stage = match f.stage {
-        ntlm_policy::Stage::Negotiate => 'n',
-        ntlm_policy::Stage::Challenge => 'c',
-        ntlm_policy::Stage::Authenticate => 'a',
-    };
-    format!("{side}{stage}")
-}
-
 fn code(change: Change, after: &matrix::Verdict) -> String {
     match (change, after) {
         (Change::Unchanged, _) => "ok".to_owned(),
         (Change::Changed, _) => "ok*".to_owned(),
         (Change::Fixed, _) => "+ok".to_owned(),
-        (Change::NewlyBroken, Err(f)) => format!("!{}", side_stage(f)),
-        (Change::AlreadyBroken, Err(f)) => format!("x{}", side_stage(f)),
+        (Change::NewlyBroken, Err(f)) => format!("!{}", f.code()),
+        (Change::AlreadyBroken, Err(f)) => format!("x{}", f.code()),
         (_, _) => "?".to_owned(),
     }
 }
@@ -172,11 +158,11 @@ fn list(run: &Run<'_, '_>, paint: Paint, out: &mut Out<'_>) -> Result<(), String
             }
             let before = match &o.before {
                 Ok(_) => "ok".to_owned(),
-                Err(f) => side_stage(f),
+                Err(f) => f.code().to_string(),
             };
             let after = match &o.after {
                 Ok(_) => "ok".to_owned(),
-                Err(f) => format!("{} {}", side_stage(f), f.status.name()),
+                Err(f) => format!("{} {}", f.code(), f.status.name()),
             };
             let (open, close) = if paint.colour {
                 (format!("\x1b[{}m", Paint::code(change)), "\x1b[0m")
@@ -253,11 +239,7 @@ fn breaking(run: &Run<'_, '_>, paint: Paint, s: &mut String) {
     for (i, g) in run.groups.iter().enumerate() {
         let f = &g.failure;
         // Printed from column 2; continued under the text after `[n] `.
-        let head = wrap(
-            &format!("[{}] {}", i + 1, relax::failure_line(f)),
-            paint.width,
-            6,
-        );
+        let head = wrap(&format!("[{}] {}", i + 1, f.refusal()), paint.width, 6);
         let _ = writeln!(s, "\n  {}", paint.paint(&head, Change::NewlyBroken));
         if !f.missing.is_empty() {
             let _ = writeln!(

@@ -154,10 +154,10 @@ impl ExchangeRecord {
     /// the other verdict, its certainty: `[breaks only under
     /// rule-128=strict; works under every other reading]`.
     pub fn verdict_text(&self) -> String {
-        let mut s = self.failure.as_ref().map_or_else(
-            || "ok".to_owned(),
-            |f| format!("BREAKS: {}", failure_text(f)),
-        );
+        let mut s = self
+            .failure
+            .as_ref()
+            .map_or_else(|| "ok".to_owned(), |f| format!("BREAKS: {}", f.summary()));
         if self.partial {
             let _ = write!(
                 s,
@@ -287,15 +287,3 @@ impl Serialize for FlagNames {
 
 /// Most exchange rows in the human output (breaking ones first).
 pub const HUMAN_ROWS: usize = 200;
-
-/// A failure in a few words, for the verdicts of records.
-pub fn failure_text(f: &Failure) -> String {
-    let mut s = format!("{} refuses on receipt of {}", f.side, f.stage.message());
-    if !f.missing.is_empty() {
-        let _ = write!(s, ": missing {}", names(f.missing).join(" | "));
-    } else {
-        let _ = write!(s, ": {}", f.reason());
-    }
-    let _ = write!(s, " [{} {}]", f.rule.id, f.rule.source);
-    s
-}

@@ -359,7 +359,7 @@ fn render(st: &Settings, r: &AttackResult, detected_under: &[&str]) -> String {
                 f.rule.id,
                 f.status.name()
             );
-            s.push_str(&ntlm_report::outcome::render_failure(f));
+            s.push_str(&f.details().to_string());
         }
         (_, Outcome::Established { report, .. }) => {
             if r.verdict() == "nothing-to-tamper" {

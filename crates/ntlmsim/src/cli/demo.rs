@@ -249,7 +249,7 @@ fn handshake(
     let _ = writeln!(out, "  messages: {}", lens.join(", "));
     let text = match &ex.outcome {
         Ok((_, srv)) => ntlm_report::outcome::render_success(&srv.report),
-        Err(f) => ntlm_report::outcome::render_failure(f),
+        Err(f) => f.details().to_string(),
     };
     for line in text.lines() {
         let _ = writeln!(out, "  {line}");

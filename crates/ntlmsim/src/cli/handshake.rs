@@ -609,10 +609,7 @@ fn render(client: &str, server: &str, ex: &Exchange, verdict: &Verdict<'_>) -> S
     s.push('\n');
     match &ex.outcome {
         Ok((_, srv)) => s.push_str(&ntlm_report::outcome::render_success(&srv.report)),
-        Err(f) => s.push_str(&ntlm_report::outcome::render_failure_under(
-            f,
-            verdict.semantics,
-        )),
+        Err(f) => s.push_str(&f.details_under(verdict.semantics).to_string()),
     }
     for n in verdict.notes {
         let _ = writeln!(s, "  note:       {n}");

@@ -904,11 +904,7 @@ fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
                 let _ = writeln!(t, "OK: both minimums are satisfied");
             }
             Err(f) => {
-                let _ = write!(
-                    t,
-                    "{}",
-                    ntlm_report::outcome::render_failure_under(f, &semantics)
-                );
+                let _ = write!(t, "{}", f.details_under(&semantics));
             }
         }
         let _ = write!(

@@ -18,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use ntlm_gss::http::{self, Scheme};
 use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity};
 use ntlm_report::json::{self, MessageJson};
-use ntlm_report::outcome::{render_failure, render_success};
+use ntlm_report::outcome::render_success;
 use ntlm_report::{render, sink};
 use ntlm_session::{ClientDriver, Credentials, Step};
 use ntlm_sim::outcome::OutcomeJson;
@@ -366,7 +366,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
         Err(f) => {
             json.client_outcome = Some(OutcomeJson::failure(&f));
             json.result = format!("the client refuses the CHALLENGE: {}", f.reason());
-            human.push_str(&render_failure(&f));
+            human.push_str(&f.details().to_string());
             driver.abort();
             return Ok(Report {
                 ok: false,

@@ -367,17 +367,20 @@ pub fn run(
     let plan = match &args.fleet {
         Some(path) => {
             let text = (io.read_fleet)(path)?;
-            fleet_plan(catalog, path, &text, &args.clients, &args.servers)?
+            fleet_plan(catalog, path, &text, &args.clients, &args.servers)
+                .map_err(|e| e.to_string())?
         }
-        None => catalog_plan(catalog, &args.clients, &args.servers)?,
+        None => catalog_plan(catalog, &args.clients, &args.servers).map_err(|e| e.to_string())?,
     };
     let restrict = restrict_path(
         &args.client_restrict,
         &args.server_restrict,
         &args.dc_restrict,
-    )?;
-    let carrier = ntlm_sim::binding::carrier(&args.carrier)?;
-    let binding = ntlm_sim::binding::policy(&args.bindings, &args.zero_channel_bindings)?;
+    )
+    .map_err(|e| e.to_string())?;
+    let carrier = ntlm_sim::binding::carrier(&args.carrier).map_err(|e| e.to_string())?;
+    let binding = ntlm_sim::binding::policy(&args.bindings, &args.zero_channel_bindings)
+        .map_err(|e| e.to_string())?;
     // Before: the carrier with no channel-binding setting; after: with them.
     let before_opts = Options {
         app: Application {

@@ -28,25 +28,36 @@ pub fn spn(carrier: Carrier, names: &ServerNames) -> String {
     format!("{service}/{host}")
 }
 
+/// A `--carrier`, `--binding` or `--zero-channel-bindings` value that
+/// could not be read; the message names the option and quotes the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BindingError {
+    /// An unknown carrier.
+    #[error("--carrier {0:?} is not one of http, https, ldap, ldaps, smb, other")]
+    Carrier(String),
+    /// An unknown reading of an all-zero MsvAvChannelBindings.
+    #[error("--zero-channel-bindings {0:?} is not refused or accepted")]
+    ZeroBindings(String),
+    /// A `NAME=VALUE` item that could not be read, and why.
+    #[error("--binding: {0}")]
+    Setting(String),
+}
+
 /// Reads `--carrier`.
-pub fn carrier(name: &str) -> Result<Carrier, String> {
-    Carrier::from_name(name).ok_or_else(|| {
-        format!("--carrier {name:?} is not one of http, https, ldap, ldaps, smb, other")
-    })
+pub fn carrier(name: &str) -> Result<Carrier, BindingError> {
+    Carrier::from_name(name).ok_or_else(|| BindingError::Carrier(name.to_owned()))
 }
 
 /// Reads `--binding NAME=VALUE` items and `--zero-channel-bindings` into
 /// a server's settings.
-pub fn policy(items: &[String], zero_bindings: &str) -> Result<BindingPolicy, String> {
+pub fn policy(items: &[String], zero_bindings: &str) -> Result<BindingPolicy, BindingError> {
     let mut p = BindingPolicy {
-        zero_bindings: ZeroBindings::from_name(zero_bindings).ok_or_else(|| {
-            format!("--zero-channel-bindings {zero_bindings:?} is not refused or accepted")
-        })?,
+        zero_bindings: ZeroBindings::from_name(zero_bindings)
+            .ok_or_else(|| BindingError::ZeroBindings(zero_bindings.to_owned()))?,
         ..BindingPolicy::default()
     };
     for item in items {
-        let s =
-            ntlm_policy::binding::parse_assignment(item).map_err(|e| format!("--binding: {e}"))?;
+        let s = ntlm_policy::binding::parse_assignment(item).map_err(BindingError::Setting)?;
         p.set(s);
     }
     Ok(p)
@@ -105,6 +116,22 @@ mod tests {
     use super::*;
     use crate::profiles::Catalog;
     use ntlm_policy::ExtendedProtection;
+
+    #[test]
+    fn errors_name_the_option_and_value() {
+        assert_eq!(
+            carrier("ftp").map_err(|e| e.to_string()),
+            Err("--carrier \"ftp\" is not one of http, https, ldap, ldaps, smb, other".to_owned())
+        );
+        assert_eq!(
+            policy(&[], "maybe").map_err(|e| e.to_string()),
+            Err("--zero-channel-bindings \"maybe\" is not refused or accepted".to_owned())
+        );
+        assert!(matches!(
+            policy(&["no-equals".to_owned()], "refused"),
+            Err(BindingError::Setting(m)) if m.contains("no-equals")
+        ));
+    }
     use ntlm_session::{Credentials, MemoryStore, Pair};
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;

@@ -244,13 +244,14 @@ impl Observation {
             return Err("sources: an observation needs a public source".into());
         }
         let carrier = crate::binding::carrier(o.carrier.as_deref().unwrap_or("other"))
-            .map_err(|e| e.replace("--carrier", "carrier:"))?;
+            .map_err(|e| e.to_string().replace("--carrier", "carrier:"))?;
         let binding = crate::binding::policy(
             &o.binding,
             o.zero_channel_bindings.as_deref().unwrap_or("refused"),
         )
         .map_err(|e| {
-            e.replace("--binding", "binding")
+            e.to_string()
+                .replace("--binding", "binding")
                 .replace("--zero-channel-bindings", "zero_channel_bindings:")
         })?;
         Ok(Self {

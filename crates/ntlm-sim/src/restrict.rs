@@ -7,10 +7,40 @@ use ntlm_policy::restrict::Restrictions;
 use ntlm_session::Logged;
 use serde::Serialize;
 
+/// A pasted Restrict NTLM setting that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestrictError {
+    /// NtlmMinClientSec/NtlmMinServerSec, which its own options set.
+    #[error("NtlmMinClientSec/NtlmMinServerSec is set with --client-min/--server-min, not here")]
+    MinSessionSecurity,
+    /// LmCompatibilityLevel, which its own options set.
+    #[error("LmCompatibilityLevel is set with --client-lm-level/--server-lm-level, not here")]
+    LmCompatibilityLevel,
+    /// A server's channel-binding or target-name setting, set with `--binding`.
+    #[error(
+        "{name} is a server's channel-binding or target-name setting, set with --binding, not here"
+    )]
+    Binding {
+        /// The setting's name.
+        name: &'static str,
+    },
+    /// A paste that could not be read.
+    #[error(transparent)]
+    Unreadable(#[from] ntlm_policy::ParseError),
+    /// A setting of a paste that cannot be used, at its 1-based line.
+    #[error("line {line}: {error}")]
+    AtLine {
+        /// The line of the paste.
+        line: usize,
+        /// What is wrong with the setting.
+        error: Box<Self>,
+    },
+}
+
 /// Applies one pasted setting to `r`. Settings other than Restrict NTLM,
 /// Block NTLM, BlockNtlmv1SSO and their exception lists are refused, naming
 /// the option that sets them.
-pub fn apply(r: &mut Restrictions, setting: &Setting) -> Result<(), String> {
+pub fn apply(r: &mut Restrictions, setting: &Setting) -> Result<(), RestrictError> {
     match setting {
         Setting::Restrict { value, .. } => {
             match *value {
@@ -33,28 +63,22 @@ pub fn apply(r: &mut Restrictions, setting: &Setting) -> Result<(), String> {
             target.clone_from(names);
             Ok(())
         }
-        Setting::MinSessionSecurity(_) => Err(
-            "NtlmMinClientSec/NtlmMinServerSec is set with --client-min/--server-min, not here"
-                .to_owned(),
-        ),
-        Setting::LmCompatibilityLevel { .. } => Err(
-            "LmCompatibilityLevel is set with --client-lm-level/--server-lm-level, not here"
-                .to_owned(),
-        ),
-        Setting::Binding(b) => Err(format!(
-            "{} is a server's channel-binding or target-name setting, set with --binding, not here",
-            b.name()
-        )),
+        Setting::MinSessionSecurity(_) => Err(RestrictError::MinSessionSecurity),
+        Setting::LmCompatibilityLevel { .. } => Err(RestrictError::LmCompatibilityLevel),
+        Setting::Binding(b) => Err(RestrictError::Binding { name: b.name() }),
     }
 }
 
 /// Reads every setting of every paste into one [`Restrictions`] (later values win).
-pub fn from_pastes(pastes: &[String]) -> Result<Restrictions, String> {
+pub fn from_pastes(pastes: &[String]) -> Result<Restrictions, RestrictError> {
     let mut r = Restrictions::default();
     for p in pastes {
-        let read = ntlm_policy::read_settings(p).map_err(|e| e.to_string())?;
+        let read = ntlm_policy::read_settings(p)?;
         for s in &read.settings {
-            apply(&mut r, &s.setting).map_err(|e| format!("line {}: {e}", s.line))?;
+            apply(&mut r, &s.setting).map_err(|e| RestrictError::AtLine {
+                line: s.line,
+                error: Box::new(e),
+            })?;
         }
     }
     Ok(r)
@@ -276,6 +300,6 @@ mod tests {
         assert_eq!(r.outgoing_exceptions, ["nas01"]);
         assert_eq!(r.domain, DomainScope::All);
         let e = from_pastes(&["NtlmMinClientSec    REG_DWORD    0x20080000".to_owned()]);
-        assert!(e.is_err_and(|e| e.contains("--client-min")));
+        assert!(e.is_err_and(|e| e.to_string().contains("--client-min")));
     }
 }

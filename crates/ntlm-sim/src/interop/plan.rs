@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, FleetError};
 use crate::matrix::{self, Peer, Policy};
 use crate::outcome::hex32;
 use crate::profiles::{Catalog, Profile};
+use crate::restrict::RestrictError;
 /// A fleet host, as the report lists it.
 #[derive(Debug, Clone)]
 pub struct HostInfo {
@@ -102,14 +103,69 @@ pub fn settings_text(p: &Policy) -> String {
     parts.join(", ")
 }
 
+/// Why the pairs of an `interop` run or its Restrict NTLM change could not
+/// be planned; the message names the option or the fleet file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A `--clients`/`--servers` name that no profile has.
+    #[error("{option}: unknown profile {name:?}; known: {known}")]
+    UnknownProfile {
+        /// `--clients` or `--servers`.
+        option: &'static str,
+        /// The name given.
+        name: String,
+        /// The catalog's profile names.
+        known: String,
+    },
+    /// A profile named for a role it cannot play.
+    #[error("{option}: profile {profile} cannot be a {role}")]
+    WrongRole {
+        /// `--clients` or `--servers`.
+        option: &'static str,
+        /// The profile.
+        profile: String,
+        /// `client` or `server`.
+        role: &'static str,
+    },
+    /// A fleet file that could not be read.
+    #[error("{path}: {error}")]
+    Fleet {
+        /// The fleet file.
+        path: String,
+        /// What is wrong in it (line and key).
+        error: Box<FleetError>,
+    },
+    /// A `--clients`/`--servers` name that is neither a host nor a profile
+    /// of the fleet.
+    #[error("{option}: {name:?} is neither a host nor a profile of {path}")]
+    NotInFleet {
+        /// `--clients` or `--servers`.
+        option: &'static str,
+        /// The name given.
+        name: String,
+        /// The fleet file.
+        path: String,
+    },
+    /// A `--client-restrict`, `--server-restrict` or `--dc-restrict` paste
+    /// that could not be used.
+    #[error("{option}: {error}")]
+    Restrict {
+        /// The option.
+        option: &'static str,
+        /// What is wrong with the paste.
+        error: Box<RestrictError>,
+    },
+}
+
 /// Every client profile with every server profile of `catalog` (the
 /// non-synthetic ones when none are named).
 pub fn catalog_plan<'c>(
     catalog: &'c Catalog,
     clients: &[String],
     servers: &[String],
-) -> Result<Plan<'c>, String> {
-    let pick = |wanted: &[String], client: bool| -> Result<Vec<&'c Profile>, String> {
+) -> Result<Plan<'c>, PlanError> {
+    let pick = |wanted: &[String], client: bool| -> Result<Vec<&'c Profile>, PlanError> {
+        let option = if client { "--clients" } else { "--servers" };
         if wanted.is_empty() {
             return Ok(catalog
                 .profiles
@@ -126,25 +182,24 @@ pub fn catalog_plan<'c>(
         }
         let mut out: Vec<&Profile> = Vec::new();
         for w in wanted {
-            let p = catalog.get(w.trim()).ok_or_else(|| {
-                format!(
-                    "{}: unknown profile {w:?}; known: {}",
-                    if client { "--clients" } else { "--servers" },
-                    catalog.names()
-                )
-            })?;
+            let p = catalog
+                .get(w.trim())
+                .ok_or_else(|| PlanError::UnknownProfile {
+                    option,
+                    name: w.clone(),
+                    known: catalog.names(),
+                })?;
             let fits = if client {
                 p.role.client()
             } else {
                 p.role.server()
             };
             if !fits {
-                return Err(format!(
-                    "{}: profile {} cannot be a {}",
-                    if client { "--clients" } else { "--servers" },
-                    p.name,
-                    if client { "client" } else { "server" }
-                ));
+                return Err(PlanError::WrongRole {
+                    option,
+                    profile: p.name.clone(),
+                    role: if client { "client" } else { "server" },
+                });
             }
             if !out.iter().any(|q| std::ptr::eq(*q, p)) {
                 out.push(p);
@@ -182,8 +237,11 @@ pub fn fleet_plan<'c>(
     text: &str,
     clients: &[String],
     servers: &[String],
-) -> Result<Plan<'c>, String> {
-    let fleet = Fleet::from_toml(text, catalog).map_err(|e| format!("{path}: {e}"))?;
+) -> Result<Plan<'c>, PlanError> {
+    let fleet = Fleet::from_toml(text, catalog).map_err(|error| PlanError::Fleet {
+        path: path.to_owned(),
+        error: Box::new(error),
+    })?;
     let peers = fleet.peers(catalog);
     let named = |h: &crate::fleet::Host, w: &str| {
         h.name.eq_ignore_ascii_case(w.trim()) || h.profile.eq_ignore_ascii_case(w.trim())
@@ -191,9 +249,11 @@ pub fn fleet_plan<'c>(
     for (wanted, flag) in [(clients, "--clients"), (servers, "--servers")] {
         for w in wanted {
             if !fleet.hosts.iter().any(|h| named(h, w)) {
-                return Err(format!(
-                    "{flag}: {w:?} is neither a host nor a profile of {path}"
-                ));
+                return Err(PlanError::NotInFleet {
+                    option: flag,
+                    name: w.clone(),
+                    path: path.to_owned(),
+                });
             }
         }
     }
@@ -315,9 +375,12 @@ pub fn restrict_path(
     client: &[String],
     server: &[String],
     dc: &[String],
-) -> Result<ntlm_session::RestrictPath, String> {
-    let read = |v: &[String], what: &str| {
-        crate::restrict::from_pastes(v).map_err(|e| format!("{what}: {e}"))
+) -> Result<ntlm_session::RestrictPath, PlanError> {
+    let read = |v: &[String], option: &'static str| {
+        crate::restrict::from_pastes(v).map_err(|error| PlanError::Restrict {
+            option,
+            error: Box::new(error),
+        })
     };
     Ok(ntlm_session::RestrictPath {
         client: read(client, "--client-restrict")?,

@@ -45,16 +45,16 @@ pub(crate) struct AttackArgs {
     server: String,
     /// NtlmMinClientSec (default: the client profile's)
     #[arg(long, value_name = "MASK")]
-    client_min: Option<String>,
+    client_min: Option<MinSessionSecurity>,
     /// NtlmMinServerSec (default: the server profile's)
     #[arg(long, value_name = "MASK")]
-    server_min: Option<String>,
+    server_min: Option<MinSessionSecurity>,
     /// The client's LmCompatibilityLevel, 0..5 (default: the profile's)
     #[arg(long, value_name = "N")]
-    client_lm_level: Option<String>,
+    client_lm_level: Option<LmCompatibilityLevel>,
     /// The server's LmCompatibilityLevel, 0..5 (default: the profile's)
     #[arg(long, value_name = "N")]
-    server_lm_level: Option<String>,
+    server_lm_level: Option<LmCompatibilityLevel>,
     /// The application requests integrity (SIGN)
     #[arg(long)]
     sign: bool,
@@ -63,7 +63,7 @@ pub(crate) struct AttackArgs {
     seal: bool,
     /// Policy semantics (see `ntlmsim policy semantics`)
     #[arg(long, value_name = "NAME", default_value = "calibrated")]
-    semantics: String,
+    semantics: Semantics,
     /// The server's channel-binding mode: ignore, accept or require
     #[arg(long, value_name = "MODE")]
     cbt: Option<String>,
@@ -73,10 +73,6 @@ pub(crate) struct AttackArgs {
     /// Print one JSON document
     #[arg(long)]
     json: bool,
-}
-
-fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
-    CliError::new(format!("{what}: {e}"))
 }
 
 pub(crate) fn run(args: &AttackArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
@@ -98,7 +94,7 @@ pub(crate) fn run(args: &AttackArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
         })
         .transpose()?;
     let settings = settings(args)?;
-    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
+    let catalog = Catalog::builtin().map_err(|e| CliError::bad("built-in profiles", e))?;
     let now = super::system::filetime_now();
     let run = |s: Scenario, st: &Settings| {
         attack::run(s, st, &catalog, args.seed, now).map_err(|e| CliError::new(e.to_string()))
@@ -161,7 +157,7 @@ pub(crate) fn run(args: &AttackArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
         let mut doc = result_json(&settings, &result, detected_under);
         doc.certainty = Some(certainty);
         doc.other_verdicts = Some(others);
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| CliError::bad("JSON", e))?;
         out.push(b'\n');
     } else {
         let mut text = render(&settings, &result, &detected_under);
@@ -180,19 +176,7 @@ pub(crate) fn run(args: &AttackArgs, out: &mut Vec<u8>) -> Result<Status, CliErr
 }
 
 fn settings(args: &AttackArgs) -> Result<Settings, CliError> {
-    let mask = |s: &Option<String>, what: &str| {
-        s.as_deref()
-            .map(|m| MinSessionSecurity::parse(m).map(|p| p.mask))
-            .transpose()
-            .map_err(|e| bad(what, e))
-    };
-    let level = |s: &Option<String>, what: &str| {
-        s.as_deref()
-            .map(LmCompatibilityLevel::parse)
-            .transpose()
-            .map_err(|e| bad(what, e))
-    };
-    let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
+    let semantics = args.semantics;
     let cbt = args
         .cbt
         .as_deref()
@@ -207,10 +191,10 @@ fn settings(args: &AttackArgs) -> Result<Settings, CliError> {
     Ok(Settings {
         client: args.client.clone(),
         server: args.server.clone(),
-        client_min: mask(&args.client_min, "--client-min")?,
-        server_min: mask(&args.server_min, "--server-min")?,
-        client_lm_level: level(&args.client_lm_level, "--client-lm-level")?,
-        server_lm_level: level(&args.server_lm_level, "--server-lm-level")?,
+        client_min: args.client_min,
+        server_min: args.server_min,
+        client_lm_level: args.client_lm_level,
+        server_lm_level: args.server_lm_level,
         sign: args.sign,
         seal: args.seal,
         semantics,
@@ -237,7 +221,7 @@ fn list(json: bool, out: &mut Vec<u8>) -> Result<(), CliError> {
                 defences: s.defences(),
             })
             .collect();
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| CliError::bad("JSON", e))?;
         out.push(b'\n');
         return Ok(());
     }
@@ -491,7 +475,7 @@ fn matrix_json(columns: &[attack::Column], rows: &Rows, out: &mut Vec<u8>) -> Re
                 .sum(),
         },
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| CliError::bad("JSON", e))?;
     out.push(b'\n');
     Ok(())
 }

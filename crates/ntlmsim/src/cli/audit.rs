@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ntlm_capture::{CaptureError, Event, Exchange, Extractor};
-use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity};
 use ntlm_report::audit::{csv, html, render_human};
 use ntlm_sim::audit::{
     Auditor, ExchangeRecord, FileJson, HUMAN_ROWS, Policy, ProblemRecord, Summary,
@@ -16,6 +16,7 @@ use ntlm_sim::events::{EventAuditor, EventRecord};
 use ntlm_sim::profiles::Catalog;
 use serde::Serialize;
 
+use super::args::SemanticsArg;
 use super::{CliError, Status, term};
 
 /// Read pcap/pcapng captures, find every NTLM exchange and say which would break under a policy.
@@ -59,19 +60,18 @@ Exit codes: 0 nothing breaks; 1 an exchange or event shows a connection that wou
 pub(crate) struct AuditArgs {
     /// NtlmMinClientSec to apply to the clients (default: 0, no minimum)
     #[arg(long, value_name = "MASK")]
-    client_min: Option<String>,
+    client_min: Option<MinSessionSecurity>,
     /// NtlmMinServerSec to apply to the servers (default: 0, no minimum)
     #[arg(long, value_name = "MASK")]
-    server_min: Option<String>,
+    server_min: Option<MinSessionSecurity>,
     /// LmCompatibilityLevel (0..5) of the clients (default: as observed)
     #[arg(long, value_name = "N")]
-    client_lm_level: Option<String>,
+    client_lm_level: Option<LmCompatibilityLevel>,
     /// LmCompatibilityLevel (0..5) of the servers or their DCs (default: not checked)
     #[arg(long, value_name = "N")]
-    server_lm_level: Option<String>,
-    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "calibrated")]
-    semantics: String,
+    server_lm_level: Option<LmCompatibilityLevel>,
+    #[command(flatten)]
+    semantics: SemanticsArg,
     /// Restrict NTLM on the clients, in any form `policy explain` reads (RestrictSendingNTLMTraffic,
     /// ClientAllowedNTLMServers matched against the CHALLENGE's computer name); repeatable
     #[arg(long, value_name = "SETTINGS")]
@@ -118,35 +118,21 @@ pub(crate) struct AuditArgs {
     captures: Vec<String>,
 }
 
-fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
-    CliError::new(format!("{what}: {e}"))
-}
-
 fn policy(args: &AuditArgs) -> Result<Policy, CliError> {
-    let mask = |s: &str, what: &str| {
-        MinSessionSecurity::parse(s)
-            .map(|p| p.mask)
-            .map_err(|e| bad(what, e))
-    };
-    let level = |s: &Option<String>, what: &str| {
-        s.as_deref()
-            .map(|s| LmCompatibilityLevel::parse(s).map_err(|e| bad(what, e)))
-            .transpose()
-    };
-    let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
+    let semantics = args.semantics.semantics;
     Ok(Policy {
-        client_min: mask(args.client_min.as_deref().unwrap_or("0"), "--client-min")?,
-        server_min: mask(args.server_min.as_deref().unwrap_or("0"), "--server-min")?,
-        client_lm_level: level(&args.client_lm_level, "--client-lm-level")?,
-        server_lm_level: level(&args.server_lm_level, "--server-lm-level")?,
+        client_min: args.client_min.unwrap_or_default(),
+        server_min: args.server_min.unwrap_or_default(),
+        client_lm_level: args.client_lm_level,
+        server_lm_level: args.server_lm_level,
         semantics,
         restrict: ntlm_session::RestrictPath {
             client: ntlm_sim::restrict::from_pastes(&args.client_restrict)
-                .map_err(|e| bad("--client-restrict", e))?,
+                .map_err(|e| CliError::bad("--client-restrict", e))?,
             server: ntlm_sim::restrict::from_pastes(&args.server_restrict)
-                .map_err(|e| bad("--server-restrict", e))?,
+                .map_err(|e| CliError::bad("--server-restrict", e))?,
             dc: ntlm_sim::restrict::from_pastes(&args.dc_restrict)
-                .map_err(|e| bad("--dc-restrict", e))?,
+                .map_err(|e| CliError::bad("--dc-restrict", e))?,
             target: None,
             transport: ntlm_policy::restrict::Transport::Other,
         },
@@ -213,7 +199,7 @@ impl Output<'_> {
                 self.closed = true;
                 Ok(())
             }
-            Err(e) => Err(bad("cannot write to standard output", e)),
+            Err(e) => Err(CliError::bad("cannot write to standard output", e)),
         }
     }
 
@@ -356,7 +342,8 @@ fn sources(args: &[String], skipped: &mut Vec<ProblemRecord>) -> Result<Vec<Sour
             continue;
         }
         let path = PathBuf::from(arg);
-        let meta = std::fs::metadata(&path).map_err(|e| bad(&format!("cannot open {arg}"), e))?;
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| CliError::bad(&format!("cannot open {arg}"), e))?;
         if meta.is_dir() {
             let before = out.len();
             walk(&path, &mut out, skipped)?;
@@ -381,8 +368,8 @@ fn sources(args: &[String], skipped: &mut Vec<ProblemRecord>) -> Result<Vec<Sour
         } else if meta.is_file() {
             match check_magic(&path) {
                 Ok(Ok(k)) => out.push(Source::File(path, k)),
-                Ok(Err(e)) => return Err(bad(arg, e)),
-                Err(e) => return Err(bad(&format!("cannot read {arg}"), e)),
+                Ok(Err(e)) => return Err(CliError::bad(arg, e)),
+                Err(e) => return Err(CliError::bad(&format!("cannot read {arg}"), e)),
             }
         } else {
             out.push(Source::Stream(path));
@@ -450,7 +437,8 @@ fn open(source: &Source) -> Result<(Kind, Box<dyn Read + Send>, u64), CliError> 
     let (mut r, size): (Box<dyn Read + Send>, u64) = match source {
         Source::Stdin => (Box::new(std::io::stdin()), 0),
         Source::File(p, _) | Source::Stream(p) => {
-            let f = File::open(p).map_err(|e| bad(&format!("cannot open {}", p.display()), e))?;
+            let f = File::open(p)
+                .map_err(|e| CliError::bad(&format!("cannot open {}", p.display()), e))?;
             let size = match source {
                 Source::File(..) => f.metadata().map(|m| m.len()).unwrap_or(0),
                 _ => 0,
@@ -465,14 +453,14 @@ fn open(source: &Source) -> Result<(Kind, Box<dyn Read + Send>, u64), CliError> 
         Source::Stdin => "standard input (-)".to_owned(),
         _ => source.label(),
     };
-    let start = read_start(&mut r).map_err(|e| bad(&format!("cannot read {name}"), e))?;
-    let k = kind(&start).map_err(|e| bad(&name, e))?;
+    let start = read_start(&mut r).map_err(|e| CliError::bad(&format!("cannot read {name}"), e))?;
+    let k = kind(&start).map_err(|e| CliError::bad(&name, e))?;
     Ok((k, Box::new(std::io::Cursor::new(start).chain(r)), size))
 }
 
 pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<Status, CliError> {
     let policy = policy(args)?;
-    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
+    let catalog = Catalog::builtin().map_err(|e| CliError::bad("built-in profiles", e))?;
     let mut problems: Vec<ProblemRecord> = Vec::new();
     let inputs = sources(&args.captures, &mut problems)?;
     let auditor = Auditor::new(policy, &catalog);
@@ -521,7 +509,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
                 },
                 &mut |p| problems.push(p),
             )
-            .map_err(|e| bad(&format!("cannot read {path}"), e))?;
+            .map_err(|e| CliError::bad(&format!("cannot read {path}"), e))?;
             out.summary.events = events;
             if let Some(e) = failed {
                 return Err(e);
@@ -560,8 +548,8 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
                     _ => path.as_str(),
                 };
                 match e {
-                    CaptureError::Io(e) => bad(&format!("cannot read {name}"), e),
-                    other => bad(name, other),
+                    CaptureError::Io(e) => CliError::bad(&format!("cannot read {name}"), e),
+                    other => CliError::bad(name, other),
                 }
             })?;
         if let Some(e) = failed {
@@ -617,7 +605,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
         }
         if let Err(e) = out.w.write_all(text.as_bytes()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(bad("cannot write to standard output", e));
+                return Err(CliError::bad("cannot write to standard output", e));
             }
             out.closed = true;
         }
@@ -625,7 +613,7 @@ pub(crate) fn run(args: &AuditArgs, stdout: &mut dyn std::io::Write) -> Result<S
     if !out.closed {
         if let Err(e) = out.w.flush() {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(bad("cannot write to standard output", e));
+                return Err(CliError::bad("cannot write to standard output", e));
             }
         }
     }

@@ -48,20 +48,20 @@ pub(crate) struct HandshakeArgs {
     server: String,
     /// NtlmMinClientSec (default: the client profile's)
     #[arg(long, value_name = "MASK")]
-    client_min: Option<String>,
+    client_min: Option<MinSessionSecurity>,
     /// NtlmMinServerSec (default: the server profile's)
     #[arg(long, value_name = "MASK")]
-    server_min: Option<String>,
+    server_min: Option<MinSessionSecurity>,
     /// The client's LmCompatibilityLevel, 0..5 (default: the profile's)
     #[arg(long, value_name = "N")]
-    client_lm_level: Option<String>,
+    client_lm_level: Option<LmCompatibilityLevel>,
     /// The server's (or its DC's) LmCompatibilityLevel, 0..5
     #[arg(long, value_name = "N")]
-    server_lm_level: Option<String>,
+    server_lm_level: Option<LmCompatibilityLevel>,
     /// Policy semantics where Windows behaviour is unconfirmed: a preset, SWITCH=VALUE items, or a
     /// preset then overrides, comma-separated (see `ntlmsim policy semantics`)
     #[arg(long, value_name = "SPEC", default_value = "calibrated")]
-    semantics: String,
+    semantics: Semantics,
     /// The application requests integrity (SIGN)
     #[arg(long)]
     sign: bool,
@@ -208,12 +208,8 @@ struct HandshakeOut {
     assumed: Vec<AssumedFacts>,
 }
 
-fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
-    CliError::new(format!("{what}: {e}"))
-}
-
 pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
-    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
+    let catalog = Catalog::builtin().map_err(|e| CliError::bad("built-in profiles", e))?;
     let find = |name: &str| {
         catalog.get(name).ok_or_else(|| {
             CliError::new(format!(
@@ -224,7 +220,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     };
     let cp = find(&args.client)?;
     let sp = find(&args.server)?;
-    let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
+    let semantics = args.semantics;
 
     let credentials = Credentials::password(&args.user, &args.domain, &args.password);
     let mut client = cp
@@ -244,25 +240,26 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     server.semantics = semantics;
     client.config.integrity = args.sign;
     client.config.confidentiality = args.seal;
-    if let Some(m) = &args.client_min {
-        client.min = mask(m, "--client-min")?;
+    if let Some(m) = args.client_min {
+        client.min = m;
     }
-    if let Some(m) = &args.server_min {
-        server.min = mask(m, "--server-min")?;
+    if let Some(m) = args.server_min {
+        server.min = m;
     }
-    if let Some(l) = &args.client_lm_level {
-        client.config.lm_level = lm_level(l, "--client-lm-level")?;
+    if let Some(l) = args.client_lm_level {
+        client.config.lm_level = l;
     }
-    if let Some(l) = &args.server_lm_level {
-        server.config.lm_level = lm_level(l, "--server-lm-level")?;
+    if let Some(l) = args.server_lm_level {
+        server.config.lm_level = l;
     }
     if let Some(f) = &args.client_flags {
-        let f = parse::flags(f).map_err(|e| bad("--client-flags", e))?;
+        let f = parse::flags(f).map_err(|e| CliError::bad("--client-flags", e))?;
         client.config.flags_override = Some(f);
         client.authenticate_flags = Some(f);
     }
     if let Some(f) = &args.server_flags {
-        server.config.flags_override = Some(parse::flags(f).map_err(|e| bad("--server-flags", e))?);
+        server.config.flags_override =
+            Some(parse::flags(f).map_err(|e| CliError::bad("--server-flags", e))?);
     }
     if args.no_version {
         client
@@ -300,11 +297,11 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     }
     let restrict_path = RestrictPath {
         client: ntlm_sim::restrict::from_pastes(&args.client_restrict)
-            .map_err(|e| bad("--client-restrict", e))?,
+            .map_err(|e| CliError::bad("--client-restrict", e))?,
         server: ntlm_sim::restrict::from_pastes(&args.server_restrict)
-            .map_err(|e| bad("--server-restrict", e))?,
+            .map_err(|e| CliError::bad("--server-restrict", e))?,
         dc: ntlm_sim::restrict::from_pastes(&args.dc_restrict)
-            .map_err(|e| bad("--dc-restrict", e))?,
+            .map_err(|e| CliError::bad("--dc-restrict", e))?,
         target: args.restrict_target.clone(),
         transport: match args.transport.to_ascii_lowercase().as_str() {
             "smb" => Transport::Smb,
@@ -339,7 +336,7 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
             .map_err(CliError::new)?,
     };
     let now = match &args.time {
-        Some(t) => FileTime(parse::u64_any(t).map_err(|e| bad("--time", e))?),
+        Some(t) => FileTime(parse::u64_any(t).map_err(|e| CliError::bad("--time", e))?),
         None => super::system::filetime_now(),
     };
     let mut rng = match args.seed {
@@ -430,16 +427,6 @@ pub(crate) fn run(args: &HandshakeArgs, out: &mut Vec<u8>) -> Result<Status, Cli
     })
 }
 
-fn mask(s: &str, what: &str) -> Result<MinSessionSecurity, CliError> {
-    MinSessionSecurity::parse(s)
-        .map(|p| p.mask)
-        .map_err(|e| bad(what, e))
-}
-
-fn lm_level(s: &str, what: &str) -> Result<LmCompatibilityLevel, CliError> {
-    LmCompatibilityLevel::parse(s).map_err(|e| bad(what, e))
-}
-
 fn message_out(bytes: &[u8]) -> Option<MessageOut> {
     let m = Message::parse(bytes).ok()?;
     Some(MessageOut {
@@ -491,7 +478,7 @@ fn write_json(
         notes: verdict.notes.to_vec(),
         assumed: verdict.assumed.to_vec(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| bad("JSON", e))?;
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| CliError::bad("JSON", e))?;
     out.push(b'\n');
     Ok(())
 }

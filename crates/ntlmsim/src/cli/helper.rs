@@ -8,13 +8,14 @@ use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity};
 use ntlm_session::{Credentials, MemoryStore};
 use ntlm_sim::helper::{self, ClientHelper, Helper, Line, MAX_LINE, ServerHelper};
 use ntlm_sim::profiles::{Catalog, Profile};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
+use super::args::SemanticsArg;
 use super::{CliError, Status};
 
 /// Which side of NTLM the helper plays.
@@ -56,10 +57,10 @@ pub(crate) struct HelperArgs {
     user_file: Option<std::path::PathBuf>,
     /// Server: NtlmMinServerSec (default: none, 0)
     #[arg(long, value_name = "MASK")]
-    server_min: Option<String>,
+    server_min: Option<MinSessionSecurity>,
     /// Server: LmCompatibilityLevel, 0..5 (default: the profile's)
     #[arg(long, value_name = "N")]
-    server_lm_level: Option<String>,
+    server_lm_level: Option<LmCompatibilityLevel>,
     /// Server profile (see `ntlmsim profiles`)
     #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
     server: String,
@@ -71,16 +72,15 @@ pub(crate) struct HelperArgs {
     domain: String,
     /// Client: NtlmMinClientSec (default: none, 0)
     #[arg(long, value_name = "MASK")]
-    client_min: Option<String>,
+    client_min: Option<MinSessionSecurity>,
     /// Client: LmCompatibilityLevel, 0..5 (default: the profile's)
     #[arg(long, value_name = "N")]
-    client_lm_level: Option<String>,
+    client_lm_level: Option<LmCompatibilityLevel>,
     /// Client profile
     #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
     client: String,
-    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "calibrated")]
-    semantics: String,
+    #[command(flatten)]
+    semantics: SemanticsArg,
     /// Server: its Restrict NTLM settings in any form `policy explain` reads
     /// (RestrictReceivingNTLMTraffic); a blocked KK is answered NA STATUS_NTLM_BLOCKED; repeatable
     #[arg(long, value_name = "SETTINGS")]
@@ -98,10 +98,6 @@ pub(crate) struct HelperArgs {
     restrict_target: String,
 }
 
-fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
-    CliError::new(format!("{what}: {e}"))
-}
-
 fn profile<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Profile, CliError> {
     catalog.get(name).ok_or_else(|| {
         CliError::new(format!(
@@ -109,16 +105,6 @@ fn profile<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Profile, CliError
             catalog.names()
         ))
     })
-}
-
-fn mask(s: &str, what: &str) -> Result<MinSessionSecurity, CliError> {
-    MinSessionSecurity::parse(s)
-        .map(|p| p.mask)
-        .map_err(|e| bad(what, e))
-}
-
-fn lm_level(s: &str, what: &str) -> Result<LmCompatibilityLevel, CliError> {
-    LmCompatibilityLevel::parse(s).map_err(|e| bad(what, e))
 }
 
 /// Options that belong to the other role are a usage error, not silently ignored.
@@ -132,8 +118,8 @@ fn reject(role: &str, options: &[(&str, bool)]) -> Result<(), CliError> {
 }
 
 fn build(args: &HelperArgs) -> Result<Helper, CliError> {
-    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
-    let semantics: Semantics = args.semantics.parse().map_err(|e| bad("--semantics", e))?;
+    let catalog = Catalog::builtin().map_err(|e| CliError::bad("built-in profiles", e))?;
+    let semantics = args.semantics.semantics;
     match args.role {
         Role::Server => {
             reject(
@@ -149,10 +135,11 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
             let store = match (&args.password, &args.user_file) {
                 (Some(p), None) => MemoryStore::any_user(p),
                 (None, Some(path)) => {
-                    let text = std::fs::read_to_string(path)
-                        .map_err(|e| bad(&format!("--user-file {}", path.display()), e))?;
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        CliError::bad(&format!("--user-file {}", path.display()), e)
+                    })?;
                     MemoryStore::parse_user_file(&text)
-                        .map_err(|e| bad(&format!("--user-file {}", path.display()), e))?
+                        .map_err(|e| CliError::bad(&format!("--user-file {}", path.display()), e))?
                 }
                 _ => {
                     return Err(CliError::new(
@@ -166,20 +153,19 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
             })?;
             s.semantics = semantics;
             // CLI convention: no --server-min means no minimum.
-            s.min = match &args.server_min {
-                Some(m) => mask(m, "--server-min")?,
-                None => MinSessionSecurity::from_registry(0),
-            };
-            if let Some(l) = &args.server_lm_level {
-                s.config.lm_level = lm_level(l, "--server-lm-level")?;
+            s.min = args
+                .server_min
+                .unwrap_or(MinSessionSecurity::from_registry(0));
+            if let Some(l) = args.server_lm_level {
+                s.config.lm_level = l;
             }
             let mut h = ServerHelper::new(s);
             if !args.server_restrict.is_empty() || !args.dc_restrict.is_empty() {
                 h = h.with_restrictions(
                     ntlm_sim::restrict::from_pastes(&args.server_restrict)
-                        .map_err(|e| bad("--server-restrict", e))?,
+                        .map_err(|e| CliError::bad("--server-restrict", e))?,
                     ntlm_sim::restrict::from_pastes(&args.dc_restrict)
-                        .map_err(|e| bad("--dc-restrict", e))?,
+                        .map_err(|e| CliError::bad("--dc-restrict", e))?,
                 );
             }
             Ok(Helper::Server(Box::new(h)))
@@ -205,18 +191,17 @@ fn build(args: &HelperArgs) -> Result<Helper, CliError> {
             })?;
             c.semantics = semantics;
             // CLI convention: no --client-min means no minimum.
-            c.min = match &args.client_min {
-                Some(m) => mask(m, "--client-min")?,
-                None => MinSessionSecurity::from_registry(0),
-            };
-            if let Some(l) = &args.client_lm_level {
-                c.config.lm_level = lm_level(l, "--client-lm-level")?;
+            c.min = args
+                .client_min
+                .unwrap_or(MinSessionSecurity::from_registry(0));
+            if let Some(l) = args.client_lm_level {
+                c.config.lm_level = l;
             }
             let mut h = ClientHelper::new(c);
             if !args.client_restrict.is_empty() {
                 h = h.with_restrictions(
                     ntlm_sim::restrict::from_pastes(&args.client_restrict)
-                        .map_err(|e| bad("--client-restrict", e))?,
+                        .map_err(|e| CliError::bad("--client-restrict", e))?,
                     args.restrict_target.clone(),
                 );
             }
@@ -235,8 +220,8 @@ pub(crate) fn run(
     let mut helper = build(args)?;
     let mut rng = ChaCha20Rng::from_os_rng();
     loop {
-        let line =
-            helper::read_line(input, MAX_LINE).map_err(|e| bad("cannot read standard input", e))?;
+        let line = helper::read_line(input, MAX_LINE)
+            .map_err(|e| CliError::bad("cannot read standard input", e))?;
         let Some(line) = line else {
             return Ok(Status::Success);
         };
@@ -250,7 +235,7 @@ pub(crate) fn run(
             Ok(()) => {}
             // The peer went away: nobody is left to serve.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Success),
-            Err(e) => return Err(bad("cannot write to standard output", e)),
+            Err(e) => return Err(CliError::bad("cannot write to standard output", e)),
         }
     }
 }

@@ -4,6 +4,7 @@
 use clap::Args;
 use ntlm_report::interop::{Io, Request};
 
+use super::args::SemanticsArg;
 use super::system::load_catalog;
 use super::{CliError, Status, term};
 
@@ -69,9 +70,8 @@ pub(crate) struct InteropArgs {
     /// The application requests confidentiality (SEAL), as RPC privacy
     #[arg(long)]
     seal: bool,
-    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "calibrated")]
-    semantics: String,
+    #[command(flatten)]
+    semantics: SemanticsArg,
     /// How exchanges are decided: full (complete handshakes) or flags (flags only)
     #[arg(long, value_name = "ENGINE", default_value = "full")]
     engine: String,
@@ -124,7 +124,7 @@ impl InteropArgs {
             fleet: self.fleet.clone(),
             sign: self.sign,
             seal: self.seal,
-            semantics: self.semantics.clone(),
+            semantics: self.semantics.semantics.to_string(),
             engine: self.engine.clone(),
             client_restrict: self.client_restrict.clone(),
             server_restrict: self.server_restrict.clone(),

@@ -9,8 +9,10 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ColorChoice, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
+mod args;
 mod attack;
 mod audit;
 mod decode;
@@ -99,8 +101,31 @@ impl Status {
 pub(crate) struct CliError(String);
 
 impl CliError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+    /// The message, or a typed error's Display text.
+    pub(crate) fn new(message: impl fmt::Display) -> Self {
+        Self(message.to_string())
+    }
+
+    /// `WHAT: ERROR`: a value of the option (or the input) `what` that
+    /// could not be read.
+    pub(crate) fn bad(what: &str, e: impl fmt::Display) -> Self {
+        Self(format!("{what}: {e}"))
+    }
+
+    /// A value clap refused because its type's `FromStr` did, in the form
+    /// the command reports any bad value: `--option: message`. `None` for
+    /// every other clap error (usage, help, version), which clap prints.
+    fn from_clap(e: &clap::Error) -> Option<Self> {
+        if e.kind() != ErrorKind::ValueValidation {
+            return None;
+        }
+        let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+            return None;
+        };
+        // `--client-min <MASK>`: the option's name without its value name.
+        let name = arg.split(' ').next().unwrap_or(arg);
+        let source = std::error::Error::source(e)?;
+        Some(Self::bad(name, source))
     }
 }
 
@@ -122,7 +147,13 @@ pub(crate) fn main() -> ExitCode {
     // clap exits with code 2 on usage errors and 0 for --help/--version;
     // its help and errors follow --color too.
     let choice = term::choice_in_args(std::env::args_os());
-    let matches = Cli::command().color(choice).get_matches();
+    let matches = match Cli::command().color(choice).try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => match CliError::from_clap(&e) {
+            Some(bad) => return fail(&bad),
+            None => e.exit(),
+        },
+    };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     term::init(cli.color);
     let mut out = Vec::new();
@@ -164,4 +195,76 @@ pub(crate) fn main() -> ExitCode {
 fn fail(e: &CliError) -> ExitCode {
     let _ = writeln!(io::stderr().lock(), "error: {e}");
     ExitCode::from(EXIT_BAD_INPUT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message a command line ends with, as `main` would print it.
+    fn error_of(argv: &[&str]) -> Option<String> {
+        let e = Cli::command().try_get_matches_from(argv).err()?;
+        CliError::from_clap(&e).map(|e| e.to_string())
+    }
+
+    #[test]
+    fn typed_values_are_refused_naming_the_option() {
+        for (argv, prefix) in [
+            (
+                &["ntlmsim", "handshake", "--client-min", "0xZZ"][..],
+                "--client-min: cannot read \"0xZZ\"",
+            ),
+            (
+                &["ntlmsim", "attack", "--server-min", "bogus"][..],
+                "--server-min: cannot read \"bogus\"",
+            ),
+            (
+                &["ntlmsim", "handshake", "--server-lm-level", "6"][..],
+                "--server-lm-level: cannot read \"6\"",
+            ),
+            (
+                &["ntlmsim", "audit", "--client-lm-level", "x", "f"][..],
+                "--client-lm-level: cannot read \"x\"",
+            ),
+            (
+                &["ntlmsim", "serve", "http", "--what-if-server-min", "x"][..],
+                "--what-if-server-min: cannot read \"x\"",
+            ),
+            (
+                &["ntlmsim", "interop", "--semantics", "nope"][..],
+                "--semantics: cannot read \"nope\"",
+            ),
+            (
+                &[
+                    "ntlmsim",
+                    "policy",
+                    "check",
+                    "--negotiated",
+                    "0",
+                    "--semantics",
+                    "rule-128=x",
+                ][..],
+                "--semantics: cannot read",
+            ),
+        ] {
+            let message = error_of(argv);
+            assert!(
+                message.as_deref().is_some_and(|m| m.starts_with(prefix)),
+                "{argv:?}: {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn usage_errors_stay_with_clap() {
+        assert_eq!(error_of(&["ntlmsim", "handshake", "--nope"]), None);
+        assert_eq!(error_of(&["ntlmsim", "handshake", "--help"]), None);
+        assert_eq!(error_of(&["ntlmsim", "handshake", "--client-min"]), None);
+    }
+
+    #[test]
+    fn typed_defaults_are_read() {
+        let cli = Cli::try_parse_from(["ntlmsim", "handshake"]);
+        assert!(cli.is_ok(), "{cli:?}");
+    }
 }

@@ -123,14 +123,14 @@ struct CheckArgs {
     negotiated: String,
     /// NtlmMinClientSec
     #[arg(long, value_name = "MASK", default_value = "0")]
-    client_min: String,
+    client_min: MinSessionSecurity,
     /// NtlmMinServerSec
     #[arg(long, value_name = "MASK", default_value = "0")]
-    server_min: String,
+    server_min: MinSessionSecurity,
     /// Policy semantics: a preset, SWITCH=VALUE items, or a preset then overrides, comma-separated
     /// (see `ntlmsim policy semantics`)
     #[arg(long, value_name = "SPEC", default_value = "calibrated")]
-    semantics: String,
+    semantics: Semantics,
     /// Print one JSON document
     #[arg(long)]
     json: bool,
@@ -850,17 +850,7 @@ struct CheckJson {
 fn check(a: &CheckArgs, out: &mut Vec<u8>) -> Result<Status, CliError> {
     let negotiated =
         parse::flags(&a.negotiated).map_err(|e| CliError::new(format!("--negotiated: {e}")))?;
-    let mask = |s: &str, what: &str| {
-        MinSessionSecurity::parse(s)
-            .map(|p| p.mask)
-            .map_err(|e| CliError::new(format!("{what}: {e}")))
-    };
-    let client_min = mask(&a.client_min, "--client-min")?;
-    let server_min = mask(&a.server_min, "--server-min")?;
-    let semantics: Semantics = a
-        .semantics
-        .parse()
-        .map_err(|e| CliError::new(format!("--semantics: {e}")))?;
+    let (client_min, server_min, semantics) = (a.client_min, a.server_min, a.semantics);
     let result = check_negotiated(negotiated, client_min, server_min, &semantics);
     let certainty =
         ntlm_policy::certainty_of_check(negotiated, None, client_min, server_min, &semantics);

@@ -16,7 +16,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use ntlm_gss::http::{self, Scheme};
-use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity};
 use ntlm_report::json::{self, MessageJson};
 use ntlm_report::outcome::render_success;
 use ntlm_report::{render, sink};
@@ -29,6 +29,7 @@ use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
 use tokio::net::TcpStream;
 
+use super::args::SemanticsArg;
 use super::{CliError, Status};
 
 /// Probe servers that offer NTLM (`http`).
@@ -69,16 +70,15 @@ pub(crate) struct HttpArgs {
     password: Option<String>,
     /// NtlmMinClientSec (default: none, 0)
     #[arg(long, value_name = "MASK")]
-    client_min: Option<String>,
+    client_min: Option<MinSessionSecurity>,
     /// LmCompatibilityLevel, 0..5 (default: the profile's)
     #[arg(long, value_name = "N")]
-    client_lm_level: Option<String>,
+    client_lm_level: Option<LmCompatibilityLevel>,
     /// Client profile (see `ntlmsim profiles`)
     #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
     client: String,
-    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "calibrated")]
-    semantics: String,
+    #[command(flatten)]
+    semantics: SemanticsArg,
     /// Seconds to wait for the connection and for each answer
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     timeout: u64,
@@ -110,10 +110,6 @@ struct AuthJson {
     accepted: bool,
 }
 
-fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
-    CliError::new(format!("{what}: {e}"))
-}
-
 /// Runs `probe ...`.
 pub(crate) fn run(args: &ProbeArgs, out: &mut dyn Write) -> Result<Status, CliError> {
     match &args.what {
@@ -131,7 +127,9 @@ struct Target {
 }
 
 fn target(url: &str) -> Result<Target, CliError> {
-    let uri: Uri = url.parse().map_err(|e| bad(&format!("URL {url:?}"), e))?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| CliError::bad(&format!("URL {url:?}"), e))?;
     match uri.scheme_str() {
         Some("http") => {}
         Some(other) => {
@@ -189,7 +187,7 @@ fn offer<'a>(values: impl Iterator<Item = &'a str>) -> Result<Offer, CliError> {
             }
             Some(Ok(bytes)) => return Ok(Offer::Token(scheme, bytes)),
             Some(Err(e)) => {
-                return Err(bad(
+                return Err(CliError::bad(
                     &format!("WWW-Authenticate: the {scheme} token is not valid base64"),
                     e,
                 ));
@@ -201,7 +199,7 @@ fn offer<'a>(values: impl Iterator<Item = &'a str>) -> Result<Offer, CliError> {
 
 fn http(a: &HttpArgs, out: &mut dyn Write) -> Result<Status, CliError> {
     let t = target(&a.url)?;
-    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
+    let catalog = Catalog::builtin().map_err(|e| CliError::bad("built-in profiles", e))?;
     let profile = catalog.get(&a.client).ok_or_else(|| {
         CliError::new(format!(
             "unknown profile {:?}; known: {}",
@@ -218,25 +216,16 @@ fn http(a: &HttpArgs, out: &mut dyn Write) -> Result<Status, CliError> {
     let mut settings = profile
         .client_settings(credentials)
         .ok_or_else(|| CliError::new(format!("profile {:?} cannot be a client", a.client)))?;
-    settings.semantics = a
-        .semantics
-        .parse::<Semantics>()
-        .map_err(|e| bad("--semantics", e))?;
+    settings.semantics = a.semantics.semantics;
     // CLI convention: no --client-min means no minimum, whatever the profile's default.
-    settings.min = match &a.client_min {
-        Some(m) => MinSessionSecurity::parse(m)
-            .map(|p| p.mask)
-            .map_err(|e| bad("--client-min", e))?,
-        None => MinSessionSecurity::from_registry(0),
-    };
-    if let Some(l) = &a.client_lm_level {
-        settings.config.lm_level =
-            LmCompatibilityLevel::parse(l).map_err(|e| bad("--client-lm-level", e))?;
+    settings.min = a.client_min.unwrap_or(MinSessionSecurity::from_registry(0));
+    if let Some(l) = a.client_lm_level {
+        settings.config.lm_level = l;
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| bad("cannot start the runtime", e))?;
+        .map_err(|e| CliError::bad("cannot start the runtime", e))?;
     let report = rt.block_on(probe(a, &t, ClientDriver::new(settings)))?;
     let status = if report.ok {
         Status::Success
@@ -244,11 +233,11 @@ fn http(a: &HttpArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         Status::Negative
     };
     if a.json {
-        let s = serde_json::to_string_pretty(&report.json).map_err(|e| bad("JSON", e))?;
-        writeln!(out, "{s}").map_err(|e| bad("output", e))?;
+        let s = serde_json::to_string_pretty(&report.json).map_err(|e| CliError::bad("JSON", e))?;
+        writeln!(out, "{s}").map_err(|e| CliError::bad("output", e))?;
     } else {
         out.write_all(report.human.as_bytes())
-            .map_err(|e| bad("output", e))?;
+            .map_err(|e| CliError::bad("output", e))?;
     }
     Ok(status)
 }
@@ -298,11 +287,11 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
     let stream = tokio::time::timeout(wait, TcpStream::connect((t.host.as_str(), t.port)))
         .await
         .map_err(|_| CliError::new(format!("cannot connect to {addr}: timed out")))?
-        .map_err(|e| bad(&format!("cannot connect to {addr}"), e))?;
+        .map_err(|e| CliError::bad(&format!("cannot connect to {addr}"), e))?;
     let server = stream.peer_addr().map_or(addr, |p| p.to_string());
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| bad(&format!("HTTP with {server}"), e))?;
+        .map_err(|e| CliError::bad(&format!("HTTP with {server}"), e))?;
     let driver = tokio::spawn(connection);
 
     let mut rng = ChaCha20Rng::from_os_rng();
@@ -363,7 +352,7 @@ async fn probe(a: &HttpArgs, t: &Target, mut client: ClientDriver) -> Result<Rep
         }
     };
     let msg = Message::parse_lenient(&challenge)
-        .map_err(|e| bad(&format!("{server}: the CHALLENGE"), e))?;
+        .map_err(|e| CliError::bad(&format!("{server}: the CHALLENGE"), e))?;
     if !matches!(msg, Message::Challenge(_)) {
         return Err(CliError::new(format!(
             "{server}: WWW-Authenticate carries a NEGOTIATE or AUTHENTICATE, not a CHALLENGE"

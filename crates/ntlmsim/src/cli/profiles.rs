@@ -52,7 +52,7 @@ pub(crate) struct ProfilesArgs {
         default_value = "calibrated",
         requires = "observations"
     )]
-    semantics: String,
+    semantics: Semantics,
 }
 
 #[derive(Serialize)]
@@ -366,10 +366,7 @@ fn observations(
     catalog: &Catalog,
     out: &mut Vec<u8>,
 ) -> Result<Status, CliError> {
-    let semantics: Semantics = args
-        .semantics
-        .parse()
-        .map_err(|e| CliError::new(format!("--semantics: {e}")))?;
+    let semantics = args.semantics;
     let all =
         Observation::builtin().map_err(|e| CliError::new(format!("built-in observations: {e}")))?;
     let checked = check_all(&all, catalog, semantics);

@@ -36,7 +36,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity, Semantics};
+use ntlm_policy::{LmCompatibilityLevel, MinSessionSecurity};
 use ntlm_session::MemoryStore;
 use ntlm_sim::profiles::Catalog;
 use ntlm_sim::serve::{
@@ -48,6 +48,7 @@ use rand_chacha::rand_core::SeedableRng;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
+use super::args::SemanticsArg;
 use super::{CliError, Status};
 
 /// Serve NTLM-authenticated protocols (`http`).
@@ -121,19 +122,18 @@ pub(crate) struct HttpArgs {
     user_file: Option<PathBuf>,
     /// NtlmMinServerSec to enforce (default: none, 0)
     #[arg(long, value_name = "MASK")]
-    server_min: Option<String>,
+    server_min: Option<MinSessionSecurity>,
     /// Also judge every handshake under this NtlmMinServerSec (repeatable)
     #[arg(long, value_name = "MASK")]
-    what_if_server_min: Vec<String>,
+    what_if_server_min: Vec<MinSessionSecurity>,
     /// LmCompatibilityLevel, 0..5 (default: the profile's)
     #[arg(long, value_name = "N")]
-    server_lm_level: Option<String>,
+    server_lm_level: Option<LmCompatibilityLevel>,
     /// Server profile (see `ntlmsim profiles`)
     #[arg(long, value_name = "PROFILE", default_value = "windows-11")]
     server: String,
-    /// Policy semantics where Windows behaviour is unconfirmed (see `ntlmsim policy semantics`)
-    #[arg(long, value_name = "NAME", default_value = "calibrated")]
-    semantics: String,
+    #[command(flatten)]
+    semantics: SemanticsArg,
     /// Connections that may wait for their AUTHENTICATE at once (shared fairly between addresses)
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PENDING)]
     max_handshakes: usize,
@@ -280,10 +280,6 @@ const BUSY_CONNECTION: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after
 content-type: text/plain; charset=utf-8\r\ncontent-length: 21\r\nconnection: close\r\n\r\n\
 too many connections\n";
 
-fn bad(what: &str, e: impl std::fmt::Display) -> CliError {
-    CliError::new(format!("{what}: {e}"))
-}
-
 fn at_least_one(n: u64, what: &str) -> Result<u64, CliError> {
     if n == 0 {
         return Err(CliError::new(format!("{what} must be at least 1")));
@@ -333,19 +329,19 @@ fn tls(a: &HttpArgs) -> Result<Option<crate::tls::Tls>, CliError> {
     };
     if let Some(path) = &a.cert_out {
         std::fs::write(path, tls.certificate_pem())
-            .map_err(|e| bad(&format!("--cert-out {}", path.display()), e))?;
+            .map_err(|e| CliError::bad(&format!("--cert-out {}", path.display()), e))?;
     }
     Ok(Some(tls))
 }
 
 fn acceptor(a: &HttpArgs, tls: Option<&crate::tls::Tls>) -> Result<Acceptor, CliError> {
-    let catalog = Catalog::builtin().map_err(|e| bad("built-in profiles", e))?;
+    let catalog = Catalog::builtin().map_err(|e| CliError::bad("built-in profiles", e))?;
     let store = match (&a.password, &a.user_file) {
         (Some(p), None) => MemoryStore::any_user(p),
         (None, Some(path)) => {
             let what = format!("--user-file {}", path.display());
-            let text = std::fs::read_to_string(path).map_err(|e| bad(&what, e))?;
-            MemoryStore::parse_user_file(&text).map_err(|e| bad(&what, e))?
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::bad(&what, e))?;
+            MemoryStore::parse_user_file(&text).map_err(|e| CliError::bad(&what, e))?
         }
         _ => return Err(CliError::new("serve http needs --password or --user-file")),
     };
@@ -359,44 +355,32 @@ fn acceptor(a: &HttpArgs, tls: Option<&crate::tls::Tls>) -> Result<Acceptor, Cli
     let mut s = profile
         .server_settings(Arc::new(store))
         .ok_or_else(|| CliError::new(format!("profile {:?} cannot be a server", a.server)))?;
-    s.semantics = a
-        .semantics
-        .parse::<Semantics>()
-        .map_err(|e| bad("--semantics", e))?;
+    s.semantics = a.semantics.semantics;
     // CLI convention: no --server-min means no minimum, whatever the profile's default.
-    s.min = match &a.server_min {
-        Some(m) => mask(m, "--server-min")?,
-        None => MinSessionSecurity::from_registry(0),
-    };
-    if let Some(l) = &a.server_lm_level {
-        s.config.lm_level =
-            LmCompatibilityLevel::parse(l).map_err(|e| bad("--server-lm-level", e))?;
+    s.min = a.server_min.unwrap_or(MinSessionSecurity::from_registry(0));
+    if let Some(l) = a.server_lm_level {
+        s.config.lm_level = l;
     }
     // Extended Protection over this server's carrier: channel bindings only with TLS.
     let policy = ntlm_sim::binding::policy(
         &[format!("extended-protection={}", a.extended_protection)],
         &a.zero_channel_bindings,
     )
-    .map_err(|e| CliError::new(e.replace("--binding: ", "--extended-protection: ")))?;
+    .map_err(|e| {
+        CliError::new(
+            e.to_string()
+                .replace("--binding: ", "--extended-protection: "),
+        )
+    })?;
     let carrier = if tls.is_some() {
         ntlm_policy::Carrier::Https
     } else {
         ntlm_policy::Carrier::Http
     };
     s.apply_binding_checks(&policy.checks(carrier), tls.map(|t| t.channel_bindings), "");
-    let what_if = a
-        .what_if_server_min
-        .iter()
-        .map(|m| mask(m, "--what-if-server-min"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let what_if = a.what_if_server_min.clone();
     Ok(Acceptor::new(s, what_if, limits(a)?)
         .with_assumed(ntlm_sim::profiles::assumed_facts(None, Some(profile))))
-}
-
-fn mask(s: &str, what: &str) -> Result<MinSessionSecurity, CliError> {
-    MinSessionSecurity::parse(s)
-        .map(|p| p.mask)
-        .map_err(|e| bad(what, e))
 }
 
 /// Runs `serve ...`. Records go to standard output from a thread of their
@@ -414,7 +398,7 @@ fn http(a: &HttpArgs) -> Result<Status, CliError> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| bad("cannot start the runtime", e))?;
+        .map_err(|e| CliError::bad("cannot start the runtime", e))?;
     let status = rt.block_on(serve(a, acceptor, tls));
     // Tasks still running (connections past the grace period) are dropped.
     rt.shutdown_timeout(Duration::from_secs(1));
@@ -559,7 +543,7 @@ fn start_writer(
             }
             let _ = done_tx.send(());
         })
-        .map_err(|e| bad("cannot start the log writer", e))?;
+        .map_err(|e| CliError::bad("cannot start the log writer", e))?;
     Ok(done_rx)
 }
 
@@ -570,10 +554,10 @@ async fn serve(
 ) -> Result<Status, CliError> {
     let listener = TcpListener::bind(a.listen)
         .await
-        .map_err(|e| bad(&format!("cannot listen on {}", a.listen), e))?;
+        .map_err(|e| CliError::bad(&format!("cannot listen on {}", a.listen), e))?;
     let local = listener
         .local_addr()
-        .map_err(|e| bad("cannot read the listening address", e))?;
+        .map_err(|e| CliError::bad("cannot read the listening address", e))?;
     let limits = acceptor.limits();
     let (queue, rx) = std_mpsc::sync_channel(limits.log_queue);
     let dropped = Arc::new(AtomicU64::new(0));

@@ -237,7 +237,7 @@ pub fn render_human(
 }
 
 /// The CSV columns, in order.
-const CSV_COLUMNS: [&str; 27] = [
+const CSV_COLUMNS: [&str; 28] = [
     "index",
     "file",
     "carrier",
@@ -265,6 +265,7 @@ const CSV_COLUMNS: [&str; 27] = [
     "missing_names",
     "rule",
     "certainty",
+    "assumed",
 ];
 
 /// The exchanges as CSV (RFC 4180), one row per exchange, every cell
@@ -308,6 +309,11 @@ pub fn csv(records: &[ExchangeRecord]) -> String {
             f.map(|f| format!("{} ({})", f.rule.id, f.rule.source))
                 .unwrap_or_default(),
             r.certainty.summary.clone(),
+            r.assumed
+                .iter()
+                .map(|a| format!("{} as {}: {}", a.profile, a.role, a.facts))
+                .collect::<Vec<_>>()
+                .join("; "),
         ];
         s.push_str(&sink::csv_row(&row));
     }

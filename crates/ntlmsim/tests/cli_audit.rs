@@ -269,16 +269,18 @@ fn human_csv_and_html() {
         "{}",
         rows[2]
     );
-    // The last column: the verdict's certainty over the documented readings.
-    assert!(rows[0].ends_with(",rule,certainty"), "{}", rows[0]);
+    // The verdict's certainty over the documented readings, then the
+    // assumed facts (none here: the policy is server-side only).
+    assert!(rows[0].ends_with(",rule,certainty,assumed"), "{}", rows[0]);
     assert!(
         rows[2]
-            .ends_with(",\"breaks only under rule-128=strict; works under every other reading\""),
+            .ends_with(",\"breaks only under rule-128=strict; works under every other reading\","),
         "{}",
         rows[2]
     );
     assert!(
-        rows[1].ends_with(",works under every documented reading (512 combinations of 9 switches)"),
+        rows[1]
+            .ends_with(",works under every documented reading (512 combinations of 9 switches),"),
         "{}",
         rows[1]
     );
@@ -569,15 +571,27 @@ fn verdicts_name_the_assumed_client_profile_facts() {
             .all(|r| r["exchange"]["assumed"].is_null())
     );
 
+    let csv = dir().join("assumed.csv");
     let (code, out, err) = ntlmsim(&[
         "audit",
         "--client-min",
         "0x20000000",
         "--html",
         html.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
         &file,
     ]);
     assert_eq!(code, 0, "{err}");
+    // The CSV's last column carries the same facts, per exchange.
+    let table = std::fs::read_to_string(csv).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].ends_with(",certainty,assumed"), "{table}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("curl-7.88 as client: always NTLMv2 here")),
+        "{table}"
+    );
     assert!(
         out.contains(
             "\nAssumed profile facts the verdicts of these client profiles rest on (no public source confirms them):\n"
